@@ -1,0 +1,35 @@
+// The pass interface. Each pass lives in its own file pair whose header
+// exposes only a factory (`create_resolve_pass()` ...); the ordered list is
+// in pass_manager.cc.
+#pragma once
+
+#include <memory>
+
+#include "ast/ast.h"
+#include "diag/diagnostics.h"
+
+namespace psl {
+
+struct CheckOptions {
+  // The policy comes from the daemon (LLM or embedded detector): a drop
+  // that touches `protect`ed traffic is an error (E0401) instead of a
+  // warning, and every drop must carry a `ttl` (E0402).
+  bool generated = false;
+};
+
+struct PassContext {
+  DiagnosticSink &diags;
+  const CheckOptions &options;
+};
+
+class Pass {
+public:
+  virtual ~Pass() = default;
+  virtual const char *name() const = 0;
+  // Whether the pass needs a tree free of errors from earlier passes (the
+  // lint reasons about typed conditions, so it runs only on clean input).
+  virtual bool needs_clean_input() const { return false; }
+  virtual void run(Policy &policy, PassContext &ctx) = 0;
+};
+
+} // namespace psl
