@@ -12,6 +12,7 @@ namespace psl {
 // Parses one file. Syntax errors go to `diags` (with recovery, so more than
 // the first is reported); the returned module's policy holds what could be
 // built (possibly partial), or is null if there is no policy at all.
-Module parse_policy(std::shared_ptr<const SourceFile> file, DiagnosticSink &diags);
+Module parse_policy(std::shared_ptr<const SourceFile> file,
+                    DiagnosticSink &diags);
 
 } // namespace psl

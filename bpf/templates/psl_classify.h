@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * psl_classify.h — the fixed C of a compiled classifier (compiler/lower).
+ *
+ * A generated program looks up one map per lookup group, keeps the least
+ * value (the first-matching terminal rule), runs the rules that stayed code
+ * while their index is below that, and decides. Key layouts and the value
+ * encoding are documented in compiler/lower/classifier.h; in short:
+ *
+ *   value = ((rule_index + 1) << 1) | (drop ? 1 : 0); 0 = no rule
+ *   LPM keys: { __u32 prefixlen; __u8 data[N] } with N a multiple of 4;
+ *   key data big-endian; an address is family byte + 16 bytes (IPv4 as
+ *   ::ffff:a.b.c.d, as in struct psl_pkt).
+ *
+ * Contract: every helper reads only struct psl_pkt (already bounds-checked
+ * by psl_parse) and maps; callers test a field's `present` bit first.
+ * Counter ids: rule i counts at i + 1, `default` at 0 (psl_counters.h).
+ */
+#ifndef PSL_CLASSIFY_H
+#define PSL_CLASSIFY_H
+
+#include <linux/types.h>
+
+#include "psl_pkt.h"
+
+#define PSL_NO_MATCH 0xffffffffu
+
+/* Key of a literal address set used by a code rule. */
+struct psl_ip_lpm_key {
+  __u32 prefixlen; /* 8 + 128 for a lookup */
+  __u8 family;     /* 4 or 6 */
+  __u8 addr[16];
+  __u8 _pad[3];    /* zero; keeps the key a multiple of 4 */
+};
+
+#ifdef __bpf__
+#include <linux/bpf.h> /* before bpf_helpers.h, which uses its types */
+
+#include <bpf/bpf_helpers.h>
+
+#include "psl_counters.h"
+#include "psl_dynset.h"
+#include "psl_rate.h"
+
+/* Group maps. The value is the encoded rule (see above). */
+#define PSL_GROUP_ARRAY(name, entries)                                         \
+  struct {                                                                     \
+    __uint(type, BPF_MAP_TYPE_ARRAY);                                          \
+    __uint(max_entries, entries);                                              \
+    __type(key, __u32);                                                        \
+    __type(value, __u32);                                                      \
+  } name SEC(".maps")
+
+#define PSL_GROUP_HASH(name, key_type, entries)                                \
+  struct {                                                                     \
+    __uint(type, BPF_MAP_TYPE_HASH);                                           \
+    __uint(max_entries, entries);                                              \
+    __type(key, key_type);                                                     \
+    __type(value, __u32);                                                      \
+  } name SEC(".maps")
+
+#define PSL_GROUP_LPM(name, key_type, entries)                                 \
+  struct {                                                                     \
+    __uint(type, BPF_MAP_TYPE_LPM_TRIE);                                       \
+    __uint(max_entries, entries);                                              \
+    __uint(map_flags, BPF_F_NO_PREALLOC);                                      \
+    __type(key, key_type);                                                     \
+    __type(value, __u32);                                                      \
+  } name SEC(".maps")
+
+/* Set maps of code rules: value 1 = member. */
+#define PSL_SET_LPM(name, entries)                                             \
+  struct {                                                                     \
+    __uint(type, BPF_MAP_TYPE_LPM_TRIE);                                       \
+    __uint(max_entries, entries);                                              \
+    __uint(map_flags, BPF_F_NO_PREALLOC);                                      \
+    __type(key, struct psl_ip_lpm_key);                                        \
+    __type(value, __u8);                                                       \
+  } name SEC(".maps")
+
+#define PSL_SET_ARRAY(name, entries)                                           \
+  struct {                                                                     \
+    __uint(type, BPF_MAP_TYPE_ARRAY);                                          \
+    __uint(max_entries, entries);                                              \
+    __type(key, __u32);                                                        \
+    __type(value, __u8);                                                       \
+  } name SEC(".maps")
+
+/* Writes the low `n` bytes of v big-endian at d (n constant: unrolled). */
+PSL_INLINE void psl_key_be(__u8 *d, __u64 v, int n) {
+#pragma unroll
+  for (int i = 0; i < 8; i++)
+    if (i < n)
+      d[i] = (__u8)(v >> (8 * (n - 1 - i)));
+}
+
+/* An address dimension: family byte + 16 address bytes. */
+PSL_INLINE void psl_key_ip(__u8 *d, const struct psl_pkt *p, int src) {
+  d[0] = p->ip_version;
+  __builtin_memcpy(d + 1, src ? p->ip_src : p->ip_dst, 16);
+}
+
+/* A MAC address as a 48-bit number (network order). */
+PSL_INLINE __u64 psl_mac_u64(const __u8 *m) {
+  return ((__u64)m[0] << 40) | ((__u64)m[1] << 32) | ((__u64)m[2] << 24) |
+         ((__u64)m[3] << 16) | ((__u64)m[4] << 8) | (__u64)m[5];
+}
+
+PSL_INLINE void psl_key_mac(__u8 *d, const __u8 *m) {
+  __builtin_memcpy(d, m, 6);
+}
+
+/* Keeps the least encoded rule. */
+PSL_INLINE void psl_best(__u32 *best, const __u32 *v) {
+  if (v && *v && *v < *best)
+    *best = *v;
+}
+
+/* ip.src (src != 0) / ip.dst in a literal address set. */
+PSL_INLINE int psl_set_has_ip(void *map, const struct psl_pkt *p, int src) {
+  struct psl_ip_lpm_key k;
+
+  __builtin_memset(&k, 0, sizeof(k));
+  k.prefixlen = 8 + 128;
+  k.family = p->ip_version;
+  __builtin_memcpy(k.addr, src ? p->ip_src : p->ip_dst, 16);
+  return bpf_map_lookup_elem(map, &k) != 0;
+}
+
+/* A value of a field of at most 16 bits in a literal set. */
+PSL_INLINE int psl_set_has(void *map, __u32 v) {
+  __u8 *f = bpf_map_lookup_elem(map, &v);
+
+  return f && *f;
+}
+
+/* ip.src / ip.dst in a dynamic set of ip. */
+PSL_INLINE int psl_dynset_has_ip(void *map, const struct psl_pkt *p, int src) {
+  struct psl_ip_key k;
+
+  psl_ip_key_from_pkt(&k, p, src);
+  return psl_dynset_contains(map, &k);
+}
+
+/* A port, int, proto or mac (psl_mac_u64) in a dynamic set. */
+PSL_INLINE int psl_dynset_has_int(void *map, __u64 v) {
+  struct psl_int_key k = {.value = v};
+
+  return psl_dynset_contains(map, &k);
+}
+
+/* Two addresses of the packet are equal (same family by construction). */
+PSL_INLINE int psl_ip_eq(const __u8 *a, const __u8 *b) {
+  const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+  return x[0] == y[0] && x[1] == y[1];
+}
+
+/* The verdict: the first terminal rule, else `default`; counts it. */
+PSL_INLINE int psl_decide(__u32 best, __u32 pkt_len, int default_drop) {
+  if (best == PSL_NO_MATCH) {
+    psl_count(0, pkt_len);
+    return default_drop ? XDP_DROP : XDP_PASS;
+  }
+  psl_count(best >> 1, pkt_len);
+  return (best & 1) ? XDP_DROP : XDP_PASS;
+}
+#endif /* __bpf__ */
+
+#endif /* PSL_CLASSIFY_H */

@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * psl_parse.h — decode a frame into struct psl_pkt.
+ *
+ * Contract (read this before changing anything below):
+ *
+ *  - Input is a linear byte range [data, end). Every read is preceded by a
+ *    check that the bytes lie below `end`, written as `ptr + N > end` on a
+ *    pointer derived from `data`, because that is the form the BPF verifier
+ *    turns into a known packet range. Offsets are carried as scalars (never
+ *    `ptr - data`), so no pointer subtraction is needed and loading does
+ *    not require CAP_PERFMON.
+ *  - Loops have constant trip counts (PSL_VLAN_MAX, PSL_IP6_MAX_EXT) and
+ *    are unrolled, so the programs also load on kernels without bounded
+ *    loop support and the verifier's work stays linear in the bound.
+ *  - The same code compiles for the host (C or C++), so the reference
+ *    interpreter and the BPF program decode bytes identically; only
+ *    psl_parse() (the xdp_md entry) is BPF-only, psl_parse_buffer() is its
+ *    host twin. Fields are assembled from bytes, so no uapi protocol
+ *    headers (and their glibc conflicts) are needed.
+ *  - The result: `present` bits for every layer whose header was complete
+ *    and consistent, members of absent layers zero, `status` why decoding
+ *    stopped early (psl_pkt.h). The return value equals p->status.
+ *  - Lengths are checked against the frame AND the datagram length the IP
+ *    header declares; bytes past the IP length (Ethernet padding) are
+ *    ignored, as the kernel's IP input path does.
+ *  - L4 is decoded only for the first fragment (offset 0). A non-first
+ *    fragment has ip.frag set, ip.proto the fragmented protocol and no
+ *    TCP/UDP/ICMP presence, with status OK.
+ *  - IPv6: the fixed header sets PSL_PRESENT_IPV6. The extension chain
+ *    (hop-by-hop, routing, fragment, destination options, AH) is walked up
+ *    to PSL_IP6_MAX_EXT headers; a failure in the chain sets the status
+ *    but keeps IPv6 present, and ip.proto is the Next Header value at which
+ *    the walk stopped. Hop-by-hop anywhere but first is MALFORMED, as in
+ *    RFC 8200 4.1, and so is an AH whose length is not a multiple of 8
+ *    bytes (RFC 4302 2.2). ESP, No Next Header and unknown values end the
+ *    walk as the upper-layer protocol.
+ *  - VLAN: up to PSL_VLAN_MAX tags of TPID 0x8100 or 0x88a8 in any order;
+ *    a further tag is MALFORMED (eth.type then holds that TPID) so stacked
+ *    tags cannot hide the IP header from the policy unnoticed.
+ *  - Kernel: psl_parse() needs bpf_xdp_get_buff_len() (5.18+); the rate
+ *    templates need 64-bit atomics (5.12+). Debian 12 ships 6.1.
+ */
+#ifndef PSL_PARSE_H
+#define PSL_PARSE_H
+
+#include "psl_pkt.h"
+
+#ifdef __bpf__
+#include <linux/bpf.h> /* before bpf_helpers.h, which uses its types */
+
+#include <bpf/bpf_helpers.h>
+#endif
+
+#if defined(__clang__)
+#define PSL_UNROLL _Pragma("unroll")
+#else
+#define PSL_UNROLL
+#endif
+
+/* Protocol numbers, spelled out here to keep this header free of uapi
+ * protocol headers (see the contract). */
+#define PSL_ETH_HLEN 14
+#define PSL_ETH_P_IP 0x0800
+#define PSL_ETH_P_IPV6 0x86DD
+#define PSL_ETH_P_8021Q 0x8100
+#define PSL_ETH_P_8021AD 0x88A8
+
+#define PSL_IPPROTO_HOPOPTS 0
+#define PSL_IPPROTO_ICMP 1
+#define PSL_IPPROTO_TCP 6
+#define PSL_IPPROTO_UDP 17
+#define PSL_IPPROTO_ROUTING 43
+#define PSL_IPPROTO_FRAGMENT 44
+#define PSL_IPPROTO_AH 51
+#define PSL_IPPROTO_ICMPV6 58
+#define PSL_IPPROTO_DSTOPTS 60
+
+PSL_INLINE __u16 psl_load_be16(const __u8 *b) {
+  return (__u16)(((__u16)b[0] << 8) | b[1]);
+}
+
+PSL_INLINE int psl_set_status(struct psl_pkt *p, int status) {
+  p->status = (__u8)status;
+  return status;
+}
+
+PSL_INLINE int psl_is_vlan_tpid(__u16 type) {
+  return type == PSL_ETH_P_8021Q || type == PSL_ETH_P_8021AD;
+}
+
+/*
+ * Returns v (0..255) unchanged, but in BPF the verifier sees an unknown
+ * byte. Why: the verifier keeps a separate state for every distinct range a
+ * packet offset can have, and the IPv6 chain walk adds a different range
+ * per header type (fragment: exactly 8; AH and the others: computed from a
+ * byte). Over PSL_IP6_MAX_EXT headers those combinations multiply (about
+ * 90k verified instructions at 8 headers). Giving every header type the
+ * same range lets states prune, about 10x less work. `noise` is any byte
+ * read from the packet: noise ^ noise is 0 at run time, but the verifier
+ * does not track that two registers are equal through ALU ops, so it sees
+ * [0, 255]. The asm keeps LLVM from folding it. Safety never depends on
+ * this: every access is still checked against `end` at run time, and a
+ * verifier that tracked it would only cost the old verification time.
+ */
+PSL_INLINE __u32 psl_verifier_widen_u8(__u32 v, __u8 noise) {
+#ifdef __bpf__
+  __u32 zero;
+
+  asm volatile("%[z] = %[n]\n\t%[z] ^= %[n]"
+               : [z] "=&r"(zero)
+               : [n] "r"(noise));
+  return v | zero;
+#else
+  (void)noise;
+  return v;
+#endif
+}
+
+/* The IPv6 extension headers we walk. Anything else is the upper layer. */
+PSL_INLINE int psl_ip6_is_ext(__u8 nh) {
+  return nh == PSL_IPPROTO_HOPOPTS || nh == PSL_IPPROTO_ROUTING ||
+         nh == PSL_IPPROTO_FRAGMENT || nh == PSL_IPPROTO_DSTOPTS ||
+         nh == PSL_IPPROTO_AH;
+}
+
+/*
+ * TCP, UDP, ICMP, ICMPv6 at offset `off`. `avail` is how many bytes the IP
+ * header says the datagram still holds from `off` on.
+ */
+PSL_INLINE int psl_parse_l4(const __u8 *data, const __u8 *end, __u32 off,
+                            __u32 avail, struct psl_pkt *p) {
+  const __u8 *h = data + off;
+
+  if (p->ip_proto == PSL_IPPROTO_TCP) {
+    __u32 doff;
+    __u8 flags;
+
+    if (avail < 20 || h + 20 > end)
+      return psl_set_status(p, PSL_STATUS_TRUNCATED);
+    doff = (__u32)(h[12] >> 4) * 4;
+    if (doff < 20)
+      return psl_set_status(p, PSL_STATUS_MALFORMED);
+    /* Options must be there too: a header whose data offset points past
+     * the datagram is one the kernel will not accept either. */
+    if (doff > avail || h + doff > end)
+      return psl_set_status(p, PSL_STATUS_TRUNCATED);
+    flags = h[13];
+    p->tcp_sport = psl_load_be16(h);
+    p->tcp_dport = psl_load_be16(h + 2);
+    p->tcp_window = psl_load_be16(h + 14);
+    p->tcp_flags = flags;
+    p->tcp_fin = (flags & PSL_TCP_FIN) != 0;
+    p->tcp_syn = (flags & PSL_TCP_SYN) != 0;
+    p->tcp_rst = (flags & PSL_TCP_RST) != 0;
+    p->tcp_psh = (flags & PSL_TCP_PSH) != 0;
+    p->tcp_ack = (flags & PSL_TCP_ACK) != 0;
+    p->tcp_urg = (flags & PSL_TCP_URG) != 0;
+    p->l4_sport = p->tcp_sport;
+    p->l4_dport = p->tcp_dport;
+    p->l4_off = (__u16)off;
+    p->present |= PSL_PRESENT_TCP | PSL_PRESENT_L4;
+    return PSL_STATUS_OK;
+  }
+
+  if (p->ip_proto == PSL_IPPROTO_UDP) {
+    __u16 ulen;
+
+    if (avail < 8 || h + 8 > end)
+      return psl_set_status(p, PSL_STATUS_TRUNCATED);
+    ulen = psl_load_be16(h + 4);
+    if (ulen < 8 || ulen > avail)
+      return psl_set_status(p, PSL_STATUS_MALFORMED);
+    p->udp_sport = psl_load_be16(h);
+    p->udp_dport = psl_load_be16(h + 2);
+    p->udp_len = ulen;
+    p->l4_sport = p->udp_sport;
+    p->l4_dport = p->udp_dport;
+    p->l4_off = (__u16)off;
+    p->present |= PSL_PRESENT_UDP | PSL_PRESENT_L4;
+    return PSL_STATUS_OK;
+  }
+
+  /* ICMP headers are 8 bytes for every message type (type, code, checksum,
+   * 4 bytes of rest-of-header); the kernel pulls 8 before looking at them. */
+  if (p->ip_proto == PSL_IPPROTO_ICMP && p->ip_version == 4) {
+    if (avail < 8 || h + 8 > end)
+      return psl_set_status(p, PSL_STATUS_TRUNCATED);
+    p->icmp_type = h[0];
+    p->icmp_code = h[1];
+    p->l4_off = (__u16)off;
+    p->present |= PSL_PRESENT_ICMP;
+    return PSL_STATUS_OK;
+  }
+
+  if (p->ip_proto == PSL_IPPROTO_ICMPV6 && p->ip_version == 6) {
+    if (avail < 8 || h + 8 > end)
+      return psl_set_status(p, PSL_STATUS_TRUNCATED);
+    p->icmp6_type = h[0];
+    p->icmp6_code = h[1];
+    p->l4_off = (__u16)off;
+    p->present |= PSL_PRESENT_ICMP6;
+    return PSL_STATUS_OK;
+  }
+
+  return PSL_STATUS_OK; /* a protocol we do not decode: ip.proto says it */
+}
+
+PSL_INLINE int psl_parse_ipv4(const __u8 *data, const __u8 *end, __u32 off,
+                              struct psl_pkt *p) {
+  const __u8 *h = data + off;
+  __u32 hlen, tot;
+  __u16 frag;
+
+  if (h + 20 > end)
+    return psl_set_status(p, PSL_STATUS_TRUNCATED);
+  if ((h[0] >> 4) != 4)
+    return psl_set_status(p, PSL_STATUS_MALFORMED);
+  hlen = (__u32)(h[0] & 0x0f) * 4;
+  if (hlen < 20)
+    return psl_set_status(p, PSL_STATUS_MALFORMED);
+  tot = psl_load_be16(h + 2);
+  if (tot < hlen)
+    return psl_set_status(p, PSL_STATUS_MALFORMED);
+  if (h + hlen > end)
+    return psl_set_status(p, PSL_STATUS_TRUNCATED);
+
+  p->ip_version = 4;
+  p->ip_tos = h[1];
+  p->ip_len = tot;
+  p->ip_ttl = h[8];
+  p->ip_proto = h[9];
+  p->ip_src[10] = 0xff;
+  p->ip_src[11] = 0xff;
+  __builtin_memcpy(&p->ip_src[12], h + 12, 4);
+  p->ip_dst[10] = 0xff;
+  p->ip_dst[11] = 0xff;
+  __builtin_memcpy(&p->ip_dst[12], h + 16, 4);
+  frag = psl_load_be16(h + 6);
+  /* 0x2000 is MF, 0x1fff the offset in 8-byte units; DF (0x4000) does not
+   * make a fragment. */
+  p->ip_frag = (frag & 0x3fff) != 0;
+  p->ip_frag_off = (__u16)((frag & 0x1fff) << 3);
+  p->l3_off = (__u16)off;
+  p->present |= PSL_PRESENT_IPV4;
+
+  /* The header is fine but the datagram it announces is not all here: the
+   * kernel drops such packets, and L4 bytes past `end` do not exist. */
+  if (h + tot > end)
+    return psl_set_status(p, PSL_STATUS_TRUNCATED);
+  if (p->ip_frag_off != 0)
+    return PSL_STATUS_OK; /* non-first fragment: no L4 header here */
+  return psl_parse_l4(data, end, off + hlen, tot - hlen, p);
+}
+
+PSL_INLINE int psl_parse_ipv6(const __u8 *data, const __u8 *end, __u32 off,
+                              struct psl_pkt *p) {
+  const __u8 *h = data + off;
+  __u32 plen, eoff, limit;
+  __u8 nh;
+  int i;
+
+  if (h + 40 > end)
+    return psl_set_status(p, PSL_STATUS_TRUNCATED);
+  if ((h[0] >> 4) != 6)
+    return psl_set_status(p, PSL_STATUS_MALFORMED);
+  plen = psl_load_be16(h + 4);
+  nh = h[6];
+  p->ip_version = 6;
+  p->ip_tos = (__u8)(((h[0] & 0x0f) << 4) | (h[1] >> 4));
+  p->ip_len = plen + 40;
+  p->ip_ttl = h[7];
+  __builtin_memcpy(p->ip_src, h + 8, 16);
+  __builtin_memcpy(p->ip_dst, h + 24, 16);
+  p->l3_off = (__u16)off;
+  p->present |= PSL_PRESENT_IPV6;
+  /* Until the chain is walked, the best answer for ip.proto is the first
+   * Next Header; every early return below leaves the value it stopped at. */
+  p->ip_proto = nh;
+
+  if (h + 40 + plen > end)
+    return psl_set_status(p, PSL_STATUS_TRUNCATED);
+
+  eoff = off + 40;
+  limit = off + 40 + plen; /* end of the datagram, as declared */
+
+  PSL_UNROLL
+  for (i = 0; i < PSL_IP6_MAX_EXT; i++) {
+    const __u8 *e = data + eoff;
+    __u32 units, len;
+    __u8 next;
+
+    if (!psl_ip6_is_ext(nh))
+      break;
+    if (nh == PSL_IPPROTO_HOPOPTS && i != 0)
+      return psl_set_status(p, PSL_STATUS_MALFORMED);
+    /* Every walked header is at least 8 bytes (RFC 8200 4.3-4.6, AH's
+     * minimum is 12), so one fixed-size check covers all fields read. */
+    if (eoff + 8 > limit || e + 8 > end)
+      return psl_set_status(p, PSL_STATUS_TRUNCATED);
+    next = e[0];
+
+    /* Header length as 8-byte units beyond the first 8 (RFC 8200 form). */
+    if (nh == PSL_IPPROTO_FRAGMENT) {
+      units = 0; /* fixed 8 bytes; byte 1 is reserved, ignored on receipt */
+      p->ip_frag = 1;
+      /* Offset is the top 13 bits in 8-byte units, i.e. bytes with the low
+       * 3 bits (reserved, M) masked. */
+      p->ip_frag_off = (__u16)(psl_load_be16(e + 2) & 0xfff8);
+    } else if (nh == PSL_IPPROTO_AH) {
+      /* RFC 4302: 4-byte units minus 2, and a multiple of 8 bytes on IPv6,
+       * i.e. an even length byte: (e[1] + 2) * 4 == (e[1] / 2 + 1) * 8. */
+      if (e[1] & 1)
+        return psl_set_status(p, PSL_STATUS_MALFORMED);
+      units = (__u32)e[1] >> 1;
+    } else {
+      units = e[1];
+      if (nh == PSL_IPPROTO_HOPOPTS) {
+        p->ip6_hbh = 1;
+      } else if (nh == PSL_IPPROTO_ROUTING &&
+                 !(p->present & PSL_PRESENT_IP6_RH)) {
+        p->ip6_rh_type = e[2];
+        p->present |= PSL_PRESENT_IP6_RH;
+      }
+    }
+    len = (psl_verifier_widen_u8(units, e[1]) + 1) * 8;
+    if (eoff + len > limit)
+      return psl_set_status(p, PSL_STATUS_TRUNCATED);
+
+    p->ip6_ext_count = (__u8)(i + 1);
+    eoff += len;
+    nh = next;
+    p->ip_proto = nh;
+    /* After a non-first fragment's header come payload bytes, not headers. */
+    if (p->ip_frag_off != 0)
+      return PSL_STATUS_OK;
+  }
+  if (psl_ip6_is_ext(nh))
+    return psl_set_status(p, PSL_STATUS_MALFORMED);
+
+  return psl_parse_l4(data, end, eoff, limit - eoff, p);
+}
+
+/* Decode [data, end). Does not set pkt_len: the caller knows the frame
+ * length (it can exceed the linear part for multi-buffer XDP). */
+PSL_INLINE int psl_parse_frame(const __u8 *data, const __u8 *end,
+                               struct psl_pkt *p) {
+  __u32 off = PSL_ETH_HLEN;
+  __u16 type;
+  int i;
+
+  __builtin_memset(p, 0, sizeof(*p));
+  if (data + PSL_ETH_HLEN > end)
+    return psl_set_status(p, PSL_STATUS_TRUNCATED);
+  __builtin_memcpy(p->eth_dst, data, 6);
+  __builtin_memcpy(p->eth_src, data + 6, 6);
+  type = psl_load_be16(data + 12);
+  p->eth_type = type;
+  p->present = PSL_PRESENT_ETH;
+
+  PSL_UNROLL
+  for (i = 0; i < PSL_VLAN_MAX; i++) {
+    const __u8 *tag = data + off;
+
+    if (!psl_is_vlan_tpid(type))
+      break;
+    if (tag + 4 > end)
+      return psl_set_status(p, PSL_STATUS_TRUNCATED);
+    if (i == 0) {
+      p->vlan_id = psl_load_be16(tag) & 0x0fff;
+      p->present |= PSL_PRESENT_VLAN;
+    }
+    p->vlan_count = (__u8)(i + 1);
+    type = psl_load_be16(tag + 2);
+    p->eth_type = type;
+    off += 4;
+  }
+  if (psl_is_vlan_tpid(type))
+    return psl_set_status(p, PSL_STATUS_MALFORMED);
+
+  if (type == PSL_ETH_P_IP)
+    return psl_parse_ipv4(data, end, off, p);
+  if (type == PSL_ETH_P_IPV6)
+    return psl_parse_ipv6(data, end, off, p);
+  return PSL_STATUS_OK;
+}
+
+#ifdef __bpf__
+/*
+ * The entry generated programs call. pkt_len comes from
+ * bpf_xdp_get_buff_len() (kernel 5.18+) rather than data_end - data: it
+ * counts every fragment of a multi-buffer frame and needs no pointer
+ * subtraction.
+ */
+PSL_INLINE int psl_parse(struct xdp_md *ctx, struct psl_pkt *p) {
+  const __u8 *data = (const __u8 *)(long)ctx->data;
+  const __u8 *end = (const __u8 *)(long)ctx->data_end;
+  int status = psl_parse_frame(data, end, p);
+
+  p->pkt_len = (__u32)bpf_xdp_get_buff_len(ctx);
+  return status;
+}
+#else
+/* Host twin of psl_parse() for the interpreter and tests. */
+static inline int psl_parse_buffer(const void *buf, __u32 len,
+                                   struct psl_pkt *p) {
+  const __u8 *data = (const __u8 *)buf;
+  int status = psl_parse_frame(data, data + len, p);
+
+  p->pkt_len = len;
+  return status;
+}
+#endif
+
+#endif /* PSL_PARSE_H */

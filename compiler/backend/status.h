@@ -1,0 +1,71 @@
+// Results of backend operations that touch the kernel or the compiler.
+//
+// A backend failure is usually the environment's (no CAP_BPF, interface
+// gone, verifier said no), not a bug, so it is a value the caller shows to
+// the user, not an exception. `Error::message` is one user-facing sentence
+// in the house diagnostic style (lower-case start, no trailing period);
+// `detail` carries long supporting text such as a verifier log.
+#pragma once
+
+#include <cassert>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace psl::backend {
+
+struct Error {
+  Error() = default;
+  Error(std::string message_, int code_ = 0, std::string detail_ = {})
+      : message(std::move(message_)), code(code_), detail(std::move(detail_)) {}
+
+  std::string message;
+  int code = 0;       // errno value when a system call failed, else 0
+  std::string detail; // verifier log, libbpf log lines; may be empty
+};
+
+// Builds an Error from a failed call that set errno (or returned -errno).
+Error errno_error(std::string what, int err);
+
+class [[nodiscard]] Status {
+public:
+  Status() = default;
+  Status(Error error) : error_(std::move(error)), ok_(false) {}
+  static Status success() { return Status(); }
+
+  bool ok() const { return ok_; }
+  explicit operator bool() const { return ok_; }
+  const Error &error() const {
+    assert(!ok_);
+    return error_;
+  }
+
+private:
+  Error error_;
+  bool ok_ = true;
+};
+
+template <class T>
+class [[nodiscard]] Expected {
+public:
+  Expected(T value) : v_(std::move(value)) {}
+  Expected(Error error) : v_(std::move(error)) {}
+  Expected(Status status) : v_(status.error()) { assert(!status.ok()); }
+
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  T &value() & { return std::get<0>(v_); }
+  const T &value() const & { return std::get<0>(v_); }
+  T &&value() && { return std::get<0>(std::move(v_)); }
+  T &operator*() & { return value(); }
+  const T &operator*() const & { return value(); }
+  T *operator->() { return &value(); }
+  const T *operator->() const { return &value(); }
+  const Error &error() const { return std::get<1>(v_); }
+  Status status() const { return ok() ? Status() : Status(error()); }
+
+private:
+  std::variant<T, Error> v_;
+};
+
+} // namespace psl::backend

@@ -1,0 +1,66 @@
+// A checked policy -> a loadable artifact, and the artifact -> a loaded
+// program with its maps filled. What `psc build` writes and what `psc
+// load` / `psc test` / `psc run` and the daemon reuse.
+//
+// The artifact is the BPF ELF plus the map contents the lowering computed
+// (group entries, literal sets) and the rule table. On disk (psc build) the
+// ELF is OUT.o and the rest a JSON sidecar OUT.o.maps.json (format in
+// artifact_to_json); the contents are written into the maps after load,
+// never compiled into code.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ast/ast.h"
+#include "backend/bpf_object.h"
+#include "backend/status.h"
+#include "lower/lower.h"
+
+namespace psl::backend {
+
+struct PolicyBuildOptions {
+  std::string c_file_name = "policy.c"; // name of the generated C in diagnostics
+  std::string cpu = "v3";               // -mcpu (Linux 5.1+; the parser needs 5.18)
+  lower::LowerOptions lower;
+};
+
+struct PolicyArtifact {
+  std::string c_source;
+  std::vector<uint8_t> elf;
+  lower::Classifier classifier; // rules, maps, entries (map contents)
+  std::string program = "psl_policy";
+  // Wall time of the steps, for `psc build --verbose` and benchmarks.
+  double lower_ms = 0, generate_ms = 0, compile_ms = 0;
+};
+
+// Lowers, generates and compiles in process. Errors: a lowering limit (the
+// message names the rules, Error::detail lists them with their locations),
+// or generated C that does not compile ("internal error", naming the rule
+// whose code failed; detail holds Clang's messages).
+Expected<PolicyArtifact> build_policy(const Policy &policy, const SourceFile *file,
+                                      const PolicyBuildOptions &options = {});
+
+struct PolicyLoadOptions {
+  // Sets psl_clock_from_map: rate buckets and dynamic-set expiry read the
+  // time from the psl_clock map (tests, replay).
+  bool clock_from_map = false;
+  BpfLoadOptions bpf;
+};
+
+// open_mem -> load (verifier) -> map contents written.
+Expected<BpfObject> load_policy(const PolicyArtifact &artifact,
+                                const PolicyLoadOptions &options = {});
+// Writes the classifier's map contents into a loaded object.
+Status write_map_contents(BpfObject &obj, const lower::Classifier &c);
+
+// The sidecar: {"policy", "program", "default", "rules": [...], "maps":
+// [{name, kind, key_size, value_size, max_entries}], "entries": [{"map",
+// "key" (hex), "value" (hex)}], "dynsets": [...], "rates": [...]}.
+std::string artifact_to_json(const PolicyArtifact &a);
+// Reads what artifact_to_json wrote (rules, maps, entries, dynsets) into
+// a.classifier; the ELF is read separately.
+Status artifact_from_json(const std::string &json, PolicyArtifact &a);
+
+} // namespace psl::backend

@@ -1,0 +1,29 @@
+// Classifier -> eBPF C for XDP. The output #includes the fixed templates
+// (psl_parse.h, psl_classify.h ...), declares the maps with the sizes the
+// lowering chose, one function per rate() bucket key, and the entry
+// `psl_policy`:
+//   1. psl_parse(): fields of layers that are missing, truncated or
+//      malformed are absent, so their guards are false (a truncated TCP
+//      header leaves ip.* usable); no separate verdict for such packets:
+//      they go through the rules like any other and usually reach
+//      `default`;
+//   2. one lookup per group, the least encoded rule wins;
+//   3. the code rules, in order, each only while its index is below the
+//      best candidate; count/shadow rules bump their counters there;
+//   4. psl_decide(): counts the deciding rule (or default) and returns
+//      XDP_PASS / XDP_DROP.
+#pragma once
+
+#include <string>
+
+#include "lower/classifier.h"
+
+namespace psl::codegen {
+
+struct GenerateOptions {
+  std::string file_name = "policy.c"; // mentioned in the header comment
+};
+
+std::string generate_xdp(const lower::Classifier &c, const GenerateOptions &options = {});
+
+} // namespace psl::codegen

@@ -1,0 +1,178 @@
+// The classifier IR: what the lowering makes of a checked policy, and what
+// code generation and the loader consume.
+//
+// A policy becomes
+//   - lookup groups: terminal rules (pass/drop, not shadow) whose condition,
+//     in disjunctive normal form, is made of field tests only are merged,
+//     conjunct by conjunct, into map lookups. Each map value is the
+//     *encoded priority* of the first rule that matches a key:
+//         enc = ((rule_index + 1) << 1) | (action == drop)
+//     so the least value is the first-matching rule and 0 means "no rule"
+//     (array slots start at 0). Per packet every group is looked up once and
+//     the least value wins;
+//   - code rules: everything else (count and shadow rules, rate(), dynamic
+//     sets, conditions too irregular for a map) in rule order, each guarded
+//     by `rule_index < best map candidate`;
+//   - map contents: computed here, written by the loader after load. Sets
+//     and group contents never become code, so the program's size and its
+//     per-packet cost do not grow with the number of addresses or prefixes.
+//
+// Key layouts (all multi-byte integers big-endian inside key data, so that
+// LPM prefixes read the way addresses do):
+//   Array group : key u32 = the field value (host order: BPF array index).
+//   Hash group  : key = data[data_size]: the exact dimensions in order.
+//   LPM group   : key = { u32 prefixlen (host order); data[data_size] } with
+//                 data = exact dimensions, then the prefix dimension as
+//                 family byte (4/6) + 16 address bytes (IPv4 as
+//                 ::ffff:a.b.c.d, as in struct psl_pkt). prefixlen counts
+//                 bits of data: 8 * (exact bytes + 1) + address prefix
+//                 (IPv4 /n is 96 + n). At every stored prefix the value is
+//                 the least priority over itself and every stored covering
+//                 prefix with the same exact part, so the longest match
+//                 yields the first-matching rule.
+//   Exact dimension encodings: ip = family byte + 16 bytes; mac = 6 bytes;
+//   bool, 8-bit fields = 1 byte; 12/16-bit = 2 bytes; 32-bit = 4 bytes.
+//   Set maps (literal sets used by code rules): ip -> LPM trie with key
+//   { u32 prefixlen; u8 family; u8 addr[16] } and value u8 1; fields of at
+//   most 16 bits -> array of u8 (1 = member) indexed by the value.
+//
+// Counter ids (psl_counters.h): rule i counts at i + 1; `default` at 0.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ast/ast.h"
+#include "passes/condition_space.h"
+
+namespace psl::lower {
+
+using cs::Interval;
+using cs::IntervalSet;
+using cs::Point;
+
+// guard(field) ∧ [family] ∧ value ∈ values. For ip fields, family is 4 or 6
+// and values are in that family's domain (32 or 128 bits); 0 otherwise.
+struct FieldAtom {
+  FieldId field = FieldId::EthType;
+  uint8_t family = 0;
+  IntervalSet values;
+};
+
+// A condition in negation normal form: `not` has been pushed to the atoms,
+// each of which keeps its guard (language.md "Protocol guards and not").
+// Operand order is source order, so && / || keep the left-to-right
+// short-circuit that rate() relies on.
+struct Cond {
+  enum class Kind : uint8_t { True, False, And, Or, Field, FieldCmp, DynSet, Rate };
+  Kind kind = Kind::True;
+  std::vector<Cond> children; // And, Or
+  FieldAtom atom;             // Field
+  int set_map = -1;           // Field: reads this set map (index into maps)
+  // FieldCmp: field OP field (same type); DynSet: field (not) in set.
+  FieldId lhs = FieldId::EthType, rhs = FieldId::EthType;
+  CompareOp op = CompareOp::Eq;
+  bool negated = false;       // DynSet, Rate: the test is inverted
+  uint32_t dynset = 0;        // DynSet: index into Classifier::dynsets
+  uint32_t rate = 0;          // Rate: index into Classifier::rates
+  SourceRange range;
+
+  bool has_side_effects() const; // contains a Rate
+  bool is_opaque() const;        // contains a Rate, DynSet or FieldCmp
+};
+
+enum class MapKind : uint8_t { Array, Hash, Lpm };
+
+struct MapSpec {
+  std::string name; // ELF / kernel name (at most 15 characters)
+  MapKind kind = MapKind::Hash;
+  uint32_t key_size = 0;   // bytes, as the kernel sees it
+  uint32_t value_size = 0; // bytes
+  uint32_t max_entries = 0;
+  std::string purpose;     // for comments: "group 0: lpm on ip.src"
+};
+
+struct MapEntry {
+  uint32_t map = 0; // index into Classifier::maps
+  std::vector<uint8_t> key, value;
+};
+
+// One dimension of a group key, at `offset` in the key data.
+struct KeyPart {
+  FieldId field;
+  uint32_t offset = 0;
+  uint32_t size = 0; // bytes
+};
+
+struct LookupGroup {
+  uint32_t map = 0; // index into maps
+  MapKind kind = MapKind::Hash;
+  std::vector<KeyPart> exact;    // in key order
+  std::optional<KeyPart> prefix; // LPM: the address dimension (17 bytes)
+  uint32_t data_size = 0;        // key data bytes (LPM: without prefixlen)
+  std::vector<uint32_t> rules;   // rule indices with entries here, ascending
+  size_t entries = 0;
+  std::string shape;             // "lpm ip.src", "hash tcp.dport, ip.proto"
+};
+
+struct RateSpec {
+  uint32_t id = 0;            // bucket namespace (psl_rate_key.rule_id)
+  uint32_t rule = 0;          // rule index it appears in
+  std::vector<FieldId> keys;  // packed into psl_rate_key.data in order
+  bool bits = false;          // a bit rate: cost pkt.len * 8
+  uint64_t per_second = 0;
+  uint64_t burst = 0;         // tokens (packets or bits)
+  uint32_t shift = 0;         // psl_rate_cfg_make()
+  std::string text;           // "rate(ip.src) > 100/s"
+};
+
+struct DynSetSpec {
+  std::string name;           // the set's name = its map's name
+  TypeKind elem = TypeKind::Ip;
+  uint32_t capacity = 0;
+  uint64_t ttl_ns = 0;        // 0: entries do not expire
+};
+
+struct RuleInfo {
+  uint32_t index = 0;
+  std::string name;
+  Action action = Action::Pass;
+  bool shadow = false;
+  bool terminal = true;
+  uint32_t counter_id = 0; // index + 1
+  bool in_code = false;    // evaluated by generated code
+  std::vector<uint32_t> groups; // lookup groups holding its conjuncts
+  std::string why_code;    // when in_code: why it could not be a map entry
+  SourceRange range;
+  std::string condition;   // source text of the condition, for comments
+};
+
+struct CodeRule {
+  uint32_t rule = 0;
+  Cond cond;
+  size_t cost = 0; // atoms, the unit of the code budget
+};
+
+struct Classifier {
+  std::string policy;
+  std::vector<RuleInfo> rules;
+  Action default_action = Action::Pass;
+  std::vector<MapSpec> maps;
+  std::vector<LookupGroup> groups;
+  std::vector<CodeRule> code; // in rule order
+  std::vector<RateSpec> rates;
+  std::vector<DynSetSpec> dynsets;
+  std::vector<MapEntry> entries;
+  uint32_t rate_capacity = 65536;
+
+  static uint32_t encode(uint32_t rule, Action a) {
+    return ((rule + 1) << 1) | (a == Action::Drop ? 1u : 0u);
+  }
+};
+
+// Readable dump for tests and --emit-ir: groups, code rules, map sizes.
+std::string to_string(const Classifier &c);
+
+} // namespace psl::lower

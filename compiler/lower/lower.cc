@@ -1,0 +1,100 @@
+#include "lower/lower.h"
+
+#include <sstream>
+
+#include "lower/field_values.h"
+#include "lower/normalize.h"
+
+namespace psl::lower {
+
+namespace {
+
+std::string range_text(const SourceFile *file, const SourceRange &r) {
+  if (!file || !r.valid())
+    return "";
+  std::string out;
+  for (uint32_t l = r.begin.line; l <= r.end.line && l <= file->line_count(); ++l) {
+    std::string_view line = file->line(l);
+    size_t from = l == r.begin.line ? r.begin.column - 1 : 0;
+    size_t to = l == r.end.line ? r.end.column - 1 : line.size();
+    if (from > line.size())
+      from = line.size();
+    if (to > line.size())
+      to = line.size();
+    if (!out.empty())
+      out += ' ';
+    out += std::string(line.substr(from, to > from ? to - from : 0));
+  }
+  // Comments in generated C must not end early.
+  for (size_t p; (p = out.find("*/")) != std::string::npos;)
+    out.replace(p, 2, "* /");
+  return out;
+}
+
+} // namespace
+
+LowerResult lower_policy(const Policy &policy, const SourceFile *file,
+                         const LowerOptions &options) {
+  LowerResult res;
+  Classifier &c = res.classifier;
+  c.policy = policy.name;
+  c.default_action = policy.default_action();
+  register_dynsets(policy, c);
+
+  std::vector<std::optional<Cond>> conds;
+  for (const RuleDecl *r : policy.rules) {
+    RuleInfo info;
+    info.index = static_cast<uint32_t>(c.rules.size());
+    info.name = r->name;
+    info.action = r->action;
+    info.shadow = r->shadow;
+    info.terminal = r->terminal();
+    info.counter_id = info.index + 1;
+    info.range = r->range;
+    info.condition = r->cond ? range_text(file, r->cond->range) : "";
+    c.rules.push_back(info);
+    std::string err;
+    std::optional<Cond> cond;
+    if (r->cond)
+      cond = normalize_condition(*r->cond, info.index, c, &err);
+    if (!cond) {
+      res.error = LowerError{"rule '" + r->name + "': " +
+                                 (err.empty() ? "it has no condition" : err),
+                             {{r->name, r->range, err}}};
+      return res;
+    }
+    conds.push_back(std::move(cond));
+  }
+
+  place_rules(conds, c, options.groups);
+  if (auto err = build_code_rules(conds, c, options.code)) {
+    LowerError e;
+    e.message = err->message;
+    for (uint32_t i : err->rules) {
+      const RuleInfo &ri = c.rules[i];
+      e.rules.push_back({ri.name, ri.range, ri.why_code});
+    }
+    res.error = std::move(e);
+  }
+  return res;
+}
+
+std::string to_string(const Classifier &c) {
+  std::ostringstream o;
+  o << "policy " << c.policy << ": " << c.rules.size() << " rules, " << c.groups.size()
+    << " groups, " << c.code.size() << " code rules, " << c.entries.size()
+    << " map entries\n";
+  for (size_t g = 0; g < c.groups.size(); ++g) {
+    const LookupGroup &grp = c.groups[g];
+    o << "group " << g << " (" << c.maps[grp.map].name << "): " << grp.shape << ", "
+      << grp.entries << " entries, rules";
+    for (uint32_t r : grp.rules)
+      o << ' ' << c.rules[r].name;
+    o << '\n';
+  }
+  for (const CodeRule &cr : c.code)
+    o << "code: " << c.rules[cr.rule].name << " (" << c.rules[cr.rule].why_code << ")\n";
+  return o.str();
+}
+
+} // namespace psl::lower

@@ -1,0 +1,582 @@
+// The lint: semantic checks on the typed, folded conditions (it runs last,
+// only on input without errors). Every check reasons about sets of packets
+// (passes/condition_space.h), never about the text of conditions.
+//
+//   W0203  a condition that is always false (rules and protect)
+//   W0205  a rule condition that is always true
+//   W0208  a condition too complex to reason about: reported once, and the
+//          other checks then skip it (they never warn because of it)
+//   W0201  a rule never reached: earlier terminal rules (pass/drop, not
+//          shadow) together match every packet it matches
+//   W0202  a rule whose removal changes no verdict because later rules with
+//          the same action take over all of its packets
+//   W0204  a drop rule that drops protected packets (E0401 for generated
+//          policies), and `default drop` reached by protected packets
+//   E0402  a generated drop without a ttl
+//   W0207  a constant or dynamic set nobody uses
+//
+// Cost: every rule is converted once; the shadow and redundancy checks ask
+// an incremental BoxIndex of the earlier (resp. later) rules for the rules
+// containing one witness packet at a time (cs::cover), so a rule only meets
+// rules that match a packet of its own that is still uncovered. A global
+// budget bounds the total work on adversarial input; past it the checks
+// stop warning rather than guess.
+#include "passes/lint.h"
+
+#include <algorithm>
+#include <ctime>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "passes/condition_space.h"
+
+namespace psl {
+namespace cs { extern size_t g_finds, g_queries, g_covers, g_steps; }
+namespace {
+
+using cs::Box;
+using cs::BoxIndex;
+using cs::CoverItem;
+using cs::CoverResult;
+using cs::Dnf;
+
+constexpr cs::DnfLimits kDnfLimits{256};
+// Entries looked at by all cover() calls together: far above what real
+// policies need (a 100k-rule policy uses a few million), a bound for
+// adversarial ones.
+constexpr size_t kGlobalVisitBudget = size_t{1} << 27;
+constexpr size_t kMaxCoverVisits = size_t{1} << 16;
+constexpr size_t kMaxIntersecting = 1024;
+constexpr size_t kMaxNotes = 8;
+
+enum class CondState { Ok, AlwaysFalse, TooComplex };
+
+struct RuleInfo {
+  RuleDecl *decl = nullptr;
+  CondState state = CondState::Ok;
+  Dnf dnf;
+  bool shadowed = false;
+  bool redundant = false;
+};
+
+struct ProtectInfo {
+  ProtectDecl *decl = nullptr;
+  CondState state = CondState::Ok;
+  Dnf dnf;
+};
+
+std::string quoted(const std::string &s) { return "'" + s + "'"; }
+
+SourceRange rule_range(const RuleDecl &r) {
+  return r.name_range.valid() ? r.name_range : r.range;
+}
+
+SourceRange cond_range(const Expr *e, const SourceRange &fallback) {
+  return e && e->range.valid() ? e->range : fallback;
+}
+
+// Collects the declarations that names refer to.
+class RefCollector : public Visitor {
+public:
+  std::vector<const Decl *> refs;
+  void visit(NameExpr &n) override {
+    if (n.decl)
+      refs.push_back(n.decl);
+  }
+};
+
+class Linter {
+public:
+  Linter(Policy &policy, PassContext &ctx) : policy_(policy), ctx_(ctx) {}
+
+  void run() {
+    auto T = [](const char *what, auto &&fn) {
+      std::clock_t c = std::clock();
+      fn();
+      if (getenv("PSL_LINT_PROFILE"))
+        fprintf(stderr, "  %s %.3f\n", what, double(std::clock() - c) / CLOCKS_PER_SEC);
+    };
+    T("unused", [&] { check_unused(); });
+    T("build", [&] { build_conditions(); });
+    if (ctx_.options.generated)
+      check_generated_ttl();
+    T("true", [&] { check_always_true(); });
+    T("forward", [&] { forward(); });
+    check_default_drop();
+    T("backward", [&] { backward(); });
+    if (getenv("PSL_LINT_PROFILE"))
+      fprintf(stderr, "protect %.3f insert %.3f\n", double(t_protect)/CLOCKS_PER_SEC, double(t_insert)/CLOCKS_PER_SEC), fprintf(stderr, "finds %zu queries %zu covers %zu steps %zu\n", cs::g_finds, cs::g_queries, cs::g_covers, cs::g_steps);
+  }
+
+private:
+  DiagnosticSink &diags() { return ctx_.diags; }
+  bool generated() const { return ctx_.options.generated; }
+
+  // ------------------------------------------------------------ W0207
+
+  void check_unused() {
+    // Roots: rules, protects and tests. Constants reach further through
+    // their values.
+    std::unordered_set<const Decl *> used;
+    std::unordered_map<const Decl *, std::vector<const Decl *>> edges;
+    std::vector<const Decl *> work;
+    for (auto &d : policy_.decls) {
+      if (!d)
+        continue;
+      RefCollector c;
+      c.visit_decl(*d);
+      if (d->kind == DeclKind::Const) {
+        edges[d.get()] = std::move(c.refs);
+      } else {
+        for (const Decl *r : c.refs)
+          work.push_back(r);
+      }
+    }
+    while (!work.empty()) {
+      const Decl *d = work.back();
+      work.pop_back();
+      if (!used.insert(d).second)
+        continue;
+      auto it = edges.find(d);
+      if (it != edges.end())
+        for (const Decl *r : it->second)
+          work.push_back(r);
+    }
+    // Who refers to an unused declaration (only unused constants can).
+    std::unordered_map<const Decl *, const ConstDecl *> referrer;
+    for (const auto *c : policy_.consts)
+      if (!used.count(c))
+        for (const Decl *r : edges[c])
+          if (r != c && !referrer.count(r))
+            referrer[r] = c;
+    auto note_referrer = [&](Diagnostic &diag, const Decl *d) {
+      auto it = referrer.find(d);
+      if (it != referrer.end())
+        diag.notes.push_back(
+            {"it is only used by " + quoted(it->second->name) +
+                 ", which is unused itself",
+             it->second->name_range});
+    };
+    for (const auto *c : policy_.consts) {
+      if (used.count(c))
+        continue;
+      auto &diag =
+          diags().report(DiagCode::W0207, c->name_range.valid() ? c->name_range : c->range,
+                         "constant " + quoted(c->name) + " is never used");
+      note_referrer(diag, c);
+    }
+    for (const auto *s : policy_.sets) {
+      if (used.count(s))
+        continue;
+      auto &diag =
+          diags().report(DiagCode::W0207, s->name_range.valid() ? s->name_range : s->range,
+                         "set " + quoted(s->name) + " is never used");
+      note_referrer(diag, s);
+    }
+  }
+
+  // -------------------------------------------------- W0203, W0208
+
+  CondState build(const Expr *cond, Dnf &out) {
+    if (!cond)
+      return CondState::TooComplex; // nothing to reason about; stay silent
+    cs::ConditionBuilder builder(space_, kDnfLimits);
+    auto d = builder.build(*cond);
+    if (!d)
+      return CondState::TooComplex;
+    out = std::move(*d);
+    return out.empty() ? CondState::AlwaysFalse : CondState::Ok;
+  }
+
+  Diagnostic &report_too_complex(SourceRange range, const std::string &what,
+                                 const char *skipped) {
+    auto &diag = diags().report(DiagCode::W0208, range,
+                                what + " is too complex to lint");
+    diag.notes.push_back({"it has more than " +
+                              std::to_string(kDnfLimits.max_boxes) +
+                              " alternatives; the other lint checks skip " +
+                              skipped,
+                          SourceRange{}});
+    return diag;
+  }
+
+  void build_conditions() {
+    for (auto *p : policy_.protects) {
+      ProtectInfo info;
+      info.decl = p;
+      info.state = build(p->cond.get(), info.dnf);
+      SourceRange range = cond_range(p->cond.get(), p->range);
+      if (info.state == CondState::TooComplex && p->cond)
+        report_too_complex(range, "protect condition", "it");
+      else if (info.state == CondState::AlwaysFalse)
+        diags().report(DiagCode::W0203, range,
+                       "protect condition is always false");
+      protects_.push_back(std::move(info));
+    }
+    for (auto &pi : protects_)
+      for (const auto &b : pi.dnf)
+        protect_index_.insert(&b, static_cast<uint32_t>(&pi - protects_.data()));
+
+    rules_.reserve(policy_.rules.size());
+    for (auto *r : policy_.rules) {
+      RuleInfo info;
+      info.decl = r;
+      info.state = build(r->cond.get(), info.dnf);
+      SourceRange range = cond_range(r->cond.get(), r->range);
+      if (info.state == CondState::TooComplex && r->cond)
+        report_too_complex(range, "condition of rule " + quoted(r->name),
+                           "this rule");
+      else if (info.state == CondState::AlwaysFalse)
+        diags().report(DiagCode::W0203, range,
+                       "condition of rule " + quoted(r->name) +
+                           " is always false");
+      rules_.push_back(std::move(info));
+    }
+  }
+
+  // --------------------------------------------------------------- E0402
+
+  void check_generated_ttl() {
+    for (auto *r : policy_.rules)
+      if (r->action == Action::Drop && !r->ttl)
+        diags().report(DiagCode::E0402,
+                       r->action_range.valid() ? r->action_range : rule_range(*r),
+                       "generated drop rule " + quoted(r->name) +
+                           " has no ttl");
+  }
+
+  // --------------------------------------------------------------- W0205
+
+  void check_always_true() {
+    Box all; // the unconstrained box: every packet
+    cs::Witness w0 = cs::witness(all, &all);
+    for (auto &ri : rules_) {
+      if (ri.state != CondState::Ok)
+        continue;
+      // Quick rejection: the least packet (no IP, no VLAN, all zero) is
+      // outside almost every condition.
+      bool has_w0 = std::any_of(ri.dnf.begin(), ri.dnf.end(), [&](const Box &b) {
+        return cs::box_contains(b, w0);
+      });
+      if (!has_w0)
+        continue;
+      BoxIndex own;
+      for (const auto &b : ri.dnf)
+        own.insert(&b, 0);
+      auto res = cover({CoverItem{&all, &all}}, own, [](uint32_t) { return true; });
+      if (res.status == CoverResult::Status::Covered)
+        diags().report(DiagCode::W0205,
+                       cond_range(ri.decl->cond.get(), ri.decl->range),
+                       "condition of rule " + quoted(ri.decl->name) +
+                           " is always true");
+    }
+  }
+
+  // ------------------------------------------------------ cover helpers
+
+  // May rule j stand in for rule i? A rule with a ttl expires: it only
+  // covers rules that expire no later.
+  bool outlives(const RuleDecl &j, const RuleDecl &i) const {
+    if (!j.ttl)
+      return true;
+    return i.ttl && i.ttl->value.ns <= j.ttl->value.ns;
+  }
+
+  CoverResult run_cover(const std::vector<CoverItem> &items,
+                        const BoxIndex &index, BoxIndex::Filter filter) {
+    return run_cover(items.data(), items.size(), index, filter);
+  }
+  CoverResult run_cover(CoverItem item, const BoxIndex &index,
+                        BoxIndex::Filter filter) {
+    return run_cover(&item, 1, index, filter);
+  }
+  CoverResult run_cover(const CoverItem *items, size_t n,
+                        const BoxIndex &index, BoxIndex::Filter filter) {
+    CoverResult none;
+    if (budget_ == 0)
+      return none; // Unknown
+    cs::CoverLimits limits;
+    limits.max_visits = std::min(kMaxCoverVisits, budget_);
+    auto res = cover(items, n, index, filter, limits);
+    budget_ -= std::min(budget_, res.visits);
+    return res;
+  }
+
+  std::vector<CoverItem> items_of(const RuleInfo &ri) const {
+    std::vector<CoverItem> items;
+    items.reserve(ri.dnf.size());
+    for (const auto &b : ri.dnf)
+      items.push_back(CoverItem{&b, &b});
+    return items;
+  }
+
+  static std::vector<uint32_t> unique_sorted(std::vector<uint32_t> v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return v;
+  }
+
+  void add_rule_notes(Diagnostic &diag, const std::vector<uint32_t> &used,
+                      const std::string &all_text,
+                      const std::string &some_text) {
+    auto tags = unique_sorted(used);
+    for (size_t k = 0; k < tags.size() && k < kMaxNotes; ++k) {
+      const RuleDecl &r = *rules_[tags[k]].decl;
+      diag.notes.push_back({"rule " + quoted(r.name) + " " +
+                                (tags.size() == 1 ? all_text : some_text),
+                            rule_range(r)});
+    }
+    if (tags.size() > kMaxNotes)
+      diag.notes.push_back({"and " + std::to_string(tags.size() - kMaxNotes) +
+                                " more rules",
+                            SourceRange{}});
+  }
+
+  // ------------------------------------------ W0201, W0204 / E0401
+
+  void forward() {
+    for (uint32_t i = 0; i < rules_.size(); ++i) {
+      RuleInfo &ri = rules_[i];
+      const RuleDecl &rd = *ri.decl;
+      if (ri.state == CondState::TooComplex) {
+        if (generated() && rd.action == Action::Drop && !rd.shadow &&
+            !protects_.empty())
+          report_unprovable_drop(rd, "its condition is too complex");
+        continue;
+      }
+      if (ri.state != CondState::Ok)
+        continue;
+
+      if (earlier_.size() > 0) {
+        auto res = run_cover(items_of(ri), earlier_, [&](uint32_t j) {
+          return outlives(*rules_[j].decl, rd);
+        });
+        if (res.status == CoverResult::Status::Covered) {
+          ri.shadowed = true;
+          auto &diag = diags().report(
+              DiagCode::W0201, rule_range(rd),
+              "rule " + quoted(rd.name) + " is shadowed by earlier rules and " +
+                  (rd.terminal() ? "never decides" : "never counts a packet"));
+          add_rule_notes(diag, res.used, "matches all of its packets first",
+                         "matches some of its packets first");
+        }
+      }
+
+      std::clock_t c0 = std::clock();
+      if (rd.action == Action::Drop && !rd.shadow)
+        check_protect(i);
+      std::clock_t c1 = std::clock();
+      if (rd.terminal() && !ri.shadowed)
+        for (const auto &b : ri.dnf)
+          earlier_.insert(&b, i);
+      t_protect += c1 - c0; t_insert += std::clock() - c1;
+    }
+  }
+
+  void report_unprovable_drop(const RuleDecl &rd, const std::string &why) {
+    diags().report(DiagCode::E0401, rule_range(rd),
+                   "cannot prove that drop rule " + quoted(rd.name) +
+                       " spares protected traffic: " + why);
+  }
+
+  void check_protect(uint32_t i) {
+    const RuleInfo &ri = rules_[i];
+    const RuleDecl &rd = *ri.decl;
+    if (protects_.empty())
+      return;
+    if (generated()) {
+      for (const auto &pi : protects_)
+        if (pi.state == CondState::TooComplex) {
+          report_unprovable_drop(rd, "a protect condition is too complex");
+          return;
+        }
+    }
+    // Pairs (box of the rule, box of a protect) that meet.
+    for (const auto &b : ri.dnf) {
+      std::vector<uint32_t> hits;
+      protect_index_.for_each_intersecting(
+          b, [](uint32_t) { return true; },
+          [&](uint32_t id) {
+            hits.push_back(id);
+            return true;
+          });
+      for (uint32_t id : hits) {
+        const auto &entry = protect_index_.entry(id);
+        Box region;
+        if (!cs::intersect(b, *entry.box, &region))
+          continue;
+        const ProtectInfo &pi = protects_[entry.tag];
+        if (generated()) {
+          // Context-free: a generated rule may outlive the rules before it.
+          report_protect(DiagCode::E0401, rd, pi, region,
+                         cs::witness(region, &region));
+          return;
+        }
+        // Hand-written: only protected packets that reach the rule count
+        // (a rule passing the protected traffic first is the usual way to
+        // write it). Rules with a ttl expire, so they do not count.
+        auto res = run_cover(CoverItem{&region, &region}, earlier_,
+                             [&](uint32_t j) { return !rules_[j].decl->ttl; });
+        if (res.status == CoverResult::Status::NotCovered) {
+          report_protect(DiagCode::W0204, rd, pi, res.uncovered_box,
+                         *res.uncovered);
+          return;
+        }
+      }
+    }
+  }
+
+  void report_protect(DiagCode code, const RuleDecl &rd, const ProtectInfo &pi,
+                      const Box &region, const cs::Witness &w) {
+    auto &diag = diags().report(code, rule_range(rd),
+                                "drop rule " + quoted(rd.name) +
+                                    " touches protected traffic");
+    diag.notes.push_back(
+        {"it drops packets protected here, for example " +
+             cs::describe(region, w, space_),
+         cond_range(pi.decl->cond.get(), pi.decl->range)});
+  }
+
+  void check_default_drop() {
+    if (policy_.default_action() != Action::Drop || !policy_.default_decl)
+      return;
+    const DefaultDecl &dd = *policy_.default_decl;
+    for (const auto &pi : protects_) {
+      if (pi.state == CondState::TooComplex) {
+        if (generated())
+          diags().report(DiagCode::E0401, dd.range,
+                         "cannot prove that the default drop spares "
+                         "protected traffic: a protect condition is too "
+                         "complex");
+        if (generated())
+          return;
+        continue;
+      }
+      for (const auto &p : pi.dnf) {
+        auto res = run_cover(CoverItem{&p, &p}, earlier_,
+                             [&](uint32_t j) { return !rules_[j].decl->ttl; });
+        bool bad = res.status == CoverResult::Status::NotCovered ||
+                   (generated() && res.status == CoverResult::Status::Unknown);
+        if (!bad)
+          continue;
+        auto &diag = diags().report(generated() ? DiagCode::E0401
+                                                : DiagCode::W0204,
+                                    dd.range,
+                                    "default drop touches protected traffic");
+        if (res.uncovered)
+          diag.notes.push_back(
+              {"packets protected here reach it, for example " +
+                   cs::describe(res.uncovered_box, *res.uncovered, space_),
+               cond_range(pi.decl->cond.get(), pi.decl->range)});
+        else
+          diag.notes.push_back({"packets protected here may reach it",
+                                cond_range(pi.decl->cond.get(), pi.decl->range)});
+        return;
+      }
+    }
+  }
+
+  // --------------------------------------------------------------- W0202
+
+  // Removing rule i changes no verdict when every packet it matches is,
+  // without it, first matched by a later rule with the same action. The
+  // check, per box b of the rule: let k be the first later rule with the
+  // other action that meets b; the same-action rules between i and k must
+  // cover b. (Sufficient, not necessary: interleavings where the
+  // other-action rule only meets parts already taken over are missed,
+  // never misreported.) The pass runs bottom-up on the policy without the
+  // shadowed rules and without the rules already found redundant, so all
+  // W0201 and W0202 rules can be removed together without changing a
+  // verdict. A rule that only restates the default is not reported:
+  // explicit rules before a default of the same action are the normal way
+  // to document (and count) an allowlist or a denylist.
+  void backward() {
+    BoxIndex later[2]; // by action: pass, drop; filled in decreasing order
+    bool unknown_later[2] = {false, false};
+    for (uint32_t n = static_cast<uint32_t>(rules_.size()); n-- > 0;) {
+      RuleInfo &ri = rules_[n];
+      const RuleDecl &rd = *ri.decl;
+      if (!rd.terminal())
+        continue;
+      int a = rd.action == Action::Drop ? 1 : 0;
+      if (ri.state == CondState::TooComplex) {
+        unknown_later[a] = true;
+        continue;
+      }
+      if (ri.state != CondState::Ok || ri.shadowed)
+        continue;
+      std::vector<uint32_t> used;
+      if (!unknown_later[1 - a] && later[a].size() > 0 &&
+          taken_over(ri, later[a], later[1 - a], used)) {
+        ri.redundant = true;
+        auto &diag = diags().report(DiagCode::W0202, rule_range(rd),
+                                    "rule " + quoted(rd.name) +
+                                        " is redundant: removing it changes "
+                                        "no verdict");
+        std::string verb = rd.action == Action::Drop ? "drops" : "passes";
+        add_rule_notes(diag, used, "also " + verb + " all of its packets",
+                       "also " + verb + " some of its packets");
+        continue;
+      }
+      for (const auto &b : ri.dnf)
+        later[a].insert(&b, n);
+    }
+  }
+
+  bool taken_over(const RuleInfo &ri, const BoxIndex &same,
+                  const BoxIndex &other, std::vector<uint32_t> &used) {
+    const RuleDecl &rd = *ri.decl;
+    for (const auto &b : ri.dnf) {
+      // The same-action rules cover b at all? (Usually not: cheap.)
+      auto res = run_cover(CoverItem{&b, &b}, same, [&](uint32_t j) {
+        return outlives(*rules_[j].decl, rd);
+      });
+      if (res.status != CoverResult::Status::Covered || budget_ == 0)
+        return false;
+      // Then before the first other-action rule meeting b?
+      uint32_t k = other.least_tag_meeting(b, kMaxIntersecting);
+      budget_ -= std::min(budget_, kMaxIntersecting);
+      if (k == 0)
+        return false; // too much to look at: stay silent
+      if (*std::max_element(res.used.begin(), res.used.end()) >= k) {
+        res = run_cover(CoverItem{&b, &b}, same, [&](uint32_t j) {
+          return j < k && outlives(*rules_[j].decl, rd);
+        });
+        if (res.status != CoverResult::Status::Covered)
+          return false;
+      }
+      used.insert(used.end(), res.used.begin(), res.used.end());
+    }
+    return true;
+  }
+
+  Policy &policy_;
+  PassContext &ctx_;
+  cs::Space space_;
+  std::vector<RuleInfo> rules_;
+  std::vector<ProtectInfo> protects_;
+  BoxIndex protect_index_;
+  BoxIndex earlier_; // terminal rules before the current one, not shadowed
+  size_t budget_ = kGlobalVisitBudget;
+public:
+  std::clock_t t_protect = 0, t_insert = 0;
+};
+
+class LintPass final : public Pass {
+public:
+  const char *name() const override { return "lint"; }
+  bool needs_clean_input() const override { return true; }
+  void run(Policy &policy, PassContext &ctx) override {
+    Linter(policy, ctx).run();
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> create_lint_pass() { return std::make_unique<LintPass>(); }
+
+} // namespace psl

@@ -1,0 +1,963 @@
+// Type checking: Expr::type everywhere, SetDecl::elem, ConstDecl::type, and
+// the checks of language.md that need types.
+//
+// Typing is bidirectional. Packet-dependent expressions (fields, dynamic
+// sets, conditions) have a type of their own; constants have a *natural*
+// type (`22` is an int, `echo_request` an ICMPv4 type) and, where they
+// meet a field, a contextual one: `tcp.dport == 22` makes the 22 a port,
+// `icmp6.type == echo_request` makes the name ICMPv6 type 128. A use site
+// is re-read from its syntax against the context (through the names of
+// constants, whose own definitions keep their natural types and values),
+// and its Expr::type and Expr::constant are replaced by the contextual
+// ones. Checking against a context is done twice: first without reporting,
+// only to learn whether the kinds fit at all (one "mismatched types" for
+// the whole operand), then for real, reporting what is wrong with single
+// elements (a value too wide for the field, an ICMP name of the wrong
+// family) and recording the contextual values.
+//
+// One diagnostic per root cause: anything typed Error (an unknown name or
+// field, a constant that did not fold) was reported by an earlier pass and
+// is never reported again.
+#include "passes/typecheck.h"
+
+#include <map>
+#include <unordered_map>
+
+namespace psl {
+namespace {
+
+std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+// Type names for messages. The value of rate() reads better as what it is.
+std::string tname(const Type &t) {
+  if (t.kind == TypeKind::RateMeter)
+    return "rate meter";
+  return type_name(t);
+}
+
+bool is_scalar(TypeKind k) {
+  return k != TypeKind::Error && k != TypeKind::Set && k != TypeKind::Range &&
+         k != TypeKind::RateMeter;
+}
+
+// The type a folded constant has on its own.
+Type natural_type(const Value &v) {
+  struct N {
+    Type operator()(std::monostate) const { return Type::of(TypeKind::Error); }
+    Type operator()(bool) const { return Type::of(TypeKind::Bool); }
+    Type operator()(uint64_t) const { return Type::of(TypeKind::Int); }
+    Type operator()(const IpAddr &) const { return Type::of(TypeKind::Ip); }
+    Type operator()(const Cidr &) const { return Type::of(TypeKind::Cidr); }
+    Type operator()(const MacAddr &) const { return Type::of(TypeKind::Mac); }
+    Type operator()(const Duration &) const { return Type::of(TypeKind::Duration); }
+    Type operator()(const RateValue &) const { return Type::of(TypeKind::Rate); }
+    Type operator()(const ProtoValue &) const { return Type::of(TypeKind::Proto); }
+    Type operator()(const IcmpTypeValue &i) const {
+      return Type::of(i.v6 ? TypeKind::Icmp6Type : TypeKind::IcmpType);
+    }
+    Type operator()(const RangeValue &) const {
+      return Type{TypeKind::Range, TypeKind::Int, false};
+    }
+    Type operator()(const SetValue &s) const {
+      if (s.elements.empty())
+        return Type::set_of(TypeKind::Error); // `{}`: fits any element type
+      Type first = std::visit(N{}, s.elements.front().v);
+      TypeKind elem = first.kind;
+      if (elem == TypeKind::Cidr)
+        elem = TypeKind::Ip;
+      else if (elem == TypeKind::Range)
+        elem = first.elem;
+      return Type::set_of(elem);
+    }
+  };
+  return std::visit(N{}, v.v);
+}
+
+bool is_constant_expr(const Expr &e) {
+  switch (e.kind) {
+  case ExprKind::Literal:
+  case ExprKind::Set:
+  case ExprKind::Range:
+    return true;
+  case ExprKind::Name:
+    return static_cast<const NameExpr &>(e).target != NameExpr::Target::Set;
+  default:
+    return false;
+  }
+}
+
+const FieldInfo *field_of(const Expr &e) {
+  return e.kind == ExprKind::Field ? static_cast<const FieldExpr &>(e).field : nullptr;
+}
+
+// Whether an operand's kinds fit its context. Silent: something inside was
+// reported (now or by an earlier pass); say nothing more about it.
+enum class Fit { Ok, Mismatch, Silent };
+Fit worse(Fit a, Fit b) { return static_cast<int>(a) > static_cast<int>(b) ? a : b; }
+
+// The context a constant is read against.
+struct Target {
+  TypeKind kind;
+  const FieldInfo *field; // the field on the other side: widths, messages
+  bool apply;             // report and record; false: only tell whether kinds fit
+};
+
+// Where the syntax being read sits: at the use site, or inside the
+// definition of a constant named at the use site (`via`). Only the use
+// site is annotated; diagnostics about a constant's contents point at the
+// name that brought it here.
+struct Site {
+  const NameExpr *via = nullptr;
+};
+
+class TypeChecker {
+public:
+  TypeChecker(Policy &policy, DiagnosticSink &diags) : policy_(policy), diags_(diags) {
+    for (ConstDecl *c : policy_.consts)
+      if (c)
+        consts_[c] = c;
+  }
+
+  void run() {
+    for (SetDecl *s : policy_.sets)
+      if (s)
+        check_set_decl(*s);
+    // Types of constants come from their folded values, so a constant may
+    // be used above its definition.
+    for (ConstDecl *c : policy_.consts)
+      if (c)
+        c->type = c->folded ? natural_type(*c->folded) : Type::of(TypeKind::Error);
+    for (auto &dp : policy_.decls) {
+      if (!dp)
+        continue;
+      switch (dp->kind) {
+      case DeclKind::Const: {
+        auto &c = static_cast<ConstDecl &>(*dp);
+        if (c.value)
+          infer_constant(*c.value);
+        break;
+      }
+      case DeclKind::Set:
+        break;
+      case DeclKind::Protect:
+        check_condition(static_cast<ProtectDecl &>(*dp).cond.get());
+        break;
+      case DeclKind::Rule:
+        check_rule(static_cast<RuleDecl &>(*dp));
+        break;
+      case DeclKind::Default: {
+        auto &d = static_cast<DefaultDecl &>(*dp);
+        if (d.action == Action::Count) // the grammar rejects it; kept for built trees
+          diags_.report(DiagCode::E0311, d.range,
+                        "default must be 'pass' or 'drop', not 'count'");
+        break;
+      }
+      case DeclKind::Test:
+        for (auto &p : static_cast<TestDecl &>(*dp).packets)
+          if (p)
+            check_packet(*p);
+        break;
+      }
+    }
+  }
+
+private:
+  // ----------------------------------------------------------- declarations
+
+  void check_set_decl(SetDecl &s) {
+    static const std::map<std::string, TypeKind> kinds = {
+        {"ip", TypeKind::Ip},     {"port", TypeKind::Port},   {"int", TypeKind::Int},
+        {"mac", TypeKind::Mac},   {"proto", TypeKind::Proto},
+    };
+    s.elem = TypeKind::Error;
+    if (auto it = kinds.find(s.elem_type_name); it != kinds.end()) {
+      s.elem = it->second;
+    } else if (!s.elem_type_name.empty()) {
+      auto &d = diags_.report(DiagCode::E0313, s.elem_range,
+                              "unknown set element type " + quoted(s.elem_type_name) +
+                                  "; expected ip, port, int, mac or proto");
+      if (s.elem_type_name == "cidr") {
+        d.notes.push_back({"a dynamic set holds single addresses: use 'ip'", d.range});
+      } else if (s.elem_type_name.compare(0, 2, "ip") == 0) { // ipv4, ip6, ...
+        d.notes.push_back({"did you mean 'ip'? (one type for both families)", d.range});
+      } else {
+        std::vector<std::string> names;
+        for (auto &[name, kind] : kinds)
+          names.push_back(name);
+        if (auto m = closest_match(s.elem_type_name, names); !m.empty())
+          d.notes.push_back({"did you mean " + quoted(m) + "?", d.range});
+      }
+    }
+    if (s.capacity && *s.capacity == 0)
+      diags_.report(DiagCode::E0313, s.capacity_range, "set capacity must be at least 1");
+    if (s.ttl && s.ttl->value.ns == 0)
+      diags_.report(DiagCode::E0313, s.ttl->range, "set ttl must be greater than 0");
+  }
+
+  void check_rule(RuleDecl &r) {
+    check_condition(r.cond.get());
+    if (r.ttl && r.ttl->value.ns == 0)
+      diags_.report(DiagCode::E0311, r.ttl->range, "ttl must be greater than 0");
+    // A count rule never changes a verdict, so `shadow` would change
+    // nothing: almost certainly `drop shadow` or `pass shadow` was meant.
+    if (r.shadow && r.action == Action::Count) {
+      auto &d = diags_.report(DiagCode::E0311, r.shadow_range,
+                              "'shadow' has no effect on a count rule");
+      d.notes.push_back({"count never changes a verdict; 'shadow' is for 'pass' and 'drop'",
+                         d.range});
+    }
+  }
+
+  void check_condition(Expr *cond) {
+    if (cond)
+      check_bool(*cond);
+  }
+
+  // ----------------------------------------------------------- test packets
+
+  // What the fields of a test packet set so far say about it: its
+  // transport protocol (6, 17, 1, 58; -1 for "tcp or udp") or its IP
+  // family (4, 6), and the field that said so.
+  struct Claim {
+    int value = 0;
+    const FieldExpr *by = nullptr;
+  };
+
+  void check_packet(TestPacket &p) {
+    std::map<FieldId, const FieldExpr *> seen;
+    Claim l4, family;
+    bool conflict_reported = false;
+
+    for (auto &a : p.fields) {
+      if (a.field)
+        infer(*a.field);
+      Type vt = a.value ? infer_constant(*a.value) : Type::of(TypeKind::Error);
+      if (!a.field || !a.field->field || !a.value)
+        continue;
+      const FieldInfo &f = *a.field->field;
+      if (auto [it, fresh] = seen.emplace(f.id, a.field.get()); !fresh) {
+        auto &d = diags_.report(DiagCode::E0312, a.field->range,
+                                "field " + quoted(f.name) + " is assigned twice");
+        d.notes.push_back({"first assigned here", it->second->range});
+        continue;
+      }
+      if (vt.is_error())
+        continue;
+      Fit fit = fit_scalar(*a.value, f.type, &f);
+      if (fit == Fit::Mismatch)
+        diags_.report(DiagCode::E0312, a.value->range,
+                      "cannot assign " + describe(*a.value) + " (" + tname(vt) + ") to " +
+                          quoted(f.name) + " (" + type_kind_name(f.type) + ")");
+      if (fit != Fit::Ok || conflict_reported)
+        continue;
+
+      auto [want_l4, want_family] = packet_claims(f, *a.value);
+      conflict_reported = claim(l4, want_l4, *a.field, true) ||
+                          claim(family, want_family, *a.field, false);
+    }
+
+    if (p.repeat && *p.repeat == 0)
+      diags_.report(DiagCode::E0312, p.repeat_range,
+                    "'x 0' sends no packet; the repeat count must be at least 1");
+    if (p.expect == Action::Count) // the grammar rejects it; kept for built trees
+      diags_.report(DiagCode::E0312, p.expect_range,
+                    "a test packet expects 'pass' or 'drop', not 'count'");
+    if (p.count_op && p.count && !(p.repeat && *p.repeat == 0)) {
+      const uint64_t sent = p.repeat.value_or(1), n = *p.count;
+      bool impossible = false;
+      switch (*p.count_op) {
+      case CompareOp::Gt:
+        impossible = n >= sent;
+        break;
+      case CompareOp::Ge:
+      case CompareOp::Eq:
+        impossible = n > sent;
+        break;
+      case CompareOp::Lt:
+        impossible = n == 0;
+        break;
+      default:
+        break;
+      }
+      if (impossible) {
+        // The count has no range of its own: from the verdict to the end
+        // of the packet clause.
+        SourceRange r{p.expect_range.begin, p.range.end};
+        if (!r.valid() || !p.range.valid())
+          r = p.expect_range;
+        diags_.report(DiagCode::E0312, r,
+                      quoted(std::string(action_name(p.expect)) + " " +
+                             compare_op_spelling(*p.count_op) + " " + std::to_string(n)) +
+                          " can never hold: the packet is sent " +
+                          (sent == 1 ? std::string("once") : std::to_string(sent) + " times"));
+      }
+    }
+  }
+
+  // The transport protocol and IP family a field assignment implies (0:
+  // none).
+  static std::pair<int, int> packet_claims(const FieldInfo &f, const Expr &value) {
+    int l4 = 0, family = 0;
+    switch (f.guard) {
+    case Guard::Tcp:
+      l4 = 6;
+      break;
+    case Guard::Udp:
+      l4 = 17;
+      break;
+    case Guard::L4:
+      l4 = -1;
+      break;
+    case Guard::Icmp:
+      l4 = 1;
+      family = 4;
+      break;
+    case Guard::Icmp6:
+      l4 = 58;
+      family = 6;
+      break;
+    case Guard::Ip6:
+    case Guard::Ip6Rh:
+      family = 6;
+      break;
+    default:
+      break;
+    }
+    if (value.constant) {
+      const Value &v = *value.constant;
+      if (f.id == FieldId::IpProto)
+        if (auto *p = std::get_if<ProtoValue>(&v.v))
+          l4 = p->number;
+      if (f.id == FieldId::IpSrc || f.id == FieldId::IpDst)
+        if (auto *a = std::get_if<IpAddr>(&v.v))
+          family = a->family;
+      if (f.id == FieldId::IpVersion)
+        if (auto *n = std::get_if<uint64_t>(&v.v); n && (*n == 4 || *n == 6))
+          family = static_cast<int>(*n);
+    }
+    return {l4, family};
+  }
+
+  // Records what a field implies; reports (and returns true) when it
+  // contradicts an earlier field of the same packet.
+  bool claim(Claim &c, int want, const FieldExpr &by, bool transport) {
+    if (want == 0)
+      return false;
+    if (c.value == 0 || c.value == want) {
+      c = {want, &by};
+      return false;
+    }
+    auto tcp_or_udp = [](int v) { return v == 6 || v == 17; };
+    if (transport && c.value == -1 && tcp_or_udp(want)) {
+      c = {want, &by};
+      return false;
+    }
+    if (transport && want == -1 && tcp_or_udp(c.value))
+      return false;
+    auto &d = diags_.report(DiagCode::E0312, by.range,
+                            quoted(by.path) + " cannot be set on a packet that has " +
+                                quoted(c.by->path));
+    d.notes.push_back({quoted(c.by->path) + " is set here", c.by->range});
+    return true;
+  }
+
+  // ------------------------------------------------------------- inference
+
+  Type infer(Expr &e) {
+    Type t = Type::of(TypeKind::Error);
+    switch (e.kind) {
+    case ExprKind::Literal: {
+      auto &l = static_cast<LiteralExpr &>(e);
+      if (e.constant)
+        t = Type::of(l.literal_kind);
+      break;
+    }
+    case ExprKind::Name:
+      t = infer_name(static_cast<NameExpr &>(e));
+      break;
+    case ExprKind::Field:
+      if (auto *f = static_cast<FieldExpr &>(e).field)
+        t = Type::of(f->type);
+      break;
+    case ExprKind::Set:
+      for (auto &el : static_cast<SetExpr &>(e).elements)
+        if (el)
+          infer_constant(*el);
+      if (e.constant)
+        t = natural_type(*e.constant);
+      break;
+    case ExprKind::Range: {
+      auto &r = static_cast<RangeExpr &>(e);
+      if (r.lo)
+        infer_constant(*r.lo);
+      if (r.hi)
+        infer_constant(*r.hi);
+      if (e.constant)
+        t = natural_type(*e.constant);
+      break;
+    }
+    case ExprKind::Not:
+      if (auto &op = static_cast<NotExpr &>(e).operand)
+        check_bool(*op);
+      t = Type::of(TypeKind::Bool);
+      break;
+    case ExprKind::Binary: {
+      auto &b = static_cast<BinaryExpr &>(e);
+      if (b.lhs)
+        check_bool(*b.lhs);
+      if (b.rhs)
+        check_bool(*b.rhs);
+      t = Type::of(TypeKind::Bool);
+      break;
+    }
+    case ExprKind::Compare:
+      check_compare(static_cast<CompareExpr &>(e));
+      t = Type::of(TypeKind::Bool);
+      break;
+    case ExprKind::Rate: {
+      auto &r = static_cast<RateExpr &>(e);
+      for (auto &k : r.keys)
+        if (k)
+          infer(*k);
+      if (r.burst && *r.burst == 0)
+        diags_.report(DiagCode::E0310, r.burst_range.valid() ? r.burst_range : r.range,
+                      "burst must be greater than 0");
+      t = Type::of(TypeKind::RateMeter);
+      break;
+    }
+    }
+    e.type = t;
+    return t;
+  }
+
+  // Where only a constant may stand (a constant's value, a set element, a
+  // range bound, a test packet value): anything else was reported by
+  // resolve (E0205) and is not checked again.
+  Type infer_constant(Expr &e) {
+    switch (e.kind) {
+    case ExprKind::Literal:
+    case ExprKind::Name:
+    case ExprKind::Set:
+    case ExprKind::Range:
+      return infer(e);
+    default:
+      e.type = Type::of(TypeKind::Error);
+      return e.type;
+    }
+  }
+
+  Type infer_name(const NameExpr &n) {
+    switch (n.target) {
+    case NameExpr::Target::Const:
+      if (auto it = consts_.find(n.decl); it != consts_.end())
+        return it->second->type;
+      return Type::of(TypeKind::Error);
+    case NameExpr::Target::Set: {
+      auto *s = static_cast<const SetDecl *>(n.decl);
+      if (!s || s->elem == TypeKind::Error) // E0313 said why
+        return Type::of(TypeKind::Error);
+      return Type::set_of(s->elem, true);
+    }
+    case NameExpr::Target::Proto:
+      return Type::of(TypeKind::Proto);
+    case NameExpr::Target::IcmpName:
+      return Type::of(find_named(icmp_type_names(), n.name) ? TypeKind::IcmpType
+                                                            : TypeKind::Icmp6Type);
+    case NameExpr::Target::Unresolved:
+      break;
+    }
+    return Type::of(TypeKind::Error);
+  }
+
+  void check_bool(Expr &e) {
+    Type t = infer(e);
+    if (t.is_error() || t.kind == TypeKind::Bool)
+      return;
+    auto &d = diags_.report(DiagCode::E0307, e.range,
+                            describe(e) + " (" + tname(t) + ") is not a boolean condition");
+    if (t.kind == TypeKind::RateMeter)
+      d.notes.push_back({"compare it with a rate: " + quoted(source_text(e) + " > 100/s"), d.range});
+    else if (e.kind == ExprKind::Name &&
+             static_cast<const NameExpr &>(e).target == NameExpr::Target::Proto)
+      d.notes.push_back(
+          {"did you mean " + quoted("ip.proto == " + static_cast<const NameExpr &>(e).name) +
+               "?",
+           d.range});
+  }
+
+  // ------------------------------------------------------------ comparisons
+
+  void check_compare(CompareExpr &c) {
+    if (!c.lhs || !c.rhs) {
+      if (c.lhs)
+        infer(*c.lhs);
+      if (c.rhs)
+        infer(*c.rhs);
+      return;
+    }
+    Type lt = infer(*c.lhs), rt = infer(*c.rhs);
+    if (lt.kind == TypeKind::RateMeter || rt.kind == TypeKind::RateMeter)
+      return check_rate_compare(c, lt, rt);
+    if (lt.is_error() || rt.is_error())
+      return;
+    if (c.op == CompareOp::In || c.op == CompareOp::NotIn)
+      return check_membership(c, lt, rt);
+    check_comparison(c, lt, rt);
+  }
+
+  SourceRange op_range(const CompareExpr &c) const {
+    return c.op_range.valid() ? c.op_range : c.range;
+  }
+
+  void check_rate_compare(CompareExpr &c, Type lt, Type rt) {
+    if (lt.kind != TypeKind::RateMeter) {
+      diags_.report(DiagCode::E0306, c.rhs->range,
+                    "rate() must be on the left of '>' or '>='");
+      return;
+    }
+    if (c.op != CompareOp::Gt && c.op != CompareOp::Ge) {
+      diags_.report(DiagCode::E0306, op_range(c),
+                    std::string("rate() can only be compared with '>' or '>=', not '") +
+                        compare_op_spelling(c.op) + "'");
+      return;
+    }
+    if (rt.is_error())
+      return;
+    if (rt.kind != TypeKind::Rate) {
+      auto &d = diags_.report(DiagCode::E0301, c.rhs->range,
+                              "cannot compare " + describe(*c.lhs) + " (" + tname(lt) +
+                                  ") with " + describe(*c.rhs) + " (" + tname(rt) + ")");
+      d.notes.push_back({"a rate is written like 100/s, 10k/s or 10Mbit/s", d.range});
+      return;
+    }
+    if (c.rhs->constant)
+      if (auto *r = std::get_if<RateValue>(&c.rhs->constant->v); r && r->per_second == 0)
+        diags_.report(DiagCode::E0310, c.rhs->range, "rate must be greater than 0");
+  }
+
+  // == != < <= > >=
+  void check_comparison(CompareExpr &c, Type lt, Type rt) {
+    Expr &lhs = *c.lhs, &rhs = *c.rhs;
+    const bool lfixed = !is_constant_expr(lhs), rfixed = !is_constant_expr(rhs);
+    const bool ordered = c.op != CompareOp::Eq && c.op != CompareOp::Ne;
+    // The type that decides: a packet-dependent side, else the side an
+    // int literal would adapt to.
+    const Type anchor = lfixed ? lt : rfixed ? rt : lt.kind == TypeKind::Int ? rt : lt;
+    if (ordered && anchor.kind != TypeKind::Int && anchor.kind != TypeKind::Port) {
+      diags_.report(DiagCode::E0302, op_range(c),
+                    std::string("operator '") + compare_op_spelling(c.op) +
+                        "' is not defined for " + tname(anchor));
+      return;
+    }
+
+    Fit fit = Fit::Ok;
+    Expr *blamed = &rhs;
+    if (lfixed && rfixed) {
+      if (lt != rt || !is_scalar(lt.kind))
+        fit = Fit::Mismatch;
+      // Blame the side that cannot be compared at all, else neither alone.
+      blamed = !is_scalar(rt.kind) ? &rhs : !is_scalar(lt.kind) ? &lhs : nullptr;
+    } else if (lfixed) {
+      fit = is_scalar(lt.kind) ? fit_scalar(rhs, lt.kind, field_of(lhs)) : Fit::Mismatch;
+    } else if (rfixed) {
+      fit = is_scalar(rt.kind) ? fit_scalar(lhs, rt.kind, field_of(rhs)) : Fit::Mismatch;
+      blamed = &lhs;
+    } else if (lt != rt || !is_scalar(lt.kind)) {
+      // Two constants: the one that can take the other's type adapts.
+      fit = is_scalar(lt.kind) && is_scalar(rt.kind) ? fit_scalar(rhs, lt.kind, nullptr)
+                                                     : Fit::Mismatch;
+      if (fit == Fit::Mismatch && is_scalar(rt.kind))
+        fit = fit_scalar(lhs, rt.kind, nullptr);
+    }
+    if (fit != Fit::Mismatch)
+      return;
+
+    auto &d = diags_.report(DiagCode::E0301, blamed ? blamed->range : c.range,
+                            "cannot compare " + describe(lhs) + " (" + tname(lt) + ") with " +
+                                describe(rhs) + " (" + tname(rt) + ")");
+    auto collection = [](const Type &t) {
+      return t.kind == TypeKind::Set || t.kind == TypeKind::Range || t.kind == TypeKind::Cidr;
+    };
+    if (!ordered && (collection(lt) || collection(rt)))
+      d.notes.push_back(
+          {std::string("use '") + (c.op == CompareOp::Ne ? "not in" : "in") +
+               "' to test membership",
+           d.range});
+  }
+
+  // in, not in
+  void check_membership(CompareExpr &c, Type lt, Type rt) {
+    Expr &lhs = *c.lhs, &rhs = *c.rhs;
+    const std::string op = compare_op_spelling(c.op);
+    if (rt.kind != TypeKind::Set && rt.kind != TypeKind::Range && rt.kind != TypeKind::Cidr) {
+      auto &d = diags_.report(DiagCode::E0302, rhs.range,
+                              "'" + op + "' needs a set, a prefix or a range on its right; " +
+                                  describe(rhs) + " is " + tname(rt));
+      if (is_scalar(lt.kind) && is_scalar(rt.kind))
+        d.notes.push_back({std::string("use '") + (c.op == CompareOp::In ? "==" : "!=") +
+                               "' to compare with a single value",
+                           d.range});
+      return;
+    }
+    if (!is_scalar(lt.kind)) {
+      diags_.report(DiagCode::E0302, lhs.range,
+                    "'" + op + "' needs a single value on its left; " + describe(lhs) +
+                        " is " + tname(lt));
+      return;
+    }
+
+    const bool lfixed = !is_constant_expr(lhs);
+    Fit fit = Fit::Ok;
+    Expr *blamed = &rhs;
+    if (rt.kind == TypeKind::Set && rt.dynamic) {
+      if (lfixed) {
+        if (lt.kind != rt.elem)
+          fit = Fit::Mismatch;
+      } else {
+        fit = fit_scalar(lhs, rt.elem, nullptr);
+        blamed = &lhs;
+      }
+    } else if (lfixed) {
+      fit = fit_member(rhs, lt.kind, field_of(lhs));
+    } else {
+      // A constant looked up in a constant: the int adapts to the other.
+      TypeKind elem = rt.kind == TypeKind::Cidr ? TypeKind::Ip : rt.elem;
+      TypeKind target = lt.kind == TypeKind::Int && elem != TypeKind::Error ? elem : lt.kind;
+      fit = fit_scalar(lhs, target, nullptr);
+      if (fit == Fit::Ok)
+        fit = fit_member(rhs, target, nullptr);
+    }
+    if (fit != Fit::Mismatch)
+      return;
+    diags_.report(DiagCode::E0301, blamed->range,
+                  "cannot look up " + describe(lhs) + " (" + tname(lt) + ") in " +
+                      describe(rhs) + " (" + tname(rt) + ")");
+  }
+
+  // --------------------------------------------------- contextual constants
+
+  // Dry run first (kinds only, one Mismatch for the whole operand), then
+  // the real run that reports element problems and records the values.
+  template <typename Attempt> static Fit fit_twice(Attempt attempt) {
+    Fit dry = attempt(false);
+    if (dry != Fit::Ok)
+      return dry;
+    return attempt(true) == Fit::Ok ? Fit::Ok : Fit::Silent;
+  }
+
+  Fit fit_scalar(Expr &e, TypeKind kind, const FieldInfo *field) {
+    return fit_twice([&](bool apply) {
+      Value v;
+      Type t;
+      return read_scalar(e, Target{kind, field, apply}, false, Site{}, v, t);
+    });
+  }
+
+  // The right side of `in`: a set, a range or a prefix.
+  Fit fit_member(Expr &e, TypeKind kind, const FieldInfo *field) {
+    return fit_twice([&](bool apply) -> Fit {
+      Target t{kind, field, apply};
+      Value v;
+      Type vt;
+      switch (e.type.kind) {
+      case TypeKind::Set: {
+        SetValue s;
+        return read_set(e, t, Site{}, s);
+      }
+      case TypeKind::Range:
+        return read_range(e, t, Site{}, v, vt);
+      case TypeKind::Cidr:
+        return read_scalar(e, t, true, Site{}, v, vt);
+      default:
+        return Fit::Mismatch;
+      }
+    });
+  }
+
+  // Records a contextual value on a use-site node.
+  static void record(Expr &e, const Target &t, const Site &site, Fit fit, Value v, Type type) {
+    if (t.apply && !site.via && fit == Fit::Ok) {
+      e.type = type;
+      e.constant = std::move(v);
+    }
+  }
+
+  // Reports a problem with `leaf`: at the leaf itself at the use site, or
+  // at the name that brought a constant's definition here.
+  Diagnostic &report_at(DiagCode code, const Expr &leaf, const Site &site, std::string msg) {
+    if (!site.via)
+      return diags_.report(code, leaf.range, std::move(msg));
+    auto &d = diags_.report(code, site.via->range, std::move(msg));
+    d.notes.push_back({describe(leaf) + " is defined here", leaf.range});
+    return d;
+  }
+
+  Fit read_scalar(Expr &e, const Target &t, bool allow_cidr, const Site &site, Value &out,
+                  Type &out_type) {
+    Fit fit = Fit::Mismatch;
+    switch (e.kind) {
+    case ExprKind::Literal: {
+      auto &l = static_cast<LiteralExpr &>(e);
+      if (!e.constant)
+        return Fit::Silent;
+      if (l.literal_kind == TypeKind::Int) {
+        // The value as written: Expr::constant may already be contextual.
+        auto *n = std::get_if<uint64_t>(&l.value.v);
+        if (!n)
+          return Fit::Silent;
+        fit = read_int(e, *n, t, site, out, out_type);
+      } else if (l.literal_kind == t.kind ||
+                 (l.literal_kind == TypeKind::Cidr && t.kind == TypeKind::Ip && allow_cidr)) {
+        out = *e.constant;
+        out_type = Type::of(l.literal_kind);
+        fit = Fit::Ok;
+      }
+      break;
+    }
+    case ExprKind::Name: {
+      auto &n = static_cast<NameExpr &>(e);
+      switch (n.target) {
+      case NameExpr::Target::Unresolved:
+        return Fit::Silent;
+      case NameExpr::Target::Set:
+        return Fit::Mismatch;
+      case NameExpr::Target::Proto:
+        if (t.kind == TypeKind::Proto && e.constant) {
+          out = *e.constant;
+          out_type = Type::of(TypeKind::Proto);
+          fit = Fit::Ok;
+        }
+        break;
+      case NameExpr::Target::IcmpName:
+        if (t.kind == TypeKind::IcmpType || t.kind == TypeKind::Icmp6Type)
+          fit = read_icmp_name(n, t, site, out, out_type);
+        break;
+      case NameExpr::Target::Const: {
+        auto it = consts_.find(n.decl);
+        if (it == consts_.end() || !it->second->folded || !it->second->value)
+          return Fit::Silent;
+        if (!is_scalar(it->second->type.kind) && it->second->type.kind != TypeKind::Cidr)
+          return Fit::Mismatch;
+        Site inner{site.via ? site.via : &n};
+        fit = read_scalar(*it->second->value, t, allow_cidr, inner, out, out_type);
+        break;
+      }
+      }
+      break;
+    }
+    default:
+      break;
+    }
+    record(e, t, site, fit, out, out_type);
+    return fit;
+  }
+
+  Fit read_int(const Expr &e, uint64_t n, const Target &t, const Site &site, Value &out,
+               Type &out_type) {
+    uint64_t max;
+    const char *what; // the width when there is no field to name
+    switch (t.kind) {
+    case TypeKind::Int:
+      max = ~uint64_t{0};
+      what = "an int";
+      break;
+    case TypeKind::Port:
+      max = 0xffff;
+      what = "a port";
+      break;
+    case TypeKind::Proto:
+      max = 0xff;
+      what = "a protocol number";
+      break;
+    case TypeKind::IcmpType:
+    case TypeKind::Icmp6Type:
+      max = 0xff;
+      what = "an ICMP type";
+      break;
+    default:
+      return Fit::Mismatch;
+    }
+    if (t.field)
+      max = field_max(*t.field);
+    if (n > max) {
+      if (!t.apply)
+        return Fit::Ok; // a width problem, not a kind problem
+      unsigned bits = t.field && t.field->bits ? t.field->bits : (max == 0xffff ? 16 : 8);
+      report_at(DiagCode::E0304, e, site,
+                (t.field ? quoted(t.field->name) : std::string(what)) + " is " +
+                    std::to_string(bits) + " bits wide; " + describe(e) + " does not fit");
+      return Fit::Silent;
+    }
+    out_type = Type::of(t.kind);
+    switch (t.kind) {
+    case TypeKind::Proto:
+      out = Value{ProtoValue{static_cast<uint8_t>(n)}};
+      break;
+    case TypeKind::IcmpType:
+    case TypeKind::Icmp6Type:
+      out = Value{IcmpTypeValue{t.kind == TypeKind::Icmp6Type, static_cast<uint8_t>(n)}};
+      break;
+    default:
+      out = Value{n};
+      break;
+    }
+    return Fit::Ok;
+  }
+
+  Fit read_icmp_name(const NameExpr &n, const Target &t, const Site &site, Value &out,
+                     Type &out_type) {
+    const bool v6 = t.kind == TypeKind::Icmp6Type;
+    if (auto *p = find_named(v6 ? icmp6_type_names() : icmp_type_names(), n.name)) {
+      out = Value{IcmpTypeValue{v6, p->number}};
+      out_type = Type::of(t.kind);
+      return Fit::Ok;
+    }
+    if (!t.apply)
+      return Fit::Ok; // the family is wrong, not the kind
+    const char *family = v6 ? "ICMPv6" : "ICMPv4";
+    const char *other = v6 ? "ICMPv4" : "ICMPv6";
+    std::string where = t.field ? quoted(t.field->name) + " holds " + family + " types"
+                                : std::string("an ") + family + " type is needed here";
+    auto &d = report_at(DiagCode::E0308, n, site,
+                        quoted(n.name) + " is an " + other + " type name; " + where);
+    if (t.field && (t.field->id == FieldId::IcmpType || t.field->id == FieldId::Icmp6Type))
+      d.notes.push_back({std::string("use ") + (v6 ? "'icmp.type'" : "'icmp6.type'") +
+                             " for " + other + " types",
+                         d.range});
+    return Fit::Silent;
+  }
+
+  Fit read_range(Expr &e, const Target &t, const Site &site, Value &out, Type &out_type) {
+    Fit fit = Fit::Mismatch;
+    if (e.kind == ExprKind::Range) {
+      auto &r = static_cast<RangeExpr &>(e);
+      if (!e.constant || !r.lo || !r.hi)
+        return Fit::Silent;
+      if (t.kind != TypeKind::Int && t.kind != TypeKind::Port)
+        return Fit::Mismatch;
+      Value v;
+      Type vt;
+      fit = worse(read_scalar(*r.lo, t, false, site, v, vt),
+                  read_scalar(*r.hi, t, false, site, v, vt));
+      out = *e.constant;
+      out_type = Type{TypeKind::Range, t.kind, false};
+    } else if (e.kind == ExprKind::Name &&
+               static_cast<NameExpr &>(e).target == NameExpr::Target::Const) {
+      auto &n = static_cast<NameExpr &>(e);
+      auto it = consts_.find(n.decl);
+      if (it == consts_.end() || !it->second->folded || !it->second->value)
+        return Fit::Silent;
+      if (it->second->type.kind != TypeKind::Range)
+        return Fit::Mismatch;
+      fit = read_range(*it->second->value, t, Site{site.via ? site.via : &n}, out, out_type);
+    }
+    record(e, t, site, fit, out, out_type);
+    return fit;
+  }
+
+  // A set read as a set of `t.kind`, flattened into `out`.
+  Fit read_set(Expr &e, const Target &t, const Site &site, SetValue &out) {
+    SetValue mine;
+    Fit fit = Fit::Mismatch;
+    if (e.kind == ExprKind::Set) {
+      if (!e.constant)
+        return Fit::Silent;
+      fit = Fit::Ok;
+      for (auto &el : static_cast<SetExpr &>(e).elements) {
+        if (!el)
+          return Fit::Silent;
+        fit = worse(fit, read_element(*el, t, site, mine));
+      }
+    } else if (e.kind == ExprKind::Name &&
+               static_cast<NameExpr &>(e).target == NameExpr::Target::Const) {
+      auto &n = static_cast<NameExpr &>(e);
+      auto it = consts_.find(n.decl);
+      if (it == consts_.end() || !it->second->folded || !it->second->value)
+        return Fit::Silent;
+      if (it->second->type.kind != TypeKind::Set)
+        return Fit::Mismatch;
+      fit = read_set(*it->second->value, t, Site{site.via ? site.via : &n}, mine);
+    }
+    for (auto &v : mine.elements)
+      out.elements.push_back(v);
+    record(e, t, site, fit, Value{std::move(mine)}, Type::set_of(t.kind));
+    return fit;
+  }
+
+  Fit read_element(Expr &el, const Target &t, const Site &site, SetValue &out) {
+    TypeKind natural = el.type.kind;
+    if (el.kind == ExprKind::Name &&
+        static_cast<NameExpr &>(el).target == NameExpr::Target::Const) {
+      auto it = consts_.find(static_cast<NameExpr &>(el).decl);
+      natural = it == consts_.end() ? TypeKind::Error : it->second->type.kind;
+    }
+    if (el.kind == ExprKind::Set || natural == TypeKind::Set)
+      return read_set(el, t, site, out);
+    Value v;
+    Type vt;
+    Fit fit = el.kind == ExprKind::Range || natural == TypeKind::Range
+                  ? read_range(el, t, site, v, vt)
+                  : read_scalar(el, t, t.kind == TypeKind::Ip, site, v, vt);
+    if (fit == Fit::Ok)
+      out.elements.push_back(std::move(v));
+    return fit;
+  }
+
+  // ----------------------------------------------------------------- text
+
+  std::string source_text(const Expr &e) const {
+    const SourceRange &r = e.range;
+    if (!r.valid() || r.end.line != r.begin.line || r.end.column <= r.begin.column)
+      return {};
+    auto line = diags_.file().line(r.begin.line);
+    size_t b = r.begin.column - 1;
+    if (b >= line.size())
+      return {};
+    return std::string(line.substr(b, r.end.column - r.begin.column));
+  }
+
+  // How an operand reads in a message: literals as written, names and
+  // fields quoted, short compound operands as written.
+  std::string describe(const Expr &e) const {
+    switch (e.kind) {
+    case ExprKind::Literal: {
+      auto &l = static_cast<const LiteralExpr &>(e);
+      return l.spelling.empty() ? value_to_string(l.value, Type::of(l.literal_kind))
+                                : l.spelling;
+    }
+    case ExprKind::Name:
+      return quoted(static_cast<const NameExpr &>(e).name);
+    case ExprKind::Field:
+      return quoted(static_cast<const FieldExpr &>(e).path);
+    case ExprKind::Range: {
+      auto &r = static_cast<const RangeExpr &>(e);
+      if (r.lo && r.hi)
+        return describe(*r.lo) + ".." + describe(*r.hi);
+      break;
+    }
+    default:
+      break;
+    }
+    std::string text = source_text(e);
+    const bool fits = !text.empty() && text.size() <= 40;
+    if (e.kind == ExprKind::Set)
+      return fits ? text : "{...}";
+    return fits ? quoted(text) : "this expression";
+  }
+
+  Policy &policy_;
+  DiagnosticSink &diags_;
+  std::unordered_map<const Decl *, ConstDecl *> consts_;
+};
+
+class TypeCheckPass final : public Pass {
+public:
+  const char *name() const override { return "typecheck"; }
+  void run(Policy &policy, PassContext &ctx) override { TypeChecker(policy, ctx.diags).run(); }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> create_typecheck_pass() { return std::make_unique<TypeCheckPass>(); }
+
+} // namespace psl

@@ -1,0 +1,107 @@
+#include "atomic_write.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace psc {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Closes the descriptor and removes the temporary unless released.
+class TempFile {
+public:
+  TempFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  TempFile(const TempFile &) = delete;
+  TempFile &operator=(const TempFile &) = delete;
+  ~TempFile() {
+    if (fd_ >= 0)
+      ::close(fd_);
+    if (!released_)
+      ::unlink(path_.c_str());
+  }
+  int fd() const { return fd_; }
+  const std::string &path() const { return path_; }
+  int close() {
+    int rc = ::close(fd_);
+    fd_ = -1;
+    return rc;
+  }
+  void release() { released_ = true; }
+
+private:
+  int fd_;
+  std::string path_;
+  bool released_ = false;
+};
+
+std::string error_text(int err) { return std::strerror(err); }
+
+} // namespace
+
+std::optional<std::string> write_file_atomically(const std::string &path,
+                                                 const std::string &content) {
+  // Rewrite the file a symlink points to, not the link itself.
+  std::error_code ec;
+  fs::path target = fs::canonical(path, ec);
+  if (ec)
+    return ec.message();
+
+  struct stat st;
+  if (::stat(target.c_str(), &st) != 0)
+    return error_text(errno);
+
+  fs::path dir = target.parent_path();
+  std::string templ =
+      (dir / ("." + target.filename().string() + ".psc-fmt-XXXXXX")).string();
+  std::vector<char> name(templ.begin(), templ.end());
+  name.push_back('\0');
+  int fd = ::mkstemp(name.data());
+  if (fd < 0)
+    return error_text(errno);
+  TempFile tmp(fd, name.data());
+
+  const char *data = content.data();
+  size_t left = content.size();
+  while (left > 0) {
+    ssize_t n = ::write(tmp.fd(), data, left);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return error_text(errno);
+    }
+    data += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (::fchmod(tmp.fd(), st.st_mode & 07777) != 0)
+    return error_text(errno);
+  // Keeping the owner only works for root or the same owner; a file owned
+  // by someone else that we may write ends up ours, as with any editor.
+  if (::fchown(tmp.fd(), st.st_uid, st.st_gid) != 0) {
+  }
+  if (::fsync(tmp.fd()) != 0)
+    return error_text(errno);
+  if (tmp.close() != 0)
+    return error_text(errno);
+  if (::rename(tmp.path().c_str(), target.c_str()) != 0)
+    return error_text(errno);
+  tmp.release();
+
+  // Make the rename itself durable.
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return std::nullopt;
+}
+
+} // namespace psc

@@ -1,0 +1,85 @@
+// psc build: check, lower, generate, compile in process; write the BPF ELF
+// (atomically) and its map contents as the sidecar OUT.o.maps.json.
+#include <chrono>
+#include <fstream>
+#include <ostream>
+#include <sstream>
+
+#include "atomic_write.h"
+#include "codegen/policy_build.h"
+#include "commands.h"
+#include "driver.h"
+#include "inputs.h"
+#include "report/report.h"
+
+namespace psc {
+
+int run_build(const BuildOptions &options, Streams io) {
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<Input> inputs = expand_inputs({options.path});
+  if (inputs.size() != 1) {
+    io.err << "psc build: expected one policy file, got " << inputs.size() << "\n";
+    return kExitUsage;
+  }
+  LoadedInput loaded = load_input(inputs[0], io.in);
+  psl::TextOptions text_options;
+  text_options.color = options.color;
+  psl::FileReport report;
+  report.file = loaded.file;
+  if (loaded.problem) {
+    report.diagnostics.push_back(std::move(*loaded.problem));
+    io.err << psl::render_text(report, text_options);
+    return kExitFindings;
+  }
+  psl::CheckedModule checked =
+      psl::check_source(loaded.file->path(), loaded.file->text());
+  report.file = checked.diags.file_ptr();
+  report.diagnostics = checked.diags.diagnostics();
+  if (!report.diagnostics.empty())
+    io.err << psl::render_text(report, text_options);
+  if (!checked.ok())
+    return kExitFindings;
+  auto t_check = std::chrono::steady_clock::now();
+
+  psl::backend::PolicyBuildOptions build;
+  std::string out_name = options.output;
+  auto slash = out_name.find_last_of('/');
+  std::string base = slash == std::string::npos ? out_name : out_name.substr(slash + 1);
+  build.c_file_name = base.size() > 2 && base.substr(base.size() - 2) == ".o"
+                          ? base.substr(0, base.size() - 2) + ".c"
+                          : base + ".c";
+  auto built = psl::backend::build_policy(*checked.module.policy, checked.diags.file_ptr().get(),
+                                          build);
+  if (!built.ok()) {
+    const auto &e = built.error();
+    bool internal = e.message.rfind("internal error", 0) == 0;
+    io.err << loaded.file->path() << ": error: " << e.message << "\n" << e.detail;
+    return internal ? kExitUsage : kExitFindings;
+  }
+  const psl::backend::PolicyArtifact &a = built.value();
+  if (!options.emit_c.empty()) {
+    if (auto err = write_file_atomically(options.emit_c, a.c_source)) {
+      io.err << "psc build: cannot write '" << options.emit_c << "': " << *err << "\n";
+      return kExitFindings;
+    }
+  }
+  std::string elf(a.elf.begin(), a.elf.end());
+  if (auto err = write_file_atomically(options.output, elf)) {
+    io.err << "psc build: cannot write '" << options.output << "': " << *err << "\n";
+    return kExitFindings;
+  }
+  std::string sidecar = options.output + ".maps.json";
+  if (auto err = write_file_atomically(sidecar, psl::backend::artifact_to_json(a))) {
+    io.err << "psc build: cannot write '" << sidecar << "': " << *err << "\n";
+    return kExitFindings;
+  }
+  if (options.verbose) {
+    auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
+    io.err << psl::lower::to_string(a.classifier);
+    io.err << "check " << ms(t_check - t0) << " ms, lower " << a.lower_ms << " ms, generate "
+           << a.generate_ms << " ms, compile " << a.compile_ms << " ms\n";
+  }
+  return kExitOk;
+}
+
+} // namespace psc

@@ -1,0 +1,258 @@
+// psc: the PacketScope policy compiler's command line.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include "commands.h"
+#include "diag/diagnostics.h"
+
+namespace {
+
+const char *const kExitStatuses = R"(
+Exit status:
+  0  no errors (warnings allowed, unless --werror)
+  1  errors found, a file would be reformatted (fmt --check), or an input
+     could not be read
+  2  bad command line, or an internal error in psc (a bug: please report it)
+)";
+
+const char *const kMainFooter = R"(
+Examples:
+  psc check policies/                 check every .psl file under policies/
+  psc check --format sarif . > psc.sarif
+  psc fmt -w policies/edge.psl        rewrite a file in the canonical layout
+  psc fmt --check policies/           list files whose layout differs
+
+Run 'psc VERB --help' for the options of a verb.
+)";
+
+const char *const kCheckFooter = R"(
+Each PATH is a file, a directory (every *.psl file below it, in sorted
+order, skipping hidden directories) or '-' for standard input (shown as
+<stdin>).
+
+Text output, one diagnostic per block:
+  edge.psl:7:18: error[E0202]: unknown field 'tcp.dprot'
+    rule ssh: tcp.dprot == 22 => drop
+              ^~~~~~~~~
+  edge.psl:7:18: note: did you mean 'tcp.dport'?
+A summary ("2 errors, 1 warning in 3 files") goes to standard error.
+
+Examples:
+  psc check edge.psl
+  psc check --werror policies/
+  psc check --format json policies/ | jq '.[] | .code'
+  psc check --format sarif --color never . > psc.sarif
+  cat generated.psl | psc check --generated -
+)";
+
+const char *const kFmtFooter = R"(
+Without -w or --check, prints the formatted file (or standard input, '-')
+to standard output. A file with syntax errors is left alone and its
+diagnostics go to standard error.
+
+Examples:
+  psc fmt edge.psl                    print the canonical layout
+  psc fmt -w policies/                rewrite every .psl file under policies/
+  psc fmt --check policies/           list files that would change (CI)
+  psc fmt - < edge.psl
+)";
+
+const char *const kTestFooter = R"(
+Checks each policy, then runs its test blocks:
+  packet { FIELD = VALUE, ... } [x N [within D]] => pass|drop [OP COUNT]
+Each packet line becomes a real Ethernet frame (fields not given get
+defaults: IPv4 192.0.2.1 -> 192.0.2.2, TTL 64, TCP 40000 -> 80, UDP
+40000 -> 53), decoded by the same parser the kernel uses.
+
+Timing model:
+  - every test block starts with empty rate buckets and dynamic sets, at
+    the same start time;
+  - lines run in order; 'x N within D' sends N copies at t + i*D/N
+    (i = 0..N-1), t being the line's start, and the next line starts at
+    t + D; 'x N' without 'within' sends the N copies (and the next line
+    starts) at the same instant t;
+  - without a count every copy must get the verdict; '=> drop >= 850'
+    counts the copies that were dropped and compares.
+
+Output: one line per failing packet line (FILE:LINE:COL: test "NAME":
+expected vs got, with the rules that decided), then "N passed, M failed"
+counting test blocks. A policy that does not check prints its diagnostics
+and counts each of its test blocks as failed.
+
+Kernel mode (running the compiled program with BPF_PROG_TEST_RUN) is not
+available yet: without --interp psc test says so and exits 2.
+
+Examples:
+  psc test --interp policies/
+  psc test --interp --format json policies/ssh_guard.psl
+
+Exit status:
+  0  every test passed
+  1  a test failed, or a policy does not check or could not be read
+  2  bad command line, kernel mode requested (not available yet), or an
+     internal error in psc (a bug: please report it)
+)";
+
+psc::ColorMode color_mode(const std::string &name) {
+  if (name == "always")
+    return psc::ColorMode::Always;
+  if (name == "never")
+    return psc::ColorMode::Never;
+  return psc::ColorMode::Auto;
+}
+
+psc::CheckOptions::Format output_format(const std::string &name) {
+  if (name == "json")
+    return psc::CheckOptions::Format::Json;
+  if (name == "sarif")
+    return psc::CheckOptions::Format::Sarif;
+  return psc::CheckOptions::Format::Text;
+}
+
+// A choice among words, shown as "--color auto|always|never".
+CLI::Option *choice(CLI::App *app, const std::string &flag, std::string &value,
+                    const std::vector<std::string> &words,
+                    const std::string &help) {
+  std::string shown;
+  for (const std::string &w : words)
+    shown += (shown.empty() ? "" : "|") + w;
+  return app->add_option(flag, value, help)
+      ->check(CLI::IsMember(words).description(""))
+      ->type_name(shown);
+}
+
+int run(int argc, char **argv) {
+  CLI::App app{"psc: the PacketScope policy compiler", "psc"};
+  app.set_version_flag("--version", std::string("psc ") + psc::kVersion,
+                       "Print the version and exit");
+  app.require_subcommand(1);
+  app.footer(std::string(kMainFooter) + kExitStatuses);
+  app.get_formatter()->column_width(36);
+
+  psc::CheckOptions check;
+  CLI::App *check_cmd = app.add_subcommand(
+      "check", "Parse and check policies; report diagnostics");
+  std::string format = "text";
+  choice(check_cmd, "--format", format, {"text", "json", "sarif"},
+         "Output format (default text; sarif is SARIF 2.1.0)");
+  check_cmd->add_flag("--werror", check.werror,
+                      "Exit 1 on warnings too (still shown as warnings)");
+  check_cmd->add_flag("--generated", check.generated,
+                      "Rules for generated policies: a drop of protected\n"
+                      "traffic is an error (E0401), drops need a ttl (E0402)");
+  std::string check_color = "auto";
+  choice(check_cmd, "--color", check_color, {"auto", "always", "never"},
+         "Colour text output (auto: when stdout is a terminal)");
+  check_cmd
+      ->add_option("PATH", check.paths,
+                   "Files, directories or '-' (standard input)")
+      ->required();
+  check_cmd->footer(std::string(kCheckFooter) + kExitStatuses);
+
+  psc::FmtOptions fmt;
+  CLI::App *fmt_cmd =
+      app.add_subcommand("fmt", "Print policies in the canonical layout");
+  CLI::Option *check_flag = fmt_cmd->add_flag(
+      "--check", fmt.check, "List files whose layout differs; exit 1 if any");
+  CLI::Option *write_flag = fmt_cmd->add_flag(
+      "-w,--write", fmt.write,
+      "Rewrite files in place (atomically, keeping the mode)");
+  check_flag->excludes(write_flag);
+  std::string fmt_color = "auto";
+  choice(fmt_cmd, "--color", fmt_color, {"auto", "always", "never"},
+         "Colour diagnostics on stderr (auto: when a terminal)");
+  fmt_cmd
+      ->add_option("FILE", fmt.paths,
+                   "Files, directories (with -w or --check) or '-'")
+      ->required();
+  fmt_cmd->footer(std::string(kFmtFooter) + kExitStatuses);
+
+  psc::BuildOptions build;
+  CLI::App *build_cmd = app.add_subcommand(
+      "build", "Compile a policy to a BPF object (+ OUT.o.maps.json)");
+  build_cmd->add_option("FILE", build.path, "The policy (.psl) or '-'")->required();
+  build_cmd->add_option("-o,--output", build.output, "The BPF ELF to write")->required();
+  build_cmd->add_option("--emit-c", build.emit_c, "Also write the generated C here");
+  build_cmd->add_flag("-v,--verbose", build.verbose,
+                      "Print the classifier (groups, code rules) and timings");
+  std::string build_color = "auto";
+  choice(build_cmd, "--color", build_color, {"auto", "always", "never"},
+         "Colour diagnostics on stderr (auto: when a terminal)");
+  build_cmd->footer(std::string(R"(
+Writes OUT (the ELF, atomically) and OUT.maps.json: the rule table and the
+map contents (lookup-group entries, literal sets) the loader writes into
+the maps after load. Policy errors exit 1; an internal error (generated C
+that does not compile) exits 2.
+)") + kExitStatuses);
+
+  psc::TestOptions test;
+  CLI::App *test_cmd =
+      app.add_subcommand("test", "Run the test blocks of policies");
+  test_cmd->add_flag("--interp", test.interp,
+                     "Run on the reference interpreter (required for now)");
+  std::string test_format = "text";
+  choice(test_cmd, "--format", test_format, {"text", "json"},
+         "Output format (default text)");
+  test_cmd->add_flag("-v,--verbose", test.verbose,
+                     "Also list the tests that passed");
+  std::string test_color = "auto";
+  choice(test_cmd, "--color", test_color, {"auto", "always", "never"},
+         "Colour diagnostics (auto: when stdout is a terminal)");
+  test_cmd
+      ->add_option("PATH", test.paths,
+                   "Files, directories or '-' (standard input)")
+      ->required();
+  test_cmd->footer(kTestFooter);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    int code = app.exit(e);
+    return code == 0 ? psc::kExitOk : psc::kExitUsage;
+  }
+
+  psc::Streams io{std::cin, std::cout, std::cerr};
+  if (check_cmd->parsed()) {
+    check.format = output_format(format);
+    check.color = psc::use_color(color_mode(check_color), STDOUT_FILENO);
+    return psc::run_check(check, io);
+  }
+  if (build_cmd->parsed()) {
+    build.color = psc::use_color(color_mode(build_color), STDERR_FILENO);
+    return psc::run_build(build, io);
+  }
+  if (test_cmd->parsed()) {
+    test.format = test_format == "json" ? psc::TestOptions::Format::Json
+                                        : psc::TestOptions::Format::Text;
+    test.color = psc::use_color(color_mode(test_color), STDOUT_FILENO);
+    return psc::run_test(test, io);
+  }
+  if (fmt_cmd->parsed()) {
+    fmt.color = psc::use_color(color_mode(fmt_color), STDERR_FILENO);
+    return psc::run_fmt(fmt, io);
+  }
+  std::cerr << app.help();
+  return psc::kExitUsage;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::ios::sync_with_stdio(false);
+  try {
+    return run(argc, argv);
+  } catch (const std::exception &e) {
+    // psl::InternalError and anything else: a bug in psc, never the
+    // user's input.
+    std::cout.flush();
+    std::cerr << "psc: internal error: " << e.what() << "\n";
+  } catch (...) {
+    std::cout.flush();
+    std::cerr << "psc: internal error: unknown exception\n";
+  }
+  return psc::kExitUsage;
+}

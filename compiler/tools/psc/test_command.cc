@@ -1,0 +1,163 @@
+// psc test: every input through psl::check_source, then its `test` blocks
+// through a PacketEvaluator. Only the reference interpreter exists so far
+// (--interp); kernel mode says so instead of quietly using it.
+#include <algorithm>
+#include <ostream>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "driver.h"
+#include "inputs.h"
+#include "interp/test_runner.h"
+#include "report/report.h"
+
+namespace psc {
+
+namespace {
+
+using nlohmann::json;
+
+json location(const psl::SourceRange &r) {
+  if (!r.valid())
+    return json{{"line", nullptr}, {"column", nullptr}};
+  return json{{"line", r.begin.line}, {"column", r.begin.column}};
+}
+
+json failure_json(const psl::interp::PacketFailure &f) {
+  json j = location(f.range);
+  j["message"] = f.message;
+  if (f.build_error) {
+    j["kind"] = "build";
+    return j;
+  }
+  j["kind"] = "verdict";
+  const psl::TestPacket &p = *f.packet;
+  j["expected"] = psl::action_name(p.expect);
+  if (p.count_op && p.count) {
+    j["count_op"] = psl::compare_op_spelling(*p.count_op);
+    j["count"] = *p.count;
+  }
+  j["sent"] = f.sent;
+  j["pass"] = f.passed;
+  j["drop"] = f.dropped;
+  j["pass_rules"] = f.pass_rules;
+  j["drop_rules"] = f.drop_rules;
+  return j;
+}
+
+struct Totals {
+  size_t passed = 0;
+  size_t failed = 0;
+};
+
+} // namespace
+
+int run_test(const TestOptions &options, Streams io) {
+  if (!options.interp) {
+    io.err << "psc test: kernel mode is not available yet: psc cannot load compiled "
+              "policies into the kernel so far.\n"
+              "Run 'psc test --interp' to run the tests on the reference interpreter.\n";
+    return kExitUsage;
+  }
+  const bool text = options.format == TestOptions::Format::Text;
+  psl::TextOptions text_options;
+  text_options.color = options.color;
+
+  Totals totals;
+  json files = json::array();
+  for (const Input &input : expand_inputs(options.paths)) {
+    LoadedInput loaded = load_input(input, io.in);
+    json file_json{{"file", loaded.file->path()}};
+    psl::FileReport report;
+    report.file = loaded.file;
+
+    std::optional<psl::CheckedModule> checked;
+    if (loaded.problem) {
+      report.diagnostics.push_back(std::move(*loaded.problem));
+    } else {
+      checked.emplace(psl::check_source(loaded.file->path(), loaded.file->text()));
+      report.file = checked->diags.file_ptr();
+      report.diagnostics = checked->diags.diagnostics();
+    }
+
+    // A file that does not check: its diagnostics, and every test block it
+    // has (at least one) counts as failed.
+    if (!checked || !checked->ok()) {
+      size_t tests = checked && checked->module.policy ? checked->module.policy->tests.size() : 0;
+      size_t failed = std::max<size_t>(1, tests);
+      totals.failed += failed;
+      if (text) {
+        io.out << psl::render_text(report, text_options);
+        io.out << report.file->path() << ": policy does not check; " << failed
+               << (failed == 1 ? " test" : " tests") << " not run\n";
+      }
+      file_json["status"] = "error";
+      file_json["diagnostics"] = json::parse(psl::render_json({report}));
+      file_json["failed"] = failed;
+      files.push_back(std::move(file_json));
+      continue;
+    }
+
+    const psl::Policy &policy = *checked->module.policy;
+    const psl::SourceFile &file = checked->diags.file();
+    std::vector<psl::interp::TestResult> results;
+    try {
+      psl::interp::InterpreterEvaluator evaluator(policy);
+      results = psl::interp::run_tests(policy, evaluator);
+    } catch (const psl::interp::InterpError &e) {
+      size_t failed = std::max<size_t>(1, policy.tests.size());
+      totals.failed += failed;
+      if (text)
+        io.out << file.path() << ": error: cannot run the policy: " << e.what() << "\n";
+      file_json["status"] = "error";
+      file_json["error"] = e.what();
+      file_json["failed"] = failed;
+      files.push_back(std::move(file_json));
+      continue;
+    }
+
+    json tests = json::array();
+    for (const auto &r : results) {
+      (r.passed() ? totals.passed : totals.failed)++;
+      if (text) {
+        io.out << psl::interp::format_failures(file, r);
+        if (options.verbose)
+          io.out << (r.passed() ? "ok   " : "FAIL ") << file.path() << ": test \"" << r.name
+                 << "\" (" << r.packets_sent << (r.packets_sent == 1 ? " packet" : " packets")
+                 << ")\n";
+      }
+      json t = location(r.range);
+      t["name"] = r.name;
+      t["passed"] = r.passed();
+      t["packets"] = r.packets_sent;
+      json failures = json::array();
+      for (const auto &f : r.failures)
+        failures.push_back(failure_json(f));
+      t["failures"] = std::move(failures);
+      tests.push_back(std::move(t));
+    }
+    file_json["status"] = "ok";
+    file_json["tests"] = std::move(tests);
+    files.push_back(std::move(file_json));
+    if (text)
+      io.out.flush();
+  }
+
+  const std::string summary =
+      std::to_string(totals.passed) + " passed, " + std::to_string(totals.failed) + " failed";
+  if (text) {
+    io.out << summary << "\n";
+  } else {
+    json out{{"evaluator", "interp"},
+             {"files", std::move(files)},
+             {"passed", totals.passed},
+             {"failed", totals.failed}};
+    io.out << out.dump(2) << "\n";
+    io.err << summary << "\n";
+  }
+  io.out.flush();
+  return totals.failed > 0 ? kExitFindings : kExitOk;
+}
+
+} // namespace psc

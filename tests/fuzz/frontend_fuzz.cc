@@ -1,0 +1,188 @@
+// libFuzzer target for the frontend: arbitrary bytes through the same
+// pipeline as `psc check` (parse, then every frontend pass), in normal and
+// in --generated mode. Then the formatter must keep the meaning: for inputs
+// without syntax errors parse(fmt(x)) is AST-equal to x with the same
+// comments, and fmt is idempotent; inputs without any error still check
+// cleanly after fmt.
+//
+// What counts as a bug here: a crash, a sanitizer report, a leak, an
+// exception escaping check_source (psl::InternalError included: internal
+// errors are bugs by definition), a diagnostic whose range lies outside the
+// file, or a formatter that changes the meaning of a clean policy.
+//
+// Built two ways (tests/fuzz/CMakeLists.txt):
+//   PSC_FUZZ=ON   clang, -fsanitize=fuzzer,address,undefined: the fuzzer.
+//   otherwise     a plain executable whose main() replays files and
+//                 directories given on the command line (the regression
+//                 corpus in the normal test suite), so the target always
+//                 compiles and its checks run on every build.
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ast/ast.h"
+#include "diag/diagnostics.h"
+#include "driver.h"
+#include "frontend/parser.h"
+#include "passes/pass.h"
+
+#ifdef PSC_FUZZ_HAVE_FMT
+#include "fmt/printer.h"
+#endif
+
+namespace {
+
+[[noreturn]] void fail(const std::string &what, const std::string &input) {
+  std::fprintf(stderr, "frontend_fuzz: %s\n--- input (%zu bytes) ---\n%s\n---\n",
+               what.c_str(), input.size(), input.c_str());
+  std::abort();
+}
+
+bool loc_le(const psl::SourceLoc &a, const psl::SourceLoc &b) {
+  return a.line < b.line || (a.line == b.line && a.column <= b.column);
+}
+
+// Every located diagnostic points into the file (the end of the last line
+// and one line past the end are allowed: "unexpected end of input").
+void check_ranges(const psl::CheckedModule &m, const std::string &input) {
+  const psl::SourceFile &file = m.diags.file();
+  const uint32_t max_line = file.line_count() + 1;
+  auto check = [&](const psl::SourceRange &r, const std::string &msg) {
+    if (!r.valid())
+      return;
+    if (r.begin.column == 0 || r.begin.line > max_line ||
+        r.end.line > max_line)
+      fail("diagnostic range outside the file: '" + msg + "' at " +
+               std::to_string(r.begin.line) + ":" +
+               std::to_string(r.begin.column),
+           input);
+    if (r.end.line != 0 && !loc_le(r.begin, r.end))
+      fail("diagnostic range ends before it begins: '" + msg + "'", input);
+  };
+  for (const psl::Diagnostic &d : m.diags.diagnostics()) {
+    check(d.range, d.message);
+    for (const auto &note : d.notes)
+      check(note.range, note.message);
+    if (d.message.empty())
+      fail("diagnostic with an empty message", input);
+  }
+}
+
+#ifdef PSC_FUZZ_HAVE_FMT
+struct Parsed {
+  psl::Module module;
+  bool clean = false; // a policy and no syntax errors
+};
+
+Parsed parse_only(const std::string &path, const std::string &text) {
+  auto file = std::make_shared<const psl::SourceFile>(path, text);
+  psl::DiagnosticSink diags(file);
+  Parsed p;
+  p.module = psl::parse_policy(file, diags);
+  p.clean = p.module.policy && !diags.has_errors();
+  return p;
+}
+
+// fmt needs only the parse, so every input that parses cleanly takes part:
+// the output parses cleanly, to the same tree, with the same comments, and
+// formatting it again changes nothing.
+void check_fmt_round_trip(const psl::Module &module, const std::string &input) {
+  const std::string once = psl::format_module(module);
+  Parsed again = parse_only("fuzz.fmt.psl", once);
+  if (!again.clean)
+    fail("fmt output of a policy without syntax errors does not parse"
+         "\n--- fmt output ---\n" +
+             once,
+         input);
+  if (!psl::ast_equal(*module.policy, *again.module.policy))
+    fail("fmt changed the meaning (AST differs)\n--- fmt output ---\n" + once,
+         input);
+  if (psl::comment_count(module) != psl::comment_count(again.module))
+    fail("fmt lost or added comments\n--- fmt output ---\n" + once, input);
+  const std::string twice = psl::format_module(again.module);
+  if (twice != once)
+    fail("fmt is not idempotent\n--- fmt once ---\n" + once +
+             "\n--- fmt twice ---\n" + twice,
+         input);
+}
+
+// A policy that checks cleanly still does after fmt, with the same number
+// of warnings.
+void check_fmt_keeps_check(const psl::CheckedModule &m,
+                           const std::string &input) {
+  const std::string once = psl::format_module(m.module);
+  psl::CheckedModule again = psl::check_source("fuzz.fmt.psl", once);
+  if (!again.ok() || again.diags.diagnostics().size() !=
+                         m.diags.diagnostics().size())
+    fail("fmt output of a clean policy checks differently"
+         "\n--- fmt output ---\n" +
+             once,
+         input);
+}
+#endif
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  const std::string input(reinterpret_cast<const char *>(data), size);
+
+  psl::CheckOptions generated;
+  generated.generated = true;
+  psl::CheckedModule gen = psl::check_source("fuzz.psl", input, generated);
+  check_ranges(gen, input);
+
+  psl::CheckedModule normal = psl::check_source("fuzz.psl", input);
+  check_ranges(normal, input);
+
+  // --generated only adds checks: what is an error normally is one there.
+  if (normal.diags.has_errors() && !gen.diags.has_errors())
+    fail("an error in normal mode disappears with --generated", input);
+
+#ifdef PSC_FUZZ_HAVE_FMT
+  Parsed parsed = parse_only("fuzz.psl", input);
+  if (parsed.clean)
+    check_fmt_round_trip(parsed.module, input);
+  if (normal.ok())
+    check_fmt_keeps_check(normal, input);
+#endif
+  return 0;
+}
+
+#ifdef PSC_FUZZ_STANDALONE
+// Replays files, and the files of directories, given as arguments.
+int main(int argc, char **argv) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> inputs;
+  for (int i = 1; i < argc; ++i) {
+    fs::path p(argv[i]);
+    if (fs::is_directory(p)) {
+      for (const auto &e : fs::recursive_directory_iterator(p))
+        if (e.is_regular_file())
+          inputs.push_back(e.path());
+    } else {
+      inputs.push_back(p);
+    }
+  }
+  std::sort(inputs.begin(), inputs.end());
+  for (const fs::path &p : inputs) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "frontend_fuzz: cannot read %s\n", p.c_str());
+      return 1;
+    }
+    std::string bytes((std::istreambuf_iterator<char>(in)),
+                      std::istreambuf_iterator<char>());
+    LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t *>(bytes.data()),
+                           bytes.size());
+  }
+  std::printf("frontend_fuzz: replayed %zu inputs\n", inputs.size());
+  return 0;
+}
+#endif

@@ -1,0 +1,9 @@
+# Frontend (grammar/Policy.g4 + compiler/frontend): parse trees to AST,
+# literals, comments, syntax errors and recovery, robustness.
+add_executable(frontend_test
+  ${CMAKE_CURRENT_SOURCE_DIR}/frontend_test.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/frontend_errors_test.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/frontend_comments_test.cc
+)
+target_link_libraries(frontend_test PRIVATE psl_frontend GTest::gtest_main Threads::Threads)
+gtest_discover_tests(frontend_test)

@@ -1,0 +1,24 @@
+# psc: the diagnostic renderers, the fmt printer (hand-built trees, then
+# real text through the parser), and the psc binary itself, run as a
+# subprocess for exit statuses, stdin, directories and fmt -w.
+add_executable(psc_report_test ${CMAKE_CURRENT_SOURCE_DIR}/psc_report_test.cc)
+target_link_libraries(psc_report_test PRIVATE psl_report nlohmann_json::nlohmann_json
+                      GTest::gtest_main)
+gtest_discover_tests(psc_report_test DISCOVERY_MODE PRE_TEST)
+
+add_executable(fmt_printer_test ${CMAKE_CURRENT_SOURCE_DIR}/fmt_printer_test.cc)
+target_link_libraries(fmt_printer_test PRIVATE psl_fmt GTest::gtest_main)
+gtest_discover_tests(fmt_printer_test DISCOVERY_MODE PRE_TEST)
+
+# Walks policies/ and tests/diag/ at test time, so new files are covered
+# without re-running CMake.
+add_executable(fmt_roundtrip_test ${CMAKE_CURRENT_SOURCE_DIR}/fmt_roundtrip_test.cc)
+target_link_libraries(fmt_roundtrip_test PRIVATE psl_fmt psl_frontend GTest::gtest_main)
+target_compile_definitions(fmt_roundtrip_test PRIVATE PSL_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+gtest_discover_tests(fmt_roundtrip_test DISCOVERY_MODE PRE_TEST)
+
+add_executable(psc_cli_test ${CMAKE_CURRENT_SOURCE_DIR}/psc_cli_test.cc)
+target_link_libraries(psc_cli_test PRIVATE nlohmann_json::nlohmann_json GTest::gtest_main)
+target_compile_definitions(psc_cli_test PRIVATE PSC_BINARY="$<TARGET_FILE:psc>")
+add_dependencies(psc_cli_test psc)
+gtest_discover_tests(psc_cli_test DISCOVERY_MODE PRE_TEST)
