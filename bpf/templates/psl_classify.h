@@ -25,13 +25,18 @@
 
 #define PSL_NO_MATCH 0xffffffffu
 
-/* Key of a literal address set used by a code rule. */
-struct psl_ip_lpm_key {
-  __u32 prefixlen; /* 8 + 128 for a lookup */
+/* Key of psl_sets_ip: every literal address set used by code rules, told
+ * apart by set id (all 32 bits are part of every stored prefix). */
+struct psl_set_ip_key {
+  __u32 prefixlen; /* 32 + 8 + 128 for a lookup */
+  __u32 set_id;    /* host order */
   __u8 family;     /* 4 or 6 */
   __u8 addr[16];
   __u8 _pad[3];    /* zero; keeps the key a multiple of 4 */
 };
+
+/* Key of psl_sets_val: (set id << 16) | value, for fields of <= 16 bits. */
+#define PSL_SET_VAL_KEY(set_id, v) (((__u32)(set_id) << 16) | (__u32)(v))
 
 #ifdef __bpf__
 #include <linux/bpf.h> /* before bpf_helpers.h, which uses its types */
@@ -68,23 +73,24 @@ struct psl_ip_lpm_key {
     __type(value, __u32);                                                      \
   } name SEC(".maps")
 
-/* Set maps of code rules: value 1 = member. */
-#define PSL_SET_LPM(name, entries)                                             \
+/* The two set maps of code rules (one of each at most, whatever the
+ * number of sets: a program may use only 64 maps). Value 1 = member. */
+#define PSL_SETS_IP(entries)                                                   \
   struct {                                                                     \
     __uint(type, BPF_MAP_TYPE_LPM_TRIE);                                       \
     __uint(max_entries, entries);                                              \
     __uint(map_flags, BPF_F_NO_PREALLOC);                                      \
-    __type(key, struct psl_ip_lpm_key);                                        \
+    __type(key, struct psl_set_ip_key);                                        \
     __type(value, __u8);                                                       \
-  } name SEC(".maps")
+  } psl_sets_ip SEC(".maps")
 
-#define PSL_SET_ARRAY(name, entries)                                           \
+#define PSL_SETS_VAL(entries)                                                  \
   struct {                                                                     \
-    __uint(type, BPF_MAP_TYPE_ARRAY);                                          \
+    __uint(type, BPF_MAP_TYPE_HASH);                                           \
     __uint(max_entries, entries);                                              \
     __type(key, __u32);                                                        \
     __type(value, __u8);                                                       \
-  } name SEC(".maps")
+  } psl_sets_val SEC(".maps")
 
 /* Writes the low `n` bytes of v big-endian at d (n constant: unrolled). */
 PSL_INLINE void psl_key_be(__u8 *d, __u64 v, int n) {
@@ -110,26 +116,38 @@ PSL_INLINE void psl_key_mac(__u8 *d, const __u8 *m) {
   __builtin_memcpy(d, m, 6);
 }
 
+/* Called right after psl_parse(): the packet escapes, so the compiler keeps
+ * every store the parser makes. Without it, the parser's machine code (and
+ * what the verifier must prove about it) would change with the fields a
+ * policy happens to read; with it, every policy runs the one parser the
+ * template tests verify. */
+PSL_INLINE void psl_pkt_keep(struct psl_pkt *p) {
+  asm volatile("" : : "r"(p) : "memory");
+}
+
 /* Keeps the least encoded rule. */
 PSL_INLINE void psl_best(__u32 *best, const __u32 *v) {
   if (v && *v && *v < *best)
     *best = *v;
 }
 
-/* ip.src (src != 0) / ip.dst in a literal address set. */
-PSL_INLINE int psl_set_has_ip(void *map, const struct psl_pkt *p, int src) {
-  struct psl_ip_lpm_key k;
+/* ip.src (src != 0) / ip.dst in literal address set `set_id`. */
+PSL_INLINE int psl_set_has_ip(void *map, __u32 set_id, const struct psl_pkt *p,
+                              int src) {
+  struct psl_set_ip_key k;
 
   __builtin_memset(&k, 0, sizeof(k));
-  k.prefixlen = 8 + 128;
+  k.prefixlen = 32 + 8 + 128;
+  k.set_id = set_id;
   k.family = p->ip_version;
   __builtin_memcpy(k.addr, src ? p->ip_src : p->ip_dst, 16);
   return bpf_map_lookup_elem(map, &k) != 0;
 }
 
-/* A value of a field of at most 16 bits in a literal set. */
-PSL_INLINE int psl_set_has(void *map, __u32 v) {
-  __u8 *f = bpf_map_lookup_elem(map, &v);
+/* A value of a field of at most 16 bits in literal set `set_id`. */
+PSL_INLINE int psl_set_has(void *map, __u32 set_id, __u32 v) {
+  __u32 k = PSL_SET_VAL_KEY(set_id, v);
+  __u8 *f = bpf_map_lookup_elem(map, &k);
 
   return f && *f;
 }

@@ -169,7 +169,9 @@ PSL_INLINE int psl_parse_l4(const __u8 *data, const __u8 *end, __u32 off,
     if (avail < 8 || h + 8 > end)
       return psl_set_status(p, PSL_STATUS_TRUNCATED);
     ulen = psl_load_be16(h + 4);
-    if (ulen < 8 || ulen > avail)
+    /* A first fragment carries the length of the whole datagram, which is
+     * more than this fragment holds: only unfragmented datagrams must fit. */
+    if (ulen < 8 || (ulen > avail && !p->ip_frag))
       return psl_set_status(p, PSL_STATUS_MALFORMED);
     p->udp_sport = psl_load_be16(h);
     p->udp_dport = psl_load_be16(h + 2);

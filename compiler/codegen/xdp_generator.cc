@@ -1,5 +1,6 @@
 #include "codegen/xdp_generator.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "codegen/source_builder.h"
@@ -104,11 +105,13 @@ private:
       b_.line();
     }
     for (const auto &m : c_.maps) {
-      if (m.name.rfind("psl_s", 0) != 0)
-        continue;
-      b_.comment(m.purpose);
-      b_.line(std::string(m.kind == MapKind::Lpm ? "PSL_SET_LPM(" : "PSL_SET_ARRAY(") + m.name +
-              ", " + std::to_string(m.max_entries) + ");");
+      if (m.name == "psl_sets_ip") {
+        b_.comment(m.purpose);
+        b_.line("PSL_SETS_IP(" + std::to_string(std::max<uint32_t>(1, m.max_entries)) + ");");
+      } else if (m.name == "psl_sets_val") {
+        b_.comment(m.purpose);
+        b_.line("PSL_SETS_VAL(" + std::to_string(std::max<uint32_t>(1, m.max_entries)) + ");");
+      }
     }
     for (const auto &d : c_.dynsets) {
       b_.comment("dynamic set '" + d.name + "'" +
@@ -128,8 +131,13 @@ private:
       b_.comment("rate " + std::to_string(r.id) + " of rule '" + c_.rules[r.rule].name +
                  "': 1 if the packet is over " + std::to_string(r.per_second) +
                  (r.bits ? " bit/s" : "/s") + ", burst " + std::to_string(r.burst));
-      b_.open("PSL_INLINE int psl_rate_" + std::to_string(r.id) +
+      // A global (non-static, not inlined) function: the verifier checks
+      // it once, on its own, instead of once per path into it; with many
+      // rate() rules the inlined buckets multiply the verifier's states.
+      b_.open("__attribute__((noinline)) int psl_rate_" + std::to_string(r.id) +
               "(const struct psl_pkt *p)");
+      b_.line("if (!p)");
+      b_.line("  return 0;");
       b_.line("static const struct psl_rate_cfg cfg = PSL_RATE_CFG_INIT(" +
               std::to_string(r.per_second) + "ull, " + std::to_string(r.burst) + "ull, " +
               std::to_string(r.shift) + ");");
@@ -174,9 +182,11 @@ private:
     if (c.set_map >= 0) {
       const auto &m = c_.maps[static_cast<size_t>(c.set_map)];
       if (lower::is_ip_field(f))
-        test = "psl_set_has_ip(&" + m.name + ", p, " + (f == FieldId::IpSrc ? "1" : "0") + ")";
+        test = "psl_set_has_ip(&" + m.name + ", " + std::to_string(c.set_id) + ", p, " +
+               (f == FieldId::IpSrc ? "1" : "0") + ")";
       else
-        test = "psl_set_has(&" + m.name + ", " + value_expr(f) + ")";
+        test = "psl_set_has(&" + m.name + ", " + std::to_string(c.set_id) + ", " +
+               value_expr(f) + ")";
     } else {
       std::string v = value_expr(f);
       std::vector<std::string> alts;
@@ -257,6 +267,7 @@ private:
     b_.comment("Missing, truncated or malformed layers leave their fields absent: "
                "their guards are false and the packet goes through the rules like any other.");
     b_.line("psl_parse(ctx, &pkt);");
+    b_.line("psl_pkt_keep(&pkt);");
     b_.line();
     for (size_t g = 0; g < c_.groups.size(); ++g)
       lookup(g);

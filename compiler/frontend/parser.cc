@@ -141,11 +141,27 @@ Module parse(std::shared_ptr<const SourceFile> file, DiagnosticSink &diags) {
     return module;
   }
 
+  // Two-stage parse: SLL prediction with a bailing strategy is much faster
+  // and decides every valid file; only input with a syntax error (or the
+  // rare ambiguity SLL cannot settle) is parsed again with full LL and the
+  // recovering strategy that writes our diagnostics.
   P parser(&tokens);
   parser.removeErrorListeners();
-  parser.setErrorHandler(
-      std::make_shared<frontend::SyntaxErrorStrategy>(reporter));
-  P::PolicyFileContext *tree = parser.policyFile();
+  parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
+      antlr4::atn::PredictionMode::SLL);
+  parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+  P::PolicyFileContext *tree = nullptr;
+  try {
+    tree = parser.policyFile();
+  } catch (const antlr4::ParseCancellationException &) {
+    tokens.seek(0);
+    parser.reset();
+    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()
+        ->setPredictionMode(antlr4::atn::PredictionMode::LL);
+    parser.setErrorHandler(
+        std::make_shared<frontend::SyntaxErrorStrategy>(reporter));
+    tree = parser.policyFile();
+  }
 
   auto policies = tree->policyDecl();
   frontend::BuiltPolicy built;

@@ -78,7 +78,8 @@ bool prefix_match(const IpAddr &a, const Cidr &c) {
 
 std::string hex16(uint64_t n) {
   char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%04llx", static_cast<unsigned long long>(n));
+  std::snprintf(buf, sizeof buf, "0x%04llx",
+                static_cast<unsigned long long>(n));
   return buf;
 }
 
@@ -229,9 +230,9 @@ std::string field_value_to_string(const FieldValue &v, const FieldInfo &f) {
                            Type::of(TypeKind::Proto));
   case TypeKind::IcmpType:
   case TypeKind::Icmp6Type:
-    return value_to_string(
-        Value{IcmpTypeValue{f.type == TypeKind::Icmp6Type, static_cast<uint8_t>(v.num)}},
-        Type::of(f.type));
+    return value_to_string(Value{IcmpTypeValue{f.type == TypeKind::Icmp6Type,
+                                               static_cast<uint8_t>(v.num)}},
+                           Type::of(f.type));
   default:
     break;
   }
@@ -267,11 +268,13 @@ std::string dynset_key(const FieldValue &v) {
   case FieldValue::Kind::Ip:
     key.push_back('a');
     key.push_back(static_cast<char>(v.ip.family));
-    key.append(reinterpret_cast<const char *>(v.ip.bytes.data()), v.ip.bytes.size());
+    key.append(reinterpret_cast<const char *>(v.ip.bytes.data()),
+               v.ip.bytes.size());
     break;
   case FieldValue::Kind::Mac:
     key.push_back('m');
-    key.append(reinterpret_cast<const char *>(v.mac.bytes.data()), v.mac.bytes.size());
+    key.append(reinterpret_cast<const char *>(v.mac.bytes.data()),
+               v.mac.bytes.size());
     break;
   }
   return key;
@@ -327,8 +330,8 @@ Interpreter::Interpreter(const Policy &policy) : policy_(policy) {
       if (c->rhs && c->rhs->constant)
         rv = std::get_if<RateValue>(&c->rhs->constant->v);
       if (!rv || (c->op != CompareOp::Gt && c->op != CompareOp::Ge))
-        throw InterpError("rate() comparison" + where(*c) + " of rule '" + r->name +
-                          "' was not checked");
+        throw InterpError("rate() comparison" + where(*c) + " of rule '" +
+                          r->name + "' was not checked");
       for (const auto &k : meter.keys)
         if (!k || !k->field)
           throw InterpError("rate() key" + where(*c) + " was not resolved");
@@ -367,7 +370,8 @@ const RuleCounter &Interpreter::rule_counter(uint32_t index) const {
   return counters_[index];
 }
 
-Decision Interpreter::evaluate_frame(const uint8_t *data, size_t len, uint64_t now_ns) {
+Decision Interpreter::evaluate_frame(const uint8_t *data, size_t len,
+                                     uint64_t now_ns) {
   psl_pkt p;
   psl_parse_buffer(data, static_cast<__u32>(len), &p);
   return evaluate(p, now_ns);
@@ -424,7 +428,8 @@ bool Interpreter::cond(const Expr &e, bool negate) {
     // A bool field standing alone: guard ∧ value, negated guard ∧ ¬value.
     auto &f = static_cast<const FieldExpr &>(e);
     if (!f.field || f.field->type != TypeKind::Bool)
-      throw InterpError("field '" + f.path + "' used as a condition" + where(e));
+      throw InterpError("field '" + f.path + "' used as a condition" +
+                        where(e));
     auto v = read_field(*pkt_, *f.field);
     if (!v)
       return false;
@@ -466,7 +471,8 @@ Operand operand(const Expr &e, const psl_pkt &p) {
     }
   }
   if (!e.constant)
-    throw InterpError("operand" + where(e) + " has no value: the policy was not checked");
+    throw InterpError("operand" + where(e) +
+                      " has no value: the policy was not checked");
   o.constant = &*e.constant;
   o.scalar = scalar_of(*e.constant);
   return o;
@@ -479,7 +485,8 @@ bool Interpreter::compare(const CompareExpr &c, bool negate) {
     throw InterpError("incomplete comparison" + where(c));
   if (c.lhs->kind == ExprKind::Rate) {
     bool guard_ok = false;
-    bool over = rate_over(static_cast<const RateExpr &>(*c.lhs), *c.rhs->constant, guard_ok);
+    // `>=` is `>`: the bucket was set up from the limit in the constructor.
+    bool over = rate_over(static_cast<const RateExpr &>(*c.lhs), guard_ok);
     if (!guard_ok)
       return false;
     return over != negate;
@@ -491,8 +498,9 @@ bool Interpreter::compare(const CompareExpr &c, bool negate) {
   if (l.absent || r.absent)
     return false;
   if (!l.scalar)
-    throw InterpError("left side of '" + std::string(compare_op_spelling(c.op)) + "'" +
-                      where(c) + " is not a single value");
+    throw InterpError("left side of '" +
+                      std::string(compare_op_spelling(c.op)) + "'" + where(c) +
+                      " is not a single value");
 
   bool test = false;
   switch (c.op) {
@@ -516,7 +524,8 @@ bool Interpreter::compare(const CompareExpr &c, bool negate) {
   case CompareOp::Eq:
   case CompareOp::Ne: {
     if (!r.scalar)
-      throw InterpError("right side of '" + std::string(compare_op_spelling(c.op)) + "'" +
+      throw InterpError("right side of '" +
+                        std::string(compare_op_spelling(c.op)) + "'" +
                         where(c) + " is not a single value");
     bool eq = *l.scalar == *r.scalar;
     test = c.op == CompareOp::Eq ? eq : !eq;
@@ -528,7 +537,8 @@ bool Interpreter::compare(const CompareExpr &c, bool negate) {
   case CompareOp::Ge: {
     if (!r.scalar || l.scalar->kind != FieldValue::Kind::Int ||
         r.scalar->kind != FieldValue::Kind::Int)
-      throw InterpError("ordered comparison" + where(c) + " of values that are not numbers");
+      throw InterpError("ordered comparison" + where(c) +
+                        " of values that are not numbers");
     uint64_t a = l.scalar->num, b = r.scalar->num;
     test = c.op == CompareOp::Lt   ? a < b
            : c.op == CompareOp::Le ? a <= b
@@ -540,8 +550,7 @@ bool Interpreter::compare(const CompareExpr &c, bool negate) {
   return test != negate;
 }
 
-bool Interpreter::rate_over(const RateExpr &r, const Value &limit, bool &guard_ok) {
-  (void)limit; // the bucket parameters were computed from it up front
+bool Interpreter::rate_over(const RateExpr &r, bool &guard_ok) {
   std::string key;
   for (const auto &k : r.keys) {
     auto v = read_field(*pkt_, *k->field);
@@ -585,7 +594,8 @@ const Interpreter::DynSet *Interpreter::find_set(std::string_view name) const {
   return nullptr;
 }
 
-std::optional<std::string> Interpreter::set_key(const DynSet &s, const Value &v) {
+std::optional<std::string> Interpreter::set_key(const DynSet &s,
+                                                const Value &v) {
   std::optional<FieldValue> fv;
   switch (s.decl->elem) {
   case TypeKind::Ip:
@@ -621,8 +631,9 @@ std::optional<std::string> Interpreter::set_key(const DynSet &s, const Value &v)
   return dynset_key(*fv);
 }
 
-Interpreter::SetResult Interpreter::set_add(std::string_view set, const Value &value,
-                                            uint64_t now_ns, std::optional<uint64_t> ttl_ns) {
+Interpreter::SetResult Interpreter::set_add(std::string_view set,
+                                            const Value &value, uint64_t now_ns,
+                                            std::optional<uint64_t> ttl_ns) {
   DynSet *s = find_set(set);
   if (!s)
     return SetResult::UnknownSet;

@@ -184,7 +184,9 @@ private:
   // the expression stands under an odd number of `not`s.
   bool cond(const Expr &e, bool negate);
   bool compare(const CompareExpr &c, bool negate);
-  bool rate_over(const RateExpr &r, const Value &limit, bool &guard_ok);
+  // Whether the packet is over the rate; guard_ok false when a key's
+  // layer is absent (then the packet takes no token).
+  bool rate_over(const RateExpr &r, bool &guard_ok);
 
   DynSet *find_set(std::string_view name);
   const DynSet *find_set(std::string_view name) const;

@@ -48,7 +48,8 @@ uint16_t fold(uint32_t acc) {
 }
 
 std::string proto_name(int p) {
-  return value_to_string(Value{ProtoValue{static_cast<uint8_t>(p)}}, Type::of(TypeKind::Proto));
+  return value_to_string(Value{ProtoValue{static_cast<uint8_t>(p)}},
+                         Type::of(TypeKind::Proto));
 }
 
 std::string quoted(const std::string &s) { return "'" + s + "'"; }
@@ -75,11 +76,14 @@ private:
   // ------------------------------------------------------------- helpers
 
   [[noreturn]] void fail(const FieldAssign &a, const std::string &why) const {
-    throw Failure{BuildError{
-        "cannot build a packet with " + std::string(a.field->name) + " = " + a.spelling + ": " + why,
-        a.range}};
+    throw Failure{BuildError{"cannot build a packet with " +
+                                 std::string(a.field->name) + " = " +
+                                 a.spelling + ": " + why,
+                             a.range}};
   }
-  [[noreturn]] void fail(FieldId id, const std::string &why) const { fail(*asked_.at(id), why); }
+  [[noreturn]] void fail(FieldId id, const std::string &why) const {
+    fail(*asked_.at(id), why);
+  }
 
   const FieldAssign *get(FieldId id) const {
     auto it = asked_.find(id);
@@ -125,7 +129,8 @@ private:
       family_by_ = &by;
     } else if (family_ != fam) {
       fail(by, "the packet is IPv" + std::to_string(family_) + " (" +
-                   quoted(family_by_->field->name) + " = " + family_by_->spelling + ")");
+                   quoted(family_by_->field->name) + " = " +
+                   family_by_->spelling + ")");
     }
   }
 
@@ -138,9 +143,10 @@ private:
     } else if (p == -2 && tcp_or_udp(proto_)) {
       // l4.* fits the transport already chosen.
     } else if (proto_ != p) {
-      std::string what = proto_ == -2 ? std::string("TCP or UDP") : proto_name(proto_);
-      fail(by, "the packet is " + what + " (" + quoted(proto_by_->field->name) + " = " +
-                   proto_by_->spelling + ")");
+      std::string what =
+          proto_ == -2 ? std::string("TCP or UDP") : proto_name(proto_);
+      fail(by, "the packet is " + what + " (" + quoted(proto_by_->field->name) +
+                   " = " + proto_by_->spelling + ")");
     }
   }
 
@@ -153,7 +159,8 @@ private:
     if (auto t = num(FieldId::EthType)) {
       const FieldAssign &a = *get(FieldId::EthType);
       if (*t == kEthVlan || *t == kEthQinQ)
-        fail(a, "eth.type is the EtherType after the VLAN tags; set vlan.id for a tag");
+        fail(a, "eth.type is the EtherType after the VLAN tags; set vlan.id "
+                "for a tag");
       if (*t != kEthIpv4 && *t != kEthIpv6) {
         if (ip_field)
           fail(a, "that is not IP, but " + quoted(ip_field->field->name) +
@@ -185,7 +192,8 @@ private:
       default:
         if (f.guard == Guard::Icmp)
           claim_family(4, a);
-        else if (f.guard == Guard::Icmp6 || f.guard == Guard::Ip6 || f.guard == Guard::Ip6Rh)
+        else if (f.guard == Guard::Icmp6 || f.guard == Guard::Ip6 ||
+                 f.guard == Guard::Ip6Rh)
           claim_family(6, a);
         break;
       }
@@ -218,10 +226,11 @@ private:
     if (proto_ == -1)
       proto_ = kProtoNone;
 
-    if (family_ == 6 && psl_ip6_is_ext(static_cast<__u8>(proto_)) && has(FieldId::IpProto))
-      fail(FieldId::IpProto,
-           "on IPv6 ip.proto is the protocol after the extension headers; use ip6.hbh, "
-           "ip6.rh_type, ip6.ext_count or ip.frag for those");
+    if (family_ == 6 && psl_ip6_is_ext(static_cast<__u8>(proto_)) &&
+        has(FieldId::IpProto))
+      fail(FieldId::IpProto, "on IPv6 ip.proto is the protocol after the "
+                             "extension headers; use ip6.hbh, "
+                             "ip6.rh_type, ip6.ext_count or ip.frag for those");
 
     // Fragments.
     auto frag = num(FieldId::IpFrag);
@@ -231,15 +240,17 @@ private:
     if (off && *off > 0xfff8)
       fail(FieldId::IpFragOff, "the largest fragment offset is 65528");
     if (frag && !*frag && off && *off > 0)
-      fail(FieldId::IpFragOff, "a packet that is not a fragment (ip.frag = false) has offset 0");
+      fail(FieldId::IpFragOff,
+           "a packet that is not a fragment (ip.frag = false) has offset 0");
     frag_ = frag ? *frag != 0 : (off && *off > 0);
     frag_off_ = static_cast<uint16_t>(off.value_or(0));
     if (frag_off_ > 0)
       for (const FieldAssign &a : fields_) {
         Guard g = a.field->guard;
-        if (g == Guard::Tcp || g == Guard::Udp || g == Guard::L4 || g == Guard::Icmp ||
-            g == Guard::Icmp6)
-          fail(a, "a non-first fragment (ip.frag_off = " + std::to_string(frag_off_) +
+        if (g == Guard::Tcp || g == Guard::Udp || g == Guard::L4 ||
+            g == Guard::Icmp || g == Guard::Icmp6)
+          fail(a, "a non-first fragment (ip.frag_off = " +
+                      std::to_string(frag_off_) +
                       ") carries no transport header");
       }
     l4_header_ = frag_off_ == 0 && (proto_ == 6 || proto_ == 17 ||
@@ -254,12 +265,14 @@ private:
       size_t fillers = 0;
       if (auto n = num(FieldId::Ip6ExtCount)) {
         if (*n > PSL_IP6_MAX_EXT)
-          fail(FieldId::Ip6ExtCount, "the decoder walks at most " +
-                                         std::to_string(PSL_IP6_MAX_EXT) +
-                                         " extension headers and finds more malformed");
+          fail(FieldId::Ip6ExtCount,
+               "the decoder walks at most " + std::to_string(PSL_IP6_MAX_EXT) +
+                   " extension headers and finds more malformed");
         if (*n < need) {
           std::string list;
-          auto add = [&](const char *s) { list += (list.empty() ? "" : ", ") + std::string(s); };
+          auto add = [&](const char *s) {
+            list += (list.empty() ? "" : ", ") + std::string(s);
+          };
           if (hbh)
             add("hop-by-hop");
           if (rh)
@@ -284,8 +297,8 @@ private:
 
   // -------------------------------------------------------------- bytes
 
-  static std::vector<uint8_t> ext_header(uint8_t type, uint8_t arg, uint8_t next,
-                                         uint16_t frag_field) {
+  static std::vector<uint8_t> ext_header(uint8_t type, uint8_t arg,
+                                         uint8_t next, uint16_t frag_field) {
     if (type == 43) { // routing: one address, segments left 0
       std::vector<uint8_t> h(24, 0);
       h[0] = next;
@@ -313,7 +326,9 @@ private:
 
   std::vector<uint8_t> assemble() {
     std::vector<uint8_t> f;
-    auto append = [&f](std::initializer_list<uint8_t> bytes) { f.insert(f.end(), bytes); };
+    auto append = [&f](std::initializer_list<uint8_t> bytes) {
+      f.insert(f.end(), bytes);
+    };
 
     // Ethernet and VLAN.
     MacAddr dst{{0x02, 0, 0, 0, 0, 0x02}}, src{{0x02, 0, 0, 0, 0, 0x01}};
@@ -335,13 +350,17 @@ private:
 
     auto pkt_len = num(FieldId::PktLen);
     if (pkt_len && *pkt_len < l2)
-      fail(FieldId::PktLen, "the Ethernet header" + std::string(l2 > 14 ? " and VLAN tag" : "") +
-                                " alone are " + std::to_string(l2) + " bytes");
+      fail(FieldId::PktLen,
+           std::string(l2 > 14 ? "the Ethernet header and VLAN tag alone are "
+                               : "the Ethernet header alone is ") +
+               std::to_string(l2) + " bytes");
     if (pkt_len && *pkt_len > kMaxFrame)
-      fail(FieldId::PktLen, "test frames are at most " + std::to_string(kMaxFrame) + " bytes");
+      fail(FieldId::PktLen,
+           "test frames are at most " + std::to_string(kMaxFrame) + " bytes");
 
     if (!is_ip_) {
-      if (eth_type_ == kEthArp) { // a request: who has 192.0.2.2, tell 192.0.2.1
+      if (eth_type_ ==
+          kEthArp) { // a request: who has 192.0.2.2, tell 192.0.2.1
         append({0, 1, 0x08, 0x00, 6, 4, 0, 1});
         f.insert(f.end(), src.bytes.begin(), src.bytes.end());
         append({192, 0, 2, 1, 0, 0, 0, 0, 0, 0, 192, 0, 2, 2});
@@ -368,7 +387,11 @@ private:
       if (ext_len)
         s += ", extension headers " + std::to_string(ext_len);
       if (l4_min)
-        s += std::string(", ") + (udp_len ? "udp.len " : proto_ == 6 ? "TCP header " : proto_ == 17 ? "UDP header " : "ICMP header ") +
+        s += std::string(", ") +
+             (udp_len        ? "udp.len "
+              : proto_ == 6  ? "TCP header "
+              : proto_ == 17 ? "UDP header "
+                             : "ICMP header ") +
              std::to_string(l4_min);
       return s;
     };
@@ -377,25 +400,30 @@ private:
     if (auto ip_len = num(FieldId::IpLen)) {
       if (*ip_len < min_datagram) {
         if (udp_len)
-          fail(FieldId::UdpLen, "it does not fit in ip.len = " + std::to_string(*ip_len) + " (" +
-                                    headers_text() + ")");
-        fail(FieldId::IpLen, "the headers alone are " + std::to_string(min_datagram) +
-                                 " bytes (" + headers_text() + ")");
+          fail(FieldId::UdpLen,
+               "it does not fit in ip.len = " + std::to_string(*ip_len) + " (" +
+                   headers_text() + ")");
+        fail(FieldId::IpLen, "the headers alone are " +
+                                 std::to_string(min_datagram) + " bytes (" +
+                                 headers_text() + ")");
       }
       if (*ip_len > max_datagram)
-        fail(FieldId::IpLen, family_ == 4 ? "the IPv4 total length is at most 65535"
-                                          : "the IPv6 payload is at most 65535 bytes "
-                                            "(ip.len at most 65575)");
+        fail(FieldId::IpLen, family_ == 4
+                                 ? "the IPv4 total length is at most 65535"
+                                 : "the IPv6 payload is at most 65535 bytes "
+                                   "(ip.len at most 65575)");
       datagram = *ip_len;
     } else if (pkt_len && !udp_len) {
       if (*pkt_len < l2 + min_datagram)
-        fail(FieldId::PktLen, "the headers alone are " + std::to_string(l2 + min_datagram) +
-                                  " bytes (Ethernet " + std::to_string(l2) + ", " +
-                                  headers_text() + ")");
+        fail(FieldId::PktLen, "the headers alone are " +
+                                  std::to_string(l2 + min_datagram) +
+                                  " bytes (Ethernet " + std::to_string(l2) +
+                                  ", " + headers_text() + ")");
       datagram = std::min<size_t>(*pkt_len - l2, max_datagram);
     }
     if (datagram > max_datagram)
-      fail(udp_len ? FieldId::UdpLen : FieldId::IpLen, "the IP datagram would exceed its maximum length");
+      fail(udp_len ? FieldId::UdpLen : FieldId::IpLen,
+           "the IP datagram would exceed its maximum length");
 
     // IP header.
     const size_t l3_at = f.size();
@@ -417,11 +445,14 @@ private:
       f[l3_at + 1] = tos;
       put16(f, l3_at + 2, static_cast<uint16_t>(datagram));
       put16(f, l3_at + 4, 1); // identification
-      put16(f, l3_at + 6, static_cast<uint16_t>((more ? 0x2000 : 0) | (frag_off_ >> 3)));
+      put16(f, l3_at + 6,
+            static_cast<uint16_t>((more ? 0x2000 : 0) | (frag_off_ >> 3)));
       f[l3_at + 8] = ttl;
       f[l3_at + 9] = static_cast<uint8_t>(proto_);
-      std::copy(saddr.bytes.begin(), saddr.bytes.begin() + 4, f.begin() + l3_at + 12);
-      std::copy(daddr.bytes.begin(), daddr.bytes.begin() + 4, f.begin() + l3_at + 16);
+      std::copy(saddr.bytes.begin(), saddr.bytes.begin() + 4,
+                f.begin() + l3_at + 12);
+      std::copy(daddr.bytes.begin(), daddr.bytes.begin() + 4,
+                f.begin() + l3_at + 16);
       put16(f, l3_at + 10, fold(sum16(&f[l3_at], 20)));
     } else {
       f.resize(f.size() + 40, 0);
@@ -433,7 +464,8 @@ private:
       std::copy(saddr.bytes.begin(), saddr.bytes.end(), f.begin() + l3_at + 8);
       std::copy(daddr.bytes.begin(), daddr.bytes.end(), f.begin() + l3_at + 24);
       for (size_t i = 0; i < ext_.size(); ++i) {
-        uint8_t next = i + 1 < ext_.size() ? ext_[i + 1].type : static_cast<uint8_t>(proto_);
+        uint8_t next = i + 1 < ext_.size() ? ext_[i + 1].type
+                                           : static_cast<uint8_t>(proto_);
         auto h = ext_header(ext_[i].type, ext_[i].arg, next,
                             static_cast<uint16_t>(frag_off_ | (more ? 1 : 0)));
         f.insert(f.end(), h.begin(), h.end());
@@ -462,18 +494,20 @@ private:
       flag(FieldId::TcpUrg, PSL_TCP_URG);
       put16(f, l4_at, sport);
       put16(f, l4_at + 2, dport);
-      put32(f, l4_at + 4, 1);                             // sequence number
-      put32(f, l4_at + 8, flags & PSL_TCP_ACK ? 1 : 0);  // acknowledgment
+      put32(f, l4_at + 4, 1);                           // sequence number
+      put32(f, l4_at + 8, flags & PSL_TCP_ACK ? 1 : 0); // acknowledgment
       f[l4_at + 12] = 5 << 4;
       f[l4_at + 13] = flags;
-      put16(f, l4_at + 14, static_cast<uint16_t>(num(FieldId::TcpWindow).value_or(64240)));
+      put16(f, l4_at + 14,
+            static_cast<uint16_t>(num(FieldId::TcpWindow).value_or(64240)));
       csum_at = l4_at + 16;
     } else if (l4_header_ && proto_ == 17) {
       auto sport = port(FieldId::UdpSport, FieldId::L4Sport, 40000);
       auto dport = port(FieldId::UdpDport, FieldId::L4Dport, 53);
       const size_t ulen = udp_len ? *udp_len : l4_bytes;
       if (ulen > 0xffff)
-        fail(udp_len ? FieldId::UdpLen : (has(FieldId::IpLen) ? FieldId::IpLen : FieldId::PktLen),
+        fail(udp_len ? FieldId::UdpLen
+                     : (has(FieldId::IpLen) ? FieldId::IpLen : FieldId::PktLen),
              "a UDP datagram is at most 65535 bytes");
       put16(f, l4_at, sport);
       put16(f, l4_at + 2, dport);
@@ -482,10 +516,11 @@ private:
       csum_len = ulen;
     } else if (l4_header_) { // ICMP or ICMPv6
       const bool v6 = proto_ == 58;
-      f[l4_at] = static_cast<uint8_t>(num(v6 ? FieldId::Icmp6Type : FieldId::IcmpType)
-                                          .value_or(v6 ? 128 : 8));
-      f[l4_at + 1] = static_cast<uint8_t>(num(v6 ? FieldId::Icmp6Code : FieldId::IcmpCode)
-                                              .value_or(0));
+      f[l4_at] =
+          static_cast<uint8_t>(num(v6 ? FieldId::Icmp6Type : FieldId::IcmpType)
+                                   .value_or(v6 ? 128 : 8));
+      f[l4_at + 1] = static_cast<uint8_t>(
+          num(v6 ? FieldId::Icmp6Code : FieldId::IcmpCode).value_or(0));
       put16(f, l4_at + 4, 1); // identifier (echo) / unused
       put16(f, l4_at + 6, 1); // sequence number
       csum_at = l4_at + 2;
@@ -496,7 +531,8 @@ private:
         acc = sum16(saddr.bytes.data(), addr_len, acc);
         acc = sum16(daddr.bytes.data(), addr_len, acc);
         acc += static_cast<uint32_t>(proto_);
-        acc += static_cast<uint32_t>(csum_len >> 16) + static_cast<uint32_t>(csum_len & 0xffff);
+        acc += static_cast<uint32_t>(csum_len >> 16) +
+               static_cast<uint32_t>(csum_len & 0xffff);
       }
       uint16_t c = fold(sum16(&f[l4_at], csum_len, acc));
       if (proto_ == 17 && c == 0)
@@ -514,10 +550,12 @@ private:
     return static_cast<uint16_t>(a ? *a : b ? *b : fallback);
   }
 
-  std::vector<uint8_t> pad(std::vector<uint8_t> f, std::optional<uint64_t> pkt_len) const {
+  std::vector<uint8_t> pad(std::vector<uint8_t> f,
+                           std::optional<uint64_t> pkt_len) const {
     if (pkt_len) {
       if (*pkt_len < f.size())
-        fail(FieldId::PktLen, "the frame needs at least " + std::to_string(f.size()) + " bytes");
+        fail(FieldId::PktLen,
+             "the frame needs at least " + std::to_string(f.size()) + " bytes");
       f.resize(*pkt_len, 0);
     } else if (f.size() < kMinFrame) {
       f.resize(kMinFrame, 0);
@@ -529,29 +567,33 @@ private:
 
   void verify(const std::vector<uint8_t> &frame) const {
     psl_pkt p;
-    int status = psl_parse_buffer(frame.data(), static_cast<__u32>(frame.size()), &p);
+    int status =
+        psl_parse_buffer(frame.data(), static_cast<__u32>(frame.size()), &p);
     for (const FieldAssign &a : fields_) {
       auto want = scalar_of(a.value);
       auto got = read_field(p, *a.field);
       if (!want)
         fail(a, "the value is not a single value");
       if (!got)
-        fail(a, std::string("the decoder finds no ") + guard_name(a.field->guard) +
-                    " header in the frame");
+        fail(a, std::string("the decoder finds no ") +
+                    guard_name(a.field->guard) + " header in the frame");
       if (*got != *want)
         fail(a, "the frame decodes as " + std::string(a.field->name) + " = " +
                     field_value_to_string(*got, *a.field));
     }
     if (status != PSL_STATUS_OK) {
       // Every field matched, yet the decoder stopped early: a builder bug.
-      throw InternalError("test packet builder made a frame the decoder finds " +
-                          std::string(status == PSL_STATUS_TRUNCATED ? "truncated" : "malformed"));
+      throw InternalError(
+          "test packet builder made a frame the decoder finds " +
+          std::string(status == PSL_STATUS_TRUNCATED ? "truncated"
+                                                     : "malformed"));
     }
   }
 
   struct Ext {
-    uint8_t type; // 0 hop-by-hop, 60 destination options, 43 routing, 44 fragment
-    uint8_t arg;  // routing type
+    uint8_t
+        type; // 0 hop-by-hop, 60 destination options, 43 routing, 44 fragment
+    uint8_t arg; // routing type
   };
 
   const std::vector<FieldAssign> &fields_;
@@ -616,8 +658,8 @@ BuiltPacket build_packet(const TestPacket &packet) {
   return out;
 }
 
-std::vector<FieldAssign> fields_of(
-    const std::vector<std::pair<std::string, Value>> &assignments) {
+std::vector<FieldAssign>
+fields_of(const std::vector<std::pair<std::string, Value>> &assignments) {
   std::vector<FieldAssign> out;
   for (const auto &[name, value] : assignments) {
     const FieldInfo *f = find_field(name);

@@ -84,7 +84,7 @@ BuiltPacket build_packet(const TestPacket &packet);
 
 // Convenience for tests and tools: {"tcp.dport", Value{uint64_t{22}}}, ...
 // Field names must exist (InternalError otherwise).
-std::vector<FieldAssign> fields_of(
-    const std::vector<std::pair<std::string, Value>> &assignments);
+std::vector<FieldAssign>
+fields_of(const std::vector<std::pair<std::string, Value>> &assignments);
 
 } // namespace psl::interp

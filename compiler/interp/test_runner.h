@@ -46,7 +46,8 @@ public:
   // Fresh state: empty rate buckets and dynamic sets, zero counters.
   virtual void reset() = 0;
   // One frame (Ethernet, as XDP sees it) at time now_ns.
-  virtual Evaluation evaluate(const std::vector<uint8_t> &frame, uint64_t now_ns) = 0;
+  virtual Evaluation evaluate(const std::vector<uint8_t> &frame,
+                              uint64_t now_ns) = 0;
 };
 
 class InterpreterEvaluator final : public PacketEvaluator {
@@ -55,39 +56,48 @@ public:
   explicit InterpreterEvaluator(const Policy &policy) : interp_(policy) {}
   std::string name() const override { return "interp"; }
   void reset() override { interp_.reset(); }
-  Evaluation evaluate(const std::vector<uint8_t> &frame, uint64_t now_ns) override;
+  Evaluation evaluate(const std::vector<uint8_t> &frame,
+                      uint64_t now_ns) override;
   Interpreter &interpreter() { return interp_; }
 
 private:
   Interpreter interp_;
 };
 
-// One packet line that did not get what it expected, or could not be built.
-struct PacketFailure {
+// What one packet line got. `message` is empty when the line met its
+// expectation.
+struct LineResult {
   const TestPacket *packet = nullptr;
-  SourceRange range;   // the packet line
+  SourceRange range;   // the packet line (a build error: the field)
   std::string message; // one line, without location or test name
   // Filled when the packet ran: copies sent, verdict counts, and which
-  // rule decided how many copies ("default" for the default).
+  // rule decided how many copies (by rule name; "default" for the default).
   uint64_t sent = 0;
   uint64_t passed = 0, dropped = 0;
   std::map<std::string, uint64_t> pass_rules, drop_rules;
-  bool build_error = false;
+  bool build_error = false; // the packet could not be built (message says why)
+  bool ok() const { return message.empty(); }
+  // "drop 812 (rule 'flood' 812), pass 188 (default 188)"
+  std::string tally() const;
 };
+using PacketFailure = LineResult;
 
 struct TestResult {
   const TestDecl *test = nullptr;
   std::string name;
   SourceRange range;
   uint64_t packets_sent = 0;
-  std::vector<PacketFailure> failures;
+  std::vector<LineResult> lines;    // every packet line, in order
+  std::vector<LineResult> failures; // the lines that failed
   bool passed() const { return failures.empty(); }
 };
 
 // Runs every test block of `policy` in order.
-std::vector<TestResult> run_tests(const Policy &policy, PacketEvaluator &evaluator);
+std::vector<TestResult> run_tests(const Policy &policy,
+                                  PacketEvaluator &evaluator);
 // Runs one test block (resets the evaluator first).
-TestResult run_test(const Policy &policy, const TestDecl &test, PacketEvaluator &evaluator);
+TestResult run_test(const Policy &policy, const TestDecl &test,
+                    PacketEvaluator &evaluator);
 
 // The times of the copies of a packet line starting at `start`, and where
 // the next line starts. Exposed for tests of the timing model.

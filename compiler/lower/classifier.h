@@ -32,9 +32,12 @@
 //                 yields the first-matching rule.
 //   Exact dimension encodings: ip = family byte + 16 bytes; mac = 6 bytes;
 //   bool, 8-bit fields = 1 byte; 12/16-bit = 2 bytes; 32-bit = 4 bytes.
-//   Set maps (literal sets used by code rules): ip -> LPM trie with key
-//   { u32 prefixlen; u8 family; u8 addr[16] } and value u8 1; fields of at
-//   most 16 bits -> array of u8 (1 = member) indexed by the value.
+//   Set maps (literal sets used by code rules; one map of each kind for all
+//   sets, since a program may use at most 64 maps): psl_sets_ip, an LPM
+//   trie with key { u32 prefixlen; u32 set_id (host order); u8 family;
+//   u8 addr[16]; u8 pad[3] } (prefixlen 32 + 8 + address prefix), and
+//   psl_sets_val, a hash with key u32 (set_id << 16) | value for fields of
+//   at most 16 bits; value u8 1 in both.
 //
 // Counter ids (psl_counters.h): rule i counts at i + 1; `default` at 0.
 #pragma once
@@ -71,6 +74,7 @@ struct Cond {
   std::vector<Cond> children; // And, Or
   FieldAtom atom;             // Field
   int set_map = -1;           // Field: reads this set map (index into maps)
+  uint32_t set_id = 0;        // Field with set_map: the set's id in that map
   // FieldCmp: field OP field (same type); DynSet: field (not) in set.
   FieldId lhs = FieldId::EthType, rhs = FieldId::EthType;
   CompareOp op = CompareOp::Eq;

@@ -41,69 +41,73 @@ private:
     if (a.values.empty() || a.values.is_full(max))
       return; // just the guard (and family)
     if (is_ip_field(a.field)) {
-      cond.set_map = ip_set_map(a);
+      cond.set_map = ip_set_map(cond);
       return;
     }
     if (a.values.size() <= kInlineIntervals)
       return;
     if (field_bits(a.field) <= 16) {
-      cond.set_map = flag_array_map(a);
+      cond.set_map = flag_map(cond);
       return;
     }
     if (a.values.size() > l_.max_inline_intervals)
       *too_wide = true;
   }
 
-  uint32_t new_map(MapKind kind, uint32_t key, uint32_t value, uint32_t entries,
-                   const std::string &purpose) {
-    MapSpec m;
-    m.name = "psl_s" + std::to_string(sets_++);
-    m.kind = kind;
-    m.key_size = key;
-    m.value_size = value;
-    m.max_entries = std::max<uint32_t>(1, entries);
-    m.purpose = purpose;
-    c_.maps.push_back(m);
-    return static_cast<uint32_t>(c_.maps.size() - 1);
+  uint32_t shared_map(int &slot, MapKind kind, const char *name, uint32_t key,
+                      const char *purpose) {
+    if (slot < 0) {
+      MapSpec m;
+      m.name = name;
+      m.kind = kind;
+      m.key_size = key;
+      m.value_size = 1;
+      m.max_entries = 0;
+      m.purpose = purpose;
+      c_.maps.push_back(m);
+      slot = static_cast<int>(c_.maps.size() - 1);
+    }
+    return static_cast<uint32_t>(slot);
   }
 
-  int ip_set_map(const FieldAtom &a) {
+  int ip_set_map(Cond &cond) {
+    const FieldAtom &a = cond.atom;
     unsigned width = a.family == 6 ? 128 : 32;
-    std::vector<MapEntry> es;
-    uint32_t id = new_map(MapKind::Lpm, 24, 1, 0,
-                          std::string("set of ") + field_info(a.field).name + " (IPv" +
-                              std::to_string(a.family) + ")");
+    uint32_t id = shared_map(ip_map_, MapKind::Lpm, "psl_sets_ip", 28,
+                             "literal address sets of code rules");
+    cond.set_id = next_set_++;
     for (const Interval &i : a.values)
       for (auto [base, plen] : interval_prefixes(i.lo, i.hi, width)) {
         MapEntry e;
         e.map = id;
-        e.key.resize(24);
-        uint32_t bits = 8 + plen + (a.family == 6 ? 0 : 96);
+        e.key.assign(28, 0);
+        uint32_t bits = 32 + 8 + plen + (a.family == 6 ? 0 : 96);
         std::memcpy(e.key.data(), &bits, 4);
-        e.key[4] = a.family;
-        ip_point_bytes(a.family, base, e.key.data() + 5);
+        std::memcpy(e.key.data() + 4, &cond.set_id, 4);
+        e.key[8] = a.family;
+        ip_point_bytes(a.family, base, e.key.data() + 9);
         e.value = {1};
-        es.push_back(std::move(e));
+        c_.entries.push_back(std::move(e));
+        ++c_.maps[id].max_entries;
       }
-    c_.maps[id].max_entries = static_cast<uint32_t>(std::max<size_t>(1, es.size()));
-    for (auto &e : es)
-      c_.entries.push_back(std::move(e));
     return static_cast<int>(id);
   }
 
-  int flag_array_map(const FieldAtom &a) {
-    uint32_t size = static_cast<uint32_t>(domain_max(a.field) + 1);
-    uint32_t id = new_map(MapKind::Array, 4, 1, size,
-                          std::string("set of ") + field_info(a.field).name);
+  int flag_map(Cond &cond) {
+    const FieldAtom &a = cond.atom;
+    uint32_t id = shared_map(val_map_, MapKind::Hash, "psl_sets_val", 4,
+                             "literal value sets of code rules");
+    cond.set_id = next_set_++;
     for (const Interval &i : a.values)
       for (Point v = i.lo;; ++v) {
         MapEntry e;
         e.map = id;
-        uint32_t k = static_cast<uint32_t>(v);
+        uint32_t k = (cond.set_id << 16) | static_cast<uint32_t>(v);
         e.key.resize(4);
         std::memcpy(e.key.data(), &k, 4);
         e.value = {1};
         c_.entries.push_back(std::move(e));
+        ++c_.maps[id].max_entries;
         if (v == i.hi)
           break;
       }
@@ -112,7 +116,8 @@ private:
 
   Classifier &c_;
   const CodeLimits &l_;
-  uint32_t sets_ = 0;
+  int ip_map_ = -1, val_map_ = -1;
+  uint32_t next_set_ = 0;
 };
 
 } // namespace

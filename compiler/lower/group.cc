@@ -125,6 +125,7 @@ public:
       const Conj *conj;
     };
     std::vector<Plan> plans;
+    Point rule_keys = 0;
     for (const Conj &cj : dnf) {
       if (cj.empty())
         return "its condition holds for every packet";
@@ -172,8 +173,31 @@ public:
                    std::to_string(l_.max_entries_per_conjunct) + " map keys";
         }
       }
+      // Map keys this conjunct adds: the exact cross product times the
+      // prefixes of the address dimension.
+      Point keys = 1;
+      for (const FieldAtom &a : cj) {
+        if (static_cast<int>(a.field) == key.prefix) {
+          Point prefixes = 0;
+          for (const Interval &i : a.values)
+            prefixes += interval_prefixes(i.lo, i.hi, a.family == 6 ? 128 : 32).size();
+          keys *= prefixes;
+        } else if (key.kind != MapKind::Array) {
+          keys *= is_ip_field(a.field) ? a.values.size() : count_points(a.values);
+        } else {
+          keys *= count_points(a.values);
+        }
+      }
+      rule_keys += keys;
+      if (rule_keys > l_.max_entries_per_conjunct)
+        return "its conditions combine into more than " +
+               std::to_string(l_.max_entries_per_conjunct) + " map keys";
       plans.push_back({key, &cj});
     }
+    if (total_keys_ + rule_keys > l_.max_group_entries)
+      return "the policy's lookup groups already hold " + std::to_string(total_keys_) +
+             " keys (limit " + std::to_string(l_.max_group_entries) + ")";
+    total_keys_ += static_cast<size_t>(rule_keys);
     for (const Plan &p : plans)
       emit(rule, p.key, *p.conj);
     return "";
@@ -398,6 +422,7 @@ private:
   Classifier &c_;
   const GroupLimits &l_;
   std::map<GroupKey, uint32_t> index_;
+  size_t total_keys_ = 0;
   std::vector<GroupBuild> builds_;
 };
 

@@ -21,8 +21,8 @@ namespace psl::lower {
 
 struct GroupLimits {
   size_t max_conjuncts = 64;              // DNF alternatives per rule
-  size_t max_entries_per_conjunct = 65536; // cross product of exact values
-  size_t max_group_entries = size_t{1} << 22;
+  size_t max_entries_per_conjunct = 65536; // map keys one rule may add
+  size_t max_group_entries = size_t{1} << 22; // map keys of all groups
 };
 
 // conds[i] is rule i's condition (nullopt: could not be normalized: code).

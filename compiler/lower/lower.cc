@@ -67,6 +67,22 @@ LowerResult lower_policy(const Policy &policy, const SourceFile *file,
   }
 
   place_rules(conds, c, options.groups);
+  // A program may use at most 64 maps; the templates take 6 (counters,
+  // clock, rate buckets, .rodata, .bss) and code rules' sets 2.
+  const size_t kMaxGroupMaps = 56;
+  if (c.groups.size() + c.dynsets.size() > kMaxGroupMaps) {
+    LowerError e;
+    e.message = "the policy needs " + std::to_string(c.groups.size()) +
+                " lookup groups and " + std::to_string(c.dynsets.size()) +
+                " dynamic sets, more than the " + std::to_string(kMaxGroupMaps) +
+                " maps one program may use; these rules start a group of their own";
+    for (size_t g = 0; g < c.groups.size(); ++g) {
+      const RuleInfo &ri = c.rules[c.groups[g].rules.front()];
+      e.rules.push_back({ri.name, ri.range, "group " + c.groups[g].shape});
+    }
+    res.error = std::move(e);
+    return res;
+  }
   if (auto err = build_code_rules(conds, c, options.code)) {
     LowerError e;
     e.message = err->message;

@@ -40,9 +40,8 @@ IntervalSet IntervalSet::from(std::vector<Interval> iv) {
   iv.erase(std::remove_if(iv.begin(), iv.end(),
                           [](const Interval &i) { return i.lo > i.hi; }),
            iv.end());
-  std::sort(iv.begin(), iv.end(), [](const Interval &a, const Interval &b) {
-    return a.lo < b.lo;
-  });
+  std::sort(iv.begin(), iv.end(),
+            [](const Interval &a, const Interval &b) { return a.lo < b.lo; });
   for (const auto &i : iv) {
     if (s.n_) {
       Interval &last = s.data()[s.n_ - 1];
@@ -85,9 +84,9 @@ bool IntervalSet::intersects(const IntervalSet &o) const {
   if (o.n_ == 1 && n_ > 4) {
     // One interval against many: binary search.
     const auto &b = o.one_;
-    auto it = std::lower_bound(
-        begin(), end(), b.lo,
-        [](const Interval &i, Point x) { return i.hi < x; });
+    auto it =
+        std::lower_bound(begin(), end(), b.lo,
+                         [](const Interval &i, Point x) { return i.hi < x; });
     return it != end() && it->lo <= b.hi;
   }
   if (n_ == 1 && o.n_ > 4)
@@ -179,35 +178,39 @@ Point bits_max(unsigned bits) {
   return bits >= 128 ? kMaxPoint : (Point{1} << bits) - 1;
 }
 
-const std::array<Point, kNumFixedDims> &fixed_max_table() {
-  static const auto table = [] {
-    std::array<Point, kNumFixedDims> t{};
-    for (DimId d = 0; d < kNumLayerDims; ++d)
-      t[d] = 1;
-    for (const auto &f : all_fields()) {
-      Point m = 0;
-      switch (f.type) {
-      case TypeKind::Bool:
-        m = 1;
-        break;
-      case TypeKind::Mac:
-        m = bits_max(48);
-        break;
-      case TypeKind::Ip:
-        m = bits_max(32);
-        break;
-      default:
-        m = field_max(f);
-        break;
-      }
-      t[field_dim(f.id)] = m;
-    }
-    t[kIpSrc6] = kMaxPoint;
-    t[kIpDst6] = kMaxPoint;
-    return t;
-  }();
-  return table;
+constexpr Point type_max(TypeKind type, unsigned bits) {
+  switch (type) {
+  case TypeKind::Bool:
+    return 1;
+  case TypeKind::Mac:
+    return (Point{1} << 48) - 1;
+  case TypeKind::Ip:
+    return (Point{1} << 32) - 1; // the IPv4 half
+  case TypeKind::Port:
+    return 0xffff;
+  case TypeKind::Proto:
+  case TypeKind::IcmpType:
+  case TypeKind::Icmp6Type:
+    return 0xff;
+  default:
+    return bits >= 64 ? Point{~uint64_t{0}} : (Point{1} << bits) - 1;
+  }
 }
+
+// Computed from fields.def at compile time (dim_max is on every hot path).
+constexpr std::array<Point, kNumFixedDims> kFixedMax = [] {
+  std::array<Point, kNumFixedDims> t{};
+  for (DimId d = 0; d < kNumLayerDims; ++d)
+    t[d] = 1;
+  DimId d = kNumLayerDims;
+#define PSL_FIELD(id, name, type, bits, guard, doc)                            \
+  t[d++] = type_max(TypeKind::type, bits);
+#include "ast/fields.def"
+#undef PSL_FIELD
+  t[kIpSrc6] = ~Point{0};
+  t[kIpDst6] = ~Point{0};
+  return t;
+}();
 
 const IntervalSet &one() {
   static const IntervalSet s = IntervalSet::point(1);
@@ -220,9 +223,7 @@ const IntervalSet &zero() {
 
 } // namespace
 
-Point dim_max(DimId d) {
-  return d < kNumFixedDims ? fixed_max_table()[d] : Point{1};
-}
+Point dim_max(DimId d) { return d < kNumFixedDims ? kFixedMax[d] : Point{1}; }
 
 DimId Space::opaque(const std::string &key) {
   auto it = ids_.find(key);
@@ -246,9 +247,10 @@ const std::string &Space::opaque_key(DimId d) const {
 }
 
 std::string Space::dim_name(DimId d) const {
-  static const char *layers[] = {"layer vlan", "layer ip",  "layer ipv6 rh",
-                                 "layer tcp",  "layer udp", "layer icmp",
-                                 "layer icmpv6"};
+  static const char *layers[] = {"layer tcp",    "layer udp",     "layer icmp",
+                                 "layer icmpv6", "layer ipv6 rh", "layer vlan",
+                                 "layer ip"};
+  static_assert(std::size(layers) == kNumLayerDims);
   if (d < kNumLayerDims)
     return layers[d];
   if (d == kIpSrc6)
@@ -263,30 +265,44 @@ std::string Space::dim_name(DimId d) const {
 // --------------------------------------------------------------------- boxes
 
 const IntervalSet *Box::find(DimId d) const {
-  auto it = std::lower_bound(
-      c_.begin(), c_.end(), d,
-      [](const Constraint &c, DimId x) { return c.dim < x; });
+  if (c_.size() <= 8) {
+    for (const auto &c : c_) {
+      if (c.dim == d)
+        return &c.set;
+      if (c.dim > d)
+        return nullptr;
+    }
+    return nullptr;
+  }
+  auto it =
+      std::lower_bound(c_.begin(), c_.end(), d,
+                       [](const Constraint &c, DimId x) { return c.dim < x; });
   return it != c_.end() && it->dim == d ? &it->set : nullptr;
 }
 
 bool Box::restrict(DimId d, const IntervalSet &s) {
-  auto it = std::lower_bound(
-      c_.begin(), c_.end(), d,
-      [](const Constraint &c, DimId x) { return c.dim < x; });
+  auto it =
+      std::lower_bound(c_.begin(), c_.end(), d,
+                       [](const Constraint &c, DimId x) { return c.dim < x; });
   if (it != c_.end() && it->dim == d) {
     if (s.covers(it->set))
       return !it->set.empty();
     it->set = it->set.intersect(s);
     return !it->set.empty();
   }
+  if (c_.size() == c_.capacity()) {
+    size_t pos = static_cast<size_t>(it - c_.begin());
+    c_.reserve(c_.size() + 4);
+    it = c_.begin() + static_cast<ptrdiff_t>(pos);
+  }
   c_.insert(it, Constraint{d, s});
   return !s.empty();
 }
 
 void Box::set(DimId d, IntervalSet s) {
-  auto it = std::lower_bound(
-      c_.begin(), c_.end(), d,
-      [](const Constraint &c, DimId x) { return c.dim < x; });
+  auto it =
+      std::lower_bound(c_.begin(), c_.end(), d,
+                       [](const Constraint &c, DimId x) { return c.dim < x; });
   if (it != c_.end() && it->dim == d)
     it->set = std::move(s);
   else
@@ -294,9 +310,9 @@ void Box::set(DimId d, IntervalSet s) {
 }
 
 void Box::erase(DimId d) {
-  auto it = std::lower_bound(
-      c_.begin(), c_.end(), d,
-      [](const Constraint &c, DimId x) { return c.dim < x; });
+  auto it =
+      std::lower_bound(c_.begin(), c_.end(), d,
+                       [](const Constraint &c, DimId x) { return c.dim < x; });
   if (it != c_.end() && it->dim == d)
     c_.erase(it);
 }
@@ -320,8 +336,8 @@ struct LayerRule {
   bool first_fragment;
 };
 constexpr LayerRule kLayerRules[] = {
-    {kLayerTcp, 6, 0, true},    {kLayerUdp, 17, 0, true},
-    {kLayerIcmp, 1, 4, true},   {kLayerIcmp6, 58, 6, true},
+    {kLayerTcp, 6, 0, true},     {kLayerUdp, 17, 0, true},
+    {kLayerIcmp, 1, 4, true},    {kLayerIcmp6, 58, 6, true},
     {kLayerIp6Rh, -1, 6, false},
 };
 
@@ -334,9 +350,9 @@ bool is_zero(const IntervalSet *s) {
 
 // The four subsets of {4, 6} and of {0x0800, 0x86dd}, by bitmask.
 const IntervalSet &version_set(unsigned mask) {
-  static const IntervalSet sets[4] = {
-      IntervalSet{}, IntervalSet::point(4), IntervalSet::point(6),
-      IntervalSet::from({{4, 4}, {6, 6}})};
+  static const IntervalSet sets[4] = {IntervalSet{}, IntervalSet::point(4),
+                                      IntervalSet::point(6),
+                                      IntervalSet::from({{4, 4}, {6, 6}})};
   return sets[mask & 3];
 }
 const IntervalSet &eth_set(unsigned mask) {
@@ -382,7 +398,8 @@ bool normalize(Box &b) {
         return false;
       if (r.proto >= 0 && !tighten(kDimIpProto, IntervalSet::point(r.proto)))
         return false;
-      if (r.version && !tighten(kDimIpVersion, version_set(r.version == 4 ? 1 : 2)))
+      if (r.version &&
+          !tighten(kDimIpVersion, version_set(r.version == 4 ? 1 : 2)))
         return false;
       if (r.first_fragment && !tighten(kDimIpFragOff, zero()))
         return false;
@@ -401,32 +418,6 @@ bool normalize(Box &b) {
       const IntervalSet *off = b.find(kDimIpFragOff);
       if (off && !off->contains(0) && !tighten(kDimIpFrag, one()))
         return false;
-    } else {
-      // Layers whose implications cannot hold are absent.
-      const IntervalSet *proto = b.find(kDimIpProto);
-      const IntervalSet *ver = b.find(kDimIpVersion);
-      const IntervalSet *off = b.find(kDimIpFragOff);
-      bool impossible[std::size(kLayerRules)] = {};
-      for (size_t i = 0; i < std::size(kLayerRules); ++i) {
-        const auto &r = kLayerRules[i];
-        impossible[i] = (r.proto >= 0 && proto && !proto->contains(r.proto)) ||
-                        (r.version && ver && !ver->contains(r.version)) ||
-                        (r.first_fragment && off && !off->contains(0));
-      }
-      bool ip_possible = versions_allowed_by_eth(b.find(kDimEthType))
-                             .intersects(ver ? *ver : kVersions);
-      if (is_zero(b.find(kDimIpFrag)) && off && !off->contains(0))
-        ip_possible = false;
-      for (size_t i = 0; i < std::size(kLayerRules); ++i)
-        if ((impossible[i] || !ip_possible) &&
-            !tighten(kLayerRules[i].layer, zero()))
-          return false;
-      if (!ip_possible && !tighten(kLayerIp, zero()))
-        return false;
-      if (is_zero(b.find(kLayerIp)))
-        for (const auto &r : kLayerRules)
-          if (!tighten(r.layer, zero()))
-            return false;
     }
     if (!changed)
       break;
@@ -444,28 +435,47 @@ bool normalize(Box &b) {
   return true;
 }
 
+namespace {
+
+// The dimensions normalize() reads and writes.
+bool special_dim(DimId d) {
+  return d < kNumLayerDims || d == kDimIpVersion || d == kDimEthType ||
+         d == kDimIpProto || d == kDimIpFrag || d == kDimIpFragOff;
+}
+
+} // namespace
+
 bool intersect(const Box &a, const Box &b, Box *out) {
   Box r;
   auto &rc = r.c_;
   const auto &ac = a.constraints();
   const auto &bc = b.constraints();
   rc.reserve(ac.size() + bc.size());
+  // Normalization depends on the special dimensions only: when their
+  // result is that of a or of b (both normalized), so is the result.
+  bool differs_a = false, differs_b = false;
   size_t i = 0, j = 0;
   while (i < ac.size() || j < bc.size()) {
     if (j == bc.size() || (i < ac.size() && ac[i].dim < bc[j].dim)) {
+      differs_b |= special_dim(ac[i].dim);
       rc.push_back(ac[i++]);
     } else if (i == ac.size() || bc[j].dim < ac[i].dim) {
+      differs_a |= special_dim(bc[j].dim);
       rc.push_back(bc[j++]);
     } else {
       IntervalSet s = ac[i].set.intersect(bc[j].set);
       if (s.empty())
         return false;
+      if (special_dim(ac[i].dim)) {
+        differs_a |= s != ac[i].set;
+        differs_b |= s != bc[j].set;
+      }
       rc.push_back(Constraint{ac[i].dim, std::move(s)});
       ++i;
       ++j;
     }
   }
-  if (!normalize(r))
+  if (differs_a && differs_b && !normalize(r))
     return false;
   if (out)
     *out = std::move(r);
@@ -592,9 +602,8 @@ std::string format_value(DimId d, Point v) {
     return value_to_string(Value{ProtoValue{static_cast<uint8_t>(v)}},
                            Type::of(TypeKind::Proto));
   case TypeKind::IcmpType:
-    return value_to_string(
-        Value{IcmpTypeValue{false, static_cast<uint8_t>(v)}},
-        Type::of(TypeKind::IcmpType));
+    return value_to_string(Value{IcmpTypeValue{false, static_cast<uint8_t>(v)}},
+                           Type::of(TypeKind::IcmpType));
   case TypeKind::Icmp6Type:
     return value_to_string(Value{IcmpTypeValue{true, static_cast<uint8_t>(v)}},
                            Type::of(TypeKind::Icmp6Type));
@@ -898,7 +907,8 @@ const std::vector<Alt> &alternatives(const FieldInfo &f) {
           Box g = layer_box(fi.guard);
           g.restrict(kDimIpVersion, IntervalSet::point(fam));
           normalize(g);
-          alts.push_back(Alt{std::move(g), fam == 4 ? field_dim(fi.id) : v6, fam});
+          alts.push_back(
+              Alt{std::move(g), fam == 4 ? field_dim(fi.id) : v6, fam});
         }
       } else {
         alts.push_back(Alt{layer_box(fi.guard), field_dim(fi.id), 0});
@@ -990,6 +1000,27 @@ const NamedNumber *icmp_name(const FieldInfo *f, const std::string &name) {
 
 // The constant an operand denotes, read through folded constants and
 // declarations (consteval fills Expr::constant; the rest is a fallback).
+std::optional<Value> constant_of(const Expr &e, const FieldInfo *field);
+
+// The folded constant of an operand without copying it when it is stored
+// (the usual case); else computed into `scratch`.
+const Value *constant_ref(const Expr &e, const FieldInfo *field,
+                          std::optional<Value> &scratch) {
+  if (e.constant && !std::holds_alternative<std::monostate>(e.constant->v))
+    return &*e.constant;
+  if (e.kind == ExprKind::Name) {
+    const auto &n = static_cast<const NameExpr &>(e);
+    if (n.target == NameExpr::Target::Const && n.decl &&
+        n.decl->kind == DeclKind::Const) {
+      const auto &c = static_cast<const ConstDecl &>(*n.decl);
+      if (c.folded && !std::holds_alternative<std::monostate>(c.folded->v))
+        return &*c.folded;
+    }
+  }
+  scratch = constant_of(e, field);
+  return scratch ? &*scratch : nullptr;
+}
+
 std::optional<Value> constant_of(const Expr &e, const FieldInfo *field) {
   if (e.constant && !std::holds_alternative<std::monostate>(e.constant->v))
     return e.constant;
@@ -1080,8 +1111,11 @@ Dnf alt_dnf(const std::vector<Alt> &alts,
   for (size_t i = 0; i < alts.size(); ++i) {
     if (!sets[i] || sets[i]->empty())
       continue;
-    Box b = alts[i].guard;
-    if (b.restrict(alts[i].dim, *sets[i]) && normalize(b))
+    Box b = alts[i].guard.with_room(2);
+    if (sets[i]->is_full(dim_max(alts[i].dim)))
+      out.push_back(std::move(b));
+    else if (b.restrict(alts[i].dim, *sets[i]) &&
+             (!special_dim(alts[i].dim) || normalize(b)))
       out.push_back(std::move(b));
   }
   return out;
@@ -1122,11 +1156,11 @@ Dnf opaque_dnf(DimId d, bool value) {
 } // namespace
 
 Dnf guard_dnf(const FieldInfo &f) {
+  if (f.guard != Guard::L4)
+    return Dnf{layer_box(f.guard)}; // (not per address family)
   Dnf out;
   for (const auto &a : alternatives(f))
     out.push_back(a.guard);
-  // ip.src's two alternatives (v4, v6) together are the ip layer.
-  simplify(out);
   return out;
 }
 
@@ -1164,87 +1198,104 @@ std::optional<Dnf> ConditionBuilder::conv(const Expr &e, bool negate) {
   case ExprKind::Not: {
     const auto &n = static_cast<const NotExpr &>(e);
     const FieldInfo *f = field_of(*n.operand);
-    if (f && f->type == TypeKind::Bool) {
-      // `not tcp.syn`: tcp ∧ ¬syn (the guard is never negated).
-      std::vector<std::optional<IntervalSet>> sets(alternatives(*f).size(),
-                                                   zero());
-      Dnf d = alt_dnf(alternatives(*f), sets);
+    if (semantics_ == NotSemantics::Complement && f &&
+        f->type == TypeKind::Bool) {
+      // `not tcp.syn`: tcp ∧ ¬syn (the guard of a bare field is kept).
+      Dnf d = atom(*n.operand, true);
       return negate ? negated(std::move(d)) : std::optional<Dnf>(std::move(d));
     }
     return conv(*n.operand, !negate);
   }
-  default: {
-    Dnf d = atom(e);
-    return negate ? negated(std::move(d)) : std::optional<Dnf>(std::move(d));
-  }
+  default:
+    if (semantics_ == NotSemantics::GuardKept)
+      return atom(e, negate);
+    if (negate)
+      return negated(atom(e, false));
+    return atom(e, false);
   }
 }
 
-Dnf ConditionBuilder::fresh(const Expr &e, const FieldInfo *ga,
+Dnf ConditionBuilder::guarded_opaque(DimId d, bool value, const FieldInfo *ga,
+                                     const FieldInfo *gb) {
+  Dnf out = opaque_dnf(d, value);
+  for (const FieldInfo *g : {ga, gb})
+    if (g)
+      out = dnf_and(out, guard_dnf(*g), limits_).value_or(Dnf{});
+  return out;
+}
+
+Dnf ConditionBuilder::fresh(const Expr &e, bool negate, const FieldInfo *ga,
                             const FieldInfo *gb) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "<expression at %u:%u>", e.range.begin.line,
                 e.range.begin.column);
-  Dnf d = opaque_dnf(space_.fresh_opaque(buf), true);
-  for (const FieldInfo *g : {ga, gb})
-    if (g)
-      d = dnf_and(d, guard_dnf(*g), limits_).value_or(Dnf{});
-  return d;
+  return guarded_opaque(space_.fresh_opaque(buf), !negate, ga, gb);
 }
 
-Dnf ConditionBuilder::atom(const Expr &e) {
+Dnf ConditionBuilder::atom(const Expr &e, bool negate) {
   switch (e.kind) {
   case ExprKind::Literal:
   case ExprKind::Name: {
     auto v = constant_of(e, nullptr);
     if (v)
       if (auto *b = std::get_if<bool>(&v->v))
-        return *b ? dnf_true() : Dnf{};
-    return fresh(e, nullptr, nullptr);
+        return (*b != negate) ? dnf_true() : Dnf{};
+    return fresh(e, negate, nullptr, nullptr);
   }
   case ExprKind::Field: {
     const FieldInfo *f = field_of(e);
     if (!f || f->type != TypeKind::Bool)
-      return fresh(e, f, nullptr);
-    std::vector<std::optional<IntervalSet>> sets(alternatives(*f).size(), one());
+      return fresh(e, negate, f, nullptr);
+    std::vector<std::optional<IntervalSet>> sets(alternatives(*f).size(),
+                                                 negate ? zero() : one());
     return alt_dnf(alternatives(*f), sets);
   }
   case ExprKind::Compare:
-    return compare_atom(static_cast<const CompareExpr &>(e));
+    return compare_atom(static_cast<const CompareExpr &>(e), negate);
   default:
-    return fresh(e, nullptr, nullptr);
+    return fresh(e, negate, nullptr, nullptr);
   }
 }
 
-Dnf ConditionBuilder::compare_atom(const CompareExpr &c) {
+Dnf ConditionBuilder::compare_atom(const CompareExpr &c, bool negate) {
   const Expr *lhs = c.lhs.get();
   const Expr *rhs = c.rhs.get();
   if (!lhs || !rhs)
-    return fresh(c, nullptr, nullptr);
+    return fresh(c, negate, nullptr, nullptr);
   CompareOp op = c.op;
 
-  // rate(...) > RATE (either side).
+  // rate(...) > RATE (either side): over the rate, for packets that have
+  // the key fields.
   if (lhs->kind == ExprKind::Rate || rhs->kind == ExprKind::Rate) {
     const Expr *meter = lhs->kind == ExprKind::Rate ? lhs : rhs;
     const Expr *limit = meter == lhs ? rhs : lhs;
     CompareOp mop = meter == lhs ? op : mirror(op);
     auto v = constant_of(*limit, nullptr);
     if (!v || !std::holds_alternative<RateValue>(v->v))
-      return fresh(c, nullptr, nullptr);
+      return fresh(c, negate, nullptr, nullptr);
     const auto &r = static_cast<const RateExpr &>(*meter);
-    // The meter is true for the packets over the rate; `<=` / `<` would be
-    // its negation, which the type checker rejects anyway.
+    // `<=` / `<` would be the negation (the type checker rejects them).
+    bool value = !negate;
     switch (mop) {
     case CompareOp::Gt:
     case CompareOp::Ge:
-      return opaque_dnf(space_.opaque(rate_key(r, mop, *v)), true);
+      break;
     case CompareOp::Le:
-      return opaque_dnf(space_.opaque(rate_key(r, CompareOp::Gt, *v)), false);
+      mop = CompareOp::Gt;
+      value = !value;
+      break;
     case CompareOp::Lt:
-      return opaque_dnf(space_.opaque(rate_key(r, CompareOp::Ge, *v)), false);
+      mop = CompareOp::Ge;
+      value = !value;
+      break;
     default:
-      return fresh(c, nullptr, nullptr);
+      return fresh(c, negate, nullptr, nullptr);
     }
+    Dnf d = opaque_dnf(space_.opaque(rate_key(r, mop, *v)), value);
+    for (const auto &k : r.keys)
+      if (const FieldInfo *kf = k->field ? k->field : find_field(k->path))
+        d = dnf_and(d, guard_dnf(*kf), limits_).value_or(Dnf{});
+    return d;
   }
 
   const FieldInfo *lf = field_of(*lhs);
@@ -1276,80 +1327,89 @@ Dnf ConditionBuilder::compare_atom(const CompareExpr &c) {
       value = false;
       break;
     default:
-      return fresh(c, lf, rf);
+      return fresh(c, negate, lf, rf);
     }
     std::string key = std::string(lf->name) + " " + spelling + " " + rf->name;
-    Dnf d = opaque_dnf(space_.opaque(key), value);
-    d = dnf_and(d, guard_dnf(*lf), limits_).value_or(Dnf{});
-    return dnf_and(d, guard_dnf(*rf), limits_).value_or(Dnf{});
+    return guarded_opaque(space_.opaque(key), value != negate, lf, rf);
   }
   const FieldInfo *f = lf;
   const Expr *other = rhs;
   if (!f && rf) {
     if (op == CompareOp::In || op == CompareOp::NotIn)
-      return fresh(c, rf, nullptr);
+      return fresh(c, negate, rf, nullptr);
     f = rf;
     other = lhs;
     op = mirror(op);
   }
   if (!f)
-    return fresh(c, nullptr, nullptr);
+    return fresh(c, negate, nullptr, nullptr);
 
   // Membership in a dynamic set: an opaque atom under the field's guard.
   if (other->kind == ExprKind::Name) {
     const auto &n = static_cast<const NameExpr &>(*other);
     if (n.target == NameExpr::Target::Set) {
-      if (op != CompareOp::In && op != CompareOp::NotIn && op != CompareOp::Eq &&
-          op != CompareOp::Ne)
-        return fresh(c, f, nullptr);
+      if (op != CompareOp::In && op != CompareOp::NotIn &&
+          op != CompareOp::Eq && op != CompareOp::Ne)
+        return fresh(c, negate, f, nullptr);
       bool in = op == CompareOp::In || op == CompareOp::Eq;
       std::string key = std::string(f->name) + " in " + n.name;
-      return dnf_and(opaque_dnf(space_.opaque(key), in), guard_dnf(*f), limits_)
-          .value_or(Dnf{});
+      return guarded_opaque(space_.opaque(key), in != negate, f, nullptr);
     }
   }
 
-  auto v = constant_of(*other, f);
+  std::optional<Value> scratch;
+  const Value *v = constant_ref(*other, f, scratch);
   if (!v)
-    return fresh(c, f, nullptr);
+    return fresh(c, negate, f, nullptr);
+  // The set of the positive comparison, complemented (within the domain,
+  // under the guard) for != / not in, and again when negated.
+  bool complement = negate;
+  switch (op) {
+  case CompareOp::Ne:
+    op = CompareOp::Eq;
+    complement = !complement;
+    break;
+  case CompareOp::NotIn:
+    op = CompareOp::In;
+    complement = !complement;
+    break;
+  default:
+    break;
+  }
   const auto &alts = alternatives(*f);
   std::vector<std::optional<IntervalSet>> sets(alts.size());
   for (size_t i = 0; i < alts.size(); ++i) {
     Point max = dim_max(alts[i].dim);
-    switch (op) {
-    case CompareOp::Eq:
-    case CompareOp::In:
-    case CompareOp::Ne:
-    case CompareOp::NotIn: {
+    IntervalSet base;
+    if (op == CompareOp::Eq || op == CompareOp::In) {
       auto s = value_set(*v, alts[i]);
       if (!s)
-        return fresh(c, f, nullptr);
-      bool positive = op == CompareOp::Eq || op == CompareOp::In;
-      sets[i] = positive ? std::move(*s) : s->complement(max);
-      break;
-    }
-    default: {
+        return fresh(c, negate, f, nullptr);
+      base = std::move(*s);
+    } else {
       auto n = as_uint(*v);
       if (!n || alts[i].family)
-        return fresh(c, f, nullptr);
+        return fresh(c, negate, f, nullptr);
       Point x = *n;
       switch (op) {
       case CompareOp::Lt:
-        sets[i] = x == 0 ? IntervalSet{} : IntervalSet::range(0, std::min(x - 1, max));
+        base = x == 0 ? IntervalSet{}
+                      : IntervalSet::range(0, std::min(x - 1, max));
         break;
       case CompareOp::Le:
-        sets[i] = IntervalSet::range(0, std::min(x, max));
+        base = IntervalSet::range(0, std::min(x, max));
         break;
       case CompareOp::Gt:
-        sets[i] = x >= max ? IntervalSet{} : IntervalSet::range(x + 1, max);
+        base = x >= max ? IntervalSet{} : IntervalSet::range(x + 1, max);
         break;
-      default: // Ge
-        sets[i] = x > max ? IntervalSet{} : IntervalSet::range(x, max);
+      case CompareOp::Ge:
+        base = x > max ? IntervalSet{} : IntervalSet::range(x, max);
         break;
+      default:
+        return fresh(c, negate, f, nullptr);
       }
-      break;
     }
-    }
+    sets[i] = complement ? base.complement(max) : std::move(base);
   }
   return alt_dnf(alts, sets);
 }
@@ -1415,7 +1475,8 @@ bool implied_dim(DimId d) {
 size_t BoxIndex::BlockHash::operator()(const BlockKey &k) const {
   uint64_t lo = static_cast<uint64_t>(k.prefix);
   uint64_t hi = static_cast<uint64_t>(k.prefix >> 64);
-  uint64_t h = lo * 0x9e3779b97f4a7c15ULL ^ (hi + k.shift) * 0xc2b2ae3d27d4eb4fULL;
+  uint64_t h =
+      lo * 0x9e3779b97f4a7c15ULL ^ (hi + k.shift) * 0xc2b2ae3d27d4eb4fULL;
   h ^= h >> 29;
   h *= 0xbf58476d1ce4e5b9ULL;
   return static_cast<size_t>(h ^ (h >> 32));
@@ -1449,10 +1510,8 @@ BoxIndex::Partition::Partition(DimId d) : bits(dim_bits(d)) {
     slot.assign(slot_offset(bits, bits + 1), UINT32_MAX);
 }
 
-size_t g_finds, g_queries, g_covers, g_steps, g_visits;
 const std::vector<uint32_t> *BoxIndex::Partition::find(uint8_t shift,
                                                        Point prefix) const {
-  ++g_finds;
   if (!slot.empty()) {
     if (shift > bits)
       return nullptr;
@@ -1482,7 +1541,10 @@ std::vector<uint32_t> &BoxIndex::Partition::block(uint8_t shift, Point prefix) {
       present[shift].assign((kPresentMask + 1) / 64, 0);
     size_t bit = (BlockHash{}(key) >> 20) & kPresentMask;
     present[shift][bit >> 6] |= uint64_t{1} << (bit & 63);
-    i = &index.emplace(key, UINT32_MAX).first->second;
+    auto it = index.find(key);
+    if (it == index.end())
+      it = index.emplace(key, UINT32_MAX).first;
+    i = &it->second;
   }
   if (*i == UINT32_MAX) {
     *i = static_cast<uint32_t>(lists.size());
@@ -1589,7 +1651,8 @@ void BoxIndex::insert(const Box *box, uint32_t tag) {
     bool widen = false;
     for (const auto &c : p->hull.constraints()) {
       const IntervalSet *s = box->find(c.dim);
-      if (!s || s->min() < c.set.min() || (*s)[s->size() - 1].hi > c.set[0].hi) {
+      if (!s || s->min() < c.set.min() ||
+          (*s)[s->size() - 1].hi > c.set[0].hi) {
         widen = true;
         break;
       }
@@ -1598,9 +1661,9 @@ void BoxIndex::insert(const Box *box, uint32_t tag) {
       Box hull;
       for (const auto &c : p->hull.constraints())
         if (const IntervalSet *s = box->find(c.dim))
-          hull.set(c.dim,
-                   IntervalSet::range(std::min(c.set.min(), s->min()),
-                                      std::max(c.set[0].hi, (*s)[s->size() - 1].hi)));
+          hull.set(c.dim, IntervalSet::range(
+                              std::min(c.set.min(), s->min()),
+                              std::max(c.set[0].hi, (*s)[s->size() - 1].hi)));
       p->hull = std::move(hull);
     }
   }
@@ -1616,7 +1679,6 @@ void BoxIndex::insert(const Box *box, uint32_t tag) {
 
 bool BoxIndex::for_each_containing(const Witness &w, Filter filter,
                                    Visit f) const {
-  ++g_queries;
   auto visit_ids = [&](const std::vector<uint32_t> &ids) {
     for (uint32_t id : ids) {
       const Entry &e = entries_[id];
@@ -1685,7 +1747,8 @@ void BoxIndex::candidate_lists(
       }
 }
 
-template <typename Fn> void BoxIndex::for_each_partition(Fn &&fn) const {
+template <typename Fn>
+void BoxIndex::for_each_partition(Fn &&fn) const {
   for (DimId d : active_fixed_)
     fn(*fixed_[d], d);
   for (const auto &[d, p] : opaque_)
@@ -1700,9 +1763,8 @@ bool BoxIndex::for_each_intersecting(const Box &b, Filter filter, Visit f,
   }
   auto &lists = scratch_;
   lists.clear();
-  for_each_partition([&](const Partition &p, DimId d) {
-    candidate_lists(p, d, b, lists);
-  });
+  for_each_partition(
+      [&](const Partition &p, DimId d) { candidate_lists(p, d, b, lists); });
   lists.push_back(&unkeyed_);
   size_t examined = 0;
   for (const auto *ids : lists)
@@ -1739,9 +1801,8 @@ uint32_t BoxIndex::least_tag_meeting(const Box &b, size_t max_examined) const {
   }
   auto &lists = scratch_;
   lists.clear();
-  for_each_partition([&](const Partition &p, DimId d) {
-    candidate_lists(p, d, b, lists);
-  });
+  for_each_partition(
+      [&](const Partition &p, DimId d) { candidate_lists(p, d, b, lists); });
   lists.push_back(&unkeyed_);
   for (const auto *ids : lists) {
     // Newest first: increasing tags, so the first box meeting b is the
@@ -1810,7 +1871,8 @@ CoverResult cover(const CoverItem *items, size_t n, const BoxIndex &index,
         return r;
       }
       r.used.push_back(best_tag);
-      if (++steps > limits.max_steps) {
+      r.steps = ++steps;
+      if (steps > limits.max_steps) {
         r.status = CoverResult::Status::Unknown;
         return r;
       }

@@ -97,7 +97,7 @@ private:
   void push(const Interval &i); // appends (callers keep the order)
 
   uint32_t n_ = 0;
-  Interval one_;              // the interval when n_ == 1
+  Interval one_;               // the interval when n_ == 1
   std::vector<Interval> many_; // all of them when n_ > 1
 };
 
@@ -105,14 +105,16 @@ private:
 
 using DimId = uint32_t;
 
+// Inner layers first: a box is split along its dimensions in this order,
+// so `not (tcp.dport == 22)` reads {!tcp} | {tcp, dport ≠ 22}.
 enum LayerDim : DimId {
-  kLayerVlan,
-  kLayerIp,
-  kLayerIp6Rh,
   kLayerTcp,
   kLayerUdp,
   kLayerIcmp,
   kLayerIcmp6,
+  kLayerIp6Rh,
+  kLayerVlan,
+  kLayerIp,
   kNumLayerDims,
 };
 
@@ -185,6 +187,13 @@ public:
   void set(DimId d, IntervalSet s);
   void erase(DimId d);
   bool unconstrained() const { return c_.empty(); }
+  // A copy with room for `extra` more constraints (no reallocation).
+  Box with_room(size_t extra) const {
+    Box b;
+    b.c_.reserve(c_.size() + extra);
+    b.c_ = c_;
+    return b;
+  }
   bool operator==(const Box &o) const;
 
 private:
@@ -198,7 +207,7 @@ using Dnf = std::vector<Box>; // a union of boxes; empty: false
 // Applies the layer implications and drops full dimensions. Returns false
 // when the box holds no real packet.
 bool normalize(Box &b);
-// out = a ∩ b, normalized. False when empty.
+// out = a ∩ b (both normalized), normalized. False when empty.
 bool intersect(const Box &a, const Box &b, Box *out);
 bool intersects(const Box &a, const Box &b);
 // Appends a \ b (normalized, non-empty pieces, pairwise disjoint) to out.
@@ -245,43 +254,64 @@ std::optional<Dnf> dnf_not(const Dnf &a, const DnfLimits &l);
 // dimension (for small DNFs; exact either way).
 void simplify(Dnf &d);
 
+// How `not` treats guards. The two readings differ only for `not` of
+// something other than a bare bool field:
+//
+//   packet          tcp.dport==22  tcp.dport!=22  not (tcp.dport==22)
+//                                                 GuardKept  Complement
+//   UDP             false          false          false      true
+//   TCP, dport 22   true           false          false      false
+//   TCP, dport 80   false          true           true       true
+//
+// GuardKept (docs/language.md "Protocol guards and not", and the reference
+// interpreter, compiler/interp): the guard belongs to each field's use and
+// no `not` ever negates it. `not` is pushed down to the atoms (De Morgan)
+// and a negated atom is guard ∧ ¬test: `not (tcp.dport == 22)` is
+// `tcp.dport != 22`; `not (tcp.syn and udp.dport == 53)` is
+// (tcp ∧ ¬syn) ∨ (udp ∧ dport≠53), which is not always true; and
+// `X or not X` holds only where X's guards do.
+//
+// Complement: `not` of a bare bool field keeps the guard (`not tcp.syn` is
+// tcp ∧ ¬syn), `not` of anything else is the boolean complement of the
+// guarded condition, inside which each atom keeps its positive guard:
+// `not (tcp.dport == 22)` is ¬(tcp ∧ dport=22) = ¬tcp ∨ (tcp ∧ dport≠22);
+// `not (tcp.syn and udp.dport == 53)` is ¬((tcp ∧ syn) ∧ (udp ∧ d=53)),
+// true for every packet (the conjunction is empty).
+enum class NotSemantics { GuardKept, Complement };
+
 // Builds the set of a typed, folded condition (after resolve, consteval
-// and typecheck). Semantics (docs/language.md):
+// and typecheck):
 //   - a field comparison implies the field's guard: `tcp.dport == 22` is
 //     tcp ∧ dport=22, `tcp.dport != 22` is tcp ∧ dport≠22, `tcp.dport not
-//     in S` is tcp ∧ dport∉S (the guard is never negated);
-//   - `not` of a bare bool field keeps the guard: `not tcp.syn` is
-//     tcp ∧ ¬syn;
-//   - `not` of anything else negates the whole guarded condition:
-//     `not (tcp.dport == 22)` is ¬(tcp ∧ dport=22) = ¬tcp ∨ (tcp ∧ dport≠22).
-//     Truth table (packet kind → value):
-//        packet                 tcp.dport==22  tcp.dport!=22  not(tcp.dport==22)
-//        UDP                    false          false          true
-//        TCP, dport 22          true           false          false
-//        TCP, dport 80          false          true           true
-//     and, inside the negated compound, each atom keeps its positive guard:
-//     `not (tcp.syn and udp.dport == 53)` is ¬((tcp ∧ syn) ∧ (udp ∧ d=53))
-//     which is true for every packet (the conjunction is empty);
+//     in S` is tcp ∧ dport∉S; `not` follows NotSemantics;
 //   - l4.sport/l4.dport are tcp.X for TCP and udp.X for UDP;
 //   - ip.src/ip.dst with an IPv4 value imply ip.version 4 (IPv6: 6);
-//   - rate() comparisons and dynamic-set membership are opaque atoms
-//     (membership also implies the field's guard; rate() implies nothing).
+//   - rate() comparisons and dynamic-set membership are opaque atoms under
+//     the guards of their fields (rate(): its key fields, as the
+//     interpreter's token buckets need them); field-against-field
+//     comparisons too.
 class ConditionBuilder {
 public:
-  explicit ConditionBuilder(Space &space, DnfLimits limits = {})
-      : space_(space), limits_(limits) {}
+  explicit ConditionBuilder(Space &space, DnfLimits limits = {},
+                            NotSemantics semantics = NotSemantics::GuardKept)
+      : space_(space), limits_(limits), semantics_(semantics) {}
   // nullopt: the condition is too complex (more than max_boxes boxes).
   std::optional<Dnf> build(const Expr &cond);
 
 private:
   std::optional<Dnf> conv(const Expr &e, bool negate);
   std::optional<Dnf> negated(Dnf d);
-  Dnf atom(const Expr &e);
-  Dnf compare_atom(const CompareExpr &c);
-  Dnf fresh(const Expr &e, const FieldInfo *guard_a, const FieldInfo *guard_b);
+  // The atom, or with `negate` its negation under the guard (GuardKept).
+  Dnf atom(const Expr &e, bool negate);
+  Dnf compare_atom(const CompareExpr &c, bool negate);
+  Dnf fresh(const Expr &e, bool negate, const FieldInfo *guard_a,
+            const FieldInfo *guard_b);
+  Dnf guarded_opaque(DimId d, bool value, const FieldInfo *guard_a,
+                     const FieldInfo *guard_b);
 
   Space &space_;
   DnfLimits limits_;
+  NotSemantics semantics_;
 };
 
 // The guard of a field as a Dnf (l4: tcp ∨ udp; ip.src: ip).
@@ -291,11 +321,13 @@ Dnf guard_dnf(const FieldInfo &f);
 
 // A non-owning callable reference (no allocation; the callee outlives the
 // call).
-template <typename Fn> class FunctionRef;
-template <typename R, typename... A> class FunctionRef<R(A...)> {
+template <typename Fn>
+class FunctionRef;
+template <typename R, typename... A>
+class FunctionRef<R(A...)> {
 public:
-  template <typename F, typename = std::enable_if_t<!std::is_same_v<
-                            std::decay_t<F>, FunctionRef>>>
+  template <typename F, typename = std::enable_if_t<
+                            !std::is_same_v<std::decay_t<F>, FunctionRef>>>
   FunctionRef(F &&f) // NOLINT: implicit on purpose
       : obj_(const_cast<void *>(static_cast<const void *>(&f))),
         call_([](void *o, A... a) -> R {
@@ -372,8 +404,8 @@ private:
     size_t num_blocks() const { return lists.size(); }
 
     unsigned bits;
-    std::vector<uint32_t> all;   // in insertion order
-    std::vector<uint8_t> shifts; // block sizes in use, ascending
+    std::vector<uint32_t> all;                // in insertion order
+    std::vector<uint8_t> shifts;              // block sizes in use, ascending
     std::vector<std::vector<uint32_t>> lists; // the blocks' entries
     std::vector<uint32_t> slot; // small domains: offset(shift)+prefix → list
     std::unordered_map<BlockKey, uint32_t, BlockHash> index; // large ones
@@ -387,7 +419,8 @@ private:
   // The id lists of p that may hold boxes meeting b.
   void candidate_lists(const Partition &p, DimId d, const Box &b,
                        std::vector<const std::vector<uint32_t> *> &out) const;
-  template <typename Fn> void for_each_partition(Fn &&fn) const;
+  template <typename Fn>
+  void for_each_partition(Fn &&fn) const;
 
   std::vector<Entry> entries_;
   std::vector<std::unique_ptr<Partition>> fixed_ =
@@ -410,13 +443,12 @@ struct CoverItem {
 };
 
 struct CoverLimits {
-  size_t max_steps = 1024;    // subtractions
+  size_t max_steps = 1024;     // subtractions
   size_t max_visits = 1 << 16; // index entries looked at
 };
 
 struct CoverResult {
-  enum class Status { Covered, NotCovered, Unknown } status =
-      Status::Unknown;
+  enum class Status { Covered, NotCovered, Unknown } status = Status::Unknown;
   // Covered: the tags of the boxes used, each time the least tag among the
   // boxes containing a witness (the first-matching rule), in the order
   // they were used (may repeat).
@@ -426,6 +458,7 @@ struct CoverResult {
   std::optional<Witness> uncovered;
   Box uncovered_box;
   size_t visits = 0;
+  size_t steps = 0; // subtractions done
 };
 
 // Is every packet of the items in some box of `index` whose tag passes

@@ -26,15 +26,16 @@ constexpr uint32_t bit(TypeKind k) { return 1u << static_cast<unsigned>(k); }
 // The kinds an element could take once the set's type is known: an int
 // literal can still become a port, a protocol number or an ICMP type; a
 // range only an int or port range; an ICMP name either family it exists in.
-constexpr uint32_t kIntLike = bit(TypeKind::Int) | bit(TypeKind::Port) | bit(TypeKind::Proto) |
-                              bit(TypeKind::IcmpType) | bit(TypeKind::Icmp6Type);
+constexpr uint32_t kIntLike = bit(TypeKind::Int) | bit(TypeKind::Port) |
+                              bit(TypeKind::Proto) | bit(TypeKind::IcmpType) |
+                              bit(TypeKind::Icmp6Type);
 constexpr uint32_t kRangeLike = bit(TypeKind::Int) | bit(TypeKind::Port);
 
 // When several kinds remain, the natural one: ints stay ints, ICMP names
 // prefer ICMPv4.
 constexpr TypeKind kPreference[] = {
-    TypeKind::Int,      TypeKind::Ip,    TypeKind::Mac,      TypeKind::Bool,
-    TypeKind::Duration, TypeKind::Rate,  TypeKind::Proto,    TypeKind::IcmpType,
+    TypeKind::Int,       TypeKind::Ip,   TypeKind::Mac,   TypeKind::Bool,
+    TypeKind::Duration,  TypeKind::Rate, TypeKind::Proto, TypeKind::IcmpType,
     TypeKind::Icmp6Type, TypeKind::Port,
 };
 
@@ -66,7 +67,9 @@ std::string describe(const Expr &e) {
   switch (e.kind) {
   case ExprKind::Literal: {
     auto &l = static_cast<const LiteralExpr &>(e);
-    return l.spelling.empty() ? value_to_string(l.value, Type::of(l.literal_kind)) : l.spelling;
+    return l.spelling.empty()
+               ? value_to_string(l.value, Type::of(l.literal_kind))
+               : l.spelling;
   }
   case ExprKind::Name:
     return quoted(static_cast<const NameExpr &>(e).name);
@@ -100,7 +103,8 @@ bool clear_host_bits(Cidr &c) {
 
 class ConstEvaluator final : public Visitor {
 public:
-  ConstEvaluator(Policy &policy, DiagnosticSink &diags) : policy_(policy), diags_(diags) {
+  ConstEvaluator(Policy &policy, DiagnosticSink &diags)
+      : policy_(policy), diags_(diags) {
     for (ConstDecl *c : policy_.consts)
       if (c)
         consts_[c] = c;
@@ -122,7 +126,8 @@ public:
 
 private:
   struct Leaf {
-    const Expr *expr;   // literal, name or range (maybe inside a constant's value)
+    const Expr
+        *expr; // literal, name or range (maybe inside a constant's value)
     const Expr *origin; // the element of the set literal being folded
     Value natural;
     uint32_t kinds; // bit set of the kinds it may take
@@ -180,8 +185,8 @@ private:
       if (clear_host_bits(*c)) {
         std::string fixed = value_to_string(v, Type::of(TypeKind::Cidr));
         diags_.report(DiagCode::E0305, l.range,
-                      "prefix " + describe(l) + " has host bits set; did you mean " + fixed +
-                          "?");
+                      "prefix " + describe(l) +
+                          " has host bits set; did you mean " + fixed + "?");
         // Folded without the host bits: one diagnostic, not one per use.
       }
     }
@@ -216,11 +221,12 @@ private:
     auto hi = fold(*r.hi);
     if (!lo || !hi)
       return std::nullopt;
-    for (auto [bound, value] : {std::pair{r.lo.get(), &*lo}, std::pair{r.hi.get(), &*hi}}) {
+    for (auto [bound, value] :
+         {std::pair{r.lo.get(), &*lo}, std::pair{r.hi.get(), &*hi}}) {
       if (!std::holds_alternative<uint64_t>(value->v)) {
         diags_.report(DiagCode::E0302, bound->range,
-                      "range bounds must be integers; " + describe(*bound) + " is " +
-                          natural_kind_name(*value));
+                      "range bounds must be integers; " + describe(*bound) +
+                          " is " + natural_kind_name(*value));
         return std::nullopt;
       }
     }
@@ -274,9 +280,10 @@ private:
       if (!v)
         return false;
       auto k = static_cast<LiteralExpr &>(e).literal_kind;
-      uint32_t kinds = k == TypeKind::Int                         ? kIntLike
-                       : k == TypeKind::Cidr || k == TypeKind::Ip ? bit(TypeKind::Ip)
-                                                                  : bit(k);
+      uint32_t kinds = k == TypeKind::Int ? kIntLike
+                       : k == TypeKind::Cidr || k == TypeKind::Ip
+                           ? bit(TypeKind::Ip)
+                           : bit(k);
       out.push_back({&e, origin, *v, kinds});
       return true;
     }
@@ -308,7 +315,8 @@ private:
       uint32_t both = kinds & leaf.kinds;
       if (both == 0) {
         diags_.report(DiagCode::E0303, leaf.origin->range,
-                      "set element " + element_text(leaf) + " does not match earlier element " +
+                      "set element " + element_text(leaf) +
+                          " does not match earlier element " +
                           element_text(*narrowing));
         return std::nullopt;
       }
@@ -338,18 +346,21 @@ private:
   // "80 (int)", "'trusted' (cidr)": the element as written in this set,
   // with the type of the leaf behind it.
   static std::string element_text(const Leaf &leaf) {
-    return describe(*leaf.origin) + " (" + natural_kind_name(leaf.natural) + ")";
+    return describe(*leaf.origin) + " (" + natural_kind_name(leaf.natural) +
+           ")";
   }
 
   // A leaf's natural value in the representation of the set's kind.
   std::optional<Value> convert(const Leaf &leaf, TypeKind kind) {
     if (auto *n = std::get_if<uint64_t>(&leaf.natural.v)) {
-      const bool icmp = kind == TypeKind::IcmpType || kind == TypeKind::Icmp6Type;
+      const bool icmp =
+          kind == TypeKind::IcmpType || kind == TypeKind::Icmp6Type;
       if (kind == TypeKind::Proto || icmp) {
         if (*n > 0xff) {
-          diags_.report(DiagCode::E0304, leaf.origin->range,
-                        std::string(icmp ? "an ICMP type" : "a protocol number") +
-                            " is 8 bits wide; " + describe(*leaf.expr) + " does not fit");
+          diags_.report(
+              DiagCode::E0304, leaf.origin->range,
+              std::string(icmp ? "an ICMP type" : "a protocol number") +
+                  " is 8 bits wide; " + describe(*leaf.expr) + " does not fit");
           return std::nullopt;
         }
         auto b = static_cast<uint8_t>(*n);
@@ -365,7 +376,8 @@ private:
         return leaf.natural;
       // A name in both families, in a set the other family decided.
       auto &name = static_cast<const NameExpr &>(*leaf.expr).name;
-      if (auto *p = find_named(v6 ? icmp6_type_names() : icmp_type_names(), name))
+      if (auto *p =
+              find_named(v6 ? icmp6_type_names() : icmp_type_names(), name))
         return Value{IcmpTypeValue{v6, p->number}};
       return std::nullopt;
     }
@@ -375,8 +387,9 @@ private:
   Policy &policy_;
   DiagnosticSink &diags_;
   std::unordered_map<const Decl *, ConstDecl *> consts_;
-  std::unordered_map<const ConstDecl *, int> const_state_; // 0 new, 1 folding, 2 done
-  std::unordered_set<const Expr *> done_;                  // folded or failed
+  std::unordered_map<const ConstDecl *, int>
+      const_state_;                       // 0 new, 1 folding, 2 done
+  std::unordered_set<const Expr *> done_; // folded or failed
 };
 
 class ConstEvalPass final : public Pass {
@@ -389,6 +402,8 @@ public:
 
 } // namespace
 
-std::unique_ptr<Pass> create_consteval_pass() { return std::make_unique<ConstEvalPass>(); }
+std::unique_ptr<Pass> create_consteval_pass() {
+  return std::make_unique<ConstEvalPass>();
+}
 
 } // namespace psl

@@ -5,14 +5,21 @@
 //   W0203  a condition that is always false (rules and protect)
 //   W0205  a rule condition that is always true
 //   W0208  a condition too complex to reason about: reported once, and the
-//          other checks then skip it (they never warn because of it)
+//          other checks then skip it (they never warn because of it); also
+//          once when the global work budget runs out
 //   W0201  a rule never reached: earlier terminal rules (pass/drop, not
-//          shadow) together match every packet it matches
+//          shadow; a rule with a ttl only for rules expiring no later)
+//          together match every packet it matches
 //   W0202  a rule whose removal changes no verdict because later rules with
 //          the same action take over all of its packets
-//   W0204  a drop rule that drops protected packets (E0401 for generated
-//          policies), and `default drop` reached by protected packets
-//   E0402  a generated drop without a ttl
+//   W0204  a drop rule (not shadow) that drops protected packets: in a
+//          hand-written policy the protected packets that reach it (earlier
+//          rules without a ttl may pass them first); `default drop`
+//          reached by protected packets
+//   E0401  the same for generated policies, on the rule's own condition (a
+//          generated rule must not rely on others), failing closed when a
+//          condition is too complex
+//   E0402  a generated drop (shadow ones too) without a ttl
 //   W0207  a constant or dynamic set nobody uses
 //
 // Cost: every rule is converted once; the shadow and redundancy checks ask
@@ -24,9 +31,6 @@
 #include "passes/lint.h"
 
 #include <algorithm>
-#include <ctime>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -35,7 +39,6 @@
 #include "passes/condition_space.h"
 
 namespace psl {
-namespace cs { extern size_t g_finds, g_queries, g_covers, g_steps; }
 namespace {
 
 using cs::Box;
@@ -45,10 +48,12 @@ using cs::CoverResult;
 using cs::Dnf;
 
 constexpr cs::DnfLimits kDnfLimits{256};
-// Entries looked at by all cover() calls together: far above what real
-// policies need (a 100k-rule policy uses a few million), a bound for
-// adversarial ones.
+// Work of all cover() calls together (entries looked at, subtractions):
+// far above what real policies need (a generated 100k-rule policy uses a
+// few hundred thousand steps), a bound of about a second for adversarial
+// ones (a /16 rule after the 256 /24 rules that cover it, 50k times).
 constexpr size_t kGlobalVisitBudget = size_t{1} << 27;
+constexpr size_t kGlobalStepBudget = size_t{1} << 20;
 constexpr size_t kMaxCoverVisits = size_t{1} << 16;
 constexpr size_t kMaxIntersecting = 1024;
 constexpr size_t kMaxNotes = 8;
@@ -94,22 +99,14 @@ public:
   Linter(Policy &policy, PassContext &ctx) : policy_(policy), ctx_(ctx) {}
 
   void run() {
-    auto T = [](const char *what, auto &&fn) {
-      std::clock_t c = std::clock();
-      fn();
-      if (getenv("PSL_LINT_PROFILE"))
-        fprintf(stderr, "  %s %.3f\n", what, double(std::clock() - c) / CLOCKS_PER_SEC);
-    };
-    T("unused", [&] { check_unused(); });
-    T("build", [&] { build_conditions(); });
+    check_unused();
+    build_conditions();
     if (ctx_.options.generated)
       check_generated_ttl();
-    T("true", [&] { check_always_true(); });
-    T("forward", [&] { forward(); });
+    check_always_true();
+    forward();
     check_default_drop();
-    T("backward", [&] { backward(); });
-    if (getenv("PSL_LINT_PROFILE"))
-      fprintf(stderr, "protect %.3f insert %.3f\n", double(t_protect)/CLOCKS_PER_SEC, double(t_insert)/CLOCKS_PER_SEC), fprintf(stderr, "finds %zu queries %zu covers %zu steps %zu\n", cs::g_finds, cs::g_queries, cs::g_covers, cs::g_steps);
+    backward();
   }
 
 private:
@@ -156,25 +153,24 @@ private:
     auto note_referrer = [&](Diagnostic &diag, const Decl *d) {
       auto it = referrer.find(d);
       if (it != referrer.end())
-        diag.notes.push_back(
-            {"it is only used by " + quoted(it->second->name) +
-                 ", which is unused itself",
-             it->second->name_range});
+        diag.notes.push_back({"it is only used by " + quoted(it->second->name) +
+                                  ", which is unused itself",
+                              it->second->name_range});
     };
     for (const auto *c : policy_.consts) {
       if (used.count(c))
         continue;
-      auto &diag =
-          diags().report(DiagCode::W0207, c->name_range.valid() ? c->name_range : c->range,
-                         "constant " + quoted(c->name) + " is never used");
+      auto &diag = diags().report(
+          DiagCode::W0207, c->name_range.valid() ? c->name_range : c->range,
+          "constant " + quoted(c->name) + " is never used");
       note_referrer(diag, c);
     }
     for (const auto *s : policy_.sets) {
       if (used.count(s))
         continue;
-      auto &diag =
-          diags().report(DiagCode::W0207, s->name_range.valid() ? s->name_range : s->range,
-                         "set " + quoted(s->name) + " is never used");
+      auto &diag = diags().report(
+          DiagCode::W0207, s->name_range.valid() ? s->name_range : s->range,
+          "set " + quoted(s->name) + " is never used");
       note_referrer(diag, s);
     }
   }
@@ -196,11 +192,10 @@ private:
                                  const char *skipped) {
     auto &diag = diags().report(DiagCode::W0208, range,
                                 what + " is too complex to lint");
-    diag.notes.push_back({"it has more than " +
-                              std::to_string(kDnfLimits.max_boxes) +
-                              " alternatives; the other lint checks skip " +
-                              skipped,
-                          SourceRange{}});
+    diag.notes.push_back(
+        {"it has more than " + std::to_string(kDnfLimits.max_boxes) +
+             " alternatives; the other lint checks skip " + skipped,
+         SourceRange{}});
     return diag;
   }
 
@@ -219,7 +214,8 @@ private:
     }
     for (auto &pi : protects_)
       for (const auto &b : pi.dnf)
-        protect_index_.insert(&b, static_cast<uint32_t>(&pi - protects_.data()));
+        protect_index_.insert(&b,
+                              static_cast<uint32_t>(&pi - protects_.data()));
 
     rules_.reserve(policy_.rules.size());
     for (auto *r : policy_.rules) {
@@ -243,10 +239,10 @@ private:
   void check_generated_ttl() {
     for (auto *r : policy_.rules)
       if (r->action == Action::Drop && !r->ttl)
-        diags().report(DiagCode::E0402,
-                       r->action_range.valid() ? r->action_range : rule_range(*r),
-                       "generated drop rule " + quoted(r->name) +
-                           " has no ttl");
+        diags().report(
+            DiagCode::E0402,
+            r->action_range.valid() ? r->action_range : rule_range(*r),
+            "generated drop rule " + quoted(r->name) + " has no ttl");
   }
 
   // --------------------------------------------------------------- W0205
@@ -259,20 +255,20 @@ private:
         continue;
       // Quick rejection: the least packet (no IP, no VLAN, all zero) is
       // outside almost every condition.
-      bool has_w0 = std::any_of(ri.dnf.begin(), ri.dnf.end(), [&](const Box &b) {
-        return cs::box_contains(b, w0);
-      });
+      bool has_w0 =
+          std::any_of(ri.dnf.begin(), ri.dnf.end(),
+                      [&](const Box &b) { return cs::box_contains(b, w0); });
       if (!has_w0)
         continue;
       BoxIndex own;
       for (const auto &b : ri.dnf)
         own.insert(&b, 0);
-      auto res = cover({CoverItem{&all, &all}}, own, [](uint32_t) { return true; });
+      auto res =
+          cover({CoverItem{&all, &all}}, own, [](uint32_t) { return true; });
       if (res.status == CoverResult::Status::Covered)
-        diags().report(DiagCode::W0205,
-                       cond_range(ri.decl->cond.get(), ri.decl->range),
-                       "condition of rule " + quoted(ri.decl->name) +
-                           " is always true");
+        diags().report(
+            DiagCode::W0205, cond_range(ri.decl->cond.get(), ri.decl->range),
+            "condition of rule " + quoted(ri.decl->name) + " is always true");
     }
   }
 
@@ -294,16 +290,35 @@ private:
                         BoxIndex::Filter filter) {
     return run_cover(&item, 1, index, filter);
   }
-  CoverResult run_cover(const CoverItem *items, size_t n,
-                        const BoxIndex &index, BoxIndex::Filter filter) {
+  CoverResult run_cover(const CoverItem *items, size_t n, const BoxIndex &index,
+                        BoxIndex::Filter filter) {
     CoverResult none;
-    if (budget_ == 0)
+    if (budget_ == 0 || steps_ == 0) {
+      note_exhausted();
       return none; // Unknown
+    }
     cs::CoverLimits limits;
     limits.max_visits = std::min(kMaxCoverVisits, budget_);
+    limits.max_steps = std::min(limits.max_steps, steps_);
     auto res = cover(items, n, index, filter, limits);
     budget_ -= std::min(budget_, res.visits);
+    steps_ -= std::min(steps_, res.steps);
     return res;
+  }
+
+  // Past the global budget the checks stay silent; say so once.
+  void note_exhausted() {
+    if (exhausted_ || current_ >= rules_.size())
+      return;
+    exhausted_ = true;
+    const RuleDecl &rd = *rules_[current_].decl;
+    auto &diag =
+        diags().report(DiagCode::W0208, rule_range(rd),
+                       "lint budget exhausted at rule " + quoted(rd.name));
+    diag.notes.push_back({"the policy needs more work than the lint allows; "
+                          "shadowing, redundancy and protect checks that "
+                          "remained were skipped",
+                          SourceRange{}});
   }
 
   std::vector<CoverItem> items_of(const RuleInfo &ri) const {
@@ -331,21 +346,26 @@ private:
                             rule_range(r)});
     }
     if (tags.size() > kMaxNotes)
-      diag.notes.push_back({"and " + std::to_string(tags.size() - kMaxNotes) +
-                                " more rules",
-                            SourceRange{}});
+      diag.notes.push_back(
+          {"and " + std::to_string(tags.size() - kMaxNotes) + " more rules",
+           SourceRange{}});
   }
 
   // ------------------------------------------ W0201, W0204 / E0401
 
   void forward() {
     for (uint32_t i = 0; i < rules_.size(); ++i) {
+      current_ = i;
       RuleInfo &ri = rules_[i];
       const RuleDecl &rd = *ri.decl;
       if (ri.state == CondState::TooComplex) {
         if (generated() && rd.action == Action::Drop && !rd.shadow &&
             !protects_.empty())
           report_unprovable_drop(rd, "its condition is too complex");
+        // It may pass protected packets before later rules see them: the
+        // hand-written protect check cannot tell any more, so it is quiet.
+        if (rd.terminal() && rd.action == Action::Pass)
+          complex_pass_seen_ = true;
         continue;
       }
       if (ri.state != CondState::Ok)
@@ -356,6 +376,10 @@ private:
           return outlives(*rules_[j].decl, rd);
         });
         if (res.status == CoverResult::Status::Covered) {
+          // Never reached, whatever the actions of the covering rules (a
+          // later duplicate included: reporting the copy that is never
+          // reached, not the one a later copy makes redundant, keeps the
+          // advice safe to follow).
           ri.shadowed = true;
           auto &diag = diags().report(
               DiagCode::W0201, rule_range(rd),
@@ -366,14 +390,12 @@ private:
         }
       }
 
-      std::clock_t c0 = std::clock();
       if (rd.action == Action::Drop && !rd.shadow)
         check_protect(i);
-      std::clock_t c1 = std::clock();
+
       if (rd.terminal() && !ri.shadowed)
         for (const auto &b : ri.dnf)
           earlier_.insert(&b, i);
-      t_protect += c1 - c0; t_insert += std::clock() - c1;
     }
   }
 
@@ -419,6 +441,8 @@ private:
         // Hand-written: only protected packets that reach the rule count
         // (a rule passing the protected traffic first is the usual way to
         // write it). Rules with a ttl expire, so they do not count.
+        if (complex_pass_seen_)
+          return;
         auto res = run_cover(CoverItem{&region, &region}, earlier_,
                              [&](uint32_t j) { return !rules_[j].decl->ttl; });
         if (res.status == CoverResult::Status::NotCovered) {
@@ -435,26 +459,25 @@ private:
     auto &diag = diags().report(code, rule_range(rd),
                                 "drop rule " + quoted(rd.name) +
                                     " touches protected traffic");
-    diag.notes.push_back(
-        {"it drops packets protected here, for example " +
-             cs::describe(region, w, space_),
-         cond_range(pi.decl->cond.get(), pi.decl->range)});
+    diag.notes.push_back({"it drops packets protected here, for example " +
+                              cs::describe(region, w, space_),
+                          cond_range(pi.decl->cond.get(), pi.decl->range)});
   }
 
   void check_default_drop() {
     if (policy_.default_action() != Action::Drop || !policy_.default_decl)
       return;
     const DefaultDecl &dd = *policy_.default_decl;
+    if (complex_pass_seen_ && !generated())
+      return; // that rule may pass what reaches the default
     for (const auto &pi : protects_) {
       if (pi.state == CondState::TooComplex) {
-        if (generated())
-          diags().report(DiagCode::E0401, dd.range,
-                         "cannot prove that the default drop spares "
-                         "protected traffic: a protect condition is too "
-                         "complex");
-        if (generated())
-          return;
-        continue;
+        if (!generated())
+          continue;
+        diags().report(DiagCode::E0401, dd.range,
+                       "cannot prove that the default drop spares protected "
+                       "traffic: a protect condition is too complex");
+        return;
       }
       for (const auto &p : pi.dnf) {
         auto res = run_cover(CoverItem{&p, &p}, earlier_,
@@ -463,18 +486,18 @@ private:
                    (generated() && res.status == CoverResult::Status::Unknown);
         if (!bad)
           continue;
-        auto &diag = diags().report(generated() ? DiagCode::E0401
-                                                : DiagCode::W0204,
-                                    dd.range,
-                                    "default drop touches protected traffic");
+        auto &diag =
+            diags().report(generated() ? DiagCode::E0401 : DiagCode::W0204,
+                           dd.range, "default drop touches protected traffic");
         if (res.uncovered)
           diag.notes.push_back(
               {"packets protected here reach it, for example " +
                    cs::describe(res.uncovered_box, *res.uncovered, space_),
                cond_range(pi.decl->cond.get(), pi.decl->range)});
         else
-          diag.notes.push_back({"packets protected here may reach it",
-                                cond_range(pi.decl->cond.get(), pi.decl->range)});
+          diag.notes.push_back(
+              {"packets protected here may reach it",
+               cond_range(pi.decl->cond.get(), pi.decl->range)});
         return;
       }
     }
@@ -498,6 +521,7 @@ private:
     BoxIndex later[2]; // by action: pass, drop; filled in decreasing order
     bool unknown_later[2] = {false, false};
     for (uint32_t n = static_cast<uint32_t>(rules_.size()); n-- > 0;) {
+      current_ = n;
       RuleInfo &ri = rules_[n];
       const RuleDecl &rd = *ri.decl;
       if (!rd.terminal())
@@ -535,8 +559,12 @@ private:
       auto res = run_cover(CoverItem{&b, &b}, same, [&](uint32_t j) {
         return outlives(*rules_[j].decl, rd);
       });
-      if (res.status != CoverResult::Status::Covered || budget_ == 0)
+      if (res.status != CoverResult::Status::Covered)
         return false;
+      if (budget_ == 0) {
+        note_exhausted();
+        return false;
+      }
       // Then before the first other-action rule meeting b?
       uint32_t k = other.least_tag_meeting(b, kMaxIntersecting);
       budget_ -= std::min(budget_, kMaxIntersecting);
@@ -562,8 +590,10 @@ private:
   BoxIndex protect_index_;
   BoxIndex earlier_; // terminal rules before the current one, not shadowed
   size_t budget_ = kGlobalVisitBudget;
-public:
-  std::clock_t t_protect = 0, t_insert = 0;
+  size_t steps_ = kGlobalStepBudget;
+  size_t current_ = 0; // the rule being checked (for note_exhausted)
+  bool exhausted_ = false;
+  bool complex_pass_seen_ = false; // a too-complex terminal pass rule so far
 };
 
 class LintPass final : public Pass {
@@ -577,6 +607,8 @@ public:
 
 } // namespace
 
-std::unique_ptr<Pass> create_lint_pass() { return std::make_unique<LintPass>(); }
+std::unique_ptr<Pass> create_lint_pass() {
+  return std::make_unique<LintPass>();
+}
 
 } // namespace psl

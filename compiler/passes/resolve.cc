@@ -18,7 +18,9 @@
 namespace psl {
 namespace {
 
-bool is_proto_name(std::string_view n) { return find_named(proto_names(), n) != nullptr; }
+bool is_proto_name(std::string_view n) {
+  return find_named(proto_names(), n) != nullptr;
+}
 
 bool is_icmp_name(std::string_view n) {
   return find_named(icmp_type_names(), n) || find_named(icmp6_type_names(), n);
@@ -39,14 +41,17 @@ void suggest(Diagnostic &d, const std::string &candidate) {
 // protocol ('tcp.dprot'), then any close field name.
 std::vector<std::string> field_suggestions(const std::string &path) {
   const auto dot = path.find('.');
-  const std::string prefix = dot == std::string::npos ? "" : path.substr(0, dot);
-  const std::string member = dot == std::string::npos ? path : path.substr(dot + 1);
+  const std::string prefix =
+      dot == std::string::npos ? "" : path.substr(0, dot);
+  const std::string member =
+      dot == std::string::npos ? path : path.substr(dot + 1);
 
   std::vector<std::string> same_prefix, all;
   for (const auto &f : all_fields()) {
     std::string name = f.name;
     all.push_back(name);
-    if (!prefix.empty() && name.compare(0, prefix.size() + 1, prefix + ".") == 0)
+    if (!prefix.empty() &&
+        name.compare(0, prefix.size() + 1, prefix + ".") == 0)
       same_prefix.push_back(name);
   }
   std::vector<std::string> same_member;
@@ -76,7 +81,8 @@ std::string or_list(const std::vector<std::string> &names) {
 
 class Resolver final : public Visitor {
 public:
-  Resolver(Policy &policy, DiagnosticSink &diags) : policy_(policy), diags_(diags) {}
+  Resolver(Policy &policy, DiagnosticSink &diags)
+      : policy_(policy), diags_(diags) {}
 
   void run() {
     declare_all();
@@ -95,7 +101,8 @@ public:
         if (constant_depth_ > 0) {
           auto &diag = diags_.report(
               DiagCode::E0205, e.range,
-              quoted(e.name) + " is a dynamic set; a constant value is needed here");
+              quoted(e.name) +
+                  " is a dynamic set; a constant value is needed here");
           diag.notes.push_back({quoted(e.name) + " is declared here",
                                 static_cast<const SetDecl *>(d)->name_range});
           return;
@@ -116,13 +123,15 @@ public:
       return;
     }
     if (auto it = rules_.find(e.name); it != rules_.end()) {
-      auto &diag = diags_.report(DiagCode::E0205, e.range,
-                                 quoted(e.name) +
-                                     " is a rule; rules cannot be used in expressions");
-      diag.notes.push_back({quoted(e.name) + " is defined here", it->second->name_range});
+      auto &diag = diags_.report(
+          DiagCode::E0205, e.range,
+          quoted(e.name) + " is a rule; rules cannot be used in expressions");
+      diag.notes.push_back(
+          {quoted(e.name) + " is defined here", it->second->name_range});
       return;
     }
-    auto &diag = diags_.report(DiagCode::E0201, e.range, "unknown name " + quoted(e.name));
+    auto &diag = diags_.report(DiagCode::E0201, e.range,
+                               "unknown name " + quoted(e.name));
     suggest(diag, closest_match(e.name, name_candidates()));
   }
 
@@ -130,7 +139,8 @@ public:
     e.field = nullptr;
     if (constant_depth_ > 0) {
       diags_.report(DiagCode::E0205, e.range,
-                    quoted(e.path) + " is a packet field; a constant value is needed here");
+                    quoted(e.path) +
+                        " is a packet field; a constant value is needed here");
       return;
     }
     resolve_field(e);
@@ -174,8 +184,9 @@ public:
       if (key->path.find('.') == std::string::npos) {
         std::string what = "is not a packet field";
         if (auto it = values_.find(key->path); it != values_.end())
-          what = it->second->kind == DeclKind::Set ? "is a dynamic set, not a packet field"
-                                                   : "is a constant, not a packet field";
+          what = it->second->kind == DeclKind::Set
+                     ? "is a dynamic set, not a packet field"
+                     : "is a constant, not a packet field";
         diags_.report(DiagCode::E0310, key->range,
                       "rate() key " + quoted(key->path) + " " + what);
         continue;
@@ -236,23 +247,25 @@ private:
         auto &r = static_cast<RuleDecl &>(d);
         auto [it, fresh] = rules_.emplace(r.name, &r);
         if (!fresh)
-          duplicate("duplicate rule name " + quoted(r.name), r.name_range, r.name,
-                    it->second->name_range);
+          duplicate("duplicate rule name " + quoted(r.name), r.name_range,
+                    r.name, it->second->name_range);
         break;
       }
       case DeclKind::Test: {
         auto &t = static_cast<TestDecl &>(d);
         auto [it, fresh] = tests.emplace(t.name, &t);
         if (!fresh)
-          duplicate("duplicate test name " + quoted(t.name), t.name_range, t.name,
-                    it->second->name_range);
+          duplicate("duplicate test name " + quoted(t.name), t.name_range,
+                    t.name, it->second->name_range);
         break;
       }
       case DeclKind::Default: {
         auto &def = static_cast<DefaultDecl &>(d);
         if (first_default) {
-          auto &diag = diags_.report(DiagCode::E0206, def.range, "duplicate 'default'");
-          diag.notes.push_back({"the first 'default' is here", first_default->range});
+          auto &diag =
+              diags_.report(DiagCode::E0206, def.range, "duplicate 'default'");
+          diag.notes.push_back(
+              {"the first 'default' is here", first_default->range});
         } else {
           first_default = &def;
         }
@@ -264,22 +277,25 @@ private:
     }
   }
 
-  void declare_value(const std::string &name, const SourceRange &range, const Decl *d) {
+  void declare_value(const std::string &name, const SourceRange &range,
+                     const Decl *d) {
     if (name.empty())
       return;
     if (is_proto_name(name) || is_icmp_name(name)) {
-      diags_.report(DiagCode::E0203, range,
-                    "duplicate name " + quoted(name) + ": already " +
-                        (is_proto_name(name) ? "a protocol name" : "an ICMP type name"));
+      diags_.report(
+          DiagCode::E0203, range,
+          "duplicate name " + quoted(name) + ": already " +
+              (is_proto_name(name) ? "a protocol name" : "an ICMP type name"));
       return; // uses keep meaning the built-in name
     }
     auto [it, fresh] = values_.emplace(name, d);
     if (!fresh)
-      duplicate("duplicate name " + quoted(name), range, name, name_range_of(*it->second));
+      duplicate("duplicate name " + quoted(name), range, name,
+                name_range_of(*it->second));
   }
 
-  void duplicate(std::string message, const SourceRange &range, const std::string &name,
-                 const SourceRange &first) {
+  void duplicate(std::string message, const SourceRange &range,
+                 const std::string &name, const SourceRange &first) {
     auto &diag = diags_.report(DiagCode::E0203, range, std::move(message));
     diag.notes.push_back({quoted(name) + " is first defined here", first});
   }
@@ -310,7 +326,8 @@ private:
     e.field = find_field(e.path);
     if (e.field)
       return true;
-    auto &diag = diags_.report(DiagCode::E0202, e.range, "unknown field " + quoted(e.path));
+    auto &diag = diags_.report(DiagCode::E0202, e.range,
+                               "unknown field " + quoted(e.path));
     auto s = field_suggestions(e.path);
     if (!s.empty())
       diag.notes.push_back({"did you mean " + or_list(s) + "?", diag.range});
@@ -327,15 +344,17 @@ private:
     if (e.range.valid() && e.range.end.line == e.range.begin.line &&
         e.range.end.column > e.range.begin.column) {
       auto line = f.line(e.range.begin.line);
-      size_t b = e.range.begin.column - 1, n = e.range.end.column - e.range.begin.column;
+      size_t b = e.range.begin.column - 1,
+             n = e.range.end.column - e.range.begin.column;
       if (b < line.size())
         text = std::string(line.substr(b, n));
     }
-    std::string what = e.kind == ExprKind::Rate ? "a rate() meter" : "a condition";
-    std::string message =
-        text.empty() || text.size() > 40
-            ? "a constant value is needed here, not " + what
-            : quoted(text) + " is " + what + "; a constant value is needed here";
+    std::string what =
+        e.kind == ExprKind::Rate ? "a rate() meter" : "a condition";
+    std::string message = text.empty() || text.size() > 40
+                              ? "a constant value is needed here, not " + what
+                              : quoted(text) + " is " + what +
+                                    "; a constant value is needed here";
     diags_.report(DiagCode::E0205, e.range, std::move(message));
     return true;
   }
@@ -370,8 +389,9 @@ private:
         const Decl *target = ref->decl;
         Color col = color.count(target) ? color[target] : Color::White;
         if (col == Color::Gray) {
-          auto start = std::find_if(stack.begin(), stack.end(),
-                                    [&](const ConstDecl *s) { return s == target; });
+          auto start =
+              std::find_if(stack.begin(), stack.end(),
+                           [&](const ConstDecl *s) { return s == target; });
           std::string path;
           for (auto it = start; it != stack.end(); ++it)
             path += (*it)->name + " -> ";
@@ -407,11 +427,15 @@ private:
 class ResolvePass final : public Pass {
 public:
   const char *name() const override { return "resolve"; }
-  void run(Policy &policy, PassContext &ctx) override { Resolver(policy, ctx.diags).run(); }
+  void run(Policy &policy, PassContext &ctx) override {
+    Resolver(policy, ctx.diags).run();
+  }
 };
 
 } // namespace
 
-std::unique_ptr<Pass> create_resolve_pass() { return std::make_unique<ResolvePass>(); }
+std::unique_ptr<Pass> create_resolve_pass() {
+  return std::make_unique<ResolvePass>();
+}
 
 } // namespace psl

@@ -49,9 +49,15 @@ Type natural_type(const Value &v) {
     Type operator()(const IpAddr &) const { return Type::of(TypeKind::Ip); }
     Type operator()(const Cidr &) const { return Type::of(TypeKind::Cidr); }
     Type operator()(const MacAddr &) const { return Type::of(TypeKind::Mac); }
-    Type operator()(const Duration &) const { return Type::of(TypeKind::Duration); }
-    Type operator()(const RateValue &) const { return Type::of(TypeKind::Rate); }
-    Type operator()(const ProtoValue &) const { return Type::of(TypeKind::Proto); }
+    Type operator()(const Duration &) const {
+      return Type::of(TypeKind::Duration);
+    }
+    Type operator()(const RateValue &) const {
+      return Type::of(TypeKind::Rate);
+    }
+    Type operator()(const ProtoValue &) const {
+      return Type::of(TypeKind::Proto);
+    }
     Type operator()(const IcmpTypeValue &i) const {
       return Type::of(i.v6 ? TypeKind::Icmp6Type : TypeKind::IcmpType);
     }
@@ -87,19 +93,22 @@ bool is_constant_expr(const Expr &e) {
 }
 
 const FieldInfo *field_of(const Expr &e) {
-  return e.kind == ExprKind::Field ? static_cast<const FieldExpr &>(e).field : nullptr;
+  return e.kind == ExprKind::Field ? static_cast<const FieldExpr &>(e).field
+                                   : nullptr;
 }
 
 // Whether an operand's kinds fit its context. Silent: something inside was
 // reported (now or by an earlier pass); say nothing more about it.
 enum class Fit { Ok, Mismatch, Silent };
-Fit worse(Fit a, Fit b) { return static_cast<int>(a) > static_cast<int>(b) ? a : b; }
+Fit worse(Fit a, Fit b) {
+  return static_cast<int>(a) > static_cast<int>(b) ? a : b;
+}
 
 // The context a constant is read against.
 struct Target {
   TypeKind kind;
   const FieldInfo *field; // the field on the other side: widths, messages
-  bool apply;             // report and record; false: only tell whether kinds fit
+  bool apply; // report and record; false: only tell whether kinds fit
 };
 
 // Where the syntax being read sits: at the use site, or inside the
@@ -112,7 +121,8 @@ struct Site {
 
 class TypeChecker {
 public:
-  TypeChecker(Policy &policy, DiagnosticSink &diags) : policy_(policy), diags_(diags) {
+  TypeChecker(Policy &policy, DiagnosticSink &diags)
+      : policy_(policy), diags_(diags) {
     for (ConstDecl *c : policy_.consts)
       if (c)
         consts_[c] = c;
@@ -126,7 +136,8 @@ public:
     // be used above its definition.
     for (ConstDecl *c : policy_.consts)
       if (c)
-        c->type = c->folded ? natural_type(*c->folded) : Type::of(TypeKind::Error);
+        c->type =
+            c->folded ? natural_type(*c->folded) : Type::of(TypeKind::Error);
     for (auto &dp : policy_.decls) {
       if (!dp)
         continue;
@@ -147,7 +158,8 @@ public:
         break;
       case DeclKind::Default: {
         auto &d = static_cast<DefaultDecl &>(*dp);
-        if (d.action == Action::Count) // the grammar rejects it; kept for built trees
+        if (d.action ==
+            Action::Count) // the grammar rejects it; kept for built trees
           diags_.report(DiagCode::E0311, d.range,
                         "default must be 'pass' or 'drop', not 'count'");
         break;
@@ -166,20 +178,24 @@ private:
 
   void check_set_decl(SetDecl &s) {
     static const std::map<std::string, TypeKind> kinds = {
-        {"ip", TypeKind::Ip},     {"port", TypeKind::Port},   {"int", TypeKind::Int},
-        {"mac", TypeKind::Mac},   {"proto", TypeKind::Proto},
+        {"ip", TypeKind::Ip},       {"port", TypeKind::Port},
+        {"int", TypeKind::Int},     {"mac", TypeKind::Mac},
+        {"proto", TypeKind::Proto},
     };
     s.elem = TypeKind::Error;
     if (auto it = kinds.find(s.elem_type_name); it != kinds.end()) {
       s.elem = it->second;
     } else if (!s.elem_type_name.empty()) {
-      auto &d = diags_.report(DiagCode::E0313, s.elem_range,
-                              "unknown set element type " + quoted(s.elem_type_name) +
-                                  "; expected ip, port, int, mac or proto");
+      auto &d =
+          diags_.report(DiagCode::E0313, s.elem_range,
+                        "unknown set element type " + quoted(s.elem_type_name) +
+                            "; expected ip, port, int, mac or proto");
       if (s.elem_type_name == "cidr") {
-        d.notes.push_back({"a dynamic set holds single addresses: use 'ip'", d.range});
+        d.notes.push_back(
+            {"a dynamic set holds single addresses: use 'ip'", d.range});
       } else if (s.elem_type_name.compare(0, 2, "ip") == 0) { // ipv4, ip6, ...
-        d.notes.push_back({"did you mean 'ip'? (one type for both families)", d.range});
+        d.notes.push_back(
+            {"did you mean 'ip'? (one type for both families)", d.range});
       } else {
         std::vector<std::string> names;
         for (auto &[name, kind] : kinds)
@@ -189,22 +205,26 @@ private:
       }
     }
     if (s.capacity && *s.capacity == 0)
-      diags_.report(DiagCode::E0313, s.capacity_range, "set capacity must be at least 1");
+      diags_.report(DiagCode::E0313, s.capacity_range,
+                    "set capacity must be at least 1");
     if (s.ttl && s.ttl->value.ns == 0)
-      diags_.report(DiagCode::E0313, s.ttl->range, "set ttl must be greater than 0");
+      diags_.report(DiagCode::E0313, s.ttl->range,
+                    "set ttl must be greater than 0");
   }
 
   void check_rule(RuleDecl &r) {
     check_condition(r.cond.get());
     if (r.ttl && r.ttl->value.ns == 0)
-      diags_.report(DiagCode::E0311, r.ttl->range, "ttl must be greater than 0");
+      diags_.report(DiagCode::E0311, r.ttl->range,
+                    "ttl must be greater than 0");
     // A count rule never changes a verdict, so `shadow` would change
     // nothing: almost certainly `drop shadow` or `pass shadow` was meant.
     if (r.shadow && r.action == Action::Count) {
       auto &d = diags_.report(DiagCode::E0311, r.shadow_range,
                               "'shadow' has no effect on a count rule");
-      d.notes.push_back({"count never changes a verdict; 'shadow' is for 'pass' and 'drop'",
-                         d.range});
+      d.notes.push_back(
+          {"count never changes a verdict; 'shadow' is for 'pass' and 'drop'",
+           d.range});
     }
   }
 
@@ -236,8 +256,9 @@ private:
         continue;
       const FieldInfo &f = *a.field->field;
       if (auto [it, fresh] = seen.emplace(f.id, a.field.get()); !fresh) {
-        auto &d = diags_.report(DiagCode::E0312, a.field->range,
-                                "field " + quoted(f.name) + " is assigned twice");
+        auto &d =
+            diags_.report(DiagCode::E0312, a.field->range,
+                          "field " + quoted(f.name) + " is assigned twice");
         d.notes.push_back({"first assigned here", it->second->range});
         continue;
       }
@@ -246,8 +267,9 @@ private:
       Fit fit = fit_scalar(*a.value, f.type, &f);
       if (fit == Fit::Mismatch)
         diags_.report(DiagCode::E0312, a.value->range,
-                      "cannot assign " + describe(*a.value) + " (" + tname(vt) + ") to " +
-                          quoted(f.name) + " (" + type_kind_name(f.type) + ")");
+                      "cannot assign " + describe(*a.value) + " (" + tname(vt) +
+                          ") to " + quoted(f.name) + " (" +
+                          type_kind_name(f.type) + ")");
       if (fit != Fit::Ok || conflict_reported)
         continue;
 
@@ -257,9 +279,11 @@ private:
     }
 
     if (p.repeat && *p.repeat == 0)
-      diags_.report(DiagCode::E0312, p.repeat_range,
-                    "'x 0' sends no packet; the repeat count must be at least 1");
-    if (p.expect == Action::Count) // the grammar rejects it; kept for built trees
+      diags_.report(
+          DiagCode::E0312, p.repeat_range,
+          "'x 0' sends no packet; the repeat count must be at least 1");
+    if (p.expect ==
+        Action::Count) // the grammar rejects it; kept for built trees
       diags_.report(DiagCode::E0312, p.expect_range,
                     "a test packet expects 'pass' or 'drop', not 'count'");
     if (p.count_op && p.count && !(p.repeat && *p.repeat == 0)) {
@@ -287,16 +311,19 @@ private:
           r = p.expect_range;
         diags_.report(DiagCode::E0312, r,
                       quoted(std::string(action_name(p.expect)) + " " +
-                             compare_op_spelling(*p.count_op) + " " + std::to_string(n)) +
+                             compare_op_spelling(*p.count_op) + " " +
+                             std::to_string(n)) +
                           " can never hold: the packet is sent " +
-                          (sent == 1 ? std::string("once") : std::to_string(sent) + " times"));
+                          (sent == 1 ? std::string("once")
+                                     : std::to_string(sent) + " times"));
       }
     }
   }
 
   // The transport protocol and IP family a field assignment implies (0:
   // none).
-  static std::pair<int, int> packet_claims(const FieldInfo &f, const Expr &value) {
+  static std::pair<int, int> packet_claims(const FieldInfo &f,
+                                           const Expr &value) {
     int l4 = 0, family = 0;
     switch (f.guard) {
     case Guard::Tcp:
@@ -354,9 +381,10 @@ private:
     }
     if (transport && want == -1 && tcp_or_udp(c.value))
       return false;
-    auto &d = diags_.report(DiagCode::E0312, by.range,
-                            quoted(by.path) + " cannot be set on a packet that has " +
-                                quoted(c.by->path));
+    auto &d =
+        diags_.report(DiagCode::E0312, by.range,
+                      quoted(by.path) + " cannot be set on a packet that has " +
+                          quoted(c.by->path));
     d.notes.push_back({quoted(c.by->path) + " is set here", c.by->range});
     return true;
   }
@@ -420,7 +448,8 @@ private:
         if (k)
           infer(*k);
       if (r.burst && *r.burst == 0)
-        diags_.report(DiagCode::E0310, r.burst_range.valid() ? r.burst_range : r.range,
+        diags_.report(DiagCode::E0310,
+                      r.burst_range.valid() ? r.burst_range : r.range,
                       "burst must be greater than 0");
       t = Type::of(TypeKind::RateMeter);
       break;
@@ -461,8 +490,9 @@ private:
     case NameExpr::Target::Proto:
       return Type::of(TypeKind::Proto);
     case NameExpr::Target::IcmpName:
-      return Type::of(find_named(icmp_type_names(), n.name) ? TypeKind::IcmpType
-                                                            : TypeKind::Icmp6Type);
+      return Type::of(find_named(icmp_type_names(), n.name)
+                          ? TypeKind::IcmpType
+                          : TypeKind::Icmp6Type);
     case NameExpr::Target::Unresolved:
       break;
     }
@@ -474,13 +504,17 @@ private:
     if (t.is_error() || t.kind == TypeKind::Bool)
       return;
     auto &d = diags_.report(DiagCode::E0307, e.range,
-                            describe(e) + " (" + tname(t) + ") is not a boolean condition");
+                            describe(e) + " (" + tname(t) +
+                                ") is not a boolean condition");
     if (t.kind == TypeKind::RateMeter)
-      d.notes.push_back({"compare it with a rate: " + quoted(source_text(e) + " > 100/s"), d.range});
+      d.notes.push_back(
+          {"compare it with a rate: " + quoted(source_text(e) + " > 100/s"),
+           d.range});
     else if (e.kind == ExprKind::Name &&
              static_cast<const NameExpr &>(e).target == NameExpr::Target::Proto)
       d.notes.push_back(
-          {"did you mean " + quoted("ip.proto == " + static_cast<const NameExpr &>(e).name) +
+          {"did you mean " +
+               quoted("ip.proto == " + static_cast<const NameExpr &>(e).name) +
                "?",
            d.range});
   }
@@ -516,23 +550,28 @@ private:
       return;
     }
     if (c.op != CompareOp::Gt && c.op != CompareOp::Ge) {
-      diags_.report(DiagCode::E0306, op_range(c),
-                    std::string("rate() can only be compared with '>' or '>=', not '") +
-                        compare_op_spelling(c.op) + "'");
+      diags_.report(
+          DiagCode::E0306, op_range(c),
+          std::string("rate() can only be compared with '>' or '>=', not '") +
+              compare_op_spelling(c.op) + "'");
       return;
     }
     if (rt.is_error())
       return;
     if (rt.kind != TypeKind::Rate) {
       auto &d = diags_.report(DiagCode::E0301, c.rhs->range,
-                              "cannot compare " + describe(*c.lhs) + " (" + tname(lt) +
-                                  ") with " + describe(*c.rhs) + " (" + tname(rt) + ")");
-      d.notes.push_back({"a rate is written like 100/s, 10k/s or 10Mbit/s", d.range});
+                              "cannot compare " + describe(*c.lhs) + " (" +
+                                  tname(lt) + ") with " + describe(*c.rhs) +
+                                  " (" + tname(rt) + ")");
+      d.notes.push_back(
+          {"a rate is written like 100/s, 10k/s or 10Mbit/s", d.range});
       return;
     }
     if (c.rhs->constant)
-      if (auto *r = std::get_if<RateValue>(&c.rhs->constant->v); r && r->per_second == 0)
-        diags_.report(DiagCode::E0310, c.rhs->range, "rate must be greater than 0");
+      if (auto *r = std::get_if<RateValue>(&c.rhs->constant->v);
+          r && r->per_second == 0)
+        diags_.report(DiagCode::E0310, c.rhs->range,
+                      "rate must be greater than 0");
   }
 
   // == != < <= > >=
@@ -542,8 +581,12 @@ private:
     const bool ordered = c.op != CompareOp::Eq && c.op != CompareOp::Ne;
     // The type that decides: a packet-dependent side, else the side an
     // int literal would adapt to.
-    const Type anchor = lfixed ? lt : rfixed ? rt : lt.kind == TypeKind::Int ? rt : lt;
-    if (ordered && anchor.kind != TypeKind::Int && anchor.kind != TypeKind::Port) {
+    const Type anchor = lfixed                     ? lt
+                        : rfixed                   ? rt
+                        : lt.kind == TypeKind::Int ? rt
+                                                   : lt;
+    if (ordered && anchor.kind != TypeKind::Int &&
+        anchor.kind != TypeKind::Port) {
       diags_.report(DiagCode::E0302, op_range(c),
                     std::string("operator '") + compare_op_spelling(c.op) +
                         "' is not defined for " + tname(anchor));
@@ -556,53 +599,63 @@ private:
       if (lt != rt || !is_scalar(lt.kind))
         fit = Fit::Mismatch;
       // Blame the side that cannot be compared at all, else neither alone.
-      blamed = !is_scalar(rt.kind) ? &rhs : !is_scalar(lt.kind) ? &lhs : nullptr;
+      blamed = !is_scalar(rt.kind)   ? &rhs
+               : !is_scalar(lt.kind) ? &lhs
+                                     : nullptr;
     } else if (lfixed) {
-      fit = is_scalar(lt.kind) ? fit_scalar(rhs, lt.kind, field_of(lhs)) : Fit::Mismatch;
+      fit = is_scalar(lt.kind) ? fit_scalar(rhs, lt.kind, field_of(lhs))
+                               : Fit::Mismatch;
     } else if (rfixed) {
-      fit = is_scalar(rt.kind) ? fit_scalar(lhs, rt.kind, field_of(rhs)) : Fit::Mismatch;
+      fit = is_scalar(rt.kind) ? fit_scalar(lhs, rt.kind, field_of(rhs))
+                               : Fit::Mismatch;
       blamed = &lhs;
     } else if (lt != rt || !is_scalar(lt.kind)) {
       // Two constants: the one that can take the other's type adapts.
-      fit = is_scalar(lt.kind) && is_scalar(rt.kind) ? fit_scalar(rhs, lt.kind, nullptr)
-                                                     : Fit::Mismatch;
+      fit = is_scalar(lt.kind) && is_scalar(rt.kind)
+                ? fit_scalar(rhs, lt.kind, nullptr)
+                : Fit::Mismatch;
       if (fit == Fit::Mismatch && is_scalar(rt.kind))
         fit = fit_scalar(lhs, rt.kind, nullptr);
     }
     if (fit != Fit::Mismatch)
       return;
 
-    auto &d = diags_.report(DiagCode::E0301, blamed ? blamed->range : c.range,
-                            "cannot compare " + describe(lhs) + " (" + tname(lt) + ") with " +
-                                describe(rhs) + " (" + tname(rt) + ")");
+    auto &d =
+        diags_.report(DiagCode::E0301, blamed ? blamed->range : c.range,
+                      "cannot compare " + describe(lhs) + " (" + tname(lt) +
+                          ") with " + describe(rhs) + " (" + tname(rt) + ")");
     auto collection = [](const Type &t) {
-      return t.kind == TypeKind::Set || t.kind == TypeKind::Range || t.kind == TypeKind::Cidr;
+      return t.kind == TypeKind::Set || t.kind == TypeKind::Range ||
+             t.kind == TypeKind::Cidr;
     };
     if (!ordered && (collection(lt) || collection(rt)))
-      d.notes.push_back(
-          {std::string("use '") + (c.op == CompareOp::Ne ? "not in" : "in") +
-               "' to test membership",
-           d.range});
+      d.notes.push_back({std::string("use '") +
+                             (c.op == CompareOp::Ne ? "not in" : "in") +
+                             "' to test membership",
+                         d.range});
   }
 
   // in, not in
   void check_membership(CompareExpr &c, Type lt, Type rt) {
     Expr &lhs = *c.lhs, &rhs = *c.rhs;
     const std::string op = compare_op_spelling(c.op);
-    if (rt.kind != TypeKind::Set && rt.kind != TypeKind::Range && rt.kind != TypeKind::Cidr) {
-      auto &d = diags_.report(DiagCode::E0302, rhs.range,
-                              "'" + op + "' needs a set, a prefix or a range on its right; " +
-                                  describe(rhs) + " is " + tname(rt));
+    if (rt.kind != TypeKind::Set && rt.kind != TypeKind::Range &&
+        rt.kind != TypeKind::Cidr) {
+      auto &d = diags_.report(
+          DiagCode::E0302, rhs.range,
+          "'" + op + "' needs a set, a prefix or a range on its right; " +
+              describe(rhs) + " is " + tname(rt));
       if (is_scalar(lt.kind) && is_scalar(rt.kind))
-        d.notes.push_back({std::string("use '") + (c.op == CompareOp::In ? "==" : "!=") +
+        d.notes.push_back({std::string("use '") +
+                               (c.op == CompareOp::In ? "==" : "!=") +
                                "' to compare with a single value",
                            d.range});
       return;
     }
     if (!is_scalar(lt.kind)) {
       diags_.report(DiagCode::E0302, lhs.range,
-                    "'" + op + "' needs a single value on its left; " + describe(lhs) +
-                        " is " + tname(lt));
+                    "'" + op + "' needs a single value on its left; " +
+                        describe(lhs) + " is " + tname(lt));
       return;
     }
 
@@ -622,7 +675,8 @@ private:
     } else {
       // A constant looked up in a constant: the int adapts to the other.
       TypeKind elem = rt.kind == TypeKind::Cidr ? TypeKind::Ip : rt.elem;
-      TypeKind target = lt.kind == TypeKind::Int && elem != TypeKind::Error ? elem : lt.kind;
+      TypeKind target =
+          lt.kind == TypeKind::Int && elem != TypeKind::Error ? elem : lt.kind;
       fit = fit_scalar(lhs, target, nullptr);
       if (fit == Fit::Ok)
         fit = fit_member(rhs, target, nullptr);
@@ -630,15 +684,16 @@ private:
     if (fit != Fit::Mismatch)
       return;
     diags_.report(DiagCode::E0301, blamed->range,
-                  "cannot look up " + describe(lhs) + " (" + tname(lt) + ") in " +
-                      describe(rhs) + " (" + tname(rt) + ")");
+                  "cannot look up " + describe(lhs) + " (" + tname(lt) +
+                      ") in " + describe(rhs) + " (" + tname(rt) + ")");
   }
 
   // --------------------------------------------------- contextual constants
 
   // Dry run first (kinds only, one Mismatch for the whole operand), then
   // the real run that reports element problems and records the values.
-  template <typename Attempt> static Fit fit_twice(Attempt attempt) {
+  template <typename Attempt>
+  static Fit fit_twice(Attempt attempt) {
     Fit dry = attempt(false);
     if (dry != Fit::Ok)
       return dry;
@@ -675,7 +730,8 @@ private:
   }
 
   // Records a contextual value on a use-site node.
-  static void record(Expr &e, const Target &t, const Site &site, Fit fit, Value v, Type type) {
+  static void record(Expr &e, const Target &t, const Site &site, Fit fit,
+                     Value v, Type type) {
     if (t.apply && !site.via && fit == Fit::Ok) {
       e.type = type;
       e.constant = std::move(v);
@@ -684,7 +740,8 @@ private:
 
   // Reports a problem with `leaf`: at the leaf itself at the use site, or
   // at the name that brought a constant's definition here.
-  Diagnostic &report_at(DiagCode code, const Expr &leaf, const Site &site, std::string msg) {
+  Diagnostic &report_at(DiagCode code, const Expr &leaf, const Site &site,
+                        std::string msg) {
     if (!site.via)
       return diags_.report(code, leaf.range, std::move(msg));
     auto &d = diags_.report(code, site.via->range, std::move(msg));
@@ -692,8 +749,8 @@ private:
     return d;
   }
 
-  Fit read_scalar(Expr &e, const Target &t, bool allow_cidr, const Site &site, Value &out,
-                  Type &out_type) {
+  Fit read_scalar(Expr &e, const Target &t, bool allow_cidr, const Site &site,
+                  Value &out, Type &out_type) {
     Fit fit = Fit::Mismatch;
     switch (e.kind) {
     case ExprKind::Literal: {
@@ -707,7 +764,8 @@ private:
           return Fit::Silent;
         fit = read_int(e, *n, t, site, out, out_type);
       } else if (l.literal_kind == t.kind ||
-                 (l.literal_kind == TypeKind::Cidr && t.kind == TypeKind::Ip && allow_cidr)) {
+                 (l.literal_kind == TypeKind::Cidr && t.kind == TypeKind::Ip &&
+                  allow_cidr)) {
         out = *e.constant;
         out_type = Type::of(l.literal_kind);
         fit = Fit::Ok;
@@ -736,10 +794,12 @@ private:
         auto it = consts_.find(n.decl);
         if (it == consts_.end() || !it->second->folded || !it->second->value)
           return Fit::Silent;
-        if (!is_scalar(it->second->type.kind) && it->second->type.kind != TypeKind::Cidr)
+        if (!is_scalar(it->second->type.kind) &&
+            it->second->type.kind != TypeKind::Cidr)
           return Fit::Mismatch;
         Site inner{site.via ? site.via : &n};
-        fit = read_scalar(*it->second->value, t, allow_cidr, inner, out, out_type);
+        fit = read_scalar(*it->second->value, t, allow_cidr, inner, out,
+                          out_type);
         break;
       }
       }
@@ -752,8 +812,8 @@ private:
     return fit;
   }
 
-  Fit read_int(const Expr &e, uint64_t n, const Target &t, const Site &site, Value &out,
-               Type &out_type) {
+  Fit read_int(const Expr &e, uint64_t n, const Target &t, const Site &site,
+               Value &out, Type &out_type) {
     uint64_t max;
     const char *what; // the width when there is no field to name
     switch (t.kind) {
@@ -782,10 +842,12 @@ private:
     if (n > max) {
       if (!t.apply)
         return Fit::Ok; // a width problem, not a kind problem
-      unsigned bits = t.field && t.field->bits ? t.field->bits : (max == 0xffff ? 16 : 8);
+      unsigned bits =
+          t.field && t.field->bits ? t.field->bits : (max == 0xffff ? 16 : 8);
       report_at(DiagCode::E0304, e, site,
                 (t.field ? quoted(t.field->name) : std::string(what)) + " is " +
-                    std::to_string(bits) + " bits wide; " + describe(e) + " does not fit");
+                    std::to_string(bits) + " bits wide; " + describe(e) +
+                    " does not fit");
       return Fit::Silent;
     }
     out_type = Type::of(t.kind);
@@ -795,7 +857,8 @@ private:
       break;
     case TypeKind::IcmpType:
     case TypeKind::Icmp6Type:
-      out = Value{IcmpTypeValue{t.kind == TypeKind::Icmp6Type, static_cast<uint8_t>(n)}};
+      out = Value{IcmpTypeValue{t.kind == TypeKind::Icmp6Type,
+                                static_cast<uint8_t>(n)}};
       break;
     default:
       out = Value{n};
@@ -804,10 +867,11 @@ private:
     return Fit::Ok;
   }
 
-  Fit read_icmp_name(const NameExpr &n, const Target &t, const Site &site, Value &out,
-                     Type &out_type) {
+  Fit read_icmp_name(const NameExpr &n, const Target &t, const Site &site,
+                     Value &out, Type &out_type) {
     const bool v6 = t.kind == TypeKind::Icmp6Type;
-    if (auto *p = find_named(v6 ? icmp6_type_names() : icmp_type_names(), n.name)) {
+    if (auto *p =
+            find_named(v6 ? icmp6_type_names() : icmp_type_names(), n.name)) {
       out = Value{IcmpTypeValue{v6, p->number}};
       out_type = Type::of(t.kind);
       return Fit::Ok;
@@ -816,18 +880,23 @@ private:
       return Fit::Ok; // the family is wrong, not the kind
     const char *family = v6 ? "ICMPv6" : "ICMPv4";
     const char *other = v6 ? "ICMPv4" : "ICMPv6";
-    std::string where = t.field ? quoted(t.field->name) + " holds " + family + " types"
-                                : std::string("an ") + family + " type is needed here";
-    auto &d = report_at(DiagCode::E0308, n, site,
-                        quoted(n.name) + " is an " + other + " type name; " + where);
-    if (t.field && (t.field->id == FieldId::IcmpType || t.field->id == FieldId::Icmp6Type))
-      d.notes.push_back({std::string("use ") + (v6 ? "'icmp.type'" : "'icmp6.type'") +
-                             " for " + other + " types",
+    std::string where =
+        t.field ? quoted(t.field->name) + " holds " + family + " types"
+                : std::string("an ") + family + " type is needed here";
+    auto &d =
+        report_at(DiagCode::E0308, n, site,
+                  quoted(n.name) + " is an " + other + " type name; " + where);
+    if (t.field &&
+        (t.field->id == FieldId::IcmpType || t.field->id == FieldId::Icmp6Type))
+      d.notes.push_back({std::string("use ") +
+                             (v6 ? "'icmp.type'" : "'icmp6.type'") + " for " +
+                             other + " types",
                          d.range});
     return Fit::Silent;
   }
 
-  Fit read_range(Expr &e, const Target &t, const Site &site, Value &out, Type &out_type) {
+  Fit read_range(Expr &e, const Target &t, const Site &site, Value &out,
+                 Type &out_type) {
     Fit fit = Fit::Mismatch;
     if (e.kind == ExprKind::Range) {
       auto &r = static_cast<RangeExpr &>(e);
@@ -849,7 +918,8 @@ private:
         return Fit::Silent;
       if (it->second->type.kind != TypeKind::Range)
         return Fit::Mismatch;
-      fit = read_range(*it->second->value, t, Site{site.via ? site.via : &n}, out, out_type);
+      fit = read_range(*it->second->value, t, Site{site.via ? site.via : &n},
+                       out, out_type);
     }
     record(e, t, site, fit, out, out_type);
     return fit;
@@ -876,7 +946,8 @@ private:
         return Fit::Silent;
       if (it->second->type.kind != TypeKind::Set)
         return Fit::Mismatch;
-      fit = read_set(*it->second->value, t, Site{site.via ? site.via : &n}, mine);
+      fit =
+          read_set(*it->second->value, t, Site{site.via ? site.via : &n}, mine);
     }
     for (auto &v : mine.elements)
       out.elements.push_back(v);
@@ -907,7 +978,8 @@ private:
 
   std::string source_text(const Expr &e) const {
     const SourceRange &r = e.range;
-    if (!r.valid() || r.end.line != r.begin.line || r.end.column <= r.begin.column)
+    if (!r.valid() || r.end.line != r.begin.line ||
+        r.end.column <= r.begin.column)
       return {};
     auto line = diags_.file().line(r.begin.line);
     size_t b = r.begin.column - 1;
@@ -922,8 +994,9 @@ private:
     switch (e.kind) {
     case ExprKind::Literal: {
       auto &l = static_cast<const LiteralExpr &>(e);
-      return l.spelling.empty() ? value_to_string(l.value, Type::of(l.literal_kind))
-                                : l.spelling;
+      return l.spelling.empty()
+                 ? value_to_string(l.value, Type::of(l.literal_kind))
+                 : l.spelling;
     }
     case ExprKind::Name:
       return quoted(static_cast<const NameExpr &>(e).name);
@@ -953,11 +1026,15 @@ private:
 class TypeCheckPass final : public Pass {
 public:
   const char *name() const override { return "typecheck"; }
-  void run(Policy &policy, PassContext &ctx) override { TypeChecker(policy, ctx.diags).run(); }
+  void run(Policy &policy, PassContext &ctx) override {
+    TypeChecker(policy, ctx.diags).run();
+  }
 };
 
 } // namespace
 
-std::unique_ptr<Pass> create_typecheck_pass() { return std::make_unique<TypeCheckPass>(); }
+std::unique_ptr<Pass> create_typecheck_pass() {
+  return std::make_unique<TypeCheckPass>();
+}
 
 } // namespace psl

@@ -441,7 +441,9 @@ std::string render_sarif(const std::vector<FileReport> &reports,
 
   Json driver;
   driver["name"] = "psc";
-  driver["informationUri"] = options.information_uri;
+  // Optional in SARIF; only set when the build names a home page.
+  if (!options.information_uri.empty())
+    driver["informationUri"] = options.information_uri;
   driver["version"] = options.tool_version;
   driver["semanticVersion"] = options.tool_version;
   driver["rules"] = std::move(rules);

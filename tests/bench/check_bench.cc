@@ -82,6 +82,7 @@ void set_common_counters(benchmark::State &state, const Input &in,
 void bm_parse(benchmark::State &state, const Input &in) {
   const std::string text = read_file(in.path);
   reset_peak_rss();
+  size_t diagnostics = 0;
   for (auto _ : state) {
     auto file = std::make_shared<const psl::SourceFile>(in.path.string(), text);
     psl::DiagnosticSink diags(file);
@@ -90,9 +91,11 @@ void bm_parse(benchmark::State &state, const Input &in) {
       state.SkipWithError("the generated policy does not parse");
       break;
     }
+    diagnostics = diags.diagnostics().size();
     benchmark::DoNotOptimize(m);
   }
   set_common_counters(state, in, text);
+  state.counters["diagnostics"] = static_cast<double>(diagnostics);
 }
 
 void bm_check(benchmark::State &state, const Input &in) {

@@ -40,8 +40,10 @@
 namespace {
 
 [[noreturn]] void fail(const std::string &what, const std::string &input) {
-  std::fprintf(stderr, "frontend_fuzz: %s\n--- input (%zu bytes) ---\n%s\n---\n",
-               what.c_str(), input.size(), input.c_str());
+  std::fprintf(stderr, "frontend_fuzz: %s\n--- input (%zu bytes) ---\n",
+               what.c_str(), input.size());
+  std::fwrite(input.data(), 1, input.size(), stderr);
+  std::fputs("\n---\n", stderr);
   std::abort();
 }
 
@@ -57,8 +59,7 @@ void check_ranges(const psl::CheckedModule &m, const std::string &input) {
   auto check = [&](const psl::SourceRange &r, const std::string &msg) {
     if (!r.valid())
       return;
-    if (r.begin.column == 0 || r.begin.line > max_line ||
-        r.end.line > max_line)
+    if (r.begin.column == 0 || r.begin.line > max_line || r.end.line > max_line)
       fail("diagnostic range outside the file: '" + msg + "' at " +
                std::to_string(r.begin.line) + ":" +
                std::to_string(r.begin.column),
@@ -119,8 +120,8 @@ void check_fmt_keeps_check(const psl::CheckedModule &m,
                            const std::string &input) {
   const std::string once = psl::format_module(m.module);
   psl::CheckedModule again = psl::check_source("fuzz.fmt.psl", once);
-  if (!again.ok() || again.diags.diagnostics().size() !=
-                         m.diags.diagnostics().size())
+  if (!again.ok() ||
+      again.diags.diagnostics().size() != m.diags.diagnostics().size())
     fail("fmt output of a clean policy checks differently"
          "\n--- fmt output ---\n" +
              once,

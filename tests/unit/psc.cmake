@@ -19,6 +19,7 @@ gtest_discover_tests(fmt_roundtrip_test DISCOVERY_MODE PRE_TEST)
 
 add_executable(psc_cli_test ${CMAKE_CURRENT_SOURCE_DIR}/psc_cli_test.cc)
 target_link_libraries(psc_cli_test PRIVATE nlohmann_json::nlohmann_json GTest::gtest_main)
-target_compile_definitions(psc_cli_test PRIVATE PSC_BINARY="$<TARGET_FILE:psc>")
+target_compile_definitions(psc_cli_test PRIVATE PSC_BINARY="$<TARGET_FILE:psc>"
+  PSC_INFORMATION_URI_DEFAULT="${PSC_INFORMATION_URI}")
 add_dependencies(psc_cli_test psc)
 gtest_discover_tests(psc_cli_test DISCOVERY_MODE PRE_TEST)

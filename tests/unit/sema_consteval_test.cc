@@ -27,10 +27,13 @@ std::vector<std::string> render(const DiagnosticSink &sink) {
   for (const auto &d : sink.diagnostics()) {
     if (d.severity != Severity::Error)
       continue;
-    out.push_back(loc(d.range) + ": " + diag_info(d.code).name + " " + d.message);
+    out.push_back(loc(d.range) + ": " + diag_info(d.code).name + " " +
+                  d.message);
     for (const auto &n : d.notes)
       out.push_back(std::string("  note") +
-                    (!n.range.valid() || same_range(n.range, d.range) ? "" : " " + loc(n.range)) +
+                    (!n.range.valid() || same_range(n.range, d.range)
+                         ? ""
+                         : " " + loc(n.range)) +
                     ": " + n.message);
   }
   return out;
@@ -38,13 +41,17 @@ std::vector<std::string> render(const DiagnosticSink &sink) {
 
 using Lines = std::vector<std::string>;
 
-Lines errors(const std::string &text) { return render(check_source("t.psl", text).diags); }
+Lines errors(const std::string &text) {
+  return render(check_source("t.psl", text).diags);
+}
 
 IpAddr ip(const char *text) { return *parse_ip(text); }
 Value cidr(const char *addr, uint8_t len) { return Value{Cidr{ip(addr), len}}; }
 Value num(uint64_t n) { return Value{n}; }
 Value range(uint64_t lo, uint64_t hi) { return Value{RangeValue{lo, hi}}; }
-Value set(std::vector<Value> elements) { return Value{SetValue{std::move(elements)}}; }
+Value set(std::vector<Value> elements) {
+  return Value{SetValue{std::move(elements)}};
+}
 
 const ConstDecl &const_named(const Policy &p, const std::string &name) {
   for (const ConstDecl *c : p.consts)
@@ -67,11 +74,15 @@ TEST(ConstEval, FoldsScalarsSetsAndRanges) {
 )");
   ASSERT_TRUE(checked.ok()) << render(checked.diags).front();
   auto &p = *checked.module.policy;
-  EXPECT_EQ(const_named(p, "limit").folded, (Value{RateValue{RateValue::Unit::Packets, 100}}));
-  EXPECT_EQ(const_named(p, "web").folded, set({num(80), num(443), range(8000, 8100)}));
-  EXPECT_EQ(const_named(p, "nets").folded,
-            set({cidr("10.0.0.0", 8), Value{ip("192.168.1.1")}, cidr("fd00::", 8)}));
-  EXPECT_EQ(const_named(p, "life").folded, (Value{Duration{600'000'000'000ull}}));
+  EXPECT_EQ(const_named(p, "limit").folded,
+            (Value{RateValue{RateValue::Unit::Packets, 100}}));
+  EXPECT_EQ(const_named(p, "web").folded,
+            set({num(80), num(443), range(8000, 8100)}));
+  EXPECT_EQ(
+      const_named(p, "nets").folded,
+      set({cidr("10.0.0.0", 8), Value{ip("192.168.1.1")}, cidr("fd00::", 8)}));
+  EXPECT_EQ(const_named(p, "life").folded,
+            (Value{Duration{600'000'000'000ull}}));
   EXPECT_EQ(const_named(p, "ports").folded, range(1024, 65535));
 }
 
@@ -105,10 +116,12 @@ TEST(ConstEval, NamesFoldToTheirValues) {
   auto &p = *checked.module.policy;
   // An int in a set of protocols is a protocol number.
   EXPECT_EQ(const_named(p, "protos").folded,
-            set({Value{ProtoValue{6}}, Value{ProtoValue{17}}, Value{ProtoValue{47}}}));
+            set({Value{ProtoValue{6}}, Value{ProtoValue{17}},
+                 Value{ProtoValue{47}}}));
   // neighbor_solicitation exists only in ICMPv6, so the whole set is ICMPv6.
-  EXPECT_EQ(const_named(p, "pings").folded,
-            set({Value{IcmpTypeValue{true, 128}}, Value{IcmpTypeValue{true, 135}}}));
+  EXPECT_EQ(
+      const_named(p, "pings").folded,
+      set({Value{IcmpTypeValue{true, 128}}, Value{IcmpTypeValue{true, 135}}}));
   // On its own, a name in both families is ICMPv4.
   EXPECT_EQ(const_named(p, "ping").folded, (Value{IcmpTypeValue{false, 8}}));
 }
@@ -123,7 +136,8 @@ TEST(ConstEval, FoldsConstantsInsideConditions) {
   auto &cond = as<BinaryExpr>(*checked.module.policy->rules[0]->cond);
   auto &first = as<BinaryExpr>(*cond.lhs);
   EXPECT_EQ(as<CompareExpr>(*first.lhs).rhs->constant, num(22));
-  EXPECT_EQ(as<CompareExpr>(*first.rhs).rhs->constant, set({cidr("10.0.0.0", 8)}));
+  EXPECT_EQ(as<CompareExpr>(*first.rhs).rhs->constant,
+            set({cidr("10.0.0.0", 8)}));
   EXPECT_EQ(as<CompareExpr>(*cond.rhs).rhs->constant, range(1, 1023));
   // Fields are not constants.
   EXPECT_FALSE(as<CompareExpr>(*first.lhs).lhs->constant.has_value());
@@ -132,16 +146,19 @@ TEST(ConstEval, FoldsConstantsInsideConditions) {
 // --------------------------------------------------------------------- errors
 
 TEST(ConstEval, PrefixWithHostBits) {
-  EXPECT_EQ(errors(R"(policy p {
+  EXPECT_EQ(
+      errors(R"(policy p {
   const nets = { 10.0.0.1/8, 2001:db8::1/32 }
   rule r: ip.src in 192.168.1.1/24 => drop
 }
 )"),
-            (Lines{"2:18: E0305 prefix 10.0.0.1/8 has host bits set; did you mean 10.0.0.0/8?",
-                   "2:30: E0305 prefix 2001:db8::1/32 has host bits set; did you mean "
-                   "2001:db8::/32?",
-                   "3:21: E0305 prefix 192.168.1.1/24 has host bits set; did you mean "
-                   "192.168.1.0/24?"}));
+      (Lines{
+          "2:18: E0305 prefix 10.0.0.1/8 has host bits set; did you mean "
+          "10.0.0.0/8?",
+          "2:30: E0305 prefix 2001:db8::1/32 has host bits set; did you mean "
+          "2001:db8::/32?",
+          "3:21: E0305 prefix 192.168.1.1/24 has host bits set; did you mean "
+          "192.168.1.0/24?"}));
 }
 
 TEST(ConstEval, PrefixWithHostBitsIsReportedOnceAndFoldedWithoutThem) {
@@ -152,29 +169,33 @@ TEST(ConstEval, PrefixWithHostBitsIsReportedOnceAndFoldedWithoutThem) {
 }
 )");
   EXPECT_EQ(render(checked.diags),
-            (Lines{"2:15: E0305 prefix 10.0.0.1/8 has host bits set; did you mean 10.0.0.0/8?"}));
-  EXPECT_EQ(const_named(*checked.module.policy, "net").folded, cidr("10.0.0.0", 8));
+            (Lines{"2:15: E0305 prefix 10.0.0.1/8 has host bits set; did you "
+                   "mean 10.0.0.0/8?"}));
+  EXPECT_EQ(const_named(*checked.module.policy, "net").folded,
+            cidr("10.0.0.0", 8));
 }
 
 TEST(ConstEval, EmptyRange) {
-  EXPECT_EQ(errors(R"(policy p {
+  EXPECT_EQ(
+      errors(R"(policy p {
   const hi = 8000
   const web = { 80, 8100..hi }
   rule r: tcp.dport in 1024..1000 => drop
 }
 )"),
-            (Lines{"3:21: E0309 empty range 8100..'hi': 8100 is greater than 8000",
-                   "4:24: E0309 empty range 1024..1000: 1024 is greater than 1000"}));
+      (Lines{"3:21: E0309 empty range 8100..'hi': 8100 is greater than 8000",
+             "4:24: E0309 empty range 1024..1000: 1024 is greater than 1000"}));
 }
 
 TEST(ConstEval, RangeBoundsMustBeIntegers) {
-  EXPECT_EQ(errors(R"(policy p {
+  EXPECT_EQ(
+      errors(R"(policy p {
   rule r: ip.src in 10.0.0.1..10.0.0.9 => drop
   rule s: ip.proto in tcp..udp => drop
 }
 )"),
-            (Lines{"2:21: E0302 range bounds must be integers; 10.0.0.1 is ip",
-                   "3:23: E0302 range bounds must be integers; 'tcp' is proto"}));
+      (Lines{"2:21: E0302 range bounds must be integers; 10.0.0.1 is ip",
+             "3:23: E0302 range bounds must be integers; 'tcp' is proto"}));
 }
 
 TEST(ConstEval, MixedSetElements) {
@@ -184,9 +205,12 @@ TEST(ConstEval, MixedSetElements) {
   const c = { 1..5, udp }
 }
 )"),
-            (Lines{"2:27: E0303 set element 80 (int) does not match earlier element 10.0.0.0/8 (cidr)",
-                   "3:23: E0303 set element 10.0.0.1 (ip) does not match earlier element 'tcp' (proto)",
-                   "4:21: E0303 set element 'udp' (proto) does not match earlier element 1..5 "
+            (Lines{"2:27: E0303 set element 80 (int) does not match earlier "
+                   "element 10.0.0.0/8 (cidr)",
+                   "3:23: E0303 set element 10.0.0.1 (ip) does not match "
+                   "earlier element 'tcp' (proto)",
+                   "4:21: E0303 set element 'udp' (proto) does not match "
+                   "earlier element 1..5 "
                    "(range of int)"}));
 }
 
@@ -197,7 +221,8 @@ TEST(ConstEval, MixedSetElementsThroughConstantNames) {
   const both = { web, nets }
 }
 )"),
-            (Lines{"4:23: E0303 set element 'nets' (cidr) does not match earlier element 'web' (int)"}));
+            (Lines{"4:23: E0303 set element 'nets' (cidr) does not match "
+                   "earlier element 'web' (int)"}));
 }
 
 TEST(ConstEval, IcmpNamesOfBothFamiliesDoNotMix) {
@@ -205,16 +230,19 @@ TEST(ConstEval, IcmpNamesOfBothFamiliesDoNotMix) {
   const a = { source_quench, neighbor_solicitation }
 }
 )"),
-            (Lines{"2:30: E0303 set element 'neighbor_solicitation' (icmp6 type) does not match "
+            (Lines{"2:30: E0303 set element 'neighbor_solicitation' (icmp6 "
+                   "type) does not match "
                    "earlier element 'source_quench' (icmp type)"}));
 }
 
 TEST(ConstEval, ProtocolNumberTooWideInASetOfProtocols) {
-  EXPECT_EQ(errors(R"(policy p {
+  EXPECT_EQ(
+      errors(R"(policy p {
   const a = { tcp, 300 }
 }
 )"),
-            (Lines{"2:20: E0304 a protocol number is 8 bits wide; 300 does not fit"}));
+      (Lines{
+          "2:20: E0304 a protocol number is 8 bits wide; 300 does not fit"}));
 }
 
 TEST(ConstEval, ErrorsDoNotCascade) {
@@ -225,8 +253,10 @@ TEST(ConstEval, ErrorsDoNotCascade) {
   rule r: tcp.dport in bad or tcp.dport in { 1, 2.2.2.2 } => drop
 }
 )"),
-            (Lines{"2:21: E0303 set element 10.0.0.1 (ip) does not match earlier element 80 (int)",
-                   "4:49: E0303 set element 2.2.2.2 (ip) does not match earlier element 1 (int)"}));
+            (Lines{"2:21: E0303 set element 10.0.0.1 (ip) does not match "
+                   "earlier element 80 (int)",
+                   "4:49: E0303 set element 2.2.2.2 (ip) does not match "
+                   "earlier element 1 (int)"}));
 }
 
 TEST(ConstEval, EmptySetIsAConstant) {

@@ -29,10 +29,13 @@ std::vector<std::string> render(const DiagnosticSink &sink) {
   for (const auto &d : sink.diagnostics()) {
     if (d.severity != Severity::Error)
       continue; // lint warnings are not this pass's business
-    out.push_back(loc(d.range) + ": " + diag_info(d.code).name + " " + d.message);
+    out.push_back(loc(d.range) + ": " + diag_info(d.code).name + " " +
+                  d.message);
     for (const auto &n : d.notes)
       out.push_back(std::string("  note") +
-                    (!n.range.valid() || same_range(n.range, d.range) ? "" : " " + loc(n.range)) +
+                    (!n.range.valid() || same_range(n.range, d.range)
+                         ? ""
+                         : " " + loc(n.range)) +
                     ": " + n.message);
   }
   return out;
@@ -53,21 +56,24 @@ TEST(Resolve, UnknownNameSuggestsConstant) {
   rule r: ip.src in trustd => drop
 }
 )"),
-            (Lines{"3:21: E0201 unknown name 'trustd'", "  note: did you mean 'trusted'?"}));
+            (Lines{"3:21: E0201 unknown name 'trustd'",
+                   "  note: did you mean 'trusted'?"}));
 }
 
 TEST(Resolve, UnknownNameSuggestsSetProtocolAndIcmpName) {
-  EXPECT_EQ(errors(R"(policy p {
+  EXPECT_EQ(
+      errors(R"(policy p {
   set banned : ip dynamic
   rule a: ip.src in baned => drop
   rule b: ip.proto == tpc => drop
   rule c: icmp.type == echo_requst => drop
 }
 )"),
-            (Lines{"3:21: E0201 unknown name 'baned'", "  note: did you mean 'banned'?",
-                   "4:23: E0201 unknown name 'tpc'", "  note: did you mean 'tcp'?",
-                   "5:24: E0201 unknown name 'echo_requst'",
-                   "  note: did you mean 'echo_request'?"}));
+      (Lines{"3:21: E0201 unknown name 'baned'",
+             "  note: did you mean 'banned'?", "4:23: E0201 unknown name 'tpc'",
+             "  note: did you mean 'tcp'?",
+             "5:24: E0201 unknown name 'echo_requst'",
+             "  note: did you mean 'echo_request'?"}));
 }
 
 TEST(Resolve, UnknownNameWithoutCloseCandidate) {
@@ -81,7 +87,8 @@ TEST(Resolve, UnknownNameWithoutCloseCandidate) {
 TEST(Resolve, UnknownNameIsReportedOnceEverywhere) {
   // In a set literal, a range bound, a constant and a test packet: one
   // error each, and no type errors downstream.
-  EXPECT_EQ(errors(R"(policy p {
+  EXPECT_EQ(
+      errors(R"(policy p {
   const c = { lo, 10 }
   rule a: tcp.dport in 1..hi => drop
   rule b: tcp.dport in c => drop
@@ -90,18 +97,19 @@ TEST(Resolve, UnknownNameIsReportedOnceEverywhere) {
   }
 }
 )"),
-            (Lines{"2:15: E0201 unknown name 'lo'", "3:27: E0201 unknown name 'hi'",
-                   "6:23: E0201 unknown name 'home'"}));
+      (Lines{"2:15: E0201 unknown name 'lo'", "3:27: E0201 unknown name 'hi'",
+             "6:23: E0201 unknown name 'home'"}));
 }
 
 TEST(Resolve, RuleNameIsNotAValue) {
-  EXPECT_EQ(errors(R"(policy p {
+  EXPECT_EQ(
+      errors(R"(policy p {
   rule web: tcp.dport == 80 => pass
   rule r: web => drop
 }
 )"),
-            (Lines{"3:11: E0205 'web' is a rule; rules cannot be used in expressions",
-                   "  note 2:8: 'web' is defined here"}));
+      (Lines{"3:11: E0205 'web' is a rule; rules cannot be used in expressions",
+             "  note 2:8: 'web' is defined here"}));
 }
 
 // ------------------------------------------------------------- unknown fields
@@ -111,18 +119,21 @@ TEST(Resolve, UnknownFieldSuggestsTypo) {
   rule ssh: tcp.dprot == 22 => drop
 }
 )"),
-            (Lines{"2:13: E0202 unknown field 'tcp.dprot'", "  note: did you mean 'tcp.dport'?"}));
+            (Lines{"2:13: E0202 unknown field 'tcp.dprot'",
+                   "  note: did you mean 'tcp.dport'?"}));
 }
 
 TEST(Resolve, UnknownFieldSuggestsOtherProtocol) {
-  EXPECT_EQ(errors(R"(policy p {
+  EXPECT_EQ(
+      errors(R"(policy p {
   rule a: tcp.type == 8 => drop
   rule b: udp.syn => drop
 }
 )"),
-            (Lines{"2:11: E0202 unknown field 'tcp.type'",
-                   "  note: did you mean 'eth.type', 'icmp.type' or 'icmp6.type'?",
-                   "3:11: E0202 unknown field 'udp.syn'", "  note: did you mean 'tcp.syn'?"}));
+      (Lines{"2:11: E0202 unknown field 'tcp.type'",
+             "  note: did you mean 'eth.type', 'icmp.type' or 'icmp6.type'?",
+             "3:11: E0202 unknown field 'udp.syn'",
+             "  note: did you mean 'tcp.syn'?"}));
 }
 
 TEST(Resolve, UnknownFieldWithoutSuggestion) {
@@ -141,7 +152,8 @@ TEST(Resolve, UnknownFieldInRateKeyAndTestPacket) {
   }
 }
 )"),
-            (Lines{"2:16: E0202 unknown field 'ip.scr'", "  note: did you mean 'ip.src'?",
+            (Lines{"2:16: E0202 unknown field 'ip.scr'",
+                   "  note: did you mean 'ip.src'?",
                    "4:14: E0202 unknown field 'tcp.dprot'",
                    "  note: did you mean 'tcp.dport'?"}));
 }
@@ -151,7 +163,8 @@ TEST(Resolve, DuplicateRateKey) {
   rule a: rate(ip.src, ip.src) > 10/s => drop
 }
 )"),
-            (Lines{"2:24: E0310 duplicate rate() key 'ip.src'", "  note 2:16: first used here"}));
+            (Lines{"2:24: E0310 duplicate rate() key 'ip.src'",
+                   "  note 2:16: first used here"}));
 }
 
 // ----------------------------------------------------------------- duplicates
@@ -162,7 +175,8 @@ TEST(Resolve, DuplicateRuleName) {
   rule web: tcp.dport == 443 => pass
 }
 )"),
-            (Lines{"3:8: E0203 duplicate rule name 'web'", "  note 2:8: 'web' is first defined here"}));
+            (Lines{"3:8: E0203 duplicate rule name 'web'",
+                   "  note 2:8: 'web' is first defined here"}));
 }
 
 TEST(Resolve, DuplicateConstantAndSetShareOneNamespace) {
@@ -172,8 +186,10 @@ TEST(Resolve, DuplicateConstantAndSetShareOneNamespace) {
   const web = 8080
 }
 )"),
-            (Lines{"3:7: E0203 duplicate name 'web'", "  note 2:9: 'web' is first defined here",
-                   "4:9: E0203 duplicate name 'web'", "  note 2:9: 'web' is first defined here"}));
+            (Lines{"3:7: E0203 duplicate name 'web'",
+                   "  note 2:9: 'web' is first defined here",
+                   "4:9: E0203 duplicate name 'web'",
+                   "  note 2:9: 'web' is first defined here"}));
 }
 
 TEST(Resolve, RulesHaveTheirOwnNamespace) {
@@ -186,13 +202,15 @@ TEST(Resolve, RulesHaveTheirOwnNamespace) {
 }
 
 TEST(Resolve, BuiltInNamesCannotBeRedefined) {
-  EXPECT_EQ(errors(R"(policy p {
+  EXPECT_EQ(
+      errors(R"(policy p {
   const tcp = 6
   const redirect = 5
 }
 )"),
-            (Lines{"2:9: E0203 duplicate name 'tcp': already a protocol name",
-                   "3:9: E0203 duplicate name 'redirect': already an ICMP type name"}));
+      (Lines{
+          "2:9: E0203 duplicate name 'tcp': already a protocol name",
+          "3:9: E0203 duplicate name 'redirect': already an ICMP type name"}));
 }
 
 TEST(Resolve, DuplicateTestName) {
@@ -216,7 +234,8 @@ TEST(Resolve, DuplicateDefault) {
   default pass
 }
 )"),
-            (Lines{"4:3: E0206 duplicate 'default'", "  note 2:3: the first 'default' is here"}));
+            (Lines{"4:3: E0206 duplicate 'default'",
+                   "  note 2:3: the first 'default' is here"}));
 }
 
 // --------------------------------------------------------------------- cycles
@@ -238,7 +257,8 @@ TEST(Resolve, ConstantCycleThroughOthersIsReportedOnce) {
   rule r: tcp.dport in a or tcp.dport in c => drop
 }
 )"),
-            (Lines{"4:13: E0204 constant 'a' is defined in terms of itself (a -> b -> c -> a)"}));
+            (Lines{"4:13: E0204 constant 'a' is defined in terms of itself (a "
+                   "-> b -> c -> a)"}));
 }
 
 TEST(Resolve, ForwardReferencesAreFine) {
@@ -261,9 +281,11 @@ TEST(Resolve, DynamicSetWhereAConstantIsNeeded) {
   rule r: ip.src in { banned, 10.0.0.1 } => drop
 }
 )"),
-            (Lines{"3:15: E0205 'banned' is a dynamic set; a constant value is needed here",
+            (Lines{"3:15: E0205 'banned' is a dynamic set; a constant value is "
+                   "needed here",
                    "  note 2:7: 'banned' is declared here",
-                   "4:23: E0205 'banned' is a dynamic set; a constant value is needed here",
+                   "4:23: E0205 'banned' is a dynamic set; a constant value is "
+                   "needed here",
                    "  note 2:7: 'banned' is declared here"}));
 }
 
@@ -277,23 +299,31 @@ TEST(Resolve, FieldOrConditionWhereAConstantIsNeeded) {
   }
 }
 )"),
-            (Lines{"2:13: E0205 'ip.src' is a packet field; a constant value is needed here",
-                   "3:13: E0205 'tcp.dport == 22' is a condition; a constant value is needed here",
-                   "4:30: E0205 'tcp.sport' is a packet field; a constant value is needed here",
-                   "6:23: E0205 'ip.dst' is a packet field; a constant value is needed here"}));
+            (Lines{"2:13: E0205 'ip.src' is a packet field; a constant value "
+                   "is needed here",
+                   "3:13: E0205 'tcp.dport == 22' is a condition; a constant "
+                   "value is needed here",
+                   "4:30: E0205 'tcp.sport' is a packet field; a constant "
+                   "value is needed here",
+                   "6:23: E0205 'ip.dst' is a packet field; a constant value "
+                   "is needed here"}));
 }
 
 TEST(Resolve, ConditionInAConstantIsReportedOnce) {
   // Not also "not a boolean condition" or a type error from inside.
-  EXPECT_EQ(errors(R"(policy p {
+  EXPECT_EQ(
+      errors(R"(policy p {
   const a = not 5
   const b = { (tcp.syn and 22), 1 }
   rule r: tcp.dport in 1..rate(ip.src) => drop
 }
 )"),
-            (Lines{"2:13: E0205 'not 5' is a condition; a constant value is needed here",
-                   "3:15: E0205 '(tcp.syn and 22)' is a condition; a constant value is needed here",
-                   "4:27: E0205 'rate(ip.src)' is a rate() meter; a constant value is needed here"}));
+      (Lines{
+          "2:13: E0205 'not 5' is a condition; a constant value is needed here",
+          "3:15: E0205 '(tcp.syn and 22)' is a condition; a constant value is "
+          "needed here",
+          "4:27: E0205 'rate(ip.src)' is a rate() meter; a constant value is "
+          "needed here"}));
 }
 
 // ------------------------------------------------------------------- bindings
@@ -340,7 +370,8 @@ TEST(Resolve, BindsRateKeysAndTestFields) {
   ASSERT_EQ(rate.keys.size(), 2u);
   EXPECT_EQ(rate.keys[0]->field->id, FieldId::IpSrc);
   EXPECT_EQ(rate.keys[1]->field->id, FieldId::TcpDport);
-  EXPECT_EQ(policy.tests[0]->packets[0]->fields[0].field->field->id, FieldId::TcpDport);
+  EXPECT_EQ(policy.tests[0]->packets[0]->fields[0].field->field->id,
+            FieldId::TcpDport);
 }
 
 } // namespace

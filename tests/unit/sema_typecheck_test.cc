@@ -27,10 +27,13 @@ std::vector<std::string> render(const DiagnosticSink &sink) {
   for (const auto &d : sink.diagnostics()) {
     if (d.severity != Severity::Error)
       continue;
-    out.push_back(loc(d.range) + ": " + diag_info(d.code).name + " " + d.message);
+    out.push_back(loc(d.range) + ": " + diag_info(d.code).name + " " +
+                  d.message);
     for (const auto &n : d.notes)
       out.push_back(std::string("  note") +
-                    (!n.range.valid() || same_range(n.range, d.range) ? "" : " " + loc(n.range)) +
+                    (!n.range.valid() || same_range(n.range, d.range)
+                         ? ""
+                         : " " + loc(n.range)) +
                     ": " + n.message);
   }
   return out;
@@ -38,7 +41,9 @@ std::vector<std::string> render(const DiagnosticSink &sink) {
 
 using Lines = std::vector<std::string>;
 
-Lines errors(const std::string &text) { return render(check_source("t.psl", text).diags); }
+Lines errors(const std::string &text) {
+  return render(check_source("t.psl", text).diags);
+}
 
 // A one-rule policy: the condition starts at column 11 of line 2.
 Lines rule_errors(const std::string &cond) {
@@ -54,13 +59,16 @@ struct Checked {
 };
 Checked clean(const std::string &text) {
   Checked c{check_source("t.psl", text)};
-  EXPECT_TRUE(c.m.ok()) << (render(c.m.diags).empty() ? "" : render(c.m.diags).front());
+  EXPECT_TRUE(c.m.ok()) << (render(c.m.diags).empty()
+                                ? ""
+                                : render(c.m.diags).front());
   return c;
 }
 
 Type range_of(TypeKind k) { return Type{TypeKind::Range, k, false}; }
 
-// ------------------------------------------------------------ types on the tree
+// ------------------------------------------------------------ types on the
+// tree
 
 TEST(TypeCheck, ContextualIntsTakeTheFieldsType) {
   auto c = clean(R"(policy p {
@@ -105,11 +113,12 @@ TEST(TypeCheck, IcmpNamesTakeTheFamilyOfTheField) {
   // The use site is ICMPv6; the constant keeps its natural ICMPv4 value.
   EXPECT_EQ(c.cmp(2).rhs->type, Type::set_of(TypeKind::Icmp6Type));
   EXPECT_EQ(c.cmp(2).rhs->constant,
-            (Value{SetValue{{Value{IcmpTypeValue{true, 128}}, Value{IcmpTypeValue{true, 129}}}}}));
+            (Value{SetValue{{Value{IcmpTypeValue{true, 128}},
+                             Value{IcmpTypeValue{true, 129}}}}}));
   auto *pings = c.m.module.policy->consts[0];
   EXPECT_EQ(pings->type, Type::set_of(TypeKind::IcmpType));
-  EXPECT_EQ(pings->folded,
-            (Value{SetValue{{Value{IcmpTypeValue{false, 8}}, Value{IcmpTypeValue{false, 0}}}}}));
+  EXPECT_EQ(pings->folded, (Value{SetValue{{Value{IcmpTypeValue{false, 8}},
+                                            Value{IcmpTypeValue{false, 0}}}}}));
 }
 
 TEST(TypeCheck, DeclarationTypes) {
@@ -135,13 +144,15 @@ TEST(TypeCheck, DeclarationTypes) {
   EXPECT_EQ(p.sets[0]->elem, TypeKind::Ip);
   EXPECT_EQ(p.sets[1]->elem, TypeKind::Port);
   auto &a = as<BinaryExpr>(*p.rules[0]->cond);
-  EXPECT_EQ(as<CompareExpr>(*a.lhs).rhs->type, Type::set_of(TypeKind::Ip, true));
+  EXPECT_EQ(as<CompareExpr>(*a.lhs).rhs->type,
+            Type::set_of(TypeKind::Ip, true));
   auto &rate = as<CompareExpr>(*p.rules[1]->cond);
   EXPECT_EQ(rate.lhs->type, Type::of(TypeKind::RateMeter));
   EXPECT_EQ(rate.rhs->type, Type::of(TypeKind::Rate));
   // `web` read against tcp.dport is a set of ports at this use.
   auto &cc = as<BinaryExpr>(*p.rules[2]->cond);
-  auto &web_use = as<CompareExpr>(*as<BinaryExpr>(*as<BinaryExpr>(*cc.lhs).lhs).lhs);
+  auto &web_use =
+      as<CompareExpr>(*as<BinaryExpr>(*as<BinaryExpr>(*cc.lhs).lhs).lhs);
   EXPECT_EQ(web_use.rhs->type, Type::set_of(TypeKind::Port));
 }
 
@@ -158,13 +169,15 @@ TEST(TypeCheck, TestPacketValuesAreTyped) {
   ASSERT_TRUE(checked.ok()) << render(checked.diags).front();
   auto &packets = checked.module.policy->tests[0]->packets;
   EXPECT_EQ(packets[0]->fields[0].value->type, Type::of(TypeKind::Icmp6Type));
-  EXPECT_EQ(packets[0]->fields[0].value->constant, (Value{IcmpTypeValue{true, 128}}));
+  EXPECT_EQ(packets[0]->fields[0].value->constant,
+            (Value{IcmpTypeValue{true, 128}}));
   EXPECT_EQ(packets[1]->fields[0].value->type, Type::of(TypeKind::Port));
   EXPECT_EQ(packets[1]->fields[1].value->type, Type::of(TypeKind::Bool));
 }
 
 TEST(TypeCheck, LanguageExampleIsClean) {
-  auto checked = check_source("edge.psl", R"(# comments run from '#' to the end of the line
+  auto checked =
+      check_source("edge.psl", R"(# comments run from '#' to the end of the line
 policy edge_guard {
   const trusted  = { 10.0.0.0/8, 192.168.0.0/16, fd00::/8 }
   const web      = { 80, 443, 8000..8100 }
@@ -225,7 +238,8 @@ TEST(TypeCheck, EveryExpressionOfACleanPolicyIsTyped) {
 TEST(TypeCheck, ConstantsComparedWithConstants) {
   EXPECT_EQ(rule_errors("1 < 2"), Lines{});
   EXPECT_EQ(rule_errors("tcp == 6"), Lines{});
-  EXPECT_EQ(rule_errors("5 < tcp"), (Lines{"2:13: E0302 operator '<' is not defined for proto"}));
+  EXPECT_EQ(rule_errors("5 < tcp"),
+            (Lines{"2:13: E0302 operator '<' is not defined for proto"}));
   EXPECT_EQ(rule_errors("22 == 10.0.0.1"),
             (Lines{"2:17: E0301 cannot compare 22 (int) with 10.0.0.1 (ip)"}));
   EXPECT_EQ(rule_errors("10.0.0.1 in 10.0.0.0/8"), Lines{});
@@ -237,7 +251,8 @@ TEST(TypeCheck, ScalarConstantIsNotACollection) {
   rule r: ip.src in host => drop
 }
 )"),
-            (Lines{"3:21: E0302 'in' needs a set, a prefix or a range on its right; 'host' is ip",
+            (Lines{"3:21: E0302 'in' needs a set, a prefix or a range on its "
+                   "right; 'host' is ip",
                    "  note: use '==' to compare with a single value"}));
 }
 
@@ -249,31 +264,41 @@ TEST(TypeCheck, MismatchedComparison) {
   EXPECT_EQ(rule_errors("22 == ip.src"),
             (Lines{"2:11: E0301 cannot compare 22 (int) with 'ip.src' (ip)"}));
   EXPECT_EQ(rule_errors("tcp.dport == ip.ttl"),
-            (Lines{"2:11: E0301 cannot compare 'tcp.dport' (port) with 'ip.ttl' (int)"}));
-  EXPECT_EQ(rule_errors("tcp.syn == 1"),
-            (Lines{"2:22: E0301 cannot compare 'tcp.syn' (bool) with 1 (int)"}));
+            (Lines{"2:11: E0301 cannot compare 'tcp.dport' (port) with "
+                   "'ip.ttl' (int)"}));
+  EXPECT_EQ(
+      rule_errors("tcp.syn == 1"),
+      (Lines{"2:22: E0301 cannot compare 'tcp.syn' (bool) with 1 (int)"}));
   EXPECT_EQ(rule_errors("ip.proto == echo_request"),
-            (Lines{"2:23: E0301 cannot compare 'ip.proto' (proto) with 'echo_request' (icmp type)"}));
+            (Lines{"2:23: E0301 cannot compare 'ip.proto' (proto) with "
+                   "'echo_request' (icmp type)"}));
 }
 
 TEST(TypeCheck, EqualityWithACollectionSuggestsIn) {
-  EXPECT_EQ(rule_errors("ip.src == 10.0.0.0/8"),
-            (Lines{"2:21: E0301 cannot compare 'ip.src' (ip) with 10.0.0.0/8 (cidr)",
-                   "  note: use 'in' to test membership"}));
+  EXPECT_EQ(
+      rule_errors("ip.src == 10.0.0.0/8"),
+      (Lines{"2:21: E0301 cannot compare 'ip.src' (ip) with 10.0.0.0/8 (cidr)",
+             "  note: use 'in' to test membership"}));
   EXPECT_EQ(rule_errors("tcp.dport != { 22, 23 }"),
-            (Lines{"2:24: E0301 cannot compare 'tcp.dport' (port) with { 22, 23 } (set of int)",
+            (Lines{"2:24: E0301 cannot compare 'tcp.dport' (port) with { 22, "
+                   "23 } (set of int)",
                    "  note: use 'not in' to test membership"}));
 }
 
 TEST(TypeCheck, MismatchedMembership) {
   EXPECT_EQ(rule_errors("tcp.dport in {10.0.0.0/8}"),
-            (Lines{"2:24: E0301 cannot look up 'tcp.dport' (port) in {10.0.0.0/8} (set of ip)"}));
+            (Lines{"2:24: E0301 cannot look up 'tcp.dport' (port) in "
+                   "{10.0.0.0/8} (set of ip)"}));
   EXPECT_EQ(rule_errors("tcp.dport in 10.0.0.0/8"),
-            (Lines{"2:24: E0301 cannot look up 'tcp.dport' (port) in 10.0.0.0/8 (cidr)"}));
-  EXPECT_EQ(rule_errors("ip.src in 1..5"),
-            (Lines{"2:21: E0301 cannot look up 'ip.src' (ip) in 1..5 (range of int)"}));
+            (Lines{"2:24: E0301 cannot look up 'tcp.dport' (port) in "
+                   "10.0.0.0/8 (cidr)"}));
+  EXPECT_EQ(
+      rule_errors("ip.src in 1..5"),
+      (Lines{
+          "2:21: E0301 cannot look up 'ip.src' (ip) in 1..5 (range of int)"}));
   EXPECT_EQ(rule_errors("ip.proto in { tcp, 1..5 }"),
-            (Lines{"2:30: E0303 set element 1..5 (range of int) does not match earlier element "
+            (Lines{"2:30: E0303 set element 1..5 (range of int) does not match "
+                   "earlier element "
                    "'tcp' (proto)"}));
 }
 
@@ -284,8 +309,10 @@ TEST(TypeCheck, DynamicSetElementTypeMustMatch) {
   rule s: 10.0.0.1 in banned => drop
 }
 )"),
-            (Lines{"3:21: E0301 cannot look up 'ip.src' (ip) in 'banned' (dynamic set of port)",
-                   "4:11: E0301 cannot look up 10.0.0.1 (ip) in 'banned' (dynamic set of port)"}));
+            (Lines{"3:21: E0301 cannot look up 'ip.src' (ip) in 'banned' "
+                   "(dynamic set of port)",
+                   "4:11: E0301 cannot look up 10.0.0.1 (ip) in 'banned' "
+                   "(dynamic set of port)"}));
 }
 
 TEST(TypeCheck, ConstantSetUsedWithTheWrongField) {
@@ -294,12 +321,14 @@ TEST(TypeCheck, ConstantSetUsedWithTheWrongField) {
   rule r: tcp.dport in nets => drop
 }
 )"),
-            (Lines{"3:24: E0301 cannot look up 'tcp.dport' (port) in 'nets' (set of ip)"}));
+            (Lines{"3:24: E0301 cannot look up 'tcp.dport' (port) in 'nets' "
+                   "(set of ip)"}));
 }
 
 TEST(TypeCheck, RateComparedWithSomethingElse) {
   EXPECT_EQ(rule_errors("rate(ip.src) > 100"),
-            (Lines{"2:26: E0301 cannot compare 'rate(ip.src)' (rate meter) with 100 (int)",
+            (Lines{"2:26: E0301 cannot compare 'rate(ip.src)' (rate meter) "
+                   "with 100 (int)",
                    "  note: a rate is written like 100/s, 10k/s or 10Mbit/s"}));
 }
 
@@ -316,12 +345,15 @@ TEST(TypeCheck, OrderingNeedsIntOrPort) {
 
 TEST(TypeCheck, MembershipNeedsACollection) {
   EXPECT_EQ(rule_errors("tcp.dport in 22"),
-            (Lines{"2:24: E0302 'in' needs a set, a prefix or a range on its right; 22 is int",
+            (Lines{"2:24: E0302 'in' needs a set, a prefix or a range on its "
+                   "right; 22 is int",
                    "  note: use '==' to compare with a single value"}));
-  EXPECT_EQ(rule_errors("ip.src not in ip.dst"),
-            (Lines{"2:25: E0302 'not in' needs a set, a prefix or a range on its right; "
-                   "'ip.dst' is ip",
-                   "  note: use '!=' to compare with a single value"}));
+  EXPECT_EQ(
+      rule_errors("ip.src not in ip.dst"),
+      (Lines{
+          "2:25: E0302 'not in' needs a set, a prefix or a range on its right; "
+          "'ip.dst' is ip",
+          "  note: use '!=' to compare with a single value"}));
 }
 
 // ------------------------------------------------------------------ E0304
@@ -329,13 +361,16 @@ TEST(TypeCheck, MembershipNeedsACollection) {
 TEST(TypeCheck, ValueWiderThanTheField) {
   EXPECT_EQ(rule_errors("ip.ttl == 300"),
             (Lines{"2:21: E0304 'ip.ttl' is 8 bits wide; 300 does not fit"}));
-  EXPECT_EQ(rule_errors("tcp.dport in 1024..70000"),
-            (Lines{"2:30: E0304 'tcp.dport' is 16 bits wide; 70000 does not fit"}));
-  EXPECT_EQ(rule_errors("vlan.id in { 1, 4096, 0x1000 }"),
-            (Lines{"2:27: E0304 'vlan.id' is 12 bits wide; 4096 does not fit",
-                   "2:33: E0304 'vlan.id' is 12 bits wide; 0x1000 does not fit"}));
-  EXPECT_EQ(rule_errors("icmp.type == 256"),
-            (Lines{"2:24: E0304 'icmp.type' is 8 bits wide; 256 does not fit"}));
+  EXPECT_EQ(
+      rule_errors("tcp.dport in 1024..70000"),
+      (Lines{"2:30: E0304 'tcp.dport' is 16 bits wide; 70000 does not fit"}));
+  EXPECT_EQ(
+      rule_errors("vlan.id in { 1, 4096, 0x1000 }"),
+      (Lines{"2:27: E0304 'vlan.id' is 12 bits wide; 4096 does not fit",
+             "2:33: E0304 'vlan.id' is 12 bits wide; 0x1000 does not fit"}));
+  EXPECT_EQ(
+      rule_errors("icmp.type == 256"),
+      (Lines{"2:24: E0304 'icmp.type' is 8 bits wide; 256 does not fit"}));
 }
 
 TEST(TypeCheck, ValueWiderThanTheFieldThroughAConstant) {
@@ -353,9 +388,11 @@ TEST(TypeCheck, ValueWiderThanTheFieldThroughAConstant) {
 
 TEST(TypeCheck, RateOnlyWithGreaterThan) {
   EXPECT_EQ(rule_errors("rate(ip.src) < 5/s"),
-            (Lines{"2:24: E0306 rate() can only be compared with '>' or '>=', not '<'"}));
+            (Lines{"2:24: E0306 rate() can only be compared with '>' or '>=', "
+                   "not '<'"}));
   EXPECT_EQ(rule_errors("rate(ip.src) == 5/s"),
-            (Lines{"2:24: E0306 rate() can only be compared with '>' or '>=', not '=='"}));
+            (Lines{"2:24: E0306 rate() can only be compared with '>' or '>=', "
+                   "not '=='"}));
   EXPECT_EQ(rule_errors("5/s < rate(ip.src)"),
             (Lines{"2:17: E0306 rate() must be on the left of '>' or '>='"}));
   EXPECT_EQ(rule_errors("rate() >= 1Gbit/s"), Lines{});
@@ -365,15 +402,21 @@ TEST(TypeCheck, RateOnlyWithGreaterThan) {
 
 TEST(TypeCheck, ConditionMustBeBoolean) {
   EXPECT_EQ(rule_errors("tcp.syn"), Lines{});
-  EXPECT_EQ(rule_errors("ip.src"), (Lines{"2:11: E0307 'ip.src' (ip) is not a boolean condition"}));
-  EXPECT_EQ(rule_errors("tcp.syn and tcp.dport"),
-            (Lines{"2:23: E0307 'tcp.dport' (port) is not a boolean condition"}));
-  EXPECT_EQ(rule_errors("not 22"), (Lines{"2:15: E0307 22 (int) is not a boolean condition"}));
-  EXPECT_EQ(rule_errors("tcp"), (Lines{"2:11: E0307 'tcp' (proto) is not a boolean condition",
-                                       "  note: did you mean 'ip.proto == tcp'?"}));
-  EXPECT_EQ(rule_errors("rate(ip.src)"),
-            (Lines{"2:11: E0307 'rate(ip.src)' (rate meter) is not a boolean condition",
-                   "  note: compare it with a rate: 'rate(ip.src) > 100/s'"}));
+  EXPECT_EQ(rule_errors("ip.src"),
+            (Lines{"2:11: E0307 'ip.src' (ip) is not a boolean condition"}));
+  EXPECT_EQ(
+      rule_errors("tcp.syn and tcp.dport"),
+      (Lines{"2:23: E0307 'tcp.dport' (port) is not a boolean condition"}));
+  EXPECT_EQ(rule_errors("not 22"),
+            (Lines{"2:15: E0307 22 (int) is not a boolean condition"}));
+  EXPECT_EQ(rule_errors("tcp"),
+            (Lines{"2:11: E0307 'tcp' (proto) is not a boolean condition",
+                   "  note: did you mean 'ip.proto == tcp'?"}));
+  EXPECT_EQ(
+      rule_errors("rate(ip.src)"),
+      (Lines{
+          "2:11: E0307 'rate(ip.src)' (rate meter) is not a boolean condition",
+          "  note: compare it with a rate: 'rate(ip.src) > 100/s'"}));
   EXPECT_EQ(errors(R"(policy p {
   protect ip.src
 }
@@ -385,11 +428,13 @@ TEST(TypeCheck, ConditionMustBeBoolean) {
 
 TEST(TypeCheck, IcmpNameOfTheWrongFamily) {
   EXPECT_EQ(rule_errors("icmp.type == neighbor_solicitation"),
-            (Lines{"2:24: E0308 'neighbor_solicitation' is an ICMPv6 type name; 'icmp.type' "
+            (Lines{"2:24: E0308 'neighbor_solicitation' is an ICMPv6 type "
+                   "name; 'icmp.type' "
                    "holds ICMPv4 types",
                    "  note: use 'icmp6.type' for ICMPv6 types"}));
   EXPECT_EQ(rule_errors("icmp6.type in { echo_request, source_quench }"),
-            (Lines{"2:41: E0308 'source_quench' is an ICMPv4 type name; 'icmp6.type' holds "
+            (Lines{"2:41: E0308 'source_quench' is an ICMPv4 type name; "
+                   "'icmp6.type' holds "
                    "ICMPv6 types",
                    "  note: use 'icmp.type' for ICMPv4 types"}));
 }
@@ -413,14 +458,16 @@ TEST(TypeCheck, Modifiers) {
 }
 )"),
             (Lines{"3:31: E0311 'shadow' has no effect on a count rule",
-                   "  note: count never changes a verdict; 'shadow' is for 'pass' and 'drop'",
+                   "  note: count never changes a verdict; 'shadow' is for "
+                   "'pass' and 'drop'",
                    "4:34: E0311 ttl must be greater than 0"}));
 }
 
 // ------------------------------------------------------------------ E0312
 
 TEST(TypeCheck, TestPacketAssignments) {
-  EXPECT_EQ(errors(R"(policy p {
+  EXPECT_EQ(
+      errors(R"(policy p {
   rule r: tcp.syn => drop
   test "t" {
     packet { ip.src = 22, tcp.dport = 10.0.0.1, ip.dst = 10.0.0.0/8 } => pass
@@ -428,16 +475,18 @@ TEST(TypeCheck, TestPacketAssignments) {
   }
 }
 )"),
-            (Lines{"4:23: E0312 cannot assign 22 (int) to 'ip.src' (ip)",
-                   "4:39: E0312 cannot assign 10.0.0.1 (ip) to 'tcp.dport' (port)",
-                   "4:58: E0312 cannot assign 10.0.0.0/8 (cidr) to 'ip.dst' (ip)",
-                   "5:26: E0312 field 'ip.ttl' is assigned twice", "  note 5:14: first assigned here",
-                   "5:38: E0312 field 'ip.ttl' is assigned twice",
-                   "  note 5:14: first assigned here"}));
+      (Lines{"4:23: E0312 cannot assign 22 (int) to 'ip.src' (ip)",
+             "4:39: E0312 cannot assign 10.0.0.1 (ip) to 'tcp.dport' (port)",
+             "4:58: E0312 cannot assign 10.0.0.0/8 (cidr) to 'ip.dst' (ip)",
+             "5:26: E0312 field 'ip.ttl' is assigned twice",
+             "  note 5:14: first assigned here",
+             "5:38: E0312 field 'ip.ttl' is assigned twice",
+             "  note 5:14: first assigned here"}));
 }
 
 TEST(TypeCheck, TestPacketRepeatAndCount) {
-  EXPECT_EQ(errors(R"(policy p {
+  EXPECT_EQ(
+      errors(R"(policy p {
   rule r: tcp.syn => drop
   test "t" {
     packet { tcp.syn = true } x 0 => drop
@@ -448,14 +497,18 @@ TEST(TypeCheck, TestPacketRepeatAndCount) {
   }
 }
 )"),
-            (Lines{"4:33: E0312 'x 0' sends no packet; the repeat count must be at least 1",
-                   "5:40: E0312 'drop >= 900' can never hold: the packet is sent 500 times",
-                   "6:34: E0312 'drop > 1' can never hold: the packet is sent once",
-                   "7:38: E0312 'drop < 0' can never hold: the packet is sent 5 times"}));
+      (Lines{"4:33: E0312 'x 0' sends no packet; the repeat count must be at "
+             "least 1",
+             "5:40: E0312 'drop >= 900' can never hold: the packet is sent 500 "
+             "times",
+             "6:34: E0312 'drop > 1' can never hold: the packet is sent once",
+             "7:38: E0312 'drop < 0' can never hold: the packet is sent 5 "
+             "times"}));
 }
 
 TEST(TypeCheck, TestPacketProtocolConflicts) {
-  EXPECT_EQ(errors(R"(policy p {
+  EXPECT_EQ(
+      errors(R"(policy p {
   rule r: tcp.syn => drop
   test "t" {
     packet { tcp.dport = 22, udp.sport = 53 } => pass
@@ -465,12 +518,15 @@ TEST(TypeCheck, TestPacketProtocolConflicts) {
   }
 }
 )"),
-            (Lines{"4:30: E0312 'udp.sport' cannot be set on a packet that has 'tcp.dport'",
-                   "  note 4:14: 'tcp.dport' is set here",
-                   "6:30: E0312 'tcp.syn' cannot be set on a packet that has 'ip.proto'",
-                   "  note 6:14: 'ip.proto' is set here",
-                   "7:33: E0312 'icmp6.type' cannot be set on a packet that has 'ip.src'",
-                   "  note 7:14: 'ip.src' is set here"}));
+      (Lines{
+          "4:30: E0312 'udp.sport' cannot be set on a packet that has "
+          "'tcp.dport'",
+          "  note 4:14: 'tcp.dport' is set here",
+          "6:30: E0312 'tcp.syn' cannot be set on a packet that has 'ip.proto'",
+          "  note 6:14: 'ip.proto' is set here",
+          "7:33: E0312 'icmp6.type' cannot be set on a packet that has "
+          "'ip.src'",
+          "  note 7:14: 'ip.src' is set here"}));
 }
 
 // ------------------------------------------------------------------ E0313
@@ -484,9 +540,11 @@ TEST(TypeCheck, SetDeclarations) {
   rule r: ip.src in a => drop
 }
 )"),
-            (Lines{"2:11: E0313 unknown set element type 'ipv4'; expected ip, port, int, mac or proto",
+            (Lines{"2:11: E0313 unknown set element type 'ipv4'; expected ip, "
+                   "port, int, mac or proto",
                    "  note: did you mean 'ip'? (one type for both families)",
-                   "3:11: E0313 unknown set element type 'cidr'; expected ip, port, int, mac or proto",
+                   "3:11: E0313 unknown set element type 'cidr'; expected ip, "
+                   "port, int, mac or proto",
                    "  note: a dynamic set holds single addresses: use 'ip'",
                    "4:33: E0313 set capacity must be at least 1",
                    "5:26: E0313 set ttl must be greater than 0"}));
@@ -506,12 +564,17 @@ TEST(TypeCheck, UnknownNamesAndFieldsCauseNoTypeErrors) {
   rule f: not nothing => drop
 }
 )"),
-            (Lines{"2:11: E0313 unknown set element type 'ipv4'; expected ip, port, int, mac or proto",
+            (Lines{"2:11: E0313 unknown set element type 'ipv4'; expected ip, "
+                   "port, int, mac or proto",
                    "  note: did you mean 'ip'? (one type for both families)",
-                   "3:20: E0303 set element 10.0.0.1 (ip) does not match earlier element 1 (int)",
-                   "4:21: E0201 unknown name 'trustd'", "5:11: E0202 unknown field 'tcp.dprot'",
-                   "  note: did you mean 'tcp.dport'?", "8:16: E0202 unknown field 'ip.scr'",
-                   "  note: did you mean 'ip.src'?", "9:15: E0201 unknown name 'nothing'"}));
+                   "3:20: E0303 set element 10.0.0.1 (ip) does not match "
+                   "earlier element 1 (int)",
+                   "4:21: E0201 unknown name 'trustd'",
+                   "5:11: E0202 unknown field 'tcp.dprot'",
+                   "  note: did you mean 'tcp.dport'?",
+                   "8:16: E0202 unknown field 'ip.scr'",
+                   "  note: did you mean 'ip.src'?",
+                   "9:15: E0201 unknown name 'nothing'"}));
 }
 
 } // namespace

@@ -69,6 +69,18 @@ struct TestOptions {
 };
 int run_test(const TestOptions &options, Streams io);
 
+// psc run [--interp] FILE --pcap IN.pcap: replays a capture through the
+// policy, one verdict per packet, then the rule counters. Kernel mode
+// (without --interp) does not exist yet and exits with kExitUsage.
+struct RunOptions {
+  enum class Format { Text, Json } format = Format::Text;
+  bool interp = false; // run on the reference interpreter
+  bool color = false;  // for diagnostics on stderr
+  std::string path;    // the policy
+  std::string pcap;    // the capture
+};
+int run_replay(const RunOptions &options, Streams io);
+
 // The text of the SARIF tool.driver fields.
 extern const char *const kVersion;
 extern const char *const kInformationUri;

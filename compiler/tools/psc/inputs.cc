@@ -61,32 +61,6 @@ int read_file(const std::string &path, std::string &out) {
   return 0;
 }
 
-// Length of the valid UTF-8 sequence at s[i], or 0.
-size_t utf8_length(const std::string &s, size_t i) {
-  auto b = static_cast<unsigned char>(s[i]);
-  if (b < 0x80)
-    return 1;
-  size_t n;
-  if (b >= 0xc2 && b <= 0xdf)
-    n = 2;
-  else if (b >= 0xe0 && b <= 0xef)
-    n = 3;
-  else if (b >= 0xf0 && b <= 0xf4)
-    n = 4;
-  else
-    return 0;
-  if (i + n > s.size())
-    return 0;
-  for (size_t k = 1; k < n; ++k)
-    if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80)
-      return 0;
-  auto b1 = static_cast<unsigned char>(s[i + 1]);
-  if ((b == 0xe0 && b1 < 0xa0) || (b == 0xed && b1 >= 0xa0) ||
-      (b == 0xf0 && b1 < 0x90) || (b == 0xf4 && b1 >= 0x90))
-    return 0;
-  return n;
-}
-
 } // namespace
 
 std::vector<Input> expand_inputs(const std::vector<std::string> &args) {
@@ -134,37 +108,6 @@ std::vector<Input> expand_inputs(const std::vector<std::string> &args) {
   return inputs;
 }
 
-std::optional<psl::Diagnostic> check_text(const std::string &text) {
-  uint32_t line = 1, column = 1;
-  for (size_t i = 0; i < text.size();) {
-    if (text[i] == '\0' || utf8_length(text, i) == 0) {
-      psl::Diagnostic d;
-      d.severity = psl::Severity::Error;
-      d.code = psl::DiagCode::E0002;
-      if (text[i] == '\0') {
-        d.message = "input contains a NUL byte";
-      } else {
-        char hex[8];
-        std::snprintf(hex, sizeof hex, "0x%02x",
-                      static_cast<unsigned char>(text[i]));
-        d.message = std::string("input is not valid UTF-8 (byte ") + hex + ")";
-      }
-      d.range.begin = {line, column};
-      d.range.end = {line, column + 1};
-      return d;
-    }
-    size_t n = utf8_length(text, i);
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      column += static_cast<uint32_t>(n);
-    }
-    i += n;
-  }
-  return std::nullopt;
-}
-
 LoadedInput load_input(const Input &input, std::istream &in) {
   LoadedInput loaded;
   std::string text;
@@ -188,7 +131,6 @@ LoadedInput load_input(const Input &input, std::istream &in) {
     loaded.problem = cannot_read(input.display, errno_text(err));
     return loaded;
   }
-  loaded.problem = check_text(text);
   loaded.file =
       std::make_shared<const psl::SourceFile>(input.display, std::move(text));
   return loaded;

@@ -30,16 +30,13 @@ std::vector<Input> expand_inputs(const std::vector<std::string> &args);
 
 struct LoadedInput {
   std::shared_ptr<const psl::SourceFile> file; // always set
-  // E0001 (unreadable) or E0002 (NUL byte, invalid UTF-8). When set, the
-  // text must not be parsed.
+  // E0001 (unreadable). When set, there is no text to parse. Text that is
+  // not UTF-8 (E0002) is the parser's to report, so every caller of
+  // parse_policy gets the same check.
   std::optional<psl::Diagnostic> problem;
 };
 
-// Reads one input (stdin from `in`) and checks that it is text.
+// Reads one input (stdin from `in`).
 LoadedInput load_input(const Input &input, std::istream &in);
-
-// E0002 when `text` contains a NUL byte or is not valid UTF-8, pointing at
-// the first offending byte.
-std::optional<psl::Diagnostic> check_text(const std::string &text);
 
 } // namespace psc

@@ -24,9 +24,11 @@ json location(const psl::SourceRange &r) {
   return json{{"line", r.begin.line}, {"column", r.begin.column}};
 }
 
-json failure_json(const psl::interp::PacketFailure &f) {
+json line_json(const psl::interp::LineResult &f) {
   json j = location(f.range);
-  j["message"] = f.message;
+  j["ok"] = f.ok();
+  if (!f.ok())
+    j["message"] = f.message;
   if (f.build_error) {
     j["kind"] = "build";
     return j;
@@ -55,9 +57,9 @@ struct Totals {
 
 int run_test(const TestOptions &options, Streams io) {
   if (!options.interp) {
-    io.err << "psc test: kernel mode is not available yet: psc cannot load compiled "
-              "policies into the kernel so far.\n"
-              "Run 'psc test --interp' to run the tests on the reference interpreter.\n";
+    io.err << "psc test: kernel mode is not available yet (running compiled "
+              "policies in the kernel is not wired up); run 'psc test "
+              "--interp' to run the tests on the reference interpreter\n";
     return kExitUsage;
   }
   const bool text = options.format == TestOptions::Format::Text;
@@ -76,7 +78,8 @@ int run_test(const TestOptions &options, Streams io) {
     if (loaded.problem) {
       report.diagnostics.push_back(std::move(*loaded.problem));
     } else {
-      checked.emplace(psl::check_source(loaded.file->path(), loaded.file->text()));
+      checked.emplace(
+          psl::check_source(loaded.file->path(), loaded.file->text()));
       report.file = checked->diags.file_ptr();
       report.diagnostics = checked->diags.diagnostics();
     }
@@ -84,7 +87,9 @@ int run_test(const TestOptions &options, Streams io) {
     // A file that does not check: its diagnostics, and every test block it
     // has (at least one) counts as failed.
     if (!checked || !checked->ok()) {
-      size_t tests = checked && checked->module.policy ? checked->module.policy->tests.size() : 0;
+      size_t tests = checked && checked->module.policy
+                         ? checked->module.policy->tests.size()
+                         : 0;
       size_t failed = std::max<size_t>(1, tests);
       totals.failed += failed;
       if (text) {
@@ -109,7 +114,8 @@ int run_test(const TestOptions &options, Streams io) {
       size_t failed = std::max<size_t>(1, policy.tests.size());
       totals.failed += failed;
       if (text)
-        io.out << file.path() << ": error: cannot run the policy: " << e.what() << "\n";
+        io.out << file.path() << ": error: cannot run the policy: " << e.what()
+               << "\n";
       file_json["status"] = "error";
       file_json["error"] = e.what();
       file_json["failed"] = failed;
@@ -122,18 +128,27 @@ int run_test(const TestOptions &options, Streams io) {
       (r.passed() ? totals.passed : totals.failed)++;
       if (text) {
         io.out << psl::interp::format_failures(file, r);
-        if (options.verbose)
-          io.out << (r.passed() ? "ok   " : "FAIL ") << file.path() << ": test \"" << r.name
-                 << "\" (" << r.packets_sent << (r.packets_sent == 1 ? " packet" : " packets")
-                 << ")\n";
+        if (options.verbose) {
+          io.out << (r.passed() ? "ok   " : "FAIL ") << file.path()
+                 << ": test \"" << r.name << "\" (" << r.packets_sent
+                 << (r.packets_sent == 1 ? " packet" : " packets") << ")\n";
+          for (const auto &l : r.lines)
+            if (!l.build_error)
+              io.out << "       " << file.path() << ":" << l.range.begin.line
+                     << ": " << l.tally() << "\n";
+        }
       }
       json t = location(r.range);
       t["name"] = r.name;
       t["passed"] = r.passed();
       t["packets"] = r.packets_sent;
-      json failures = json::array();
-      for (const auto &f : r.failures)
-        failures.push_back(failure_json(f));
+      json lines = json::array(), failures = json::array();
+      for (const auto &l : r.lines) {
+        lines.push_back(line_json(l));
+        if (!l.ok())
+          failures.push_back(lines.back());
+      }
+      t["lines"] = std::move(lines);
       t["failures"] = std::move(failures);
       tests.push_back(std::move(t));
     }
@@ -144,8 +159,8 @@ int run_test(const TestOptions &options, Streams io) {
       io.out.flush();
   }
 
-  const std::string summary =
-      std::to_string(totals.passed) + " passed, " + std::to_string(totals.failed) + " failed";
+  const std::string summary = std::to_string(totals.passed) + " passed, " +
+                              std::to_string(totals.failed) + " failed";
   if (text) {
     io.out << summary << "\n";
   } else {

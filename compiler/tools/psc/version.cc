@@ -4,7 +4,7 @@
 #define PSC_VERSION "0.0.0"
 #endif
 #ifndef PSC_INFORMATION_URI
-#define PSC_INFORMATION_URI "https://github.com/packetscope/packetscope"
+#define PSC_INFORMATION_URI ""
 #endif
 
 namespace psc {

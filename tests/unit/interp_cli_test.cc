@@ -1,0 +1,180 @@
+// `psc test` as users and CI run it: exit statuses, the final
+// "N passed, M failed" line, failures with file:line, JSON output, policies
+// that do not check, and kernel mode saying it is not available yet.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#ifndef PSC_BINARY
+#error "PSC_BINARY must name the psc executable"
+#endif
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const fs::path &p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+class PscTestVerb : public ::testing::Test {
+protected:
+  void SetUp() override {
+    char templ[] = "/tmp/interp_cli_test.XXXXXX";
+    ASSERT_NE(::mkdtemp(templ), nullptr);
+    dir_ = templ;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  void write(const std::string &rel, const std::string &text) {
+    fs::create_directories((dir_ / rel).parent_path());
+    std::ofstream(dir_ / rel, std::ios::binary) << text;
+  }
+  Result psc(const std::string &args) {
+    fs::path out = dir_ / ".out", err = dir_ / ".err";
+    std::string cmd = "cd '" + dir_.string() + "' && '" + PSC_BINARY + "' " +
+                      args + " >'" + out.string() + "' 2>'" + err.string() +
+                      "'";
+    int rc = std::system(cmd.c_str());
+    Result r;
+    r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+  }
+  fs::path dir_;
+};
+
+const char *const kGood = R"(policy good {
+  rule ssh: tcp.dport == 22 => drop
+  test "ssh is dropped" {
+    packet { tcp.dport = 22 } => drop
+  }
+  test "web passes" {
+    packet { tcp.dport = 443 } x 10 within 1s => pass
+  }
+}
+)";
+
+const char *const kBad = R"(policy bad {
+  rule ssh: tcp.dport == 22 => drop
+  test "wrong" {
+    packet { tcp.dport = 22 } => pass
+  }
+  test "right" {
+    packet { tcp.dport = 22 } => drop
+  }
+}
+)";
+
+TEST_F(PscTestVerb, AllPass) {
+  write("good.psl", kGood);
+  Result r = psc("test --interp good.psl");
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_EQ(r.out, "2 passed, 0 failed\n");
+}
+
+TEST_F(PscTestVerb, FailuresAndSummary) {
+  write("dir/good.psl", kGood);
+  write("dir/bad.psl", kBad);
+  Result r = psc("test --interp dir");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(
+      r.out,
+      "dir/bad.psl:4:5: test \"wrong\": expected pass, got drop (rule 'ssh')\n"
+      "3 passed, 1 failed\n");
+  r = psc("test --interp -v dir/bad.psl");
+  EXPECT_NE(r.out.find("FAIL dir/bad.psl: test \"wrong\" (1 packet)\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("ok   dir/bad.psl: test \"right\" (1 packet)\n"),
+            std::string::npos);
+}
+
+TEST_F(PscTestVerb, PolicyThatDoesNotCheckCountsAsFailed) {
+  write("broken.psl", "policy broken {\n  rule a: tcp.dprot == 22 => drop\n"
+                      "  test \"one\" { packet {} => pass }\n"
+                      "  test \"two\" { packet {} => pass }\n}\n");
+  write("nothing.psl", "rule\n");
+  Result r = psc("test --interp --color never broken.psl nothing.psl");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(
+      r.out.find("broken.psl:2:11: error[E0202]: unknown field 'tcp.dprot'"),
+      std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("broken.psl: policy does not check; 2 tests not run\n"),
+            std::string::npos);
+  EXPECT_NE(r.out.find("nothing.psl: policy does not check; 1 test not run\n"),
+            std::string::npos);
+  EXPECT_EQ(r.out.substr(r.out.size() - 19), "0 passed, 3 failed\n");
+}
+
+TEST_F(PscTestVerb, BuildErrorsAreFailures) {
+  write("p.psl", "policy p {\n  test \"t\" {\n    packet { ip.len = 10, "
+                 "tcp.dport = 1 } => pass\n"
+                 "  }\n}\n");
+  Result r = psc("test --interp p.psl");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "p.psl:3:14: test \"t\": cannot build a packet with ip.len "
+                   "= 10: the headers "
+                   "alone are 40 bytes (IPv4 header 20, TCP header 20)\n"
+                   "0 passed, 1 failed\n");
+}
+
+TEST_F(PscTestVerb, Json) {
+  write("bad.psl", kBad);
+  Result r = psc("test --interp --format json bad.psl");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "1 passed, 1 failed\n");
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["passed"], 1);
+  EXPECT_EQ(j["failed"], 1);
+  EXPECT_EQ(j["evaluator"], "interp");
+  const auto &t = j["files"][0]["tests"];
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[0]["name"], "wrong");
+  EXPECT_EQ(t[0]["passed"], false);
+  const auto &f = t[0]["failures"][0];
+  EXPECT_EQ(f["line"], 4);
+  EXPECT_EQ(f["expected"], "pass");
+  EXPECT_EQ(f["drop"], 1);
+  EXPECT_EQ(f["drop_rules"]["ssh"], 1);
+  EXPECT_EQ(t[1]["passed"], true);
+}
+
+TEST_F(PscTestVerb, KernelModeIsNotAvailableYet) {
+  write("good.psl", kGood);
+  Result r = psc("test good.psl");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("kernel mode is not available yet"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("--interp"), std::string::npos);
+}
+
+TEST_F(PscTestVerb, UsageAndHelp) {
+  EXPECT_EQ(psc("test --interp").status, 2);
+  EXPECT_EQ(psc("test --interp --format xml x.psl").status, 2);
+  Result help = psc("test --help");
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.out.find("within D"), std::string::npos);
+  EXPECT_NE(help.out.find("t + i*D/N"), std::string::npos);
+}
+
+} // namespace

@@ -1,0 +1,5 @@
+# Lowering and code generation (compiler/lower, compiler/codegen): real PSL
+# through the front end, then the classifier and the generated C.
+add_executable(lower_classifier_test ${CMAKE_CURRENT_SOURCE_DIR}/lower_classifier_test.cc)
+target_link_libraries(lower_classifier_test PRIVATE psl_codegen psl_driver GTest::gtest_main)
+gtest_discover_tests(lower_classifier_test DISCOVERY_TIMEOUT 30)
