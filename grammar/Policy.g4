@@ -1,6 +1,6 @@
 // The PacketScope policy language (PSL): the only place the syntax lives.
-// docs: /work/shared/design/language.md (normative core) + the agreed
-// extensions. C++ is generated at build time (compiler/frontend).
+// Reference: docs/language.md (the normative core plus the documented
+// extensions). C++ is generated at build time (compiler/frontend).
 //
 // The lexer runs over bytes (one char per byte), so token columns are byte
 // columns. Literal tokens are deliberately permissive (an IPv6 token may

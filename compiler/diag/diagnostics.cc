@@ -89,6 +89,15 @@ void DiagnosticSink::sort_by_location() {
                    });
 }
 
+void DiagnosticSink::truncate(size_t count) {
+  if (count >= diags_.size())
+    return;
+  diags_.resize(count);
+  errors_ = 0;
+  for (const auto &d : diags_)
+    errors_ += d.severity == Severity::Error ? 1 : 0;
+}
+
 // Optimal string alignment distance (Damerau-Levenshtein with adjacent
 // transpositions): "tcp.dprot" is one edit from "tcp.dport".
 static size_t edit_distance(std::string_view a, std::string_view b) {

@@ -92,6 +92,9 @@ public:
   bool has_errors() const { return errors_ > 0; }
   // Stable order for output: by position, then by insertion order.
   void sort_by_location();
+  // Drops every diagnostic after the first `count` (a caller that tried a
+  // fast path and starts again from scratch).
+  void truncate(size_t count);
 
 private:
   std::shared_ptr<const SourceFile> file_;

@@ -59,25 +59,42 @@ public:
       out.close_brace = rb->getSymbol()->getTokenIndex();
       p.range = map_.range(ctx->getStart(), rb->getSymbol());
     }
-    for (auto *d : ctx->decl()) {
-      if (!d)
-        continue;
-      BuiltDecl built;
-      DeclPtr decl;
-      try {
-        decl = d->exception ? placeholder(d) : this->decl(d, built);
-      } catch (const Broken &) {
-        decl = placeholder(d);
-      }
-      if (!decl)
-        continue;
-      built.decl = decl.get();
-      built.span = span(d);
-      p.decls.push_back(std::move(decl));
-      out.decls.push_back(std::move(built));
-    }
+    for (auto *d : ctx->decl())
+      add_decl(out, d);
     index_policy(p);
     return out;
+  }
+
+  // The head of a policy whose declarations come one at a time (the
+  // chunked parse of large valid files): `policy NAME {`.
+  BuiltPolicy head(Token *policy_kw, Token *name) {
+    BuiltPolicy out;
+    out.policy = std::make_unique<Policy>();
+    out.policy_token = policy_kw->getTokenIndex();
+    out.policy->name = text(name);
+    out.policy->name_range = map_.range(name);
+    out.policy->range = map_.range(policy_kw);
+    return out;
+  }
+
+  // Builds one declaration and appends it (a broken one is dropped, or kept
+  // as a placeholder, exactly as when the whole policy is built at once).
+  void add_decl(BuiltPolicy &out, P::DeclContext *d) {
+    if (!d)
+      return;
+    BuiltDecl built;
+    DeclPtr decl;
+    try {
+      decl = d->exception ? placeholder(d) : this->decl(d, built);
+    } catch (const Broken &) {
+      decl = placeholder(d);
+    }
+    if (!decl)
+      return;
+    built.decl = decl.get();
+    built.span = span(d);
+    out.policy->decls.push_back(std::move(decl));
+    out.decls.push_back(std::move(built));
   }
 
 private:
@@ -694,6 +711,24 @@ private:
 BuiltPolicy build_policy(P::PolicyDeclContext *ctx,
                          SyntaxErrorReporter &reporter) {
   return Builder(reporter).policy(ctx);
+}
+
+BuiltPolicy begin_policy(Token *policy_kw, Token *name,
+                         SyntaxErrorReporter &reporter) {
+  return Builder(reporter).head(policy_kw, name);
+}
+
+void add_declaration(BuiltPolicy &policy, P::DeclContext *ctx,
+                     SyntaxErrorReporter &reporter) {
+  Builder(reporter).add_decl(policy, ctx);
+}
+
+void finish_policy(BuiltPolicy &policy, Token *close_brace,
+                   SyntaxErrorReporter &reporter) {
+  policy.close_brace = close_brace->getTokenIndex();
+  policy.policy->range = reporter.map().range(
+      reporter.map().stream().get(policy.policy_token), close_brace);
+  index_policy(*policy.policy);
 }
 
 void index_policy(Policy &p) {

@@ -43,6 +43,18 @@ struct BuiltPolicy {
 BuiltPolicy build_policy(psl_antlr::PolicyParser::PolicyDeclContext *ctx,
                          SyntaxErrorReporter &reporter);
 
+// The same, one declaration at a time, so a caller can free each
+// declaration's parse tree before parsing the next: begin_policy with the
+// `policy` keyword and the name, add_declaration for each `decl` tree,
+// finish_policy with the closing brace (it also indexes the policy).
+BuiltPolicy begin_policy(antlr4::Token *policy_kw, antlr4::Token *name,
+                         SyntaxErrorReporter &reporter);
+void add_declaration(BuiltPolicy &policy,
+                     psl_antlr::PolicyParser::DeclContext *ctx,
+                     SyntaxErrorReporter &reporter);
+void finish_policy(BuiltPolicy &policy, antlr4::Token *close_brace,
+                   SyntaxErrorReporter &reporter);
+
 // Fills the per-kind views (consts, rules, ...) and RuleDecl::index from
 // `decls`.
 void index_policy(Policy &policy);

@@ -3,6 +3,7 @@
 #include "frontend/parser.h"
 
 #include <exception>
+#include <optional>
 #include <string>
 
 #include "PolicyLexer.h"
@@ -119,6 +120,66 @@ bool check_nesting(frontend::SyntaxErrorReporter &rep,
   return true;
 }
 
+bool is_declaration_start(size_t type) {
+  return type == P::CONST || type == P::SET || type == P::PROTECT ||
+         type == P::RULE || type == P::DEFAULT || type == P::TEST;
+}
+
+// Parses a valid file one declaration at a time: SLL prediction with a
+// bailing strategy (much faster than full LL, and it decides every valid
+// file), each declaration's AST built and its parse tree freed before the
+// next, so memory follows the largest declaration rather than the file
+// (a 100,000-rule policy would otherwise hold a parse tree of ~1 GiB).
+// Returns nothing at the first sign of a syntax error, an ambiguity SLL
+// cannot settle, or a file shape it does not handle (no policy, a second
+// policy): the caller then runs the error-recovering parse.
+std::optional<frontend::BuiltPolicy>
+parse_by_declaration(antlr4::CommonTokenStream &tokens,
+                     frontend::SyntaxErrorReporter &reporter) {
+  // `policy NAME {`
+  std::vector<antlr4::Token *> head;
+  size_t i = 0;
+  for (; i < tokens.size() && head.size() < 3; ++i)
+    if (tokens.get(i)->getChannel() == antlr4::Token::DEFAULT_CHANNEL)
+      head.push_back(tokens.get(i));
+  if (head.size() < 3 || head[0]->getType() != P::POLICY ||
+      head[1]->getType() != P::IDENT || head[2]->getType() != P::LBRACE)
+    return std::nullopt;
+
+  P parser(&tokens);
+  parser.removeErrorListeners();
+  parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
+      antlr4::atn::PredictionMode::SLL);
+  parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+  tokens.seek(head[2]->getTokenIndex() + 1);
+
+  frontend::BuiltPolicy built =
+      frontend::begin_policy(head[0], head[1], reporter);
+  try {
+    while (is_declaration_start(tokens.LA(1))) {
+      P::DeclContext *decl = parser.decl();
+      // `decl` recovers from some errors by itself (see the grammar); any
+      // error at all sends the file to the full parse.
+      if (parser.getNumberOfSyntaxErrors() > 0 || !decl || decl->exception)
+        return std::nullopt;
+      frontend::add_declaration(built, decl, reporter);
+      parser.getTreeTracker().reset();
+    }
+  } catch (const antlr4::ParseCancellationException &) {
+    return std::nullopt;
+  }
+  antlr4::Token *close = tokens.LT(1);
+  if (close->getType() != P::RBRACE || tokens.LA(2) != antlr4::Token::EOF)
+    return std::nullopt;
+  frontend::finish_policy(built, close, reporter);
+  return built;
+}
+
+Module parse_whole_file(Module module, antlr4::CommonTokenStream &tokens,
+                        frontend::TokenMap &map,
+                        frontend::SyntaxErrorReporter &reporter,
+                        DiagnosticSink &diags);
+
 Module parse(std::shared_ptr<const SourceFile> file, DiagnosticSink &diags) {
   Module module;
   module.file = file;
@@ -141,27 +202,39 @@ Module parse(std::shared_ptr<const SourceFile> file, DiagnosticSink &diags) {
     return module;
   }
 
-  // Two-stage parse: SLL prediction with a bailing strategy is much faster
-  // and decides every valid file; only input with a syntax error (or the
-  // rare ambiguity SLL cannot settle) is parsed again with full LL and the
-  // recovering strategy that writes our diagnostics.
+  // Fast path for the common case, a valid file: one declaration at a time.
+  // (Only without lexical errors: the full parse needs `reporter`'s record
+  // of them to keep syntax errors they explain from being reported.)
+  if (!diags.has_errors()) {
+    const size_t mark = diags.diagnostics().size();
+    if (auto built = parse_by_declaration(tokens, reporter)) {
+      frontend::attach_comments(module, &*built, map);
+      module.policy = std::move(built->policy);
+      return module;
+    }
+    // Something needs the error-recovering parse: start again from scratch
+    // (a fresh reporter; there were no lexical errors to remember) so
+    // nothing the fast path found is reported twice.
+    diags.truncate(mark);
+    frontend::SyntaxErrorReporter fresh(diags, map);
+    tokens.seek(0);
+    return parse_whole_file(std::move(module), tokens, map, fresh, diags);
+  }
+  return parse_whole_file(std::move(module), tokens, map, reporter, diags);
+}
+
+// The error-recovering parse of a whole file: full LL prediction and the
+// strategy that writes our syntax diagnostics and resynchronises at the
+// next declaration.
+Module parse_whole_file(Module module, antlr4::CommonTokenStream &tokens,
+                        frontend::TokenMap &map,
+                        frontend::SyntaxErrorReporter &reporter,
+                        DiagnosticSink &diags) {
   P parser(&tokens);
   parser.removeErrorListeners();
-  parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
-      antlr4::atn::PredictionMode::SLL);
-  parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
-  P::PolicyFileContext *tree = nullptr;
-  try {
-    tree = parser.policyFile();
-  } catch (const antlr4::ParseCancellationException &) {
-    tokens.seek(0);
-    parser.reset();
-    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()
-        ->setPredictionMode(antlr4::atn::PredictionMode::LL);
-    parser.setErrorHandler(
-        std::make_shared<frontend::SyntaxErrorStrategy>(reporter));
-    tree = parser.policyFile();
-  }
+  parser.setErrorHandler(
+      std::make_shared<frontend::SyntaxErrorStrategy>(reporter));
+  P::PolicyFileContext *tree = parser.policyFile();
 
   auto policies = tree->policyDecl();
   frontend::BuiltPolicy built;

@@ -23,3 +23,11 @@ target_compile_definitions(psc_cli_test PRIVATE PSC_BINARY="$<TARGET_FILE:psc>"
   PSC_INFORMATION_URI_DEFAULT="${PSC_INFORMATION_URI}")
 add_dependencies(psc_cli_test psc)
 gtest_discover_tests(psc_cli_test DISCOVERY_MODE PRE_TEST)
+
+# The example policies are what operators start from: CI keeps them free of
+# warnings and in the canonical layout, exactly as a user's CI would.
+add_test(NAME policies_check
+         COMMAND psc check --werror --color never ${PROJECT_SOURCE_DIR}/policies)
+add_test(NAME policies_fmt
+         COMMAND psc fmt --check ${PROJECT_SOURCE_DIR}/policies)
+set_tests_properties(policies_check policies_fmt PROPERTIES LABELS policies)

@@ -58,8 +58,8 @@ struct BuildOptions {
 int run_build(const BuildOptions &options, Streams io);
 
 // psc test [--interp] FILE|DIR...: runs the policies' `test` blocks and
-// prints each failure, then "N passed, M failed" (test blocks). Kernel
-// mode (without --interp) does not exist yet and exits with kExitUsage.
+// prints each failure, then "N passed, M failed" (test blocks). By default
+// in the kernel (BPF_PROG_TEST_RUN); without BPF that exits kExitUsage.
 struct TestOptions {
   enum class Format { Text, Json } format = Format::Text;
   bool interp = false;  // run on the reference interpreter
@@ -69,17 +69,58 @@ struct TestOptions {
 };
 int run_test(const TestOptions &options, Streams io);
 
-// psc run [--interp] FILE --pcap IN.pcap: replays a capture through the
-// policy, one verdict per packet, then the rule counters. Kernel mode
-// (without --interp) does not exist yet and exits with kExitUsage.
+// psc run [--interp] FILE --pcap IN.pcap [--write-passed OUT.pcap]:
+// replays a capture through the policy, one verdict per packet, then the
+// rule counters. By default in the kernel; without BPF that exits
+// kExitUsage.
 struct RunOptions {
   enum class Format { Text, Json } format = Format::Text;
   bool interp = false; // run on the reference interpreter
   bool color = false;  // for diagnostics on stderr
   std::string path;    // the policy
   std::string pcap;    // the capture
+  std::string write_passed; // if set: the packets that passed go here
 };
 int run_replay(const RunOptions &options, Streams io);
+
+// psc load FILE --dev IFACE [--mode auto|native|generic]: check, build,
+// load (the verifier), fill the maps, then attach or switch the
+// interface's pinned XDP link in one step. Any failure before the switch
+// leaves the policy in force untouched (exit 1). The policy's rule table
+// goes to /run/packetscope/IFACE/policy.json (PSC_STATE_DIR), the pins
+// under /sys/fs/bpf/packetscope/IFACE (PSC_PIN_ROOT).
+struct LoadOptions {
+  std::string path;
+  std::string dev;
+  std::string mode = "auto";
+  bool color = false; // for diagnostics on stderr
+};
+int run_load(const LoadOptions &options, Streams io);
+
+// psc unload --dev IFACE: detaches PacketScope's program, removes its pins.
+struct UnloadOptions {
+  std::string dev;
+};
+int run_unload(const UnloadOptions &options, Streams io);
+
+// psc status [--dev IFACE]: per interface the policy, program id, mode and
+// the packets/bytes of every rule (summed over CPUs), shadow and default.
+struct StatusOptions {
+  enum class Format { Text, Json } format = Format::Text;
+  std::string dev; // empty: every interface with PacketScope pins
+};
+int run_status(const StatusOptions &options, Streams io);
+
+// psc set add|del|list --dev IFACE SET [VALUE] [--ttl D]: the dynamic sets
+// of the loaded policy (expiry on CLOCK_MONOTONIC, as bpf_ktime_get_ns).
+struct SetOptions {
+  std::string action; // add, del, list
+  std::string dev;
+  std::string set;
+  std::string value;
+  std::string ttl; // empty: the set's own ttl
+};
+int run_set(const SetOptions &options, Streams io);
 
 // The text of the SARIF tool.driver fields.
 extern const char *const kVersion;

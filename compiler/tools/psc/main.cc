@@ -85,18 +85,22 @@ expected vs got, with the rules that decided), then "N passed, M failed"
 counting test blocks. A policy that does not check prints its diagnostics
 and counts each of its test blocks as failed.
 
-Kernel mode (running the compiled program with BPF_PROG_TEST_RUN) is not
-available yet: without --interp psc test says so and exits 2.
+By default each policy is compiled and its test packets run through the
+compiled program in the kernel (BPF_PROG_TEST_RUN, the clock injected per
+packet; fresh maps for every test block). That needs root (or CAP_BPF and
+CAP_NET_ADMIN); without it psc test says what is missing and exits 2.
+--interp runs the tests on the reference interpreter instead.
 
 Examples:
-  psc test --interp policies/
+  psc test policies/
   psc test --interp --format json policies/ssh_guard.psl
 
 Exit status:
   0  every test passed
   1  a test failed, or a policy does not check or could not be read
-  2  bad command line, kernel mode requested (not available yet), or an
-     internal error in psc (a bug: please report it)
+  2  bad command line, kernel mode without BPF (not root, no
+     BPF_PROG_TEST_RUN), or an internal error in psc (a bug: please
+     report it)
 )";
 
 psc::ColorMode color_mode(const std::string &name) {
@@ -195,7 +199,7 @@ that does not compile) exits 2.
   CLI::App *test_cmd =
       app.add_subcommand("test", "Run the test blocks of policies");
   test_cmd->add_flag("--interp", test.interp,
-                     "Run on the reference interpreter (required for now)");
+                     "Run on the reference interpreter instead of the kernel");
   std::string test_format = "text";
   choice(test_cmd, "--format", test_format, {"text", "json"},
          "Output format (default text)");
@@ -214,11 +218,14 @@ that does not compile) exits 2.
   CLI::App *run_cmd =
       app.add_subcommand("run", "Replay a packet capture through a policy");
   run_cmd->add_flag("--interp", replay.interp,
-                    "Run on the reference interpreter (required for now)");
+                    "Run on the reference interpreter instead of the kernel");
   run_cmd->add_option("FILE", replay.path, "The policy (.psl) or '-'")
       ->required();
   run_cmd->add_option("--pcap", replay.pcap, "The capture (pcap or pcapng)")
       ->required();
+  run_cmd->add_option("--write-passed", replay.write_passed,
+                      "Write the packets that passed to this capture (same "
+                      "link type)");
   std::string run_format = "text";
   choice(run_cmd, "--format", run_format, {"text", "json"},
          "Output format (default text; json: one object per line)");
@@ -230,8 +237,12 @@ Decodes every frame of the capture with the kernel's parser and evaluates
 the policy on it, with the capture timestamps as the clock (rate buckets,
 dynamic-set expiry; dynamic sets start empty). Ethernet captures are used
 as they are; Linux cooked captures (tcpdump -i any) get an Ethernet header
-with the captured source address and protocol. pkt.len is the length on
-the wire, even when the capture kept fewer bytes.
+with the captured source address and protocol. By default the compiled
+program runs in the kernel (BPF_PROG_TEST_RUN; needs root, or CAP_BPF and
+CAP_NET_ADMIN, else exit 2); --interp uses the reference interpreter. On
+the interpreter pkt.len is the length on the wire; the kernel sees the
+bytes the capture kept. --write-passed OUT.pcap copies the records that
+got `pass` (original bytes, the input's link type) to OUT.pcap.
 
 Text output: "INDEX VERDICT RULE" per packet (INDEX from 1, as Wireshark
 numbers frames; RULE the deciding rule or "default"), then the packets and
@@ -239,17 +250,77 @@ bytes each rule matched. JSON output: one object per line,
   {"index":1,"verdict":"drop","rule":"syn_per_source"}
 then {"summary":{"packets":N,"pass":P,"drop":D,"rules":[...]}}.
 
-Kernel mode is not available yet: without --interp psc run says so and
-exits 2.
-
-Example:
+Examples:
+  psc run policies/syn_flood.psl --pcap capture.pcap
+  psc run policies/syn_flood.psl --pcap in.pcap --write-passed clean.pcap
   psc run --interp policies/syn_flood.psl --pcap capture.pcap
 
 Exit status:
   0  the capture was replayed
-  1  the policy does not check, or the capture cannot be read
-  2  bad command line, kernel mode requested (not available yet), or an
-     internal error in psc (a bug: please report it)
+  1  the policy does not check, the capture cannot be read, or the
+     passed packets cannot be written
+  2  bad command line, kernel mode without BPF (not root, no
+     BPF_PROG_TEST_RUN), or an internal error in psc (a bug: please
+     report it)
+)");
+
+  psc::LoadOptions load;
+  CLI::App *load_cmd = app.add_subcommand(
+      "load", "Compile a policy and put it in force on an interface (XDP)");
+  load_cmd->add_option("FILE", load.path, "The policy (.psl) or '-'")->required();
+  load_cmd->add_option("--dev", load.dev, "The network interface")->required();
+  choice(load_cmd, "--mode", load.mode, {"auto", "native", "generic"},
+         "XDP mode of a new attachment (default auto: native, else generic)");
+  std::string load_color = "auto";
+  choice(load_cmd, "--color", load_color, {"auto", "always", "never"},
+         "Colour diagnostics on stderr (auto: when a terminal)");
+  load_cmd->footer(std::string(R"(
+Checks, compiles and loads the policy (the kernel's verifier), writes its
+map contents, then attaches it, or switches the interface's pinned XDP link
+to it in one step: traffic is never without a policy. If anything fails
+before that switch, the policy in force stays as it was. A switch keeps the
+mode of the existing attachment. Needs root (CAP_BPF, CAP_NET_ADMIN).
+
+State: pins under /sys/fs/bpf/packetscope/IFACE/ (PSC_PIN_ROOT), the rule
+table under /run/packetscope/IFACE/policy.json (PSC_STATE_DIR).
+
+Examples:
+  psc load policies/edge.psl --dev eth0
+  psc load policies/edge.psl --dev eth0 --mode generic
+)") + kExitStatuses);
+
+  psc::UnloadOptions unload;
+  CLI::App *unload_cmd =
+      app.add_subcommand("unload", "Detach the policy from an interface");
+  unload_cmd->add_option("--dev", unload.dev, "The network interface")->required();
+
+  psc::StatusOptions status;
+  CLI::App *status_cmd = app.add_subcommand(
+      "status", "Show loaded policies and their per-rule counters");
+  status_cmd->add_option("--dev", status.dev,
+                         "Only this interface (default: every one with a policy)");
+  std::string status_format = "text";
+  choice(status_cmd, "--format", status_format, {"text", "json"},
+         "Output format (default text)");
+
+  psc::SetOptions set;
+  CLI::App *set_cmd = app.add_subcommand(
+      "set", "Add, delete or list entries of a loaded policy's dynamic set");
+  set_cmd->add_option("ACTION", set.action, "add, del or list")
+      ->required()
+      ->check(CLI::IsMember({"add", "del", "list"}).description(""))
+      ->type_name("add|del|list");
+  set_cmd->add_option("SET", set.set, "The dynamic set's name")->required();
+  set_cmd->add_option("VALUE", set.value, "The value (add, del)");
+  set_cmd->add_option("--dev", set.dev, "The network interface")->required();
+  set_cmd->add_option("--ttl", set.ttl,
+                      "Expiry of an added entry: 500ms 30s 10m 1h\n"
+                      "(default: the set's ttl, if it has one)");
+  set_cmd->footer(R"(
+Examples:
+  psc set add --dev eth0 banned 198.51.100.7 --ttl 10m
+  psc set del --dev eth0 banned 198.51.100.7
+  psc set list --dev eth0 banned
 )");
 
   try {
@@ -285,6 +356,19 @@ Exit status:
     fmt.color = psc::use_color(color_mode(fmt_color), STDERR_FILENO);
     return psc::run_fmt(fmt, io);
   }
+  if (load_cmd->parsed()) {
+    load.color = psc::use_color(color_mode(load_color), STDERR_FILENO);
+    return psc::run_load(load, io);
+  }
+  if (unload_cmd->parsed())
+    return psc::run_unload(unload, io);
+  if (status_cmd->parsed()) {
+    status.format = status_format == "json" ? psc::StatusOptions::Format::Json
+                                            : psc::StatusOptions::Format::Text;
+    return psc::run_status(status, io);
+  }
+  if (set_cmd->parsed())
+    return psc::run_set(set, io);
   std::cerr << app.help();
   return psc::kExitUsage;
 }

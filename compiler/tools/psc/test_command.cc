@@ -1,11 +1,15 @@
 // psc test: every input through psl::check_source, then its `test` blocks
-// through a PacketEvaluator. Only the reference interpreter exists so far
-// (--interp); kernel mode says so instead of quietly using it.
+// through a PacketEvaluator: by default the compiled policy in the kernel
+// (BPF_PROG_TEST_RUN with the injected clock, codegen/kernel_evaluator.h),
+// with --interp the reference interpreter. Kernel mode on a machine that
+// cannot load and test-run XDP programs says what is missing and exits 2.
 #include <algorithm>
+#include <memory>
 #include <ostream>
 
 #include <nlohmann/json.hpp>
 
+#include "codegen/kernel_evaluator.h"
 #include "commands.h"
 #include "driver.h"
 #include "inputs.h"
@@ -57,11 +61,15 @@ struct Totals {
 
 int run_test(const TestOptions &options, Streams io) {
   if (!options.interp) {
-    io.err << "psc test: kernel mode is not available yet (running compiled "
-              "policies in the kernel is not wired up); run 'psc test "
-              "--interp' to run the tests on the reference interpreter\n";
-    return kExitUsage;
+    std::string missing = psl::backend::kernel_unavailable_reason();
+    if (!missing.empty()) {
+      io.err << "psc test: cannot run the tests in the kernel: " << missing
+             << "; run 'psc test --interp' to "
+                "run them on the reference interpreter\n";
+      return kExitUsage;
+    }
   }
+  const char *evaluator_name = options.interp ? "interp" : "kernel";
   const bool text = options.format == TestOptions::Format::Text;
   psl::TextOptions text_options;
   text_options.color = options.color;
@@ -107,17 +115,40 @@ int run_test(const TestOptions &options, Streams io) {
     const psl::Policy &policy = *checked->module.policy;
     const psl::SourceFile &file = checked->diags.file();
     std::vector<psl::interp::TestResult> results;
+    std::string run_error, run_detail;
     try {
-      psl::interp::InterpreterEvaluator evaluator(policy);
-      results = psl::interp::run_tests(policy, evaluator);
+      if (options.interp) {
+        psl::interp::InterpreterEvaluator evaluator(policy);
+        results = psl::interp::run_tests(policy, evaluator);
+      } else if (!policy.tests.empty()) {
+        auto evaluator =
+            psl::backend::KernelEvaluator::create(policy, &file);
+        if (!evaluator.ok()) {
+          run_error = evaluator.error().message;
+          run_detail = evaluator.error().detail;
+        } else {
+          results = psl::interp::run_tests(policy, **evaluator);
+        }
+      }
     } catch (const psl::interp::InterpError &e) {
+      run_error = e.what();
+    } catch (const psl::backend::KernelError &e) {
+      run_error = e.what();
+      run_detail = e.detail;
+    }
+    if (!run_error.empty()) {
       size_t failed = std::max<size_t>(1, policy.tests.size());
       totals.failed += failed;
-      if (text)
-        io.out << file.path() << ": error: cannot run the policy: " << e.what()
-               << "\n";
+      if (text) {
+        io.out << file.path() << ": error: cannot run the policy: "
+               << run_error << "\n";
+        if (options.verbose && !run_detail.empty())
+          io.out << run_detail << (run_detail.back() == '\n' ? "" : "\n");
+      }
       file_json["status"] = "error";
-      file_json["error"] = e.what();
+      file_json["error"] = run_error;
+      if (!run_detail.empty())
+        file_json["detail"] = run_detail;
       file_json["failed"] = failed;
       files.push_back(std::move(file_json));
       continue;
@@ -164,7 +195,7 @@ int run_test(const TestOptions &options, Streams io) {
   if (text) {
     io.out << summary << "\n";
   } else {
-    json out{{"evaluator", "interp"},
+    json out{{"evaluator", evaluator_name},
              {"files", std::move(files)},
              {"passed", totals.passed},
              {"failed", totals.failed}};
