@@ -23,7 +23,7 @@ const char *const kMainFooter = R"(
 Examples:
   psc check policies/                 check every .psl file under policies/
   psc check --format sarif . > psc.sarif
-  psc fmt -w policies/edge.psl        rewrite a file in the canonical layout
+  psc fmt -w policies/edge_allowlist.psl        rewrite a file in the canonical layout
   psc fmt --check policies/           list files whose layout differs
 
 Run 'psc VERB --help' for the options of a verb.
@@ -285,14 +285,21 @@ State: pins under /sys/fs/bpf/packetscope/IFACE/ (PSC_PIN_ROOT), the rule
 table under /run/packetscope/IFACE/policy.json (PSC_STATE_DIR).
 
 Examples:
-  psc load policies/edge.psl --dev eth0
-  psc load policies/edge.psl --dev eth0 --mode generic
+  psc load policies/edge_allowlist.psl --dev eth0
+  psc load policies/edge_allowlist.psl --dev eth0 --mode generic
 )") + kExitStatuses);
 
   psc::UnloadOptions unload;
   CLI::App *unload_cmd =
       app.add_subcommand("unload", "Detach the policy from an interface");
   unload_cmd->add_option("--dev", unload.dev, "The network interface")->required();
+  unload_cmd->footer(R"(
+Detaches the policy psc loaded on the interface and removes its pins and
+state. Exits 1 if psc has no policy loaded there.
+
+Example:
+  psc unload --dev eth0
+)");
 
   psc::StatusOptions status;
   CLI::App *status_cmd = app.add_subcommand(
@@ -302,6 +309,16 @@ Examples:
   std::string status_format = "text";
   choice(status_cmd, "--format", status_format, {"text", "json"},
          "Output format (default text)");
+  status_cmd->footer(R"(
+For each interface with a policy loaded by psc: the policy, its program
+and link ids, the XDP mode, and per rule the packets and bytes it decided
+(summed over CPUs), the shadow counts, the default's count and the number
+of entries of each dynamic set.
+
+Examples:
+  psc status
+  psc status --dev eth0 --format json
+)");
 
   psc::SetOptions set;
   CLI::App *set_cmd = app.add_subcommand(
