@@ -149,18 +149,6 @@ Json json_location(const SourceFile &file, const SourceRange &r) {
   return j;
 }
 
-const char *sarif_level(Severity s) {
-  switch (s) {
-  case Severity::Error:
-    return "error";
-  case Severity::Warning:
-    return "warning";
-  case Severity::Note:
-    return "note";
-  }
-  return "none";
-}
-
 bool unreserved(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
          (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
@@ -396,7 +384,7 @@ std::string render_sarif(const std::vector<FileReport> &reports,
     Json rule;
     rule["id"] = info.name;
     rule["shortDescription"] = Json{{"text", info.summary}};
-    rule["defaultConfiguration"] = Json{{"level", sarif_level(info.severity)}};
+    rule["defaultConfiguration"] = Json{{"level", severity_name(info.severity)}};
     rules.push_back(std::move(rule));
   }
   auto rule_index = [&](DiagCode code) -> int {
@@ -414,7 +402,7 @@ std::string render_sarif(const std::vector<FileReport> &reports,
       int index = rule_index(d.code);
       if (index >= 0)
         result["ruleIndex"] = index;
-      result["level"] = sarif_level(d.severity);
+      result["level"] = severity_name(d.severity);
       std::string text = d.message;
       Json related = Json::array();
       for (const Diagnostic::Note &n : d.notes) {

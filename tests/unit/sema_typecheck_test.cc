@@ -7,43 +7,13 @@
 #include <vector>
 
 #include "driver.h"
+#include "sema_test_util.h"
 
 namespace {
 
 using namespace psl;
 
-std::string loc(const SourceRange &r) {
-  return std::to_string(r.begin.line) + ":" + std::to_string(r.begin.column);
-}
-
-bool same_range(const SourceRange &a, const SourceRange &b) {
-  return a.begin.line == b.begin.line && a.begin.column == b.begin.column &&
-         a.end.line == b.end.line && a.end.column == b.end.column;
-}
-
-// "LINE:COL: CODE message" per error, "  note[ LINE:COL]: message" per note.
-std::vector<std::string> render(const DiagnosticSink &sink) {
-  std::vector<std::string> out;
-  for (const auto &d : sink.diagnostics()) {
-    if (d.severity != Severity::Error)
-      continue;
-    out.push_back(loc(d.range) + ": " + diag_info(d.code).name + " " +
-                  d.message);
-    for (const auto &n : d.notes)
-      out.push_back(std::string("  note") +
-                    (!n.range.valid() || same_range(n.range, d.range)
-                         ? ""
-                         : " " + loc(n.range)) +
-                    ": " + n.message);
-  }
-  return out;
-}
-
-using Lines = std::vector<std::string>;
-
-Lines errors(const std::string &text) {
-  return render(check_source("t.psl", text).diags);
-}
+using namespace sema_test;
 
 // A one-rule policy: the condition starts at column 11 of line 2.
 Lines rule_errors(const std::string &cond) {
