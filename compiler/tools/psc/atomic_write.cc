@@ -47,21 +47,13 @@ std::string error_text(int err) { return std::strerror(err); }
 
 } // namespace
 
-std::optional<std::string> write_file_atomically(const std::string &path,
-                                                 const std::string &content) {
-  // Rewrite the file a symlink points to, not the link itself.
-  std::error_code ec;
-  fs::path target = fs::canonical(path, ec);
-  if (ec)
-    return ec.message();
-
-  struct stat st;
-  if (::stat(target.c_str(), &st) != 0)
-    return error_text(errno);
-
+std::optional<std::string> stage_file(const std::string &path,
+                                      const std::string &content,
+                                      unsigned mode, std::string &staged) {
+  fs::path target(path);
   fs::path dir = target.parent_path();
   std::string templ =
-      (dir / ("." + target.filename().string() + ".psc-fmt-XXXXXX")).string();
+      (dir / ("." + target.filename().string() + ".psc-XXXXXX")).string();
   std::vector<char> name(templ.begin(), templ.end());
   name.push_back('\0');
   int fd = ::mkstemp(name.data());
@@ -81,22 +73,51 @@ std::optional<std::string> write_file_atomically(const std::string &path,
     data += n;
     left -= static_cast<size_t>(n);
   }
-  if (::fchmod(tmp.fd(), st.st_mode & 07777) != 0)
+  if (::fchmod(tmp.fd(), mode & 07777) != 0)
     return error_text(errno);
-  // Keeping the owner only works for root or the same owner; a file owned
-  // by someone else that we may write ends up ours, as with any editor.
-  if (::fchown(tmp.fd(), st.st_uid, st.st_gid) != 0) {
-  }
   if (::fsync(tmp.fd()) != 0)
     return error_text(errno);
   if (tmp.close() != 0)
     return error_text(errno);
-  if (::rename(tmp.path().c_str(), target.c_str()) != 0)
-    return error_text(errno);
   tmp.release();
+  staged = tmp.path();
+  return std::nullopt;
+}
+
+std::optional<std::string> write_file_atomically(const std::string &path,
+                                                 const std::string &content) {
+  // Rewrite the file a symlink points to, not the link itself; a file that
+  // does not exist yet is created.
+  fs::path target = path;
+  struct stat st;
+  bool exists = ::stat(path.c_str(), &st) == 0;
+  if (!exists && errno != ENOENT)
+    return error_text(errno);
+  if (exists) {
+    std::error_code ec;
+    target = fs::canonical(path, ec);
+    if (ec)
+      return ec.message();
+  }
+
+  std::string staged;
+  if (auto err = stage_file(target.string(), content,
+                            exists ? st.st_mode : 0644, staged))
+    return err;
+  // Keeping the owner only works for root or the same owner; a file owned
+  // by someone else that we may write ends up ours, as with any editor.
+  if (exists && ::chown(staged.c_str(), st.st_uid, st.st_gid) != 0) {
+  }
+  if (::rename(staged.c_str(), target.c_str()) != 0) {
+    int err = errno;
+    ::unlink(staged.c_str());
+    return error_text(err);
+  }
 
   // Make the rename itself durable.
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  fs::path dir = target.parent_path();
+  int dfd = ::open(dir.empty() ? "." : dir.c_str(),
+                   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);
     ::close(dfd);

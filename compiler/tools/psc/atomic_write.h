@@ -7,12 +7,22 @@
 
 namespace psc {
 
-// Writes `content` to a temporary file in the same directory as `path`
-// (following a symlink to its target), fsyncs it, gives it the original
-// file's mode (and owner, where permitted) and renames it over the
-// original. Returns an error message ("Permission denied"), or nullopt on
-// success; on failure the original is untouched and no temporary is left.
+// Creates or replaces `path`: writes `content` to a temporary file in the
+// same directory (following a symlink to its target), fsyncs it, gives it
+// the original file's mode (and owner, where permitted; 0644 for a new
+// file) and renames it over `path`. Returns an error message ("Permission
+// denied"), or nullopt on success; on failure the original is untouched and
+// no temporary is left.
 std::optional<std::string> write_file_atomically(const std::string &path,
                                                  const std::string &content);
+
+// The first half of that, for callers that rename later (psc load stages
+// its state file before switching the program): writes `content` to a new
+// temporary file beside `path` with permission bits `mode` and fsyncs it.
+// On success `staged` names it, and renaming it over `path` (or unlinking
+// it) is the caller's job; on failure nothing is left behind.
+std::optional<std::string> stage_file(const std::string &path,
+                                      const std::string &content,
+                                      unsigned mode, std::string &staged);
 
 } // namespace psc

@@ -21,46 +21,6 @@
 
 namespace psc {
 
-namespace {
-
-// Creates or replaces `path` atomically: a temporary beside it, fsync,
-// rename. (write_file_atomically only replaces files that exist.)
-std::optional<std::string> write_new_file_atomically(const std::string &path,
-                                                     const std::string &content) {
-  if (::access(path.c_str(), F_OK) == 0)
-    return write_file_atomically(path, content);
-  std::string templ = path + ".psc-build-XXXXXX";
-  std::vector<char> name(templ.begin(), templ.end());
-  name.push_back('\0');
-  int fd = ::mkstemp(name.data());
-  if (fd < 0)
-    return std::string(std::strerror(errno));
-  const char *data = content.data();
-  size_t left = content.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, data, left);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(name.data());
-      return std::string(std::strerror(err));
-    }
-    data += n;
-    left -= static_cast<size_t>(n);
-  }
-  ::fchmod(fd, 0644);
-  if (::fsync(fd) != 0 || ::close(fd) != 0 || ::rename(name.data(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(name.data());
-    return std::string(std::strerror(err));
-  }
-  return std::nullopt;
-}
-
-} // namespace
-
 int run_build(const BuildOptions &options, Streams io) {
   auto t0 = std::chrono::steady_clock::now();
   std::vector<Input> inputs = expand_inputs({options.path});
@@ -105,18 +65,18 @@ int run_build(const BuildOptions &options, Streams io) {
   }
   const psl::backend::PolicyArtifact &a = built.value();
   if (!options.emit_c.empty()) {
-    if (auto err = write_new_file_atomically(options.emit_c, a.c_source)) {
+    if (auto err = write_file_atomically(options.emit_c, a.c_source)) {
       io.err << "psc build: cannot write '" << options.emit_c << "': " << *err << "\n";
       return kExitFindings;
     }
   }
   std::string elf(a.elf.begin(), a.elf.end());
-  if (auto err = write_new_file_atomically(options.output, elf)) {
+  if (auto err = write_file_atomically(options.output, elf)) {
     io.err << "psc build: cannot write '" << options.output << "': " << *err << "\n";
     return kExitFindings;
   }
   std::string sidecar = options.output + ".maps.json";
-  if (auto err = write_new_file_atomically(sidecar, psl::backend::artifact_to_json(a))) {
+  if (auto err = write_file_atomically(sidecar, psl::backend::artifact_to_json(a))) {
     io.err << "psc build: cannot write '" << sidecar << "': " << *err << "\n";
     return kExitFindings;
   }

@@ -41,6 +41,7 @@
 #include "backend/bpf_features.h"
 #include "backend/xdp_attach.h"
 #include "codegen/policy_build.h"
+#include "atomic_write.h"
 #include "commands.h"
 #include "driver.h"
 #include "inputs.h"
@@ -89,34 +90,8 @@ std::optional<std::string> mkdirs(const std::string &path) {
 // Writes `content` to a temporary beside `path`; returns its name.
 std::optional<std::string> write_temp(const std::string &path, const std::string &content,
                                       std::string &tmp_name) {
-  std::string templ = path + ".tmp-XXXXXX";
-  std::vector<char> name(templ.begin(), templ.end());
-  name.push_back('\0');
-  int fd = ::mkstemp(name.data());
-  if (fd < 0)
-    return "cannot write '" + path + "': " + std::strerror(errno);
-  const char *data = content.data();
-  size_t left = content.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, data, left);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(name.data());
-      return "cannot write '" + path + "': " + std::strerror(err);
-    }
-    data += n;
-    left -= static_cast<size_t>(n);
-  }
-  ::fchmod(fd, 0644);
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    int err = errno;
-    ::unlink(name.data());
-    return "cannot write '" + path + "': " + std::strerror(err);
-  }
-  tmp_name = name.data();
+  if (auto err = stage_file(path, content, 0644, tmp_name))
+    return "cannot write '" + path + "': " + *err;
   return std::nullopt;
 }
 
