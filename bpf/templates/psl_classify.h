@@ -4,7 +4,9 @@
  *
  * A generated program looks up one map per lookup group, keeps the least
  * value (the first-matching terminal rule), runs the rules that stayed code
- * while their index is below that, and decides. Key layouts and the value
+ * while their index is below that, and decides. An address's class table
+ * comes first: it yields a candidate, the class id that leads the keys of
+ * the class-keyed groups after it, and which of those to look up. Key layouts and the value
  * encoding are documented in compiler/lower/classifier.h; in short:
  *
  *   value = ((rule_index + 1) << 1) | (drop ? 1 : 0); 0 = no rule
@@ -24,6 +26,17 @@
 #include "psl_pkt.h"
 
 #define PSL_NO_MATCH 0xffffffffu
+
+/* Value of an address's class table: the first address-only rule that
+ * holds for the longest stored prefix (0: none), that prefix's class id,
+ * which leads the keys of the class-keyed groups, and the mask of those
+ * groups that have keys for the class (bit = group index); the others are
+ * not looked up (compiler/lower/classifier.h). */
+struct psl_class_val {
+  __u32 best;
+  __u32 cls;
+  __u64 groups;
+};
 
 /* Key of psl_sets_ip: every literal address set used by code rules, told
  * apart by set id (all 32 bits are part of every stored prefix). */
@@ -71,6 +84,23 @@ struct psl_set_ip_key {
     __uint(map_flags, BPF_F_NO_PREALLOC);                                      \
     __type(key, key_type);                                                     \
     __type(value, __u32);                                                      \
+  } name SEC(".maps")
+
+#define PSL_CLASS_LPM(name, key_type, entries)                                 \
+  struct {                                                                     \
+    __uint(type, BPF_MAP_TYPE_LPM_TRIE);                                       \
+    __uint(max_entries, entries);                                              \
+    __uint(map_flags, BPF_F_NO_PREALLOC);                                      \
+    __type(key, key_type);                                                     \
+    __type(value, struct psl_class_val);                                       \
+  } name SEC(".maps")
+
+#define PSL_CLASS_HASH(name, key_type, entries)                                \
+  struct {                                                                     \
+    __uint(type, BPF_MAP_TYPE_HASH);                                           \
+    __uint(max_entries, entries);                                              \
+    __type(key, key_type);                                                     \
+    __type(value, struct psl_class_val);                                       \
   } name SEC(".maps")
 
 /* The two set maps of code rules (one of each at most, whatever the
@@ -123,6 +153,18 @@ PSL_INLINE void psl_key_mac(__u8 *d, const __u8 *m) {
  * template tests verify. */
 PSL_INLINE void psl_pkt_keep(struct psl_pkt *p) {
   asm volatile("" : : "r"(p) : "memory");
+}
+
+/* The class table's answer: its candidate, the class id and the groups to
+ * look up with it (none when no stored prefix holds the address). */
+PSL_INLINE void psl_class(__u32 *best, const struct psl_class_val *v,
+                          __u32 *cls, __u64 *groups) {
+  if (!v)
+    return;
+  if (v->best && v->best < *best)
+    *best = v->best;
+  *cls = v->cls;
+  *groups = v->groups;
 }
 
 /* Keeps the least encoded rule. */

@@ -393,15 +393,40 @@ PSL_INLINE int psl_parse_frame(const __u8 *data, const __u8 *end,
  * bpf_xdp_get_buff_len() (kernel 5.18+) rather than data_end - data: it
  * counts every fragment of a multi-buffer frame and needs no pointer
  * subtraction.
+ *
+ * Two ways in, one code:
+ *  - PSL_PARSE_PREBUILT defined (psc's in-process build): psl_parse is only
+ *    declared here. Its definition is psl_parse.bpf.c, compiled once when
+ *    psc is built and linked into every policy object, so the parser is
+ *    not compiled again for each policy (it is most of the compile time).
+ *    In the kernel it is a global function, which the verifier checks once
+ *    on its own rather than once per call site.
+ *  - otherwise (the C `psc build --emit-c` writes, the template probes):
+ *    the definition below, inlined, so the file compiles standalone with a
+ *    plain `clang -O2 -g -target bpf -c`.
+ * psl_parse.bpf.c sets PSL_PARSE_LINKAGE to make the same definition that
+ * global function.
  */
-PSL_INLINE int psl_parse(struct xdp_md *ctx, struct psl_pkt *p) {
+#ifdef PSL_PARSE_PREBUILT
+int psl_parse(struct xdp_md *ctx, struct psl_pkt *p);
+#else
+#ifndef PSL_PARSE_LINKAGE
+#define PSL_PARSE_LINKAGE PSL_INLINE
+#endif
+PSL_PARSE_LINKAGE int psl_parse(struct xdp_md *ctx, struct psl_pkt *p) {
   const __u8 *data = (const __u8 *)(long)ctx->data;
   const __u8 *end = (const __u8 *)(long)ctx->data_end;
-  int status = psl_parse_frame(data, end, p);
+  int status;
 
+  /* A global function's pointer argument may be NULL as far as the
+   * verifier knows; inlined, the compiler drops this test. */
+  if (!p)
+    return PSL_STATUS_MALFORMED;
+  status = psl_parse_frame(data, end, p);
   p->pkt_len = (__u32)bpf_xdp_get_buff_len(ctx);
   return status;
 }
+#endif /* PSL_PARSE_PREBUILT */
 #else
 /* Host twin of psl_parse() for the interpreter and tests. */
 static inline int psl_parse_buffer(const void *buf, __u32 len,

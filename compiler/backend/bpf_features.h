@@ -30,7 +30,7 @@ Privileges current_privileges();
 struct BpfFeatures {
   FeatureProbe load;         // the privileges, and an XDP program loads
   FeatureProbe xdp_test_run; // BPF_PROG_TEST_RUN on an XDP program
-  FeatureProbe xdp_link;     // XDP through bpf_link, and bpf_link_update
+  FeatureProbe xdp_link;     // XDP through bpf_link, and bpf_link_update (5.9+)
   FeatureProbe jmp32;        // JMP32 instructions: -mcpu=v3 (Linux 5.1)
   FeatureProbe netns;        // network namespaces + the `ip` tool (tests)
 

@@ -7,6 +7,13 @@
 // is written to a memory buffer. Clang's diagnostics are collected as
 // values with their line and column in the generated C; nothing is printed.
 //
+// The object is one translation unit, as `clang -c` writes it. Policy
+// builds (codegen/policy_build.h) compile their C with PSL_PARSE_PREBUILT
+// defined, so the packet parser is declared but not compiled, and then
+// link the object with the prebuilt parser (static_link.h,
+// prebuilt_parser.h); a compile on its own of C that includes psl_parse.h
+// without that define gets the parser inlined.
+//
 // A BpfCompiler holds only configuration. Every compile() builds its own
 // CompilerInstance and LLVMContext, so one instance may compile any number
 // of times and from several threads at once.

@@ -1,12 +1,18 @@
 #include "codegen/policy_build.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <map>
 #include <sstream>
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <nlohmann/json.hpp>
 
 #include "backend/clang_compiler.h"
+#include "backend/prebuilt_parser.h"
+#include "backend/static_link.h"
 #include "codegen/xdp_generator.h"
 
 namespace psl::backend {
@@ -38,6 +44,12 @@ std::string rule_at_line(const std::string &c, uint32_t line) {
     }
   }
   return found;
+}
+
+// "policy.c" -> "policy.o": the compiled object's name in link errors.
+std::string object_name_for(const std::string &c_file_name) {
+  const size_t dot = c_file_name.rfind('.');
+  return (dot == std::string::npos ? c_file_name : c_file_name.substr(0, dot)) + ".o";
 }
 
 std::string hex(const std::vector<uint8_t> &b) {
@@ -109,10 +121,13 @@ Expected<PolicyArtifact> build_policy(const Policy &policy, const SourceFile *fi
   CompileOptions copts;
   copts.include_dirs.push_back(PSC_BPF_TEMPLATE_DIR);
   copts.cpu = options.cpu;
+  // psl_parse() comes linked in from the prebuilt object, not compiled
+  // again from psl_parse.h (prebuilt_parser.h says why).
+  copts.defines.emplace_back("PSL_PARSE_PREBUILT", "");
   BpfCompiler compiler(copts);
   CompileResult res = compiler.compile(a.c_source, options.c_file_name);
-  a.compile_ms = ms_since(t0);
   if (!res.ok()) {
+    a.compile_ms = ms_since(t0);
     const CDiagnostic *e = res.first_error();
     std::string rule = e && e->in_main_file ? rule_at_line(a.c_source, e->line) : "";
     return Error("internal error: the generated C does not compile" +
@@ -120,17 +135,90 @@ Expected<PolicyArtifact> build_policy(const Policy &policy, const SourceFile *fi
                      (e ? ": " + e->message : std::string()),
                  0, res.format_diagnostics());
   }
-  a.elf = std::move(res.object);
+
+  const auto link_t0 = std::chrono::steady_clock::now();
+  const std::string object_name = object_name_for(options.c_file_name);
+  auto linked = link_bpf_objects(
+      {{object_name, {res.object.data(), res.object.size()}},
+       {"psl_parse_prebuilt.bpf.o", prebuilt_parser_object()}});
+  a.link_ms = ms_since(link_t0);
+  a.compile_ms = ms_since(t0);
+  if (!linked.ok())
+    return Error("internal error: cannot link " + object_name +
+                     " with the prebuilt packet parser: " + linked.error().message,
+                 linked.error().code, linked.error().detail);
+  a.elf = std::move(linked.value());
   return a;
 }
 
-Status write_map_contents(BpfObject &obj, const lower::Classifier &c) {
-  for (const auto &e : c.entries) {
-    const auto &m = c.maps[e.map];
-    Status s = obj.map_update(m.name, e.key.data(), e.key.size(), e.value.data(), e.value.size());
+namespace {
+
+// The kernel answers a batch operation a map type does not implement with
+// EINVAL or ENOTSUPP (524, not in userspace's errno.h), older kernels
+// without batch ops at all with EINVAL too.
+constexpr int kKernelENOTSUPP = 524;
+
+// One map's entries as the contiguous key and value arrays
+// bpf_map_update_batch takes, in the classifier's order (a key listed
+// twice keeps its last value, as with one update per entry).
+struct MapBatch {
+  std::vector<const lower::MapEntry *> entries;
+  std::vector<uint8_t> keys, values;
+  bool packed = true; // every entry has the map's key and value size
+};
+
+// Writes `batch` with one syscall when the kernel supports batch updates
+// for the map's type; else, and for whatever a batch left unwritten, one
+// update per entry, whose error names the map.
+Status write_map_batch(BpfObject &obj, const std::string &map, const MapBatch &batch) {
+  size_t done = 0;
+  const int fd = obj.map_fd(map);
+  if (fd >= 0 && batch.packed && batch.entries.size() > 1) {
+    LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+    auto count = static_cast<uint32_t>(batch.entries.size());
+    if (bpf_map_update_batch(fd, batch.keys.data(), batch.values.data(), &count, &opts) == 0)
+      return Status::success();
+    // An unsupported batch leaves `count` as it was; after a failed entry
+    // it is how many the kernel wrote before it. EINVAL can mean either,
+    // so it starts over (rewriting an entry is harmless).
+    const int err = errno;
+    if (err != EINVAL && err != kKernelENOTSUPP && err != EOPNOTSUPP)
+      done = std::min<size_t>(count, batch.entries.size());
+  }
+  for (size_t i = done; i < batch.entries.size(); ++i) {
+    const lower::MapEntry &e = *batch.entries[i];
+    Status s = obj.map_update(map, e.key.data(), e.key.size(), e.value.data(), e.value.size());
     if (!s.ok())
-      return Error("cannot fill map '" + m.name + "': " + s.error().message, s.error().code,
+      return Error("cannot fill map '" + map + "': " + s.error().message, s.error().code,
                    s.error().detail);
+  }
+  return Status::success();
+}
+
+} // namespace
+
+Status write_map_contents(BpfObject &obj, const lower::Classifier &c) {
+  // The sizes the kernel has for each map; an entry of another size is
+  // left to the per-entry path, which reports it.
+  std::vector<std::pair<size_t, size_t>> sizes(c.maps.size());
+  for (size_t i = 0; i < c.maps.size(); ++i)
+    if (const bpf_map *m = obj.map(c.maps[i].name))
+      sizes[i] = {bpf_map__key_size(m), bpf_map__value_size(m)};
+  std::vector<MapBatch> batches(c.maps.size());
+  for (const auto &e : c.entries) {
+    MapBatch &b = batches[e.map];
+    b.entries.push_back(&e);
+    b.packed = b.packed && e.key.size() == sizes[e.map].first &&
+               e.value.size() == sizes[e.map].second;
+    if (b.packed) {
+      b.keys.insert(b.keys.end(), e.key.begin(), e.key.end());
+      b.values.insert(b.values.end(), e.value.begin(), e.value.end());
+    }
+  }
+  for (size_t i = 0; i < batches.size(); ++i) {
+    Status s = write_map_batch(obj, c.maps[i].name, batches[i]);
+    if (!s.ok())
+      return s;
   }
   return Status::success();
 }
@@ -158,57 +246,96 @@ Expected<BpfObject> load_policy(const PolicyArtifact &artifact, const PolicyLoad
   return std::move(obj.value());
 }
 
+namespace {
+
+// `"name": [` then one compact element per line, built by `element(i)`.
+// The document is written element by element, never as one JSON tree: a
+// 100k-rule policy has 100k rules and entries, and a tree of them costs
+// far more memory than the text.
+template <class Element>
+void append_array(std::string &out, const char *name, size_t count, Element element,
+                  bool last = false) {
+  out += " \"";
+  out += name;
+  out += "\": [";
+  for (size_t i = 0; i < count; ++i) {
+    out += i == 0 ? "\n  " : ",\n  ";
+    element(out, i);
+  }
+  out += count == 0 ? "]" : "\n ]";
+  out += last ? "\n" : ",\n";
+}
+
+} // namespace
+
 std::string artifact_to_json(const PolicyArtifact &a) {
   using nlohmann::json;
   const auto &c = a.classifier;
-  json j;
-  j["policy"] = c.policy;
-  j["program"] = a.program;
-  j["default"] = c.default_action == Action::Drop ? "drop" : "pass";
-  json rules = json::array();
-  for (const auto &r : c.rules) {
-    json x;
-    x["index"] = r.index;
-    x["name"] = r.name;
-    x["action"] = action_name(r.action);
-    x["shadow"] = r.shadow;
-    x["counter"] = r.counter_id;
-    x["placement"] = r.in_code ? "code" : "map";
-    x["groups"] = r.groups;
-    if (r.in_code)
-      x["why_code"] = r.why_code;
-    rules.push_back(x);
-  }
-  j["rules"] = rules;
-  json maps = json::array();
+  const auto dump = [](std::string &out, const json &j) { out += j.dump(); };
+  std::string out = "{\n";
+  // Members in alphabetical order, as a JSON object would list them.
+  out += " \"default\": ";
+  out += c.default_action == Action::Drop ? "\"drop\"" : "\"pass\"";
+  out += ",\n";
+  append_array(out, "dynsets", c.dynsets.size(), [&](std::string &o, size_t i) {
+    const auto &d = c.dynsets[i];
+    dump(o, {{"name", d.name},
+             {"elem", type_kind_name(d.elem)},
+             {"capacity", d.capacity},
+             {"ttl_ns", d.ttl_ns}});
+  });
+  // Map names quoted once; keys and values are hex, which needs no escaping.
+  std::vector<std::string> quoted_map;
   for (const auto &m : c.maps)
-    maps.push_back({{"name", m.name},
-                    {"kind", kind_name(m.kind)},
-                    {"key_size", m.key_size},
-                    {"value_size", m.value_size},
-                    {"max_entries", m.max_entries},
-                    {"purpose", m.purpose}});
-  j["maps"] = maps;
-  json entries = json::array();
-  for (const auto &e : c.entries)
-    entries.push_back({{"map", c.maps[e.map].name}, {"key", hex(e.key)}, {"value", hex(e.value)}});
-  j["entries"] = entries;
-  json dyn = json::array();
-  for (const auto &d : c.dynsets)
-    dyn.push_back({{"name", d.name},
-                   {"elem", type_kind_name(d.elem)},
-                   {"capacity", d.capacity},
-                   {"ttl_ns", d.ttl_ns}});
-  j["dynsets"] = dyn;
-  json rates = json::array();
-  for (const auto &r : c.rates)
-    rates.push_back({{"id", r.id},
-                     {"rule", c.rules[r.rule].name},
-                     {"per_second", r.per_second},
-                     {"bits", r.bits},
-                     {"burst", r.burst}});
-  j["rates"] = rates;
-  return j.dump(1) + "\n";
+    quoted_map.push_back(json(m.name).dump());
+  append_array(out, "entries", c.entries.size(), [&](std::string &o, size_t i) {
+    const auto &e = c.entries[i];
+    o += "{\"key\":\"";
+    o += hex(e.key);
+    o += "\",\"map\":";
+    o += quoted_map[e.map];
+    o += ",\"value\":\"";
+    o += hex(e.value);
+    o += "\"}";
+  });
+  append_array(out, "maps", c.maps.size(), [&](std::string &o, size_t i) {
+    const auto &m = c.maps[i];
+    dump(o, {{"name", m.name},
+             {"kind", kind_name(m.kind)},
+             {"key_size", m.key_size},
+             {"value_size", m.value_size},
+             {"max_entries", m.max_entries},
+             {"purpose", m.purpose}});
+  });
+  out += " \"policy\": " + json(c.policy).dump() + ",\n";
+  out += " \"program\": " + json(a.program).dump() + ",\n";
+  append_array(out, "rates", c.rates.size(), [&](std::string &o, size_t i) {
+    const auto &r = c.rates[i];
+    dump(o, {{"id", r.id},
+             {"rule", c.rules[r.rule].name},
+             {"per_second", r.per_second},
+             {"bits", r.bits},
+             {"burst", r.burst}});
+  });
+  append_array(
+      out, "rules", c.rules.size(),
+      [&](std::string &o, size_t i) {
+        const auto &r = c.rules[i];
+        json x;
+        x["index"] = r.index;
+        x["name"] = r.name;
+        x["action"] = action_name(r.action);
+        x["shadow"] = r.shadow;
+        x["counter"] = r.counter_id;
+        x["placement"] = r.in_code ? "code" : "map";
+        x["groups"] = r.groups;
+        if (r.in_code)
+          x["why_code"] = r.why_code;
+        dump(o, x);
+      },
+      /*last=*/true);
+  out += "}\n";
+  return out;
 }
 
 Status artifact_from_json(const std::string &text, PolicyArtifact &a) {

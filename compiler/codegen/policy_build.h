@@ -6,7 +6,15 @@
 // (group entries, literal sets) and the rule table. On disk (psc build) the
 // ELF is OUT.o and the rest a JSON sidecar OUT.o.maps.json (format in
 // artifact_to_json); the contents are written into the maps after load,
-// never compiled into code.
+// never compiled into code, one batch syscall per map where the kernel
+// supports batch updates for the map's type.
+//
+// The ELF is the generated C compiled in process with PSL_PARSE_PREBUILT
+// (psl_parse() only declared) and statically linked with the packet parser
+// compiled once when psc was built (backend/prebuilt_parser.h): the parser
+// is most of what a policy would otherwise compile. The C kept in the
+// artifact (psc build --emit-c) has no such define, so it still compiles
+// standalone with the parser inlined.
 #pragma once
 
 #include <cstdint>
@@ -32,13 +40,17 @@ struct PolicyArtifact {
   lower::Classifier classifier; // rules, maps, entries (map contents)
   std::string program = "psl_policy";
   // Wall time of the steps, for `psc build --verbose` and benchmarks.
-  double lower_ms = 0, generate_ms = 0, compile_ms = 0;
+  // compile_ms covers Clang and the link with the prebuilt parser;
+  // link_ms is the link's part of it.
+  double lower_ms = 0, generate_ms = 0, compile_ms = 0, link_ms = 0;
 };
 
-// Lowers, generates and compiles in process. Errors: a lowering limit (the
-// message names the rules, Error::detail lists them with their locations),
-// or generated C that does not compile ("internal error", naming the rule
-// whose code failed; detail holds Clang's messages).
+// Lowers, generates, compiles in process and links with the prebuilt
+// parser. Errors: a lowering limit (the message names the rules,
+// Error::detail lists them with their locations), generated C that does
+// not compile ("internal error", naming the rule whose code failed; detail
+// holds Clang's messages), or a failed link ("internal error"; detail holds
+// libbpf's messages).
 Expected<PolicyArtifact> build_policy(const Policy &policy, const SourceFile *file,
                                       const PolicyBuildOptions &options = {});
 

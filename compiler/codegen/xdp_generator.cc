@@ -69,8 +69,15 @@ private:
     b_.line();
     b_.raw("#include <bpf/bpf_helpers.h>");
     b_.line();
-    b_.comment("Counter ids: rule i at i + 1, default at 0.");
+    b_.comment("Counter ids: rule i at i + 1, default at 0. The shadow counters "
+               "need slots up to the last shadow rule only: every slot of a "
+               "per-CPU array costs an allocation when the map is created.");
+    uint32_t shadow_slots = 1;
+    for (const auto &r : c_.rules)
+      if (r.shadow)
+        shadow_slots = r.counter_id + 1;
     b_.raw("#define PSL_MAX_RULES " + std::to_string(c_.rules.size() + 1));
+    b_.raw("#define PSL_MAX_SHADOW_RULES " + std::to_string(shadow_slots));
     b_.raw("#include \"psl_parse.h\"");
     b_.raw("#include \"psl_classify.h\"");
     b_.line();
@@ -100,8 +107,20 @@ private:
         b_.line("__u8 data[" + std::to_string(m.key_size) + "];");
       }
       b_.close(";");
-      b_.line(std::string(grp.kind == MapKind::Lpm ? "PSL_GROUP_LPM(" : "PSL_GROUP_HASH(") +
-              m.name + ", " + key + ", " + std::to_string(m.max_entries) + ");");
+      const char *macro = grp.classes
+                              ? (grp.kind == MapKind::Lpm ? "PSL_CLASS_LPM(" : "PSL_CLASS_HASH(")
+                          : grp.kind == MapKind::Lpm ? "PSL_GROUP_LPM("
+                                                     : "PSL_GROUP_HASH(";
+      b_.line(macro + m.name + ", " + key + ", " + std::to_string(m.max_entries) + ");");
+      if (grp.exact_map >= 0) {
+        const auto &h = c_.maps[static_cast<size_t>(grp.exact_map)];
+        b_.comment("group " + std::to_string(g) + ", full-length addresses (looked up first)");
+        b_.open("struct " + h.name + "_key");
+        b_.line("__u8 data[" + std::to_string(h.key_size) + "];");
+        b_.close(";");
+        b_.line("PSL_CLASS_HASH(" + h.name + ", struct " + h.name + "_key, " +
+                std::to_string(h.max_entries) + ");");
+      }
       b_.line();
     }
     for (const auto &m : c_.maps) {
@@ -263,6 +282,12 @@ private:
     b_.line("struct psl_pkt pkt;");
     b_.line("const struct psl_pkt *p = &pkt;");
     b_.line("__u32 best = PSL_NO_MATCH;");
+    for (size_t g = 0; g < c_.groups.size(); ++g)
+      if (c_.groups[g].classes) {
+        b_.line("__u32 " + class_var(g) + " = 0; /* class of " +
+                field_info(c_.groups[g].prefix->field).name + " */");
+        b_.line("__u64 " + mask_var(g) + " = 0; /* the class-keyed groups to look up */");
+      }
     b_.line();
     b_.comment("Missing, truncated or malformed layers leave their fields absent: "
                "their guards are false and the packet goes through the rules like any other.");
@@ -281,6 +306,9 @@ private:
     b_.line();
   }
 
+  static std::string class_var(size_t g) { return "cls_g" + std::to_string(g); }
+  static std::string mask_var(size_t g) { return "groups_g" + std::to_string(g); }
+
   void lookup(size_t g) {
     const LookupGroup &grp = c_.groups[g];
     const auto &m = c_.maps[grp.map];
@@ -298,6 +326,14 @@ private:
       if (!dup)
         guards.push_back(pr);
     }
+    // A class-keyed group is looked up only when the packet's class has
+    // keys in it (its bit in the class table's mask; past bit 63, which the
+    // map limit never reaches, whenever there is a class).
+    if (grp.class_group >= 0)
+      guards.insert(guards.begin(),
+                    g < 64 ? "(" + mask_var(static_cast<size_t>(grp.class_group)) + " & (1ull << " +
+                                 std::to_string(g) + "))"
+                           : class_var(static_cast<size_t>(grp.class_group)));
     b_.comment("group " + std::to_string(g) + ": " + grp.shape);
     std::string guard = join(guards, "&&");
     b_.open(guard.empty() ? "" : "if (" + guard + ")");
@@ -323,11 +359,26 @@ private:
         b_.line("psl_key_be(" + at + ", " + value_expr(part.field) + ", " +
                 std::to_string(part.size) + ");");
     };
+    if (grp.class_group >= 0)
+      b_.line("psl_key_be(k.data, " + class_var(static_cast<size_t>(grp.class_group)) + ", 4);");
     for (const auto &part : grp.exact)
       put(part);
     if (grp.prefix)
       put(*grp.prefix);
-    b_.line("psl_best(&best, bpf_map_lookup_elem(&" + m.name + ", &k));");
+    if (grp.classes) {
+      if (grp.exact_map >= 0) {
+        b_.line("const struct psl_class_val *v = bpf_map_lookup_elem(&" +
+                c_.maps[static_cast<size_t>(grp.exact_map)].name + ", k.data);");
+        b_.line();
+        b_.line("if (!v)");
+        b_.line("  v = bpf_map_lookup_elem(&" + m.name + ", &k);");
+      } else {
+        b_.line("const struct psl_class_val *v = bpf_map_lookup_elem(&" + m.name + ", &k);");
+        b_.line();
+      }
+      b_.line("psl_class(&best, v, &" + class_var(g) + ", &" + mask_var(g) + ");");
+    } else
+      b_.line("psl_best(&best, bpf_map_lookup_elem(&" + m.name + ", &k));");
     b_.close();
   }
 

@@ -7,7 +7,9 @@
 //      header leaves ip.* usable); no separate verdict for such packets:
 //      they go through the rules like any other and usually reach
 //      `default`;
-//   2. one lookup per group, the least encoded rule wins;
+//   2. one lookup per group, the least encoded rule wins; an address's
+//      class trie comes before the class-keyed groups that start their key
+//      with its class id (no class: those lookups are skipped);
 //   3. the code rules, in order, each only while its index is below the
 //      best candidate; count/shadow rules bump their counters there;
 //   4. psl_decide(): counts the deciding rule (or default) and returns

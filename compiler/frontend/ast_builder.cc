@@ -1,6 +1,7 @@
 #include "frontend/ast_builder.h"
 
 #include <string>
+#include <typeinfo>
 #include <utility>
 
 #include "frontend/literals.h"
@@ -28,6 +29,101 @@ T *need(T *p) {
 constexpr size_t kMaxLeftChain = 64;
 
 std::string quote(const std::string &s) { return "'" + s + "'"; }
+
+// ------------------------------------------------------- tree navigation
+//
+// ANTLR's generated accessors (ctx->expr(), ctx->IDENT(), ...) dynamic_cast
+// every child on every call; on large policies that was about a tenth of
+// `psc check`. These find children by rule index and token type instead. A
+// child is a terminal exactly when it is one of the two terminal node
+// classes the runtime creates (TerminalNodeImpl, ErrorNodeImpl), and
+// otherwise a rule context whose rule index tells which rule. Each returns
+// what the generated accessor of the same name would.
+
+bool is_terminal(antlr4::tree::ParseTree *t) {
+  const std::type_info &type = typeid(*t);
+  return type == typeid(antlr4::tree::TerminalNodeImpl) ||
+         type == typeid(antlr4::tree::ErrorNodeImpl);
+}
+
+template <typename T>
+struct RuleOf;
+#define PSL_RULE_OF(CONTEXT, INDEX)                                            \
+  template <>                                                                  \
+  struct RuleOf<P::CONTEXT> {                                                  \
+    static constexpr size_t index = P::INDEX;                                  \
+  };
+PSL_RULE_OF(ConstDeclContext, RuleConstDecl)
+PSL_RULE_OF(SetDeclContext, RuleSetDecl)
+PSL_RULE_OF(SetOptionContext, RuleSetOption)
+PSL_RULE_OF(ProtectDeclContext, RuleProtectDecl)
+PSL_RULE_OF(RuleDeclContext, RuleRuleDecl)
+PSL_RULE_OF(RuleActionContext, RuleRuleAction)
+PSL_RULE_OF(RuleModifierContext, RuleRuleModifier)
+PSL_RULE_OF(DefaultDeclContext, RuleDefaultDecl)
+PSL_RULE_OF(TestDeclContext, RuleTestDecl)
+PSL_RULE_OF(TestPacketContext, RuleTestPacket)
+PSL_RULE_OF(FieldAssignContext, RuleFieldAssign)
+PSL_RULE_OF(CountOpContext, RuleCountOp)
+PSL_RULE_OF(ExprContext, RuleExpr)
+PSL_RULE_OF(AndExprContext, RuleAndExpr)
+PSL_RULE_OF(NotExprContext, RuleNotExpr)
+PSL_RULE_OF(CmpExprContext, RuleCmpExpr)
+PSL_RULE_OF(CmpOpContext, RuleCmpOp)
+PSL_RULE_OF(OperandContext, RuleOperand)
+PSL_RULE_OF(PrimaryContext, RulePrimary)
+PSL_RULE_OF(CallArgContext, RuleCallArg)
+PSL_RULE_OF(LiteralValueContext, RuleLiteralValue)
+PSL_RULE_OF(DurationLitContext, RuleDurationLit)
+PSL_RULE_OF(NumberLitContext, RuleNumberLit)
+PSL_RULE_OF(StringLitContext, RuleStringLit)
+#undef PSL_RULE_OF
+
+// `t` as a context of rule T, or null.
+template <typename T>
+T *as_rule(antlr4::tree::ParseTree *t) {
+  if (is_terminal(t) ||
+      static_cast<antlr4::RuleContext *>(t)->getRuleIndex() != RuleOf<T>::index)
+    return nullptr;
+  return static_cast<T *>(t);
+}
+
+// The i-th child of rule T (ctx->expr(i)), or null.
+template <typename T>
+T *child(antlr4::ParserRuleContext *c, size_t i = 0) {
+  for (auto *ch : c->children)
+    if (T *r = as_rule<T>(ch); r && i-- == 0)
+      return r;
+  return nullptr;
+}
+
+// Every child of rule T (ctx->expr()).
+template <typename T>
+std::vector<T *> children(antlr4::ParserRuleContext *c) {
+  std::vector<T *> out;
+  for (auto *ch : c->children)
+    if (T *r = as_rule<T>(ch))
+      out.push_back(r);
+  return out;
+}
+
+// The i-th terminal child of token type `type` (ctx->IDENT(i)), or null.
+TerminalNode *token(antlr4::ParserRuleContext *c, size_t type, size_t i = 0) {
+  for (auto *ch : c->children) {
+    if (!is_terminal(ch))
+      continue;
+    auto *t = static_cast<TerminalNode *>(ch);
+    if (t->getSymbol()->getType() == type && i-- == 0)
+      return t;
+  }
+  return nullptr;
+}
+
+// `c` as the labelled alternative T (dynamic_cast<T *>(c)), or null.
+template <typename T, typename Base>
+T *alternative(Base *c) {
+  return c && typeid(*c) == typeid(T) ? static_cast<T *>(c) : nullptr;
+}
 
 class Builder {
 public:
@@ -160,17 +256,17 @@ private:
 
   DeclPtr decl(P::DeclContext *d, BuiltDecl &built) {
     DeclPtr out;
-    if (auto *c = d->constDecl())
-      out = const_decl(c);
-    else if (auto *s = d->setDecl())
-      out = set_decl(s);
-    else if (auto *pr = d->protectDecl())
-      out = protect_decl(pr);
-    else if (auto *r = d->ruleDecl())
+    if (auto *r = child<P::RuleDeclContext>(d))
       out = rule_decl(r);
-    else if (auto *df = d->defaultDecl())
+    else if (auto *c = child<P::ConstDeclContext>(d))
+      out = const_decl(c);
+    else if (auto *s = child<P::SetDeclContext>(d))
+      out = set_decl(s);
+    else if (auto *pr = child<P::ProtectDeclContext>(d))
+      out = protect_decl(pr);
+    else if (auto *df = child<P::DefaultDeclContext>(d))
       out = default_decl(df);
-    else if (auto *t = d->testDecl())
+    else if (auto *t = child<P::TestDeclContext>(d))
       out = test_decl(t, built);
     if (out)
       out->range = range(d);
@@ -179,25 +275,26 @@ private:
 
   DeclPtr const_decl(P::ConstDeclContext *c) {
     auto d = std::make_unique<ConstDecl>();
-    auto *name = need(c->IDENT());
+    auto *name = need(token(c, P::IDENT));
     d->name = text(name);
     d->name_range = range(name);
-    d->value = expr(need(c->expr()));
+    d->value = expr(need(child<P::ExprContext>(c)));
     return d;
   }
 
   DeclPtr set_decl(P::SetDeclContext *c) {
     auto d = std::make_unique<SetDecl>();
-    auto idents = c->IDENT();
-    if (idents.size() < 2)
+    TerminalNode *name = token(c, P::IDENT, 0);
+    TerminalNode *elem = token(c, P::IDENT, 1);
+    if (!name || !elem)
       throw Broken{};
-    d->name = text(idents[0]);
-    d->name_range = range(idents[0]);
-    d->elem_type_name = text(idents[1]);
-    d->elem_range = range(idents[1]);
-    for (auto *opt : c->setOption()) {
-      if (auto *ttl = dynamic_cast<P::SetTtlContext *>(opt)) {
-        auto lit = duration(need(ttl->durationLit()));
+    d->name = text(name);
+    d->name_range = range(name);
+    d->elem_type_name = text(elem);
+    d->elem_range = range(elem);
+    for (auto *opt : children<P::SetOptionContext>(c)) {
+      if (auto *ttl = alternative<P::SetTtlContext>(opt)) {
+        auto lit = duration(need(child<P::DurationLitContext>(ttl)));
         if (d->ttl) {
           rep_.diags().report(DiagCode::E0313, range(opt),
                               "duplicate 'ttl' in set " + quote(d->name));
@@ -205,8 +302,8 @@ private:
         }
         if (lit)
           d->ttl = std::move(lit);
-      } else if (auto *cap = dynamic_cast<P::SetCapacityContext *>(opt)) {
-        auto *num = need(cap->numberLit());
+      } else if (auto *cap = alternative<P::SetCapacityContext>(opt)) {
+        auto *num = need(child<P::NumberLitContext>(cap));
         if (d->capacity) {
           rep_.diags().report(DiagCode::E0313, range(opt),
                               "duplicate 'capacity' in set " + quote(d->name));
@@ -223,7 +320,7 @@ private:
 
   DeclPtr protect_decl(P::ProtectDeclContext *c) {
     auto d = std::make_unique<ProtectDecl>();
-    d->cond = expr(need(c->expr()));
+    d->cond = expr(need(child<P::ExprContext>(c)));
     return d;
   }
 
@@ -240,17 +337,20 @@ private:
 
   DeclPtr rule_decl(P::RuleDeclContext *c) {
     auto d = std::make_unique<RuleDecl>();
-    auto *name = need(c->IDENT());
+    auto *name = need(token(c, P::IDENT));
     d->name = text(name);
     d->name_range = range(name);
-    d->cond = expr(need(c->expr()));
-    auto *act = need(c->ruleAction());
+    d->cond = expr(need(child<P::ExprContext>(c)));
+    auto *act = need(child<P::RuleActionContext>(c));
     d->action = action_of(need(act->getStart())->getType());
     d->action_range = range(act);
     bool seen_ttl = false;
-    for (auto *m : c->ruleModifier()) {
-      if (auto *ttl = dynamic_cast<P::RuleTtlContext *>(m)) {
-        auto lit = duration(need(ttl->durationLit()));
+    for (auto *ch : c->children) {
+      auto *m = as_rule<P::RuleModifierContext>(ch);
+      if (!m)
+        continue;
+      if (auto *ttl = alternative<P::RuleTtlContext>(m)) {
+        auto lit = duration(need(child<P::DurationLitContext>(ttl)));
         if (seen_ttl) {
           rep_.diags().report(DiagCode::E0311, range(m),
                               "duplicate modifier 'ttl' in rule " +
@@ -260,7 +360,7 @@ private:
         seen_ttl = true;
         if (lit)
           d->ttl = std::move(lit);
-      } else if (auto *sh = dynamic_cast<P::RuleShadowContext *>(m)) {
+      } else if (auto *sh = alternative<P::RuleShadowContext>(m)) {
         if (d->shadow) {
           rep_.diags().report(DiagCode::E0311, range(m),
                               "duplicate modifier 'shadow' in rule " +
@@ -268,7 +368,7 @@ private:
           continue;
         }
         d->shadow = true;
-        d->shadow_range = range(need(sh->SHADOW()));
+        d->shadow_range = range(need(token(sh, P::SHADOW)));
       }
     }
     return d;
@@ -276,9 +376,9 @@ private:
 
   DeclPtr default_decl(P::DefaultDeclContext *c) {
     auto d = std::make_unique<DefaultDecl>();
-    if (c->DROP())
+    if (token(c, P::DROP))
       d->action = Action::Drop;
-    else if (c->PASS())
+    else if (token(c, P::PASS))
       d->action = Action::Pass;
     else
       throw Broken{};
@@ -287,10 +387,10 @@ private:
 
   DeclPtr test_decl(P::TestDeclContext *c, BuiltDecl &built) {
     auto d = std::make_unique<TestDecl>();
-    auto *name = need(c->stringLit());
+    auto *name = need(child<P::StringLitContext>(c));
     d->name = string_value(name);
     d->name_range = range(name);
-    for (auto *pc : c->testPacket()) {
+    for (auto *pc : children<P::TestPacketContext>(c)) {
       auto packet = test_packet(need(pc));
       built.packets.push_back({packet.get(), span(pc)});
       d->packets.push_back(std::move(packet));
@@ -301,16 +401,16 @@ private:
   std::unique_ptr<TestPacket> test_packet(P::TestPacketContext *c) {
     auto p = std::make_unique<TestPacket>();
     p->range = range(c);
-    for (auto *a : c->fieldAssign()) {
+    for (auto *a : children<P::FieldAssignContext>(c)) {
       TestPacket::Assign assign;
-      auto *field = need(need(a)->FIELD());
+      auto *field = need(token(need(a), P::FIELD));
       assign.field = field_expr(field);
-      assign.value = operand(need(a->operand()));
+      assign.value = operand(need(child<P::OperandContext>(a)));
       p->fields.push_back(std::move(assign));
     }
-    auto numbers = c->numberLit();
+    auto numbers = children<P::NumberLitContext>(c);
     size_t next_number = 0;
-    if (auto *x = c->IDENT()) {
+    if (auto *x = token(c, P::IDENT)) {
       auto *count = need(numbers.empty() ? nullptr : numbers[0]);
       next_number = 1;
       if (text(x) != "x") {
@@ -322,14 +422,14 @@ private:
       if (auto v = number(count))
         p->repeat = *v;
       p->repeat_range = range(count);
-      if (auto *w = c->durationLit())
+      if (auto *w = child<P::DurationLitContext>(c))
         if (auto lit = duration(w))
           p->within = std::move(lit);
     }
     Token *verdict = need(c->verdict);
     p->expect = verdict->getType() == P::DROP ? Action::Drop : Action::Pass;
     p->expect_range = map_.range(verdict);
-    if (auto *op = c->countOp()) {
+    if (auto *op = child<P::CountOpContext>(c)) {
       switch (need(op->getStart())->getType()) {
       case P::EQ:
         p->count_op = CompareOp::Eq;
@@ -481,40 +581,67 @@ private:
     return acc;
   }
 
+  // `expr` and `andExpr` are nearly always a single operand: no vector then.
   ExprPtr expr(P::ExprContext *c) {
+    if (c->children.size() == 1)
+      return and_expr(need(as_rule<P::AndExprContext>(c->children[0])));
     std::vector<ExprPtr> items;
-    for (auto *a : c->andExpr())
-      items.push_back(and_expr(need(a)));
+    for (auto *ch : c->children)
+      if (auto *a = as_rule<P::AndExprContext>(ch))
+        items.push_back(and_expr(a));
     return fold(std::move(items), BinaryOp::Or);
   }
 
   ExprPtr and_expr(P::AndExprContext *c) {
+    if (c->children.size() == 1)
+      return not_expr(need(as_rule<P::NotExprContext>(c->children[0])));
     std::vector<ExprPtr> items;
-    for (auto *n : c->notExpr())
-      items.push_back(not_expr(need(n)));
+    for (auto *ch : c->children)
+      if (auto *n = as_rule<P::NotExprContext>(ch))
+        items.push_back(not_expr(n));
     return fold(std::move(items), BinaryOp::And);
   }
 
   ExprPtr not_expr(P::NotExprContext *c) {
-    if (auto *n = dynamic_cast<P::NotNotContext *>(c)) {
+    if (auto *n = alternative<P::NotNotContext>(c)) {
       auto e = std::make_unique<NotExpr>();
-      e->operand = not_expr(need(n->notExpr()));
-      e->range =
-          SourceRange{range(need(n->NOT())).begin, e->operand->range.end};
+      e->operand = not_expr(need(child<P::NotExprContext>(n)));
+      e->range = SourceRange{range(need(token(n, P::NOT))).begin,
+                             e->operand->range.end};
       return e;
     }
-    auto *cmp = need(dynamic_cast<P::NotCmpContext *>(c));
-    return cmp_expr(need(cmp->cmpExpr()));
+    auto *cmp = need(alternative<P::NotCmpContext>(c));
+    return cmp_expr(need(child<P::CmpExprContext>(cmp)));
   }
 
   ExprPtr cmp_expr(P::CmpExprContext *c) {
-    auto operands = c->operand();
-    if (operands.size() == 1)
-      return operand(need(operands[0]));
-    if (operands.size() != 2)
+    // The children in one pass: operand (cmpOp operand | NOT? IN operand)?
+    P::OperandContext *operands[2] = {nullptr, nullptr};
+    size_t operand_count = 0;
+    P::CmpOpContext *cmp_op = nullptr;
+    TerminalNode *not_kw = nullptr, *in_kw = nullptr;
+    for (auto *ch : c->children) {
+      if (is_terminal(ch)) {
+        auto *t = static_cast<TerminalNode *>(ch);
+        size_t type = t->getSymbol()->getType();
+        if (type == P::NOT && !not_kw)
+          not_kw = t;
+        else if (type == P::IN && !in_kw)
+          in_kw = t;
+      } else if (auto *o = as_rule<P::OperandContext>(ch)) {
+        if (operand_count < 2)
+          operands[operand_count] = o;
+        ++operand_count;
+      } else if (auto *op = as_rule<P::CmpOpContext>(ch); op && !cmp_op) {
+        cmp_op = op;
+      }
+    }
+    if (operand_count == 1)
+      return operand(operands[0]);
+    if (operand_count != 2)
       throw Broken{};
     auto e = std::make_unique<CompareExpr>();
-    if (auto *op = c->cmpOp()) {
+    if (auto *op = cmp_op) {
       e->op_range = range(op);
       switch (need(op->getStart())->getType()) {
       case P::EQ:
@@ -537,8 +664,8 @@ private:
         break;
       }
     } else {
-      auto *in = need(c->IN());
-      if (auto *n = c->NOT()) {
+      auto *in = need(in_kw);
+      if (auto *n = not_kw) {
         e->op = CompareOp::NotIn;
         e->op_range = SourceRange{range(n).begin, range(in).end};
       } else {
@@ -553,63 +680,67 @@ private:
   }
 
   ExprPtr operand(P::OperandContext *c) {
-    auto prims = c->primary();
-    if (prims.empty())
+    auto *lo = child<P::PrimaryContext>(c, 0);
+    if (!lo)
       throw Broken{};
-    if (prims.size() == 1)
-      return primary(need(prims[0]));
+    auto *hi = child<P::PrimaryContext>(c, 1);
+    if (!hi)
+      return primary(lo);
     auto r = std::make_unique<RangeExpr>();
-    r->lo = primary(need(prims[0]));
-    r->hi = primary(need(prims[1]));
+    r->lo = primary(lo);
+    r->hi = primary(hi);
     r->range = SourceRange{r->lo->range.begin, r->hi->range.end};
     return r;
   }
 
   ExprPtr primary(P::PrimaryContext *c) {
-    if (auto *l = dynamic_cast<P::LiteralPrimaryContext *>(c))
-      return literal(need(l->literalValue()));
-    if (auto *f = dynamic_cast<P::FieldPrimaryContext *>(c))
-      return field_expr(need(f->FIELD()));
-    if (auto *n = dynamic_cast<P::NamePrimaryContext *>(c)) {
+    if (auto *l = alternative<P::LiteralPrimaryContext>(c))
+      return literal(need(child<P::LiteralValueContext>(l)));
+    if (auto *f = alternative<P::FieldPrimaryContext>(c))
+      return field_expr(need(token(f, P::FIELD)));
+    if (auto *n = alternative<P::NamePrimaryContext>(c)) {
+      auto *ident = need(token(n, P::IDENT));
       auto e = std::make_unique<NameExpr>();
-      e->name = text(need(n->IDENT()));
-      e->range = range(n->IDENT());
+      e->name = text(ident);
+      e->range = range(ident);
       return e;
     }
-    if (auto *s = dynamic_cast<P::SetPrimaryContext *>(c)) {
+    if (auto *s = alternative<P::SetPrimaryContext>(c)) {
       auto e = std::make_unique<SetExpr>();
-      for (auto *o : s->operand())
-        e->elements.push_back(operand(need(o)));
+      for (auto *ch : s->children)
+        if (auto *o = as_rule<P::OperandContext>(ch))
+          e->elements.push_back(operand(o));
       e->range = range(s);
       return e;
     }
-    if (auto *p = dynamic_cast<P::ParenPrimaryContext *>(c)) {
+    if (auto *p = alternative<P::ParenPrimaryContext>(c)) {
       // The node stands for the parenthesised text: its range includes
       // the parentheses.
-      auto e = expr(need(p->expr()));
+      auto e = expr(need(child<P::ExprContext>(p)));
       e->range = range(p);
       return e;
     }
-    if (auto *call = dynamic_cast<P::CallPrimaryContext *>(c))
+    if (auto *call = alternative<P::CallPrimaryContext>(c))
       return call_expr(call);
     throw Broken{};
   }
 
   // A call argument that is nothing but a field: `rate(ip.src)`.
   static TerminalNode *bare_field(P::ExprContext *e) {
-    if (!e || e->andExpr().size() != 1)
+    if (!e || children<P::AndExprContext>(e).size() != 1)
       return nullptr;
-    auto *a = e->andExpr(0);
-    if (!a || a->notExpr().size() != 1)
+    auto *a = child<P::AndExprContext>(e);
+    if (!a || children<P::NotExprContext>(a).size() != 1)
       return nullptr;
-    auto *n = dynamic_cast<P::NotCmpContext *>(a->notExpr(0));
-    if (!n || !n->cmpExpr() || n->cmpExpr()->operand().size() != 1)
+    auto *n = alternative<P::NotCmpContext>(child<P::NotExprContext>(a));
+    auto *cmp = n ? child<P::CmpExprContext>(n) : nullptr;
+    if (!cmp || children<P::OperandContext>(cmp).size() != 1)
       return nullptr;
-    auto *o = n->cmpExpr()->operand(0);
-    if (!o || o->primary().size() != 1)
+    auto *o = child<P::OperandContext>(cmp);
+    if (!o || children<P::PrimaryContext>(o).size() != 1)
       return nullptr;
-    auto *f = dynamic_cast<P::FieldPrimaryContext *>(o->primary(0));
-    return f ? f->FIELD() : nullptr;
+    auto *f = alternative<P::FieldPrimaryContext>(child<P::PrimaryContext>(o));
+    return f ? token(f, P::FIELD) : nullptr;
   }
 
   ExprPtr error_literal(antlr4::ParserRuleContext *c) {
@@ -620,15 +751,15 @@ private:
   }
 
   ExprPtr call_expr(P::CallPrimaryContext *c) {
-    auto *fn = need(c->IDENT());
+    auto *fn = need(token(c, P::IDENT));
     std::string name = text(fn);
-    auto args = c->callArg();
+    auto args = children<P::CallArgContext>(c);
     if (name == "rate") {
       auto e = std::make_unique<RateExpr>();
       e->range = range(c);
       for (auto *arg : args) {
-        if (auto *b = dynamic_cast<P::BurstArgContext *>(arg)) {
-          auto *num = need(b->numberLit());
+        if (auto *b = alternative<P::BurstArgContext>(arg)) {
+          auto *num = need(child<P::NumberLitContext>(b));
           if (e->burst) {
             rep_.diags().report(DiagCode::E0310, range(b),
                                 "duplicate 'burst' in rate()");
@@ -640,8 +771,8 @@ private:
           }
           continue;
         }
-        auto *ea = need(dynamic_cast<P::ExprArgContext *>(arg));
-        if (auto *f = bare_field(ea->expr())) {
+        auto *ea = need(alternative<P::ExprArgContext>(arg));
+        if (auto *f = bare_field(child<P::ExprContext>(ea))) {
           if (e->burst)
             rep_.diags().report(DiagCode::E0310, range(ea),
                                 "rate() keys come before 'burst'");
@@ -661,7 +792,7 @@ private:
       lit->range = range(c);
       Token *num = nullptr;
       if (args.size() == 1)
-        if (auto *ea = dynamic_cast<P::ExprArgContext *>(args[0]))
+        if (auto *ea = alternative<P::ExprArgContext>(args[0]))
           if (Token *t = ea->getStart();
               t && t == ea->getStop() &&
               (t->getType() == P::INT || t->getType() == P::HEX_INT))
@@ -725,9 +856,15 @@ void add_declaration(BuiltPolicy &policy, P::DeclContext *ctx,
 
 void finish_policy(BuiltPolicy &policy, Token *close_brace,
                    SyntaxErrorReporter &reporter) {
-  policy.close_brace = close_brace->getTokenIndex();
-  policy.policy->range = reporter.map().range(
-      reporter.map().stream().get(policy.policy_token), close_brace);
+  finish_policy(policy, close_brace->getTokenIndex(),
+                reporter.map().range(close_brace));
+}
+
+void finish_policy(BuiltPolicy &policy, size_t close_brace,
+                   const SourceRange &close_range) {
+  // begin_policy set the range to the `policy` keyword's.
+  policy.close_brace = close_brace;
+  policy.policy->range.end = close_range.end;
   index_policy(*policy.policy);
 }
 

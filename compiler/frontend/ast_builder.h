@@ -54,6 +54,10 @@ void add_declaration(BuiltPolicy &policy,
                      SyntaxErrorReporter &reporter);
 void finish_policy(BuiltPolicy &policy, antlr4::Token *close_brace,
                    SyntaxErrorReporter &reporter);
+// The same with the closing brace's token index and range (its token may
+// be gone).
+void finish_policy(BuiltPolicy &policy, size_t close_brace,
+                   const SourceRange &close_range);
 
 // Fills the per-kind views (consts, rules, ...) and RuleDecl::index from
 // `decls`.

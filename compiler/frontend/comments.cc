@@ -46,13 +46,34 @@ Item *item_ending_at(std::vector<Item> &items, size_t index) {
 
 } // namespace
 
-void attach_comments(Module &module, BuiltPolicy *built, const TokenMap &map) {
+std::vector<CommentToken> collect_comments(const TokenMap &map) {
+  std::vector<CommentToken> out;
   auto &tokens = map.stream();
   for (size_t i = 0; i < tokens.size(); ++i) {
     Token *t = tokens.get(i);
     if (t->getType() != P::COMMENT)
       continue;
-    Comment c = make_comment(map, t);
+    CommentToken c;
+    c.comment = make_comment(map, t);
+    c.index = i;
+    if (Token *prev = map.previous_default(i)) {
+      c.prev_index = prev->getTokenIndex();
+      c.same_line_as_prev = prev->getLine() == t->getLine();
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+void attach_comments(Module &module, BuiltPolicy *built, const TokenMap &map) {
+  attach_comments(module, built, collect_comments(map));
+}
+
+void attach_comments(Module &module, BuiltPolicy *built,
+                     std::vector<CommentToken> comments) {
+  for (CommentToken &ct : comments) {
+    const size_t i = ct.index;
+    Comment &c = ct.comment;
     if (!built || !built->policy || built->policy_token == INVALID_INDEX ||
         i < built->policy_token) {
       module.header_comments.push_back(std::move(c));
@@ -63,12 +84,11 @@ void attach_comments(Module &module, BuiltPolicy *built, const TokenMap &map) {
       continue;
     }
     Policy &policy = *built->policy;
-    Token *prev = map.previous_default(i);
-    bool same_line_as_prev = prev && prev->getLine() == t->getLine();
+    const bool same_line_as_prev = ct.same_line_as_prev;
 
     // At the end of a declaration's last line.
     if (same_line_as_prev) {
-      if (BuiltDecl *d = item_ending_at(built->decls, prev->getTokenIndex())) {
+      if (BuiltDecl *d = item_ending_at(built->decls, ct.prev_index)) {
         if (!d->decl->trailing_comment) {
           d->decl->trailing_comment = std::move(c);
           continue;
@@ -90,7 +110,7 @@ void attach_comments(Module &module, BuiltPolicy *built, const TokenMap &map) {
     // Inside a test: the same rules one level down, for its packets.
     auto &test = static_cast<TestDecl &>(*d->decl);
     if (same_line_as_prev) {
-      if (BuiltPacket *p = item_ending_at(d->packets, prev->getTokenIndex())) {
+      if (BuiltPacket *p = item_ending_at(d->packets, ct.prev_index)) {
         if (!p->packet->trailing_comment) {
           p->packet->trailing_comment = std::move(c);
           continue;

@@ -123,14 +123,15 @@ void SyntaxErrorReporter::scan_lexical_errors() {
   auto &tokens = map_.stream();
   for (size_t i = 0; i < tokens.size(); ++i) {
     Token *t = tokens.get(i);
-    std::string text = map_.text(t);
     switch (t->getType()) {
-    case P::ERROR_CHAR:
+    case P::ERROR_CHAR: {
+      std::string text = map_.text(t);
       diags_.report(
           DiagCode::E0102, map_.range(t),
           "invalid character " + printable_char(text) +
               (text == "-" ? " (names use letters, digits and '_')" : ""));
       break;
+    }
     case P::C_AND:
       diags_.report(DiagCode::E0102, map_.range(t),
                     "invalid operator '&&'; use 'and'");
@@ -144,7 +145,8 @@ void SyntaxErrorReporter::scan_lexical_errors() {
                     "invalid operator '!'; use 'not' (or '!=')");
       break;
     case P::BAD_NUMBER:
-      diags_.report(DiagCode::E0103, map_.range(t), describe_bad_number(text));
+      diags_.report(DiagCode::E0103, map_.range(t),
+                    describe_bad_number(map_.text(t)));
       break;
     case P::UNTERMINATED_STRING:
       diags_.report(

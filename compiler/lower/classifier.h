@@ -8,8 +8,10 @@
 //     *encoded priority* of the first rule that matches a key:
 //         enc = ((rule_index + 1) << 1) | (action == drop)
 //     so the least value is the first-matching rule and 0 means "no rule"
-//     (array slots start at 0). Per packet every group is looked up once and
-//     the least value wins;
+//     (array slots start at 0). Per packet every group is looked up at most
+//     once (a class-keyed group only when the packet's address class has
+//     keys in it) and the least value wins: the number of lookups depends
+//     on the policy's shapes, never on its number of rules;
 //   - code rules: everything else (count and shadow rules, rate(), dynamic
 //     sets, conditions too irregular for a map) in rule order, each guarded
 //     by `rule_index < best map candidate`;
@@ -20,16 +22,33 @@
 // Key layouts (all multi-byte integers big-endian inside key data, so that
 // LPM prefixes read the way addresses do):
 //   Array group : key u32 = the field value (host order: BPF array index).
-//   Hash group  : key = data[data_size]: the exact dimensions in order.
-//   LPM group   : key = { u32 prefixlen (host order); data[data_size] } with
-//                 data = exact dimensions, then the prefix dimension as
-//                 family byte (4/6) + 16 address bytes (IPv4 as
-//                 ::ffff:a.b.c.d, as in struct psl_pkt). prefixlen counts
-//                 bits of data: 8 * (exact bytes + 1) + address prefix
-//                 (IPv4 /n is 96 + n). At every stored prefix the value is
-//                 the least priority over itself and every stored covering
-//                 prefix with the same exact part, so the longest match
-//                 yields the first-matching rule.
+//   Hash group  : key = data[data_size]: the exact dimensions in order
+//                 (single addresses included: family byte + 16 bytes).
+//   Class table : one per address field (ip.src, ip.dst), holding every
+//                 address-only rule and every prefix a class-keyed group
+//                 starts from. An LPM trie with key { u32 prefixlen (host
+//                 order); family byte (4/6); 16 address bytes (IPv4 as
+//                 ::ffff:a.b.c.d, as in struct psl_pkt); 3 pad bytes },
+//                 prefixlen = 8 + address prefix (IPv4 /n is 8 + 96 + n);
+//                 full-length addresses may instead sit in a hash keyed by
+//                 the 17 data bytes, looked up first (exact_map), or be the
+//                 whole table (kind Hash). Value { u32 best; u32 class; u64
+//                 groups }: best = the least priority of the address-only
+//                 rules on the stored prefix or a stored prefix covering it
+//                 (0: none), class = the stored prefix's id (>= 1), groups =
+//                 bit g set when class-keyed group g has keys for the class.
+//                 Stored prefixes are nested or disjoint, so the longest
+//                 match (the class) tells exactly which stored prefixes hold
+//                 the address: itself and those covering it.
+//   Class-keyed : data = class id (u32), the enumerated dimensions, then
+//                 (LPM) the dimension matched by prefix: a value of a field
+//                 (prefixlen counts its unused high bits) or an address as
+//                 above. A rule on prefix P stores its keys under every
+//                 class P covers, so one lookup with the packet's class sees
+//                 it. Hash when no dimension is matched by prefix.
+//   In every LPM the value at a stored prefix is the least priority over
+//   itself and every stored covering prefix with the same leading part, so
+//   the longest match yields the first-matching rule.
 //   Exact dimension encodings: ip = family byte + 16 bytes; mac = 6 bytes;
 //   bool, 8-bit fields = 1 byte; 12/16-bit = 2 bytes; 32-bit = 4 bytes.
 //   Set maps (literal sets used by code rules; one map of each kind for all
@@ -114,8 +133,18 @@ struct LookupGroup {
   uint32_t map = 0; // index into maps
   MapKind kind = MapKind::Hash;
   std::vector<KeyPart> exact;    // in key order
-  std::optional<KeyPart> prefix; // LPM: the address dimension (17 bytes)
+  std::optional<KeyPart> prefix; // LPM: the dimension matched by prefix (last)
   uint32_t data_size = 0;        // key data bytes (LPM: without prefixlen)
+  // The class table of address `prefix`: value struct psl_class_val
+  // { best, class id, mask of the class-keyed groups with keys for it }.
+  // kind Lpm (every stored prefix, or the shorter ones when exact_map is
+  // set) or Hash (only full-length addresses: key = family + 16 bytes).
+  bool classes = false;
+  int exact_map = -1; // class table: hash of full-length addresses, looked up first
+
+  // Class-keyed: the class trie (group index) whose class id leads the key
+  // (4 bytes, big-endian; the lookup is skipped without a class); -1: none.
+  int class_group = -1;
   std::vector<uint32_t> rules;   // rule indices with entries here, ascending
   size_t entries = 0;
   std::string shape;             // "lpm ip.src", "hash tcp.dport, ip.proto"

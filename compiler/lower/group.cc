@@ -90,29 +90,93 @@ Point count_points(const IntervalSet &s) {
   return n;
 }
 
-bool all_points_small(const FieldAtom &a, size_t max) {
-  if (is_ip_field(a.field))
-    return std::all_of(a.values.begin(), a.values.end(),
-                       [](const Interval &i) { return i.lo == i.hi; }) &&
-           a.values.size() <= max;
-  Point n = count_points(a.values);
-  return n <= max;
+// a * b, saturated: value counts of wide fields multiply past 128 bits.
+Point sat_mul(Point a, Point b) {
+  if (a != 0 && b > ~Point(0) / a)
+    return ~Point(0);
+  return a * b;
 }
 
-struct GroupKey {
-  MapKind kind;
-  std::vector<FieldId> exact;
-  int prefix; // FieldId or -1
-  bool operator<(const GroupKey &o) const {
-    return std::tie(kind, exact, prefix) < std::tie(o.kind, o.exact, o.prefix);
+bool all_single(const FieldAtom &a) {
+  return std::all_of(a.values.begin(), a.values.end(),
+                     [](const Interval &i) { return i.lo == i.hi; });
+}
+
+// Values one dimension contributes to an enumerated key: addresses are
+// enumerated only when they are single points (the caller checks).
+Point dim_values(const FieldAtom &a) {
+  return is_ip_field(a.field) ? a.values.size() : count_points(a.values);
+}
+
+unsigned prefix_width(const FieldAtom &a) {
+  return is_ip_field(a.field) ? (a.family == 6 ? 128 : 32) : field_bits(a.field);
+}
+
+// Aligned prefixes a dimension's values split into.
+size_t prefix_count(const FieldAtom &a) {
+  size_t n = 0;
+  for (const Interval &i : a.values)
+    n += interval_prefixes(i.lo, i.hi, prefix_width(a)).size();
+  return n;
+}
+
+// One stored prefix of an address (in its family's width).
+struct AddrPrefix {
+  uint8_t family = 4;
+  Point base = 0;
+  unsigned len = 0;
+  Point last() const {
+    unsigned host = (family == 6 ? 128 : 32) - len;
+    return base | (host >= 128 ? ~Point(0) : (Point(1) << host) - 1);
+  }
+  bool covers(const AddrPrefix &o) const {
+    return family == o.family && len <= o.len && o.base >= base && o.base <= last();
+  }
+  // Family, then base, then shorter first: a prefix comes right before the
+  // prefixes it covers, which follow it contiguously.
+  bool operator<(const AddrPrefix &o) const {
+    return std::tie(family, base, len) < std::tie(o.family, o.base, o.len);
+  }
+  bool operator==(const AddrPrefix &o) const {
+    return family == o.family && base == o.base && len == o.len;
   }
 };
 
-struct GroupBuild {
-  std::unordered_map<std::string, uint32_t> hash; // key data -> least enc
-  std::vector<uint32_t> array;
-  std::vector<bool> rule_seen;
+struct GroupKey {
+  MapKind kind;
+  std::vector<FieldId> exact; // enumerated dimensions, in key order
+  int prefix = -1;            // the dimension matched by prefix (FieldId), or -1
+  int class_field = -1;       // class-keyed: the address whose class leads the key
+  bool classes = false;       // the class table of address `prefix`
+  bool operator<(const GroupKey &o) const {
+    return std::tie(kind, exact, prefix, class_field, classes) <
+           std::tie(o.kind, o.exact, o.prefix, o.class_field, o.classes);
+  }
 };
+
+// A conjunct waiting for the class ids: it applies to every class its
+// address prefix covers.
+struct ClassItem {
+  AddrPrefix prefix;
+  uint32_t enc = 0;
+  uint32_t conj = 0; // index into Placer::class_conjs_
+};
+
+struct GroupBuild {
+  std::unordered_map<std::string, uint32_t> hash; // key -> least enc
+  std::vector<uint32_t> array;
+  // Class table: every stored prefix -> least enc of the address-only rules
+  // on it (0: none; the prefix is only a class of class-keyed groups).
+  std::map<AddrPrefix, uint32_t> prefixes;
+  std::vector<AddrPrefix> classes; // sorted; class id = index + 1
+  std::vector<uint64_t> masks;     // per class: class-keyed groups (bit = group)
+  std::vector<ClassItem> items;    // class-keyed groups
+};
+
+void keep_min(uint32_t &slot, uint32_t v) {
+  if (slot == 0 || v < slot)
+    slot = v;
+}
 
 class Placer {
 public:
@@ -126,72 +190,74 @@ public:
     };
     std::vector<Plan> plans;
     Point rule_keys = 0;
+    const std::string too_many = "its conditions combine into more than " +
+                                 std::to_string(l_.max_entries_per_conjunct) + " map keys";
     for (const Conj &cj : dnf) {
       if (cj.empty())
         return "its condition holds for every packet";
       std::vector<const FieldAtom *> ips;
+      std::vector<const FieldAtom *> ranges; // addresses that are prefixes or ranges
       for (const FieldAtom &a : cj)
-        if (is_ip_field(a.field))
+        if (is_ip_field(a.field)) {
           ips.push_back(&a);
+          if (!all_single(a))
+            ranges.push_back(&a);
+        }
       GroupKey key;
-      key.prefix = -1;
-      if (!ips.empty()) {
-        key.kind = MapKind::Lpm;
-        const FieldAtom *pfx = nullptr;
-        for (const FieldAtom *a : ips)
-          if (!all_points_small(*a, 1)) {
-            if (pfx)
-              return "it tests two address ranges at once";
-            pfx = a;
-          }
-        if (!pfx)
-          pfx = ips.front();
-        key.prefix = static_cast<int>(pfx->field);
+      Point keys = 1;
+      if (cj.size() == 1 && !ips.empty()) {
+        // Address only (prefixes or single addresses): an entry of the
+        // address's class table.
+        key = class_table_key(cj[0].field);
+        keys = prefix_count(cj[0]);
+      } else if (!ips.empty()) {
+        // Address and more: the class of the address, then the rest, so the
+        // address's prefixes are not multiplied with the other values, and
+        // a packet looks up only the groups its class has keys in. The
+        // second key part matched by prefix is the other address when it is
+        // a range too, else the dimension with the most values.
+        const FieldAtom *cls = ranges.empty() ? ips.front() : ranges[0];
+        key.class_field = static_cast<int>(cls->field);
+        const FieldAtom *range = ranges.size() > 1 ? ranges[1] : nullptr;
+        if (!range)
+          for (const FieldAtom &a : cj)
+            if (!is_ip_field(a.field) && count_points(a.values) > 1 &&
+                (!range || count_points(a.values) > count_points(range->values)))
+              range = &a;
+        key.kind = range ? MapKind::Lpm : MapKind::Hash;
+        if (range)
+          key.prefix = static_cast<int>(range->field);
+        keys = sat_mul(prefix_count(*cls), range ? prefix_count(*range) : 1);
         for (const FieldAtom &a : cj)
-          if (&a != pfx)
+          if (&a != cls && &a != range) {
             key.exact.push_back(a.field);
-      } else if (cj.size() == 1 && !is_mac_field(cj[0].field) && field_bits(cj[0].field) <= 16) {
+            keys = sat_mul(keys, dim_values(a));
+            if (keys > l_.max_entries_per_conjunct)
+              return too_many;
+          }
+      } else if (cj.size() == 1 && !is_mac_field(cj[0].field) &&
+                 field_bits(cj[0].field) <= 16) {
         key.kind = MapKind::Array;
         key.exact.push_back(cj[0].field);
+        keys = count_points(cj[0].values);
       } else {
+        // Exact tuples: a hash.
         key.kind = MapKind::Hash;
-        for (const FieldAtom &a : cj)
-          key.exact.push_back(a.field);
-      }
-      // Cross product of the exact dimensions.
-      if (key.kind != MapKind::Array) {
-        Point product = 1;
         for (const FieldAtom &a : cj) {
-          if (static_cast<int>(a.field) == key.prefix)
-            continue;
-          if (!all_points_small(a, l_.max_entries_per_conjunct))
+          if (!is_ip_field(a.field) && count_points(a.values) > l_.max_entries_per_conjunct)
             return "'" + std::string(field_info(a.field).name) +
                    "' takes too many values for a map key";
-          product *= is_ip_field(a.field) ? a.values.size() : count_points(a.values);
-          if (product > l_.max_entries_per_conjunct)
-            return "its conditions combine into more than " +
-                   std::to_string(l_.max_entries_per_conjunct) + " map keys";
+          key.exact.push_back(a.field);
+          keys = sat_mul(keys, dim_values(a));
+          if (keys > l_.max_entries_per_conjunct)
+            return too_many;
         }
       }
-      // Map keys this conjunct adds: the exact cross product times the
-      // prefixes of the address dimension.
-      Point keys = 1;
-      for (const FieldAtom &a : cj) {
-        if (static_cast<int>(a.field) == key.prefix) {
-          Point prefixes = 0;
-          for (const Interval &i : a.values)
-            prefixes += interval_prefixes(i.lo, i.hi, a.family == 6 ? 128 : 32).size();
-          keys *= prefixes;
-        } else if (key.kind != MapKind::Array) {
-          keys *= is_ip_field(a.field) ? a.values.size() : count_points(a.values);
-        } else {
-          keys *= count_points(a.values);
-        }
-      }
+      if (keys > l_.max_entries_per_conjunct)
+        return too_many;
       rule_keys += keys;
       if (rule_keys > l_.max_entries_per_conjunct)
-        return "its conditions combine into more than " +
-               std::to_string(l_.max_entries_per_conjunct) + " map keys";
+        return too_many;
       plans.push_back({key, &cj});
     }
     if (total_keys_ + rule_keys > l_.max_group_entries)
@@ -203,54 +269,87 @@ public:
     return "";
   }
 
+  // Writes the entries of every group: first the class ids (the sorted
+  // prefixes of each class table), then the groups keyed by them (which
+  // mark the classes they have keys for), then the class tables.
   void finish() {
+    for (size_t g = 0; g < c_.groups.size(); ++g)
+      if (c_.groups[g].classes) {
+        GroupBuild &b = builds_[g];
+        for (const auto &kv : b.prefixes)
+          b.classes.push_back(kv.first);
+        b.masks.assign(b.classes.size(), 0);
+      }
     for (size_t g = 0; g < c_.groups.size(); ++g) {
       LookupGroup &grp = c_.groups[g];
       GroupBuild &b = builds_[g];
-      MapSpec &m = c_.maps[grp.map];
+      if (grp.classes)
+        continue;
       if (grp.kind == MapKind::Array) {
         for (uint32_t i = 0; i < b.array.size(); ++i)
           if (b.array[i]) {
-            MapEntry e;
-            e.map = grp.map;
-            e.key.resize(4);
-            std::memcpy(e.key.data(), &i, 4);
-            e.value.resize(4);
-            std::memcpy(e.value.data(), &b.array[i], 4);
-            c_.entries.push_back(std::move(e));
+            add_entry(grp.map, std::vector<uint8_t>(reinterpret_cast<uint8_t *>(&i),
+                                                    reinterpret_cast<uint8_t *>(&i) + 4),
+                      {b.array[i]});
             ++grp.entries;
           }
         continue;
       }
+      if (grp.class_group >= 0)
+        expand_class_items(g, b, builds_[static_cast<size_t>(grp.class_group)]);
       if (grp.kind == MapKind::Lpm)
-        fold_covering(grp, b);
+        fold_covering(b);
       // Deterministic order: sort keys.
       std::vector<std::pair<std::string, uint32_t>> sorted(b.hash.begin(), b.hash.end());
       std::sort(sorted.begin(), sorted.end());
-      for (auto &kv : sorted) {
-        MapEntry e;
-        e.map = grp.map;
-        e.key.assign(kv.first.begin(), kv.first.end());
-        e.value.resize(4);
-        std::memcpy(e.value.data(), &kv.second, 4);
-        c_.entries.push_back(std::move(e));
-      }
+      for (auto &kv : sorted)
+        add_entry(grp.map, std::vector<uint8_t>(kv.first.begin(), kv.first.end()), {kv.second});
       grp.entries = sorted.size();
-      m.max_entries = static_cast<uint32_t>(std::max<size_t>(1, sorted.size()));
+      c_.maps[grp.map].max_entries = static_cast<uint32_t>(std::max<size_t>(1, sorted.size()));
     }
+    for (size_t g = 0; g < c_.groups.size(); ++g)
+      if (c_.groups[g].classes)
+        finish_class_table(c_.groups[g], builds_[g]);
   }
 
 private:
+  static GroupKey class_table_key(FieldId f) {
+    GroupKey k;
+    k.kind = MapKind::Lpm;
+    k.prefix = static_cast<int>(f);
+    k.classes = true;
+    return k;
+  }
+
+  void add_entry(uint32_t map, std::vector<uint8_t> key, std::vector<uint32_t> words) {
+    MapEntry e;
+    e.map = map;
+    e.key = std::move(key);
+    e.value.resize(4 * words.size());
+    std::memcpy(e.value.data(), words.data(), e.value.size());
+    c_.entries.push_back(std::move(e));
+  }
+
   uint32_t group_for(const GroupKey &key) {
     auto it = index_.find(key);
     if (it != index_.end())
       return it->second;
+    int class_group = -1;
+    if (key.class_field >= 0)
+      class_group =
+          static_cast<int>(group_for(class_table_key(static_cast<FieldId>(key.class_field))));
     LookupGroup g;
     g.kind = key.kind;
+    g.classes = key.classes;
+    g.class_group = class_group;
     uint32_t off = 0;
     std::string shape = key.kind == MapKind::Lpm ? "lpm" : key.kind == MapKind::Hash ? "hash"
                                                                                       : "array";
     std::string dims;
+    if (key.class_field >= 0) {
+      off = 4; // the class id, big-endian
+      dims = std::string(" class(") + field_info(static_cast<FieldId>(key.class_field)).name + ")";
+    }
     for (FieldId f : key.exact) {
       g.exact.push_back({f, off, key_bytes(f)});
       off += key_bytes(f);
@@ -258,16 +357,19 @@ private:
     }
     if (key.prefix >= 0) {
       FieldId f = static_cast<FieldId>(key.prefix);
-      g.prefix = KeyPart{f, off, 17};
-      off += 17;
-      dims = std::string(" ") + field_info(f).name + (dims.empty() ? "" : " +" + dims);
+      g.prefix = KeyPart{f, off, key_bytes(f)};
+      off += key_bytes(f);
+      if (key.class_field >= 0)
+        dims += std::string(" + ") + field_info(f).name;
+      else
+        dims = std::string(" ") + field_info(f).name + (dims.empty() ? "" : " +" + dims);
     }
     g.data_size = off;
     g.shape = shape + dims;
     MapSpec m;
     m.name = "psl_g" + std::to_string(c_.groups.size());
     m.kind = key.kind;
-    m.value_size = 4;
+    m.value_size = key.classes ? 16 : 4; // struct psl_class_val
     if (key.kind == MapKind::Array) {
       m.key_size = 4;
       m.max_entries = static_cast<uint32_t>(domain_max(key.exact[0]) + 1);
@@ -287,20 +389,30 @@ private:
     return id;
   }
 
-  void emit(uint32_t rule, const GroupKey &key, const Conj &cj) {
-    uint32_t g = group_for(key);
+  static std::vector<AddrPrefix> addr_prefixes(const FieldAtom &a) {
+    std::vector<AddrPrefix> out;
+    unsigned width = a.family == 6 ? 128 : 32;
+    for (const Interval &i : a.values)
+      for (auto [base, len] : interval_prefixes(i.lo, i.hi, width))
+        out.push_back({a.family, base, len});
+    return out;
+  }
+
+  void note_rule(uint32_t rule, uint32_t g) {
     LookupGroup &grp = c_.groups[g];
-    GroupBuild &b = builds_[g];
-    uint32_t enc = Classifier::encode(rule, c_.rules[rule].action);
     if (grp.rules.empty() || grp.rules.back() != rule)
       grp.rules.push_back(rule);
     auto &groups = c_.rules[rule].groups;
     if (std::find(groups.begin(), groups.end(), g) == groups.end())
       groups.push_back(g);
-    auto keep_min = [](uint32_t &slot, uint32_t v) {
-      if (slot == 0 || v < slot)
-        slot = v;
-    };
+  }
+
+  void emit(uint32_t rule, const GroupKey &key, const Conj &cj) {
+    uint32_t g = group_for(key);
+    LookupGroup &grp = c_.groups[g];
+    GroupBuild &b = builds_[g];
+    uint32_t enc = Classifier::encode(rule, c_.rules[rule].action);
+    note_rule(rule, g);
     if (key.kind == MapKind::Array) {
       for (const Interval &i : cj[0].values)
         for (Point v = i.lo;; ++v) {
@@ -310,39 +422,71 @@ private:
         }
       return;
     }
-    // Enumerate the exact part, then (LPM) the prefixes.
-    std::vector<const FieldAtom *> exact;
-    const FieldAtom *pfx = nullptr;
-    for (FieldId f : key.exact)
-      for (const FieldAtom &a : cj)
-        if (a.field == f)
-          exact.push_back(&a);
-    if (key.prefix >= 0)
-      for (const FieldAtom &a : cj)
-        if (static_cast<int>(a.field) == key.prefix)
-          pfx = &a;
+    if (grp.classes) {
+      for (const AddrPrefix &p : addr_prefixes(cj[0]))
+        keep_min(b.prefixes[p], enc);
+      return;
+    }
+    if (grp.class_group >= 0) {
+      // Keys wait for the class ids; the class table learns the prefixes now.
+      const FieldAtom &cls = atom(cj, static_cast<FieldId>(key.class_field));
+      GroupBuild &table = builds_[static_cast<size_t>(grp.class_group)];
+      uint32_t conj = static_cast<uint32_t>(class_conjs_.size());
+      class_conjs_.push_back(cj);
+      for (const AddrPrefix &p : addr_prefixes(cls)) {
+        table.prefixes.emplace(p, 0);
+        b.items.push_back({p, enc, conj});
+      }
+      return;
+    }
     std::vector<uint8_t> data;
+    emit_keys(grp, b, cj, data, enc);
+  }
+
+  static const FieldAtom &atom(const Conj &cj, FieldId f) {
+    return *std::find_if(cj.begin(), cj.end(), [&](const FieldAtom &a) { return a.field == f; });
+  }
+
+  // Every key of a conjunct after `prefix_data` (class-keyed groups: the
+  // class id): the exact dimensions enumerated, then (LPM) the prefixes of
+  // the prefix dimension.
+  void emit_keys(const LookupGroup &grp, GroupBuild &b, const Conj &cj,
+                 std::vector<uint8_t> &data, uint32_t enc) {
+    std::vector<const FieldAtom *> exact;
+    for (const KeyPart &k : grp.exact)
+      exact.push_back(&atom(cj, k.field));
+    const FieldAtom *pfx = grp.prefix ? &atom(cj, grp.prefix->field) : nullptr;
     enumerate(exact, 0, data, [&](std::vector<uint8_t> &d) {
       if (!pfx) {
-        auto &slot = b.hash[std::string(d.begin(), d.end())];
-        keep_min(slot, enc);
+        keep_min(b.hash[std::string(d.begin(), d.end())], enc);
         return;
       }
-      unsigned width = pfx->family == 6 ? 128 : 32;
+      const bool ip = is_ip_field(pfx->field);
+      const unsigned width = prefix_width(*pfx);
+      // Key bits before the value's own bits: the data so far, the family
+      // byte and the ::ffff: of an IPv4 address, or the unused high bits of
+      // a field narrower than its bytes.
+      const uint32_t lead =
+          8 * static_cast<uint32_t>(d.size()) +
+          (ip ? 8 + (pfx->family == 6 ? 0 : 96) : 8 * key_bytes(pfx->field) - width);
       for (const Interval &i : pfx->values)
         for (auto [base, plen] : interval_prefixes(i.lo, i.hi, width)) {
-          std::vector<uint8_t> k(4);
-          uint32_t bits = 8 * static_cast<uint32_t>(d.size() + 1) + plen +
-                          (pfx->family == 6 ? 0 : 96);
+          const uint32_t bits = lead + plen;
+          std::vector<uint8_t> k;
+          k.reserve(4 + grp.data_size + 3);
+          k.resize(4);
           std::memcpy(k.data(), &bits, 4);
           k.insert(k.end(), d.begin(), d.end());
-          k.push_back(pfx->family);
-          uint8_t addr[16];
-          ip_point_bytes(pfx->family, base, addr);
-          k.insert(k.end(), addr, addr + 16);
-          k.resize(4 + ((d.size() + 17 + 3) & ~size_t{3}), 0);
-          auto &slot = b.hash[std::string(k.begin(), k.end())];
-          keep_min(slot, enc);
+          if (ip) {
+            k.push_back(pfx->family);
+            uint8_t addr[16];
+            ip_point_bytes(pfx->family, base, addr);
+            k.insert(k.end(), addr, addr + 16);
+          } else {
+            put_value(k, pfx->field, base);
+          }
+          k.resize(4 + ((grp.data_size + 3) & ~uint32_t{3}), 0);
+          keep_min(b.hash[std::string(k.begin(), k.end())], enc);
         }
     });
   }
@@ -374,9 +518,99 @@ private:
     data.resize(mark);
   }
 
+  // The class table: every stored prefix gets a class id (its rank), the
+  // least priority of the address-only rules on it or on a covering prefix
+  // (so its longest match answers both questions) and the mask of the
+  // class-keyed groups with keys for it (the others are not looked up).
+  // Full-length addresses go to a hash looked up first when they are the
+  // majority: a hit is the longest match and skips the trie walk, a miss
+  // costs one hash lookup. With no shorter prefix there is no trie at all.
+  void finish_class_table(LookupGroup &grp, GroupBuild &b) {
+    size_t full = 0;
+    for (const AddrPrefix &p : b.classes)
+      full += p.len == (p.family == 6 ? 128u : 32u);
+    const size_t shorter = b.classes.size() - full;
+    if (shorter == 0) {
+      MapSpec &trie = c_.maps[grp.map];
+      grp.kind = trie.kind = MapKind::Hash;
+      trie.key_size = grp.data_size;
+      grp.shape = "hash " + grp.shape.substr(grp.shape.find(' ') + 1);
+    } else if (full > shorter) {
+      MapSpec m = c_.maps[grp.map];
+      m.name += "s";
+      m.kind = MapKind::Hash;
+      m.key_size = grp.data_size;
+      m.max_entries = static_cast<uint32_t>(full);
+      m.purpose += " (full-length addresses)";
+      grp.exact_map = static_cast<int>(c_.maps.size());
+      grp.shape = "hash+" + grp.shape;
+      c_.maps.push_back(std::move(m));
+    }
+    std::vector<std::pair<AddrPrefix, uint32_t>> chain; // covering prefixes, folded
+    size_t in_trie = 0;
+    for (size_t i = 0; i < b.classes.size(); ++i) {
+      const AddrPrefix &p = b.classes[i];
+      while (!chain.empty() && !chain.back().first.covers(p))
+        chain.pop_back();
+      uint32_t best = b.prefixes[p];
+      if (!chain.empty() && chain.back().second)
+        keep_min(best, chain.back().second);
+      chain.push_back({p, best});
+      const bool is_full = p.len == (p.family == 6 ? 128u : 32u);
+      const bool hashed = grp.kind == MapKind::Hash || (grp.exact_map >= 0 && is_full);
+      std::vector<uint8_t> k;
+      if (!hashed) {
+        const uint32_t bits = 8 + (p.family == 6 ? 0 : 96) + p.len;
+        k.resize(4);
+        std::memcpy(k.data(), &bits, 4);
+        ++in_trie;
+      }
+      k.push_back(p.family);
+      uint8_t addr[16];
+      ip_point_bytes(p.family, p.base, addr);
+      k.insert(k.end(), addr, addr + 16);
+      if (!hashed)
+        k.resize(4 + ((grp.data_size + 3) & ~uint32_t{3}), 0);
+      const uint64_t mask = b.masks[i];
+      add_entry(hashed && grp.exact_map >= 0 ? static_cast<uint32_t>(grp.exact_map) : grp.map,
+                std::move(k),
+                {best, static_cast<uint32_t>(i + 1), static_cast<uint32_t>(mask),
+                 static_cast<uint32_t>(mask >> 32)});
+    }
+    grp.entries = b.classes.size();
+    c_.maps[grp.map].max_entries = static_cast<uint32_t>(
+        std::max<size_t>(1, grp.exact_map >= 0 ? in_trie : grp.entries));
+    b.prefixes.clear();
+  }
+
+  // A class-keyed conjunct on prefix P holds for every class P covers:
+  // those are P itself and the prefixes right after it in the sorted trie.
+  void expand_class_items(size_t g, GroupBuild &b, GroupBuild &table) {
+    const LookupGroup &grp = c_.groups[g];
+    // Groups past bit 63 are always looked up (the lowering refuses that
+    // many maps anyway).
+    const uint64_t bit = g < 64 ? uint64_t{1} << g : 0;
+    std::vector<uint8_t> data;
+    for (const ClassItem &it : b.items) {
+      auto first = std::lower_bound(table.classes.begin(), table.classes.end(), it.prefix);
+      for (auto q = first; q != table.classes.end() && it.prefix.covers(*q); ++q) {
+        table.masks[static_cast<size_t>(q - table.classes.begin())] |= bit;
+        data.clear();
+        put_be32(data, static_cast<uint32_t>(q - table.classes.begin()) + 1);
+        emit_keys(grp, b, class_conjs_[it.conj], data, it.enc);
+      }
+    }
+    b.items.clear();
+  }
+
+  static void put_be32(std::vector<uint8_t> &out, uint32_t v) {
+    for (int s = 24; s >= 0; s -= 8)
+      out.push_back(static_cast<uint8_t>(v >> s));
+  }
+
   // At each stored prefix, the least value over it and every stored prefix
   // covering it, so the longest match answers for all of them.
-  static void fold_covering(const LookupGroup &g, GroupBuild &b) {
+  static void fold_covering(GroupBuild &b) {
     std::vector<uint32_t> lens;
     for (auto &kv : b.hash) {
       uint32_t l;
@@ -387,24 +621,23 @@ private:
     lens.erase(std::unique(lens.begin(), lens.end()), lens.end());
     if (lens.size() < 2)
       return;
-    // Process longer prefixes against the original values of shorter ones
-    // (the fold is a min over ancestors, so order does not matter).
-    std::unordered_map<std::string, uint32_t> out = b.hash;
-    (void)g;
-    for (auto &kv : out) {
+    // Longer prefixes against the original values of shorter ones (the
+    // fold is a min over ancestors, so order does not matter); updates are
+    // applied after the walk. Map nodes do not move, so keys stay valid.
+    std::vector<std::pair<const std::string *, uint32_t>> updates;
+    std::string k;
+    for (const auto &kv : b.hash) {
       uint32_t l;
       std::memcpy(&l, kv.first.data(), 4);
-      std::string probe = kv.first;
+      uint32_t best = kv.second;
       for (uint32_t shorter : lens) {
         if (shorter >= l)
           break;
         // Mask the data to `shorter` bits.
-        std::string k = probe;
+        k.assign(kv.first);
         std::memcpy(&k[0], &shorter, 4);
-        for (size_t byte = 0; byte + 4 < k.size(); ++byte) {
+        for (size_t byte = shorter / 8; byte + 4 < k.size(); ++byte) {
           uint32_t first = static_cast<uint32_t>(byte * 8);
-          if (first + 8 <= shorter)
-            continue;
           if (first >= shorter)
             k[4 + byte] = 0;
           else
@@ -412,11 +645,14 @@ private:
                                             (0xff << (8 - (shorter - first))));
         }
         auto it = b.hash.find(k);
-        if (it != b.hash.end() && it->second < kv.second)
-          kv.second = it->second;
+        if (it != b.hash.end() && it->second < best)
+          best = it->second;
       }
+      if (best != kv.second)
+        updates.push_back({&kv.first, best});
     }
-    b.hash = std::move(out);
+    for (const auto &[key, best] : updates)
+      b.hash.find(*key)->second = best;
   }
 
   Classifier &c_;
@@ -424,6 +660,7 @@ private:
   std::map<GroupKey, uint32_t> index_;
   size_t total_keys_ = 0;
   std::vector<GroupBuild> builds_;
+  std::vector<Conj> class_conjs_;
 };
 
 } // namespace

@@ -3,13 +3,21 @@
 // each conjunct becomes entries of a lookup group chosen by its shape:
 //   - one dimension of at most 16 bits (ports, protocol, ICMP type, TTL,
 //     flags, vlan.id, eth.type)         -> an array indexed by the value;
-//   - any address dimension             -> an LPM trie on one address (the
-//     one that is a prefix or range; the other dimensions must be single
-//     values, prepended as exact bytes);
-//   - otherwise                          -> a hash of exact tuples.
+//   - an address alone (prefixes, ranges, single addresses) -> the
+//     address's class table (one per address field, shared by all such
+//     rules: an LPM trie, and a hash of full-length addresses in front of
+//     it when those are the majority, or alone when there is nothing else);
+//   - an address and more dimensions    -> a class-keyed group: the class
+//     table gives the address's class id (its longest stored prefix) and
+//     the groups that have keys for it, then one lookup of (class id, the
+//     other dimensions) in each of those. The other values are enumerated,
+//     except the widest one (a port range, a second address prefix), which
+//     is matched by prefix (LPM), so no dimension multiplies an address's
+//     prefixes;
+//   - otherwise (exact tuples)          -> a hash of exact tuples.
 // Everything else goes to code, with the reason recorded in RuleInfo.
-// Group contents (least encoded priority per key, LPM covering prefixes
-// folded in) are written to Classifier::entries.
+// Group contents (least encoded priority per key, covering prefixes and
+// covering classes folded in) are written to Classifier::entries.
 #pragma once
 
 #include <optional>

@@ -69,11 +69,13 @@ LowerResult lower_policy(const Policy &policy, const SourceFile *file,
   place_rules(conds, c, options.groups);
   // A program may use at most 64 maps; the templates take 6 (counters,
   // clock, rate buckets, .rodata, .bss) and code rules' sets 2.
+  // Group maps: one per group, two for a class table with a hash of
+  // full-length addresses in front of its trie (set maps come later).
   const size_t kMaxGroupMaps = 56;
-  if (c.groups.size() + c.dynsets.size() > kMaxGroupMaps) {
+  if (c.maps.size() + c.dynsets.size() > kMaxGroupMaps) {
     LowerError e;
-    e.message = "the policy needs " + std::to_string(c.groups.size()) +
-                " lookup groups and " + std::to_string(c.dynsets.size()) +
+    e.message = "the policy needs " + std::to_string(c.maps.size()) +
+                " lookup group maps and " + std::to_string(c.dynsets.size()) +
                 " dynamic sets, more than the " + std::to_string(kMaxGroupMaps) +
                 " maps one program may use; these rules start a group of their own";
     for (size_t g = 0; g < c.groups.size(); ++g) {

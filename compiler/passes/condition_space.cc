@@ -1472,7 +1472,7 @@ bool implied_dim(DimId d) {
 
 } // namespace
 
-size_t BoxIndex::BlockHash::operator()(const BlockKey &k) const {
+size_t BoxIndex::block_hash(const BlockKey &k) {
   uint64_t lo = static_cast<uint64_t>(k.prefix);
   uint64_t hi = static_cast<uint64_t>(k.prefix >> 64);
   uint64_t h =
@@ -1505,13 +1505,71 @@ size_t slot_offset(unsigned bits, unsigned shift) {
 
 } // namespace
 
+void BoxIndex::IdList::push_back(uint32_t id) {
+  if (size_ < kInline) {
+    inline_[size_++] = id;
+    return;
+  }
+  if (size_ == kInline)
+    heap_.assign(inline_, inline_ + kInline);
+  heap_.push_back(id);
+  ++size_;
+}
+
+const uint32_t *BoxIndex::BlockTable::find(const BlockKey &key,
+                                           size_t h) const {
+  if (slots_.empty())
+    return nullptr;
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    const Slot &s = slots_[i];
+    if (s.list == UINT32_MAX)
+      return nullptr;
+    if (s.shift == key.shift && s.prefix == key.prefix)
+      return &s.list;
+  }
+}
+
+uint32_t &BoxIndex::BlockTable::get(const BlockKey &key, size_t h) {
+  if (2 * (used_ + 1) > slots_.size())
+    grow();
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    Slot &s = slots_[i];
+    if (s.list == UINT32_MAX) {
+      // A new key: the caller stores its list number here right away (the
+      // slot counts as free until then).
+      s.shift = key.shift;
+      s.prefix = key.prefix;
+      ++used_;
+      return s.list;
+    }
+    if (s.shift == key.shift && s.prefix == key.prefix)
+      return s.list;
+  }
+}
+
+void BoxIndex::BlockTable::grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(std::max<size_t>(64, 2 * old.size()), Slot{});
+  const size_t mask = slots_.size() - 1;
+  for (const Slot &s : old) {
+    if (s.list == UINT32_MAX)
+      continue;
+    size_t i = block_hash(BlockKey{s.shift, s.prefix}) & mask;
+    while (slots_[i].list != UINT32_MAX)
+      i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+}
+
 BoxIndex::Partition::Partition(DimId d) : bits(dim_bits(d)) {
   if (bits <= kSmallDomainBits)
     slot.assign(slot_offset(bits, bits + 1), UINT32_MAX);
 }
 
-const std::vector<uint32_t> *BoxIndex::Partition::find(uint8_t shift,
-                                                       Point prefix) const {
+const BoxIndex::IdList *BoxIndex::Partition::find(uint8_t shift,
+                                                  Point prefix) const {
   if (!slot.empty()) {
     if (shift > bits)
       return nullptr;
@@ -1519,17 +1577,17 @@ const std::vector<uint32_t> *BoxIndex::Partition::find(uint8_t shift,
     return i == UINT32_MAX ? nullptr : &lists[i];
   }
   BlockKey key{shift, prefix};
-  size_t h = BlockHash{}(key);
+  size_t h = block_hash(key);
   if (shift >= present.size() || present[shift].empty())
     return nullptr;
   size_t bit = (h >> 20) & kPresentMask;
   if (!(present[shift][bit >> 6] >> (bit & 63) & 1))
     return nullptr;
-  auto it = index.find(key);
-  return it == index.end() ? nullptr : &lists[it->second];
+  const uint32_t *i = index.find(key, h);
+  return i ? &lists[*i] : nullptr;
 }
 
-std::vector<uint32_t> &BoxIndex::Partition::block(uint8_t shift, Point prefix) {
+BoxIndex::IdList &BoxIndex::Partition::block(uint8_t shift, Point prefix) {
   uint32_t *i;
   if (!slot.empty()) {
     i = &slot[slot_offset(bits, shift) + static_cast<size_t>(prefix)];
@@ -1539,12 +1597,10 @@ std::vector<uint32_t> &BoxIndex::Partition::block(uint8_t shift, Point prefix) {
       present.resize(shift + 1);
     if (present[shift].empty())
       present[shift].assign((kPresentMask + 1) / 64, 0);
-    size_t bit = (BlockHash{}(key) >> 20) & kPresentMask;
+    size_t h = block_hash(key);
+    size_t bit = (h >> 20) & kPresentMask;
     present[shift][bit >> 6] |= uint64_t{1} << (bit & 63);
-    auto it = index.find(key);
-    if (it == index.end())
-      it = index.emplace(key, UINT32_MAX).first;
-    i = &it->second;
+    i = &index.get(key, h);
   }
   if (*i == UINT32_MAX) {
     *i = static_cast<uint32_t>(lists.size());
@@ -1679,7 +1735,7 @@ void BoxIndex::insert(const Box *box, uint32_t tag) {
 
 bool BoxIndex::for_each_containing(const Witness &w, Filter filter,
                                    Visit f) const {
-  auto visit_ids = [&](const std::vector<uint32_t> &ids) {
+  auto visit_ids = [&](const auto &ids) {
     for (uint32_t id : ids) {
       const Entry &e = entries_[id];
       if (!filter(e.tag) || !box_contains(*e.box, w))
@@ -1715,14 +1771,14 @@ bool BoxIndex::for_each_containing(const Witness &w, Filter filter,
   return visit_ids(unkeyed_);
 }
 
-void BoxIndex::candidate_lists(
-    const Partition &p, DimId d, const Box &b,
-    std::vector<const std::vector<uint32_t> *> &out) const {
+void BoxIndex::candidate_lists(const Partition &p, DimId d, const Box &b,
+                               std::vector<IdSpan> &out) const {
   if (!hull_meets(p.hull, b))
     return;
   const IntervalSet *s = b.find(d);
+  const IdSpan all{p.all.data(), p.all.data() + p.all.size()};
   if (!s) {
-    out.push_back(&p.all);
+    out.push_back(all);
     return;
   }
   // Enumerate the blocks overlapping s when there are few of them, else
@@ -1733,15 +1789,15 @@ void BoxIndex::candidate_lists(
     for (const auto &iv : *s) {
       keys += (iv.hi >> shift) - (iv.lo >> shift) + 1;
       if (keys > limit) {
-        out.push_back(&p.all);
+        out.push_back(all);
         return;
       }
     }
   for (uint8_t shift : p.shifts)
     for (const auto &iv : *s)
       for (Point q = iv.lo >> shift;; ++q) {
-        if (const auto *ids = p.find(shift, q))
-          out.push_back(ids);
+        if (const IdList *ids = p.find(shift, q))
+          out.push_back(IdSpan{ids->begin(), ids->end()});
         if (q == (iv.hi >> shift))
           break;
       }
@@ -1765,10 +1821,11 @@ bool BoxIndex::for_each_intersecting(const Box &b, Filter filter, Visit f,
   lists.clear();
   for_each_partition(
       [&](const Partition &p, DimId d) { candidate_lists(p, d, b, lists); });
-  lists.push_back(&unkeyed_);
+  lists.push_back(IdSpan{unkeyed_.data(), unkeyed_.data() + unkeyed_.size()});
   size_t examined = 0;
-  for (const auto *ids : lists)
-    for (uint32_t id : *ids) {
+  for (const IdSpan &ids : lists)
+    for (const uint32_t *at = ids.first; at != ids.last; ++at) {
+      const uint32_t id = *at;
       if (stamp_[id] == epoch_)
         continue;
       stamp_[id] = epoch_;
@@ -1803,12 +1860,12 @@ uint32_t BoxIndex::least_tag_meeting(const Box &b, size_t max_examined) const {
   lists.clear();
   for_each_partition(
       [&](const Partition &p, DimId d) { candidate_lists(p, d, b, lists); });
-  lists.push_back(&unkeyed_);
-  for (const auto *ids : lists) {
+  lists.push_back(IdSpan{unkeyed_.data(), unkeyed_.data() + unkeyed_.size()});
+  for (const IdSpan &ids : lists) {
     // Newest first: increasing tags, so the first box meeting b is the
     // least of this list, and a tag not below `best` ends the list.
-    for (auto it = ids->rbegin(); it != ids->rend(); ++it) {
-      const Entry &e = entries_[*it];
+    for (const uint32_t *at = ids.last; at != ids.first;) {
+      const Entry &e = entries_[*--at];
       if (e.tag >= best)
         break;
       if (++examined > max_examined) {

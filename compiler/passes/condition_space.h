@@ -387,28 +387,64 @@ private:
   struct BlockKey {
     uint8_t shift;
     Point prefix;
-    bool operator==(const BlockKey &o) const {
-      return shift == o.shift && prefix == o.prefix;
-    }
   };
-  struct BlockHash {
-    size_t operator()(const BlockKey &k) const;
+  static size_t block_hash(const BlockKey &k);
+  // The entry ids of one block, in insertion order. Most blocks of an
+  // address partition hold one box (a rule per address): up to two ids are
+  // kept inline, so building the index does not allocate per block.
+  class IdList {
+  public:
+    void push_back(uint32_t id);
+    size_t size() const { return size_; }
+    const uint32_t *begin() const {
+      return size_ <= kInline ? inline_ : heap_.data();
+    }
+    const uint32_t *end() const { return begin() + size_; }
+
+  private:
+    static constexpr uint32_t kInline = 2;
+    uint32_t size_ = 0;
+    uint32_t inline_[kInline] = {};
+    std::vector<uint32_t> heap_; // all of them, past kInline
+  };
+  // Block key → list number, by open addressing (one array, no allocation
+  // per block).
+  class BlockTable {
+  public:
+    // The list number of `key` (with hash `h`), or null.
+    const uint32_t *find(const BlockKey &key, size_t h) const;
+    // The same, added as UINT32_MAX when absent.
+    uint32_t &get(const BlockKey &key, size_t h);
+
+  private:
+    struct Slot {
+      Point prefix = 0;
+      uint32_t list = UINT32_MAX; // UINT32_MAX: the slot is free
+      uint8_t shift = 0;
+    };
+    void grow();
+    std::vector<Slot> slots_; // a power of two, at most half used
+    size_t used_ = 0;
+  };
+  // An id list as the queries walk it: [first, last).
+  struct IdSpan {
+    const uint32_t *first, *last;
   };
   // The boxes keyed by one dimension. Blocks of a small domain (up to 16
   // bits: ports, protocols, flags) are found through an array, the others
   // (addresses) through a hash table.
   struct Partition {
     explicit Partition(DimId d);
-    const std::vector<uint32_t> *find(uint8_t shift, Point prefix) const;
-    std::vector<uint32_t> &block(uint8_t shift, Point prefix);
+    const IdList *find(uint8_t shift, Point prefix) const;
+    IdList &block(uint8_t shift, Point prefix);
     size_t num_blocks() const { return lists.size(); }
 
     unsigned bits;
-    std::vector<uint32_t> all;                // in insertion order
-    std::vector<uint8_t> shifts;              // block sizes in use, ascending
-    std::vector<std::vector<uint32_t>> lists; // the blocks' entries
-    std::vector<uint32_t> slot; // small domains: offset(shift)+prefix → list
-    std::unordered_map<BlockKey, uint32_t, BlockHash> index; // large ones
+    std::vector<uint32_t> all;   // in insertion order
+    std::vector<uint8_t> shifts; // block sizes in use, ascending
+    std::vector<IdList> lists;   // the blocks' entries
+    std::vector<uint32_t> slot;  // small domains: offset(shift)+prefix → list
+    BlockTable index;            // large ones
     // Large domains: per shift a bitmap of hashed prefixes in use, so that
     // most lookups of absent blocks never touch the hash table.
     std::vector<std::vector<uint64_t>> present;
@@ -418,7 +454,7 @@ private:
   const Partition *partition(DimId d) const;
   // The id lists of p that may hold boxes meeting b.
   void candidate_lists(const Partition &p, DimId d, const Box &b,
-                       std::vector<const std::vector<uint32_t> *> &out) const;
+                       std::vector<IdSpan> &out) const;
   template <typename Fn>
   void for_each_partition(Fn &&fn) const;
 
@@ -430,7 +466,7 @@ private:
   std::vector<uint32_t> unkeyed_;
   bool descending_ = true; // tags were inserted in decreasing order
   // Scratch of the queries (which are therefore not reentrant).
-  mutable std::vector<const std::vector<uint32_t> *> scratch_;
+  mutable std::vector<IdSpan> scratch_;
   mutable std::vector<uint32_t> stamp_;
   mutable uint32_t epoch_ = 0;
 };

@@ -69,6 +69,86 @@ TEST(CompiledPolicy, OverlappingPrefixesKeepFirstMatch) {
   EXPECT_EQ(pol->default_count(), 1u);
 }
 
+// Address and port: the class table of ip.src gives the packet's class
+// (its longest stored prefix), and the class-keyed groups hold every rule
+// of a covering prefix under that class. First match must survive both
+// stages: a later, narrower rule never wins over an earlier, wider one.
+TEST(CompiledPolicy, ClassKeyedRulesKeepFirstMatch) {
+  COMPILE(pol, R"(
+    rule wide_ssh: ip.src in 10.0.0.0/8 and tcp.dport == 22 => drop
+    rule narrow_ssh: ip.src in 10.1.0.0/16 and tcp.dport == 22 => pass
+    rule narrow_web: ip.src in 10.1.0.0/16 and tcp.dport in 80..90 => pass
+    rule wide_all: ip.src in 10.0.0.0/8 => drop
+    rule late_host: ip.src == 10.1.2.3 and tcp.dport == 443 => pass
+    rule host_range: ip.src == 192.0.2.9 and udp.dport in 1000..2000 => drop
+    rule two_ranges: ip.src in 172.16.0.0/12 and ip.dst in 198.51.100.0/24 => drop
+    rule v6_ssh: ip.src in 2001:db8::/32 and tcp.dport == 22 => drop
+    rule v6_host: ip.src == 2001:db8::7 and tcp.dport in 20..30 => pass
+    default pass)");
+  EXPECT_EQ(pol->run(tcp(22, "10.1.2.3")), "drop"); // wide_ssh before narrow_ssh
+  EXPECT_EQ(pol->count("wide_ssh"), 1u);
+  EXPECT_EQ(pol->count("narrow_ssh"), 0u);
+  EXPECT_EQ(pol->run(tcp(85, "10.1.2.3")), "pass");
+  EXPECT_EQ(pol->count("narrow_web"), 1u);
+  EXPECT_EQ(pol->run(tcp(91, "10.1.2.3")), "drop");  // past the range: wide_all
+  EXPECT_EQ(pol->run(tcp(443, "10.1.2.3")), "drop"); // wide_all before late_host
+  EXPECT_EQ(pol->count("late_host"), 0u);
+  EXPECT_EQ(pol->run(tcp(85, "10.2.0.1")), "drop");  // class of the /8 only
+  EXPECT_EQ(pol->count("wide_all"), 3u);
+  EXPECT_EQ(pol->run(udp(1500, "192.0.2.9")), "drop");
+  EXPECT_EQ(pol->run(udp(2001, "192.0.2.9")), "pass");
+  EXPECT_EQ(pol->run(tcp(1500, "192.0.2.9")), "pass"); // udp only
+  Pkt p = udp(53, "172.16.5.5");
+  p.dst = "198.51.100.7";
+  EXPECT_EQ(pol->run(p), "drop");
+  p.dst = "198.51.101.7";
+  EXPECT_EQ(pol->run(p), "pass");
+  EXPECT_EQ(pol->count("two_ranges"), 1u);
+  // 2001:db8::7 lies under v6_ssh's /32, which comes first for port 22.
+  EXPECT_EQ(pol->run(v6(tcp(22), "2001:db8::7")), "drop");
+  EXPECT_EQ(pol->run(v6(tcp(25), "2001:db8::7")), "pass");
+  EXPECT_EQ(pol->run(v6(tcp(25), "2001:db8::8")), "pass"); // default
+  EXPECT_EQ(pol->count("v6_ssh"), 1u);
+  EXPECT_EQ(pol->count("v6_host"), 1u);
+  EXPECT_EQ(pol->default_count(), 4u);
+}
+
+TEST(CompiledPolicy, AddressOnlyRuleBeforeClassKeyedRuleWins) {
+  COMPILE(pol, R"(
+    rule net: ip.src in 10.0.0.0/8 => pass
+    rule ssh: ip.src in 10.1.0.0/16 and tcp.dport == 22 => drop
+    rule any_ssh: tcp.dport == 22 => drop
+    default pass)");
+  EXPECT_EQ(pol->run(tcp(22, "10.1.2.3")), "pass");
+  EXPECT_EQ(pol->count("net"), 1u);
+  EXPECT_EQ(pol->run(tcp(22, "11.1.2.3")), "drop");
+  EXPECT_EQ(pol->count("any_ssh"), 1u);
+  EXPECT_EQ(pol->count("ssh"), 0u);
+}
+
+// Mostly hosts and one prefix: a hash of the hosts is looked up before the
+// trie. A host under an earlier prefix still gets the prefix's verdict.
+TEST(CompiledPolicy, HostHashBeforeTheTrieKeepsFirstMatch) {
+  COMPILE(pol, R"(
+    rule h1: ip.src == 192.0.2.7 => pass
+    rule wide: ip.src in 10.0.0.0/8 => drop
+    rule inside: ip.src == 10.1.1.1 => pass
+    rule h2: ip.src == 2001:db8::7 => drop
+    rule h3: ip.src == 192.0.2.8 => drop
+    default pass)");
+  EXPECT_EQ(pol->run(tcp(80, "10.1.1.1")), "drop");
+  EXPECT_EQ(pol->run(tcp(80, "10.9.9.9")), "drop");
+  EXPECT_EQ(pol->count("wide"), 2u);
+  EXPECT_EQ(pol->count("inside"), 0u);
+  EXPECT_EQ(pol->run(tcp(80, "192.0.2.7")), "pass");
+  EXPECT_EQ(pol->count("h1"), 1u);
+  EXPECT_EQ(pol->run(tcp(80, "192.0.2.8")), "drop");
+  EXPECT_EQ(pol->run(v6(tcp(80), "2001:db8::7")), "drop");
+  EXPECT_EQ(pol->run(v6(tcp(80), "2001:db8::8")), "pass");
+  EXPECT_EQ(pol->run(tcp(80, "192.0.2.9")), "pass");
+  EXPECT_EQ(pol->default_count(), 2u);
+}
+
 TEST(CompiledPolicy, FamiliesStayApart) {
   // ::ffff:10.0.0.1 sent as native IPv6 is not 10.0.0.1.
   COMPILE(pol, R"(

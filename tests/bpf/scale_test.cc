@@ -1,8 +1,11 @@
-// 100,000 single-prefix rules: one LPM group, one lookup per packet, and
-// a program that loads. Also a code budget that names its rules.
+// 100,000 single-address and prefix rules: the class table of ip.src (as
+// many prefixes as single addresses: one LPM trie), one lookup per packet,
+// and a program that loads. Also a code budget that names its rules.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <regex>
 #include <gtest/gtest.h>
 
 #include "backend/bpf_features.h"
@@ -53,6 +56,7 @@ TEST(Scale, HundredThousandPrefixRulesAreOneLookup) {
   const auto &c = pol->artifact().classifier;
   ASSERT_EQ(c.groups.size(), 1u) << lower::to_string(c).substr(0, 2000);
   EXPECT_EQ(c.code.size(), 0u);
+  EXPECT_EQ(c.groups[0].shape, "lpm ip.src");
   EXPECT_EQ(c.groups[0].rules.size(), n + 1);
   std::printf("[ scale    ] %zu rules: text -> loaded program %.0f ms (lower %.0f, generate "
               "%.1f, compile %.0f), %zu map entries, %zu bytes of C\n",
@@ -121,18 +125,58 @@ TEST(Scale, CodeBudgetNamesTheRules) {
 namespace psl::bpftest {
 namespace {
 
+// A packet that the condition of a generated rule (gen_policy.py) holds
+// for, or near enough: the address of its prefix, its first port, its
+// protocol. The other address stays outside every generated prefix.
+Pkt packet_for(const std::string &cond) {
+  Pkt p;
+  p.src = "11.0.0.1";
+  std::smatch m;
+  static const std::regex addr(R"((ip\.src|ip\.dst) (==|in) ([0-9a-f:.]+))");
+  static const std::regex port(R"((tcp|udp|l4)\.dport (==|in) \{? ?(\d+))");
+  static const std::regex proto(R"(ip\.proto == (\w+))");
+  if (std::regex_search(cond, m, addr)) {
+    std::string a = m[3];
+    bool v6 = a.find(':') != std::string::npos;
+    p.ip_version = v6 ? 6 : 4;
+    p.src = v6 ? "2001:db9::1" : "11.0.0.1";
+    p.dst = v6 ? "2001:db9::2" : "192.0.2.1";
+    (m[1] == "ip.src" ? p.src : p.dst) = a;
+  }
+  if (std::regex_search(cond, m, port)) {
+    p.proto = m[1] == "tcp" ? 6 : 17;
+    p.dport = static_cast<uint16_t>(std::stoul(m[3]));
+  }
+  if (std::regex_search(cond, m, proto)) {
+    static const std::map<std::string, uint8_t> numbers{
+        {"tcp", 6}, {"udp", 17}, {"icmp", 1}, {"icmpv6", 58}, {"gre", 47}, {"esp", 50}};
+    p.proto = numbers.at(m[1]);
+  }
+  if (cond.find("icmp.type") != std::string::npos)
+    p.proto = 1;
+  if (cond.find("icmp6.type") != std::string::npos)
+    p.proto = 58;
+  return p;
+}
+
 // PSC_BENCH=1: text -> loaded program for tests/bench/gen_policy.py
-// policies (100 and 100,000 rules, every shape), step by step, and the
-// per-packet cost of each loaded program. Not part of the normal run.
+// policies (1 and 100,000 rules, every shape), step by step, and the
+// per-packet cost of each loaded program for a packet that no generated
+// rule matches (miss) and one built for the last generated rule (hit).
+// Not part of the normal run.
 TEST(Scale, GeneratedPolicyTimings) {
   if (!std::getenv("PSC_BENCH"))
     GTEST_SKIP() << "set PSC_BENCH=1 to run";
   PSC_REQUIRE_OR_SKIP(::psl::backend::bpf_features().xdp_test_run);
   const char *shapes[] = {"exact", "prefix", "port", "mixed", "rate"};
-  for (int n : {100, 100000}) {
+  const char *only = std::getenv("PSC_BENCH_SHAPE"); // one shape, optional
+  for (int n : {1, 100000}) {
     for (const char *shape : shapes) {
-      std::string cmd = std::string("python3 ") + PSC_SOURCE_DIR + "/tests/bench/gen_policy.py --rules " +
-                        std::to_string(n) + " --shape " + shape + " --seed 1";
+      if (only && std::string(only) != shape)
+        continue;
+      std::string cmd = std::string("python3 ") + PSC_SOURCE_DIR +
+                        "/tests/bench/gen_policy.py --rules " + std::to_string(n) + " --shape " +
+                        shape + " --seed 1";
       FILE *f = popen(cmd.c_str(), "r");
       ASSERT_TRUE(f);
       std::string text;
@@ -141,6 +185,11 @@ TEST(Scale, GeneratedPolicyTimings) {
       while ((got = fread(buf, 1, sizeof buf, f)) > 0)
         text.append(buf, got);
       pclose(f);
+      std::string last_rule = "rule r" + std::to_string(n - 1) + ": ";
+      size_t at = text.find(last_rule);
+      ASSERT_NE(at, std::string::npos);
+      at += last_rule.size();
+      std::string last_cond = text.substr(at, text.find(" => ", at) - at);
       auto t0 = std::chrono::steady_clock::now();
       CheckedModule m = check_source("bench.psl", text);
       double check = ms(t0);
@@ -167,20 +216,25 @@ TEST(Scale, GeneratedPolicyTimings) {
       st = backend::write_map_contents(*obj, a.classifier);
       ASSERT_TRUE(st.ok()) << st.error().message;
       double fill = ms(t0);
-      Pkt p;
-      p.src = "11.0.0.1";
       backend::TestRunOptions o;
       o.repeat = 1000000;
-      auto r = backend::test_run_xdp(obj->program_fd("psl_policy"), build(p), o);
-      ASSERT_TRUE(r.ok());
-      std::printf("[ bench    ] %-6s %6d rules: check %.0f + lower %.0f + generate %.1f + compile %.0f "
-                  "+ load %.0f + fill %.0f (%zu entries) = %.0f ms; %zu groups, %zu code rules; "
-                  "%lld ns/packet\n",
-                  shape, n, check, a.lower_ms, a.generate_ms, a.compile_ms, load, fill,
-                  a.classifier.entries.size(),
-                  check + a.lower_ms + a.generate_ms + a.compile_ms + load + fill,
-                  a.classifier.groups.size(), a.classifier.code.size(),
-                  static_cast<long long>(r.value().duration.count()));
+      Pkt miss;
+      miss.src = "11.0.0.1";
+      auto r_miss = backend::test_run_xdp(obj->program_fd("psl_policy"), build(miss), o);
+      ASSERT_TRUE(r_miss.ok());
+      auto r_hit =
+          backend::test_run_xdp(obj->program_fd("psl_policy"), build(packet_for(last_cond)), o);
+      ASSERT_TRUE(r_hit.ok());
+      std::printf(
+          "[ bench    ] %-6s %6d rules: check %.0f + lower %.0f + generate %.1f + compile %.0f "
+          "+ load %.0f + fill %.0f (%zu entries) = %.0f ms; %zu groups, %zu code rules; "
+          "%lld ns/packet miss, %lld ns/packet hit (%s)\n",
+          shape, n, check, a.lower_ms, a.generate_ms, a.compile_ms, load, fill,
+          a.classifier.entries.size(),
+          check + a.lower_ms + a.generate_ms + a.compile_ms + load + fill,
+          a.classifier.groups.size(), a.classifier.code.size(),
+          static_cast<long long>(r_miss.value().duration.count()),
+          static_cast<long long>(r_hit.value().duration.count()), last_cond.c_str());
     }
   }
 }

@@ -17,3 +17,18 @@ gtest_discover_tests(backend_object_test DISCOVERY_TIMEOUT 30)
 # Network tests run alone: they count ping losses across program swaps.
 gtest_discover_tests(backend_attach_test DISCOVERY_TIMEOUT 30
                      PROPERTIES RUN_SERIAL TRUE)
+
+# The static linker and the prebuilt parser (compiler/backend/static_link.h,
+# prebuilt_parser.h, bpf/templates/psl_parse.bpf.c).
+add_executable(backend_link_test ${CMAKE_CURRENT_SOURCE_DIR}/backend_link_test.cc)
+target_link_libraries(backend_link_test PRIVATE psl_backend psl_backend_testing
+                      psl_parse_prebuilt GTest::gtest_main)
+target_compile_definitions(backend_link_test PRIVATE ${PSC_BACKEND_TEST_DEFS})
+gtest_discover_tests(backend_link_test DISCOVERY_TIMEOUT 30)
+
+# write_map_contents: batched map writes (compiler/codegen/policy_build.h).
+add_executable(backend_map_write_test
+               ${CMAKE_CURRENT_SOURCE_DIR}/backend_map_write_test.cc)
+target_link_libraries(backend_map_write_test PRIVATE psl_policy_build
+                      psl_backend_testing GTest::gtest_main)
+gtest_discover_tests(backend_map_write_test DISCOVERY_TIMEOUT 30)

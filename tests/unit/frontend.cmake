@@ -7,3 +7,11 @@ add_executable(frontend_test
 )
 target_link_libraries(frontend_test PRIVATE psl_frontend GTest::gtest_main Threads::Threads)
 gtest_discover_tests(frontend_test)
+
+# Large files parsed in pieces on several threads give exactly the
+# sequential parse (tree, ranges, comments through fmt, diagnostics).
+add_executable(frontend_pieces_test
+  ${CMAKE_CURRENT_SOURCE_DIR}/frontend_pieces_test.cc)
+target_link_libraries(frontend_pieces_test PRIVATE psl_frontend psl_fmt
+                      GTest::gtest_main Threads::Threads)
+gtest_discover_tests(frontend_pieces_test)

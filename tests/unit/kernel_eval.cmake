@@ -36,3 +36,12 @@ add_test(NAME policies_kernel
                  ${PROJECT_SOURCE_DIR}/policies)
 set_tests_properties(policies_kernel PROPERTIES LABELS kernel TIMEOUT 300
                      SKIP_RETURN_CODE 77)
+
+# A verifier rejection mapped back to the rule whose code failed.
+add_executable(verifier_rules_test ${CMAKE_CURRENT_SOURCE_DIR}/verifier_rules_test.cc)
+target_link_libraries(verifier_rules_test PRIVATE psl_policy_build psl_driver
+                      psl_backend_testing GTest::gtest_main)
+target_compile_definitions(verifier_rules_test PRIVATE
+  PSC_BPF_TEMPLATE_DIR="${PROJECT_SOURCE_DIR}/bpf/templates")
+gtest_discover_tests(verifier_rules_test DISCOVERY_MODE PRE_TEST
+                     PROPERTIES LABELS kernel)

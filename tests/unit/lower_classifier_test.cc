@@ -1,7 +1,10 @@
 // The lowering on real PSL through the real front end: which rules become
 // which groups, key layouts, priorities at overlapping prefixes, and the
 // rules that stay code.
+#include <array>
 #include <cstring>
+#include <map>
+#include <optional>
 #include <gtest/gtest.h>
 
 #include "codegen/source_builder.h"
@@ -35,24 +38,6 @@ const RuleInfo &rule(const Classifier &c, const std::string &name) {
   throw std::runtime_error("no rule " + name);
 }
 
-// The value stored for an LPM key of group g (ip.src only) at addr/len.
-uint32_t lpm_value(const Classifier &c, size_t g, uint8_t family, const uint8_t addr[16],
-                   uint32_t plen) {
-  const auto &grp = c.groups[g];
-  for (const auto &e : c.entries) {
-    if (e.map != grp.map)
-      continue;
-    uint32_t bits;
-    std::memcpy(&bits, e.key.data(), 4);
-    if (bits == 8 + plen && e.key[4] == family && std::memcmp(&e.key[5], addr, 16) == 0) {
-      uint32_t v;
-      std::memcpy(&v, e.value.data(), 4);
-      return v;
-    }
-  }
-  return 0;
-}
-
 TEST(LowerClassifier, SameShapeRulesShareOneGroup) {
   auto l = lower_text(R"(
     rule a: ip.src == 10.0.0.1 => drop
@@ -60,41 +45,94 @@ TEST(LowerClassifier, SameShapeRulesShareOneGroup) {
     rule c: ip.src in 2001:db8::/32 => drop
     rule d: tcp.dport == 22 => pass
     rule e: tcp.dport in { 80, 443 } => drop
-    rule f: udp.dport == 53 and ip.proto == udp => drop)");
+    rule f: udp.dport == 53 and ip.proto == udp => drop
+    rule g: ip.src == 2001:db8::7 => drop)");
   ASSERT_TRUE(l && l->result.ok());
   const Classifier &c = l->c();
   ASSERT_EQ(c.groups.size(), 3u) << to_string(c);
+  // Addresses of both families, single or prefixes: the class table of
+  // ip.src; as many prefixes as single addresses, so one LPM trie.
   EXPECT_EQ(c.groups[0].shape, "lpm ip.src");
-  EXPECT_EQ(c.groups[0].rules, (std::vector<uint32_t>{0, 1, 2}));
+  EXPECT_TRUE(c.groups[0].classes);
+  EXPECT_EQ(c.groups[0].exact_map, -1);
+  EXPECT_EQ(c.groups[0].rules, (std::vector<uint32_t>{0, 1, 2, 6}));
+  EXPECT_EQ(c.maps[c.groups[0].map].key_size, 4u + 20u); // 17 bytes padded to 20
+  EXPECT_EQ(c.maps[c.groups[0].map].value_size, 16u);    // struct psl_class_val
   EXPECT_EQ(c.groups[1].shape, "array tcp.dport");
   EXPECT_EQ(c.groups[1].rules, (std::vector<uint32_t>{3, 4}));
   EXPECT_EQ(c.groups[2].shape, "hash ip.proto, udp.dport");
   EXPECT_TRUE(c.code.empty());
-  EXPECT_EQ(c.maps[c.groups[0].map].key_size, 4u + 20u); // 17 bytes padded to 20
+}
+
+// Class trie entries of group g: prefix -> { best, class }.
+struct ClassEntry {
+  uint32_t best = 0, cls = 0;
+};
+std::optional<ClassEntry> class_entry(const Classifier &c, size_t g, uint8_t family,
+                                      const std::array<uint8_t, 16> &addr, uint32_t plen) {
+  const auto &grp = c.groups[g];
+  for (const auto &e : c.entries) {
+    if (e.map != grp.map)
+      continue;
+    uint32_t bits;
+    std::memcpy(&bits, e.key.data(), 4);
+    if (bits == 8 + plen && e.key[4] == family && std::memcmp(&e.key[5], addr.data(), 16) == 0) {
+      ClassEntry out;
+      std::memcpy(&out.best, e.value.data(), 4);
+      std::memcpy(&out.cls, e.value.data() + 4, 4);
+      return out;
+    }
+  }
+  return std::nullopt;
+}
+
+std::array<uint8_t, 16> a4(uint8_t x, uint8_t y, uint8_t z, uint8_t w) {
+  std::array<uint8_t, 16> b{};
+  b[10] = b[11] = 0xff;
+  b[12] = x, b[13] = y, b[14] = z, b[15] = w;
+  return b;
+}
+
+// The entries of one map, as (key bytes, value word), for exact checks.
+std::map<std::vector<uint8_t>, uint32_t> entries_of(const Classifier &c, size_t g) {
+  std::map<std::vector<uint8_t>, uint32_t> out;
+  for (const auto &e : c.entries)
+    if (e.map == c.groups[g].map) {
+      uint32_t v;
+      std::memcpy(&v, e.value.data(), 4);
+      out[e.key] = v;
+    }
+  return out;
 }
 
 TEST(LowerClassifier, CoveringPrefixesFoldTheFirstMatch) {
   auto l = lower_text(R"(
     rule wide: ip.src in 10.0.0.0/8 => drop
     rule narrow: ip.src in 10.1.0.0/16 => pass
-    rule host: ip.src == 10.1.2.3 => pass
-    rule first_host: ip.src == 10.9.9.9 => pass
+    rule subnet: ip.src in 10.1.2.0/24 => pass
     rule late_wide: ip.src in 10.9.0.0/16 => drop)");
   ASSERT_TRUE(l && l->result.ok());
   const Classifier &c = l->c();
   ASSERT_EQ(c.groups.size(), 1u);
-  auto a4 = [](uint8_t x, uint8_t y, uint8_t z, uint8_t w) {
-    std::array<uint8_t, 16> b{};
-    b[10] = b[11] = 0xff;
-    b[12] = x, b[13] = y, b[14] = z, b[15] = w;
-    return b;
-  };
   uint32_t wide = Classifier::encode(0, Action::Drop);
-  EXPECT_EQ(lpm_value(c, 0, 4, a4(10, 0, 0, 0).data(), 96 + 8), wide);
-  // narrow and host lie under `wide`, which comes first: both store wide.
-  EXPECT_EQ(lpm_value(c, 0, 4, a4(10, 1, 0, 0).data(), 96 + 16), wide);
-  EXPECT_EQ(lpm_value(c, 0, 4, a4(10, 1, 2, 3).data(), 128), wide);
-  EXPECT_EQ(lpm_value(c, 0, 4, a4(10, 9, 0, 0).data(), 96 + 16), wide);
+  // narrow, subnet and late_wide lie under `wide`, which comes first: all
+  // store wide. Classes are the prefixes' ranks.
+  auto e = class_entry(c, 0, 4, a4(10, 0, 0, 0), 96 + 8);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->best, wide);
+  EXPECT_EQ(e->cls, 1u);
+  e = class_entry(c, 0, 4, a4(10, 1, 0, 0), 96 + 16);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->best, wide);
+  EXPECT_EQ(e->cls, 2u);
+  e = class_entry(c, 0, 4, a4(10, 1, 2, 0), 96 + 24);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->best, wide);
+  EXPECT_EQ(e->cls, 3u);
+  e = class_entry(c, 0, 4, a4(10, 9, 0, 0), 96 + 16);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->best, wide);
+  EXPECT_EQ(e->cls, 4u);
 }
 
 TEST(LowerClassifier, LaterCoveringPrefixDoesNotOverrideEarlierHost) {
@@ -102,32 +140,193 @@ TEST(LowerClassifier, LaterCoveringPrefixDoesNotOverrideEarlierHost) {
     rule host: ip.src == 10.1.2.3 => pass
     rule net: ip.src in 10.1.0.0/16 => drop)");
   ASSERT_TRUE(l && l->result.ok());
-  std::array<uint8_t, 16> host{};
-  host[10] = host[11] = 0xff;
-  host[12] = 10, host[13] = 1, host[14] = 2, host[15] = 3;
-  EXPECT_EQ(lpm_value(l->c(), 0, 4, host.data(), 128), Classifier::encode(0, Action::Pass));
+  const Classifier &c = l->c();
+  ASSERT_EQ(c.groups.size(), 1u) << to_string(c);
+  auto e = class_entry(c, 0, 4, a4(10, 1, 2, 3), 128);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->best, Classifier::encode(0, Action::Pass));
+  e = class_entry(c, 0, 4, a4(10, 1, 0, 0), 96 + 16);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->best, Classifier::encode(1, Action::Drop));
 }
 
-TEST(LowerClassifier, ExactDimensionsArePrependedToThePrefix) {
+// A class table's hash entry for a full-length address: { best, class, groups }.
+std::array<uint32_t, 4> hashed_class(const Classifier &c, uint32_t map, uint8_t family,
+                                     const std::array<uint8_t, 16> &addr) {
+  for (const auto &e : c.entries)
+    if (e.map == map && e.key.size() == 17 && e.key[0] == family &&
+        std::memcmp(&e.key[1], addr.data(), 16) == 0) {
+      std::array<uint32_t, 4> v{};
+      std::memcpy(v.data(), e.value.data(), 16);
+      return v;
+    }
+  return {};
+}
+
+TEST(LowerClassifier, SingleAddressesAloneAreOneHash) {
+  auto l = lower_text(R"(
+    rule a: ip.src == 10.0.0.1 => drop
+    rule b: ip.src in { 10.0.0.2, 2001:db8::7 } => pass
+    rule late: ip.src == 10.0.0.1 => pass)");
+  ASSERT_TRUE(l && l->result.ok());
+  const Classifier &c = l->c();
+  ASSERT_EQ(c.groups.size(), 1u) << to_string(c);
+  const LookupGroup &g = c.groups[0];
+  EXPECT_EQ(g.shape, "hash ip.src");
+  EXPECT_EQ(g.kind, MapKind::Hash);
+  EXPECT_EQ(c.maps[g.map].kind, MapKind::Hash);
+  EXPECT_EQ(c.maps[g.map].key_size, 17u); // family + 16 bytes
+  EXPECT_EQ(c.maps[g.map].max_entries, 3u);
+  EXPECT_EQ(g.entries, 3u);
+  // Sorted by family then address: class ids 1, 2 (IPv4), 3 (IPv6). The
+  // later duplicate of 10.0.0.1 does not win.
+  using V = std::array<uint32_t, 4>;
+  EXPECT_EQ(hashed_class(c, g.map, 4, a4(10, 0, 0, 1)),
+            (V{Classifier::encode(0, Action::Drop), 1, 0, 0}));
+  EXPECT_EQ(hashed_class(c, g.map, 4, a4(10, 0, 0, 2)),
+            (V{Classifier::encode(1, Action::Pass), 2, 0, 0}));
+  std::array<uint8_t, 16> v6{0x20, 0x01, 0x0d, 0xb8};
+  v6[15] = 7;
+  EXPECT_EQ(hashed_class(c, g.map, 6, v6), (V{Classifier::encode(1, Action::Pass), 3, 0, 0}));
+}
+
+TEST(LowerClassifier, MostlySingleAddressesAreAHashBeforeTheTrie) {
+  // Three hosts, one prefix: the hosts go to a hash looked up first (a hit
+  // is the longest match); the trie keeps the prefix. `inside` lies under
+  // `wide`, which comes first, so its hash entry holds wide.
+  auto l = lower_text(R"(
+    rule h1: ip.src == 192.0.2.1 => pass
+    rule wide: ip.src in 10.0.0.0/8 => drop
+    rule inside: ip.src == 10.1.1.1 => pass
+    rule h2: ip.src == 192.0.2.2 => pass)");
+  ASSERT_TRUE(l && l->result.ok());
+  const Classifier &c = l->c();
+  ASSERT_EQ(c.groups.size(), 1u) << to_string(c);
+  const LookupGroup &g = c.groups[0];
+  EXPECT_EQ(g.shape, "hash+lpm ip.src");
+  ASSERT_GE(g.exact_map, 0);
+  const auto &h = c.maps[static_cast<size_t>(g.exact_map)];
+  EXPECT_EQ(h.kind, MapKind::Hash);
+  EXPECT_EQ(h.max_entries, 3u);
+  EXPECT_EQ(c.maps[g.map].kind, MapKind::Lpm);
+  EXPECT_EQ(c.maps[g.map].max_entries, 1u);
+  uint32_t wide = Classifier::encode(1, Action::Drop);
+  EXPECT_EQ(hashed_class(c, static_cast<uint32_t>(g.exact_map), 4, a4(10, 1, 1, 1))[0], wide);
+  EXPECT_EQ(hashed_class(c, static_cast<uint32_t>(g.exact_map), 4, a4(192, 0, 2, 2))[0],
+            Classifier::encode(3, Action::Pass));
+  auto e = class_entry(c, 0, 4, a4(10, 0, 0, 0), 96 + 8);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->best, wide);
+}
+
+TEST(LowerClassifier, PrefixAndPortIsClassKeyed) {
   auto l = lower_text("rule r: tcp.dport == 443 and ip.dst in 192.0.2.0/24 => drop");
   ASSERT_TRUE(l && l->result.ok());
   const Classifier &c = l->c();
-  ASSERT_EQ(c.groups.size(), 1u);
-  const LookupGroup &g = c.groups[0];
-  EXPECT_EQ(g.shape, "lpm ip.dst + tcp.dport");
+  ASSERT_EQ(c.groups.size(), 2u) << to_string(c);
+  EXPECT_TRUE(c.groups[0].classes);
+  EXPECT_EQ(c.groups[0].shape, "lpm ip.dst");
+  EXPECT_TRUE(c.groups[0].rules.empty()); // only a class, no address-only rule
+  const LookupGroup &g = c.groups[1];
+  EXPECT_EQ(g.shape, "hash class(ip.dst), tcp.dport");
+  EXPECT_EQ(g.class_group, 0);
   ASSERT_EQ(g.exact.size(), 1u);
-  EXPECT_EQ(g.exact[0].offset, 0u);
+  EXPECT_EQ(g.exact[0].offset, 4u);
   EXPECT_EQ(g.exact[0].size, 2u);
+  auto e = class_entry(c, 0, 4, a4(192, 0, 2, 0), 96 + 24);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->best, 0u);
+  EXPECT_EQ(e->cls, 1u);
+  EXPECT_EQ(entries_of(c, 1),
+            (std::map<std::vector<uint8_t>, uint32_t>{
+                {{0, 0, 0, 1, 0x01, 0xbb}, Classifier::encode(0, Action::Drop)}}));
+}
+
+TEST(LowerClassifier, PortRangesArePrefixesNotAProduct) {
+  // 1024..2047 is one prefix (/6 of the port), 3000..3001 one more: no
+  // port is enumerated, whatever the width of the range.
+  auto l = lower_text(R"(
+    rule a: ip.src in 10.0.0.0/8 and l4.dport in 1024..2047 => drop
+    rule b: ip.src in 10.0.0.0/8 and l4.dport in 3000..3001 => pass)");
+  ASSERT_TRUE(l && l->result.ok());
+  const Classifier &c = l->c();
+  ASSERT_EQ(c.groups.size(), 2u) << to_string(c);
+  const LookupGroup &g = c.groups[1];
+  EXPECT_EQ(g.shape, "lpm class(ip.src) + l4.dport");
   ASSERT_TRUE(g.prefix);
-  EXPECT_EQ(g.prefix->offset, 2u);
-  ASSERT_EQ(c.entries.size(), 1u);
-  const auto &k = c.entries[0].key;
+  EXPECT_EQ(g.prefix->offset, 4u);
+  auto key = [](uint32_t bits, uint8_t hi, uint8_t lo) {
+    std::vector<uint8_t> k(4);
+    std::memcpy(k.data(), &bits, 4);
+    std::vector<uint8_t> rest{0, 0, 0, 1, hi, lo, 0, 0}; // class 1, port, pad
+    k.insert(k.end(), rest.begin(), rest.end());
+    return k;
+  };
+  EXPECT_EQ(entries_of(c, 1),
+            (std::map<std::vector<uint8_t>, uint32_t>{
+                {key(32 + 6, 0x04, 0x00), Classifier::encode(0, Action::Drop)},
+                {key(32 + 15, 0x0b, 0xb8), Classifier::encode(1, Action::Pass)}}));
+}
+
+TEST(LowerClassifier, CoveringPrefixRulesReachEveryNestedClass) {
+  // `wide` must be seen by packets whose longest prefix is 10.1.0.0/16
+  // (class 2): its key is stored under both classes. `narrow` (later, same
+  // port) must not win there: the key keeps the least priority.
+  auto l = lower_text(R"(
+    rule wide: ip.src in 10.0.0.0/8 and tcp.dport == 22 => drop
+    rule narrow: ip.src in 10.1.0.0/16 and tcp.dport == 22 => pass
+    rule other: ip.src in 10.1.0.0/16 and tcp.dport == 80 => pass)");
+  ASSERT_TRUE(l && l->result.ok());
+  const Classifier &c = l->c();
+  ASSERT_EQ(c.groups.size(), 2u) << to_string(c);
+  uint32_t wide = Classifier::encode(0, Action::Drop);
+  EXPECT_EQ(entries_of(c, 1), (std::map<std::vector<uint8_t>, uint32_t>{
+                                  {{0, 0, 0, 1, 0, 22}, wide},
+                                  {{0, 0, 0, 2, 0, 22}, wide},
+                                  {{0, 0, 0, 2, 0, 80}, Classifier::encode(2, Action::Pass)}}));
+}
+
+TEST(LowerClassifier, SingleAddressesWithMoreAreClassKeyed) {
+  auto l = lower_text(R"(
+    rule one: ip.src == 10.0.0.1 and tcp.dport == 22 => drop
+    rule many: ip.src == 10.0.0.2 and tcp.dport in 1000..1999 => drop)");
+  ASSERT_TRUE(l && l->result.ok());
+  const Classifier &c = l->c();
+  ASSERT_EQ(c.groups.size(), 3u) << to_string(c);
+  EXPECT_EQ(c.groups[0].shape, "hash ip.src"); // the class table: two hosts
+  EXPECT_EQ(c.groups[1].shape, "hash class(ip.src), tcp.dport");
+  EXPECT_EQ(c.groups[1].entries, 1u);
+  EXPECT_EQ(c.groups[2].shape, "lpm class(ip.src) + tcp.dport");
+  EXPECT_LT(c.groups[2].entries, 10u); // prefixes of 1000..1999, not 1000 keys
+  // Each host's class marks only the group it has keys in.
+  using V = std::array<uint32_t, 4>;
+  EXPECT_EQ(hashed_class(c, c.groups[0].map, 4, a4(10, 0, 0, 1)), (V{0, 1, 1u << 1, 0}));
+  EXPECT_EQ(hashed_class(c, c.groups[0].map, 4, a4(10, 0, 0, 2)), (V{0, 2, 1u << 2, 0}));
+}
+
+TEST(LowerClassifier, TwoAddressRangesAreClassThenPrefix) {
+  auto l = lower_text("rule two: ip.src in 10.0.0.0/8 and ip.dst in 192.168.0.0/16 => drop");
+  ASSERT_TRUE(l && l->result.ok());
+  const Classifier &c = l->c();
+  ASSERT_EQ(c.groups.size(), 2u) << to_string(c);
+  EXPECT_EQ(c.groups[1].shape, "lpm class(ip.src) + ip.dst");
+  auto keys = entries_of(c, 1);
+  ASSERT_EQ(keys.size(), 1u);
+  const auto &k = keys.begin()->first;
   uint32_t bits;
   std::memcpy(&bits, k.data(), 4);
-  EXPECT_EQ(bits, 16u + 8u + 96u + 24u);
-  EXPECT_EQ(k[4], 0x01);
-  EXPECT_EQ(k[5], 0xbb); // 443 big-endian
-  EXPECT_EQ(k[6], 4);    // family
+  EXPECT_EQ(bits, 32u + 8u + 96u + 16u);
+  EXPECT_EQ(k.size(), 4u + 24u); // class 4 + address 17, padded
+  EXPECT_EQ(k[7], 1);            // class 1
+  EXPECT_EQ(k[8], 4);            // family
+  // The class of 10.0.0.0/8 marks group 1 as the one to look up.
+  auto e = class_entry(c, 0, 4, a4(10, 0, 0, 0), 96 + 8);
+  ASSERT_TRUE(e);
+  uint64_t groups;
+  for (const auto &x : c.entries)
+    if (x.map == c.groups[0].map)
+      std::memcpy(&groups, x.value.data() + 8, 8);
+  EXPECT_EQ(groups, uint64_t{1} << 1);
 }
 
 TEST(LowerClassifier, IrregularRulesBecomeCodeWithAReason) {
@@ -137,7 +336,6 @@ TEST(LowerClassifier, IrregularRulesBecomeCodeWithAReason) {
     rule s: tcp.dport == 23 => drop shadow
     rule r: rate(ip.src) > 10/s => drop
     rule d: ip.src in banned => drop
-    rule two: ip.src in 10.0.0.0/8 and ip.dst in 10.0.0.0/8 => drop
     rule big: pkt.len > 1000 => drop
     rule all: true => pass)");
   ASSERT_TRUE(l && l->result.ok());
@@ -146,10 +344,9 @@ TEST(LowerClassifier, IrregularRulesBecomeCodeWithAReason) {
   EXPECT_EQ(rule(c, "s").why_code, "it is a shadow rule");
   EXPECT_EQ(rule(c, "r").why_code, "it uses rate()");
   EXPECT_EQ(rule(c, "d").why_code, "it uses a dynamic set or compares two fields");
-  EXPECT_EQ(rule(c, "two").why_code, "it tests two address ranges at once");
   EXPECT_NE(rule(c, "big").why_code.find("too many values"), std::string::npos);
   EXPECT_EQ(rule(c, "all").why_code, "its condition holds for every packet");
-  EXPECT_EQ(c.code.size(), 7u);
+  EXPECT_EQ(c.code.size(), 6u);
   EXPECT_TRUE(c.groups.empty());
 }
 

@@ -28,7 +28,6 @@
 #include <fstream>
 #include <iomanip>
 #include <optional>
-#include <regex>
 #include <ostream>
 #include <sstream>
 #include <string>
@@ -41,6 +40,7 @@
 #include "backend/bpf_features.h"
 #include "backend/xdp_attach.h"
 #include "codegen/policy_build.h"
+#include "codegen/verifier_rules.h"
 #include "atomic_write.h"
 #include "commands.h"
 #include "driver.h"
@@ -95,6 +95,17 @@ std::optional<std::string> write_temp(const std::string &path, const std::string
   return std::nullopt;
 }
 
+// `object_text` (a JSON object as artifact_to_json writes it: "{\n" then
+// one member per line, never empty) with the members of `extra` first.
+std::string with_members(const std::string &object_text, const json &extra) {
+  const size_t body = object_text.find("{\n") + 2;
+  std::string out = "{\n";
+  for (const auto &[key, value] : extra.items())
+    out += " " + json(key).dump() + ": " + value.dump() + ",\n";
+  out.append(object_text, body);
+  return out;
+}
+
 std::optional<json> read_state(const std::string &ifname) {
   std::ifstream in(state_file(ifname));
   if (!in)
@@ -119,40 +130,6 @@ std::vector<std::string> list_dir(const std::string &dir) {
   }
   std::sort(names.begin(), names.end());
   return names;
-}
-
-// The rules named by the verifier log: the generated C labels each code
-// rule "rule N 'NAME'", and the log's line info ("@ policy.c:LINE") says
-// where the verifier was; the last such line is where it gave up.
-std::vector<std::string> rules_in_log(const std::string &log, const std::string &c_source) {
-  std::vector<std::string> lines;
-  {
-    std::stringstream ss(c_source);
-    std::string l;
-    while (std::getline(ss, l))
-      lines.push_back(l);
-  }
-  size_t last_line = 0;
-  for (size_t pos = log.find("policy.c:"); pos != std::string::npos;
-       pos = log.find("policy.c:", pos + 1)) {
-    size_t n = std::strtoul(log.c_str() + pos + 9, nullptr, 10);
-    if (n > 0)
-      last_line = n;
-  }
-  std::vector<std::string> out;
-  if (last_line == 0 || last_line > lines.size())
-    return out;
-  // Code rules are headed /* rule N 'NAME' ... */, rate functions
-  // /* rate N of rule 'NAME' ... */.
-  static const std::regex head(R"(rule (?:[0-9]+ )?'([^']+)')");
-  for (size_t i = last_line; i-- > 0;) {
-    std::smatch m;
-    if (lines[i].find("/*") != std::string::npos && std::regex_search(lines[i], m, head)) {
-      out.push_back(m[1].str());
-      break;
-    }
-  }
-  return out;
 }
 
 // The last `n` lines of a log.
@@ -386,8 +363,7 @@ int run_load(const LoadOptions &options, Streams io) {
     const auto &e = obj.error();
     io.err << loaded.file->path() << ": error: the kernel rejected the policy: " << e.message
            << "\n";
-    std::vector<std::string> rules = rules_in_log(e.detail, a.c_source);
-    for (const std::string &r : rules)
+    for (const std::string &r : be::find_verifier_stop(e.detail, a.c_source).rules)
       io.err << loaded.file->path() << ": note: the verifier stopped in the code of rule '" << r
              << "'\n";
     if (!e.detail.empty())
@@ -398,20 +374,24 @@ int run_load(const LoadOptions &options, Streams io) {
     return kExitFindings;
   }
 
-  // 4. the state file, staged before the switch.
-  json state = json::parse(be::artifact_to_json(a));
+  // 4. the state file, staged before the switch: the sidecar's JSON with
+  // the load's own members put in front. Spliced as text, because a JSON
+  // tree of a 100k-rule artifact would cost psc more memory than the rest
+  // of the load.
+  const std::string artifact_json = be::artifact_to_json(a);
+  json extra;
   {
     char *real = inputs[0].path.empty() ? nullptr : ::realpath(inputs[0].path.c_str(), nullptr);
-    state["source"] = real != nullptr ? std::string(real) : loaded.file->path();
+    extra["source"] = real != nullptr ? std::string(real) : loaded.file->path();
     std::free(real);
   }
-  state["ifname"] = options.dev;
+  extra["ifname"] = options.dev;
   if (auto err = mkdirs(state_dir(options.dev))) {
     io.err << "psc load: " << *err << "\n" << not_loaded;
     return kExitFindings;
   }
   std::string tmp;
-  if (auto err = write_temp(state_file(options.dev), state.dump(1) + "\n", tmp)) {
+  if (auto err = write_temp(state_file(options.dev), with_members(artifact_json, extra), tmp)) {
     io.err << "psc load: " << *err << "\n" << not_loaded;
     return kExitFindings;
   }
@@ -426,10 +406,10 @@ int run_load(const LoadOptions &options, Streams io) {
     io.err << not_loaded;
     return kExitFindings;
   }
-  state["prog_id"] = att->prog_id;
-  state["mode"] = be::xdp_mode_name(att->mode);
+  extra["prog_id"] = att->prog_id;
+  extra["mode"] = be::xdp_mode_name(att->mode);
   std::string tmp2;
-  if (!write_temp(state_file(options.dev), state.dump(1) + "\n", tmp2)) {
+  if (!write_temp(state_file(options.dev), with_members(artifact_json, extra), tmp2)) {
     ::unlink(tmp.c_str());
     tmp = tmp2;
   }

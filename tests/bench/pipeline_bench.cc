@@ -1,0 +1,243 @@
+// PSL text to an attached XDP program, step by step, as `psc load` does it:
+//
+//   check        parse, resolve, type-check, lint (psl::check_source)
+//   lower_gen    lowering to the classifier + eBPF C generation
+//   compile      in-process Clang + the static link with the prebuilt
+//                parser (link_ms is the link's part of it)
+//   load         open + load (the verifier) + map contents written
+//                (map_write_ms is the writing's part of it)
+//   attach       XDP onto a veth inside a network namespace this benchmark
+//                creates and deletes (XdpAttacher, pinned link and maps)
+//
+// Policies come from gen_policy.py (same shapes and seed as the other
+// benchmarks), generated once per process into memory. The iteration time
+// is the sum of the steps, wall clock (UseManualTime); detaching and
+// closing the program between iterations is not counted. Counters are
+// per-iteration averages in milliseconds. Without BPF (not root, no
+// namespaces) only check, lower_gen and compile are measured, and the
+// label says so.
+//
+// The 100-rule cases report the median of 5 repetitions; the 100k-rule
+// cases run a few iterations each (one takes seconds).
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <benchmark/benchmark.h>
+
+#include "backend/bpf_features.h"
+#include "backend/testing/netns.h"
+#include "backend/xdp_attach.h"
+#include "codegen/policy_build.h"
+#include "driver.h"
+
+namespace psl::backend {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+// gen_policy.py's output for (shape, rules), generated on first use.
+const std::string *policy_text(const std::string &shape, int rules, std::string &error) {
+  static std::map<std::pair<std::string, int>, std::string> cache;
+  auto key = std::make_pair(shape, rules);
+  if (auto it = cache.find(key); it != cache.end())
+    return &it->second;
+  const std::string command = std::string(PSC_BENCH_PYTHON) + " " + PSC_BENCH_GEN_POLICY +
+                              " --seed 1 --rules " + std::to_string(rules) + " --shape " + shape;
+  FILE *pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    error = "cannot run " + command;
+    return nullptr;
+  }
+  std::string text;
+  char buf[65536];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;)
+    text.append(buf, n);
+  if (::pclose(pipe) != 0 || text.empty()) {
+    error = "'" + command + "' failed";
+    return nullptr;
+  }
+  return &cache.emplace(key, std::move(text)).first->second;
+}
+
+bool kernel_available(std::string &why) {
+  const BpfFeatures &f = bpf_features();
+  for (const FeatureProbe *p : {&f.load, &f.xdp_link, &f.netns})
+    if (!p->available) {
+      why = p->reason;
+      return false;
+    }
+  return true;
+}
+
+// The veth pair, the thread inside its XDP-side namespace, and the pins
+// under a bpffs directory named like the test helpers' (so
+// remove_stale_test_state() also removes what a killed run left).
+struct AttachTarget {
+  std::unique_ptr<testing::VethPair> veth;
+  std::unique_ptr<testing::ScopedNetns> inside;
+  std::unique_ptr<XdpAttacher> attacher;
+  std::string pin_root;
+
+  ~AttachTarget() {
+    if (attacher)
+      (void)attacher->detach(veth->ifname());
+    inside.reset(); // leave the namespace before it is deleted
+    veth.reset();
+    if (!pin_root.empty())
+      ::rmdir(pin_root.c_str());
+  }
+};
+
+std::unique_ptr<AttachTarget> make_attach_target(std::string &error) {
+  testing::remove_stale_test_state();
+  auto target = std::make_unique<AttachTarget>();
+  auto pair = testing::VethPair::create();
+  if (!pair.ok()) {
+    error = pair.error().message;
+    return nullptr;
+  }
+  target->veth = std::move(*pair);
+  target->inside = std::make_unique<testing::ScopedNetns>(target->veth->ns());
+  if (!target->inside->ok()) {
+    error = target->inside->error();
+    return nullptr;
+  }
+  target->pin_root = "/sys/fs/bpf/psc-test-" + std::to_string(::getpid()) + "-bench";
+  XdpAttachOptions options;
+  options.pin_root = target->pin_root;
+  target->attacher = std::make_unique<XdpAttacher>(options);
+  return target;
+}
+
+void pipeline(benchmark::State &state, const char *shape) {
+  const int rules = static_cast<int>(state.range(0));
+  std::string error;
+  const std::string *text = policy_text(shape, rules, error);
+  if (text == nullptr) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  std::string no_kernel;
+  const bool kernel = kernel_available(no_kernel);
+  std::unique_ptr<AttachTarget> target;
+  if (kernel) {
+    target = make_attach_target(error);
+    if (!target) {
+      state.SkipWithError(("cannot set up the veth pair: " + error).c_str());
+      return;
+    }
+  }
+
+  const std::string path = std::string(shape) + "_" + std::to_string(rules) + ".psl";
+  double check = 0, lower_gen = 0, compile = 0, link = 0, load = 0, map_write = 0, attach = 0;
+  size_t entries = 0;
+  for (auto _ : state) {
+    const auto t0 = Clock::now();
+    CheckedModule checked = check_source(path, *text);
+    const auto t1 = Clock::now();
+    if (!checked.ok()) {
+      state.SkipWithError("the generated policy does not check");
+      return;
+    }
+    auto built = build_policy(*checked.module.policy, checked.diags.file_ptr().get());
+    const auto t2 = Clock::now();
+    if (!built.ok()) {
+      state.SkipWithError(built.error().message.c_str());
+      return;
+    }
+    const PolicyArtifact &a = built.value();
+    check += ms_between(t0, t1);
+    lower_gen += a.lower_ms + a.generate_ms;
+    // The steps' own clocks; what build_policy does between them (moving
+    // the classifier) is counted in the total below, not in a step.
+    compile += a.compile_ms;
+    link += a.link_ms;
+    entries = a.classifier.entries.size();
+    double total = ms_between(t0, t2);
+
+    if (kernel) {
+      const auto t3 = Clock::now();
+      auto obj = BpfObject::open(a.elf, a.classifier.policy);
+      Status s = obj.ok() ? obj->load() : Status(obj.error());
+      const auto t4 = Clock::now();
+      if (s.ok())
+        s = write_map_contents(*obj, a.classifier);
+      const auto t5 = Clock::now();
+      if (!s.ok()) {
+        state.SkipWithError(s.error().message.c_str());
+        return;
+      }
+      auto attached = target->attacher->attach(target->veth->ifname(), *obj, a.program);
+      const auto t6 = Clock::now();
+      if (!attached.ok()) {
+        state.SkipWithError(attached.error().message.c_str());
+        return;
+      }
+      load += ms_between(t3, t5);
+      map_write += ms_between(t4, t5);
+      attach += ms_between(t5, t6);
+      total += ms_between(t3, t6);
+      // Not timed: the next iteration attaches anew, as a first psc load.
+      Status detached = target->attacher->detach(target->veth->ifname());
+      if (!detached.ok()) {
+        state.SkipWithError(detached.error().message.c_str());
+        return;
+      }
+    }
+    state.SetIterationTime(total / 1000.0);
+  }
+
+  const auto avg = [&](double v) {
+    return benchmark::Counter(v, benchmark::Counter::kAvgIterations);
+  };
+  state.counters["check_ms"] = avg(check);
+  state.counters["lower_gen_ms"] = avg(lower_gen);
+  state.counters["compile_ms"] = avg(compile);
+  state.counters["link_ms"] = avg(link);
+  state.counters["map_entries"] = static_cast<double>(entries);
+  if (kernel) {
+    state.counters["load_ms"] = avg(load);
+    state.counters["map_write_ms"] = avg(map_write);
+    state.counters["attach_ms"] = avg(attach);
+  } else {
+    state.SetLabel("no BPF (" + no_kernel + "): check, lower_gen and compile only");
+  }
+}
+
+void register_all() {
+  for (const char *shape : {"exact", "prefix", "port", "mixed", "rate"})
+    benchmark::RegisterBenchmark(("pipeline/" + std::string(shape)).c_str(), pipeline, shape)
+        ->Arg(100)
+        ->Unit(benchmark::kMillisecond)
+        ->UseManualTime()
+        ->Repetitions(5)
+        ->ReportAggregatesOnly(true);
+  for (const char *shape : {"exact", "prefix", "port"})
+    benchmark::RegisterBenchmark(("pipeline/" + std::string(shape)).c_str(), pipeline, shape)
+        ->Arg(100000)
+        ->Unit(benchmark::kMillisecond)
+        ->UseManualTime()
+        ->Iterations(3);
+}
+
+} // namespace
+} // namespace psl::backend
+
+int main(int argc, char **argv) {
+  psl::backend::register_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv))
+    return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,151 @@
+// The differential tester in the suite: the generator covers the language
+// and the parser's paths (no kernel needed), and a bounded run with a fixed
+// seed agrees with the interpreter (label bpf). Long runs: scripts/difftest.
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "backend/bpf_features.h"
+#include "backend/testing/bpf_test_support.h"
+#include "driver.h"
+#include "generator.h"
+#include "psl_parse.h"
+#include "runner.h"
+#include "shrink.h"
+
+namespace psl::difftest {
+namespace {
+
+constexpr uint64_t kSeed = 1;
+constexpr uint64_t kCoverageCases = 300;
+
+TEST(DifftestGenerator, PoliciesCheckAndUseEveryConstruct) {
+  std::string all;
+  for (uint64_t n = 0; n < kCoverageCases; ++n) {
+    Case c = generate_case(kSeed, n);
+    std::string text = c.policy.text();
+    CheckedModule checked = check_source("case.psl", text);
+    ASSERT_TRUE(checked.ok()) << "case " << n << " does not check:\n"
+                              << text << "\n"
+                              << (checked.diags.diagnostics().empty()
+                                      ? std::string()
+                                      : checked.diags.diagnostics()[0].message);
+    all += text;
+  }
+  for (const FieldInfo &f : all_fields())
+    EXPECT_NE(all.find(std::string(f.name) + " "), std::string::npos) << f.name;
+  for (const char *construct : {" == ",
+                                " != ",
+                                " < ",
+                                " <= ",
+                                " > ",
+                                " >= ",
+                                " in {",
+                                " not in {",
+                                "..",
+                                "not ",
+                                " and ",
+                                " or ",
+                                "(",
+                                "rate(",
+                                "rate() ",
+                                "burst ",
+                                "bit/s",
+                                "/s",
+                                ") >= ",
+                                "=> count",
+                                " shadow",
+                                " ttl ",
+                                "default pass",
+                                "default drop",
+                                "const c",
+                                ": ip dynamic",
+                                ": port dynamic",
+                                ": int dynamic",
+                                ": mac dynamic",
+                                ": proto dynamic",
+                                " capacity ",
+                                "protect ",
+                                "proto(",
+                                "0x",
+                                "echo_request",
+                                "not not ",
+                                "tcp",
+                                "true",
+                                "false",
+                                ", }",
+                                "::",
+                                "/128",
+                                "/0",
+                                ":ff"})
+    EXPECT_NE(all.find(construct), std::string::npos)
+        << "no policy uses '" << construct << "'";
+}
+
+TEST(DifftestGenerator, FramesReachEveryParserOutcome) {
+  std::set<unsigned> statuses, present_bits;
+  unsigned max_vlans = 0, max_ext = 0;
+  bool frag4 = false, frag6 = false, hbh = false;
+  for (uint64_t n = 0; n < kCoverageCases; ++n)
+    for (const TimedFrame &f : generate_case(kSeed, n).packets) {
+      psl_pkt p;
+      psl_parse_buffer(f.bytes.data(), static_cast<__u32>(f.bytes.size()), &p);
+      statuses.insert(p.status);
+      for (unsigned bit = 0; bit < 10; ++bit)
+        if (p.present & (1u << bit))
+          present_bits.insert(bit);
+      max_vlans = std::max<unsigned>(max_vlans, p.vlan_count);
+      max_ext = std::max<unsigned>(max_ext, p.ip6_ext_count);
+      frag4 |= p.ip_frag && p.ip_version == 4;
+      frag6 |= p.ip_frag && p.ip_version == 6;
+      hbh |= p.ip6_hbh != 0;
+    }
+  EXPECT_EQ(statuses, (std::set<unsigned>{PSL_STATUS_OK, PSL_STATUS_TRUNCATED,
+                                          PSL_STATUS_MALFORMED}));
+  EXPECT_EQ(present_bits.size(), 10u) << "a layer no frame reaches";
+  EXPECT_EQ(max_vlans, unsigned{PSL_VLAN_MAX});
+  EXPECT_GE(max_ext, 4u);
+  EXPECT_TRUE(frag4 && frag6 && hbh);
+}
+
+TEST(DifftestGenerator, CasesAreReproducibleFromSeedAndNumber) {
+  Case a = generate_case(7, 42), b = generate_case(7, 42),
+       c = generate_case(7, 43);
+  EXPECT_EQ(a.policy.text(), b.policy.text());
+  ASSERT_EQ(a.packets.size(), b.packets.size());
+  for (size_t i = 0; i < a.packets.size(); ++i)
+    EXPECT_EQ(a.packets[i].bytes, b.packets[i].bytes);
+  EXPECT_NE(a.policy.text() + to_hex(a.packets[0].bytes),
+            c.policy.text() + to_hex(c.packets[0].bytes));
+}
+
+// PSC_DIFFTEST_CASES=N widens the run (default 120: about 20 s alone
+// on two cores); scripts/difftest is the long version.
+TEST(Difftest, CompiledCodeAgreesWithTheInterpreter) {
+  PSC_REQUIRE_OR_SKIP(::psl::backend::bpf_features().xdp_test_run);
+  const char *env = std::getenv("PSC_DIFFTEST_CASES");
+  const uint64_t cases = env ? std::strtoull(env, nullptr, 10) : 120;
+  uint64_t agreed = 0;
+  for (uint64_t n = 0; n < cases; ++n) {
+    Case c = generate_case(kSeed, n);
+    Outcome out = run_case(c.policy.text(), c.entries, c.packets);
+    if (out.kind == Outcome::Kind::Agree) {
+      ++agreed;
+      continue;
+    }
+    if (out.kind == Outcome::Kind::Rejected)
+      continue;
+    ShrinkResult s =
+        shrink({c.policy, c.entries, c.packets}, out, std::chrono::seconds(30));
+    ADD_FAILURE() << format_report(kSeed, n, out, c.policy.rules.size(), s);
+  }
+  // Rejections are limits, not bugs, but a run where most cases are
+  // rejected tests nothing.
+  EXPECT_GE(agreed, cases * 3 / 4);
+}
+
+} // namespace
+} // namespace psl::difftest
