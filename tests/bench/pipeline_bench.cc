@@ -7,7 +7,11 @@
 //   load         open + load (the verifier) + map contents written
 //                (map_write_ms is the writing's part of it)
 //   attach       XDP onto a veth inside a network namespace this benchmark
-//                creates and deletes (XdpAttacher, pinned link and maps)
+//                creates and deletes (XdpAttacher, pinned link and maps):
+//                pipeline/ attaches to a veth without XDP (a first psc
+//                load), pipeline_replace/ replaces the policy in force
+//                (one bpf_link_update, as every later load and the
+//                daemon's loop do)
 //
 // Policies come from gen_policy.py (same shapes and seed as the other
 // benchmarks), generated once per process into memory. The iteration time
@@ -118,7 +122,37 @@ std::unique_ptr<AttachTarget> make_attach_target(std::string &error) {
   return target;
 }
 
-void pipeline(benchmark::State &state, const char *shape) {
+// Untimed setup of the `replace` runs: the policy in force that the first
+// iteration replaces.
+bool put_in_force(AttachTarget &target, const std::string &path, const std::string &text,
+                  std::string &error) {
+  CheckedModule checked = check_source(path, text);
+  if (!checked.ok()) {
+    error = "the generated policy does not check";
+    return false;
+  }
+  auto built = build_policy(*checked.module.policy, checked.diags.file_ptr().get());
+  if (!built.ok()) {
+    error = built.error().message;
+    return false;
+  }
+  auto obj = load_policy(built.value());
+  if (!obj.ok()) {
+    error = obj.error().message;
+    return false;
+  }
+  auto attached = target.attacher->attach(target.veth->ifname(), *obj, built.value().program);
+  if (!attached.ok()) {
+    error = attached.error().message;
+    return false;
+  }
+  return true;
+}
+
+// `replace`: a policy is in force on the veth before the first iteration
+// and every iteration replaces it (the link update of a second psc load or
+// of the daemon's loop); otherwise every iteration is a first attach.
+void pipeline(benchmark::State &state, const char *shape, bool replace) {
   const int rules = static_cast<int>(state.range(0));
   std::string error;
   const std::string *text = policy_text(shape, rules, error);
@@ -138,6 +172,10 @@ void pipeline(benchmark::State &state, const char *shape) {
   }
 
   const std::string path = std::string(shape) + "_" + std::to_string(rules) + ".psl";
+  if (kernel && replace && !put_in_force(*target, path, *text, error)) {
+    state.SkipWithError(("cannot put the first policy in force: " + error).c_str());
+    return;
+  }
   double check = 0, lower_gen = 0, compile = 0, link = 0, load = 0, map_write = 0, attach = 0;
   size_t entries = 0;
   for (auto _ : state) {
@@ -186,8 +224,10 @@ void pipeline(benchmark::State &state, const char *shape) {
       map_write += ms_between(t4, t5);
       attach += ms_between(t5, t6);
       total += ms_between(t3, t6);
-      // Not timed: the next iteration attaches anew, as a first psc load.
-      Status detached = target->attacher->detach(target->veth->ifname());
+      // Not timed: the next iteration attaches anew, as a first psc load
+      // (or, with `replace`, replaces this policy).
+      Status detached =
+          replace ? Status::success() : target->attacher->detach(target->veth->ifname());
       if (!detached.ok()) {
         state.SkipWithError(detached.error().message.c_str());
         return;
@@ -215,14 +255,24 @@ void pipeline(benchmark::State &state, const char *shape) {
 
 void register_all() {
   for (const char *shape : {"exact", "prefix", "port", "mixed", "rate"})
-    benchmark::RegisterBenchmark(("pipeline/" + std::string(shape)).c_str(), pipeline, shape)
+    benchmark::RegisterBenchmark(("pipeline/" + std::string(shape)).c_str(), pipeline, shape,
+                                 false)
+        ->Arg(100)
+        ->Unit(benchmark::kMillisecond)
+        ->UseManualTime()
+        ->Repetitions(5)
+        ->ReportAggregatesOnly(true);
+  for (const char *shape : {"exact", "prefix", "port", "mixed", "rate"})
+    benchmark::RegisterBenchmark(("pipeline_replace/" + std::string(shape)).c_str(), pipeline,
+                                 shape, true)
         ->Arg(100)
         ->Unit(benchmark::kMillisecond)
         ->UseManualTime()
         ->Repetitions(5)
         ->ReportAggregatesOnly(true);
   for (const char *shape : {"exact", "prefix", "port"})
-    benchmark::RegisterBenchmark(("pipeline/" + std::string(shape)).c_str(), pipeline, shape)
+    benchmark::RegisterBenchmark(("pipeline/" + std::string(shape)).c_str(), pipeline, shape,
+                                 false)
         ->Arg(100000)
         ->Unit(benchmark::kMillisecond)
         ->UseManualTime()
