@@ -24,6 +24,43 @@ const char *compare_op_spelling(CompareOp op) {
   return "?";
 }
 
+CompareOp mirror_op(CompareOp op) {
+  switch (op) {
+  case CompareOp::Lt:
+    return CompareOp::Gt;
+  case CompareOp::Le:
+    return CompareOp::Ge;
+  case CompareOp::Gt:
+    return CompareOp::Lt;
+  case CompareOp::Ge:
+    return CompareOp::Le;
+  default:
+    return op;
+  }
+}
+
+CompareOp negate_op(CompareOp op) {
+  switch (op) {
+  case CompareOp::Eq:
+    return CompareOp::Ne;
+  case CompareOp::Ne:
+    return CompareOp::Eq;
+  case CompareOp::Lt:
+    return CompareOp::Ge;
+  case CompareOp::Le:
+    return CompareOp::Gt;
+  case CompareOp::Gt:
+    return CompareOp::Le;
+  case CompareOp::Ge:
+    return CompareOp::Lt;
+  case CompareOp::In:
+    return CompareOp::NotIn;
+  case CompareOp::NotIn:
+    return CompareOp::In;
+  }
+  return op;
+}
+
 const char *action_name(Action a) {
   switch (a) {
   case Action::Pass:

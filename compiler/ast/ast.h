@@ -105,6 +105,10 @@ struct BinaryExpr : Expr {
 
 enum class CompareOp : uint8_t { Eq, Ne, Lt, Le, Gt, Ge, In, NotIn };
 const char *compare_op_spelling(CompareOp op); // "==", "not in", ...
+// `a OP b` == `b mirror_op(OP) a` (`<` <-> `>`, `<=` <-> `>=`, others unchanged).
+CompareOp mirror_op(CompareOp op);
+// `not (a OP b)` == `a negate_op(OP) b` (`==` <-> `!=`, `<` <-> `>=`, `in` <-> `not in` ...).
+CompareOp negate_op(CompareOp op);
 struct CompareExpr : Expr {
   CompareExpr() : Expr(ExprKind::Compare) {}
   CompareOp op = CompareOp::Eq;

@@ -61,23 +61,6 @@ const FieldInfo &field_info(FieldId id) {
   return fields[i];
 }
 
-uint64_t field_max(const FieldInfo &f) {
-  switch (f.type) {
-  case TypeKind::Bool:
-    return 1;
-  case TypeKind::Port:
-    return 0xffff;
-  case TypeKind::Proto:
-  case TypeKind::IcmpType:
-  case TypeKind::Icmp6Type:
-    return 0xff;
-  case TypeKind::Int:
-    return f.bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << f.bits) - 1;
-  default:
-    return 0;
-  }
-}
-
 const std::vector<NamedNumber> &proto_names() {
   static const std::vector<NamedNumber> t = {
       {"icmp", 1}, {"tcp", 6},  {"udp", 17},    {"gre", 47},

@@ -47,8 +47,27 @@ struct FieldInfo {
 const std::vector<FieldInfo> &all_fields();
 const FieldInfo *find_field(std::string_view name);
 const FieldInfo &field_info(FieldId id);
+// Largest value a scalar of `type` can hold: Bool, Int of `bits` bits,
+// Port, Proto, ICMP types; 0 for addresses. constexpr: the lint builds its
+// table of dimension bounds from it at compile time.
+constexpr uint64_t scalar_max(TypeKind type, unsigned bits) {
+  switch (type) {
+  case TypeKind::Bool:
+    return 1;
+  case TypeKind::Port:
+    return 0xffff;
+  case TypeKind::Proto:
+  case TypeKind::IcmpType:
+  case TypeKind::Icmp6Type:
+    return 0xff;
+  case TypeKind::Int:
+    return bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
+  default:
+    return 0;
+  }
+}
 // Largest value an Int/Port/Proto/ICMP-type field can hold.
-uint64_t field_max(const FieldInfo &f);
+inline uint64_t field_max(const FieldInfo &f) { return scalar_max(f.type, f.bits); }
 
 // Protocol and ICMP type names.
 struct NamedNumber {

@@ -25,44 +25,6 @@ Cond field_atom(FieldId f, uint8_t family, IntervalSet values, const SourceRange
   return c;
 }
 
-// `lhs OP rhs` with OP mirrored when the field stands on the right.
-CompareOp mirror(CompareOp op) {
-  switch (op) {
-  case CompareOp::Lt:
-    return CompareOp::Gt;
-  case CompareOp::Le:
-    return CompareOp::Ge;
-  case CompareOp::Gt:
-    return CompareOp::Lt;
-  case CompareOp::Ge:
-    return CompareOp::Le;
-  default:
-    return op;
-  }
-}
-
-CompareOp negate_op(CompareOp op) {
-  switch (op) {
-  case CompareOp::Eq:
-    return CompareOp::Ne;
-  case CompareOp::Ne:
-    return CompareOp::Eq;
-  case CompareOp::Lt:
-    return CompareOp::Ge;
-  case CompareOp::Le:
-    return CompareOp::Gt;
-  case CompareOp::Gt:
-    return CompareOp::Le;
-  case CompareOp::Ge:
-    return CompareOp::Lt;
-  case CompareOp::In:
-    return CompareOp::NotIn;
-  case CompareOp::NotIn:
-    return CompareOp::In;
-  }
-  return op;
-}
-
 const FieldExpr *as_field(const Expr &e) {
   return e.kind == ExprKind::Field ? static_cast<const FieldExpr *>(&e) : nullptr;
 }
@@ -139,7 +101,7 @@ private:
       if (op == CompareOp::In || op == CompareOp::NotIn)
         return fail(c, "a field on the right of 'in'");
       lf = rf;
-      op = mirror(op);
+      op = mirror_op(op); // the field stands on the right
       return value_compare(*lf, op, *c.lhs, c.range);
     }
     if (!lf)

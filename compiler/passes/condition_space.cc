@@ -180,20 +180,12 @@ Point bits_max(unsigned bits) {
 
 constexpr Point type_max(TypeKind type, unsigned bits) {
   switch (type) {
-  case TypeKind::Bool:
-    return 1;
   case TypeKind::Mac:
     return (Point{1} << 48) - 1;
   case TypeKind::Ip:
     return (Point{1} << 32) - 1; // the IPv4 half
-  case TypeKind::Port:
-    return 0xffff;
-  case TypeKind::Proto:
-  case TypeKind::IcmpType:
-  case TypeKind::Icmp6Type:
-    return 0xff;
   default:
-    return bits >= 64 ? Point{~uint64_t{0}} : (Point{1} << bits) - 1;
+    return scalar_max(type, bits);
   }
 }
 
@@ -1089,21 +1081,6 @@ std::optional<Value> constant_of(const Expr &e, const FieldInfo *field) {
   }
 }
 
-CompareOp mirror(CompareOp op) {
-  switch (op) {
-  case CompareOp::Lt:
-    return CompareOp::Gt;
-  case CompareOp::Le:
-    return CompareOp::Ge;
-  case CompareOp::Gt:
-    return CompareOp::Lt;
-  case CompareOp::Ge:
-    return CompareOp::Le;
-  default:
-    return op;
-  }
-}
-
 // guard ∧ dim ∈ s, per alternative.
 Dnf alt_dnf(const std::vector<Alt> &alts,
             const std::vector<std::optional<IntervalSet>> &sets) {
@@ -1269,7 +1246,7 @@ Dnf ConditionBuilder::compare_atom(const CompareExpr &c, bool negate) {
   if (lhs->kind == ExprKind::Rate || rhs->kind == ExprKind::Rate) {
     const Expr *meter = lhs->kind == ExprKind::Rate ? lhs : rhs;
     const Expr *limit = meter == lhs ? rhs : lhs;
-    CompareOp mop = meter == lhs ? op : mirror(op);
+    CompareOp mop = meter == lhs ? op : mirror_op(op);
     auto v = constant_of(*limit, nullptr);
     if (!v || !std::holds_alternative<RateValue>(v->v))
       return fresh(c, negate, nullptr, nullptr);
@@ -1339,7 +1316,7 @@ Dnf ConditionBuilder::compare_atom(const CompareExpr &c, bool negate) {
       return fresh(c, negate, rf, nullptr);
     f = rf;
     other = lhs;
-    op = mirror(op);
+    op = mirror_op(op);
   }
   if (!f)
     return fresh(c, negate, nullptr, nullptr);
