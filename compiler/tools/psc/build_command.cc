@@ -16,36 +16,20 @@
 #include "codegen/policy_build.h"
 #include "commands.h"
 #include "driver.h"
-#include "inputs.h"
-#include "report/report.h"
+#include "single_policy.h"
 
 namespace psc {
 
 int run_build(const BuildOptions &options, Streams io) {
   auto t0 = std::chrono::steady_clock::now();
-  std::vector<Input> inputs = expand_inputs({options.path});
-  if (inputs.size() != 1) {
-    io.err << "psc build: expected one policy file, got " << inputs.size() << "\n";
-    return kExitUsage;
-  }
-  LoadedInput loaded = load_input(inputs[0], io.in);
   psl::TextOptions text_options;
   text_options.color = options.color;
-  psl::FileReport report;
-  report.file = loaded.file;
-  if (loaded.problem) {
-    report.diagnostics.push_back(std::move(*loaded.problem));
-    io.err << psl::render_text(report, text_options);
-    return kExitFindings;
-  }
-  psl::CheckedModule checked =
-      psl::check_source(loaded.file->path(), loaded.file->text());
-  report.file = checked.diags.file_ptr();
-  report.diagnostics = checked.diags.diagnostics();
-  if (!report.diagnostics.empty())
-    io.err << psl::render_text(report, text_options);
-  if (!checked.ok())
-    return kExitFindings;
+  int status = kExitOk;
+  std::optional<CheckedPolicy> policy = check_single_policy(
+      "build", options.path, text_options, io, ShowDiagnostics::All, &status);
+  if (!policy)
+    return status;
+  const psl::CheckedModule &checked = policy->checked;
   auto t_check = std::chrono::steady_clock::now();
 
   psl::backend::PolicyBuildOptions build;
@@ -60,7 +44,7 @@ int run_build(const BuildOptions &options, Streams io) {
   if (!built.ok()) {
     const auto &e = built.error();
     bool internal = e.message.rfind("internal error", 0) == 0;
-    io.err << loaded.file->path() << ": error: " << e.message << "\n" << e.detail;
+    io.err << policy->file->path() << ": error: " << e.message << "\n" << e.detail;
     return internal ? kExitUsage : kExitFindings;
   }
   const psl::backend::PolicyArtifact &a = built.value();

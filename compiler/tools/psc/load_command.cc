@@ -44,8 +44,7 @@
 #include "atomic_write.h"
 #include "commands.h"
 #include "driver.h"
-#include "inputs.h"
-#include "report/report.h"
+#include "single_policy.h"
 
 namespace psc {
 
@@ -319,31 +318,18 @@ int run_load(const LoadOptions &options, Streams io) {
                      : options.mode == "generic" ? be::XdpMode::Generic
                                                  : be::XdpMode::Auto;
   // 1. check
-  std::vector<Input> inputs = expand_inputs({options.path});
-  if (inputs.size() != 1) {
-    io.err << "psc load: expected one policy file, got " << inputs.size() << "\n";
-    return kExitUsage;
-  }
-  LoadedInput loaded = load_input(inputs[0], io.in);
   psl::TextOptions text_options;
   text_options.color = options.color;
-  psl::FileReport report;
-  report.file = loaded.file;
   const std::string not_loaded = "psc load: nothing changed on '" + options.dev + "'\n";
-  if (loaded.problem) {
-    report.diagnostics.push_back(std::move(*loaded.problem));
-    io.err << psl::render_text(report, text_options) << not_loaded;
-    return kExitFindings;
+  int status = kExitOk;
+  std::optional<CheckedPolicy> policy = check_single_policy(
+      "load", options.path, text_options, io, ShowDiagnostics::All, &status);
+  if (!policy) {
+    if (status == kExitFindings)
+      io.err << not_loaded;
+    return status;
   }
-  psl::CheckedModule checked = psl::check_source(loaded.file->path(), loaded.file->text());
-  report.file = checked.diags.file_ptr();
-  report.diagnostics = checked.diags.diagnostics();
-  if (!report.diagnostics.empty())
-    io.err << psl::render_text(report, text_options);
-  if (!checked.ok()) {
-    io.err << not_loaded;
-    return kExitFindings;
-  }
+  const psl::CheckedModule &checked = policy->checked;
   if (!bpf_ready("load", io.err))
     return kExitFindings;
 
@@ -351,7 +337,7 @@ int run_load(const LoadOptions &options, Streams io) {
   auto built = be::build_policy(*checked.module.policy, checked.diags.file_ptr().get());
   if (!built.ok()) {
     const auto &e = built.error();
-    io.err << loaded.file->path() << ": error: " << e.message << "\n" << e.detail << not_loaded;
+    io.err << policy->file->path() << ": error: " << e.message << "\n" << e.detail << not_loaded;
     return kExitFindings;
   }
   const be::PolicyArtifact &a = built.value();
@@ -361,10 +347,10 @@ int run_load(const LoadOptions &options, Streams io) {
   auto obj = be::load_policy(a);
   if (!obj.ok()) {
     const auto &e = obj.error();
-    io.err << loaded.file->path() << ": error: the kernel rejected the policy: " << e.message
+    io.err << policy->file->path() << ": error: the kernel rejected the policy: " << e.message
            << "\n";
     for (const std::string &r : be::find_verifier_stop(e.detail, a.c_source).rules)
-      io.err << loaded.file->path() << ": note: the verifier stopped in the code of rule '" << r
+      io.err << policy->file->path() << ": note: the verifier stopped in the code of rule '" << r
              << "'\n";
     if (!e.detail.empty())
       io.err << "verifier log (last lines):\n" << tail(e.detail, 20);
@@ -381,8 +367,8 @@ int run_load(const LoadOptions &options, Streams io) {
   const std::string artifact_json = be::artifact_to_json(a);
   json extra;
   {
-    char *real = inputs[0].path.empty() ? nullptr : ::realpath(inputs[0].path.c_str(), nullptr);
-    extra["source"] = real != nullptr ? std::string(real) : loaded.file->path();
+    char *real = policy->input.path.empty() ? nullptr : ::realpath(policy->input.path.c_str(), nullptr);
+    extra["source"] = real != nullptr ? std::string(real) : policy->file->path();
     std::free(real);
   }
   extra["ifname"] = options.dev;

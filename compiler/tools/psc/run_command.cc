@@ -20,11 +20,10 @@
 #include "codegen/kernel_evaluator.h"
 #include "commands.h"
 #include "driver.h"
-#include "inputs.h"
 #include "interp/interpreter.h"
 #include "interp/pcap_replay.h"
 #include "psl_parse.h"
-#include "report/report.h"
+#include "single_policy.h"
 
 namespace psc {
 
@@ -95,27 +94,14 @@ int run_replay(const RunOptions &options, Streams io) {
   }
   const bool text = options.format == RunOptions::Format::Text;
 
-  auto inputs = expand_inputs({options.path});
-  if (inputs.size() != 1) {
-    io.err << "psc run: expected one policy file, got " << inputs.size()
-           << "\n";
-    return kExitUsage;
-  }
-  LoadedInput loaded = load_input(inputs[0], io.in);
   psl::TextOptions text_options;
   text_options.color = options.color;
-  if (loaded.problem) {
-    io.err << psl::render_text(*loaded.file, *loaded.problem, text_options);
-    return kExitFindings;
-  }
-  psl::CheckedModule checked =
-      psl::check_source(loaded.file->path(), loaded.file->text());
-  if (!checked.ok()) {
-    psl::FileReport report{checked.diags.file_ptr(),
-                           checked.diags.diagnostics()};
-    io.err << psl::render_text(report, text_options);
-    return kExitFindings;
-  }
+  int status = kExitOk;
+  std::optional<CheckedPolicy> checked_policy = check_single_policy(
+      "run", options.path, text_options, io, ShowDiagnostics::OnlyOnError, &status);
+  if (!checked_policy)
+    return status;
+  const psl::CheckedModule &checked = checked_policy->checked;
   const psl::Policy &policy = *checked.module.policy;
 
   std::optional<psl::interp::Interpreter> interp;
@@ -127,7 +113,7 @@ int run_replay(const RunOptions &options, Streams io) {
       auto k = psl::backend::KernelEvaluator::create(
           policy, checked.diags.file_ptr().get());
       if (!k.ok()) {
-        io.err << loaded.file->path()
+        io.err << checked_policy->file->path()
                << ": error: cannot build the policy: " << k.error().message
                << "\n";
         if (!k.error().detail.empty())
@@ -139,11 +125,11 @@ int run_replay(const RunOptions &options, Streams io) {
       kernel->ensure_loaded();
     }
   } catch (const psl::interp::InterpError &e) {
-    io.err << loaded.file->path()
+    io.err << checked_policy->file->path()
            << ": error: cannot run the policy: " << e.what() << "\n";
     return kExitFindings;
   } catch (const psl::backend::KernelError &e) {
-    io.err << loaded.file->path()
+    io.err << checked_policy->file->path()
            << ": error: cannot run the policy: " << e.what() << "\n";
     if (!e.detail.empty())
       io.err << e.detail << (e.detail.back() == '\n' ? "" : "\n");

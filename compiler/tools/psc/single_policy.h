@@ -1,0 +1,34 @@
+// The one policy file that `psc build`, `psc load` and `psc run` take:
+// expanded from the command line, read, checked, and its diagnostics
+// rendered on the error stream, the same way for all three.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "commands.h"
+#include "driver.h"
+#include "inputs.h"
+#include "report/report.h"
+
+namespace psc {
+
+struct CheckedPolicy {
+  Input input;
+  std::shared_ptr<const psl::SourceFile> file;
+  psl::CheckedModule checked; // ok(): no errors
+};
+
+enum class ShowDiagnostics {
+  All,         // warnings too, also when the policy checks (build, load)
+  OnlyOnError, // nothing unless the policy has errors (run)
+};
+
+// Null when the verb cannot go on; *exit_status is then kExitUsage (not
+// exactly one file: the message names `verb`) or kExitFindings (unreadable,
+// or errors; rendered with `text`).
+std::optional<CheckedPolicy> check_single_policy(const char *verb, const std::string &path,
+                                                 const psl::TextOptions &text, Streams io,
+                                                 ShowDiagnostics show, int *exit_status);
+
+} // namespace psc
