@@ -1,65 +1,18 @@
 // `psc test` as users and CI run it: exit statuses, the final
 // "N passed, M failed" line, failures with file:line, JSON output, policies
 // that do not check, and kernel mode (runs, or says what is missing).
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#ifndef PSC_BINARY
-#error "PSC_BINARY must name the psc executable"
-#endif
+#include "psc_dir_test.h"
 
 namespace {
 
-namespace fs = std::filesystem;
+using psc_test::Result;
 
-struct Result {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const fs::path &p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-class PscTestVerb : public ::testing::Test {
-protected:
-  void SetUp() override {
-    char templ[] = "/tmp/interp_cli_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(templ), nullptr);
-    dir_ = templ;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  void write(const std::string &rel, const std::string &text) {
-    fs::create_directories((dir_ / rel).parent_path());
-    std::ofstream(dir_ / rel, std::ios::binary) << text;
-  }
-  Result psc(const std::string &args) {
-    fs::path out = dir_ / ".out", err = dir_ / ".err";
-    std::string cmd = "cd '" + dir_.string() + "' && '" + PSC_BINARY + "' " +
-                      args + " >'" + out.string() + "' 2>'" + err.string() +
-                      "'";
-    int rc = std::system(cmd.c_str());
-    Result r;
-    r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
-  }
-  fs::path dir_;
-};
+class PscTestVerb : public psc_test::PscDirTest {};
 
 const char *const kGood = R"(policy good {
   rule ssh: tcp.dport == 22 => drop

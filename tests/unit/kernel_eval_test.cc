@@ -27,10 +27,8 @@
 #include "backend/testing/bpf_test_support.h"
 #include "codegen/kernel_evaluator.h"
 #include "interp_test_util.h"
+#include "psc_dir_test.h"
 
-#ifndef PSC_BINARY
-#error "PSC_BINARY must name the psc executable"
-#endif
 #ifndef PSC_POLICIES_DIR
 #error "PSC_POLICIES_DIR must name the policies directory"
 #endif
@@ -47,10 +45,7 @@ using psl::backend::KernelEvaluator;
     PSC_REQUIRE_OR_SKIP(psl::backend::bpf_features().xdp_test_run);            \
   } while (0)
 
-std::string slurp(const fs::path &p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using psc_test::read_file;
 
 // Runs both evaluators on every packet; answers with the interpreter's
 // verdict and records where the kernel differs.
@@ -94,7 +89,7 @@ TEST(KernelEval, EveryPolicyPassesAndAgreesWithTheInterpreter) {
   ASSERT_FALSE(paths.empty());
   for (const auto &path : paths) {
     SCOPED_TRACE(path.string());
-    CheckedModule m = check_source(path.string(), slurp(path));
+    CheckedModule m = check_source(path.string(), read_file(path));
     ASSERT_TRUE(m.ok()) << errors_of(m);
     const Policy &policy = *m.module.policy;
     auto kernel = KernelEvaluator::create(policy, m.diags.file_ptr().get());
@@ -110,8 +105,9 @@ TEST(KernelEval, EveryPolicyPassesAndAgreesWithTheInterpreter) {
     EXPECT_TRUE(tee.mismatches.empty())
         << tee.mismatches.size() << " of " << tee.packets
         << " packets differ; first: " << tee.mismatches.front();
-    if (!policy.tests.empty())
+    if (!policy.tests.empty()) {
       EXPECT_GT(tee.packets, 0u);
+    }
     ++files;
   }
   EXPECT_EQ(files, paths.size());
@@ -168,36 +164,9 @@ TEST(KernelEval, InjectedClockAndReset) {
   EXPECT_EQ(kernel.rule_counter(2).packets, 1u);
 }
 
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
+using psc_test::Result;
 
-class KernelRun : public ::testing::Test {
-protected:
-  void SetUp() override {
-    char templ[] = "/tmp/kernel_eval_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(templ), nullptr);
-    dir_ = templ;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  Result psc(const std::string &args) {
-    fs::path out = dir_ / ".out", err = dir_ / ".err";
-    std::string cmd = "cd '" + dir_.string() + "' && '" + PSC_BINARY + "' " +
-                      args + " >'" + out.string() + "' 2>'" + err.string() +
-                      "'";
-    int rc = std::system(cmd.c_str());
-    Result r;
-    r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
-  }
-  fs::path dir_;
-};
+class KernelRun : public psc_test::PscDirTest {};
 
 TEST_F(KernelRun, PsCTestInTheKernelByDefault) {
   REQUIRE_KERNEL();
