@@ -35,9 +35,6 @@
 #include <vector>
 
 #include <benchmark/benchmark.h>
-#include <spawn.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,9 +44,8 @@
 #include "backend/prebuilt_parser.h"
 #include "backend/static_link.h"
 #include "codegen/policy_build.h"
+#include "clang_command_line.h"
 #include "driver.h"
-
-extern char **environ;
 
 namespace psl::backend {
 namespace {
@@ -87,49 +83,16 @@ void in_process(benchmark::State &state, const char *file) {
   state.counters["object_bytes"] = static_cast<double>(bytes);
 }
 
-// The clang command line of `compiler`'s options on `source`, to `out`.
-std::vector<std::string> clang_command(const BpfCompiler &compiler, const std::string &source,
-                                       const std::string &out) {
-  std::vector<std::string> args = {PSC_CLANG_EXECUTABLE,
-                                   "-O2",
-                                   "-g",
-                                   "-target",
-                                   "bpf",
-                                   "-mcpu=" + compiler.options().cpu};
-  for (const std::string &dir : compiler.options().include_dirs)
-    args.push_back("-I" + dir);
-  for (const std::string &dir : compiler.options().system_include_dirs)
-    args.push_back("-idirafter" + dir);
-  args.insert(args.end(), {"-c", source, "-o", out});
-  return args;
-}
-
-// Runs a command to completion; false if it could not start or failed.
-// Adds the child's CPU time to *child_cpu_seconds.
-bool run_child(std::vector<std::string> args, double *child_cpu_seconds) {
-  std::vector<char *> argv;
-  for (std::string &a : args)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid;
-  if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0)
-    return false;
-  int status = 0;
-  struct rusage usage = {};
-  wait4(pid, &status, 0, &usage);
-  *child_cpu_seconds += usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
-                        (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
 // The same compile as a subprocess, writing the object to /dev/null.
 void command_line(benchmark::State &state, const char *file) {
   const BpfCompiler compiler(bench_options());
   const std::vector<std::string> args =
-      clang_command(compiler, data_path(file), "/dev/null");
+      bench::clang_command(compiler.options(), data_path(file), "/dev/null");
   double child_cpu_seconds = 0;
   for (auto _ : state) {
-    if (!run_child(args, &child_cpu_seconds)) {
+    const bench::ChildResult child = bench::run_child(args);
+    child_cpu_seconds += child.cpu_seconds;
+    if (!child.succeeded) {
       state.SkipWithError("the clang command line failed");
       return;
     }
@@ -304,10 +267,12 @@ void policy_compile_command_line(benchmark::State &state, const PolicyCase &c) {
     return;
   }
   const std::vector<std::string> args =
-      clang_command(policy_compiler(), source.path(), "/dev/null");
+      bench::clang_command(policy_compiler().options(), source.path(), "/dev/null");
   double child_cpu_seconds = 0;
   for (auto _ : state) {
-    if (!run_child(args, &child_cpu_seconds)) {
+    const bench::ChildResult child = bench::run_child(args);
+    child_cpu_seconds += child.cpu_seconds;
+    if (!child.succeeded) {
       state.SkipWithError("the clang command line failed on the generated C");
       return;
     }
@@ -361,9 +326,12 @@ void policy_to_loaded_command_line(benchmark::State &state, const PolicyCase &c)
     const double front_ms = b.check_ms + b.artifact->lower_ms + b.artifact->generate_ms;
     auto start = std::chrono::steady_clock::now();
     TempSource source(b.artifact->c_source);
-    if (!source.ok() ||
-        !run_child(clang_command(policy_compiler(), source.path(), object_name),
-                   &child_cpu_seconds)) {
+    const bench::ChildResult child =
+        source.ok() ? bench::run_child(bench::clang_command(policy_compiler().options(),
+                                                            source.path(), object_name))
+                    : bench::ChildResult{};
+    child_cpu_seconds += child.cpu_seconds;
+    if (!child.succeeded) {
       state.SkipWithError("the clang command line failed on the generated C");
       break;
     }

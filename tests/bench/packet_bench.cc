@@ -32,9 +32,6 @@
 // shows as a skipped benchmark with the reason as its error message.
 #include <arpa/inet.h>
 #include <net/if.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,7 +50,6 @@
 #include <optional>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -64,11 +60,10 @@
 #include "backend/clang_compiler.h"
 #include "backend/test_run.h"
 #include "backend/testing/netns.h"
+#include "clang_command_line.h"
 #include "codegen/policy_build.h"
 #include "driver.h"
 #include "packet_builder.h"
-
-extern char **environ;
 
 namespace psl::bench {
 namespace {
@@ -216,39 +211,21 @@ Expected<std::vector<uint8_t>> clang_command_line(const fs::path &source, int ti
     return error("cannot create a temporary file for the object");
   close(out_fd);
   // The flags psc compiles policies with (PolicyBuildOptions: -mcpu=v3).
-  std::vector<std::string> args = {PSC_CLANG_EXECUTABLE, "-O2", "-g", "-target", "bpf",
-                                   "-mcpu=" + backend::PolicyBuildOptions{}.cpu,
-                                   "-I" + std::string(PSC_BENCH_BPF_DIR)};
-  for (const std::string &dir : backend::BpfCompiler::default_system_include_dirs())
-    args.push_back("-idirafter" + dir);
-  args.insert(args.end(), {"-c", source.string(), "-o", out});
-  std::vector<char *> argv;
-  for (std::string &a : args)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  pid_t pid;
-  if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0)
+  backend::CompileOptions options;
+  options.cpu = backend::PolicyBuildOptions{}.cpu;
+  options.include_dirs = {PSC_BENCH_BPF_DIR};
+  options.system_include_dirs = backend::BpfCompiler::default_system_include_dirs();
+  const ChildResult child = run_child(clang_command(options, source.string(), out), timeout_s);
+  if (!child.started)
     return error("cannot start " PSC_CLANG_EXECUTABLE);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  int status = 0;
-  while (waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      // SIGTERM first: clang removes its partial output files on it.
-      kill(pid, SIGTERM);
-      for (int i = 0; i < 40 && waitpid(pid, &status, WNOHANG) == 0; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      if (kill(pid, SIGKILL) == 0)
-        waitpid(pid, &status, 0);
-      unlink(out.c_str());
-      return error("the clang command line did not finish in " + std::to_string(timeout_s) +
-                   " s");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (child.timed_out) {
+    unlink(out.c_str());
+    return error("the clang command line did not finish in " + std::to_string(timeout_s) +
+                 " s");
   }
   std::string object = read_text(out);
   unlink(out.c_str());
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+  if (!child.succeeded)
     return error("the clang command line failed on " + source.filename().string());
   return std::vector<uint8_t>(object.begin(), object.end());
 }
