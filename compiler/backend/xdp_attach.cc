@@ -107,6 +107,14 @@ uint32_t foreign_prog_id(uint32_t ifindex) {
   return query.prog_id;
 }
 
+// The link pinned at `pin` (which exists).
+Expected<UniqueFd> open_pinned_link(const std::string &pin) {
+  UniqueFd fd(bpf_obj_get(pin.c_str()));
+  if (!fd)
+    return errno_error("cannot open the pinned link '" + pin + "'", errno);
+  return fd;
+}
+
 Expected<LinkInfo> link_info_of_fd(int fd) {
   struct bpf_link_info info;
   std::memset(&info, 0, sizeof info);
@@ -300,10 +308,10 @@ XdpAttacher::attach_fd(const std::string &ifname, int prog_fd,
 
   UniqueFd link_fd;
   if (path_exists(out.link_pin)) {
-    link_fd.reset(bpf_obj_get(out.link_pin.c_str()));
-    if (!link_fd)
-      return errno_error("cannot open the pinned link '" + out.link_pin + "'",
-                         errno);
+    Expected<UniqueFd> pinned = open_pinned_link(out.link_pin);
+    if (!pinned)
+      return pinned.error();
+    link_fd = std::move(*pinned);
     Expected<LinkInfo> info = link_info_of_fd(link_fd.get());
     if (!info)
       return info.error();
@@ -390,13 +398,12 @@ Status XdpAttacher::detach(const std::string &ifname) const {
       return Error{"detaching XDP from '" + ifname +
                        "' needs root (CAP_BPF and CAP_NET_ADMIN)",
                    EPERM};
-    UniqueFd link_fd(bpf_obj_get(link_pin.c_str()));
+    Expected<UniqueFd> link_fd = open_pinned_link(link_pin);
     if (!link_fd)
-      return errno_error("cannot open the pinned link '" + link_pin + "'",
-                         errno);
+      return link_fd.error();
     // Detach first (works even if another process holds the link), then
     // drop the pin. A link whose device is gone is already detached.
-    if (bpf_link_detach(link_fd.get()) != 0 && errno != ENOLINK &&
+    if (bpf_link_detach(link_fd->get()) != 0 && errno != ENOLINK &&
         errno != EINVAL && errno != EOPNOTSUPP)
       return errno_error("cannot detach XDP from '" + ifname + "'", errno);
     if (::unlink(link_pin.c_str()) != 0)
@@ -428,11 +435,10 @@ Expected<XdpStatus> XdpAttacher::status(const std::string &ifname) const {
   out.pinned_maps = list_dir(maps_pin_dir(ifname));
   if (!path_exists(out.link_pin))
     return out;
-  UniqueFd link_fd(bpf_obj_get(out.link_pin.c_str()));
+  Expected<UniqueFd> link_fd = open_pinned_link(out.link_pin);
   if (!link_fd)
-    return errno_error("cannot open the pinned link '" + out.link_pin + "'",
-                       errno);
-  Expected<LinkInfo> info = link_info_of_fd(link_fd.get());
+    return link_fd.error();
+  Expected<LinkInfo> info = link_info_of_fd(link_fd->get());
   if (!info)
     return info.error();
   out.link_id = info->id;
