@@ -86,6 +86,8 @@ private:
   void maps() {
     for (size_t g = 0; g < c_.groups.size(); ++g) {
       const LookupGroup &grp = c_.groups[g];
+      if (grp.rate_group >= 0)
+        continue; // after psl_rate_table.h, below
       const auto &m = c_.maps[grp.map];
       std::string rules;
       for (size_t i = 0; i < grp.rules.size() && i < 8; ++i)
@@ -143,10 +145,94 @@ private:
       b_.line("PSL_RATE_MAP(psl_rate, " + std::to_string(c_.rate_capacity) + ");");
     }
     b_.line();
+    if (c_.rate_groups > 0)
+      rate_table();
+  }
+
+  static std::string group_rules(const Classifier &c, const LookupGroup &grp) {
+    std::string rules;
+    for (size_t i = 0; i < grp.rules.size() && i < 8; ++i)
+      rules += (i ? ", " : "") + c.rules[grp.rules[i]].name;
+    if (grp.rules.size() > 8)
+      rules += ", ... (" + std::to_string(grp.rules.size()) + " rules)";
+    return rules;
+  }
+
+  // The rate groups (psl_rate_table.h): their maps, and the key packing of
+  // each distinct rate() KEY list.
+  void rate_table() {
+    b_.comment("Rate rules in maps: " + std::to_string(c_.rate_groups) + " rate groups, " +
+               std::to_string(c_.rate_slots.size()) + " slots, " +
+               std::to_string(c_.rate_kinds.size()) + " key kinds.");
+    b_.raw("#define PSL_RATE_GROUPS " + std::to_string(c_.rate_groups));
+    b_.raw("#define PSL_RATE_SLOTS " + std::to_string(c_.rate_slots.size()));
+    b_.raw("#include \"psl_rate_table.h\"");
+    b_.line();
+    for (size_t g = 0; g < c_.groups.size(); ++g) {
+      const LookupGroup &grp = c_.groups[g];
+      if (grp.rate_group < 0)
+        continue;
+      const auto &m = c_.maps[grp.map];
+      b_.comment("group " + std::to_string(g) + ": " + grp.shape + "; " +
+                 std::to_string(grp.entries) + " entries; rules " + group_rules(c_, grp));
+      b_.open("struct " + m.name + "_key");
+      b_.line("__u8 data[" + std::to_string(m.key_size) + "];");
+      b_.close(";");
+      b_.line("PSL_RATE_GROUP(" + m.name + ", struct " + m.name + "_key, " +
+              std::to_string(m.max_entries) + ");");
+      b_.line();
+    }
+    b_.open("PSL_INLINE int psl_rate_key_of(__u32 kind, struct psl_rate_key *key, "
+            "const struct psl_pkt *p)");
+    b_.open("switch (kind)");
+    for (size_t k = 0; k < c_.rate_kinds.size(); ++k) {
+      std::string names;
+      std::vector<std::string> guards;
+      for (FieldId f : c_.rate_kinds[k]) {
+        names += (names.empty() ? "" : ", ") + std::string(field_info(f).name);
+        guards.push_back(present(f));
+      }
+      b_.dedent();
+      b_.line("case " + std::to_string(k) + ": /* rate(" + names + ") */");
+      b_.indent();
+      std::string guard = join(guards, "&&");
+      if (!guard.empty()) {
+        b_.line("if (!(" + guard + "))");
+        b_.line("  return 0;");
+      }
+      key_fields(c_.rate_kinds[k], "key->data");
+      b_.line("return 1;");
+    }
+    b_.close();
+    b_.line("return 0;");
+    b_.close();
+    b_.line();
+  }
+
+  // Packs `keys` in order at `data` (psl_rate_key.data).
+  void key_fields(const std::vector<FieldId> &keys, const std::string &data) {
+    uint32_t off = 0;
+    for (FieldId f : keys) {
+      std::string at = data + " + " + std::to_string(off);
+      if (lower::is_ip_field(f))
+        b_.line("psl_key_ip(" + at + ", p, " + (f == FieldId::IpSrc ? "1" : "0") + ");");
+      else if (lower::is_mac_field(f))
+        b_.line("psl_key_mac(" + at + ", p->" + lower::member_name(f) + ");");
+      else
+        b_.line("psl_key_be(" + at + ", " + value_expr(f) + ", " +
+                std::to_string(lower::key_bytes(f)) + ");");
+      off += lower::key_bytes(f);
+    }
   }
 
   void rate_functions() {
+    std::vector<bool> in_table(c_.rates.size(), false);
+    for (const auto &s : c_.rate_slots)
+      if (!s.moved)
+        in_table[s.rate] = true;
     for (const auto &r : c_.rates) {
+      if (in_table[r.id])
+        continue;
       b_.comment("rate " + std::to_string(r.id) + " of rule '" + c_.rules[r.rule].name +
                  "': 1 if the packet is over " + std::to_string(r.per_second) +
                  (r.bits ? " bit/s" : "/s") + ", burst " + std::to_string(r.burst));
@@ -164,19 +250,7 @@ private:
       b_.line();
       b_.line("__builtin_memset(&key, 0, sizeof(key));");
       b_.line("key.rule_id = " + std::to_string(r.id) + ";");
-      uint32_t off = 0;
-      for (FieldId f : r.keys) {
-        if (lower::is_ip_field(f))
-          b_.line("psl_key_ip(key.data + " + std::to_string(off) + ", p, " +
-                  (f == FieldId::IpSrc ? "1" : "0") + ");");
-        else if (lower::is_mac_field(f))
-          b_.line("psl_key_mac(key.data + " + std::to_string(off) + ", p->" +
-                  lower::member_name(f) + ");");
-        else
-          b_.line("psl_key_be(key.data + " + std::to_string(off) + ", " + value_expr(f) + ", " +
-                  std::to_string(lower::key_bytes(f)) + ");");
-        off += lower::key_bytes(f);
-      }
+      key_fields(r.keys, "key.data");
       b_.line(r.bits ? "return psl_rate_over_bps(&psl_rate, &key, &cfg, p);"
                      : "return psl_rate_over_pps(&psl_rate, &key, &cfg);");
       b_.close();
@@ -293,12 +367,42 @@ private:
                "their guards are false and the packet goes through the rules like any other.");
     b_.line("psl_parse(ctx, &pkt);");
     b_.line("psl_pkt_keep(&pkt);");
+    if (c_.rate_groups > 0) {
+      b_.line("struct psl_rate_run run;");
+      b_.line();
+      b_.line("__builtin_memset(&run, 0, sizeof(run));");
+    }
     b_.line();
     for (size_t g = 0; g < c_.groups.size(); ++g)
       lookup(g);
-    for (const auto &cr : c_.code)
+    // The rate rules in maps, in rule order: those before a code rule run
+    // before it.
+    std::vector<uint32_t> table_rules;
+    for (const auto &s : c_.rate_slots)
+      if (!s.moved)
+        table_rules.push_back(s.rule);
+    size_t next_rate = 0;
+    auto drain = [&](uint32_t upto) {
+      if (next_rate == table_rules.size() || table_rules[next_rate] >= upto)
+        return;
+      while (next_rate < table_rules.size() && table_rules[next_rate] < upto)
+        ++next_rate;
+      b_.comment("rate rules in maps before rule " + std::to_string(upto));
+      b_.open("");
+      b_.line("__u32 r = psl_rate_drain(p, &run, " + std::to_string(upto) + "u, best);");
+      b_.line();
+      b_.open("if (r)");
+      b_.line("best = r;");
+      b_.line("goto decide;");
+      b_.close();
+      b_.close();
+    };
+    for (const auto &cr : c_.code) {
+      drain(cr.rule);
       code_rule(cr);
-    if (!c_.code.empty())
+    }
+    drain(static_cast<uint32_t>(c_.rules.size()));
+    if (!c_.code.empty() || !table_rules.empty())
       b_.raw("decide:");
     b_.line("return psl_decide(best, pkt.pkt_len, " +
             std::string(c_.default_action == Action::Drop ? "1" : "0") + ");");
@@ -337,6 +441,20 @@ private:
     b_.comment("group " + std::to_string(g) + ": " + grp.shape);
     std::string guard = join(guards, "&&");
     b_.open(guard.empty() ? "" : "if (" + guard + ")");
+    if (grp.rate_group >= 0) {
+      b_.line("struct " + m.name + "_key k;");
+      b_.line();
+      b_.line("__builtin_memset(&k, 0, sizeof(k));");
+      if (grp.class_group >= 0)
+        b_.line("psl_key_be(k.data, " + class_var(static_cast<size_t>(grp.class_group)) +
+                ", 4);");
+      for (const auto &part : grp.exact)
+        key_part(part);
+      b_.line("psl_rate_collect(&run, " + std::to_string(grp.rate_group) +
+              ", bpf_map_lookup_elem(&" + m.name + ", &k));");
+      b_.close();
+      return;
+    }
     if (grp.kind == MapKind::Array) {
       b_.line("__u32 k = " + value_expr(grp.exact[0].field) + ";");
       b_.line();
@@ -349,16 +467,7 @@ private:
     b_.line("__builtin_memset(&k, 0, sizeof(k));");
     if (grp.kind == MapKind::Lpm)
       b_.line("k.prefixlen = " + std::to_string(8 * grp.data_size) + ";");
-    auto put = [&](const lower::KeyPart &part) {
-      std::string at = "k.data + " + std::to_string(part.offset);
-      if (lower::is_ip_field(part.field))
-        b_.line("psl_key_ip(" + at + ", p, " + (part.field == FieldId::IpSrc ? "1" : "0") + ");");
-      else if (lower::is_mac_field(part.field))
-        b_.line("psl_key_mac(" + at + ", p->" + lower::member_name(part.field) + ");");
-      else
-        b_.line("psl_key_be(" + at + ", " + value_expr(part.field) + ", " +
-                std::to_string(part.size) + ");");
-    };
+    auto put = [&](const lower::KeyPart &part) { key_part(part); };
     if (grp.class_group >= 0)
       b_.line("psl_key_be(k.data, " + class_var(static_cast<size_t>(grp.class_group)) + ", 4);");
     for (const auto &part : grp.exact)
@@ -380,6 +489,18 @@ private:
     } else
       b_.line("psl_best(&best, bpf_map_lookup_elem(&" + m.name + ", &k));");
     b_.close();
+  }
+
+  // One dimension of a group key into `k.data`.
+  void key_part(const lower::KeyPart &part) {
+    std::string at = "k.data + " + std::to_string(part.offset);
+    if (lower::is_ip_field(part.field))
+      b_.line("psl_key_ip(" + at + ", p, " + (part.field == FieldId::IpSrc ? "1" : "0") + ");");
+    else if (lower::is_mac_field(part.field))
+      b_.line("psl_key_mac(" + at + ", p->" + lower::member_name(part.field) + ");");
+    else
+      b_.line("psl_key_be(" + at + ", " + value_expr(part.field) + ", " +
+              std::to_string(part.size) + ");");
   }
 
   void code_rule(const lower::CodeRule &cr) {

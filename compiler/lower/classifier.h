@@ -12,9 +12,16 @@
 //     once (a class-keyed group only when the packet's address class has
 //     keys in it) and the least value wins: the number of lookups depends
 //     on the policy's shapes, never on its number of rules;
-//   - code rules: everything else (count and shadow rules, rate(), dynamic
-//     sets, conditions too irregular for a map) in rule order, each guarded
-//     by `rule_index < best map candidate`;
+//   - rate groups: terminal rules `A and rate(KEY) > R` with A one
+//     conjunction of field tests, keyed like a hash or class-keyed group
+//     but holding, per key, the list of every such rule whose A holds
+//     there (bpf/templates/psl_rate_table.h): per packet the lists are
+//     walked in rule order, each candidate taking a token from its bucket,
+//     until one is over its rate or an earlier rule has decided;
+//   - code rules: everything else (count and shadow rules, other uses of
+//     rate(), dynamic sets, conditions too irregular for a map) in rule
+//     order, each guarded by `rule_index < best map candidate`; the rate
+//     candidates before a code rule run before it;
 //   - map contents: computed here, written by the loader after load. Sets
 //     and group contents never become code, so the program's size and its
 //     per-packet cost do not grow with the number of addresses or prefixes.
@@ -49,6 +56,12 @@
 //   In every LPM the value at a stored prefix is the least priority over
 //   itself and every stored covering prefix with the same leading part, so
 //   the longest match yields the first-matching rule.
+//   Rate group  : key as a hash or class-keyed hash group (no dimension
+//                 matched by prefix); value struct psl_rate_list { u32 n;
+//                 u32 slot[8] } in ascending slot (= rule) order. The
+//                 array psl_rate_rules, indexed by slot, holds struct
+//                 psl_rate_rule { bucket cfg; enc; rule; rate id; key kind;
+//                 bits }.
 //   Exact dimension encodings: ip = family byte + 16 bytes; mac = 6 bytes;
 //   bool, 8-bit fields = 1 byte; 12/16-bit = 2 bytes; 32-bit = 4 bytes.
 //   Set maps (literal sets used by code rules; one map of each kind for all
@@ -145,6 +158,11 @@ struct LookupGroup {
   // Class-keyed: the class trie (group index) whose class id leads the key
   // (4 bytes, big-endian; the lookup is skipped without a class); -1: none.
   int class_group = -1;
+  // A rate group (psl_rate_table.h): keys map to the list of every
+  // table-driven rate rule whose condition holds for them (value struct
+  // psl_rate_list of rate slots), not to the first rule; its index among
+  // the rate groups (0..PSL_RATE_GROUPS_MAX-1); -1: a lookup group.
+  int rate_group = -1;
   std::vector<uint32_t> rules;   // rule indices with entries here, ascending
   size_t entries = 0;
   std::string shape;             // "lpm ip.src", "hash tcp.dport, ip.proto"
@@ -159,6 +177,15 @@ struct RateSpec {
   uint64_t burst = 0;         // tokens (packets or bits)
   uint32_t shift = 0;         // psl_rate_cfg_make()
   std::string text;           // "rate(ip.src) > 100/s"
+};
+
+// A rate rule held in a rate group rather than code: its slot (index in
+// Classifier::rate_slots) is its entry in the psl_rate_rules map.
+struct RateSlot {
+  uint32_t rule = 0;
+  uint32_t rate = 0;     // index into Classifier::rates
+  uint32_t kind = 0;     // index into Classifier::rate_kinds: how to pack its key
+  bool moved = false;    // sent back to code after placing (see group.h)
 };
 
 struct DynSetSpec {
@@ -199,6 +226,12 @@ struct Classifier {
   std::vector<DynSetSpec> dynsets;
   std::vector<MapEntry> entries;
   uint32_t rate_capacity = 65536;
+  // Table-driven rate rules: slots in rule order, the distinct KEY lists
+  // among them, the number of rate groups and the psl_rate_rules map.
+  std::vector<RateSlot> rate_slots;
+  std::vector<std::vector<FieldId>> rate_kinds;
+  uint32_t rate_groups = 0;
+  int rate_rules_map = -1;
 
   static uint32_t encode(uint32_t rule, Action a) {
     return ((rule + 1) << 1) | (a == Action::Drop ? 1u : 0u);

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <set>
 #include <unordered_map>
 
 #include "lower/field_values.h"
+#include "psl_rate_table.h"
 
 namespace psl::lower {
 
@@ -148,9 +150,10 @@ struct GroupKey {
   int prefix = -1;            // the dimension matched by prefix (FieldId), or -1
   int class_field = -1;       // class-keyed: the address whose class leads the key
   bool classes = false;       // the class table of address `prefix`
+  bool rate = false;          // a rate group: values list rate slots
   bool operator<(const GroupKey &o) const {
-    return std::tie(kind, exact, prefix, class_field, classes) <
-           std::tie(o.kind, o.exact, o.prefix, o.class_field, o.classes);
+    return std::tie(kind, exact, prefix, class_field, classes, rate) <
+           std::tie(o.kind, o.exact, o.prefix, o.class_field, o.classes, o.rate);
   }
 };
 
@@ -158,12 +161,15 @@ struct GroupKey {
 // address prefix covers.
 struct ClassItem {
   AddrPrefix prefix;
-  uint32_t enc = 0;
+  uint32_t enc = 0; // a rate group: the rule's rate slot
   uint32_t conj = 0; // index into Placer::class_conjs_
 };
 
 struct GroupBuild {
   std::unordered_map<std::string, uint32_t> hash; // key -> least enc
+  // A rate group: key -> the rate slots of every rule holding there, in
+  // rule order.
+  std::unordered_map<std::string, std::vector<uint32_t>> lists;
   std::vector<uint32_t> array;
   // Class table: every stored prefix -> least enc of the address-only rules
   // on it (0: none; the prefix is only a class of class-keyed groups).
@@ -265,7 +271,66 @@ public:
              " keys (limit " + std::to_string(l_.max_group_entries) + ")";
     total_keys_ += static_cast<size_t>(rule_keys);
     for (const Plan &p : plans)
-      emit(rule, p.key, *p.conj);
+      emit(rule, p.key, *p.conj, Classifier::encode(rule, c_.rules[rule].action));
+    return "";
+  }
+
+  // `cj and rate(...)` of terminal rule `rule`: into a rate group of cj's
+  // shape. Returns "" or why the rule stays code.
+  std::string place_rate(uint32_t rule, const Conj &cj, uint32_t rate) {
+    if (cj.empty())
+      return "its condition is rate() alone";
+    std::vector<const FieldAtom *> ips, ranges;
+    for (const FieldAtom &a : cj)
+      if (is_ip_field(a.field)) {
+        ips.push_back(&a);
+        if (!all_single(a))
+          ranges.push_back(&a);
+      }
+    if (ranges.size() > 1)
+      return "its rate() follows two address ranges";
+    GroupKey key;
+    key.kind = MapKind::Hash;
+    key.rate = true;
+    Point keys = 1;
+    const FieldAtom *cls = nullptr;
+    if (!ips.empty()) {
+      // The class of the address (a range if there is one), then the rest
+      // enumerated: a rule on prefix P is listed under every class P covers.
+      cls = ranges.empty() ? ips.front() : ranges.front();
+      key.class_field = static_cast<int>(cls->field);
+      keys = prefix_count(*cls);
+    }
+    for (const FieldAtom &a : cj) {
+      if (&a == cls)
+        continue;
+      key.exact.push_back(a.field);
+      keys = sat_mul(keys, dim_values(a));
+      if (keys > l_.max_entries_per_conjunct)
+        return "its conditions combine into more than " +
+               std::to_string(l_.max_entries_per_conjunct) + " map keys";
+    }
+    if (total_keys_ + keys > l_.max_group_entries)
+      return "the policy's lookup groups already hold " + std::to_string(total_keys_) +
+             " keys (limit " + std::to_string(l_.max_group_entries) + ")";
+    if (!index_.count(key) && c_.rate_groups >= PSL_RATE_GROUPS_MAX)
+      return "the policy's rate rules already have " + std::to_string(PSL_RATE_GROUPS_MAX) +
+             " condition shapes in maps";
+    const std::vector<FieldId> &fields = c_.rates[rate].keys;
+    auto kind = std::find(c_.rate_kinds.begin(), c_.rate_kinds.end(), fields);
+    if (kind == c_.rate_kinds.end()) {
+      if (c_.rate_kinds.size() >= kMaxRateKinds)
+        return "the policy's rate rules in maps already use " + std::to_string(kMaxRateKinds) +
+               " different rate() keys";
+      kind = c_.rate_kinds.insert(kind, fields);
+    }
+    total_keys_ += static_cast<size_t>(keys);
+    RateSlot slot;
+    slot.rule = rule;
+    slot.rate = rate;
+    slot.kind = static_cast<uint32_t>(kind - c_.rate_kinds.begin());
+    c_.rate_slots.push_back(slot);
+    emit(rule, key, cj, static_cast<uint32_t>(c_.rate_slots.size() - 1));
     return "";
   }
 
@@ -297,6 +362,10 @@ public:
       }
       if (grp.class_group >= 0)
         expand_class_items(g, b, builds_[static_cast<size_t>(grp.class_group)]);
+      if (grp.rate_group >= 0) {
+        finish_rate_group(g, b);
+        continue;
+      }
       if (grp.kind == MapKind::Lpm)
         fold_covering(b);
       // Deterministic order: sort keys.
@@ -310,6 +379,7 @@ public:
     for (size_t g = 0; g < c_.groups.size(); ++g)
       if (c_.groups[g].classes)
         finish_class_table(c_.groups[g], builds_[g]);
+    finish_rate_rules();
   }
 
 private:
@@ -345,6 +415,10 @@ private:
     uint32_t off = 0;
     std::string shape = key.kind == MapKind::Lpm ? "lpm" : key.kind == MapKind::Hash ? "hash"
                                                                                       : "array";
+    if (key.rate) {
+      shape = "rate " + shape;
+      g.rate_group = static_cast<int>(c_.rate_groups++);
+    }
     std::string dims;
     if (key.class_field >= 0) {
       off = 4; // the class id, big-endian
@@ -369,7 +443,9 @@ private:
     MapSpec m;
     m.name = "psl_g" + std::to_string(c_.groups.size());
     m.kind = key.kind;
-    m.value_size = key.classes ? 16 : 4; // struct psl_class_val
+    m.value_size = key.classes ? 16 // struct psl_class_val
+                   : key.rate  ? static_cast<uint32_t>(sizeof(psl_rate_list))
+                               : 4;
     if (key.kind == MapKind::Array) {
       m.key_size = 4;
       m.max_entries = static_cast<uint32_t>(domain_max(key.exact[0]) + 1);
@@ -407,11 +483,11 @@ private:
       groups.push_back(g);
   }
 
-  void emit(uint32_t rule, const GroupKey &key, const Conj &cj) {
+  // `enc`: the rule's encoded priority; in a rate group its rate slot.
+  void emit(uint32_t rule, const GroupKey &key, const Conj &cj, uint32_t enc) {
     uint32_t g = group_for(key);
     LookupGroup &grp = c_.groups[g];
     GroupBuild &b = builds_[g];
-    uint32_t enc = Classifier::encode(rule, c_.rules[rule].action);
     note_rule(rule, g);
     if (key.kind == MapKind::Array) {
       for (const Interval &i : cj[0].values)
@@ -457,6 +533,14 @@ private:
       exact.push_back(&atom(cj, k.field));
     const FieldAtom *pfx = grp.prefix ? &atom(cj, grp.prefix->field) : nullptr;
     enumerate(exact, 0, data, [&](std::vector<uint8_t> &d) {
+      if (grp.rate_group >= 0) {
+        // Rate groups have no prefix dimension; one rule lists itself once
+        // per key (its prefixes are disjoint, so one covers a class).
+        std::vector<uint32_t> &list = b.lists[std::string(d.begin(), d.end())];
+        if (list.empty() || list.back() != enc)
+          list.push_back(enc);
+        return;
+      }
       if (!pfx) {
         keep_min(b.hash[std::string(d.begin(), d.end())], enc);
         return;
@@ -603,6 +687,84 @@ private:
     b.items.clear();
   }
 
+  // A rate group's lists. A key may list at most PSL_RATE_LIST_MAX rules:
+  // the later rules of a longer list go back to code, out of every list
+  // of the group (a rule has its one conjunct in one group only).
+  void finish_rate_group(size_t g, GroupBuild &b) {
+    LookupGroup &grp = c_.groups[g];
+    std::set<uint32_t> moved;
+    for (const auto &kv : b.lists)
+      for (size_t i = PSL_RATE_LIST_MAX; i < kv.second.size(); ++i)
+        moved.insert(kv.second[i]);
+    for (uint32_t slot : moved) {
+      RateSlot &s = c_.rate_slots[slot];
+      s.moved = true;
+      RuleInfo &r = c_.rules[s.rule];
+      r.in_code = true;
+      r.why_code = "more than " + std::to_string(PSL_RATE_LIST_MAX) +
+                   " rate rules before it hold for the same key of its rate group";
+      r.groups.erase(std::remove(r.groups.begin(), r.groups.end(), g), r.groups.end());
+      grp.rules.erase(std::remove(grp.rules.begin(), grp.rules.end(), s.rule), grp.rules.end());
+    }
+    std::vector<std::pair<std::string, std::vector<uint32_t>>> sorted;
+    sorted.reserve(b.lists.size());
+    for (auto &kv : b.lists) {
+      std::vector<uint32_t> &list = kv.second;
+      if (!moved.empty())
+        list.erase(std::remove_if(list.begin(), list.end(),
+                                  [&](uint32_t slot) { return moved.count(slot) > 0; }),
+                   list.end());
+      if (!list.empty())
+        sorted.emplace_back(kv.first, std::move(list));
+    }
+    std::sort(sorted.begin(), sorted.end());
+    for (auto &[key, list] : sorted) {
+      std::vector<uint32_t> words(1 + PSL_RATE_LIST_MAX, 0);
+      words[0] = static_cast<uint32_t>(list.size());
+      std::copy(list.begin(), list.end(), words.begin() + 1);
+      add_entry(grp.map, std::vector<uint8_t>(key.begin(), key.end()), words);
+    }
+    grp.entries = sorted.size();
+    c_.maps[grp.map].max_entries = static_cast<uint32_t>(std::max<size_t>(1, sorted.size()));
+    b.lists.clear();
+  }
+
+  // psl_rate_rules: each placed rate rule's bucket and verdict at its slot.
+  void finish_rate_rules() {
+    if (c_.rate_slots.empty())
+      return;
+    MapSpec m;
+    m.name = "psl_rate_rules";
+    m.kind = MapKind::Array;
+    m.key_size = 4;
+    m.value_size = sizeof(psl_rate_rule);
+    m.max_entries = static_cast<uint32_t>(c_.rate_slots.size());
+    m.purpose = "rate rules of the rate groups, by slot";
+    c_.rate_rules_map = static_cast<int>(c_.maps.size());
+    c_.maps.push_back(m);
+    for (uint32_t slot = 0; slot < c_.rate_slots.size(); ++slot) {
+      const RateSlot &s = c_.rate_slots[slot];
+      if (s.moved)
+        continue;
+      const RateSpec &spec = c_.rates[s.rate];
+      psl_rate_rule v{};
+      // normalize_condition() checked that the bucket can be made.
+      psl_rate_cfg_make(spec.per_second, spec.burst, &v.cfg);
+      v.enc = Classifier::encode(s.rule, c_.rules[s.rule].action);
+      v.rule = s.rule;
+      v.rate_id = spec.id;
+      v.kind = static_cast<uint16_t>(s.kind);
+      v.bits = spec.bits ? 1 : 0;
+      MapEntry e;
+      e.map = static_cast<uint32_t>(c_.rate_rules_map);
+      e.key.resize(4);
+      std::memcpy(e.key.data(), &slot, 4);
+      e.value.resize(sizeof(v));
+      std::memcpy(e.value.data(), &v, sizeof(v));
+      c_.entries.push_back(std::move(e));
+    }
+  }
+
   static void put_be32(std::vector<uint8_t> &out, uint32_t v) {
     for (int s = 24; s >= 0; s -= 8)
       out.push_back(static_cast<uint8_t>(v >> s));
@@ -663,6 +825,26 @@ private:
   std::vector<Conj> class_conjs_;
 };
 
+// `A and rate(...) > R` (the rate test last and not inverted, A free of
+// side effects and opaque tests): A (True when absent) and the rate's index.
+std::optional<std::pair<Cond, uint32_t>> split_rate(const Cond &c) {
+  if (c.kind == Cond::Kind::Rate && !c.negated)
+    return std::make_pair(Cond{}, c.rate);
+  if (c.kind != Cond::Kind::And || c.children.empty())
+    return std::nullopt;
+  const Cond &last = c.children.back();
+  if (last.kind != Cond::Kind::Rate || last.negated)
+    return std::nullopt;
+  Cond a;
+  a.kind = Cond::Kind::And;
+  for (size_t i = 0; i + 1 < c.children.size(); ++i) {
+    if (c.children[i].is_opaque())
+      return std::nullopt;
+    a.children.push_back(c.children[i]);
+  }
+  return std::make_pair(std::move(a), last.rate);
+}
+
 } // namespace
 
 void place_rules(const std::vector<std::optional<Cond>> &conds, Classifier &c,
@@ -677,9 +859,18 @@ void place_rules(const std::vector<std::optional<Cond>> &conds, Classifier &c,
       why = "it is a count rule";
     else if (r.shadow)
       why = "it is a shadow rule";
-    else if (conds[i]->has_side_effects())
-      why = "it uses rate()";
-    else if (conds[i]->is_opaque())
+    else if (conds[i]->has_side_effects()) {
+      why = "it uses rate() other than as the last test of `CONDITION and rate(...) > R`";
+      if (auto split = limits.rate_groups ? split_rate(*conds[i]) : std::nullopt) {
+        auto dnf = to_dnf(split->first, limits.max_conjuncts);
+        if (!dnf || dnf->size() > 1)
+          why = "its condition before rate() has more than one alternative";
+        else if (dnf->empty())
+          continue; // never true: never reaches its rate()
+        else if ((why = placer.place_rate(i, dnf->front(), split->second)).empty())
+          continue; // in a rate group
+      }
+    } else if (conds[i]->is_opaque())
       why = "it uses a dynamic set or compares two fields";
     if (why.empty()) {
       auto dnf = to_dnf(*conds[i], limits.max_conjuncts);

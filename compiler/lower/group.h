@@ -15,6 +15,12 @@
 //     is matched by prefix (LPM), so no dimension multiplies an address's
 //     prefixes;
 //   - otherwise (exact tuples)          -> a hash of exact tuples.
+// A terminal rule `A and rate(KEY) > R` whose A is one conjunction of field
+// tests goes to a rate group of A's shape (hash, or class-keyed hash with
+// every other dimension enumerated) whose keys list all such rules in rule
+// order (psl_rate_table.h). A key listing more than PSL_RATE_LIST_MAX rules
+// sends the later ones back to code, as do more than PSL_RATE_GROUPS_MAX
+// shapes or kMaxRateKinds distinct KEY lists.
 // Everything else goes to code, with the reason recorded in RuleInfo.
 // Group contents (least encoded priority per key, covering prefixes and
 // covering classes folded in) are written to Classifier::entries.
@@ -27,7 +33,12 @@
 
 namespace psl::lower {
 
+// Distinct rate() KEY lists the rate groups' rules may use: each is a
+// case of the generated psl_rate_key_of().
+inline constexpr size_t kMaxRateKinds = 16;
+
 struct GroupLimits {
+  bool rate_groups = true; // false: every rate() rule is code (tests)
   size_t max_conjuncts = 64;              // DNF alternatives per rule
   size_t max_entries_per_conjunct = 65536; // map keys one rule may add
   size_t max_group_entries = size_t{1} << 22; // map keys of all groups

@@ -488,6 +488,56 @@ TEST(CompiledPolicy, RateIsNotReachedAfterAnEarlierDecision) {
   EXPECT_EQ(pol->run(b), "drop");
 }
 
+// Rate rules in maps (psl_rate_table.h) take their tokens in rule order,
+// around the code rules between them, exactly as written.
+TEST(CompiledPolicy, RateRulesInMapsRunInRuleOrderAroundCode) {
+  COMPILE(pol, R"(
+    rule wide: ip.src in 10.0.0.0/8 and rate(ip.src) > 2/s => drop
+    rule dns: udp.dport == 53 => count
+    rule narrow: ip.src in 10.1.0.0/16 and udp.dport == 53 and rate(ip.src) > 1/s => pass
+    default drop)");
+  const auto &c = pol->artifact().classifier;
+  ASSERT_EQ(c.rate_slots.size(), 2u) << lower::to_string(c);
+  ASSERT_EQ(c.code.size(), 1u) << lower::to_string(c); // dns
+  pol->set_clock(1000000000ull);
+  Pkt p = udp(53, "10.1.2.3");
+  // 1: both buckets take a token; nothing is over: the default drops.
+  EXPECT_EQ(pol->run(p), "drop");
+  // 2: wide takes its last token, dns counts, narrow is over: pass.
+  EXPECT_EQ(pol->run(p), "pass");
+  // 3: wide is over and decides before dns and narrow.
+  EXPECT_EQ(pol->run(p), "drop");
+  EXPECT_EQ(pol->count("wide"), 1u);
+  EXPECT_EQ(pol->count("dns"), 2u);
+  EXPECT_EQ(pol->count("narrow"), 1u);
+  EXPECT_EQ(pol->default_count(), 1u);
+  // Outside 10.1/16 only wide applies, with a bucket of its own per source.
+  Pkt q = udp(53, "10.9.9.9");
+  EXPECT_EQ(pol->run(q), "drop"); // default: under the rate, dns counts
+  EXPECT_EQ(pol->count("dns"), 3u);
+}
+
+TEST(CompiledPolicy, RateRulesPastTheListLimitKeepTheirOrder) {
+  // Ten rules on one key: the last two are code, after the eight in maps.
+  std::string text;
+  for (int i = 0; i < 10; ++i)
+    text += "rule r" + std::to_string(i) + ": udp.dport == 53 and rate(ip.src, burst " +
+            (i == 8 ? "3" : i == 9 ? "1" : "100") + ") > 1/s => drop\n";
+  COMPILE(pol, text);
+  const auto &c = pol->artifact().classifier;
+  ASSERT_EQ(c.code.size(), 2u) << lower::to_string(c);
+  pol->set_clock(1000000000ull);
+  Pkt p = udp(53, "192.0.2.5");
+  EXPECT_EQ(pol->run(p), "pass"); // every bucket takes a token
+  EXPECT_EQ(pol->run(p), "drop"); // r9 (burst 1) is over
+  EXPECT_EQ(pol->run(p), "drop"); // r9 again; r8 took its last token
+  EXPECT_EQ(pol->run(p), "drop"); // r8 is over, before r9
+  EXPECT_EQ(pol->count("r9"), 2u);
+  EXPECT_EQ(pol->count("r8"), 1u);
+  for (int i = 0; i < 8; ++i)
+    EXPECT_EQ(pol->count("r" + std::to_string(i)), 0u);
+}
+
 TEST(CompiledPolicy, BitRateAndBurst) {
   COMPILE(pol, R"(
     rule bw: rate(ip.dst, burst 8000) > 8kbit/s => drop)");

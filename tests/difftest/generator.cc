@@ -570,9 +570,38 @@ private:
     return n;
   }
 
+  // `A and rate(...)` with A a conjunction of field tests: the shape the
+  // lowering keeps in rate groups (when several such rules share fields,
+  // their keys list several rules).
+  CondNode rate_rule_cond() {
+    CondNode conj;
+    conj.atom = field_atom(chance(70) ? *one(focus_) : one(all_fields()));
+    for (int i = pick(3); i > 0; --i) {
+      CondNode both;
+      both.kind = CondNode::Kind::And;
+      both.kids.push_back(std::move(conj));
+      CondNode next;
+      next.atom = field_atom(chance(70) ? *one(focus_) : one(all_fields()));
+      both.kids.push_back(std::move(next));
+      conj = std::move(both);
+    }
+    CondNode rate;
+    rate.atom = rate_atom();
+    CondNode n;
+    n.kind = CondNode::Kind::And;
+    n.kids.push_back(std::move(conj));
+    n.kids.push_back(std::move(rate));
+    return n;
+  }
+
   RuleSpec rule(int i) {
     RuleSpec r;
     r.name = "r" + std::to_string(i);
+    if (chance(15)) {
+      r.cond = rate_rule_cond();
+      r.action = pick(2) ? "pass" : "drop";
+      return r;
+    }
     r.cond = cond(pick(o_.max_depth + 1));
     int a = pick(100);
     r.action = a < 35    ? "pass"

@@ -61,7 +61,7 @@ void usage(FILE *to) {
 struct Totals {
   uint64_t cases = 0, packets = 0, agree = 0, mismatches = 0,
            build_failures = 0, rejected = 0, invalid = 0, decided_by_rule = 0,
-           rules = 0, rules_in_maps = 0;
+           rules = 0, rules_in_maps = 0, rules_in_rate_groups = 0;
   bool failed() const { return mismatches || build_failures || invalid; }
 };
 
@@ -110,7 +110,8 @@ void worker(const Options &o, int k, int fd) {
                       std::to_string(out.packets_run) + " " +
                       std::to_string(out.decided_by_rule) + " " +
                       std::to_string(out.rules) + " " +
-                      std::to_string(out.rules_in_maps) + "\n";
+                      std::to_string(out.rules_in_maps) + " " +
+                      std::to_string(out.rules_in_rate_groups) + "\n";
     if (out.kind == Outcome::Kind::Rejected) {
       std::string first_line = out.detail.substr(0, out.detail.find('\n'));
       std::string note = "case " + std::to_string(n) + ": " + first_line + "\n";
@@ -130,13 +131,14 @@ std::string summary(const Options &o, const Totals &t, double seconds) {
   auto percent = [](uint64_t a, uint64_t b) {
     return b ? 100.0 * static_cast<double>(a) / static_cast<double>(b) : 0.0;
   };
-  char buf[640];
+  char buf[720];
   std::snprintf(buf, sizeof buf,
                 "seed %llu: %llu/%llu cases, %llu packets, %llu mismatches, "
                 "%llu build failures, "
                 "%llu invalid, %llu rejected by limits (%.0f s, %.1f cases/s; "
                 "%.0f%% of packets "
-                "decided by a rule, %.0f%% of rules in lookup maps)",
+                "decided by a rule, %.0f%% of rules in lookup maps, %llu "
+                "rate() rules in rate groups)",
                 static_cast<unsigned long long>(o.seed),
                 static_cast<unsigned long long>(t.cases),
                 static_cast<unsigned long long>(o.cases),
@@ -147,7 +149,8 @@ std::string summary(const Options &o, const Totals &t, double seconds) {
                 static_cast<unsigned long long>(t.rejected), seconds,
                 seconds > 0 ? static_cast<double>(t.cases) / seconds : 0.0,
                 percent(t.decided_by_rule, t.packets),
-                percent(t.rules_in_maps, t.rules));
+                percent(t.rules_in_maps, t.rules),
+                static_cast<unsigned long long>(t.rules_in_rate_groups));
   return buf;
 }
 
@@ -300,13 +303,15 @@ int main(int argc, char **argv) {
           break;
         if (w.buf[0] == 'C') {
           int kind = 0;
-          unsigned long long packets = 0, by_rule = 0, rules = 0, in_maps = 0;
-          std::sscanf(w.buf.c_str(), "C %d %llu %llu %llu %llu", &kind,
-                      &packets, &by_rule, &rules, &in_maps);
+          unsigned long long packets = 0, by_rule = 0, rules = 0, in_maps = 0,
+                             in_rate_groups = 0;
+          std::sscanf(w.buf.c_str(), "C %d %llu %llu %llu %llu %llu", &kind,
+                      &packets, &by_rule, &rules, &in_maps, &in_rate_groups);
           count(t, static_cast<Outcome::Kind>(kind), packets);
           t.decided_by_rule += by_rule;
           t.rules += rules;
           t.rules_in_maps += in_maps;
+          t.rules_in_rate_groups += in_rate_groups;
           w.buf.erase(0, nl + 1);
         } else if (w.buf[0] == 'T') {
           size_t len = std::strtoull(w.buf.c_str() + 1, nullptr, 10);

@@ -138,6 +138,8 @@ Outcome compare(bpftest::CompiledPolicy &k,
     out.rules++;
     out.rules_in_maps += r.in_code ? 0 : 1;
   }
+  for (const auto &s : k.artifact().classifier.rate_slots)
+    out.rules_in_rate_groups += s.moved ? 0 : 1;
   k.clear_rate_buckets();
   add_entries(k, *in, entries);
   const std::vector<Slot> slots = slots_of(policy);

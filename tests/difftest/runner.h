@@ -34,6 +34,7 @@ struct Outcome {
   // and rules the lowering put in lookup maps rather than code.
   size_t decided_by_rule = 0;
   size_t rules = 0, rules_in_maps = 0;
+  size_t rules_in_rate_groups = 0; // of rules_in_maps: rate() rules in maps
   size_t bad_packet = 0;
   std::string detail; // what differs, or why the build stopped
   bpftest::BuildStage stage = bpftest::BuildStage::Check; // BuildFailure

@@ -3,3 +3,5 @@
 add_executable(lower_classifier_test ${CMAKE_CURRENT_SOURCE_DIR}/lower_classifier_test.cc)
 target_link_libraries(lower_classifier_test PRIVATE psl_codegen psl_driver GTest::gtest_main)
 gtest_discover_tests(lower_classifier_test DISCOVERY_TIMEOUT 30)
+# psl_rate_table.h: the layout of the rate groups' map values.
+target_include_directories(lower_classifier_test PRIVATE ${PSC_BPF_TEMPLATE_DIR})

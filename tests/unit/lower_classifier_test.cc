@@ -11,6 +11,7 @@
 #include "codegen/xdp_generator.h"
 #include "driver.h"
 #include "lower/lower.h"
+#include "psl_rate_table.h"
 
 namespace psl::lower {
 namespace {
@@ -342,12 +343,116 @@ TEST(LowerClassifier, IrregularRulesBecomeCodeWithAReason) {
   const Classifier &c = l->c();
   EXPECT_EQ(rule(c, "c").why_code, "it is a count rule");
   EXPECT_EQ(rule(c, "s").why_code, "it is a shadow rule");
-  EXPECT_EQ(rule(c, "r").why_code, "it uses rate()");
+  EXPECT_EQ(rule(c, "r").why_code, "its condition is rate() alone");
   EXPECT_EQ(rule(c, "d").why_code, "it uses a dynamic set or compares two fields");
   EXPECT_NE(rule(c, "big").why_code.find("too many values"), std::string::npos);
   EXPECT_EQ(rule(c, "all").why_code, "its condition holds for every packet");
   EXPECT_EQ(c.code.size(), 6u);
   EXPECT_TRUE(c.groups.empty());
+}
+
+// A rate group's entries: key -> the listed rate slots.
+std::map<std::vector<uint8_t>, std::vector<uint32_t>> rate_lists_of(const Classifier &c,
+                                                                     size_t g) {
+  std::map<std::vector<uint8_t>, std::vector<uint32_t>> out;
+  for (const auto &e : c.entries)
+    if (e.map == c.groups[g].map) {
+      EXPECT_EQ(e.value.size(), sizeof(psl_rate_list));
+      psl_rate_list l;
+      std::memcpy(&l, e.value.data(), sizeof l);
+      out[e.key] = std::vector<uint32_t>(l.slot, l.slot + l.n);
+    }
+  return out;
+}
+
+TEST(LowerClassifier, RateRulesListEveryRuleOfAKeyInRuleOrder) {
+  auto l = lower_text(R"(
+    rule wide: ip.src in 10.0.0.0/8 and rate(ip.src) > 5/s => drop
+    rule narrow: ip.src in 10.1.0.0/16 and rate(ip.src) > 1/s => pass
+    rule ssh: tcp.dport == 22 and rate(ip.src, tcp.dport) > 3/s => drop
+    rule alone: rate() > 1k/s => drop)");
+  ASSERT_TRUE(l && l->result.ok());
+  const Classifier &c = l->c();
+  ASSERT_EQ(c.groups.size(), 3u) << to_string(c);
+  EXPECT_EQ(c.groups[0].shape, "lpm ip.src");
+  EXPECT_EQ(c.groups[1].shape, "rate hash class(ip.src)");
+  EXPECT_EQ(c.groups[1].rate_group, 0);
+  EXPECT_EQ(c.groups[2].shape, "rate hash tcp.dport");
+  EXPECT_EQ(c.groups[2].rate_group, 1);
+  EXPECT_EQ(c.rate_groups, 2u);
+  // 10.1.0.0/16 is class 2, inside class 1 (10.0.0.0/8): its key lists
+  // both rules, the wider (earlier) one first.
+  EXPECT_EQ(rate_lists_of(c, 1), (std::map<std::vector<uint8_t>, std::vector<uint32_t>>{
+                                     {{0, 0, 0, 1}, {0}}, {{0, 0, 0, 2}, {0, 1}}}));
+  EXPECT_EQ(rate_lists_of(c, 2),
+            (std::map<std::vector<uint8_t>, std::vector<uint32_t>>{{{0, 22}, {2}}}));
+  // Three slots, two KEY lists; the bucket rule alone stays code.
+  ASSERT_EQ(c.rate_slots.size(), 3u);
+  EXPECT_EQ(c.rate_kinds.size(), 2u);
+  EXPECT_EQ(c.rate_slots[0].kind, c.rate_slots[1].kind);
+  EXPECT_NE(c.rate_slots[0].kind, c.rate_slots[2].kind);
+  EXPECT_FALSE(rule(c, "wide").in_code);
+  EXPECT_FALSE(rule(c, "ssh").in_code);
+  EXPECT_EQ(rule(c, "alone").why_code, "its condition is rate() alone");
+  // psl_rate_rules holds each slot's rule, verdict, bucket and key kind.
+  ASSERT_GE(c.rate_rules_map, 0);
+  std::vector<psl_rate_rule> slots;
+  for (const auto &e : c.entries)
+    if (e.map == static_cast<uint32_t>(c.rate_rules_map)) {
+      psl_rate_rule r;
+      ASSERT_EQ(e.value.size(), sizeof r);
+      std::memcpy(&r, e.value.data(), sizeof r);
+      slots.push_back(r);
+    }
+  ASSERT_EQ(slots.size(), 3u);
+  EXPECT_EQ(slots[1].rule, 1u);
+  EXPECT_EQ(slots[1].enc, Classifier::encode(1, Action::Pass));
+  EXPECT_EQ(slots[1].rate_id, c.rates[1].id);
+  EXPECT_EQ(slots[1].cfg.burst_tokens, 1u);
+  EXPECT_EQ(slots[2].kind, c.rate_slots[2].kind);
+  // The generated program has no per-rule bucket function for them.
+  std::string text = codegen::generate_xdp(c);
+  EXPECT_EQ(text.find("psl_rate_0("), std::string::npos) << text;
+  EXPECT_NE(text.find("psl_rate_3("), std::string::npos) << text;
+}
+
+TEST(LowerClassifier, RateRulesPastTheListLimitGoBackToCode) {
+  std::string body;
+  for (int i = 0; i < PSL_RATE_LIST_MAX + 2; ++i)
+    body += "rule r" + std::to_string(i) + ": udp.dport == 53 and rate(ip.src) > " +
+            std::to_string(i + 1) + "/s => drop\n";
+  auto l = lower_text(body);
+  ASSERT_TRUE(l && l->result.ok());
+  const Classifier &c = l->c();
+  for (int i = 0; i < PSL_RATE_LIST_MAX + 2; ++i) {
+    const RuleInfo &r = rule(c, "r" + std::to_string(i));
+    EXPECT_EQ(r.in_code, i >= PSL_RATE_LIST_MAX) << r.name;
+    if (r.in_code)
+      EXPECT_NE(r.why_code.find("more than 8 rate rules"), std::string::npos) << r.why_code;
+  }
+  ASSERT_EQ(c.groups.size(), 1u);
+  EXPECT_EQ(c.groups[0].rules.size(), static_cast<size_t>(PSL_RATE_LIST_MAX));
+  auto lists = rate_lists_of(c, 0);
+  ASSERT_EQ(lists.size(), 1u);
+  EXPECT_EQ(lists.begin()->second, (std::vector<uint32_t>{0, 1, 2, 3, 4, 5, 6, 7}));
+}
+
+TEST(LowerClassifier, RateRulesOfMoreShapesThanTheLimitAreCode) {
+  auto l = lower_text(R"(
+    rule a: tcp.dport == 1 and rate(ip.src) > 1/s => drop
+    rule b: udp.dport == 1 and rate(ip.src) > 1/s => drop
+    rule c: ip.ttl == 1 and rate(ip.src) > 1/s => drop
+    rule d: ip.tos == 1 and rate(ip.src) > 1/s => drop
+    rule e: vlan.id == 1 and rate(ip.src) > 1/s => drop
+    rule f: ip.ttl == 2 and rate(ip.src) > 1/s => drop
+    rule g: rate(ip.src) > 1/s and ip.ttl == 3 => drop)");
+  ASSERT_TRUE(l && l->result.ok());
+  const Classifier &c = l->c();
+  EXPECT_EQ(c.rate_groups, static_cast<uint32_t>(PSL_RATE_GROUPS_MAX));
+  EXPECT_FALSE(rule(c, "f").in_code); // the shape of c
+  EXPECT_NE(rule(c, "e").why_code.find("condition shapes"), std::string::npos);
+  // The token is taken before ip.ttl is tested: code keeps that order.
+  EXPECT_NE(rule(c, "g").why_code.find("last test"), std::string::npos);
 }
 
 TEST(LowerClassifier, LiteralSetsOfCodeRulesAreMapContents) {
