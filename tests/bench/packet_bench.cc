@@ -63,7 +63,7 @@
 #include "clang_command_line.h"
 #include "codegen/policy_build.h"
 #include "driver.h"
-#include "packet_builder.h"
+#include "bench_packets.h"
 
 namespace psl::bench {
 namespace {
@@ -399,20 +399,7 @@ private:
 };
 ProgramCache cache;
 
-// --- packets ---------------------------------------------------------------
-
-std::vector<uint8_t> frame_of(const json &spec) {
-  bpftest::Pkt p;
-  p.ip_version = spec["family"].get<int>();
-  p.src = spec["src"].get<std::string>();
-  p.dst = spec["dst"].get<std::string>();
-  p.proto = spec["proto"].get<uint8_t>();
-  if (!spec["dport"].is_null())
-    p.dport = spec["dport"].get<uint16_t>();
-  p.tcp_flags = spec["tcp_flags"].get<uint8_t>();
-  p.icmp_type = spec["icmp_type"].get<uint8_t>();
-  return bpftest::build(p);
-}
+// --- cases -----------------------------------------------------------------
 
 struct Case {
   std::string system, shape;
@@ -450,7 +437,7 @@ void run_case(benchmark::State &state, const Case &c) {
     return;
   }
   const int fd = (*program)->fd();
-  const std::vector<uint8_t> frame = frame_of(c.spec);
+  const std::vector<uint8_t> frame = bench::frame_of(c.spec);
 
   // The verdict first: a fast wrong answer is no result.
   Expected<backend::TestRunResult> once = backend::test_run_xdp(fd, frame);
