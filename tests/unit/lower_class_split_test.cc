@@ -111,6 +111,11 @@ TEST(LowerClassSplit, NestedPrefixesFillSlotsAndLongerPrefixes) {
   EXPECT_EQ(c.maps[g.map].max_entries, 1u);
   EXPECT_EQ(entries_in(c, g.map), 1u);
   EXPECT_EQ(g.entries, 5u);
+  // psc build -v names every map of the table.
+  EXPECT_NE(to_string(c).find("group 0 (psl_g0, psl_g0_v4a, psl_g0_v4h): lpm ip.src, ipv4 by "
+                              "/16 array + hash, 5 entries"),
+            std::string::npos)
+      << to_string(c);
 
   const uint32_t wide = Classifier::encode(0, Action::Drop);
   auto slots = slots_of(c, g);
