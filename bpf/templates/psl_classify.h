@@ -38,6 +38,23 @@ struct psl_class_val {
   __u64 groups;
 };
 
+/* The IPv4 part of a class table when the lowering splits it off the trie
+ * (compiler/lower/classifier.h): an array indexed by an address's top 16
+ * bits, whose slot holds the value of the longest stored prefix of length
+ * <= 16 covering that /16 (zero: none) and, in `longer`, bit L - 17 for
+ * each length L in 17..32 with a stored prefix inside the /16; those
+ * prefixes are in a hash keyed by (address masked to L, L). */
+struct psl_class4_slot {
+  struct psl_class_val v;
+  __u32 longer;
+  __u32 _pad; /* zero; the size stays a multiple of 8 */
+};
+
+struct psl_class4_key {
+  __u8 addr[4]; /* the address masked to len, network order */
+  __u32 len;    /* 17..32, host order */
+};
+
 /* Key of psl_sets_ip: every literal address set used by code rules, told
  * apart by set id (all 32 bits are part of every stored prefix). */
 struct psl_set_ip_key {
@@ -103,6 +120,24 @@ struct psl_set_ip_key {
     __type(value, struct psl_class_val);                                       \
   } name SEC(".maps")
 
+/* The IPv4 part of a class table: the slots by /16 (entries = 65536) and
+ * the prefixes of 17 to 32 bits (psl_class4_slot). */
+#define PSL_CLASS4_ARRAY(name, entries)                                        \
+  struct {                                                                     \
+    __uint(type, BPF_MAP_TYPE_ARRAY);                                          \
+    __uint(max_entries, entries);                                              \
+    __type(key, __u32);                                                        \
+    __type(value, struct psl_class4_slot);                                     \
+  } name SEC(".maps")
+
+#define PSL_CLASS4_HASH(name, entries)                                         \
+  struct {                                                                     \
+    __uint(type, BPF_MAP_TYPE_HASH);                                           \
+    __uint(max_entries, entries);                                              \
+    __type(key, struct psl_class4_key);                                        \
+    __type(value, struct psl_class_val);                                       \
+  } name SEC(".maps")
+
 /* The two set maps of code rules (one of each at most, whatever the
  * number of sets: a program may use only 64 maps). Value 1 = member. */
 #define PSL_SETS_IP(entries)                                                   \
@@ -165,6 +200,42 @@ PSL_INLINE void psl_class(__u32 *best, const struct psl_class_val *v,
     *best = v->best;
   *cls = v->cls;
   *groups = v->groups;
+}
+
+/* The longest stored prefix holding IPv4 address `addr` (16 bytes,
+ * ::ffff:a.b.c.d) in the IPv4 part of a class table: one array lookup, then
+ * the hash at each length the /16 holds a longer prefix of, longest first;
+ * the first hit is the longest match, else the slot's own value (zero
+ * class: none). An address in a /16 without longer prefixes, the usual
+ * miss, costs the array lookup alone. NULL only if the array lookup
+ * fails, which an index below 65536 never does. */
+PSL_INLINE const struct psl_class_val *
+psl_class4(void *slots, void *longer, const __u8 *addr) {
+  __u32 a = ((__u32)addr[12] << 24) | ((__u32)addr[13] << 16) |
+            ((__u32)addr[14] << 8) | (__u32)addr[15];
+  __u32 top = a >> 16;
+  const struct psl_class4_slot *s = bpf_map_lookup_elem(slots, &top);
+  struct psl_class4_key k;
+
+  if (!s)
+    return 0;
+  const __u32 lens = s->longer;
+  /* Bounded: at most 16 probes, one per length. `lens` is never changed:
+   * the verifier then sees the same state at each length whether the
+   * previous one was probed or skipped, and prunes instead of following
+   * every combination of bits. */
+  for (int i = 15; i >= 0; i--) {
+    if (!(lens & ((2u << i) - 1))) /* no longer prefix at or below 17 + i */
+      break;
+    if (!(lens & (1u << i)))
+      continue;
+    psl_key_be(k.addr, a & (0xffffffffu << (15 - i)), 4);
+    k.len = 17 + i;
+    const struct psl_class_val *v = bpf_map_lookup_elem(longer, &k);
+    if (v)
+      return v;
+  }
+  return &s->v;
 }
 
 /* Keeps the least encoded rule. */

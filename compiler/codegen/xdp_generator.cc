@@ -123,6 +123,16 @@ private:
         b_.line("PSL_CLASS_HASH(" + h.name + ", struct " + h.name + "_key, " +
                 std::to_string(h.max_entries) + ");");
       }
+      if (grp.v4_slots >= 0) {
+        const auto &slots = c_.maps[static_cast<size_t>(grp.v4_slots)];
+        const auto &longer = c_.maps[static_cast<size_t>(grp.v4_longer)];
+        b_.comment("group " + std::to_string(g) +
+                   ", IPv4: slots by the top 16 bits, then prefixes /17 to /32");
+        b_.line("PSL_CLASS4_ARRAY(" + slots.name + ", " + std::to_string(slots.max_entries) +
+                ");");
+        b_.line("PSL_CLASS4_HASH(" + longer.name + ", " + std::to_string(longer.max_entries) +
+                ");");
+      }
       b_.line();
     }
     for (const auto &m : c_.maps) {
@@ -462,6 +472,19 @@ private:
       b_.close();
       return;
     }
+    // A split class table: IPv4 through its slots and longer prefixes, the
+    // trie below for IPv6 only.
+    const bool split = grp.v4_slots >= 0;
+    if (split) {
+      b_.line("const struct psl_class_val *v;");
+      b_.line();
+      b_.open("if (p->ip_version == 4)");
+      b_.line("v = psl_class4(&" + c_.maps[static_cast<size_t>(grp.v4_slots)].name + ", &" +
+              c_.maps[static_cast<size_t>(grp.v4_longer)].name + ", p->" +
+              lower::member_name(grp.prefix->field) + ");");
+      b_.close(" else {");
+      b_.indent();
+    }
     b_.line("struct " + m.name + "_key k;");
     b_.line();
     b_.line("__builtin_memset(&k, 0, sizeof(k));");
@@ -475,16 +498,20 @@ private:
     if (grp.prefix)
       put(*grp.prefix);
     if (grp.classes) {
+      const std::string v = split ? "v = " : "const struct psl_class_val *v = ";
       if (grp.exact_map >= 0) {
-        b_.line("const struct psl_class_val *v = bpf_map_lookup_elem(&" +
+        b_.line(v + "bpf_map_lookup_elem(&" +
                 c_.maps[static_cast<size_t>(grp.exact_map)].name + ", k.data);");
         b_.line();
         b_.line("if (!v)");
         b_.line("  v = bpf_map_lookup_elem(&" + m.name + ", &k);");
       } else {
-        b_.line("const struct psl_class_val *v = bpf_map_lookup_elem(&" + m.name + ", &k);");
-        b_.line();
+        b_.line(v + "bpf_map_lookup_elem(&" + m.name + ", &k);");
+        if (!split)
+          b_.line();
       }
+      if (split)
+        b_.close();
       b_.line("psl_class(&best, v, &" + class_var(g) + ", &" + mask_var(g) + ");");
     } else
       b_.line("psl_best(&best, bpf_map_lookup_elem(&" + m.name + ", &k));");

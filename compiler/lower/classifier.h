@@ -47,6 +47,20 @@
 //                 Stored prefixes are nested or disjoint, so the longest
 //                 match (the class) tells exactly which stored prefixes hold
 //                 the address: itself and those covering it.
+//                 With enough IPv4 prefixes (GroupLimits::
+//                 ipv4_split_min_prefixes) the IPv4 ones leave the trie
+//                 (which keeps IPv6, and its hash in front) for two maps:
+//                 v4_slots, an array of 65536 indexed by the address's top
+//                 16 bits (host order), value { struct psl_class_val v;
+//                 u32 longer; u32 pad }: v = the value of the longest
+//                 stored prefix of length <= 16 covering that /16 (zero:
+//                 none), bit L - 17 of longer set when a stored prefix of
+//                 length L (17..32) lies in the /16; only slots with either
+//                 are written. v4_longer, a hash keyed { u8 addr[4] (the
+//                 address masked to L, big-endian); u32 L (host order) }
+//                 holding those longer prefixes' values. A packet probes
+//                 the hash at its slot's lengths, longest first; the first
+//                 hit is the longest match, else v.
 //   Class-keyed : data = class id (u32), the enumerated dimensions, then
 //                 (LPM) the dimension matched by prefix: a value of a field
 //                 (prefixlen counts its unused high bits) or an address as
@@ -154,6 +168,9 @@ struct LookupGroup {
   // set) or Hash (only full-length addresses: key = family + 16 bytes).
   bool classes = false;
   int exact_map = -1; // class table: hash of full-length addresses, looked up first
+  // Class table split by family: the IPv4 prefixes' /16 array and hash of
+  // prefixes /17../32 (maps; -1: IPv4 is in the trie like IPv6).
+  int v4_slots = -1, v4_longer = -1;
 
   // Class-keyed: the class trie (group index) whose class id leads the key
   // (4 bytes, big-endian; the lookup is skipped without a class); -1: none.

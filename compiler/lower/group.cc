@@ -1,6 +1,7 @@
 #include "lower/group.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <map>
 #include <set>
@@ -609,11 +610,19 @@ private:
   // Full-length addresses go to a hash looked up first when they are the
   // majority: a hit is the longest match and skips the trie walk, a miss
   // costs one hash lookup. With no shorter prefix there is no trie at all.
+  // Enough IPv4 prefixes leave the trie for the /16 slots and the hash of
+  // longer prefixes (Ipv4Split), and the rest is decided on IPv6 alone.
   void finish_class_table(LookupGroup &grp, GroupBuild &b) {
+    size_t v4 = 0;
+    for (const AddrPrefix &p : b.classes)
+      v4 += p.family == 4;
+    std::optional<Ipv4Split> split;
+    if (v4 > 0 && v4 >= l_.ipv4_split_min_prefixes)
+      split.emplace();
     size_t full = 0;
     for (const AddrPrefix &p : b.classes)
-      full += p.len == (p.family == 6 ? 128u : 32u);
-    const size_t shorter = b.classes.size() - full;
+      full += p.len == (p.family == 6 ? 128u : 32u) && !(split && p.family == 4);
+    const size_t shorter = b.classes.size() - (split ? v4 : 0) - full;
     if (shorter == 0) {
       MapSpec &trie = c_.maps[grp.map];
       grp.kind = trie.kind = MapKind::Hash;
@@ -640,6 +649,12 @@ private:
       if (!chain.empty() && chain.back().second)
         keep_min(best, chain.back().second);
       chain.push_back({p, best});
+      const uint64_t mask = b.masks[i];
+      if (split && p.family == 4) {
+        split->add(p, {best, static_cast<uint32_t>(i + 1), static_cast<uint32_t>(mask),
+                       static_cast<uint32_t>(mask >> 32)});
+        continue;
+      }
       const bool is_full = p.len == (p.family == 6 ? 128u : 32u);
       const bool hashed = grp.kind == MapKind::Hash || (grp.exact_map >= 0 && is_full);
       std::vector<uint8_t> k;
@@ -655,16 +670,80 @@ private:
       k.insert(k.end(), addr, addr + 16);
       if (!hashed)
         k.resize(4 + ((grp.data_size + 3) & ~uint32_t{3}), 0);
-      const uint64_t mask = b.masks[i];
       add_entry(hashed && grp.exact_map >= 0 ? static_cast<uint32_t>(grp.exact_map) : grp.map,
                 std::move(k),
                 {best, static_cast<uint32_t>(i + 1), static_cast<uint32_t>(mask),
                  static_cast<uint32_t>(mask >> 32)});
     }
     grp.entries = b.classes.size();
-    c_.maps[grp.map].max_entries = static_cast<uint32_t>(
-        std::max<size_t>(1, grp.exact_map >= 0 ? in_trie : grp.entries));
+    c_.maps[grp.map].max_entries = static_cast<uint32_t>(std::max<size_t>(
+        1, grp.exact_map >= 0 ? in_trie : grp.entries - (split ? v4 : 0)));
+    if (split)
+      write_ipv4_split(grp, *split);
     b.prefixes.clear();
+  }
+
+  // The IPv4 part of a split class table (classifier.h), built in class
+  // order: a prefix comes before the prefixes it covers, so a slot's last
+  // write of a prefix of length <= 16 is the longest one covering it.
+  struct Ipv4Split {
+    using Value = std::array<uint32_t, 4>; // struct psl_class_val as words
+    struct Slot {
+      Value v{};
+      uint32_t longer = 0;
+    };
+    std::vector<Slot> slots = std::vector<Slot>(kIpv4Slots);
+    std::vector<std::pair<AddrPrefix, Value>> longer; // lengths 17..32
+
+    void add(const AddrPrefix &p, const Value &v) {
+      const uint32_t first = static_cast<uint32_t>(p.base >> 16);
+      if (p.len > 16) {
+        slots[first].longer |= uint32_t{1} << (p.len - 17);
+        longer.push_back({p, v});
+        return;
+      }
+      const uint32_t last = static_cast<uint32_t>(p.last() >> 16);
+      for (uint32_t s = first;; ++s) {
+        slots[s].v = v;
+        if (s == last)
+          break;
+      }
+    }
+  };
+  static constexpr uint32_t kIpv4Slots = 65536;
+
+  // Adds the split's two maps (named after the trie's) and their entries:
+  // the slots with a value or longer prefixes (the array starts zeroed),
+  // and the longer prefixes.
+  void write_ipv4_split(LookupGroup &grp, const Ipv4Split &split) {
+    const MapSpec &trie = c_.maps[grp.map];
+    MapSpec slots{trie.name + "_v4a", MapKind::Array, 4, 24, kIpv4Slots,
+                  trie.purpose + " (IPv4 by /16)"};
+    MapSpec longer{trie.name + "_v4h", MapKind::Hash, 8, 16,
+                   static_cast<uint32_t>(std::max<size_t>(1, split.longer.size())),
+                   trie.purpose + " (IPv4 prefixes /17 to /32)"};
+    grp.v4_slots = static_cast<int>(c_.maps.size());
+    c_.maps.push_back(std::move(slots));
+    grp.v4_longer = static_cast<int>(c_.maps.size());
+    c_.maps.push_back(std::move(longer));
+    grp.shape += ", ipv4 by /16 array + hash";
+    for (uint32_t s = 0; s < kIpv4Slots; ++s) {
+      const Ipv4Split::Slot &slot = split.slots[s];
+      if (slot.v[1] == 0 && slot.longer == 0)
+        continue;
+      std::vector<uint8_t> key(4);
+      std::memcpy(key.data(), &s, 4);
+      add_entry(static_cast<uint32_t>(grp.v4_slots), std::move(key),
+                {slot.v[0], slot.v[1], slot.v[2], slot.v[3], slot.longer, 0});
+    }
+    for (const auto &[p, v] : split.longer) {
+      std::vector<uint8_t> key;
+      put_be32(key, static_cast<uint32_t>(p.base));
+      const uint32_t len = p.len;
+      key.resize(8);
+      std::memcpy(key.data() + 4, &len, 4);
+      add_entry(static_cast<uint32_t>(grp.v4_longer), std::move(key), {v[0], v[1], v[2], v[3]});
+    }
   }
 
   // A class-keyed conjunct on prefix P holds for every class P covers:

@@ -6,7 +6,9 @@
 //   - an address alone (prefixes, ranges, single addresses) -> the
 //     address's class table (one per address field, shared by all such
 //     rules: an LPM trie, and a hash of full-length addresses in front of
-//     it when those are the majority, or alone when there is nothing else);
+//     it when those are the majority, or alone when there is nothing else;
+//     from GroupLimits::ipv4_split_min_prefixes IPv4 prefixes on, those
+//     go to a /16 array and a hash of the longer prefixes instead);
 //   - an address and more dimensions    -> a class-keyed group: the class
 //     table gives the address's class id (its longest stored prefix) and
 //     the groups that have keys for it, then one lookup of (class id, the
@@ -42,6 +44,16 @@ struct GroupLimits {
   size_t max_conjuncts = 64;              // DNF alternatives per rule
   size_t max_entries_per_conjunct = 65536; // map keys one rule may add
   size_t max_group_entries = size_t{1} << 22; // map keys of all groups
+  // A class table with at least this many IPv4 prefixes keeps them in a
+  // /16 array and a hash of the longer prefixes instead of its LPM trie
+  // (classifier.h): per packet an array lookup and a hash probe per longer
+  // length the /16 holds, against a trie walk that deepens with the
+  // prefixes. The split costs a policy a fixed 8 to 10 ms from text to
+  // loaded program (Clang on the probe loop, the 1.5 MiB array): a fifth
+  // of a 100-rule policy's, noise at 1000 rules and more, where the trie
+  // costs 2 to 3 times the split per packet (docs/performance.md). 0
+  // splits any table with an IPv4 prefix (tests).
+  size_t ipv4_split_min_prefixes = 128;
 };
 
 // conds[i] is rule i's condition (nullopt: could not be normalized: code).

@@ -104,8 +104,12 @@ std::string to_string(const Classifier &c) {
     << " map entries\n";
   for (size_t g = 0; g < c.groups.size(); ++g) {
     const LookupGroup &grp = c.groups[g];
-    o << "group " << g << " (" << c.maps[grp.map].name << "): " << grp.shape << ", "
-      << grp.entries << " entries, rules";
+    o << "group " << g << " (" << c.maps[grp.map].name;
+    // A class table's other maps: its host hash, its IPv4 slots and prefixes.
+    for (int m : {grp.exact_map, grp.v4_slots, grp.v4_longer})
+      if (m >= 0)
+        o << ", " << c.maps[static_cast<size_t>(m)].name;
+    o << "): " << grp.shape << ", " << grp.entries << " entries, rules";
     for (uint32_t r : grp.rules)
       o << ' ' << c.rules[r].name;
     o << '\n';

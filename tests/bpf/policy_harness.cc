@@ -34,8 +34,9 @@ CompiledPolicy::make(const std::string &text, std::string *error, bool wrap) {
   return cp;
 }
 
-std::unique_ptr<CompiledPolicy> CompiledPolicy::build(const std::string &text,
-                                                      BuildFailure *failure) {
+std::unique_ptr<CompiledPolicy>
+CompiledPolicy::build(const std::string &text, BuildFailure *failure,
+                      const backend::PolicyBuildOptions &options) {
   auto cp = std::unique_ptr<CompiledPolicy>(new CompiledPolicy());
   cp->checked_ =
       std::make_unique<CheckedModule>(check_source("test.psl", text));
@@ -50,7 +51,7 @@ std::unique_ptr<CompiledPolicy> CompiledPolicy::build(const std::string &text,
     return nullptr;
   }
   auto built = backend::build_policy(*checked.module.policy,
-                                     checked.diags.file_ptr().get());
+                                     checked.diags.file_ptr().get(), options);
   if (!built.ok()) {
     // build_policy() marks compiler bugs "internal error"; anything else
     // is a lowering limit the user is told about.

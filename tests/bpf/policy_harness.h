@@ -42,8 +42,9 @@ public:
   static std::unique_ptr<CompiledPolicy>
   make(const std::string &text, std::string *error, bool wrap = true);
   // A whole policy file; on failure returns null and says where it stopped.
-  static std::unique_ptr<CompiledPolicy> build(const std::string &text,
-                                               BuildFailure *failure);
+  static std::unique_ptr<CompiledPolicy>
+  build(const std::string &text, BuildFailure *failure,
+        const backend::PolicyBuildOptions &options = {});
 
   // "pass" / "drop" (or "XDP_n").
   std::string run(const Pkt &p, uint32_t repeat = 1);

@@ -2,6 +2,7 @@
 // and the parser's paths (no kernel needed), and a bounded run with a fixed
 // seed agrees with the interpreter (label bpf). Long runs: scripts/difftest.
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <set>
 #include <string>
@@ -12,6 +13,7 @@
 #include "backend/testing/bpf_test_support.h"
 #include "driver.h"
 #include "generator.h"
+#include "lower/lower.h"
 #include "psl_parse.h"
 #include "runner.h"
 #include "shrink.h"
@@ -111,6 +113,33 @@ TEST(DifftestGenerator, FramesReachEveryParserOutcome) {
   EXPECT_TRUE(frag4 && frag6 && hbh);
 }
 
+// Odd-numbered cases are compiled with the IPv4 part of the class tables
+// split off the trie. Only the cases with an IPv4 prefix in a class table
+// (an address-only rule, or an address with more) take that path: about
+// one odd case in ten, which a run of hundreds of cases must reach.
+TEST(DifftestGenerator, OddCasesSplitTheIpv4ClassTables) {
+  uint64_t split = 0;
+  for (uint64_t n = 0; n < kCoverageCases; ++n) {
+    Case c = generate_case(kSeed, n);
+    EXPECT_EQ(c.ipv4_split, n % 2 == 1) << "case " << n;
+    if (!c.ipv4_split)
+      continue;
+    CheckedModule checked = check_source("case.psl", c.policy.text());
+    ASSERT_TRUE(checked.ok()) << "case " << n;
+    lower::LowerResult lowered = lower::lower_policy(
+        *checked.module.policy, checked.diags.file_ptr().get(),
+        build_options(true).lower);
+    const auto &groups = lowered.classifier.groups;
+    split += std::any_of(
+        groups.begin(), groups.end(),
+        [](const lower::LookupGroup &g) { return g.v4_slots >= 0; });
+  }
+  std::printf("[ difftest ] %llu of %llu cases split a class table\n",
+              static_cast<unsigned long long>(split),
+              static_cast<unsigned long long>(kCoverageCases));
+  EXPECT_GE(split, kCoverageCases / 30);
+}
+
 TEST(DifftestGenerator, CasesAreReproducibleFromSeedAndNumber) {
   Case a = generate_case(7, 42), b = generate_case(7, 42),
        c = generate_case(7, 43);
@@ -131,15 +160,15 @@ TEST(Difftest, CompiledCodeAgreesWithTheInterpreter) {
   uint64_t agreed = 0;
   for (uint64_t n = 0; n < cases; ++n) {
     Case c = generate_case(kSeed, n);
-    Outcome out = run_case(c.policy.text(), c.entries, c.packets);
+    Outcome out = run_case(c.policy.text(), c.entries, c.packets, c.ipv4_split);
     if (out.kind == Outcome::Kind::Agree) {
       ++agreed;
       continue;
     }
     if (out.kind == Outcome::Kind::Rejected)
       continue;
-    ShrinkResult s =
-        shrink({c.policy, c.entries, c.packets}, out, std::chrono::seconds(30));
+    ShrinkResult s = shrink({c.policy, c.entries, c.packets, c.ipv4_split}, out,
+                            std::chrono::seconds(30));
     ADD_FAILURE() << format_report(kSeed, n, out, c.policy.rules.size(), s);
   }
   // Rejections are limits, not bugs, but a run where most cases are

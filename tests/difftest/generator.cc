@@ -921,7 +921,11 @@ private:
 } // namespace
 
 Case generate_case(uint64_t seed, uint64_t number, const GenOptions &options) {
-  return Generator(seed, number, options).run();
+  Case c = Generator(seed, number, options).run();
+  // From the case number, not the random stream: the policies and packets
+  // of a (seed, case) stay what they were.
+  c.ipv4_split = number % 2 == 1;
+  return c;
 }
 
 } // namespace psl::difftest

@@ -23,16 +23,18 @@ struct HexFrame {
   std::string hex;
 };
 
+// ipv4_split: as the odd-numbered generated cases (Case::ipv4_split).
 void expect_agree(const std::string &policy,
                   const std::vector<SetEntry> &entries,
-                  const std::vector<HexFrame> &frames) {
+                  const std::vector<HexFrame> &frames,
+                  bool ipv4_split = false) {
   PSC_REQUIRE_OR_SKIP(::psl::backend::bpf_features().xdp_test_run);
   std::vector<TimedFrame> packets;
   for (const HexFrame &f : frames) {
     packets.push_back({f.time_ns, from_hex(f.hex)});
     ASSERT_FALSE(packets.back().bytes.empty()) << "bad hex: " << f.hex;
   }
-  Outcome o = run_case(policy, entries, packets);
+  Outcome o = run_case(policy, entries, packets, ipv4_split);
   EXPECT_EQ(o.kind, Outcome::Kind::Agree) << outcome_name(o.kind) << "\n"
                                           << o.detail;
 }

@@ -204,11 +204,19 @@ Outcome run_compiled(bpftest::CompiledPolicy &k,
   }
 }
 
+backend::PolicyBuildOptions build_options(bool ipv4_split) {
+  backend::PolicyBuildOptions o;
+  if (ipv4_split)
+    o.lower.groups.ipv4_split_min_prefixes = 0;
+  return o;
+}
+
 Outcome run_case(const std::string &policy_text,
                  const std::vector<SetEntry> &entries,
-                 const std::vector<TimedFrame> &packets) {
+                 const std::vector<TimedFrame> &packets, bool ipv4_split) {
   bpftest::BuildFailure failure;
-  auto k = bpftest::CompiledPolicy::build(policy_text, &failure);
+  auto k = bpftest::CompiledPolicy::build(policy_text, &failure,
+                                          build_options(ipv4_split));
   if (!k) {
     Outcome out;
     out.stage = failure.stage;

@@ -41,10 +41,15 @@ struct Outcome {
 };
 const char *outcome_name(Outcome::Kind k);
 
+// The build options of a case: `ipv4_split` forces the IPv4 part of the
+// class tables into the /16 array and prefix hash (Case::ipv4_split).
+backend::PolicyBuildOptions build_options(bool ipv4_split);
+
 // Builds the policy (a whole PSL file), then runs `packets` on both sides.
 Outcome run_case(const std::string &policy_text,
                  const std::vector<SetEntry> &entries,
-                 const std::vector<TimedFrame> &packets);
+                 const std::vector<TimedFrame> &packets,
+                 bool ipv4_split = false);
 
 // Runs on an already built policy: rate() buckets are emptied first, set
 // entries (re)written, so a policy can serve many packet lists (the

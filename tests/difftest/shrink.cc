@@ -41,7 +41,7 @@ private:
     if (!time_left())
       return false;
     ++tries_;
-    Outcome o = run_case(r.policy.text(), r.entries, r.packets);
+    Outcome o = run_case(r.policy.text(), r.entries, r.packets, r.ipv4_split);
     if (!same_failure(o))
       return false;
     best_ = r;
@@ -61,7 +61,8 @@ private:
     }
     if (!compiled_) {
       bpftest::BuildFailure f;
-      compiled_ = bpftest::CompiledPolicy::build(best_.policy.text(), &f);
+      compiled_ = bpftest::CompiledPolicy::build(
+          best_.policy.text(), &f, build_options(best_.ipv4_split));
       if (!compiled_)
         return false;
     }
@@ -336,7 +337,8 @@ std::string format_report(uint64_t seed, uint64_t number,
     out += std::string(i ? ",\n                " : "") + "{" +
            std::to_string(r.packets[i].time_ns) + "ull, \"" +
            to_hex(r.packets[i].bytes) + "\"}";
-  out += "});\n}\n";
+  out += r.ipv4_split ? "},\n               /*ipv4_split=*/true);\n}\n"
+                      : "});\n}\n";
   out += "---- rerun: psc-difftest --seed " + std::to_string(seed) +
          " --case " + std::to_string(number) + "\n";
   return out;

@@ -5,3 +5,7 @@ target_link_libraries(lower_classifier_test PRIVATE psl_codegen psl_driver GTest
 gtest_discover_tests(lower_classifier_test DISCOVERY_TIMEOUT 30)
 # psl_rate_table.h: the layout of the rate groups' map values.
 target_include_directories(lower_classifier_test PRIVATE ${PSC_BPF_TEMPLATE_DIR})
+
+add_executable(lower_class_split_test ${CMAKE_CURRENT_SOURCE_DIR}/lower_class_split_test.cc)
+target_link_libraries(lower_class_split_test PRIVATE psl_lower psl_driver GTest::gtest_main)
+gtest_discover_tests(lower_class_split_test DISCOVERY_TIMEOUT 30)
