@@ -40,7 +40,6 @@
 #include "backend/bpf_features.h"
 #include "backend/xdp_attach.h"
 #include "codegen/policy_build.h"
-#include "codegen/verifier_rules.h"
 #include "atomic_write.h"
 #include "commands.h"
 #include "driver.h"
@@ -348,10 +347,8 @@ int run_load(const LoadOptions &options, Streams io) {
   if (!obj.ok()) {
     const auto &e = obj.error();
     io.err << policy->file->path() << ": error: the kernel rejected the policy: " << e.message
-           << "\n";
-    for (const std::string &r : be::find_verifier_stop(e.detail, a.c_source).rules)
-      io.err << policy->file->path() << ": note: the verifier stopped in the code of rule '" << r
-             << "'\n";
+           << "\n"
+           << be::format_notes(e.notes);
     if (!e.detail.empty())
       io.err << "verifier log (last lines):\n" << tail(e.detail, 20);
     if (!e.detail.empty() && e.detail.back() != '\n')
