@@ -17,13 +17,66 @@ constexpr uint64_t kEthIpv6 = 0x86dd;
 
 // --------------------------------------------------------------- IntervalSet
 
+IntervalSet::IntervalSet(const IntervalSet &o) : n_(o.n_) {
+  if (n_ <= 1) {
+    one_ = o.one_;
+    return;
+  }
+  cap_ = n_;
+  many_ = new Interval[cap_];
+  std::copy(o.many_, o.many_ + n_, many_);
+}
+
+IntervalSet &IntervalSet::operator=(const IntervalSet &o) {
+  if (this != &o) {
+    IntervalSet copy(o);
+    release();
+    take(copy);
+  }
+  return *this;
+}
+
+IntervalSet &IntervalSet::operator=(IntervalSet &&o) noexcept {
+  if (this != &o) {
+    release();
+    take(o);
+  }
+  return *this;
+}
+
+void IntervalSet::release() {
+  if (cap_ > 0)
+    delete[] many_;
+  n_ = cap_ = 0;
+  one_ = Interval{};
+}
+
+void IntervalSet::take(IntervalSet &o) {
+  n_ = o.n_;
+  cap_ = o.cap_;
+  if (cap_ > 0)
+    many_ = o.many_;
+  else
+    one_ = o.one_;
+  o.n_ = o.cap_ = 0;
+  o.one_ = Interval{};
+}
+
 void IntervalSet::push(const Interval &i) {
   if (n_ == 0) {
     one_ = i;
+  } else if (n_ == cap_ || cap_ == 0) {
+    // To the heap (from inline, or from a full array): twice the room.
+    const uint32_t cap = 2 * n_;
+    auto *grown = new Interval[cap];
+    std::copy(data(), data() + n_, grown);
+    grown[n_] = i;
+    if (cap_ > 0)
+      delete[] many_;
+    many_ = grown;
+    cap_ = cap;
   } else {
-    if (n_ == 1)
-      many_.assign(1, one_);
-    many_.push_back(i);
+    many_[n_] = i;
   }
   ++n_;
 }
