@@ -528,23 +528,31 @@ bool intersect(const Box &a, const Box &b, Box *out) {
 }
 
 bool intersects(const Box &a, const Box &b) {
-  // Cheap rejection first: a dimension both constrain, disjointly.
+  // Cheap rejection first: a dimension both constrain, disjointly. On the
+  // way, whether the special dimensions of the intersection differ from
+  // both a's and b's: only then does it need normalizing (intersect()), and
+  // only then can it be empty.
   const auto &ac = a.constraints();
   const auto &bc = b.constraints();
+  bool differs_a = false, differs_b = false;
   size_t i = 0, j = 0;
-  while (i < ac.size() && j < bc.size()) {
-    if (ac[i].dim < bc[j].dim)
-      ++i;
-    else if (bc[j].dim < ac[i].dim)
-      ++j;
-    else {
+  while (i < ac.size() || j < bc.size()) {
+    if (j == bc.size() || (i < ac.size() && ac[i].dim < bc[j].dim)) {
+      differs_b |= special_dim(ac[i++].dim);
+    } else if (i == ac.size() || bc[j].dim < ac[i].dim) {
+      differs_a |= special_dim(bc[j++].dim);
+    } else {
       if (!ac[i].set.intersects(bc[j].set))
         return false;
+      if (special_dim(ac[i].dim)) {
+        differs_a |= !bc[j].set.covers(ac[i].set);
+        differs_b |= !ac[i].set.covers(bc[j].set);
+      }
       ++i;
       ++j;
     }
   }
-  return intersect(a, b, nullptr);
+  return !(differs_a && differs_b) || intersect(a, b, nullptr);
 }
 
 void subtract(const Box &a, const Box &b, std::vector<Box> &out) {
@@ -556,6 +564,10 @@ void subtract(const Box &a, const Box &b, std::vector<Box> &out) {
 }
 
 void subtract_meeting(const Box &a, const Box &b, std::vector<Box> &out) {
+  // Nothing is left of a box inside b (what the lint's covers mostly
+  // meet), and finding that out needs no copy.
+  if (box_contains(b, a))
+    return;
   // Split a along each dimension b constrains, in dimension order (layers
   // first, so every piece stays a union of whole fibers): the part outside
   // b there, then continue inside.
@@ -575,9 +587,13 @@ void subtract_meeting(const Box &a, const Box &b, std::vector<Box> &out) {
 }
 
 bool box_contains(const Box &outer, const Box &inner) {
+  // Both sorted by dimension: one walk.
+  const auto &ic = inner.constraints();
+  size_t j = 0;
   for (const auto &c : outer.constraints()) {
-    const IntervalSet *s = inner.find(c.dim);
-    if (!s || !c.set.covers(*s))
+    while (j < ic.size() && ic[j].dim < c.dim)
+      ++j;
+    if (j == ic.size() || ic[j].dim != c.dim || !c.set.covers(ic[j].set))
       return false;
   }
   return true;
@@ -1841,8 +1857,9 @@ void BoxIndex::for_each_partition(Fn &&fn) const {
     fn(*p, d);
 }
 
-bool BoxIndex::for_each_intersecting(const Box &b, Filter filter, Visit f,
-                                     size_t max_examined) const {
+template <typename Test>
+bool BoxIndex::for_each_candidate(const Box &b, Filter filter,
+                                  size_t max_examined, Test &&test) const {
   if (++epoch_ == 0) {
     std::fill(stamp_.begin(), stamp_.end(), 0);
     epoch_ = 1;
@@ -1859,17 +1876,29 @@ bool BoxIndex::for_each_intersecting(const Box &b, Filter filter, Visit f,
       if (stamp_[id] == epoch_)
         continue;
       stamp_[id] = epoch_;
-      const Entry &e = entries_[id];
-      if (!filter(e.tag))
+      if (!filter(entries_[id].tag))
         continue;
       if (++examined > max_examined)
         return false;
-      if (!intersects(*e.box, b))
-        continue;
-      if (!f(id))
+      if (!test(id))
         return false;
     }
   return true;
+}
+
+bool BoxIndex::for_each_intersecting(const Box &b, Filter filter, Visit f,
+                                     size_t max_examined) const {
+  return for_each_candidate(b, filter, max_examined, [&](uint32_t id) {
+    return !intersects(*entries_[id].box, b) || f(id);
+  });
+}
+
+bool BoxIndex::for_each_intersection(const Box &b, Filter filter, VisitMeet f,
+                                     size_t max_examined) const {
+  return for_each_candidate(b, filter, max_examined, [&](uint32_t id) {
+    Box meet;
+    return !intersect(b, *entries_[id].box, &meet) || f(id, std::move(meet));
+  });
 }
 
 uint32_t BoxIndex::least_tag_meeting(const Box &b, size_t max_examined) const {

@@ -389,6 +389,11 @@ public:
   // more than max_examined entries had to be tested.
   bool for_each_intersecting(const Box &b, Filter filter, Visit f,
                              size_t max_examined = SIZE_MAX) const;
+  // The same, handing the visitor the intersection too (which the test
+  // computes anyway), for callers that go on with it.
+  using VisitMeet = FunctionRef<bool(uint32_t entry, Box &&meet)>;
+  bool for_each_intersection(const Box &b, Filter filter, VisitMeet f,
+                             size_t max_examined = SIZE_MAX) const;
   // The least tag of an entry meeting b, or UINT32_MAX if none meets it;
   // 0 when that takes more than max_examined tests. Fast when the entries
   // were inserted in decreasing tag order (the first entry meeting b in
@@ -469,6 +474,12 @@ private:
                        std::vector<IdSpan> &out) const;
   template <typename Fn>
   void for_each_partition(Fn &&fn) const;
+  // The entries that may meet b, each at most once, those passing `filter`
+  // to `test` (which returns false to stop); false if `test` stopped or
+  // more than max_examined passed the filter.
+  template <typename Test>
+  bool for_each_candidate(const Box &b, Filter filter, size_t max_examined,
+                          Test &&test) const;
 
   std::vector<Entry> entries_;
   std::vector<std::unique_ptr<Partition>> fixed_ =
