@@ -1157,7 +1157,10 @@ Dnf alt_dnf(const std::vector<Alt> &alts,
   for (size_t i = 0; i < alts.size(); ++i) {
     if (!sets[i] || sets[i]->empty())
       continue;
-    Box b = alts[i].guard.with_room(2);
+    // Room for the field's own constraint: the lint keeps these boxes for
+    // every rule, so no more (normalizing a special dimension that adds
+    // another grows the box then).
+    Box b = alts[i].guard.with_room(1);
     if (sets[i]->is_full(dim_max(alts[i].dim)))
       out.push_back(std::move(b));
     else if (b.restrict(alts[i].dim, *sets[i]) &&
