@@ -93,15 +93,17 @@ std::optional<std::string> write_temp(const std::string &path, const std::string
   return std::nullopt;
 }
 
-// `object_text` (a JSON object as artifact_to_json writes it: "{\n" then
-// one member per line, never empty) with the members of `extra` first.
-std::string with_members(const std::string &object_text, const json &extra) {
-  const size_t body = object_text.find("{\n") + 2;
-  std::string out = "{\n";
+// Puts the members of `extra` first in `object_text` (a JSON object as
+// artifact_to_json writes it: "{\n" then one member per line, never
+// empty), in place of the `spliced` bytes an earlier call put there (0 the
+// first time; updated). In place because the text is a 100k-rule
+// sidecar's size, and a copy of it would be psc load's peak.
+void splice_members(std::string &object_text, const json &extra, size_t &spliced) {
+  std::string members;
   for (const auto &[key, value] : extra.items())
-    out += " " + json(key).dump() + ": " + value.dump() + ",\n";
-  out.append(object_text, body);
-  return out;
+    members += " " + json(key).dump() + ": " + value.dump() + ",\n";
+  object_text.replace(object_text.find("{\n") + 2, spliced, members);
+  spliced = members.size();
 }
 
 std::optional<json> read_state(const std::string &ifname) {
@@ -361,7 +363,8 @@ int run_load(const LoadOptions &options, Streams io) {
   // the load's own members put in front. Spliced as text, because a JSON
   // tree of a 100k-rule artifact would cost psc more memory than the rest
   // of the load.
-  const std::string artifact_json = be::artifact_to_json(a);
+  std::string state_json = be::artifact_to_json(a);
+  size_t spliced = 0;
   json extra;
   {
     char *real = policy->input.path.empty() ? nullptr : ::realpath(policy->input.path.c_str(), nullptr);
@@ -374,7 +377,8 @@ int run_load(const LoadOptions &options, Streams io) {
     return kExitFindings;
   }
   std::string tmp;
-  if (auto err = write_temp(state_file(options.dev), with_members(artifact_json, extra), tmp)) {
+  splice_members(state_json, extra, spliced);
+  if (auto err = write_temp(state_file(options.dev), state_json, tmp)) {
     io.err << "psc load: " << *err << "\n" << not_loaded;
     return kExitFindings;
   }
@@ -392,7 +396,8 @@ int run_load(const LoadOptions &options, Streams io) {
   extra["prog_id"] = att->prog_id;
   extra["mode"] = be::xdp_mode_name(att->mode);
   std::string tmp2;
-  if (!write_temp(state_file(options.dev), with_members(artifact_json, extra), tmp2)) {
+  splice_members(state_json, extra, spliced);
+  if (!write_temp(state_file(options.dev), state_json, tmp2)) {
     ::unlink(tmp.c_str());
     tmp = tmp2;
   }
