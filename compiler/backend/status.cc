@@ -24,4 +24,15 @@ Error errno_error(std::string what, int err) {
   return e;
 }
 
+std::string format_notes(const std::vector<ErrorNote> &notes) {
+  std::string out;
+  for (const ErrorNote &n : notes) {
+    out += n.file;
+    if (n.line != 0)
+      out += ":" + std::to_string(n.line) + ":" + std::to_string(n.column);
+    out += ": note: " + n.message + "\n";
+  }
+  return out;
+}
+
 } // namespace psl::backend

@@ -4,15 +4,28 @@
 // gone, verifier said no), not a bug, so it is a value the caller shows to
 // the user, not an exception. `Error::message` is one user-facing sentence
 // in the house diagnostic style (lower-case start, no trailing period);
-// `detail` carries long supporting text such as a verifier log.
+// `detail` carries long supporting text such as a verifier log, `notes`
+// the places in the policy's source that the error is about.
 #pragma once
 
 #include <cassert>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace psl::backend {
+
+// A place in the policy's source that an error is about: the rule whose
+// generated code the verifier rejected, say. The backend only carries
+// notes; the layers that know the policy (codegen) write them.
+struct ErrorNote {
+  std::string rule;              // the rule it is about; may be empty
+  std::string file;              // the policy's path
+  uint32_t line = 0, column = 0; // 1-based; 0 when unknown
+  std::string message;           // "the verifier stopped in the code of rule 'x'"
+};
 
 struct Error {
   Error() = default;
@@ -22,7 +35,12 @@ struct Error {
   std::string message;
   int code = 0;       // errno value when a system call failed, else 0
   std::string detail; // verifier log, libbpf log lines; may be empty
+  std::vector<ErrorNote> notes;
 };
+
+// "FILE:LINE:COL: note: MESSAGE\n" per note, as the frontend writes its
+// notes (without LINE:COL when the place is unknown).
+std::string format_notes(const std::vector<ErrorNote> &notes);
 
 // Builds an Error from a failed call that set errno (or returned -errno).
 Error errno_error(std::string what, int err);

@@ -63,7 +63,7 @@ void KernelEvaluator::ensure_loaded() {
   auto obj = load_policy(artifact_, lo);
   if (!obj.ok())
     throw KernelError("cannot load the compiled policy: " + obj.error().message,
-                      obj.error().detail);
+                      obj.error().detail, obj.error().notes);
   obj_ = std::make_unique<BpfObject>(std::move(obj.value()));
   prog_fd_ = obj_->program_fd(artifact_.program);
   if (prog_fd_ < 0)

@@ -39,9 +39,11 @@ namespace psl::backend {
 // A kernel operation failed while evaluating (load, test run, map access).
 class KernelError : public std::runtime_error {
 public:
-  explicit KernelError(const std::string &what, std::string detail = {})
-      : std::runtime_error(what), detail(std::move(detail)) {}
-  std::string detail; // verifier log and the like; may be empty
+  explicit KernelError(const std::string &what, std::string detail = {},
+                       std::vector<ErrorNote> notes = {})
+      : std::runtime_error(what), detail(std::move(detail)), notes(std::move(notes)) {}
+  std::string detail;           // verifier log and the like; may be empty
+  std::vector<ErrorNote> notes; // a rejection: the rule the verifier stopped in
 };
 
 // Empty when this process can load XDP programs and test-run them; else

@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <chrono>
 #include <map>
-#include <sstream>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -13,6 +12,7 @@
 #include "backend/clang_compiler.h"
 #include "backend/prebuilt_parser.h"
 #include "backend/static_link.h"
+#include "codegen/verifier_rules.h"
 #include "codegen/xdp_generator.h"
 
 namespace psl::backend {
@@ -28,22 +28,6 @@ std::string where(const SourceFile *file, const SourceRange &r) {
   if (r.valid())
     s += ":" + std::to_string(r.begin.line) + ":" + std::to_string(r.begin.column);
   return s;
-}
-
-// The rule whose code holds line `line` of the generated C: the nearest
-// "rule N 'name'" comment above it.
-std::string rule_at_line(const std::string &c, uint32_t line) {
-  std::istringstream in(c);
-  std::string l, found;
-  for (uint32_t n = 1; std::getline(in, l) && n <= line; ++n) {
-    auto p = l.find("/* rule ");
-    if (p != std::string::npos) {
-      auto q = l.find('\'', p), e = q == std::string::npos ? q : l.find('\'', q + 1);
-      if (e != std::string::npos)
-        found = l.substr(q + 1, e - q - 1);
-    }
-  }
-  return found;
 }
 
 // "policy.c" -> "policy.o": the compiled object's name in link errors.
@@ -110,6 +94,8 @@ Expected<PolicyArtifact> build_policy(const Policy &policy, const SourceFile *fi
     return Error(lowered.error->message, 0, detail);
   }
   a.classifier = std::move(lowered.classifier);
+  a.c_file = options.c_file_name;
+  a.policy_file = file ? file->path() : std::string("<policy>");
 
   t0 = std::chrono::steady_clock::now();
   codegen::GenerateOptions gen;
@@ -230,7 +216,7 @@ Expected<BpfObject> load_policy(const PolicyArtifact &artifact, const PolicyLoad
   if (!obj.ok())
     return obj.error();
   if (!artifact.c_source.empty())
-    obj->add_source("policy.c", artifact.c_source);
+    obj->add_source(artifact.c_file, artifact.c_source);
   if (options.clock_from_map) {
     uint8_t one = 1;
     Status s = obj->set_global("psl_clock_from_map", one);
@@ -238,8 +224,12 @@ Expected<BpfObject> load_policy(const PolicyArtifact &artifact, const PolicyLoad
       return s.error();
   }
   Status s = obj->load(options.bpf);
-  if (!s.ok())
-    return s.error();
+  if (!s.ok()) {
+    Error e = s.error();
+    e.notes = verifier_stop_notes(e.detail, artifact.c_source, artifact.c_file,
+                                  artifact.classifier.rules, artifact.policy_file);
+    return e;
+  }
   s = write_map_contents(*obj, artifact.classifier);
   if (!s.ok())
     return s.error();

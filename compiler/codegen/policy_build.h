@@ -36,6 +36,8 @@ struct PolicyBuildOptions {
 
 struct PolicyArtifact {
   std::string c_source;
+  std::string c_file = "policy.c"; // c_source's name in the BTF line info
+  std::string policy_file;         // the policy's path, for notes on its rules
   std::vector<uint8_t> elf;
   lower::Classifier classifier; // rules, maps, entries (map contents)
   std::string program = "psl_policy";
@@ -61,7 +63,10 @@ struct PolicyLoadOptions {
   BpfLoadOptions bpf;
 };
 
-// open_mem -> load (verifier) -> map contents written.
+// open_mem -> load (verifier) -> map contents written. A verifier
+// rejection's Error has the log in `detail` and, when the verifier stopped
+// in the code of a rule, a note naming the rule at its place in the policy
+// (codegen/verifier_rules.h): what every caller reports.
 Expected<BpfObject> load_policy(const PolicyArtifact &artifact,
                                 const PolicyLoadOptions &options = {});
 // Writes the classifier's map contents into a loaded object.

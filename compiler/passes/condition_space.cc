@@ -17,13 +17,66 @@ constexpr uint64_t kEthIpv6 = 0x86dd;
 
 // --------------------------------------------------------------- IntervalSet
 
+IntervalSet::IntervalSet(const IntervalSet &o) : n_(o.n_) {
+  if (n_ <= 1) {
+    one_ = o.one_;
+    return;
+  }
+  cap_ = n_;
+  many_ = new Interval[cap_];
+  std::copy(o.many_, o.many_ + n_, many_);
+}
+
+IntervalSet &IntervalSet::operator=(const IntervalSet &o) {
+  if (this != &o) {
+    IntervalSet copy(o);
+    release();
+    take(copy);
+  }
+  return *this;
+}
+
+IntervalSet &IntervalSet::operator=(IntervalSet &&o) noexcept {
+  if (this != &o) {
+    release();
+    take(o);
+  }
+  return *this;
+}
+
+void IntervalSet::release() {
+  if (cap_ > 0)
+    delete[] many_;
+  n_ = cap_ = 0;
+  one_ = Interval{};
+}
+
+void IntervalSet::take(IntervalSet &o) {
+  n_ = o.n_;
+  cap_ = o.cap_;
+  if (cap_ > 0)
+    many_ = o.many_;
+  else
+    one_ = o.one_;
+  o.n_ = o.cap_ = 0;
+  o.one_ = Interval{};
+}
+
 void IntervalSet::push(const Interval &i) {
   if (n_ == 0) {
     one_ = i;
+  } else if (n_ == cap_ || cap_ == 0) {
+    // To the heap (from inline, or from a full array): twice the room.
+    const uint32_t cap = 2 * n_;
+    auto *grown = new Interval[cap];
+    std::copy(data(), data() + n_, grown);
+    grown[n_] = i;
+    if (cap_ > 0)
+      delete[] many_;
+    many_ = grown;
+    cap_ = cap;
   } else {
-    if (n_ == 1)
-      many_.assign(1, one_);
-    many_.push_back(i);
+    many_[n_] = i;
   }
   ++n_;
 }
@@ -475,23 +528,31 @@ bool intersect(const Box &a, const Box &b, Box *out) {
 }
 
 bool intersects(const Box &a, const Box &b) {
-  // Cheap rejection first: a dimension both constrain, disjointly.
+  // Cheap rejection first: a dimension both constrain, disjointly. On the
+  // way, whether the special dimensions of the intersection differ from
+  // both a's and b's: only then does it need normalizing (intersect()), and
+  // only then can it be empty.
   const auto &ac = a.constraints();
   const auto &bc = b.constraints();
+  bool differs_a = false, differs_b = false;
   size_t i = 0, j = 0;
-  while (i < ac.size() && j < bc.size()) {
-    if (ac[i].dim < bc[j].dim)
-      ++i;
-    else if (bc[j].dim < ac[i].dim)
-      ++j;
-    else {
+  while (i < ac.size() || j < bc.size()) {
+    if (j == bc.size() || (i < ac.size() && ac[i].dim < bc[j].dim)) {
+      differs_b |= special_dim(ac[i++].dim);
+    } else if (i == ac.size() || bc[j].dim < ac[i].dim) {
+      differs_a |= special_dim(bc[j++].dim);
+    } else {
       if (!ac[i].set.intersects(bc[j].set))
         return false;
+      if (special_dim(ac[i].dim)) {
+        differs_a |= !bc[j].set.covers(ac[i].set);
+        differs_b |= !ac[i].set.covers(bc[j].set);
+      }
       ++i;
       ++j;
     }
   }
-  return intersect(a, b, nullptr);
+  return !(differs_a && differs_b) || intersect(a, b, nullptr);
 }
 
 void subtract(const Box &a, const Box &b, std::vector<Box> &out) {
@@ -503,6 +564,10 @@ void subtract(const Box &a, const Box &b, std::vector<Box> &out) {
 }
 
 void subtract_meeting(const Box &a, const Box &b, std::vector<Box> &out) {
+  // Nothing is left of a box inside b (what the lint's covers mostly
+  // meet), and finding that out needs no copy.
+  if (box_contains(b, a))
+    return;
   // Split a along each dimension b constrains, in dimension order (layers
   // first, so every piece stays a union of whole fibers): the part outside
   // b there, then continue inside.
@@ -522,9 +587,13 @@ void subtract_meeting(const Box &a, const Box &b, std::vector<Box> &out) {
 }
 
 bool box_contains(const Box &outer, const Box &inner) {
+  // Both sorted by dimension: one walk.
+  const auto &ic = inner.constraints();
+  size_t j = 0;
   for (const auto &c : outer.constraints()) {
-    const IntervalSet *s = inner.find(c.dim);
-    if (!s || !c.set.covers(*s))
+    while (j < ic.size() && ic[j].dim < c.dim)
+      ++j;
+    if (j == ic.size() || ic[j].dim != c.dim || !c.set.covers(ic[j].set))
       return false;
   }
   return true;
@@ -1088,7 +1157,10 @@ Dnf alt_dnf(const std::vector<Alt> &alts,
   for (size_t i = 0; i < alts.size(); ++i) {
     if (!sets[i] || sets[i]->empty())
       continue;
-    Box b = alts[i].guard.with_room(2);
+    // Room for the field's own constraint: the lint keeps these boxes for
+    // every rule, so no more (normalizing a special dimension that adds
+    // another grows the box then).
+    Box b = alts[i].guard.with_room(1);
     if (sets[i]->is_full(dim_max(alts[i].dim)))
       out.push_back(std::move(b));
     else if (b.restrict(alts[i].dim, *sets[i]) &&
@@ -1788,8 +1860,9 @@ void BoxIndex::for_each_partition(Fn &&fn) const {
     fn(*p, d);
 }
 
-bool BoxIndex::for_each_intersecting(const Box &b, Filter filter, Visit f,
-                                     size_t max_examined) const {
+template <typename Test>
+bool BoxIndex::for_each_candidate(const Box &b, Filter filter,
+                                  size_t max_examined, Test &&test) const {
   if (++epoch_ == 0) {
     std::fill(stamp_.begin(), stamp_.end(), 0);
     epoch_ = 1;
@@ -1806,17 +1879,29 @@ bool BoxIndex::for_each_intersecting(const Box &b, Filter filter, Visit f,
       if (stamp_[id] == epoch_)
         continue;
       stamp_[id] = epoch_;
-      const Entry &e = entries_[id];
-      if (!filter(e.tag))
+      if (!filter(entries_[id].tag))
         continue;
       if (++examined > max_examined)
         return false;
-      if (!intersects(*e.box, b))
-        continue;
-      if (!f(id))
+      if (!test(id))
         return false;
     }
   return true;
+}
+
+bool BoxIndex::for_each_intersecting(const Box &b, Filter filter, Visit f,
+                                     size_t max_examined) const {
+  return for_each_candidate(b, filter, max_examined, [&](uint32_t id) {
+    return !intersects(*entries_[id].box, b) || f(id);
+  });
+}
+
+bool BoxIndex::for_each_intersection(const Box &b, Filter filter, VisitMeet f,
+                                     size_t max_examined) const {
+  return for_each_candidate(b, filter, max_examined, [&](uint32_t id) {
+    Box meet;
+    return !intersect(b, *entries_[id].box, &meet) || f(id, std::move(meet));
+  });
 }
 
 uint32_t BoxIndex::least_tag_meeting(const Box &b, size_t max_examined) const {

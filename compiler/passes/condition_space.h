@@ -60,10 +60,17 @@ struct Interval {
 
 // A set of points of one dimension: sorted, disjoint, non-adjacent
 // intervals. One interval (a point, a prefix, a range: the usual case) is
-// stored inline.
+// stored inline, in the place of the pointer to the heap array that holds
+// more: every constraint of every box is one, and a 100k-rule policy keeps
+// about a million of them.
 class IntervalSet {
 public:
   IntervalSet() = default;
+  IntervalSet(const IntervalSet &o);
+  IntervalSet(IntervalSet &&o) noexcept { take(o); }
+  IntervalSet &operator=(const IntervalSet &o);
+  IntervalSet &operator=(IntervalSet &&o) noexcept;
+  ~IntervalSet() { release(); }
   static IntervalSet point(Point v) { return range(v, v); }
   static IntervalSet range(Point lo, Point hi);
   // Builds from intervals in any order, overlapping or not.
@@ -92,13 +99,18 @@ public:
   bool operator!=(const IntervalSet &o) const { return !(*this == o); }
 
 private:
-  const Interval *data() const { return n_ <= 1 ? &one_ : many_.data(); }
-  Interval *data() { return n_ <= 1 ? &one_ : many_.data(); }
+  const Interval *data() const { return n_ <= 1 ? &one_ : many_; }
+  Interval *data() { return n_ <= 1 ? &one_ : many_; }
   void push(const Interval &i); // appends (callers keep the order)
+  void release();               // frees the heap array, if any
+  void take(IntervalSet &o);    // o's intervals, leaving o empty (this is)
 
   uint32_t n_ = 0;
-  Interval one_;               // the interval when n_ == 1
-  std::vector<Interval> many_; // all of them when n_ > 1
+  uint32_t cap_ = 0; // capacity of many_; 0 when inline
+  union {
+    Interval one_{}; // the interval when cap_ == 0 and n_ == 1
+    Interval *many_; // all of them when cap_ > 0 (then n_ > 1)
+  };
 };
 
 // ---------------------------------------------------------------- dimensions
@@ -377,6 +389,11 @@ public:
   // more than max_examined entries had to be tested.
   bool for_each_intersecting(const Box &b, Filter filter, Visit f,
                              size_t max_examined = SIZE_MAX) const;
+  // The same, handing the visitor the intersection too (which the test
+  // computes anyway), for callers that go on with it.
+  using VisitMeet = FunctionRef<bool(uint32_t entry, Box &&meet)>;
+  bool for_each_intersection(const Box &b, Filter filter, VisitMeet f,
+                             size_t max_examined = SIZE_MAX) const;
   // The least tag of an entry meeting b, or UINT32_MAX if none meets it;
   // 0 when that takes more than max_examined tests. Fast when the entries
   // were inserted in decreasing tag order (the first entry meeting b in
@@ -457,6 +474,12 @@ private:
                        std::vector<IdSpan> &out) const;
   template <typename Fn>
   void for_each_partition(Fn &&fn) const;
+  // The entries that may meet b, each at most once, those passing `filter`
+  // to `test` (which returns false to stop); false if `test` stopped or
+  // more than max_examined passed the filter.
+  template <typename Test>
+  bool for_each_candidate(const Box &b, Filter filter, size_t max_examined,
+                          Test &&test) const;
 
   std::vector<Entry> entries_;
   std::vector<std::unique_ptr<Partition>> fixed_ =

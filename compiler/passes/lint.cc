@@ -218,7 +218,9 @@ private:
                               static_cast<uint32_t>(&pi - protects_.data()));
 
     rules_.reserve(policy_.rules.size());
+    expiry_.reserve(policy_.rules.size());
     for (auto *r : policy_.rules) {
+      expiry_.push_back(r->ttl ? Expiry{r->ttl->value.ns, true} : Expiry{});
       RuleInfo info;
       info.decl = r;
       info.state = build(r->cond.get(), info.dnf);
@@ -275,12 +277,14 @@ private:
   // ------------------------------------------------------ cover helpers
 
   // May rule j stand in for rule i? A rule with a ttl expires: it only
-  // covers rules that expire no later.
-  bool outlives(const RuleDecl &j, const RuleDecl &i) const {
-    if (!j.ttl)
-      return true;
-    return i.ttl && i.ttl->value.ns <= j.ttl->value.ns;
+  // covers rules that expire no later. (The cover filters ask this of
+  // every candidate: expiry_ keeps the answer next to its neighbours'
+  // instead of behind each rule's declaration.)
+  bool outlives(uint32_t j, uint32_t i) const {
+    const Expiry &ej = expiry_[j], &ei = expiry_[i];
+    return !ej.expires || (ei.expires && ei.ns <= ej.ns);
   }
+  bool expires(uint32_t j) const { return expiry_[j].expires; }
 
   CoverResult run_cover(const std::vector<CoverItem> &items,
                         const BoxIndex &index, BoxIndex::Filter filter) {
@@ -372,9 +376,8 @@ private:
         continue;
 
       if (earlier_.size() > 0) {
-        auto res = run_cover(items_of(ri), earlier_, [&](uint32_t j) {
-          return outlives(*rules_[j].decl, rd);
-        });
+        auto res = run_cover(items_of(ri), earlier_,
+                             [&](uint32_t j) { return outlives(j, i); });
         if (res.status == CoverResult::Status::Covered) {
           // Never reached, whatever the actions of the covering rules (a
           // later duplicate included: reporting the copy that is never
@@ -417,21 +420,17 @@ private:
           return;
         }
     }
-    // Pairs (box of the rule, box of a protect) that meet.
+    // Pairs (box of the rule, box of a protect) that meet, and where.
     for (const auto &b : ri.dnf) {
-      std::vector<uint32_t> hits;
-      protect_index_.for_each_intersecting(
+      std::vector<std::pair<uint32_t, Box>> hits;
+      protect_index_.for_each_intersection(
           b, [](uint32_t) { return true; },
-          [&](uint32_t id) {
-            hits.push_back(id);
+          [&](uint32_t id, Box &&region) {
+            hits.emplace_back(id, std::move(region));
             return true;
           });
-      for (uint32_t id : hits) {
-        const auto &entry = protect_index_.entry(id);
-        Box region;
-        if (!cs::intersect(b, *entry.box, &region))
-          continue;
-        const ProtectInfo &pi = protects_[entry.tag];
+      for (const auto &[id, region] : hits) {
+        const ProtectInfo &pi = protects_[protect_index_.entry(id).tag];
         if (generated()) {
           // Context-free: a generated rule may outlive the rules before it.
           report_protect(DiagCode::E0401, rd, pi, region,
@@ -444,7 +443,7 @@ private:
         if (complex_pass_seen_)
           return;
         auto res = run_cover(CoverItem{&region, &region}, earlier_,
-                             [&](uint32_t j) { return !rules_[j].decl->ttl; });
+                             [&](uint32_t j) { return !expires(j); });
         if (res.status == CoverResult::Status::NotCovered) {
           report_protect(DiagCode::W0204, rd, pi, res.uncovered_box,
                          *res.uncovered);
@@ -481,7 +480,7 @@ private:
       }
       for (const auto &p : pi.dnf) {
         auto res = run_cover(CoverItem{&p, &p}, earlier_,
-                             [&](uint32_t j) { return !rules_[j].decl->ttl; });
+                             [&](uint32_t j) { return !expires(j); });
         bool bad = res.status == CoverResult::Status::NotCovered ||
                    (generated() && res.status == CoverResult::Status::Unknown);
         if (!bad)
@@ -535,7 +534,7 @@ private:
         continue;
       std::vector<uint32_t> used;
       if (!unknown_later[1 - a] && later[a].size() > 0 &&
-          taken_over(ri, later[a], later[1 - a], used)) {
+          taken_over(n, later[a], later[1 - a], used)) {
         ri.redundant = true;
         auto &diag = diags().report(DiagCode::W0202, rule_range(rd),
                                     "rule " + quoted(rd.name) +
@@ -551,14 +550,12 @@ private:
     }
   }
 
-  bool taken_over(const RuleInfo &ri, const BoxIndex &same,
-                  const BoxIndex &other, std::vector<uint32_t> &used) {
-    const RuleDecl &rd = *ri.decl;
-    for (const auto &b : ri.dnf) {
+  bool taken_over(uint32_t i, const BoxIndex &same, const BoxIndex &other,
+                  std::vector<uint32_t> &used) {
+    for (const auto &b : rules_[i].dnf) {
       // The same-action rules cover b at all? (Usually not: cheap.)
-      auto res = run_cover(CoverItem{&b, &b}, same, [&](uint32_t j) {
-        return outlives(*rules_[j].decl, rd);
-      });
+      auto res = run_cover(CoverItem{&b, &b}, same,
+                           [&](uint32_t j) { return outlives(j, i); });
       if (res.status != CoverResult::Status::Covered)
         return false;
       if (budget_ == 0) {
@@ -572,7 +569,7 @@ private:
         return false; // too much to look at: stay silent
       if (*std::max_element(res.used.begin(), res.used.end()) >= k) {
         res = run_cover(CoverItem{&b, &b}, same, [&](uint32_t j) {
-          return j < k && outlives(*rules_[j].decl, rd);
+          return j < k && outlives(j, i);
         });
         if (res.status != CoverResult::Status::Covered)
           return false;
@@ -586,6 +583,11 @@ private:
   PassContext &ctx_;
   cs::Space space_;
   std::vector<RuleInfo> rules_;
+  struct Expiry {
+    uint64_t ns = 0;
+    bool expires = false; // the rule has a ttl of ns
+  };
+  std::vector<Expiry> expiry_; // by rule index
   std::vector<ProtectInfo> protects_;
   BoxIndex protect_index_;
   BoxIndex earlier_; // terminal rules before the current one, not shadowed

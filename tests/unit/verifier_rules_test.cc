@@ -3,9 +3,12 @@
 //   - find_verifier_stop on hand-written logs: the last line of the
 //     generated C wins, rate helpers name their rule, group code names none,
 //     other files' line info is ignored;
+//   - verifier_stop_notes: the rule's note at its place in the policy;
 //   - a real rejection: the generated C of a policy with an out-of-bounds
-//     packet read planted in one rule's code, compiled and loaded; the
-//     kernel refuses it and the log maps back to that rule.
+//     packet read planted in one rule's code, compiled and loaded through
+//     load_policy (the load path of psc load, test, run and the benches);
+//     the kernel refuses it and the Error carries the note on that rule,
+//     which format_notes prints as every psc verb does.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -24,6 +27,8 @@
 namespace {
 
 using psl::backend::find_verifier_stop;
+using psl::backend::rule_at_line;
+using psl::backend::verifier_stop_notes;
 
 const char *kSource = R"(/* header */
 SEC("xdp") int psl_policy(struct xdp_md *ctx) {
@@ -84,6 +89,41 @@ TEST(VerifierStop, GroupCodeAndOtherFilesNameNoRule) {
   EXPECT_TRUE(find_verifier_stop("; @ policy.c:999\n", kSource).rules.empty());
 }
 
+TEST(VerifierStop, RuleAtLineStopsAtSectionHeads) {
+  EXPECT_EQ(rule_at_line(kSource, 11), "limit_udp");  // inside the rule's block
+  EXPECT_EQ(rule_at_line(kSource, 7), "limit_udp");   // the head itself
+  EXPECT_EQ(rule_at_line(kSource, 20), "limit_udp");  // its rate helper
+  EXPECT_EQ(rule_at_line(kSource, 5), "");            // group code
+  EXPECT_EQ(rule_at_line(kSource, 2), "");            // before any head
+  EXPECT_EQ(rule_at_line(kSource, 0), "");
+  EXPECT_EQ(rule_at_line(kSource, 23), "");           // past the end
+}
+
+TEST(VerifierStop, NotesPlaceTheRuleInThePolicy) {
+  std::vector<psl::lower::RuleInfo> rules(2);
+  rules[0].name = "limit_udp";
+  rules[0].range.begin = {7, 3};
+  rules[1].name = "count_icmp";
+  rules[1].range.begin = {9, 5};
+  rules[1].range.end = {9, 40};
+  auto notes = verifier_stop_notes("; psl_count(3, len); @ policy.c:14\n", kSource, "policy.c",
+                                   rules, "edge.psl");
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0].rule, "count_icmp");
+  EXPECT_EQ(psl::backend::format_notes(notes),
+            "edge.psl:9:5: note: the verifier stopped in the code of rule 'count_icmp'\n");
+  // The C compiled under another name: its line info is what counts.
+  EXPECT_TRUE(verifier_stop_notes("; x @ policy.c:14\n", kSource, "edge.c", rules, "edge.psl")
+                  .empty());
+  EXPECT_EQ(verifier_stop_notes("; x @ edge.c:14\n", kSource, "edge.c", rules, "edge.psl")
+                .size(),
+            1u);
+  // A rule the table does not know (a sidecar without ranges): no place.
+  auto unplaced = verifier_stop_notes("; x @ policy.c:19\n", kSource, "policy.c", {}, "edge.psl");
+  EXPECT_EQ(psl::backend::format_notes(unplaced),
+            "edge.psl: note: the verifier stopped in the code of rule 'limit_udp'\n");
+}
+
 // Plants `statement` as the first statement of rule `rule`'s code block.
 std::string plant(const std::string &c, const std::string &rule, const std::string &statement) {
   size_t head = c.find("/* rule ");
@@ -127,10 +167,13 @@ TEST(VerifierStop, ARealRejectionNamesTheRuleWhoseCodeFailed) {
 
   auto loaded = psl::backend::load_policy(artifact);
   ASSERT_FALSE(loaded.ok()) << "the verifier accepted an unchecked packet read";
-  auto stop = find_verifier_stop(loaded.error().detail, artifact.c_source);
-  EXPECT_GT(stop.line, 0u) << loaded.error().detail;
-  ASSERT_EQ(stop.rules.size(), 1u) << loaded.error().detail;
-  EXPECT_EQ(stop.rules[0], "count_icmp");
+  const psl::backend::Error &e = loaded.error();
+  EXPECT_NE(e.message.find("verifier rejected"), std::string::npos) << e.message;
+  EXPECT_NE(e.detail.find("@ policy.c:"), std::string::npos) << e.detail;
+  ASSERT_EQ(e.notes.size(), 1u) << e.detail;
+  EXPECT_EQ(e.notes[0].rule, "count_icmp");
+  EXPECT_EQ(psl::backend::format_notes(e.notes),
+            "vr.psl:4:3: note: the verifier stopped in the code of rule 'count_icmp'\n");
 }
 
 } // namespace

@@ -40,7 +40,6 @@
 #include "backend/bpf_features.h"
 #include "backend/xdp_attach.h"
 #include "codegen/policy_build.h"
-#include "codegen/verifier_rules.h"
 #include "atomic_write.h"
 #include "commands.h"
 #include "driver.h"
@@ -94,15 +93,17 @@ std::optional<std::string> write_temp(const std::string &path, const std::string
   return std::nullopt;
 }
 
-// `object_text` (a JSON object as artifact_to_json writes it: "{\n" then
-// one member per line, never empty) with the members of `extra` first.
-std::string with_members(const std::string &object_text, const json &extra) {
-  const size_t body = object_text.find("{\n") + 2;
-  std::string out = "{\n";
+// Puts the members of `extra` first in `object_text` (a JSON object as
+// artifact_to_json writes it: "{\n" then one member per line, never
+// empty), in place of the `spliced` bytes an earlier call put there (0 the
+// first time; updated). In place because the text is a 100k-rule
+// sidecar's size, and a copy of it would be psc load's peak.
+void splice_members(std::string &object_text, const json &extra, size_t &spliced) {
+  std::string members;
   for (const auto &[key, value] : extra.items())
-    out += " " + json(key).dump() + ": " + value.dump() + ",\n";
-  out.append(object_text, body);
-  return out;
+    members += " " + json(key).dump() + ": " + value.dump() + ",\n";
+  object_text.replace(object_text.find("{\n") + 2, spliced, members);
+  spliced = members.size();
 }
 
 std::optional<json> read_state(const std::string &ifname) {
@@ -348,10 +349,8 @@ int run_load(const LoadOptions &options, Streams io) {
   if (!obj.ok()) {
     const auto &e = obj.error();
     io.err << policy->file->path() << ": error: the kernel rejected the policy: " << e.message
-           << "\n";
-    for (const std::string &r : be::find_verifier_stop(e.detail, a.c_source).rules)
-      io.err << policy->file->path() << ": note: the verifier stopped in the code of rule '" << r
-             << "'\n";
+           << "\n"
+           << be::format_notes(e.notes);
     if (!e.detail.empty())
       io.err << "verifier log (last lines):\n" << tail(e.detail, 20);
     if (!e.detail.empty() && e.detail.back() != '\n')
@@ -364,7 +363,8 @@ int run_load(const LoadOptions &options, Streams io) {
   // the load's own members put in front. Spliced as text, because a JSON
   // tree of a 100k-rule artifact would cost psc more memory than the rest
   // of the load.
-  const std::string artifact_json = be::artifact_to_json(a);
+  std::string state_json = be::artifact_to_json(a);
+  size_t spliced = 0;
   json extra;
   {
     char *real = policy->input.path.empty() ? nullptr : ::realpath(policy->input.path.c_str(), nullptr);
@@ -377,7 +377,8 @@ int run_load(const LoadOptions &options, Streams io) {
     return kExitFindings;
   }
   std::string tmp;
-  if (auto err = write_temp(state_file(options.dev), with_members(artifact_json, extra), tmp)) {
+  splice_members(state_json, extra, spliced);
+  if (auto err = write_temp(state_file(options.dev), state_json, tmp)) {
     io.err << "psc load: " << *err << "\n" << not_loaded;
     return kExitFindings;
   }
@@ -395,7 +396,8 @@ int run_load(const LoadOptions &options, Streams io) {
   extra["prog_id"] = att->prog_id;
   extra["mode"] = be::xdp_mode_name(att->mode);
   std::string tmp2;
-  if (!write_temp(state_file(options.dev), with_members(artifact_json, extra), tmp2)) {
+  splice_members(state_json, extra, spliced);
+  if (!write_temp(state_file(options.dev), state_json, tmp2)) {
     ::unlink(tmp.c_str());
     tmp = tmp2;
   }

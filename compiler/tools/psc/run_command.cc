@@ -130,7 +130,8 @@ int run_replay(const RunOptions &options, Streams io) {
     return kExitFindings;
   } catch (const psl::backend::KernelError &e) {
     io.err << checked_policy->file->path()
-           << ": error: cannot run the policy: " << e.what() << "\n";
+           << ": error: cannot run the policy: " << e.what() << "\n"
+           << psl::backend::format_notes(e.notes);
     if (!e.detail.empty())
       io.err << e.detail << (e.detail.back() == '\n' ? "" : "\n");
     return kExitFindings;

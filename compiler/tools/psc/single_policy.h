@@ -1,6 +1,7 @@
 // The one policy file that `psc build`, `psc load` and `psc run` take:
 // expanded from the command line, read, checked, and its diagnostics
-// rendered on the error stream, the same way for all three.
+// rendered on the error stream, the same way for all three. The returned
+// policy's diagnostic sink is empty: they have been shown.
 #pragma once
 
 #include <memory>

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <memory>
 #include <ostream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -50,6 +51,20 @@ json line_json(const psl::interp::LineResult &f) {
   j["pass_rules"] = f.pass_rules;
   j["drop_rules"] = f.drop_rules;
   return j;
+}
+
+// An error's notes: the rule the verifier stopped in, at its place.
+json notes_json(const std::vector<psl::backend::ErrorNote> &notes) {
+  json out = json::array();
+  for (const auto &n : notes) {
+    json j{{"message", n.message},
+           {"line", n.line ? json(n.line) : json(nullptr)},
+           {"column", n.column ? json(n.column) : json(nullptr)}};
+    if (!n.rule.empty())
+      j["rule"] = n.rule;
+    out.push_back(std::move(j));
+  }
+  return out;
 }
 
 struct Totals {
@@ -116,6 +131,7 @@ int run_test(const TestOptions &options, Streams io) {
     const psl::SourceFile &file = checked->diags.file();
     std::vector<psl::interp::TestResult> results;
     std::string run_error, run_detail;
+    std::vector<psl::backend::ErrorNote> run_notes;
     try {
       if (options.interp) {
         psl::interp::InterpreterEvaluator evaluator(policy);
@@ -135,13 +151,15 @@ int run_test(const TestOptions &options, Streams io) {
     } catch (const psl::backend::KernelError &e) {
       run_error = e.what();
       run_detail = e.detail;
+      run_notes = e.notes;
     }
     if (!run_error.empty()) {
       size_t failed = std::max<size_t>(1, policy.tests.size());
       totals.failed += failed;
       if (text) {
         io.out << file.path() << ": error: cannot run the policy: "
-               << run_error << "\n";
+               << run_error << "\n"
+               << psl::backend::format_notes(run_notes);
         if (options.verbose && !run_detail.empty())
           io.out << run_detail << (run_detail.back() == '\n' ? "" : "\n");
       }
@@ -149,6 +167,8 @@ int run_test(const TestOptions &options, Streams io) {
       file_json["error"] = run_error;
       if (!run_detail.empty())
         file_json["detail"] = run_detail;
+      if (!run_notes.empty())
+        file_json["notes"] = notes_json(run_notes);
       file_json["failed"] = failed;
       files.push_back(std::move(file_json));
       continue;
