@@ -8,8 +8,9 @@
  *    check that the bytes lie below `end`, written as `ptr + N > end` on a
  *    pointer derived from `data`, because that is the form the BPF verifier
  *    turns into a known packet range. Offsets are carried as scalars (never
- *    `ptr - data`), so no pointer subtraction is needed and loading does
- *    not require CAP_PERFMON.
+ *    `ptr - data`): a packet offset the verifier could not bound would be
+ *    useless for the checks. The one pointer subtraction is the frame
+ *    length, end - data (psl_parse() says why it is allowed).
  *  - Loops have constant trip counts (PSL_VLAN_MAX, PSL_IP6_MAX_EXT) and
  *    are unrolled, so the programs also load on kernels without bounded
  *    loop support and the verifier's work stays linear in the bound.
@@ -38,8 +39,8 @@
  *  - VLAN: up to PSL_VLAN_MAX tags of TPID 0x8100 or 0x88a8 in any order;
  *    a further tag is MALFORMED (eth.type then holds that TPID) so stacked
  *    tags cannot hide the IP header from the policy unnoticed.
- *  - Kernel: psl_parse() needs bpf_xdp_get_buff_len() (5.18+); the rate
- *    templates need 64-bit atomics (5.12+). Debian 12 ships 6.1.
+ *  - Kernel: the rate templates need 64-bit atomics (5.12+). Debian 12
+ *    ships 6.1.
  */
 #ifndef PSL_PARSE_H
 #define PSL_PARSE_H
@@ -392,8 +393,7 @@ PSL_INLINE int psl_parse_ipv6(const __u8 *data, const __u8 *end, __u32 off,
   return psl_parse_l4(data, end, eoff, limit - eoff, p);
 }
 
-/* Decode [data, end). Does not set pkt_len: the caller knows the frame
- * length (it can exceed the linear part for multi-buffer XDP). */
+/* Decode [data, end), the whole frame. */
 PSL_INLINE int psl_parse_frame(const __u8 *data, const __u8 *end,
                                struct psl_pkt *p) {
   __u32 off = PSL_ETH_HLEN;
@@ -401,6 +401,7 @@ PSL_INLINE int psl_parse_frame(const __u8 *data, const __u8 *end,
   int i;
 
   __builtin_memset(p, 0, sizeof(*p));
+  p->pkt_len = (__u32)(end - data);
   if (data + PSL_ETH_HLEN > end)
     return psl_set_status(p, PSL_STATUS_TRUNCATED);
   /* eth_src follows eth_dst in the struct as on the wire: one copy. */
@@ -438,10 +439,13 @@ PSL_INLINE int psl_parse_frame(const __u8 *data, const __u8 *end,
 
 #ifdef __bpf__
 /*
- * The entry generated programs call. pkt_len comes from
- * bpf_xdp_get_buff_len() (kernel 5.18+) rather than data_end - data: it
- * counts every fragment of a multi-buffer frame and needs no pointer
- * subtraction.
+ * The entry generated programs call. pkt_len is data_end - data: policy
+ * programs are SEC("xdp"), not "xdp.frags", so the kernel hands them only
+ * linear frames (it linearizes or refuses multi-buffer ones), and the
+ * linear part is the whole frame. That subtraction of two packet pointers
+ * is the one the verifier allows only with CAP_PERFMON (or root), which
+ * loading needs anyway; bpf_xdp_get_buff_len() would cost a helper call
+ * per packet.
  *
  * Two ways in, one code:
  *  - PSL_PARSE_PREBUILT defined (psc's in-process build): psl_parse is only
@@ -465,15 +469,12 @@ int psl_parse(struct xdp_md *ctx, struct psl_pkt *p);
 PSL_PARSE_LINKAGE int psl_parse(struct xdp_md *ctx, struct psl_pkt *p) {
   const __u8 *data = (const __u8 *)(long)ctx->data;
   const __u8 *end = (const __u8 *)(long)ctx->data_end;
-  int status;
 
   /* A global function's pointer argument may be NULL as far as the
    * verifier knows; inlined, the compiler drops this test. */
   if (!p)
     return PSL_STATUS_MALFORMED;
-  status = psl_parse_frame(data, end, p);
-  p->pkt_len = (__u32)bpf_xdp_get_buff_len(ctx);
-  return status;
+  return psl_parse_frame(data, end, p);
 }
 #endif /* PSL_PARSE_PREBUILT */
 #else
@@ -481,10 +482,8 @@ PSL_PARSE_LINKAGE int psl_parse(struct xdp_md *ctx, struct psl_pkt *p) {
 static inline int psl_parse_buffer(const void *buf, __u32 len,
                                    struct psl_pkt *p) {
   const __u8 *data = (const __u8 *)buf;
-  int status = psl_parse_frame(data, data + len, p);
 
-  p->pkt_len = len;
-  return status;
+  return psl_parse_frame(data, data + len, p);
 }
 #endif
 

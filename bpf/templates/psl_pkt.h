@@ -110,7 +110,7 @@ enum psl_status {
 struct __attribute__((aligned(8))) psl_pkt {
   /* bookkeeping */
   __u32 present;   /* enum psl_present bits */
-  __u32 pkt_len;   /* pkt.len: frame bytes, all buffers of a multi-buffer one */
+  __u32 pkt_len;   /* pkt.len: frame bytes */
   __u8 status;     /* enum psl_status */
   __u8 vlan_count; /* tags walked, 0..PSL_VLAN_MAX */
   __u16 l3_off;    /* offset of the IP header from the frame start */
