@@ -8,8 +8,9 @@
  *    check that the bytes lie below `end`, written as `ptr + N > end` on a
  *    pointer derived from `data`, because that is the form the BPF verifier
  *    turns into a known packet range. Offsets are carried as scalars (never
- *    `ptr - data`), so no pointer subtraction is needed and loading does
- *    not require CAP_PERFMON.
+ *    `ptr - data`): a packet offset the verifier could not bound would be
+ *    useless for the checks. The one pointer subtraction is the frame
+ *    length, end - data (psl_parse() says why it is allowed).
  *  - Loops have constant trip counts (PSL_VLAN_MAX, PSL_IP6_MAX_EXT) and
  *    are unrolled, so the programs also load on kernels without bounded
  *    loop support and the verifier's work stays linear in the bound.
@@ -38,8 +39,8 @@
  *  - VLAN: up to PSL_VLAN_MAX tags of TPID 0x8100 or 0x88a8 in any order;
  *    a further tag is MALFORMED (eth.type then holds that TPID) so stacked
  *    tags cannot hide the IP header from the policy unnoticed.
- *  - Kernel: psl_parse() needs bpf_xdp_get_buff_len() (5.18+); the rate
- *    templates need 64-bit atomics (5.12+). Debian 12 ships 6.1.
+ *  - Kernel: the rate templates need 64-bit atomics (5.12+). Debian 12
+ *    ships 6.1.
  */
 #ifndef PSL_PARSE_H
 #define PSL_PARSE_H
@@ -78,6 +79,51 @@
 
 PSL_INLINE __u16 psl_load_be16(const __u8 *b) {
   return (__u16)(((__u16)b[0] << 8) | b[1]);
+}
+
+/*
+ * Keeps a header pointer (data + offset) in one register from here on.
+ * LLVM may otherwise compute data + offset again next to a later load (it
+ * sinks address arithmetic towards its uses, e.g. into the block after a
+ * branch), and the verifier gives that copy a new identity without the
+ * range the bounds check proved: "invalid access to packet" (seen with
+ * 16-bit loads after the UDP length test). An empty asm: no instruction.
+ */
+#ifdef __bpf__
+#define PSL_PIN_PKT_PTR(ptr) asm volatile("" : "+r"(ptr))
+#else
+#define PSL_PIN_PKT_PTR(ptr) ((void)0)
+#endif
+
+/*
+ * Copies n bytes, n a constant multiple of 4, from the packet into the
+ * struct: the addresses and MACs. In BPF with 8- and 4-byte loads: LLVM's
+ * BPF backend assumes nothing about the alignment of a `__u8 *` and would
+ * copy byte by byte (32 instructions for an IPv6 address instead of 4), on
+ * every packet. Packet data is not aligned (the IP header usually sits at
+ * offset 14); the verifier accepts unaligned packet loads on architectures
+ * with efficient unaligned access (x86-64, arm64 ...) and rejects the
+ * program at load time elsewhere, it never misreads. `dst` must be 8-byte
+ * aligned while 8 or more bytes remain, 4-byte aligned for a last 4.
+ *
+ * 16-bit fields stay assembled from bytes (psl_load_be16): a 16-bit load
+ * and byte swap saves an instruction per field, but where the parser is
+ * inlined into a policy with many code rules (`psc build --emit-c`) it
+ * tripled the verifier's work (a 100-rule test policy went past the
+ * verifier's 1M-instruction limit).
+ */
+PSL_INLINE void psl_copy_from_pkt(__u8 *dst, const __u8 *src, int n) {
+#ifdef __bpf__
+  int i;
+
+  PSL_UNROLL
+  for (i = 0; i + 8 <= n; i += 8)
+    *(__u64 *)(dst + i) = *(const __u64 *)(src + i);
+  if (i + 4 <= n)
+    *(__u32 *)(dst + i) = *(const __u32 *)(src + i);
+#else
+  __builtin_memcpy(dst, src, (unsigned)n);
+#endif
 }
 
 PSL_INLINE int psl_set_status(struct psl_pkt *p, int status) {
@@ -132,6 +178,7 @@ PSL_INLINE int psl_parse_l4(const __u8 *data, const __u8 *end, __u32 off,
                             __u32 avail, struct psl_pkt *p) {
   const __u8 *h = data + off;
 
+  PSL_PIN_PKT_PTR(h);
   if (p->ip_proto == PSL_IPPROTO_TCP) {
     __u32 doff;
     __u8 flags;
@@ -214,6 +261,7 @@ PSL_INLINE int psl_parse_ipv4(const __u8 *data, const __u8 *end, __u32 off,
   __u32 hlen, tot;
   __u16 frag;
 
+  PSL_PIN_PKT_PTR(h);
   if (h + 20 > end)
     return psl_set_status(p, PSL_STATUS_TRUNCATED);
   if ((h[0] >> 4) != 4)
@@ -234,10 +282,10 @@ PSL_INLINE int psl_parse_ipv4(const __u8 *data, const __u8 *end, __u32 off,
   p->ip_proto = h[9];
   p->ip_src[10] = 0xff;
   p->ip_src[11] = 0xff;
-  __builtin_memcpy(&p->ip_src[12], h + 12, 4);
+  psl_copy_from_pkt(&p->ip_src[12], h + 12, 4);
   p->ip_dst[10] = 0xff;
   p->ip_dst[11] = 0xff;
-  __builtin_memcpy(&p->ip_dst[12], h + 16, 4);
+  psl_copy_from_pkt(&p->ip_dst[12], h + 16, 4);
   frag = psl_load_be16(h + 6);
   /* 0x2000 is MF, 0x1fff the offset in 8-byte units; DF (0x4000) does not
    * make a fragment. */
@@ -262,6 +310,7 @@ PSL_INLINE int psl_parse_ipv6(const __u8 *data, const __u8 *end, __u32 off,
   __u8 nh;
   int i;
 
+  PSL_PIN_PKT_PTR(h);
   if (h + 40 > end)
     return psl_set_status(p, PSL_STATUS_TRUNCATED);
   if ((h[0] >> 4) != 6)
@@ -272,8 +321,8 @@ PSL_INLINE int psl_parse_ipv6(const __u8 *data, const __u8 *end, __u32 off,
   p->ip_tos = (__u8)(((h[0] & 0x0f) << 4) | (h[1] >> 4));
   p->ip_len = plen + 40;
   p->ip_ttl = h[7];
-  __builtin_memcpy(p->ip_src, h + 8, 16);
-  __builtin_memcpy(p->ip_dst, h + 24, 16);
+  psl_copy_from_pkt(p->ip_src, h + 8, 16);
+  psl_copy_from_pkt(p->ip_dst, h + 24, 16);
   p->l3_off = (__u16)off;
   p->present |= PSL_PRESENT_IPV6;
   /* Until the chain is walked, the best answer for ip.proto is the first
@@ -292,6 +341,7 @@ PSL_INLINE int psl_parse_ipv6(const __u8 *data, const __u8 *end, __u32 off,
     __u32 units, len;
     __u8 next;
 
+    PSL_PIN_PKT_PTR(e);
     if (!psl_ip6_is_ext(nh))
       break;
     if (nh == PSL_IPPROTO_HOPOPTS && i != 0)
@@ -343,8 +393,7 @@ PSL_INLINE int psl_parse_ipv6(const __u8 *data, const __u8 *end, __u32 off,
   return psl_parse_l4(data, end, eoff, limit - eoff, p);
 }
 
-/* Decode [data, end). Does not set pkt_len: the caller knows the frame
- * length (it can exceed the linear part for multi-buffer XDP). */
+/* Decode [data, end), the whole frame. */
 PSL_INLINE int psl_parse_frame(const __u8 *data, const __u8 *end,
                                struct psl_pkt *p) {
   __u32 off = PSL_ETH_HLEN;
@@ -352,10 +401,11 @@ PSL_INLINE int psl_parse_frame(const __u8 *data, const __u8 *end,
   int i;
 
   __builtin_memset(p, 0, sizeof(*p));
+  p->pkt_len = (__u32)(end - data);
   if (data + PSL_ETH_HLEN > end)
     return psl_set_status(p, PSL_STATUS_TRUNCATED);
-  __builtin_memcpy(p->eth_dst, data, 6);
-  __builtin_memcpy(p->eth_src, data + 6, 6);
+  /* eth_src follows eth_dst in the struct as on the wire: one copy. */
+  psl_copy_from_pkt(p->eth_dst, data, 12);
   type = psl_load_be16(data + 12);
   p->eth_type = type;
   p->present = PSL_PRESENT_ETH;
@@ -389,10 +439,13 @@ PSL_INLINE int psl_parse_frame(const __u8 *data, const __u8 *end,
 
 #ifdef __bpf__
 /*
- * The entry generated programs call. pkt_len comes from
- * bpf_xdp_get_buff_len() (kernel 5.18+) rather than data_end - data: it
- * counts every fragment of a multi-buffer frame and needs no pointer
- * subtraction.
+ * The entry generated programs call. pkt_len is data_end - data: policy
+ * programs are SEC("xdp"), not "xdp.frags", so the kernel hands them only
+ * linear frames (it linearizes or refuses multi-buffer ones), and the
+ * linear part is the whole frame. That subtraction of two packet pointers
+ * is the one the verifier allows only with CAP_PERFMON (or root), which
+ * loading needs anyway; bpf_xdp_get_buff_len() would cost a helper call
+ * per packet.
  *
  * Two ways in, one code:
  *  - PSL_PARSE_PREBUILT defined (psc's in-process build): psl_parse is only
@@ -416,15 +469,12 @@ int psl_parse(struct xdp_md *ctx, struct psl_pkt *p);
 PSL_PARSE_LINKAGE int psl_parse(struct xdp_md *ctx, struct psl_pkt *p) {
   const __u8 *data = (const __u8 *)(long)ctx->data;
   const __u8 *end = (const __u8 *)(long)ctx->data_end;
-  int status;
 
   /* A global function's pointer argument may be NULL as far as the
    * verifier knows; inlined, the compiler drops this test. */
   if (!p)
     return PSL_STATUS_MALFORMED;
-  status = psl_parse_frame(data, end, p);
-  p->pkt_len = (__u32)bpf_xdp_get_buff_len(ctx);
-  return status;
+  return psl_parse_frame(data, end, p);
 }
 #endif /* PSL_PARSE_PREBUILT */
 #else
@@ -432,10 +482,8 @@ PSL_PARSE_LINKAGE int psl_parse(struct xdp_md *ctx, struct psl_pkt *p) {
 static inline int psl_parse_buffer(const void *buf, __u32 len,
                                    struct psl_pkt *p) {
   const __u8 *data = (const __u8 *)buf;
-  int status = psl_parse_frame(data, data + len, p);
 
-  p->pkt_len = len;
-  return status;
+  return psl_parse_frame(data, data + len, p);
 }
 #endif
 
