@@ -202,6 +202,35 @@ PSL_INLINE void psl_class(__u32 *best, const struct psl_class_val *v,
   *groups = v->groups;
 }
 
+/* The /16 slot of IPv4 address `addr` (16 bytes, ::ffff:a.b.c.d) in the
+ * IPv4 part of a class table; *a = the address (host order). */
+PSL_INLINE const struct psl_class4_slot *
+psl_class4_slot(void *slots, const __u8 *addr, __u32 *a) {
+  __u32 top;
+
+  *a = ((__u32)addr[12] << 24) | ((__u32)addr[13] << 16) |
+       ((__u32)addr[14] << 8) | (__u32)addr[15];
+  top = *a >> 16;
+  return bpf_map_lookup_elem(slots, &top);
+}
+
+/* The stored prefix of length `len` (17..32) holding IPv4 address `a`
+ * (host order), or NULL. */
+PSL_INLINE const struct psl_class_val *psl_class4_at(void *longer, __u32 a,
+                                                     __u32 len) {
+  struct psl_class4_key k;
+
+  psl_key_be(k.addr, a & (0xffffffffu << (32 - len)), 4);
+  k.len = len;
+  return bpf_map_lookup_elem(longer, &k);
+}
+
+/* psl_class4() when the table's longer prefixes have only a few lengths:
+ * generated code tests the slot's bit of each, longest first, and calls
+ * psl_class4_at() (straight-line code Clang compiles in no time, where the
+ * loop below costs it milliseconds). */
+#define PSL_CLASS4_HAS(s, len) ((s)->longer & (1u << ((len)-17)))
+
 /* The longest stored prefix holding IPv4 address `addr` (16 bytes,
  * ::ffff:a.b.c.d) in the IPv4 part of a class table: one array lookup, then
  * the hash at each length the /16 holds a longer prefix of, longest first;
@@ -211,10 +240,8 @@ PSL_INLINE void psl_class(__u32 *best, const struct psl_class_val *v,
  * fails, which an index below 65536 never does. */
 PSL_INLINE const struct psl_class_val *
 psl_class4(void *slots, void *longer, const __u8 *addr) {
-  __u32 a = ((__u32)addr[12] << 24) | ((__u32)addr[13] << 16) |
-            ((__u32)addr[14] << 8) | (__u32)addr[15];
-  __u32 top = a >> 16;
-  const struct psl_class4_slot *s = bpf_map_lookup_elem(slots, &top);
+  __u32 a;
+  const struct psl_class4_slot *s = psl_class4_slot(slots, addr, &a);
   struct psl_class4_key k;
 
   if (!s)

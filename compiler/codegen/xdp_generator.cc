@@ -35,6 +35,11 @@ std::string value_expr(FieldId f) {
   return "p->" + lower::member_name(f);
 }
 
+// A split class table whose longer IPv4 prefixes have at most this many
+// lengths probes them in straight-line code rather than psl_class4()'s
+// loop (group.h: ipv4_split_max_host_lengths).
+constexpr size_t kStraightLineLengths = 3;
+
 std::string join(const std::vector<std::string> &parts, const char *op) {
   std::string out;
   for (const std::string &s : parts) {
@@ -479,9 +484,32 @@ private:
       b_.line("const struct psl_class_val *v;");
       b_.line();
       b_.open("if (p->ip_version == 4)");
-      b_.line("v = psl_class4(&" + c_.maps[static_cast<size_t>(grp.v4_slots)].name + ", &" +
-              c_.maps[static_cast<size_t>(grp.v4_longer)].name + ", p->" +
-              lower::member_name(grp.prefix->field) + ");");
+      const std::string &slots = c_.maps[static_cast<size_t>(grp.v4_slots)].name;
+      const std::string &longer = c_.maps[static_cast<size_t>(grp.v4_longer)].name;
+      const std::string addr = "p->" + lower::member_name(grp.prefix->field);
+      if (static_cast<size_t>(__builtin_popcount(grp.v4_lengths)) <= kStraightLineLengths) {
+        // The table's few longer lengths, longest first, without the loop.
+        b_.line("__u32 a;");
+        b_.line("const struct psl_class4_slot *s = psl_class4_slot(&" + slots + ", " + addr +
+                ", &a);");
+        b_.line();
+        b_.line("v = 0;");
+        b_.open("if (s)");
+        bool first = true;
+        for (int len = 32; len >= 17; --len) {
+          if (!(grp.v4_lengths & (1u << (len - 17))))
+            continue;
+          b_.line(std::string(first ? "if (" : "if (!v && ") + "PSL_CLASS4_HAS(s, " +
+                  std::to_string(len) + "))");
+          b_.line("  v = psl_class4_at(&" + longer + ", a, " + std::to_string(len) + ");");
+          first = false;
+        }
+        b_.line("if (!v)");
+        b_.line("  v = &s->v;");
+        b_.close();
+      } else {
+        b_.line("v = psl_class4(&" + slots + ", &" + longer + ", " + addr + ");");
+      }
       b_.close(" else {");
       b_.indent();
     }

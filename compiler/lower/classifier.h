@@ -171,6 +171,9 @@ struct LookupGroup {
   // Class table split by family: the IPv4 prefixes' /16 array and hash of
   // prefixes /17../32 (maps; -1: IPv4 is in the trie like IPv6).
   int v4_slots = -1, v4_longer = -1;
+  // Split: bit L - 17 set when some stored IPv4 prefix has length L
+  // (17..32). Few lengths: codegen probes them in straight-line code.
+  uint32_t v4_lengths = 0;
 
   // Class-keyed: the class trie (group index) whose class id leads the key
   // (4 bytes, big-endian; the lookup is skipped without a class); -1: none.

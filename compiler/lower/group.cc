@@ -613,11 +613,19 @@ private:
   // Enough IPv4 prefixes leave the trie for the /16 slots and the hash of
   // longer prefixes (Ipv4Split), and the rest is decided on IPv6 alone.
   void finish_class_table(LookupGroup &grp, GroupBuild &b) {
-    size_t v4 = 0;
+    size_t v4 = 0, hosts = 0;
+    uint32_t lengths = 0;
     for (const AddrPrefix &p : b.classes)
-      v4 += p.family == 4;
+      if (p.family == 4) {
+        ++v4;
+        hosts += p.len == 32;
+        if (p.len > 16)
+          lengths |= uint32_t{1} << (p.len - 17);
+      }
+    const bool host_list = 2 * hosts >= v4 && static_cast<size_t>(__builtin_popcount(lengths)) <=
+                                                  l_.ipv4_split_max_host_lengths;
     std::optional<Ipv4Split> split;
-    if (v4 > 0 && v4 >= l_.ipv4_split_min_prefixes)
+    if (v4 > 0 && (v4 >= l_.ipv4_split_min_prefixes || host_list))
       split.emplace();
     size_t full = 0;
     for (const AddrPrefix &p : b.classes)
@@ -724,6 +732,8 @@ private:
                    trie.purpose + " (IPv4 prefixes /17 to /32)"};
     grp.v4_slots = static_cast<int>(c_.maps.size());
     c_.maps.push_back(std::move(slots));
+    for (const Ipv4Split::Slot &slot : split.slots)
+      grp.v4_lengths |= slot.longer;
     grp.v4_longer = static_cast<int>(c_.maps.size());
     c_.maps.push_back(std::move(longer));
     grp.shape += ", ipv4 by /16 array + hash";

@@ -54,6 +54,12 @@ struct GroupLimits {
   // costs 2 to 3 times the split per packet (docs/performance.md). 0
   // splits any table with an IPv4 prefix (tests).
   size_t ipv4_split_min_prefixes = 128;
+  // Below that, a table of mostly single IPv4 addresses (at least half of
+  // its IPv4 prefixes are /32) whose longer prefixes have at most this many
+  // lengths splits too: its probes are straight-line code, which costs
+  // Clang next to nothing, and a host list is what a hash lookup of the
+  // 32-bit address (xdp-filter's) is measured against.
+  size_t ipv4_split_max_host_lengths = 3;
 };
 
 // conds[i] is rule i's condition (nullopt: could not be normalized: code).

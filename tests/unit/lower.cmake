@@ -7,5 +7,5 @@ gtest_discover_tests(lower_classifier_test DISCOVERY_TIMEOUT 30)
 target_include_directories(lower_classifier_test PRIVATE ${PSC_BPF_TEMPLATE_DIR})
 
 add_executable(lower_class_split_test ${CMAKE_CURRENT_SOURCE_DIR}/lower_class_split_test.cc)
-target_link_libraries(lower_class_split_test PRIVATE psl_lower psl_driver GTest::gtest_main)
+target_link_libraries(lower_class_split_test PRIVATE psl_codegen psl_driver GTest::gtest_main)
 gtest_discover_tests(lower_class_split_test DISCOVERY_TIMEOUT 30)

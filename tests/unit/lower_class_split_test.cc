@@ -7,6 +7,7 @@
 #include <optional>
 #include <gtest/gtest.h>
 
+#include "codegen/xdp_generator.h"
 #include "driver.h"
 #include "lower/lower.h"
 
@@ -257,6 +258,42 @@ TEST(LowerClassSplit, ThresholdCountsIpv4PrefixesOnly) {
   auto def = lower_text(body, GroupLimits{}.ipv4_split_min_prefixes);
   ASSERT_TRUE(def && def->result.ok());
   EXPECT_EQ(def->c().groups[0].v4_slots, -1);
+}
+
+TEST(LowerClassSplit, HostListsSplitWithStraightLineProbes) {
+  // Mostly /32 hosts and few longer lengths (32 and 24): split at the
+  // default threshold, and the generated code probes /32 then /24 without
+  // psl_class4()'s loop.
+  const std::string hosts = R"(
+    rule a: ip.src in { 10.0.0.1, 10.0.0.2, 10.9.0.3 } => drop
+    rule b: ip.src in 192.0.2.0/24 => pass)";
+  auto l = lower_text(hosts, GroupLimits{}.ipv4_split_min_prefixes);
+  ASSERT_TRUE(l && l->result.ok());
+  const LookupGroup &g = l->c().groups[0];
+  ASSERT_GE(g.v4_slots, 0);
+  EXPECT_EQ(g.v4_lengths, (1u << (32 - 17)) | (1u << (24 - 17)));
+  const std::string c = codegen::generate_xdp(l->c());
+  const size_t at32 = c.find("PSL_CLASS4_HAS(s, 32)");
+  const size_t at24 = c.find("PSL_CLASS4_HAS(s, 24)");
+  ASSERT_NE(at32, std::string::npos) << c;
+  ASSERT_NE(at24, std::string::npos) << c;
+  EXPECT_LT(at32, at24);
+  EXPECT_EQ(c.find("psl_class4(&"), std::string::npos) << c;
+  // Four longer lengths: the loop, and only from the threshold on.
+  const std::string four = R"(
+    rule a: ip.src in { 10.0.0.1, 10.0.0.2, 10.0.1.0/24, 10.0.2.0/25, 10.0.3.0/26 } => drop)";
+  auto by_default = lower_text(four, GroupLimits{}.ipv4_split_min_prefixes);
+  ASSERT_TRUE(by_default && by_default->result.ok());
+  EXPECT_EQ(by_default->c().groups[0].v4_slots, -1);
+  auto forced = lower_text(four, 0);
+  ASSERT_TRUE(forced && forced->result.ok());
+  EXPECT_NE(codegen::generate_xdp(forced->c()).find("psl_class4(&"), std::string::npos);
+  // Mostly prefixes: not a host list, the trie.
+  auto prefixes = lower_text(R"(
+    rule a: ip.src in { 10.0.0.1, 10.1.0.0/16, 10.2.0.0/16 } => drop)",
+                             GroupLimits{}.ipv4_split_min_prefixes);
+  ASSERT_TRUE(prefixes && prefixes->result.ok());
+  EXPECT_EQ(prefixes->c().groups[0].v4_slots, -1);
 }
 
 TEST(LowerClassSplit, HostsWithIpv6HostsKeepTheHashInFrontOfTheTrie) {
