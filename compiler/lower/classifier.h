@@ -48,7 +48,9 @@
 //                 match (the class) tells exactly which stored prefixes hold
 //                 the address: itself and those covering it.
 //                 With enough IPv4 prefixes (GroupLimits::
-//                 ipv4_split_min_prefixes) the IPv4 ones leave the trie
+//                 ipv4_split_min_prefixes), or a host list (mostly /32,
+//                 few lengths above /16: ipv4_split_max_host_lengths,
+//                 probed in straight-line code) the IPv4 ones leave the trie
 //                 (which keeps IPv6, and its hash in front) for two maps:
 //                 v4_slots, an array of 65536 indexed by the address's top
 //                 16 bits (host order), value { struct psl_class_val v;
