@@ -133,6 +133,20 @@ private:
         b_.line("PSL_CLASS4_HASH(" + longer.name + ", " + std::to_string(longer.max_entries) +
                 ");");
       }
+      if (grp.v6_buckets >= 0) {
+        const auto &buckets = c_.maps[static_cast<size_t>(grp.v6_buckets)];
+        const auto &longer = c_.maps[static_cast<size_t>(grp.v6_longer)];
+        b_.comment("group " + std::to_string(g) +
+                   ", IPv6: buckets by the top 32 bits, slots of the dense ones by the "
+                   "next 16, then prefixes /33 to /128 and markers");
+        const auto &slots = c_.maps[static_cast<size_t>(grp.v6_slots)];
+        b_.line("PSL_CLASS6_BUCKETS(" + buckets.name + ", " +
+                std::to_string(buckets.max_entries) + ");");
+        b_.line("PSL_CLASS6_ARRAY(" + slots.name + ", " + std::to_string(slots.max_entries) +
+                ");");
+        b_.line("PSL_CLASS6_HASH(" + longer.name + ", " + std::to_string(longer.max_entries) +
+                ");");
+      }
       b_.line();
     }
     for (const auto &m : c_.maps) {
@@ -472,18 +486,32 @@ private:
       b_.close();
       return;
     }
-    // A split class table: IPv4 through its slots and longer prefixes, the
-    // trie below for IPv6 only.
-    const bool split = grp.v4_slots >= 0;
+    // A split class table: IPv4 through its slots and longer prefixes,
+    // IPv6 through its buckets and longer prefixes, the trie below for what
+    // those do not answer (v stays NULL).
+    const bool split4 = grp.v4_slots >= 0, split6 = grp.v6_buckets >= 0;
+    const bool split = split4 || split6;
     if (split) {
-      b_.line("const struct psl_class_val *v;");
+      const std::string addr = "p->" + lower::member_name(grp.prefix->field);
+      auto name = [&](int map) { return "&" + c_.maps[static_cast<size_t>(map)].name; };
+      b_.line("const struct psl_class_val *v = 0;");
       b_.line();
-      b_.open("if (p->ip_version == 4)");
-      b_.line("v = psl_class4(&" + c_.maps[static_cast<size_t>(grp.v4_slots)].name + ", &" +
-              c_.maps[static_cast<size_t>(grp.v4_longer)].name + ", p->" +
-              lower::member_name(grp.prefix->field) + ");");
-      b_.close(" else {");
-      b_.indent();
+      if (split4) {
+        b_.line("if (p->ip_version == 4)");
+        b_.line("  v = psl_class4(" + name(grp.v4_slots) + ", " + name(grp.v4_longer) + ", " +
+                addr + ");");
+      }
+      if (split6) {
+        b_.line(split4 ? "else" : "if (p->ip_version == 6)");
+        b_.line("  v = psl_class6(" + name(grp.v6_buckets) + ", " + name(grp.v6_slots) + ", " +
+                name(grp.v6_longer) + ", " + addr + ");");
+      }
+      if (split4 && split6 && !grp.v6_trie) {
+        b_.line("psl_class(&best, v, &" + class_var(g) + ", &" + mask_var(g) + ");");
+        b_.close();
+        return;
+      }
+      b_.open("if (!v)");
     }
     b_.line("struct " + m.name + "_key k;");
     b_.line();
