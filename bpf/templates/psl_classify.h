@@ -84,6 +84,26 @@ struct psl_class6_key {
   __u32 len;     /* 33..128, host order */
 };
 
+/* In front of the buckets, an array of 65536 entries indexed by a hash of
+ * the /32 (psl_class6_dir_index) spares most packets the bucket hash
+ * lookup: an entry to which one bucket hashes holds a copy of it (kind 1,
+ * `top` = the /32's 4 bytes as in the address), one to which several do
+ * sends the packet to the hash (kind 2), and one to which none does (kind
+ * 0) means the /32 has no bucket. */
+#define PSL_CLASS6_DIR_SIZE 65536
+
+struct psl_class6_dir {
+  struct psl_class6_bucket b;
+  __u32 top;
+  __u32 kind;
+};
+
+PSL_INLINE __u32 psl_class6_dir_index(const __u8 *a) {
+  __u32 x = ((__u32)a[0] << 24) | ((__u32)a[1] << 16) | ((__u32)a[2] << 8) | (__u32)a[3];
+
+  return (x * 0x9e3779b1u) >> 16; /* Fibonacci hashing: the top 16 bits */
+}
+
 /* Key of psl_sets_ip: every literal address set used by code rules, told
  * apart by set id (all 32 bits are part of every stored prefix). */
 struct psl_set_ip_key {
@@ -176,6 +196,14 @@ struct psl_set_ip_key {
     __uint(max_entries, entries);                                              \
     __type(key, __u32);                                                        \
     __type(value, struct psl_class6_bucket);                                   \
+  } name SEC(".maps")
+
+#define PSL_CLASS6_DIR(name)                                                   \
+  struct {                                                                     \
+    __uint(type, BPF_MAP_TYPE_ARRAY);                                          \
+    __uint(max_entries, PSL_CLASS6_DIR_SIZE);                                  \
+    __type(key, __u32);                                                        \
+    __type(value, struct psl_class6_dir);                                      \
   } name SEC(".maps")
 
 #define PSL_CLASS6_ARRAY(name, entries)                                        \
@@ -295,8 +323,9 @@ psl_class4(void *slots, void *longer, const __u8 *addr) {
 }
 
 /* The longest stored prefix holding IPv6 address `addr` (16 bytes, 8-byte
- * aligned as in struct psl_pkt) in the IPv6 part of a class table: one
- * bucket lookup by the top 32 bits (and in a dense /32 an array lookup of
+ * aligned as in struct psl_pkt) in the IPv6 part of a class table: its
+ * bucket by the top 32 bits, from the directory (an array lookup) or, when
+ * /32s share its entry, the hash (and in a dense /32 an array lookup of
  * its slot by the next 16), then a binary search over the lengths there: a hit (a prefix, or a marker a longer prefix left on its way)
  * goes on among the longer lengths, a miss among the shorter. Every entry
  * holds the value of the longest stored prefix of at most its length
@@ -304,13 +333,19 @@ psl_class4(void *slots, void *longer, const __u8 *addr) {
  * (zero class: none). At most 5 probes for 16 lengths. NULL when the /32
  * has no bucket or the prefixes are in the trie: the caller asks the trie. */
 PSL_INLINE const struct psl_class_val *
-psl_class6(void *buckets, void *slots, void *longer, const __u8 *addr) {
+psl_class6(void *dir, void *buckets, void *slots, void *longer,
+           const __u8 *addr) {
   const __u64 *a = (const __u64 *)addr;
-  __u32 top;
+  __u32 top, di = psl_class6_dir_index(addr);
   struct psl_class6_key k;
+  const struct psl_class6_bucket *b = 0;
 
   __builtin_memcpy(&top, addr, 4);
-  const struct psl_class6_bucket *b = bpf_map_lookup_elem(buckets, &top);
+  const struct psl_class6_dir *d = bpf_map_lookup_elem(dir, &di);
+  if (d && d->kind == 1 && d->top == top)
+    b = &d->b;
+  else if (d && d->kind == 2)
+    b = bpf_map_lookup_elem(buckets, &top);
   if (b && b->slots) {
     __u32 slot = ((b->slots - 1) << 16) | ((__u32)addr[4] << 8) | addr[5];
     b = bpf_map_lookup_elem(slots, &slot);

@@ -137,9 +137,10 @@ private:
         const auto &buckets = c_.maps[static_cast<size_t>(grp.v6_buckets)];
         const auto &longer = c_.maps[static_cast<size_t>(grp.v6_longer)];
         b_.comment("group " + std::to_string(g) +
-                   ", IPv6: buckets by the top 32 bits, slots of the dense ones by the "
-                   "next 16, then prefixes /33 to /128 and markers");
+                   ", IPv6: directory and buckets by the top 32 bits, slots of the dense "
+                   "ones by the next 16, then prefixes /33 to /128 and markers");
         const auto &slots = c_.maps[static_cast<size_t>(grp.v6_slots)];
+        b_.line("PSL_CLASS6_DIR(" + c_.maps[static_cast<size_t>(grp.v6_dir)].name + ");");
         b_.line("PSL_CLASS6_BUCKETS(" + buckets.name + ", " +
                 std::to_string(buckets.max_entries) + ");");
         b_.line("PSL_CLASS6_ARRAY(" + slots.name + ", " + std::to_string(slots.max_entries) +
@@ -503,8 +504,8 @@ private:
       }
       if (split6) {
         b_.line(split4 ? "else" : "if (p->ip_version == 6)");
-        b_.line("  v = psl_class6(" + name(grp.v6_buckets) + ", " + name(grp.v6_slots) + ", " +
-                name(grp.v6_longer) + ", " + addr + ");");
+        b_.line("  v = psl_class6(" + name(grp.v6_dir) + ", " + name(grp.v6_buckets) + ", " +
+                name(grp.v6_slots) + ", " + name(grp.v6_longer) + ", " + addr + ");");
       }
       if (split4 && split6 && !grp.v6_trie) {
         b_.line("psl_class(&best, v, &" + class_var(g) + ", &" + mask_var(g) + ");");

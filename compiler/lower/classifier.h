@@ -81,6 +81,12 @@
 //                 structure, at n * 65536 + the address's bits 32..47, is
 //                 searched the same way for lengths 49..128 (v covers the
 //                 /48: the prefixes /33../48 are expanded into the slots).
+//                 v6_dir, an array of 65536 { struct psl_class6_bucket b;
+//                 u32 top (the /32's 4 bytes); u32 kind } indexed by
+//                 psl_class6_dir_index(/32), holds a copy of the bucket of
+//                 the one /32 hashing there (kind 1) or sends to the hash
+//                 when several do (kind 2; 0: none), so that a packet
+//                 usually finds its bucket with an array lookup.
 //                 Prefixes shorter than /32 stay in the trie (not expanded:
 //                 a /16 would be 65536 buckets), and so do those of a bucket
 //                 or slot with more than 16 lengths to search, with the
@@ -198,11 +204,11 @@ struct LookupGroup {
   // Class table split by family: the IPv4 prefixes' /16 array and hash of
   // prefixes /17../32 (maps; -1: IPv4 is in the trie like IPv6).
   int v4_slots = -1, v4_longer = -1;
-  // The same for IPv6 prefixes of /32 and longer: buckets by /32, slots by
-  // /48 of the dense /32s, hash of prefixes /33../128 and markers (maps;
-  // -1: IPv6 is in the trie). v6_trie: the
+  // The same for IPv6 prefixes of /32 and longer: the directory of buckets,
+  // the buckets by /32, slots by /48 of the dense /32s, hash of prefixes
+  // /33../128 and markers (maps; -1: IPv6 is in the trie). v6_trie: the
   // trie holds IPv6 prefixes, so a /32 the buckets do not answer asks it.
-  int v6_buckets = -1, v6_slots = -1, v6_longer = -1;
+  int v6_dir = -1, v6_buckets = -1, v6_slots = -1, v6_longer = -1;
   bool v6_trie = false;
 
   // Class-keyed: the class trie (group index) whose class id leads the key

@@ -720,6 +720,7 @@ private:
   // Lengths above 32 one IPv6 bucket may probe (psl_class6).
   static constexpr size_t kClass6Lens = PSL_CLASS6_LENS;
   static_assert(sizeof(psl_class6_bucket) == 40 && sizeof(psl_class6_key) == 20 &&
+                    sizeof(psl_class6_dir) == 48 &&
                     offsetof(psl_class6_bucket, nlens) == 32 &&
                     offsetof(psl_class6_bucket, slots) == 36,
                 "unit_words and write_ipv6_split write these layouts");
@@ -960,8 +961,8 @@ private:
     return words;
   }
 
-  // Adds the IPv6 split's three maps (named after the trie's) and their
-  // entries: every bucket, the slots of the dense ones (those with a value
+  // Adds the IPv6 split's four maps (named after the trie's) and their
+  // entries: the directory, every bucket, the slots of the dense ones (those with a value
   // or anything to search: the array starts zeroed), and the prefixes
   // longer than the bucket or slot searching them, with their markers.
   void write_ipv6_split(LookupGroup &grp, const Ipv6Split &split) {
@@ -989,6 +990,10 @@ private:
     MapSpec longer_map{trie.name + "_v6h", MapKind::Hash, 20, 16,
                        static_cast<uint32_t>(std::max<size_t>(1, longer_count)),
                        trie.purpose + " (IPv6 prefixes /33 to /128 and markers)"};
+    MapSpec dir_map{trie.name + "_v6d", MapKind::Array, 4, 48, PSL_CLASS6_DIR_SIZE,
+                    trie.purpose + " (IPv6 bucket directory)"};
+    grp.v6_dir = static_cast<int>(c_.maps.size());
+    c_.maps.push_back(std::move(dir_map));
     grp.v6_buckets = static_cast<int>(c_.maps.size());
     c_.maps.push_back(std::move(buckets_map));
     grp.v6_slots = static_cast<int>(c_.maps.size());
@@ -996,6 +1001,31 @@ private:
     grp.v6_longer = static_cast<int>(c_.maps.size());
     c_.maps.push_back(std::move(longer_map));
     grp.shape += split.dense ? ", ipv6 by /32 hash + /48 array + hash" : ", ipv6 by /32 hash + hash";
+    // The directory: each entry holds the bucket of the one /32 hashing to
+    // it (kind 1), or sends to the hash when several do (kind 2).
+    std::map<uint32_t, std::vector<uint32_t>> dir;
+    for (const auto &[top, bk] : split.buckets) {
+      std::vector<uint8_t> key;
+      put_be32(key, top);
+      dir[psl_class6_dir_index(key.data())].push_back(top);
+    }
+    for (const auto &[index, tops] : dir) {
+      std::vector<uint32_t> words(10, 0);
+      std::vector<uint8_t> top;
+      if (tops.size() == 1) {
+        const Ipv6Split::Bucket &bk = split.buckets.at(tops[0]);
+        words = bk.dense ? unit_words(Ipv6Split::Unit{}, bk.dense) : unit_words(bk.unit, 0);
+        put_be32(top, tops[0]);
+      } else {
+        top.resize(4, 0);
+      }
+      words.resize(12);
+      std::memcpy(&words[10], top.data(), 4);
+      words[11] = tops.size() == 1 ? 1 : 2;
+      std::vector<uint8_t> k(4);
+      std::memcpy(k.data(), &index, 4);
+      add_entry(static_cast<uint32_t>(grp.v6_dir), std::move(k), std::move(words));
+    }
     for (const auto &[top, bk] : split.buckets) {
       std::vector<uint8_t> key;
       put_be32(key, top);

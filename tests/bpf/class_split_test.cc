@@ -5,6 +5,7 @@
 // and /32 boundaries, for address-only and class-keyed rules, and the same
 // as with the trie.
 #include <cstdint>
+#include <cstdio>
 #include <iterator>
 #include <string>
 #include <tuple>
@@ -145,7 +146,8 @@ TEST(ClassSplit, LongestMatchAtPrefixAndSlotBoundaries) {
 // trie), and a /32 with 17 lengths above 48 (the same in a slot of a dense
 // /32). The nested rules list their longest prefix first, so the first
 // matching rule is the longest match.
-std::string v6_policy(std::vector<std::string> *rules) {
+std::string v6_policy(std::vector<std::string> *rules, std::string *shared_net,
+                      std::string *tagged_net) {
   std::string text = R"(policy split6 {
   rule host: ip.src == 2001:db8:1::1 => pass
   rule sub: ip.src in 2001:db8:1::/48 => drop
@@ -168,13 +170,33 @@ std::string v6_policy(std::vector<std::string> *rules) {
               std::to_string(len) + " => pass\n";
       rules->push_back(name);
     }
+  // Two /32s sharing a directory entry: their buckets come from the hash.
+  // (The index as psl_class6_dir_index computes it; the test checks that
+  // the lowering did put them together.)
+  auto dir_index = [](uint32_t top) { return (top * 0x9e3779b1u) >> 16; };
+  uint32_t other = 0x20050001;
+  while (dir_index(other) != dir_index(0x20050000))
+    ++other;
+  char net[16];
+  std::snprintf(net, sizeof(net), "2005:%x", other & 0xffff);
+  text += "  rule c1: ip.src in 2005::/48 => drop\n";
+  text += std::string("  rule c2: ip.src in ") + net + "::/48 => pass\n";
+  rules->insert(rules->end(), {"c1", "c2"});
+  *shared_net = net;
+  // A /32 without a bucket whose entry holds another /32's bucket.
+  other = 0x20060000;
+  while (dir_index(other) != dir_index(0x20010db9))
+    ++other;
+  std::snprintf(net, sizeof(net), "2006:%x", other & 0xffff);
+  *tagged_net = net;
   return text + "  default pass\n}\n";
 }
 
 TEST(ClassSplit, Ipv6LongestMatchAtPrefixAndBucketBoundaries) {
   PSC_REQUIRE_OR_SKIP(::psl::backend::bpf_features().xdp_test_run);
   std::vector<std::string> rules;
-  const std::string policy = v6_policy(&rules);
+  std::string shared_net, tagged_net;
+  const std::string policy = v6_policy(&rules, &shared_net, &tagged_net);
   auto split6 = build_with_split_min(SIZE_MAX, 0, policy);
   auto both = build_with_split_min(0, 0, policy);
   auto trie = build_with_split_min(SIZE_MAX, SIZE_MAX, policy);
@@ -183,6 +205,17 @@ TEST(ClassSplit, Ipv6LongestMatchAtPrefixAndBucketBoundaries) {
   auto dense = build_with_split_min(SIZE_MAX, 0, policy, 1);
   ASSERT_TRUE(split6 && both && trie && dense);
   ASSERT_GE(dense->artifact().classifier.groups[0].v6_slots, 0);
+  // The directory has an entry shared by 2005:: and shared_net (kind 2).
+  {
+    const auto &c = split6->artifact().classifier;
+    const int dir = c.groups[0].v6_dir;
+    ASSERT_GE(dir, 0);
+    size_t shared = 0;
+    for (const auto &e : c.entries)
+      shared += static_cast<int>(e.map) == dir && e.value.size() == 48 &&
+                e.value[44] == 2;
+    ASSERT_EQ(shared, 1u);
+  }
   for (CompiledPolicy *pol : {split6.get(), both.get()}) {
     const auto &g = pol->artifact().classifier.groups[0];
     ASSERT_GE(g.v6_buckets, 0);
@@ -229,10 +262,20 @@ TEST(ClassSplit, Ipv6LongestMatchAtPrefixAndBucketBoundaries) {
       {"2004:0:0:8000::", 6, 17, 53, "pass", "default"},
       {"2004:0:0:1::", 6, 17, 53, "pass", "n2004_63"},
       {"::ffff:10.1.2.3", 6, 17, 53, "pass", "default"},
+      // Two /32s behind one directory entry (see below for the other).
+      {"2005::1", 6, 17, 53, "drop", "c1"},
+      {"2005:0:1::", 6, 17, 53, "pass", "default"},
       {"10.1.2.3", 4, 17, 53, "drop", "v4"},
       {"11.0.0.0", 4, 17, 53, "pass", "default"},
   };
-  for (const Probe &pr : probes) {
+  std::vector<Probe> all(std::begin(probes), std::end(probes));
+  const std::string shared_host = shared_net + "::1",
+                    shared_next = shared_net + ":1::";
+  all.push_back({shared_host.c_str(), 6, 17, 53, "pass", "c2"});
+  all.push_back({shared_next.c_str(), 6, 17, 53, "pass", "default"});
+  const std::string tagged_host = tagged_net + "::1";
+  all.push_back({tagged_host.c_str(), 6, 17, 53, "pass", "default"});
+  for (const Probe &pr : all) {
     Pkt p;
     p.ip_version = pr.version;
     p.src = pr.src;

@@ -353,6 +353,30 @@ std::map<uint32_t, Bucket6> slots6_of(const Classifier &c, const LookupGroup &g)
   return out;
 }
 
+// The directory's entries to which one bucket hashes (kind 1), by /32;
+// `shared` counts those to which several do (kind 2).
+std::map<uint32_t, Bucket6> dir_of(const Classifier &c, const LookupGroup &g, size_t *shared) {
+  std::map<uint32_t, Bucket6> out;
+  *shared = 0;
+  for (const auto &e : c.entries)
+    if (static_cast<int>(e.map) == g.v6_dir) {
+      EXPECT_EQ(e.value.size(), 48u);
+      if (e.value.size() != 48)
+        continue;
+      uint32_t kind;
+      std::memcpy(&kind, e.value.data() + 44, 4);
+      EXPECT_TRUE(kind == 1 || kind == 2) << kind;
+      if (kind == 2) {
+        ++*shared;
+        continue;
+      }
+      const uint8_t *t = e.value.data() + 40;
+      const uint32_t top = uint32_t{t[0]} << 24 | uint32_t{t[1]} << 16 | uint32_t{t[2]} << 8 | t[3];
+      out[top] = unit_of(std::vector<uint8_t>(e.value.begin(), e.value.begin() + 40));
+    }
+  return out;
+}
+
 // Hash entries keyed "address/len" (inet_ntop's form).
 std::map<std::string, ValWords> longer6_of(const Classifier &c, const LookupGroup &g) {
   std::map<std::string, ValWords> out;
@@ -411,8 +435,8 @@ TEST(LowerClassSplit, Ipv6BucketsByTheTop32Bits) {
   EXPECT_EQ(c.maps[g.map].max_entries, 2u);
   EXPECT_EQ(entries_in(c, g.map), 2u);
   EXPECT_EQ(g.entries, 9u);
-  EXPECT_NE(to_string(c).find("group 0 (psl_g0, psl_g0_v6b, psl_g0_v6a, psl_g0_v6h): lpm ip.src, "
-                              "ipv6 by /32 hash + hash, 9 entries"),
+  EXPECT_NE(to_string(c).find("group 0 (psl_g0, psl_g0_v6d, psl_g0_v6b, psl_g0_v6a, psl_g0_v6h): "
+                              "lpm ip.src, ipv6 by /32 hash + hash, 9 entries"),
             std::string::npos)
       << to_string(c);
 
@@ -438,6 +462,16 @@ TEST(LowerClassSplit, Ipv6BucketsByTheTop32Bits) {
       << to_string(c);
   // The search over 48, 64, 128 starts at 64: the host leaves a marker
   // there, holding the /48 that covers it.
+  // The directory copies every bucket (no two share an entry here).
+  const MapSpec &dm = c.maps[static_cast<size_t>(g.v6_dir)];
+  EXPECT_EQ(dm.name, "psl_g0_v6d");
+  EXPECT_EQ(dm.kind, MapKind::Array);
+  EXPECT_EQ(dm.value_size, 48u);
+  EXPECT_EQ(dm.max_entries, 65536u);
+  size_t shared = 0;
+  EXPECT_EQ(dir_of(c, g, &shared), buckets_of(c, g));
+  EXPECT_EQ(shared, 0u);
+  EXPECT_EQ(entries_in(c, static_cast<uint32_t>(g.v6_dir)), 4u);
   EXPECT_EQ(longer6_of(c, g), (std::map<std::string, ValWords>{
                                   {"2001:db8:1::/48", {sub, 4, 0, 0}},
                                   {"2001:db8:1::/64", {sub, 4, 0, 0}},
@@ -569,8 +603,8 @@ TEST(LowerClassSplit, DenseIpv6BucketsGetSlotsByTheNext16Bits) {
   EXPECT_EQ(a.kind, MapKind::Array);
   EXPECT_EQ(a.value_size, 40u);
   EXPECT_EQ(a.max_entries, 2u * 65536);
-  EXPECT_NE(to_string(c).find("group 0 (psl_g0, psl_g0_v6b, psl_g0_v6a, psl_g0_v6h): lpm ip.src, "
-                              "ipv6 by /32 hash + /48 array + hash, 6 entries"),
+  EXPECT_NE(to_string(c).find("group 0 (psl_g0, psl_g0_v6d, psl_g0_v6b, psl_g0_v6a, psl_g0_v6h): "
+                              "lpm ip.src, ipv6 by /32 hash + /48 array + hash, 6 entries"),
             std::string::npos)
       << to_string(c);
   EXPECT_EQ(entries_in(c, g.map), 1u);
