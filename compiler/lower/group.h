@@ -58,10 +58,13 @@ struct GroupLimits {
   // splits any table with an IPv4 prefix (tests).
   size_t ipv4_split_min_prefixes = 128;
   // The same for IPv6: from this many IPv6 prefixes on, those of 32 bits
-  // and more leave the trie for a hash of buckets by /32 and a hash of the
-  // longer prefixes (classifier.h); shorter ones, and a /32 holding more
-  // than PSL_CLASS6_LENS lengths, stay in the trie. 0 splits any table with
-  // an IPv6 prefix (tests).
+  // and more leave the trie for buckets by /32 (a hash, and a directory
+  // array of 3 MiB in front) and a hash of the longer prefixes and search
+  // markers (classifier.h); shorter ones, and those of a bucket or slot
+  // with more than PSL_CLASS6_LENS lengths, stay in the trie. Same
+  // threshold as IPv4: the 100k-rule `prefix` policy's IPv6 hit went from
+  // 1.9x to 1.2x the 1-rule policy's time (docs/performance.md). 0 splits
+  // any table with an IPv6 prefix of /32 or longer (tests).
   size_t ipv6_split_min_prefixes = 128;
   // A /32 of a split IPv6 part with at least this many prefixes longer
   // than /32 (at most 4 such /32s per table, the densest) gets 65536 slots
