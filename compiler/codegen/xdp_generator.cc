@@ -134,13 +134,14 @@ private:
                 ");");
       }
       if (grp.v6_buckets >= 0) {
+        const auto &dir = c_.maps[static_cast<size_t>(grp.v6_dir)];
         const auto &buckets = c_.maps[static_cast<size_t>(grp.v6_buckets)];
+        const auto &slots = c_.maps[static_cast<size_t>(grp.v6_slots)];
         const auto &longer = c_.maps[static_cast<size_t>(grp.v6_longer)];
         b_.comment("group " + std::to_string(g) +
                    ", IPv6: directory and buckets by the top 32 bits, slots of the dense "
                    "ones by the next 16, then prefixes /33 to /128 and markers");
-        const auto &slots = c_.maps[static_cast<size_t>(grp.v6_slots)];
-        b_.line("PSL_CLASS6_DIR(" + c_.maps[static_cast<size_t>(grp.v6_dir)].name + ");");
+        b_.line("PSL_CLASS6_DIR(" + dir.name + ");");
         b_.line("PSL_CLASS6_BUCKETS(" + buckets.name + ", " +
                 std::to_string(buckets.max_entries) + ");");
         b_.line("PSL_CLASS6_ARRAY(" + slots.name + ", " + std::to_string(slots.max_entries) +
