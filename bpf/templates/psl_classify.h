@@ -55,6 +55,55 @@ struct psl_class4_key {
   __u32 len;    /* 17..32, host order */
 };
 
+/* The IPv6 part of a class table when the lowering splits it off the trie
+ * (compiler/lower/classifier.h): a hash keyed by an address's top 32 bits
+ * (network order) whose bucket holds the value of the longest stored prefix
+ * of length <= 32 covering that /32 (zero: none) and, ascending, the
+ * `nlens` lengths 33..128 with a stored prefix inside the /32; a hash keyed
+ * by (address masked to L, L) holds those prefixes and the markers that
+ * guide the binary search over the lengths (psl_class6). A dense /32 has
+ * `slots` instead (1 + its ordinal): an array of the same structure, at
+ * (slots - 1) * 65536 + the address's bits 32..47, searched the same way
+ * for the lengths 49..128. A bucket or slot whose lengths do not fit in
+ * `lens` has `trie` set: its prefixes are in the trie, which also answers
+ * for a /32 without a bucket (it holds the prefixes shorter than /32). */
+#define PSL_CLASS6_LENS 16
+#define PSL_CLASS6_PROBES 5 /* binary search over at most 16 lengths */
+
+struct psl_class6_bucket {
+  struct psl_class_val v;
+  __u8 lens[PSL_CLASS6_LENS];
+  __u8 nlens;
+  __u8 trie;
+  __u16 _pad; /* zero */
+  __u32 slots;
+};
+
+struct psl_class6_key {
+  __u8 addr[16]; /* the address masked to len, network order */
+  __u32 len;     /* 33..128, host order */
+};
+
+/* In front of the buckets, an array of 65536 entries indexed by a hash of
+ * the /32 (psl_class6_dir_index) spares most packets the bucket hash
+ * lookup: an entry to which one bucket hashes holds a copy of it (kind 1,
+ * `top` = the /32's 4 bytes as in the address), one to which several do
+ * sends the packet to the hash (kind 2), and one to which none does (kind
+ * 0) means the /32 has no bucket. */
+#define PSL_CLASS6_DIR_SIZE 65536
+
+struct psl_class6_dir {
+  struct psl_class6_bucket b;
+  __u32 top;
+  __u32 kind;
+};
+
+PSL_INLINE __u32 psl_class6_dir_index(const __u8 *a) {
+  __u32 x = ((__u32)a[0] << 24) | ((__u32)a[1] << 16) | ((__u32)a[2] << 8) | (__u32)a[3];
+
+  return (x * 0x9e3779b1u) >> 16; /* Fibonacci hashing: the top 16 bits */
+}
+
 /* Key of psl_sets_ip: every literal address set used by code rules, told
  * apart by set id (all 32 bits are part of every stored prefix). */
 struct psl_set_ip_key {
@@ -71,6 +120,7 @@ struct psl_set_ip_key {
 #ifdef __bpf__
 #include <linux/bpf.h> /* before bpf_helpers.h, which uses its types */
 
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
 #include "psl_counters.h"
@@ -135,6 +185,40 @@ struct psl_set_ip_key {
     __uint(type, BPF_MAP_TYPE_HASH);                                           \
     __uint(max_entries, entries);                                              \
     __type(key, struct psl_class4_key);                                        \
+    __type(value, struct psl_class_val);                                       \
+  } name SEC(".maps")
+
+/* The IPv6 part of a class table: the buckets by /32, the slots of the
+ * dense ones and the prefixes of 33 to 128 bits (psl_class6_bucket). */
+#define PSL_CLASS6_BUCKETS(name, entries)                                      \
+  struct {                                                                     \
+    __uint(type, BPF_MAP_TYPE_HASH);                                           \
+    __uint(max_entries, entries);                                              \
+    __type(key, __u32);                                                        \
+    __type(value, struct psl_class6_bucket);                                   \
+  } name SEC(".maps")
+
+#define PSL_CLASS6_DIR(name)                                                   \
+  struct {                                                                     \
+    __uint(type, BPF_MAP_TYPE_ARRAY);                                          \
+    __uint(max_entries, PSL_CLASS6_DIR_SIZE);                                  \
+    __type(key, __u32);                                                        \
+    __type(value, struct psl_class6_dir);                                      \
+  } name SEC(".maps")
+
+#define PSL_CLASS6_ARRAY(name, entries)                                        \
+  struct {                                                                     \
+    __uint(type, BPF_MAP_TYPE_ARRAY);                                          \
+    __uint(max_entries, entries);                                              \
+    __type(key, __u32);                                                        \
+    __type(value, struct psl_class6_bucket);                                   \
+  } name SEC(".maps")
+
+#define PSL_CLASS6_HASH(name, entries)                                         \
+  struct {                                                                     \
+    __uint(type, BPF_MAP_TYPE_HASH);                                           \
+    __uint(max_entries, entries);                                              \
+    __type(key, struct psl_class6_key);                                        \
     __type(value, struct psl_class_val);                                       \
   } name SEC(".maps")
 
@@ -263,6 +347,62 @@ psl_class4(void *slots, void *longer, const __u8 *addr) {
       return v;
   }
   return &s->v;
+}
+
+/* The longest stored prefix holding IPv6 address `addr` (16 bytes, 8-byte
+ * aligned as in struct psl_pkt) in the IPv6 part of a class table: its
+ * bucket by the top 32 bits, from the directory (an array lookup) or, when
+ * /32s share its entry, the hash (and in a dense /32 an array lookup of
+ * its slot by the next 16), then a binary search over the lengths there: a hit (a prefix, or a marker a longer prefix left on its way)
+ * goes on among the longer lengths, a miss among the shorter. Every entry
+ * holds the value of the longest stored prefix of at most its length
+ * covering it, so the last hit is the answer, else the bucket's own value
+ * (zero class: none). At most 5 probes for 16 lengths. NULL when the /32
+ * has no bucket or the prefixes are in the trie: the caller asks the trie. */
+PSL_INLINE const struct psl_class_val *
+psl_class6(void *dir, void *buckets, void *slots, void *longer,
+           const __u8 *addr) {
+  const __u64 *a = (const __u64 *)addr;
+  __u32 top, di = psl_class6_dir_index(addr);
+  struct psl_class6_key k;
+  const struct psl_class6_bucket *b = 0;
+
+  __builtin_memcpy(&top, addr, 4);
+  const struct psl_class6_dir *d = bpf_map_lookup_elem(dir, &di);
+  if (d && d->kind == 1 && d->top == top)
+    b = &d->b;
+  else if (d && d->kind == 2)
+    b = bpf_map_lookup_elem(buckets, &top);
+  if (b && b->slots) {
+    __u32 slot = ((b->slots - 1) << 16) | ((__u32)addr[4] << 8) | addr[5];
+    b = bpf_map_lookup_elem(slots, &slot);
+  }
+  if (!b || b->trie)
+    return 0;
+  const struct psl_class_val *res = &b->v;
+  int lo = 0, hi = (int)b->nlens - 1;
+  /* Bounded: 5 halvings of at most 16 lengths. */
+  for (int i = 0; i < PSL_CLASS6_PROBES; i++) {
+    if (lo > hi)
+      break;
+    int mid = (lo + hi) >> 1;
+    __u32 len = b->lens[mid & (PSL_CLASS6_LENS - 1)];
+    if (len - 33 > 128 - 33) /* only a corrupt bucket */
+      break;
+    __u64 hi_mask = len >= 64 ? ~0ull : ~0ull << (64 - len);
+    __u64 lo_mask = len <= 64 ? 0 : ~0ull << (128 - len);
+    __u64 w[2] = {a[0] & bpf_cpu_to_be64(hi_mask), a[1] & bpf_cpu_to_be64(lo_mask)};
+    __builtin_memcpy(k.addr, w, 16);
+    k.len = len;
+    const struct psl_class_val *v = bpf_map_lookup_elem(longer, &k);
+    if (v) {
+      res = v;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return res;
 }
 
 /* Keeps the least encoded rule. */

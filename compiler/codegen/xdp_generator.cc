@@ -138,6 +138,22 @@ private:
         b_.line("PSL_CLASS4_HASH(" + longer.name + ", " + std::to_string(longer.max_entries) +
                 ");");
       }
+      if (grp.v6_buckets >= 0) {
+        const auto &dir = c_.maps[static_cast<size_t>(grp.v6_dir)];
+        const auto &buckets = c_.maps[static_cast<size_t>(grp.v6_buckets)];
+        const auto &slots = c_.maps[static_cast<size_t>(grp.v6_slots)];
+        const auto &longer = c_.maps[static_cast<size_t>(grp.v6_longer)];
+        b_.comment("group " + std::to_string(g) +
+                   ", IPv6: directory and buckets by the top 32 bits, slots of the dense "
+                   "ones by the next 16, then prefixes /33 to /128 and markers");
+        b_.line("PSL_CLASS6_DIR(" + dir.name + ");");
+        b_.line("PSL_CLASS6_BUCKETS(" + buckets.name + ", " +
+                std::to_string(buckets.max_entries) + ");");
+        b_.line("PSL_CLASS6_ARRAY(" + slots.name + ", " + std::to_string(slots.max_entries) +
+                ");");
+        b_.line("PSL_CLASS6_HASH(" + longer.name + ", " + std::to_string(longer.max_entries) +
+                ");");
+      }
       b_.line();
     }
     for (const auto &m : c_.maps) {
@@ -477,23 +493,25 @@ private:
       b_.close();
       return;
     }
-    // A split class table: IPv4 through its slots and longer prefixes, the
-    // trie below for IPv6 only.
-    const bool split = grp.v4_slots >= 0;
+    // A split class table: IPv4 through its slots and longer prefixes,
+    // IPv6 through its buckets and longer prefixes, the trie below for what
+    // those do not answer (v stays NULL).
+    const bool split4 = grp.v4_slots >= 0, split6 = grp.v6_buckets >= 0;
+    const bool split = split4 || split6;
     if (split) {
-      b_.line("const struct psl_class_val *v;");
-      b_.line();
-      b_.open("if (p->ip_version == 4)");
-      const std::string &slots = c_.maps[static_cast<size_t>(grp.v4_slots)].name;
-      const std::string &longer = c_.maps[static_cast<size_t>(grp.v4_longer)].name;
       const std::string addr = "p->" + lower::member_name(grp.prefix->field);
-      if (static_cast<size_t>(__builtin_popcount(grp.v4_lengths)) <= kStraightLineLengths) {
-        // The table's few longer lengths, longest first, without the loop.
+      auto name = [&](int map) { return "&" + c_.maps[static_cast<size_t>(map)].name; };
+      b_.line("const struct psl_class_val *v = 0;");
+      b_.line();
+      if (split4 &&
+          static_cast<size_t>(__builtin_popcount(grp.v4_lengths)) <= kStraightLineLengths) {
+        // The table's few longer IPv4 lengths, longest first, without the
+        // loop of psl_class4().
+        b_.open("if (p->ip_version == 4)");
         b_.line("__u32 a;");
-        b_.line("const struct psl_class4_slot *s = psl_class4_slot(&" + slots + ", " + addr +
-                ", &a);");
+        b_.line("const struct psl_class4_slot *s = psl_class4_slot(" + name(grp.v4_slots) + ", " +
+                addr + ", &a);");
         b_.line();
-        b_.line("v = 0;");
         b_.open("if (s)");
         bool first = true;
         for (int len = 32; len >= 17; --len) {
@@ -501,17 +519,30 @@ private:
             continue;
           b_.line(std::string(first ? "if (" : "if (!v && ") + "PSL_CLASS4_HAS(s, " +
                   std::to_string(len) + "))");
-          b_.line("  v = psl_class4_at(&" + longer + ", a, " + std::to_string(len) + ");");
+          b_.line("  v = psl_class4_at(" + name(grp.v4_longer) + ", a, " + std::to_string(len) +
+                  ");");
           first = false;
         }
         b_.line("if (!v)");
         b_.line("  v = &s->v;");
         b_.close();
-      } else {
-        b_.line("v = psl_class4(&" + slots + ", &" + longer + ", " + addr + ");");
+        b_.close();
+      } else if (split4) {
+        b_.line("if (p->ip_version == 4)");
+        b_.line("  v = psl_class4(" + name(grp.v4_slots) + ", " + name(grp.v4_longer) + ", " +
+                addr + ");");
       }
-      b_.close(" else {");
-      b_.indent();
+      if (split6) {
+        b_.line(split4 ? "else" : "if (p->ip_version == 6)");
+        b_.line("  v = psl_class6(" + name(grp.v6_dir) + ", " + name(grp.v6_buckets) + ", " +
+                name(grp.v6_slots) + ", " + name(grp.v6_longer) + ", " + addr + ");");
+      }
+      if (split4 && split6 && !grp.v6_trie) {
+        b_.line("psl_class(&best, v, &" + class_var(g) + ", &" + mask_var(g) + ");");
+        b_.close();
+        return;
+      }
+      b_.open("if (!v)");
     }
     b_.line("struct " + m.name + "_key k;");
     b_.line();

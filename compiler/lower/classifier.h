@@ -63,6 +63,39 @@
 //                 holding those longer prefixes' values. A packet probes
 //                 the hash at its slot's lengths, longest first; the first
 //                 hit is the longest match, else v.
+//                 Likewise from GroupLimits::ipv6_split_min_prefixes IPv6
+//                 prefixes on, those of /32 and longer leave the trie for
+//                 v6_buckets, a hash keyed by the address's top 32 bits
+//                 (4 bytes, network order), value struct psl_class6_bucket
+//                 { struct psl_class_val v; u8 lens[16]; u8 nlens; u8 trie;
+//                 u16 pad; u32 slots }: v = the value of the longest stored
+//                 prefix of length <= 32 covering the /32 (zero: none),
+//                 lens = the nlens lengths 33..128 with a stored prefix in
+//                 the /32, ascending. v6_longer, a hash keyed { u8 addr[16]
+//                 (the address masked to L); u32 L (host order) }, holds
+//                 those prefixes and the markers of a binary search over
+//                 the lengths: a prefix leaves one at each length its search
+//                 goes longer from, and every entry holds the value of the
+//                 longest stored prefix of at most its length covering it.
+//                 A dense /32 (GroupLimits::ipv6_dense_min_prefixes longer
+//                 prefixes, at most 4 per table) has slots = 1 + n instead:
+//                 v6_slots, an array of 65536 * (dense /32s) of the same
+//                 structure, at n * 65536 + the address's bits 32..47, is
+//                 searched the same way for lengths 49..128 (v covers the
+//                 /48: the prefixes /33../48 are expanded into the slots).
+//                 v6_dir, an array of 65536 { struct psl_class6_bucket b;
+//                 u32 top (the /32's 4 bytes); u32 kind } indexed by
+//                 psl_class6_dir_index(/32), holds a copy of the bucket of
+//                 the one /32 hashing there (kind 1) or sends to the hash
+//                 when several do (kind 2; 0: none), so that a packet
+//                 usually finds its bucket with an array lookup.
+//                 Prefixes shorter than /32 stay in the trie (not expanded:
+//                 a /16 would be 65536 buckets), and so do those of a bucket
+//                 or slot with more than 16 lengths to search, with the
+//                 prefixes of /32 and longer covering them (trie = 1): a
+//                 packet whose /32 has no bucket, or such a bucket or slot,
+//                 is looked up in the trie (v6_trie: only when it holds
+//                 IPv6).
 //   Class-keyed : data = class id (u32), the enumerated dimensions, then
 //                 (LPM) the dimension matched by prefix: a value of a field
 //                 (prefixlen counts its unused high bits) or an address as
@@ -176,6 +209,12 @@ struct LookupGroup {
   // Split: bit L - 17 set when some stored IPv4 prefix has length L
   // (17..32). Few lengths: codegen probes them in straight-line code.
   uint32_t v4_lengths = 0;
+  // The same for IPv6 prefixes of /32 and longer: the directory of buckets,
+  // the buckets by /32, slots by /48 of the dense /32s, hash of prefixes
+  // /33../128 and markers (maps; -1: IPv6 is in the trie). v6_trie: the
+  // trie holds IPv6 prefixes, so a /32 the buckets do not answer asks it.
+  int v6_dir = -1, v6_buckets = -1, v6_slots = -1, v6_longer = -1;
+  bool v6_trie = false;
 
   // Class-keyed: the class trie (group index) whose class id leads the key
   // (4 bytes, big-endian; the lookup is skipped without a class); -1: none.

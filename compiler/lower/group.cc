@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <set>
 #include <unordered_map>
 
 #include "lower/field_values.h"
+#include "psl_classify.h"
 #include "psl_rate_table.h"
 
 namespace psl::lower {
@@ -611,26 +614,65 @@ private:
   // majority: a hit is the longest match and skips the trie walk, a miss
   // costs one hash lookup. With no shorter prefix there is no trie at all.
   // Enough IPv4 prefixes leave the trie for the /16 slots and the hash of
-  // longer prefixes (Ipv4Split), and the rest is decided on IPv6 alone.
+  // longer prefixes (Ipv4Split), enough IPv6 ones of /32 and longer for the
+  // /32 buckets and the hash of longer prefixes (Ipv6Split), and the rest
+  // is decided on what stays in the trie.
   void finish_class_table(LookupGroup &grp, GroupBuild &b) {
-    size_t v4 = 0, hosts = 0;
-    uint32_t lengths = 0;
-    for (const AddrPrefix &p : b.classes)
+    const size_t n = b.classes.size();
+    // Each stored prefix's value, and the innermost stored prefix covering
+    // it (kNone: none), which an IPv6 bucket takes its value from.
+    std::vector<ClassValue> vals(n);
+    std::vector<size_t> parent(n, kNone);
+    std::vector<size_t> chain; // covering prefixes of the current one
+    size_t v4 = 0, v6 = 0, hosts4 = 0;
+    uint32_t lengths4 = 0; // bit L - 17: an IPv4 prefix of length L > 16
+    for (size_t i = 0; i < n; ++i) {
+      const AddrPrefix &p = b.classes[i];
+      (p.family == 4 ? v4 : v6) += 1;
       if (p.family == 4) {
-        ++v4;
-        hosts += p.len == 32;
+        hosts4 += p.len == 32;
         if (p.len > 16)
-          lengths |= uint32_t{1} << (p.len - 17);
+          lengths4 |= uint32_t{1} << (p.len - 17);
       }
-    const bool host_list = 2 * hosts >= v4 && static_cast<size_t>(__builtin_popcount(lengths)) <=
-                                                  l_.ipv4_split_max_host_lengths;
-    std::optional<Ipv4Split> split;
+      while (!chain.empty() && !b.classes[chain.back()].covers(p))
+        chain.pop_back();
+      uint32_t best = b.prefixes[p];
+      if (!chain.empty()) {
+        parent[i] = chain.back();
+        if (vals[chain.back()][0])
+          keep_min(best, vals[chain.back()][0]);
+      }
+      vals[i] = {best, static_cast<uint32_t>(i + 1), static_cast<uint32_t>(b.masks[i]),
+                 static_cast<uint32_t>(b.masks[i] >> 32)};
+      chain.push_back(i);
+    }
+    // A host list (group.h) splits below the threshold.
+    const bool host_list =
+        2 * hosts4 >= v4 &&
+        static_cast<size_t>(__builtin_popcount(lengths4)) <= l_.ipv4_split_max_host_lengths;
+    std::optional<Ipv4Split> split4;
     if (v4 > 0 && (v4 >= l_.ipv4_split_min_prefixes || host_list))
-      split.emplace();
-    size_t full = 0;
-    for (const AddrPrefix &p : b.classes)
-      full += p.len == (p.family == 6 ? 128u : 32u) && !(split && p.family == 4);
-    const size_t shorter = b.classes.size() - (split ? v4 : 0) - full;
+      split4.emplace();
+    std::optional<Ipv6Split> split6;
+    if (v6 > 0 && v6 >= l_.ipv6_split_min_prefixes)
+      split6.emplace(b.classes, vals, parent, l_.ipv6_dense_min_prefixes);
+    if (split6 && split6->buckets.empty()) // only prefixes shorter than /32
+      split6.reset();
+    // Where each stored prefix goes: the IPv4 split, the IPv6 split, else
+    // the trie (or the hash of full-length addresses in front of it).
+    auto in_split = [&](size_t i) {
+      const AddrPrefix &p = b.classes[i];
+      return p.family == 4 ? split4.has_value() : split6 && split6->holds(i);
+    };
+    size_t full = 0, shorter = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (in_split(i))
+        continue;
+      const AddrPrefix &p = b.classes[i];
+      const bool is_full = p.len == (p.family == 6 ? 128u : 32u);
+      (is_full ? full : shorter) += 1;
+      grp.v6_trie = grp.v6_trie || p.family == 6;
+    }
     if (shorter == 0) {
       MapSpec &trie = c_.maps[grp.map];
       grp.kind = trie.kind = MapKind::Hash;
@@ -647,20 +689,12 @@ private:
       grp.shape = "hash+" + grp.shape;
       c_.maps.push_back(std::move(m));
     }
-    std::vector<std::pair<AddrPrefix, uint32_t>> chain; // covering prefixes, folded
     size_t in_trie = 0;
-    for (size_t i = 0; i < b.classes.size(); ++i) {
+    for (size_t i = 0; i < n; ++i) {
       const AddrPrefix &p = b.classes[i];
-      while (!chain.empty() && !chain.back().first.covers(p))
-        chain.pop_back();
-      uint32_t best = b.prefixes[p];
-      if (!chain.empty() && chain.back().second)
-        keep_min(best, chain.back().second);
-      chain.push_back({p, best});
-      const uint64_t mask = b.masks[i];
-      if (split && p.family == 4) {
-        split->add(p, {best, static_cast<uint32_t>(i + 1), static_cast<uint32_t>(mask),
-                       static_cast<uint32_t>(mask >> 32)});
+      if (in_split(i)) {
+        if (p.family == 4)
+          split4->add(p, vals[i]);
         continue;
       }
       const bool is_full = p.len == (p.family == 6 ? 128u : 32u);
@@ -679,23 +713,33 @@ private:
       if (!hashed)
         k.resize(4 + ((grp.data_size + 3) & ~uint32_t{3}), 0);
       add_entry(hashed && grp.exact_map >= 0 ? static_cast<uint32_t>(grp.exact_map) : grp.map,
-                std::move(k),
-                {best, static_cast<uint32_t>(i + 1), static_cast<uint32_t>(mask),
-                 static_cast<uint32_t>(mask >> 32)});
+                std::move(k), {vals[i].begin(), vals[i].end()});
     }
-    grp.entries = b.classes.size();
-    c_.maps[grp.map].max_entries = static_cast<uint32_t>(std::max<size_t>(
-        1, grp.exact_map >= 0 ? in_trie : grp.entries - (split ? v4 : 0)));
-    if (split)
-      write_ipv4_split(grp, *split);
+    grp.entries = n;
+    c_.maps[grp.map].max_entries =
+        static_cast<uint32_t>(std::max<size_t>(1, grp.exact_map >= 0 ? in_trie : full + shorter));
+    if (split4)
+      write_ipv4_split(grp, *split4);
+    if (split6)
+      write_ipv6_split(grp, *split6);
     b.prefixes.clear();
   }
+
+  using ClassValue = std::array<uint32_t, 4>; // struct psl_class_val as words
+  static constexpr size_t kNone = SIZE_MAX;
+  // Lengths above 32 one IPv6 bucket may probe (psl_class6).
+  static constexpr size_t kClass6Lens = PSL_CLASS6_LENS;
+  static_assert(sizeof(psl_class6_bucket) == 40 && sizeof(psl_class6_key) == 20 &&
+                    sizeof(psl_class6_dir) == 48 &&
+                    offsetof(psl_class6_bucket, nlens) == 32 &&
+                    offsetof(psl_class6_bucket, slots) == 36,
+                "unit_words and write_ipv6_split write these layouts");
 
   // The IPv4 part of a split class table (classifier.h), built in class
   // order: a prefix comes before the prefixes it covers, so a slot's last
   // write of a prefix of length <= 16 is the longest one covering it.
   struct Ipv4Split {
-    using Value = std::array<uint32_t, 4>; // struct psl_class_val as words
+    using Value = ClassValue;
     struct Slot {
       Value v{};
       uint32_t longer = 0;
@@ -754,6 +798,269 @@ private:
       std::memcpy(key.data() + 4, &len, 4);
       add_entry(static_cast<uint32_t>(grp.v4_longer), std::move(key), {v[0], v[1], v[2], v[3]});
     }
+  }
+
+  // The IPv6 part of a split class table (classifier.h): the stored
+  // prefixes of /32 and longer, by the /32 holding them. A bucket's value
+  // is its /32's stored prefix, else the innermost stored prefix covering
+  // the /32 (all shorter, so in the trie), else zero; a packet whose /32
+  // has no bucket asks the trie, which holds every prefix shorter than /32.
+  // Those are not expanded into the /32s they cover: a /16 alone would be
+  // 65536 buckets, and the trie of the few short prefixes stays shallow.
+  //
+  // A packet binary-searches the lengths of its bucket (Waldvogel et al.,
+  // "Scalable high speed IP routing lookups", 1997): a hit sends it to the
+  // longer half, a miss to the shorter. So that a hit on the way to a
+  // longer prefix is not missed, each prefix leaves a marker at every
+  // length its own search goes longer from; every entry, marker or prefix,
+  // holds the value of the longest stored prefix of at most its length
+  // covering it, so the last hit is the answer. A hash probe costs about
+  // as much as the trie walk it replaces, so the densest buckets (at least
+  // GroupLimits::ipv6_dense_min_prefixes prefixes longer than /32, at most
+  // kDenseBuckets of them) are split once more, like IPv4 at /16: 65536
+  // slots by the next 16 bits, each a search of its own over the lengths
+  // beyond /48, with the prefixes up to /48 expanded into the slots. A
+  // search over more than kClass6Lens lengths would take more than five
+  // probes: those prefixes stay in the trie (with the prefixes of /32 and
+  // longer covering them) and their bucket or slot says so.
+  struct Ipv6Split {
+    struct Unit { // a bucket or a slot: what psl_class6 searches
+      ClassValue v{};
+      std::vector<uint32_t> lens; // ascending, distinct
+      std::vector<size_t> longer; // classes longer than the unit's region
+      bool trie = false;
+    };
+    struct Bucket {
+      Unit unit;                   // a bucket searched itself
+      std::vector<size_t> members; // classes in the /32, /32 included
+      uint32_t dense = 0;          // 1 + ordinal of its slots; 0: none
+      std::vector<Unit> slots;     // by bits 32..47, when dense
+    };
+    using Key = std::pair<Point, uint32_t>; // (address masked to len, len)
+
+    const std::vector<AddrPrefix> &classes;
+    const std::vector<ClassValue> &vals;
+    const std::vector<size_t> &parent;
+    std::map<uint32_t, Bucket> buckets; // by the top 32 bits
+    std::vector<bool> held;             // class -> in the split only
+    uint32_t dense = 0;                 // dense buckets
+
+    Ipv6Split(const std::vector<AddrPrefix> &cls, const std::vector<ClassValue> &v,
+              const std::vector<size_t> &par, size_t dense_min)
+        : classes(cls), vals(v), parent(par), held(cls.size()) {
+      // In class order the first class of a /32 is the /32 itself or one
+      // whose covering prefixes are all shorter than /32.
+      for (size_t i = 0; i < classes.size(); ++i) {
+        const AddrPrefix &p = classes[i];
+        if (p.family != 6 || p.len < 32)
+          continue;
+        auto [it, fresh] = buckets.try_emplace(static_cast<uint32_t>(p.base >> 96));
+        Bucket &bk = it->second;
+        if (fresh && p.len == 32)
+          bk.unit.v = vals[i];
+        else if (fresh && parent[i] != kNone)
+          bk.unit.v = vals[parent[i]];
+        if (p.len > 32)
+          bk.unit.longer.push_back(i);
+        bk.members.push_back(i);
+        held[i] = true;
+      }
+      std::vector<Bucket *> by_size;
+      for (auto &[top, bk] : buckets)
+        if (bk.unit.longer.size() >= std::max<size_t>(1, dense_min))
+          by_size.push_back(&bk);
+      std::stable_sort(by_size.begin(), by_size.end(), [](const Bucket *a, const Bucket *b) {
+        return a->unit.longer.size() > b->unit.longer.size();
+      });
+      for (Bucket *bk : by_size)
+        if (dense < kDenseBuckets)
+          make_dense(*bk, ++dense);
+      for (auto &[top, bk] : buckets)
+        if (!bk.dense)
+          finish(bk.unit, bk.members);
+    }
+    bool holds(size_t i) const { return held[i]; }
+
+    // Slots of 2^16 /48s: each starts with the bucket's value, then takes
+    // those of the prefixes /33 to /48 covering it (in class order, a
+    // prefix before those inside it), and searches the longer ones.
+    void make_dense(Bucket &bk, uint32_t ordinal) {
+      bk.dense = ordinal;
+      bk.slots.assign(kSlots6, Unit{bk.unit.v, {}, {}, false});
+      for (size_t i : bk.unit.longer) {
+        const AddrPrefix &p = classes[i];
+        const uint32_t first = static_cast<uint32_t>(p.base >> 80) & (kSlots6 - 1);
+        if (p.len > 48) {
+          bk.slots[first].longer.push_back(i);
+          continue;
+        }
+        const uint32_t last = static_cast<uint32_t>(p.last() >> 80) & (kSlots6 - 1);
+        for (uint32_t s = first; s <= last; ++s)
+          bk.slots[s].v = vals[i];
+      }
+      for (Unit &u : bk.slots)
+        finish(u, u.longer);
+    }
+
+    // Sorts a unit's lengths; with too many, leaves its prefixes and the
+    // ones of /32 and longer covering them to the trie.
+    void finish(Unit &u, const std::vector<size_t> &members) {
+      for (size_t i : u.longer)
+        u.lens.push_back(classes[i].len);
+      std::sort(u.lens.begin(), u.lens.end());
+      u.lens.erase(std::unique(u.lens.begin(), u.lens.end()), u.lens.end());
+      u.trie = u.lens.size() > kClass6Lens;
+      if (!u.trie)
+        return;
+      for (size_t i : members)
+        for (size_t j = i; j != kNone && classes[j].len >= 32; j = parent[j])
+          held[j] = false;
+    }
+
+    // The hash entries of a unit: its prefixes and their markers.
+    std::map<Key, ClassValue> entries(const Unit &u) const {
+      std::map<Key, ClassValue> out;
+      for (size_t i : u.longer) {
+        const AddrPrefix &p = classes[i];
+        const size_t t = static_cast<size_t>(
+            std::lower_bound(u.lens.begin(), u.lens.end(), p.len) - u.lens.begin());
+        // psl_class6's search for length index t, hitting all the way.
+        size_t lo = 0, hi = u.lens.size();
+        while (lo < hi) {
+          const size_t mid = (lo + hi - 1) / 2;
+          if (mid == t)
+            break;
+          if (mid > t) {
+            hi = mid;
+            continue;
+          }
+          const uint32_t len = u.lens[mid];
+          out.try_emplace({p.base & ~((Point(1) << (128 - len)) - 1), len}, covering(i, len));
+          lo = mid + 1;
+        }
+      }
+      for (size_t i : u.longer) // a prefix's own value wins over a marker's
+        out[{classes[i].base, classes[i].len}] = vals[i];
+      return out;
+    }
+
+    // The value of the longest stored prefix of at most `len` bits covering
+    // class i (zero: none).
+    ClassValue covering(size_t i, uint32_t len) const {
+      size_t j = parent[i];
+      while (j != kNone && classes[j].len > len)
+        j = parent[j];
+      return j == kNone ? ClassValue{} : vals[j];
+    }
+  };
+  static constexpr uint32_t kSlots6 = 65536;
+  // Dense buckets per table: each costs an array of 65536 40-byte slots.
+  static constexpr uint32_t kDenseBuckets = 4;
+
+  // struct psl_class6_bucket as words.
+  static std::vector<uint32_t> unit_words(const Ipv6Split::Unit &u, uint32_t dense) {
+    const ClassValue v = u.trie ? ClassValue{} : u.v;
+    std::vector<uint32_t> words(v.begin(), v.end());
+    uint8_t tail[kClass6Lens + 4] = {}; // lens, nlens, trie, padding
+    if (!u.trie) {
+      std::copy(u.lens.begin(), u.lens.end(), tail);
+      tail[kClass6Lens] = static_cast<uint8_t>(u.lens.size());
+    }
+    tail[kClass6Lens + 1] = u.trie ? 1 : 0;
+    words.resize(4 + sizeof(tail) / 4);
+    std::memcpy(words.data() + 4, tail, sizeof(tail));
+    words.push_back(dense);
+    return words;
+  }
+
+  // Adds the IPv6 split's four maps (named after the trie's) and their
+  // entries: the directory, every bucket, the slots of the dense ones (those with a value
+  // or anything to search: the array starts zeroed), and the prefixes
+  // longer than the bucket or slot searching them, with their markers.
+  void write_ipv6_split(LookupGroup &grp, const Ipv6Split &split) {
+    std::vector<std::map<Ipv6Split::Key, ClassValue>> longer;
+    size_t longer_count = 0;
+    auto search = [&](const Ipv6Split::Unit &u) {
+      if (u.trie || u.longer.empty())
+        return;
+      longer.push_back(split.entries(u));
+      longer_count += longer.back().size();
+    };
+    for (const auto &[top, bk] : split.buckets) {
+      if (!bk.dense)
+        search(bk.unit);
+      for (const Ipv6Split::Unit &u : bk.slots)
+        search(u);
+    }
+    const MapSpec &trie = c_.maps[grp.map];
+    MapSpec buckets_map{trie.name + "_v6b", MapKind::Hash, 4, 40,
+                        static_cast<uint32_t>(split.buckets.size()),
+                        trie.purpose + " (IPv6 by /32)"};
+    MapSpec slots_map{trie.name + "_v6a", MapKind::Array, 4, 40,
+                      std::max<uint32_t>(1, split.dense * kSlots6),
+                      trie.purpose + " (IPv6 dense /32s by /48)"};
+    MapSpec longer_map{trie.name + "_v6h", MapKind::Hash, 20, 16,
+                       static_cast<uint32_t>(std::max<size_t>(1, longer_count)),
+                       trie.purpose + " (IPv6 prefixes /33 to /128 and markers)"};
+    MapSpec dir_map{trie.name + "_v6d", MapKind::Array, 4, 48, PSL_CLASS6_DIR_SIZE,
+                    trie.purpose + " (IPv6 bucket directory)"};
+    grp.v6_dir = static_cast<int>(c_.maps.size());
+    c_.maps.push_back(std::move(dir_map));
+    grp.v6_buckets = static_cast<int>(c_.maps.size());
+    c_.maps.push_back(std::move(buckets_map));
+    grp.v6_slots = static_cast<int>(c_.maps.size());
+    c_.maps.push_back(std::move(slots_map));
+    grp.v6_longer = static_cast<int>(c_.maps.size());
+    c_.maps.push_back(std::move(longer_map));
+    grp.shape += split.dense ? ", ipv6 by /32 hash + /48 array + hash" : ", ipv6 by /32 hash + hash";
+    // The directory: each entry holds the bucket of the one /32 hashing to
+    // it (kind 1), or sends to the hash when several do (kind 2).
+    std::map<uint32_t, std::vector<uint32_t>> dir;
+    for (const auto &[top, bk] : split.buckets) {
+      std::vector<uint8_t> key;
+      put_be32(key, top);
+      dir[psl_class6_dir_index(key.data())].push_back(top);
+    }
+    for (const auto &[index, tops] : dir) {
+      std::vector<uint32_t> words(10, 0);
+      std::vector<uint8_t> top;
+      if (tops.size() == 1) {
+        const Ipv6Split::Bucket &bk = split.buckets.at(tops[0]);
+        words = bk.dense ? unit_words(Ipv6Split::Unit{}, bk.dense) : unit_words(bk.unit, 0);
+        put_be32(top, tops[0]);
+      } else {
+        top.resize(4, 0);
+      }
+      words.resize(12);
+      std::memcpy(&words[10], top.data(), 4);
+      words[11] = tops.size() == 1 ? 1 : 2;
+      std::vector<uint8_t> k(4);
+      std::memcpy(k.data(), &index, 4);
+      add_entry(static_cast<uint32_t>(grp.v6_dir), std::move(k), std::move(words));
+    }
+    for (const auto &[top, bk] : split.buckets) {
+      std::vector<uint8_t> key;
+      put_be32(key, top);
+      add_entry(static_cast<uint32_t>(grp.v6_buckets), std::move(key),
+                bk.dense ? unit_words(Ipv6Split::Unit{}, bk.dense) : unit_words(bk.unit, 0));
+      for (uint32_t s = 0; s < bk.slots.size(); ++s) {
+        const Ipv6Split::Unit &u = bk.slots[s];
+        if (u.v[1] == 0 && u.longer.empty())
+          continue;
+        const uint32_t index = (bk.dense - 1) * kSlots6 + s;
+        std::vector<uint8_t> k(4);
+        std::memcpy(k.data(), &index, 4);
+        add_entry(static_cast<uint32_t>(grp.v6_slots), std::move(k), unit_words(u, 0));
+      }
+    }
+    for (const auto &entries : longer)
+      for (const auto &[k, v] : entries) {
+        std::vector<uint8_t> key(16);
+        ip_point_bytes(6, k.first, key.data());
+        key.resize(20);
+        std::memcpy(key.data() + 16, &k.second, 4);
+        add_entry(static_cast<uint32_t>(grp.v6_longer), std::move(key), {v.begin(), v.end()});
+      }
   }
 
   // A class-keyed conjunct on prefix P holds for every class P covers:

@@ -8,7 +8,10 @@
 //     rules: an LPM trie, and a hash of full-length addresses in front of
 //     it when those are the majority, or alone when there is nothing else;
 //     from GroupLimits::ipv4_split_min_prefixes IPv4 prefixes on, those
-//     go to a /16 array and a hash of the longer prefixes instead);
+//     go to a /16 array and a hash of the longer prefixes instead, and
+//     from GroupLimits::ipv6_split_min_prefixes IPv6 prefixes on, those of
+//     /32 and longer to a hash of /32 buckets and a hash of the longer
+//     prefixes);
 //   - an address and more dimensions    -> a class-keyed group: the class
 //     table gives the address's class id (its longest stored prefix) and
 //     the groups that have keys for it, then one lookup of (class id, the
@@ -60,6 +63,21 @@ struct GroupLimits {
   // Clang next to nothing, and a host list is what a hash lookup of the
   // 32-bit address (xdp-filter's) is measured against.
   size_t ipv4_split_max_host_lengths = 3;
+  // The same for IPv6: from this many IPv6 prefixes on, those of 32 bits
+  // and more leave the trie for buckets by /32 (a hash, and a directory
+  // array of 3 MiB in front) and a hash of the longer prefixes and search
+  // markers (classifier.h); shorter ones, and those of a bucket or slot
+  // with more than PSL_CLASS6_LENS lengths, stay in the trie. Same
+  // threshold as IPv4: the 100k-rule `prefix` policy's IPv6 hit went from
+  // 1.9x to 1.2x the 1-rule policy's time (docs/performance.md). 0 splits
+  // any table with an IPv6 prefix of /32 or longer (tests).
+  size_t ipv6_split_min_prefixes = 128;
+  // A /32 of a split IPv6 part with at least this many prefixes longer
+  // than /32 (at most 4 such /32s per table, the densest) gets 65536 slots
+  // by its next 16 bits, like IPv4 at /16: per packet an array lookup and
+  // a search over the lengths beyond /48 instead of over all of the /32's.
+  // Each costs 2.5 MiB of array (docs/performance.md).
+  size_t ipv6_dense_min_prefixes = 256;
 };
 
 // conds[i] is rule i's condition (nullopt: could not be normalized: code).

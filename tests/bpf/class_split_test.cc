@@ -1,10 +1,15 @@
 // A class table whose IPv4 prefixes are split off the trie into the /16
-// array and the hash of longer prefixes (compiler/lower/classifier.h),
-// under BPF_PROG_TEST_RUN: the deciding rule at prefix and /16 boundaries,
-// for address-only and class-keyed rules, and the same as with the trie.
+// array and the hash of longer prefixes, and whose IPv6 prefixes are split
+// into the /32 buckets and the hash of longer prefixes (compiler/lower/
+// classifier.h), under BPF_PROG_TEST_RUN: the deciding rule at prefix, /16
+// and /32 boundaries, for address-only and class-keyed rules, and the same
+// as with the trie.
 #include <cstdint>
+#include <cstdio>
 #include <iterator>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -28,14 +33,19 @@ const char *const kPolicy = R"(policy split {
 }
 )";
 
-const char *const kRules[] = {"host", "sub", "upper", "wide",
-                              "pair", "web", "v6"};
+const std::vector<std::string> kRules = {"host", "sub", "upper", "wide",
+                                         "pair", "web", "v6"};
 
-std::unique_ptr<CompiledPolicy> build_with_split_min(size_t split_min) {
+std::unique_ptr<CompiledPolicy> build_with_split_min(
+    size_t split_min, size_t split6_min = SIZE_MAX,
+    const std::string &policy = kPolicy,
+    size_t dense_min = lower::GroupLimits{}.ipv6_dense_min_prefixes) {
   backend::PolicyBuildOptions o;
   o.lower.groups.ipv4_split_min_prefixes = split_min;
+  o.lower.groups.ipv6_split_min_prefixes = split6_min;
+  o.lower.groups.ipv6_dense_min_prefixes = dense_min;
   BuildFailure failure;
-  auto pol = CompiledPolicy::build(kPolicy, &failure, o);
+  auto pol = CompiledPolicy::build(policy, &failure, o);
   EXPECT_TRUE(pol) << build_stage_name(failure.stage) << ": "
                    << failure.message;
   return pol;
@@ -52,16 +62,17 @@ struct Probe {
 
 // The rule whose counter one packet moved ("default" for the default).
 std::string decided_by(CompiledPolicy &pol, const Pkt &p,
-                       std::string *verdict) {
+                       std::string *verdict,
+                       const std::vector<std::string> &rules = kRules) {
   std::vector<uint64_t> before;
-  for (const char *r : kRules)
+  for (const std::string &r : rules)
     before.push_back(pol.count(r));
   const uint64_t default_before = pol.default_count();
   *verdict = pol.run(p);
   std::string who;
-  for (size_t i = 0; i < std::size(kRules); ++i)
-    if (pol.count(kRules[i]) != before[i])
-      who += (who.empty() ? "" : ",") + std::string(kRules[i]);
+  for (size_t i = 0; i < rules.size(); ++i)
+    if (pol.count(rules[i]) != before[i])
+      who += (who.empty() ? "" : ",") + rules[i];
   if (pol.default_count() != default_before)
     who += (who.empty() ? "" : ",") + std::string("default");
   return who;
@@ -71,9 +82,13 @@ TEST(ClassSplit, LongestMatchAtPrefixAndSlotBoundaries) {
   PSC_REQUIRE_OR_SKIP(::psl::backend::bpf_features().xdp_test_run);
   auto split = build_with_split_min(0);
   auto trie = build_with_split_min(SIZE_MAX);
-  ASSERT_TRUE(split && trie);
+  // Both families split, the trie empty: no trie lookup at all.
+  auto both = build_with_split_min(0, 0);
+  ASSERT_TRUE(split && trie && both);
   ASSERT_GE(split->artifact().classifier.groups[0].v4_slots, 0);
   ASSERT_EQ(trie->artifact().classifier.groups[0].v4_slots, -1);
+  ASSERT_GE(both->artifact().classifier.groups[0].v6_buckets, 0);
+  ASSERT_FALSE(both->artifact().classifier.groups[0].v6_trie);
 
   const Probe probes[] = {
       {"10.1.2.3", 4, 17, 53, "pass", "host"},
@@ -99,8 +114,11 @@ TEST(ClassSplit, LongestMatchAtPrefixAndSlotBoundaries) {
       {"192.168.16.0", 4, 6, 443, "pass", "default"},
       {"192.168.1.1", 4, 6, 80, "pass", "default"},
       {"192.168.1.1", 4, 17, 443, "pass", "default"},
-      // IPv6 stays in the trie; an IPv4-mapped IPv6 address is IPv6.
+      // IPv6 stays in the trie (or its /32 bucket); an IPv4-mapped IPv6
+      // address is IPv6.
       {"2001:db8::1", 6, 17, 53, "drop", "v6"},
+      {"2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 6, 17, 53, "drop", "v6"},
+      {"2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", 6, 17, 53, "pass", "default"},
       {"2001:db9::1", 6, 17, 53, "pass", "default"},
       {"::ffff:10.1.2.3", 6, 17, 53, "pass", "default"},
   };
@@ -111,10 +129,168 @@ TEST(ClassSplit, LongestMatchAtPrefixAndSlotBoundaries) {
     p.dst = pr.version == 6 ? "2001:db8::ffff" : "192.0.2.1";
     p.proto = pr.proto;
     p.dport = pr.dport;
-    for (CompiledPolicy *pol : {split.get(), trie.get()}) {
+    for (CompiledPolicy *pol : {split.get(), trie.get(), both.get()}) {
       std::string verdict;
       EXPECT_EQ(decided_by(*pol, p, &verdict), pr.rule)
-          << pr.src << (pol == split.get() ? " (split)" : " (trie)");
+          << pr.src
+          << (pol == split.get() ? " (split)"
+                                 : pol == trie.get() ? " (trie)" : " (both)");
+      EXPECT_EQ(verdict, pr.verdict) << pr.src;
+    }
+  }
+}
+
+// IPv6: a short prefix in the trie around /32 buckets, a bucket whose /32
+// is stored and one whose value comes from the short prefix, a /32 with 16
+// lengths above 32 (searched from the bucket) and one with 17 (left to the
+// trie), and a /32 with 17 lengths above 48 (the same in a slot of a dense
+// /32). The nested rules list their longest prefix first, so the first
+// matching rule is the longest match.
+std::string v6_policy(std::vector<std::string> *rules, std::string *shared_net,
+                      std::string *tagged_net) {
+  std::string text = R"(policy split6 {
+  rule host: ip.src == 2001:db8:1::1 => pass
+  rule sub: ip.src in 2001:db8:1::/48 => drop
+  rule tail: ip.src in 2001:db8:ffff:ffff::/64 => pass
+  rule web: tcp.dport == 443 and ip.src in 2001:db8:2::/48 => drop
+  rule net: ip.src in 2001:db8::/32 => pass
+  rule odd: ip.src in 2001:db9:8000::/33 => pass
+  rule wide: ip.src in 2001::/16 => drop
+  rule v4: ip.src in 10.0.0.0/8 => drop
+)";
+  *rules = {"host", "sub", "tail", "web", "net", "odd", "wide", "v4"};
+  // /33../49 at 2002:: (17 lengths), /33../48 at 2003:: (16), /49../65
+  // at 2004:: (17).
+  const std::tuple<const char *, int, int> nets[] = {
+      {"2002", 33, 49}, {"2003", 33, 48}, {"2004", 49, 65}};
+  for (const auto &[net, first, last] : nets)
+    for (int len = last; len >= first; --len) {
+      std::string name = "n" + std::string(net) + "_" + std::to_string(len);
+      text += "  rule " + name + ": ip.src in " + net + "::/" +
+              std::to_string(len) + " => pass\n";
+      rules->push_back(name);
+    }
+  // Two /32s sharing a directory entry: their buckets come from the hash.
+  // (The index as psl_class6_dir_index computes it; the test checks that
+  // the lowering did put them together.)
+  auto dir_index = [](uint32_t top) { return (top * 0x9e3779b1u) >> 16; };
+  uint32_t other = 0x20050001;
+  while (dir_index(other) != dir_index(0x20050000))
+    ++other;
+  char net[16];
+  std::snprintf(net, sizeof(net), "2005:%x", other & 0xffff);
+  text += "  rule c1: ip.src in 2005::/48 => drop\n";
+  text += std::string("  rule c2: ip.src in ") + net + "::/48 => pass\n";
+  rules->insert(rules->end(), {"c1", "c2"});
+  *shared_net = net;
+  // A /32 without a bucket whose entry holds another /32's bucket.
+  other = 0x20060000;
+  while (dir_index(other) != dir_index(0x20010db9))
+    ++other;
+  std::snprintf(net, sizeof(net), "2006:%x", other & 0xffff);
+  *tagged_net = net;
+  return text + "  default pass\n}\n";
+}
+
+TEST(ClassSplit, Ipv6LongestMatchAtPrefixAndBucketBoundaries) {
+  PSC_REQUIRE_OR_SKIP(::psl::backend::bpf_features().xdp_test_run);
+  std::vector<std::string> rules;
+  std::string shared_net, tagged_net;
+  const std::string policy = v6_policy(&rules, &shared_net, &tagged_net);
+  auto split6 = build_with_split_min(SIZE_MAX, 0, policy);
+  auto both = build_with_split_min(0, 0, policy);
+  auto trie = build_with_split_min(SIZE_MAX, SIZE_MAX, policy);
+  // Every /32 with a longer prefix dense but the sparsest (2001:db9::, at
+  // most four are).
+  auto dense = build_with_split_min(SIZE_MAX, 0, policy, 1);
+  ASSERT_TRUE(split6 && both && trie && dense);
+  ASSERT_GE(dense->artifact().classifier.groups[0].v6_slots, 0);
+  // The directory has an entry shared by 2005:: and shared_net (kind 2).
+  {
+    const auto &c = split6->artifact().classifier;
+    const int dir = c.groups[0].v6_dir;
+    ASSERT_GE(dir, 0);
+    size_t shared = 0;
+    for (const auto &e : c.entries)
+      shared += static_cast<int>(e.map) == dir && e.value.size() == 48 &&
+                e.value[44] == 2;
+    ASSERT_EQ(shared, 1u);
+  }
+  for (CompiledPolicy *pol : {split6.get(), both.get()}) {
+    const auto &g = pol->artifact().classifier.groups[0];
+    ASSERT_GE(g.v6_buckets, 0);
+    ASSERT_TRUE(g.v6_trie); // 2001::/16 and the 17 lengths of 2002::/32
+  }
+  ASSERT_EQ(trie->artifact().classifier.groups[0].v6_buckets, -1);
+
+  const Probe probes[] = {
+      {"2001:db8:1::1", 6, 17, 53, "pass", "host"},
+      {"2001:db8:1::2", 6, 17, 53, "drop", "sub"},
+      {"2001:db8:1:ffff:ffff:ffff:ffff:ffff", 6, 17, 53, "drop", "sub"},
+      {"2001:db8:2::1", 6, 6, 443, "drop", "web"}, // class-keyed
+      {"2001:db8:2::1", 6, 6, 80, "pass", "net"},
+      {"2001:db8::", 6, 17, 53, "pass", "net"},
+      {"2001:db8:ffff:ffff::", 6, 17, 53, "pass", "tail"}, // end of the /32
+      {"2001:db8:ffff:fffe:ffff:ffff:ffff:ffff", 6, 17, 53, "pass", "net"},
+      // No bucket: the trie's /16.
+      {"2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", 6, 17, 53, "drop", "wide"},
+      {"2001:ffff::1", 6, 17, 53, "drop", "wide"},
+      {"2000:ffff:ffff:ffff::", 6, 17, 53, "pass", "default"},
+      // A bucket without its /32 stored: the /16's value, else the /33.
+      {"2001:db9::1", 6, 17, 53, "drop", "wide"},
+      {"2001:db9:7fff:ffff:ffff:ffff:ffff:ffff", 6, 17, 53, "drop", "wide"},
+      {"2001:db9:8000::", 6, 17, 53, "pass", "odd"},
+      {"2001:db9:ffff:ffff:ffff:ffff:ffff:ffff", 6, 17, 53, "pass", "odd"},
+      // 17 lengths: the trie answers.
+      {"2002::1", 6, 17, 53, "pass", "n2002_49"},
+      {"2002:0:0:8000::", 6, 17, 53, "pass", "n2002_48"},
+      {"2002:0:1::", 6, 17, 53, "pass", "n2002_47"},
+      {"2002:0:4000::", 6, 17, 53, "pass", "n2002_33"},
+      {"2002:0:8000::", 6, 17, 53, "pass", "default"},
+      {"2002:1::", 6, 17, 53, "pass", "default"},
+      // 16 lengths: every one probed from the bucket.
+      {"2003::1", 6, 17, 53, "pass", "n2003_48"},
+      {"2003:0:1::", 6, 17, 53, "pass", "n2003_47"},
+      {"2003:0:2000::", 6, 17, 53, "pass", "n2003_34"},
+      {"2003:0:4000::", 6, 17, 53, "pass", "n2003_33"},
+      {"2003:0:8000::", 6, 17, 53, "pass", "default"},
+      {"2003:1::", 6, 17, 53, "pass", "default"},
+      // 17 lengths past /48: the bucket (or the slot) leaves them to the trie.
+      {"2004::1", 6, 17, 53, "pass", "n2004_65"},
+      {"2004::8000:0:0:0", 6, 17, 53, "pass", "n2004_64"},
+      {"2004:0:0:4000::", 6, 17, 53, "pass", "n2004_49"},
+      {"2004:0:0:8000::", 6, 17, 53, "pass", "default"},
+      {"2004:0:0:1::", 6, 17, 53, "pass", "n2004_63"},
+      {"::ffff:10.1.2.3", 6, 17, 53, "pass", "default"},
+      // Two /32s behind one directory entry (see below for the other).
+      {"2005::1", 6, 17, 53, "drop", "c1"},
+      {"2005:0:1::", 6, 17, 53, "pass", "default"},
+      {"10.1.2.3", 4, 17, 53, "drop", "v4"},
+      {"11.0.0.0", 4, 17, 53, "pass", "default"},
+  };
+  std::vector<Probe> all(std::begin(probes), std::end(probes));
+  const std::string shared_host = shared_net + "::1",
+                    shared_next = shared_net + ":1::";
+  all.push_back({shared_host.c_str(), 6, 17, 53, "pass", "c2"});
+  all.push_back({shared_next.c_str(), 6, 17, 53, "pass", "default"});
+  const std::string tagged_host = tagged_net + "::1";
+  all.push_back({tagged_host.c_str(), 6, 17, 53, "pass", "default"});
+  for (const Probe &pr : all) {
+    Pkt p;
+    p.ip_version = pr.version;
+    p.src = pr.src;
+    p.dst = pr.version == 6 ? "2001:db8::ffff" : "192.0.2.1";
+    p.proto = pr.proto;
+    p.dport = pr.dport;
+    for (CompiledPolicy *pol :
+         {split6.get(), both.get(), trie.get(), dense.get()}) {
+      std::string verdict;
+      EXPECT_EQ(decided_by(*pol, p, &verdict, rules), pr.rule)
+          << pr.src
+          << (pol == split6.get()  ? " (ipv6 split)"
+              : pol == both.get()  ? " (both split)"
+              : pol == trie.get()  ? " (trie)"
+                                   : " (dense)");
       EXPECT_EQ(verdict, pr.verdict) << pr.src;
     }
   }

@@ -117,8 +117,8 @@ TEST(DifftestGenerator, FramesReachEveryParserOutcome) {
 // split off the trie. Only the cases with an IPv4 prefix in a class table
 // (an address-only rule, or an address with more) take that path: about
 // one odd case in ten, which a run of hundreds of cases must reach.
-TEST(DifftestGenerator, OddCasesSplitTheIpv4ClassTables) {
-  uint64_t split = 0;
+TEST(DifftestGenerator, OddCasesSplitTheClassTables) {
+  uint64_t split4 = 0, split6 = 0;
   for (uint64_t n = 0; n < kCoverageCases; ++n) {
     Case c = generate_case(kSeed, n);
     EXPECT_EQ(c.ipv4_split, n % 2 == 1) << "case " << n;
@@ -130,14 +130,20 @@ TEST(DifftestGenerator, OddCasesSplitTheIpv4ClassTables) {
         *checked.module.policy, checked.diags.file_ptr().get(),
         build_options(true).lower);
     const auto &groups = lowered.classifier.groups;
-    split += std::any_of(
+    split4 += std::any_of(
         groups.begin(), groups.end(),
         [](const lower::LookupGroup &g) { return g.v4_slots >= 0; });
+    split6 += std::any_of(
+        groups.begin(), groups.end(),
+        [](const lower::LookupGroup &g) { return g.v6_buckets >= 0; });
   }
-  std::printf("[ difftest ] %llu of %llu cases split a class table\n",
-              static_cast<unsigned long long>(split),
-              static_cast<unsigned long long>(kCoverageCases));
-  EXPECT_GE(split, kCoverageCases / 30);
+  std::printf("[ difftest ] of %llu cases, %llu split a class table's IPv4 "
+              "part, %llu its IPv6 part\n",
+              static_cast<unsigned long long>(kCoverageCases),
+              static_cast<unsigned long long>(split4),
+              static_cast<unsigned long long>(split6));
+  EXPECT_GE(split4, kCoverageCases / 30);
+  EXPECT_GE(split6, kCoverageCases / 30);
 }
 
 TEST(DifftestGenerator, CasesAreReproducibleFromSeedAndNumber) {

@@ -85,8 +85,9 @@ struct Case {
   PolicySpec policy;
   std::vector<SetEntry> entries;
   std::vector<TimedFrame> packets;
-  // Compile with every class table's IPv4 prefixes split off the trie
-  // (lower::GroupLimits::ipv4_split_min_prefixes 0), which the default
+  // Compile with every class table's IPv4 and IPv6 prefixes split off the
+  // trie (lower::GroupLimits::ipv4_split_min_prefixes and
+  // ipv6_split_min_prefixes 0), which the default
   // threshold keeps for large tables: set on odd-numbered cases, so a run
   // compares both class-table paths with the interpreter.
   bool ipv4_split = false;

@@ -206,8 +206,12 @@ Outcome run_compiled(bpftest::CompiledPolicy &k,
 
 backend::PolicyBuildOptions build_options(bool ipv4_split) {
   backend::PolicyBuildOptions o;
-  if (ipv4_split)
+  if (ipv4_split) {
     o.lower.groups.ipv4_split_min_prefixes = 0;
+    o.lower.groups.ipv6_split_min_prefixes = 0;
+    // Buckets of 2 or more longer prefixes get slots, the others not.
+    o.lower.groups.ipv6_dense_min_prefixes = 2;
+  }
   return o;
 }
 

@@ -42,7 +42,8 @@ struct Outcome {
 const char *outcome_name(Outcome::Kind k);
 
 // The build options of a case: `ipv4_split` forces the IPv4 part of the
-// class tables into the /16 array and prefix hash (Case::ipv4_split).
+// class tables into the /16 array and prefix hash, and the IPv6 part into
+// the /32 buckets and prefix hash (Case::ipv4_split).
 backend::PolicyBuildOptions build_options(bool ipv4_split);
 
 // Builds the policy (a whole PSL file), then runs `packets` on both sides.
