@@ -12,16 +12,12 @@
 #include "codegen/xdp_generator.h"
 #include "driver.h"
 #include "lower/lower.h"
+#include "lower_test_util.h"
 
 namespace psl::lower {
 namespace {
 
-struct Lowered {
-  explicit Lowered(CheckedModule m) : checked(std::move(m)) {}
-  CheckedModule checked;
-  LowerResult result;
-  const Classifier &c() const { return result.classifier; }
-};
+using test_util::Lowered;
 
 // Lowers with the IPv4 split forced on (threshold `split_min`, 0: always),
 // the IPv6 split at threshold `split6_min` and its dense /32s from
@@ -29,16 +25,11 @@ struct Lowered {
 std::unique_ptr<Lowered> lower_text(const std::string &body, size_t split_min = 0,
                                     size_t split6_min = GroupLimits{}.ipv6_split_min_prefixes,
                                     size_t dense_min = GroupLimits{}.ipv6_dense_min_prefixes) {
-  auto l = std::make_unique<Lowered>(check_source("t.psl", "policy t {\n" + body + "\n}\n"));
-  EXPECT_TRUE(l->checked.ok());
-  if (!l->checked.ok())
-    return nullptr;
   LowerOptions opts;
   opts.groups.ipv4_split_min_prefixes = split_min;
   opts.groups.ipv6_split_min_prefixes = split6_min;
   opts.groups.ipv6_dense_min_prefixes = dense_min;
-  l->result = lower_policy(*l->checked.module.policy, l->checked.diags.file_ptr().get(), opts);
-  return l;
+  return test_util::lower_body(body, opts);
 }
 
 // struct psl_class4_slot as words: best, class, groups (low, high), longer, pad.

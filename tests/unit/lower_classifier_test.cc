@@ -11,25 +11,16 @@
 #include "codegen/xdp_generator.h"
 #include "driver.h"
 #include "lower/lower.h"
+#include "lower_test_util.h"
 #include "psl_rate_table.h"
 
 namespace psl::lower {
 namespace {
 
-struct Lowered {
-  explicit Lowered(CheckedModule m) : checked(std::move(m)) {}
-  CheckedModule checked;
-  LowerResult result;
-  const Classifier &c() const { return result.classifier; }
-};
+using test_util::Lowered;
 
-std::unique_ptr<Lowered> lower_text(const std::string &body, LowerOptions opts = {}) {
-  auto l = std::make_unique<Lowered>(check_source("t.psl", "policy t {\n" + body + "\n}\n"));
-  EXPECT_TRUE(l->checked.ok());
-  if (!l->checked.ok())
-    return nullptr;
-  l->result = lower_policy(*l->checked.module.policy, l->checked.diags.file_ptr().get(), opts);
-  return l;
+std::unique_ptr<Lowered> lower_text(const std::string &body, const LowerOptions &opts = {}) {
+  return test_util::lower_body(body, opts);
 }
 
 // The trie and hash layouts of a class table, which IPv6 always uses: with

@@ -1,0 +1,34 @@
+// Lowering tests: a policy body through the real front end and the
+// lowering, the checked module kept alive beside the classifier.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "driver.h"
+#include "lower/lower.h"
+
+namespace psl::lower::test_util {
+
+struct Lowered {
+  explicit Lowered(CheckedModule m) : checked(std::move(m)) {}
+  CheckedModule checked; // owns the AST the classifier's rules point into
+  LowerResult result;
+  const Classifier &c() const { return result.classifier; }
+};
+
+// `body` inside `policy t { ... }`; null (and a test failure) if it does
+// not check.
+inline std::unique_ptr<Lowered> lower_body(const std::string &body,
+                                           const LowerOptions &opts = {}) {
+  auto l = std::make_unique<Lowered>(check_source("t.psl", "policy t {\n" + body + "\n}\n"));
+  EXPECT_TRUE(l->checked.ok());
+  if (!l->checked.ok())
+    return nullptr;
+  l->result = lower_policy(*l->checked.module.policy, l->checked.diags.file_ptr().get(), opts);
+  return l;
+}
+
+} // namespace psl::lower::test_util
