@@ -624,11 +624,12 @@ private:
     std::vector<ClassValue> vals(n);
     std::vector<size_t> parent(n, kNone);
     std::vector<size_t> chain; // covering prefixes of the current one
-    size_t v4 = 0, v6 = 0, hosts4 = 0;
+    size_t v4 = 0, v6 = 0, hosts4 = 0, hosts6 = 0;
     uint32_t lengths4 = 0; // bit L - 17: an IPv4 prefix of length L > 16
     for (size_t i = 0; i < n; ++i) {
       const AddrPrefix &p = b.classes[i];
       (p.family == 4 ? v4 : v6) += 1;
+      hosts6 += p.family == 6 && p.len == 128;
       if (p.family == 4) {
         hosts4 += p.len == 32;
         if (p.len > 16)
@@ -653,8 +654,14 @@ private:
     std::optional<Ipv4Split> split4;
     if (v4 > 0 && (v4 >= l_.ipv4_split_min_prefixes || host_list))
       split4.emplace();
+    // IPv6 host lists stay in the hash of full-length addresses in front
+    // of the trie: one lookup answers a host, and the split's arrays would
+    // cost lowering, Clang and load time for nothing (threshold 0, for
+    // tests, splits them too).
+    const bool host_list6 = 2 * hosts6 >= v6;
     std::optional<Ipv6Split> split6;
-    if (v6 > 0 && v6 >= l_.ipv6_split_min_prefixes)
+    if (v6 > 0 && v6 >= l_.ipv6_split_min_prefixes &&
+        (!host_list6 || l_.ipv6_split_min_prefixes == 0))
       split6.emplace(b.classes, vals, parent, l_.ipv6_dense_min_prefixes);
     if (split6 && split6->buckets.empty()) // only prefixes shorter than /32
       split6.reset();

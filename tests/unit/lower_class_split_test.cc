@@ -295,6 +295,26 @@ TEST(LowerClassSplit, HostListsSplitWithStraightLineProbes) {
   EXPECT_EQ(prefixes->c().groups[0].v4_slots, -1);
 }
 
+TEST(LowerClassSplit, Ipv6HostListsStayInTheHostHash) {
+  // 130 IPv6 hosts and one /48: over the threshold, but a host list, which
+  // the hash of full-length addresses answers in one lookup.
+  std::string hosts;
+  for (int i = 0; i < 130; ++i)
+    hosts += std::string(i ? ", " : "") + "2001:db8:1::" + std::to_string(2 * i + 1); // no neighbours
+  const std::string body = "rule a: ip.src in { " + hosts + " } => drop\n" +
+                           "rule b: ip.src in 2001:db8:2::/48 => pass";
+  auto def = lower_text(body, GroupLimits{}.ipv4_split_min_prefixes);
+  ASSERT_TRUE(def && def->result.ok());
+  const LookupGroup &g = def->c().groups[0];
+  EXPECT_EQ(g.v6_buckets, -1);
+  ASSERT_GE(g.exact_map, 0);
+  EXPECT_EQ(def->c().maps[static_cast<size_t>(g.exact_map)].max_entries, 130u);
+  // Threshold 0 (the differential tester's odd cases) splits them anyway.
+  auto forced = lower_text(body, GroupLimits{}.ipv4_split_min_prefixes, 0);
+  ASSERT_TRUE(forced && forced->result.ok());
+  EXPECT_GE(forced->c().groups[0].v6_buckets, 0);
+}
+
 TEST(LowerClassSplit, HostsWithIpv6HostsKeepTheHashInFrontOfTheTrie) {
   // The IPv6 part decides the trie's shape on its own: two hosts and one
   // prefix make a host hash in front of a one-prefix trie.
