@@ -94,13 +94,8 @@ private:
       if (grp.rate_group >= 0)
         continue; // after psl_rate_table.h, below
       const auto &m = c_.maps[grp.map];
-      std::string rules;
-      for (size_t i = 0; i < grp.rules.size() && i < 8; ++i)
-        rules += (i ? ", " : "") + c_.rules[grp.rules[i]].name;
-      if (grp.rules.size() > 8)
-        rules += ", ... (" + std::to_string(grp.rules.size()) + " rules)";
       b_.comment("group " + std::to_string(g) + ": " + grp.shape + "; " +
-                 std::to_string(grp.entries) + " entries; rules " + rules);
+                 std::to_string(grp.entries) + " entries; rules " + group_rules(c_, grp));
       if (grp.kind == MapKind::Array) {
         b_.line("PSL_GROUP_ARRAY(" + m.name + ", " + std::to_string(m.max_entries) + ");");
         continue;
@@ -244,16 +239,19 @@ private:
   void key_fields(const std::vector<FieldId> &keys, const std::string &data) {
     uint32_t off = 0;
     for (FieldId f : keys) {
-      std::string at = data + " + " + std::to_string(off);
-      if (lower::is_ip_field(f))
-        b_.line("psl_key_ip(" + at + ", p, " + (f == FieldId::IpSrc ? "1" : "0") + ");");
-      else if (lower::is_mac_field(f))
-        b_.line("psl_key_mac(" + at + ", p->" + lower::member_name(f) + ");");
-      else
-        b_.line("psl_key_be(" + at + ", " + value_expr(f) + ", " +
-                std::to_string(lower::key_bytes(f)) + ");");
+      put_field(f, data + " + " + std::to_string(off), lower::key_bytes(f));
       off += lower::key_bytes(f);
     }
+  }
+
+  // The packet's value of `f` as `size` key bytes at C expression `at`.
+  void put_field(FieldId f, const std::string &at, uint32_t size) {
+    if (lower::is_ip_field(f))
+      b_.line("psl_key_ip(" + at + ", p, " + (f == FieldId::IpSrc ? "1" : "0") + ");");
+    else if (lower::is_mac_field(f))
+      b_.line("psl_key_mac(" + at + ", p->" + lower::member_name(f) + ");");
+    else
+      b_.line("psl_key_be(" + at + ", " + value_expr(f) + ", " + std::to_string(size) + ");");
   }
 
   void rate_functions() {
@@ -472,20 +470,6 @@ private:
     b_.comment("group " + std::to_string(g) + ": " + grp.shape);
     std::string guard = join(guards, "&&");
     b_.open(guard.empty() ? "" : "if (" + guard + ")");
-    if (grp.rate_group >= 0) {
-      b_.line("struct " + m.name + "_key k;");
-      b_.line();
-      b_.line("__builtin_memset(&k, 0, sizeof(k));");
-      if (grp.class_group >= 0)
-        b_.line("psl_key_be(k.data, " + class_var(static_cast<size_t>(grp.class_group)) +
-                ", 4);");
-      for (const auto &part : grp.exact)
-        key_part(part);
-      b_.line("psl_rate_collect(&run, " + std::to_string(grp.rate_group) +
-              ", bpf_map_lookup_elem(&" + m.name + ", &k));");
-      b_.close();
-      return;
-    }
     if (grp.kind == MapKind::Array) {
       b_.line("__u32 k = " + value_expr(grp.exact[0].field) + ";");
       b_.line();
@@ -549,14 +533,17 @@ private:
     b_.line("__builtin_memset(&k, 0, sizeof(k));");
     if (grp.kind == MapKind::Lpm)
       b_.line("k.prefixlen = " + std::to_string(8 * grp.data_size) + ";");
-    auto put = [&](const lower::KeyPart &part) { key_part(part); };
     if (grp.class_group >= 0)
       b_.line("psl_key_be(k.data, " + class_var(static_cast<size_t>(grp.class_group)) + ", 4);");
     for (const auto &part : grp.exact)
-      put(part);
+      key_part(part);
     if (grp.prefix)
-      put(*grp.prefix);
-    if (grp.classes) {
+      key_part(*grp.prefix);
+    if (grp.rate_group >= 0) {
+      // A rate group: the key's list of rate rules joins the run.
+      b_.line("psl_rate_collect(&run, " + std::to_string(grp.rate_group) +
+              ", bpf_map_lookup_elem(&" + m.name + ", &k));");
+    } else if (grp.classes) {
       const std::string v = split ? "v = " : "const struct psl_class_val *v = ";
       if (grp.exact_map >= 0) {
         b_.line(v + "bpf_map_lookup_elem(&" +
@@ -579,14 +566,7 @@ private:
 
   // One dimension of a group key into `k.data`.
   void key_part(const lower::KeyPart &part) {
-    std::string at = "k.data + " + std::to_string(part.offset);
-    if (lower::is_ip_field(part.field))
-      b_.line("psl_key_ip(" + at + ", p, " + (part.field == FieldId::IpSrc ? "1" : "0") + ");");
-    else if (lower::is_mac_field(part.field))
-      b_.line("psl_key_mac(" + at + ", p->" + lower::member_name(part.field) + ");");
-    else
-      b_.line("psl_key_be(" + at + ", " + value_expr(part.field) + ", " +
-              std::to_string(part.size) + ");");
+    put_field(part.field, "k.data + " + std::to_string(part.offset), part.size);
   }
 
   void code_rule(const lower::CodeRule &cr) {
