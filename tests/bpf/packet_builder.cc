@@ -1,4 +1,5 @@
 #include "packet_builder.h"
+#include "wire_bytes.h"
 
 #include <arpa/inet.h>
 #include <stdexcept>
@@ -6,16 +7,6 @@
 namespace psl::bpftest {
 
 namespace {
-
-void put16(std::vector<uint8_t> &b, uint16_t v) {
-  b.push_back(static_cast<uint8_t>(v >> 8));
-  b.push_back(static_cast<uint8_t>(v));
-}
-
-void set16(std::vector<uint8_t> &b, size_t at, uint16_t v) {
-  b[at] = static_cast<uint8_t>(v >> 8);
-  b[at + 1] = static_cast<uint8_t>(v);
-}
 
 void addr(int family, const std::string &s, std::vector<uint8_t> &b) {
   uint8_t buf[16];

@@ -1,18 +1,12 @@
 #include "frames.h"
+#include "wire_bytes.h"
 
 namespace psl::difftest {
 
 namespace {
 
-void put16(std::vector<uint8_t> &b, uint16_t v) {
-  b.push_back(static_cast<uint8_t>(v >> 8));
-  b.push_back(static_cast<uint8_t>(v));
-}
-
-void set16(std::vector<uint8_t> &b, size_t at, uint16_t v) {
-  b[at] = static_cast<uint8_t>(v >> 8);
-  b[at + 1] = static_cast<uint8_t>(v);
-}
+using bpftest::put16;
+using bpftest::set16;
 
 // Clamped to the 16 bits of a length field, so deltas can push a length
 // past either end without wrapping into a plausible value by accident.
