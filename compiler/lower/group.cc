@@ -725,8 +725,10 @@ private:
     grp.entries = n;
     c_.maps[grp.map].max_entries =
         static_cast<uint32_t>(std::max<size_t>(1, grp.exact_map >= 0 ? in_trie : full + shorter));
-    if (split4)
+    if (split4) {
+      grp.v4_lengths = lengths4; // every IPv4 prefix is in the split
       write_ipv4_split(grp, *split4);
+    }
     if (split6)
       write_ipv6_split(grp, *split6);
     b.prefixes.clear();
@@ -783,8 +785,6 @@ private:
                    trie.purpose + " (IPv4 prefixes /17 to /32)"};
     grp.v4_slots = static_cast<int>(c_.maps.size());
     c_.maps.push_back(std::move(slots));
-    for (const Ipv4Split::Slot &slot : split.slots)
-      grp.v4_lengths |= slot.longer;
     grp.v4_longer = static_cast<int>(c_.maps.size());
     c_.maps.push_back(std::move(longer));
     grp.shape += ", ipv4 by /16 array + hash";
