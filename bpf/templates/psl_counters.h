@@ -28,12 +28,10 @@
 
 #include "psl_pkt.h"
 
+/* Sizes of the two maps when this header defines them (see below). */
 #ifndef PSL_MAX_RULES
 #define PSL_MAX_RULES 1024 /* rule ids 0..PSL_MAX_RULES-1 */
 #endif
-/* Slots of psl_shadow_cnt: the generator sets it to the last shadow rule's
- * id + 1 (1 without shadow rules), since creating a per-CPU array allocates
- * every slot on every CPU (about 0.3 s for 100k slots). */
 #ifndef PSL_MAX_SHADOW_RULES
 #define PSL_MAX_SHADOW_RULES PSL_MAX_RULES
 #endif
@@ -48,19 +46,38 @@ struct psl_counter {
 
 #include <bpf/bpf_helpers.h>
 
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, PSL_MAX_RULES);
-  __type(key, __u32);
-  __type(value, struct psl_counter);
-} psl_rule_cnt SEC(".maps");
+/* The two maps, `rule_slots` and `shadow_slots` slots. A generated policy
+ * gives every rule and the default a slot, and psl_shadow_cnt slots up to
+ * its last shadow rule only (1 without shadow rules): creating a per-CPU
+ * array allocates every slot on every CPU (about 0.3 s for 100k slots). */
+#define PSL_COUNTER_MAPS(rule_slots, shadow_slots)                             \
+  struct psl_rule_cnt_map {                                                    \
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);                                   \
+    __uint(max_entries, rule_slots);                                           \
+    __type(key, __u32);                                                        \
+    __type(value, struct psl_counter);                                         \
+  } psl_rule_cnt SEC(".maps");                                                 \
+  struct psl_shadow_cnt_map {                                                  \
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);                                   \
+    __uint(max_entries, shadow_slots);                                         \
+    __type(key, __u32);                                                        \
+    __type(value, struct psl_counter);                                         \
+  } psl_shadow_cnt SEC(".maps")
 
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, PSL_MAX_SHADOW_RULES);
-  __type(key, __u32);
-  __type(value, struct psl_counter);
-} psl_shadow_cnt SEC(".maps");
+/* Either this header defines the maps, sized by PSL_MAX_RULES and
+ * PSL_MAX_SHADOW_RULES, or, with PSL_COUNTER_MAPS_LATER, it only declares
+ * them and the includer writes PSL_COUNTER_MAPS(...) once it knows the
+ * sizes. That keeps this header the same for every policy, so psc can
+ * compile it once, ahead of time (psl_policy.h). The map's type is
+ * incomplete until then; the helpers below only take its address. */
+#ifdef PSL_COUNTER_MAPS_LATER
+struct psl_rule_cnt_map;
+struct psl_shadow_cnt_map;
+extern struct psl_rule_cnt_map psl_rule_cnt;
+extern struct psl_shadow_cnt_map psl_shadow_cnt;
+#else
+PSL_COUNTER_MAPS(PSL_MAX_RULES, PSL_MAX_SHADOW_RULES);
+#endif
 
 PSL_INLINE void psl_count_in(void *map, __u32 rule_id, __u32 pkt_len) {
   struct psl_counter *c = bpf_map_lookup_elem(map, &rule_id);

@@ -12,11 +12,13 @@
 #include <clang/CodeGen/CodeGenAction.h>
 #include <clang/Frontend/CompilerInstance.h>
 #include <clang/Frontend/CompilerInvocation.h>
+#include <clang/Frontend/FrontendActions.h>
 #include <llvm/ADT/IntrusiveRefCntPtr.h>
 #include <llvm/ADT/SmallString.h>
 #include <llvm/ADT/SmallVector.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/Path.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/VirtualFileSystem.h>
 #include <llvm/Support/raw_ostream.h>
@@ -34,6 +36,8 @@ namespace {
 // The in-memory files live here. A path no real file system has, so an
 // include can never silently pick a real file instead of ours.
 constexpr const char kVirtualDir[] = "/__psc_memory__";
+// CompileOptions::precompiled_header's place in that directory.
+constexpr const char kPchName[] = "precompiled.pch";
 
 // Registering a target only fills LLVM's target registry; it holds no
 // compile state and is safe to do once for the whole process.
@@ -212,11 +216,19 @@ std::vector<std::string> BpfCompiler::default_system_include_dirs() {
 
 std::vector<std::string>
 BpfCompiler::cc1_args(const CompileInput &input) const {
-  const std::string main_path = virtual_path(input.name);
+  return cc1_args_for("-emit-obj", "c", virtual_path(input.name),
+                      !options_.precompiled_header.empty());
+}
+
+std::vector<std::string>
+BpfCompiler::cc1_args_for(const std::string &action,
+                          const std::string &language,
+                          const std::string &input_path,
+                          bool with_pch) const {
   std::vector<std::string> args = {
       "-triple",
       "bpfel",
-      "-emit-obj",
+      action,
       "-target-cpu",
       options_.cpu,
       "-O" + std::to_string(options_.opt_level),
@@ -231,7 +243,7 @@ BpfCompiler::cc1_args(const CompileInput &input) const {
       "-fno-caret-diagnostics",
       "-fmessage-length=0",
       "-main-file-name",
-      input.name,
+      llvm::sys::path::filename(input_path).str(),
       std::string("-fdebug-compilation-dir=") + kVirtualDir,
       // Only the search paths given here; never the host's defaults.
       "-nostdsysteminc",
@@ -261,7 +273,11 @@ BpfCompiler::cc1_args(const CompileInput &input) const {
   }
   args.insert(args.end(), options_.extra_args.begin(),
               options_.extra_args.end());
-  args.insert(args.end(), {"-x", "c", main_path});
+  if (with_pch) {
+    args.emplace_back("-include-pch");
+    args.emplace_back(virtual_path(kPchName));
+  }
+  args.insert(args.end(), {"-x", language, input_path});
   return args;
 }
 
@@ -274,39 +290,71 @@ CompileResult BpfCompiler::compile(std::string_view text,
 }
 
 CompileResult BpfCompiler::compile(const CompileInput &input) const {
-  register_bpf_target();
-  CompileResult result;
   if (input.name.empty() || input.name.front() == '/') {
+    CompileResult result;
     add_internal_error(result, "the main file name must be a relative name");
     return result;
   }
-  CollectingConsumer consumer(result);
+  if (options_.precompiled_header.empty())
+    return compile_once(input, /*with_pch=*/false);
+  CompileResult with = compile_once(input, /*with_pch=*/true);
+  if (with.ok()) {
+    with.used_precompiled_header = true;
+    return with;
+  }
+  // A PCH Clang refuses (another Clang build, a header changed on disk
+  // since psc was built) costs time, never the compile. A failure that is
+  // not the PCH's fails again here, with the diagnostics of this compile.
+  CompileResult without = compile_once(input, /*with_pch=*/false);
+  if (without.ok()) {
+    const CDiagnostic *e = with.first_error();
+    without.precompiled_header_rejected =
+        e ? format_diagnostic(*e) : "the compile with it failed";
+  }
+  return without;
+}
 
-  const std::vector<std::string> args = cc1_args(input);
+namespace {
+
+// The invocation for cc1 `args`; false (with the reason in `result`) if
+// Clang does not accept them.
+bool make_invocation(const std::vector<std::string> &args,
+                     clang::DiagnosticConsumer &consumer, CompileResult &result,
+                     clang::CompilerInvocation &invocation) {
   std::vector<const char *> argv;
   argv.reserve(args.size());
   for (const std::string &a : args)
     argv.push_back(a.c_str());
-
-  auto invocation = std::make_shared<clang::CompilerInvocation>();
-  {
-    clang::DiagnosticsEngine arg_diags(
-        llvm::makeIntrusiveRefCnt<clang::DiagnosticIDs>(),
-        llvm::makeIntrusiveRefCnt<clang::DiagnosticOptions>(), &consumer,
-        /*ShouldOwnClient=*/false);
-    if (!clang::CompilerInvocation::CreateFromArgs(*invocation, argv,
-                                                   arg_diags) ||
-        result.error_count != 0) {
-      if (result.error_count == 0)
-        add_internal_error(result, "invalid compiler arguments");
-      return result;
-    }
+  clang::DiagnosticsEngine arg_diags(
+      llvm::makeIntrusiveRefCnt<clang::DiagnosticIDs>(),
+      llvm::makeIntrusiveRefCnt<clang::DiagnosticOptions>(), &consumer,
+      /*ShouldOwnClient=*/false);
+  if (!clang::CompilerInvocation::CreateFromArgs(invocation, argv, arg_diags) ||
+      result.error_count != 0) {
+    if (result.error_count == 0)
+      add_internal_error(result, "invalid compiler arguments");
+    return false;
   }
+  return true;
+}
 
-  // The main file and the extra headers in memory, over the real file
-  // system for the templates and the uapi headers.
-  auto memory_fs = llvm::makeIntrusiveRefCnt<llvm::vfs::InMemoryFileSystem>();
+} // namespace
+
+CompileResult BpfCompiler::compile_once(const CompileInput &input,
+                                        bool with_pch) const {
+  register_bpf_target();
+  CompileResult result;
+  CollectingConsumer consumer(result);
+
   const std::string main_path = virtual_path(input.name);
+  auto invocation = std::make_shared<clang::CompilerInvocation>();
+  if (!make_invocation(cc1_args_for("-emit-obj", "c", main_path, with_pch),
+                       consumer, result, *invocation))
+    return result;
+
+  // The main file, the extra headers and the PCH in memory, over the real
+  // file system for the templates and the uapi headers.
+  auto memory_fs = llvm::makeIntrusiveRefCnt<llvm::vfs::InMemoryFileSystem>();
   memory_fs->addFile(
       main_path, /*ModificationTime=*/0,
       llvm::MemoryBuffer::getMemBufferCopy(input.text, main_path));
@@ -314,6 +362,14 @@ CompileResult BpfCompiler::compile(const CompileInput &input) const {
     const std::string path = virtual_path(name);
     memory_fs->addFile(path, 0,
                        llvm::MemoryBuffer::getMemBufferCopy(text, path));
+  }
+  if (with_pch) {
+    const std::string path = virtual_path(kPchName);
+    memory_fs->addFile(path, 0,
+                       llvm::MemoryBuffer::getMemBuffer(
+                           llvm::StringRef(options_.precompiled_header.data(),
+                                           options_.precompiled_header.size()),
+                           path, /*RequiresNullTerminator=*/false));
   }
   auto overlay_fs = llvm::makeIntrusiveRefCnt<llvm::vfs::OverlayFileSystem>(
       llvm::vfs::createPhysicalFileSystem());
@@ -340,6 +396,29 @@ CompileResult BpfCompiler::compile(const CompileInput &input) const {
   }
   if (result.error_count == 0)
     result.object.assign(object.begin(), object.end());
+  return result;
+}
+
+CompileResult BpfCompiler::precompile(const std::string &header_path,
+                                      const std::string &output_path) const {
+  register_bpf_target();
+  CompileResult result;
+  CollectingConsumer consumer(result);
+
+  std::vector<std::string> args =
+      cc1_args_for("-emit-pch", "c-header", header_path, /*with_pch=*/false);
+  args.insert(args.end(), {"-o", output_path});
+  auto invocation = std::make_shared<clang::CompilerInvocation>();
+  if (!make_invocation(args, consumer, result, *invocation))
+    return result;
+
+  clang::CompilerInstance instance;
+  instance.setInvocation(std::move(invocation));
+  instance.createDiagnostics(&consumer, /*ShouldOwnClient=*/false);
+  instance.setVerboseOutputStream(std::make_unique<llvm::raw_null_ostream>());
+  clang::GeneratePCHAction action;
+  if (!instance.ExecuteAction(action) && result.error_count == 0)
+    add_internal_error(result, "precompiling failed without a diagnostic");
   return result;
 }
 

@@ -72,6 +72,15 @@ struct CompileOptions {
   // process-wide LLVM options and would leak between compiles.
   std::vector<std::string> extra_args;
   unsigned error_limit = 50;
+  // A Clang precompiled header that precompile() made with these same
+  // options; empty means none. compile() loads it before the main file
+  // (clang -include-pch), so the header it was made from, included again
+  // by the main file, is not parsed again. The caller keeps the bytes
+  // alive. Clang checks that the PCH fits: same compiler, target and
+  // options, and the headers it was made from unchanged on disk. If any
+  // check fails, compile() compiles again without it and says why
+  // (CompileResult::precompiled_header_rejected).
+  std::string_view precompiled_header;
 };
 
 struct CompileInput {
@@ -88,6 +97,10 @@ struct CompileResult {
   std::vector<CDiagnostic> diagnostics;
   size_t error_count = 0;
   size_t warning_count = 0;
+  // Whether CompileOptions::precompiled_header was used, and if one was
+  // given but refused, Clang's reason (the compile then ran without it).
+  bool used_precompiled_header = false;
+  std::string precompiled_header_rejected;
 
   bool ok() const { return error_count == 0 && !object.empty(); }
   // The first error (for a one-line message); nullptr if there is none.
@@ -106,6 +119,13 @@ public:
 
   const CompileOptions &options() const { return options_; }
 
+  // Compiles the header at `header_path` (a real file) into a precompiled
+  // header for compile() with these options, written to `output_path`
+  // (a build step: Clang writes a temporary beside it and renames it).
+  // The result carries the diagnostics; its object stays empty.
+  CompileResult precompile(const std::string &header_path,
+                           const std::string &output_path) const;
+
   // The cc1 arguments compile() passes for `input` (for logs and for
   // reproducing a compile with `clang-14 -cc1`).
   std::vector<std::string> cc1_args(const CompileInput &input) const;
@@ -115,6 +135,13 @@ public:
   static std::vector<std::string> default_system_include_dirs();
 
 private:
+  // `action` is "-emit-obj" or "-emit-pch"; `language` "c" or "c-header".
+  std::vector<std::string> cc1_args_for(const std::string &action,
+                                        const std::string &language,
+                                        const std::string &input_path,
+                                        bool with_pch) const;
+  CompileResult compile_once(const CompileInput &input, bool with_pch) const;
+
   CompileOptions options_;
 };
 

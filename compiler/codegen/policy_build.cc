@@ -12,6 +12,7 @@
 #include "backend/clang_compiler.h"
 #include "backend/prebuilt_parser.h"
 #include "backend/static_link.h"
+#include "codegen/policy_compile.h"
 #include "codegen/verifier_rules.h"
 #include "codegen/xdp_generator.h"
 
@@ -104,14 +105,15 @@ Expected<PolicyArtifact> build_policy(const Policy &policy, const SourceFile *fi
   a.generate_ms = ms_since(t0);
 
   t0 = std::chrono::steady_clock::now();
-  CompileOptions copts;
-  copts.include_dirs.push_back(PSC_BPF_TEMPLATE_DIR);
-  copts.cpu = options.cpu;
-  // psl_parse() comes linked in from the prebuilt object, not compiled
-  // again from psl_parse.h (prebuilt_parser.h says why).
-  copts.defines.emplace_back("PSL_PARSE_PREBUILT", "");
+  CompileOptions copts = policy_compile_options(options.cpu);
+  if (options.cpu == kPolicyPchCpu) {
+    const ObjectBytes pch = policy_precompiled_header();
+    copts.precompiled_header = {reinterpret_cast<const char *>(pch.data), pch.size};
+  }
   BpfCompiler compiler(copts);
   CompileResult res = compiler.compile(a.c_source, options.c_file_name);
+  a.used_precompiled_header = res.used_precompiled_header;
+  a.precompiled_header_rejected = res.precompiled_header_rejected;
   if (!res.ok()) {
     a.compile_ms = ms_since(t0);
     const CDiagnostic *e = res.first_error();

@@ -45,6 +45,11 @@ struct PolicyArtifact {
   // compile_ms covers Clang and the link with the prebuilt parser;
   // link_ms is the link's part of it.
   double lower_ms = 0, generate_ms = 0, compile_ms = 0, link_ms = 0;
+  // Whether the compile loaded the embedded precompiled psl_policy.h
+  // (policy_compile.h); if Clang refused it, why (the compile then parsed
+  // the header, which only costs time).
+  bool used_precompiled_header = false;
+  std::string precompiled_header_rejected;
 };
 
 // Lowers, generates, compiles in process and links with the prebuilt

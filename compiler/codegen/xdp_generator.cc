@@ -70,9 +70,9 @@ private:
     b_.comment(std::to_string(c_.rules.size()) + " rules: " + std::to_string(c_.groups.size()) +
                " lookup groups, " + std::to_string(c_.code.size()) + " code rules, " +
                std::to_string(c_.entries.size()) + " map entries written at load time.");
-    b_.raw("#include <linux/bpf.h>");
-    b_.line();
-    b_.raw("#include <bpf/bpf_helpers.h>");
+    // psl_policy.h is the same for every policy (psc loads it precompiled);
+    // what depends on the policy comes after it.
+    b_.raw("#include \"psl_policy.h\"");
     b_.line();
     b_.comment("Counter ids: rule i at i + 1, default at 0. The shadow counters "
                "need slots up to the last shadow rule only: every slot of a "
@@ -81,10 +81,8 @@ private:
     for (const auto &r : c_.rules)
       if (r.shadow)
         shadow_slots = r.counter_id + 1;
-    b_.raw("#define PSL_MAX_RULES " + std::to_string(c_.rules.size() + 1));
-    b_.raw("#define PSL_MAX_SHADOW_RULES " + std::to_string(shadow_slots));
-    b_.raw("#include \"psl_parse.h\"");
-    b_.raw("#include \"psl_classify.h\"");
+    b_.line("PSL_COUNTER_MAPS(" + std::to_string(c_.rules.size() + 1) + ", " +
+            std::to_string(shadow_slots) + ");");
     b_.line();
   }
 

@@ -32,3 +32,9 @@ add_executable(backend_map_write_test
 target_link_libraries(backend_map_write_test PRIVATE psl_policy_build
                       psl_backend_testing GTest::gtest_main)
 gtest_discover_tests(backend_map_write_test DISCOVERY_TIMEOUT 30)
+
+# The precompiled psl_policy.h (compiler/codegen/policy_compile.h).
+add_executable(backend_pch_test ${CMAKE_CURRENT_SOURCE_DIR}/backend_pch_test.cc)
+target_link_libraries(backend_pch_test PRIVATE psl_policy_build psl_parse_prebuilt psl_driver
+                      GTest::gtest_main)
+gtest_discover_tests(backend_pch_test DISCOVERY_TIMEOUT 30)

@@ -69,6 +69,11 @@ int run_build(const BuildOptions &options, Streams io) {
     io.err << psl::lower::to_string(a.classifier);
     io.err << "check " << ms(t_check - t0) << " ms, lower " << a.lower_ms << " ms, generate "
            << a.generate_ms << " ms, compile " << a.compile_ms << " ms\n";
+    if (a.used_precompiled_header)
+      io.err << "compile: with the precompiled psl_policy.h\n";
+    else if (!a.precompiled_header_rejected.empty())
+      io.err << "compile: without the precompiled psl_policy.h, which Clang refused ("
+             << a.precompiled_header_rejected << ")\n";
   }
   return kExitOk;
 }

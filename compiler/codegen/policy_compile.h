@@ -1,0 +1,39 @@
+// How psc compiles a policy's generated C (policy_build.h): the options
+// every policy compile uses, and the precompiled header that goes with
+// them.
+//
+// Every generated program starts with bpf/templates/psl_policy.h, the same
+// for every policy: the kernel's and libbpf's headers and the templates.
+// Parsing it is about a third of a small policy's compile, so psc's build
+// precompiles it once (precompile_policy_header.cc, a build step) and
+// embeds the PCH in psc; policy compiles load it instead of parsing the
+// header (CompileOptions::precompiled_header).
+#pragma once
+
+#include <string>
+
+#include "backend/clang_compiler.h"
+#include "backend/static_link.h"
+
+namespace psl::backend {
+
+// The -mcpu the embedded PCH is made for: PolicyBuildOptions' default.
+// A compile for another CPU does without it.
+inline constexpr const char kPolicyPchCpu[] = "v3";
+
+// The header the PCH is made from, as the generated code includes it.
+inline constexpr const char kPolicyHeader[] = "psl_policy.h";
+
+// The options of a policy compile for `cpu`, without the PCH: the
+// templates on the include path, and PSL_PARSE_PREBUILT (the parser comes
+// linked in from prebuilt_parser.h).
+CompileOptions policy_compile_options(const std::string &cpu);
+
+// The template directory's psl_policy.h.
+std::string policy_header_path();
+
+// The embedded PCH of psl_policy.h, made with
+// policy_compile_options(kPolicyPchCpu) (generated at build time).
+ObjectBytes policy_precompiled_header();
+
+} // namespace psl::backend
