@@ -225,13 +225,14 @@ public:
         // address's prefixes are not multiplied with the other values, and
         // a packet looks up only the groups its class has keys in. The
         // second key part matched by prefix is the other address when it is
-        // a range too, else the dimension with the most values.
+        // a range too, else the dimension with the most values, if it has
+        // more than a hash key should enumerate.
         const FieldAtom *cls = ranges.empty() ? ips.front() : ranges[0];
         key.class_field = static_cast<int>(cls->field);
         const FieldAtom *range = ranges.size() > 1 ? ranges[1] : nullptr;
         if (!range)
           for (const FieldAtom &a : cj)
-            if (!is_ip_field(a.field) && count_points(a.values) > 1 &&
+            if (!is_ip_field(a.field) && count_points(a.values) > l_.class_hash_max_values &&
                 (!range || count_points(a.values) > count_points(range->values)))
               range = &a;
         key.kind = range ? MapKind::Lpm : MapKind::Hash;

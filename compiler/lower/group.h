@@ -47,6 +47,13 @@ struct GroupLimits {
   size_t max_conjuncts = 64;              // DNF alternatives per rule
   size_t max_entries_per_conjunct = 65536; // map keys one rule may add
   size_t max_group_entries = size_t{1} << 22; // map keys of all groups
+  // After an address's class, the dimension matched by prefix in an LPM
+  // trie is the one with the most values, unless it has at most this many
+  // (a port set like {53, 123}, a range of a few ports): then it is
+  // enumerated into a hash key like the others. A hash lookup costs a
+  // packet less than a trie walk, which deepens with the trie (the
+  // 100k-rule `mixed` policy, docs/performance.md).
+  size_t class_hash_max_values = 16;
   // A class table with at least this many IPv4 prefixes keeps them in a
   // /16 array and a hash of the longer prefixes instead of its LPM trie
   // (classifier.h): per packet an array lookup and a hash probe per longer

@@ -244,11 +244,11 @@ TEST(LowerClassifier, PrefixAndPortIsClassKeyed) {
 }
 
 TEST(LowerClassifier, PortRangesArePrefixesNotAProduct) {
-  // 1024..2047 is one prefix (/6 of the port), 3000..3001 one more: no
-  // port is enumerated, whatever the width of the range.
+  // 1024..2047 is one prefix (/6 of the port), 3008..3071 one more (/10):
+  // no port is enumerated, whatever the width of the range.
   auto l = lower_text(R"(
     rule a: ip.src in 10.0.0.0/8 and l4.dport in 1024..2047 => drop
-    rule b: ip.src in 10.0.0.0/8 and l4.dport in 3000..3001 => pass)");
+    rule b: ip.src in 10.0.0.0/8 and l4.dport in 3008..3071 => pass)");
   ASSERT_TRUE(l && l->result.ok());
   const Classifier &c = l->c();
   ASSERT_EQ(c.groups.size(), 2u) << to_string(c);
@@ -266,7 +266,28 @@ TEST(LowerClassifier, PortRangesArePrefixesNotAProduct) {
   EXPECT_EQ(entries_of(c, 1),
             (std::map<std::vector<uint8_t>, uint32_t>{
                 {key(32 + 6, 0x04, 0x00), Classifier::encode(0, Action::Drop)},
-                {key(32 + 15, 0x0b, 0xb8), Classifier::encode(1, Action::Pass)}}));
+                {key(32 + 10, 0x0b, 0xc0), Classifier::encode(1, Action::Pass)}}));
+}
+
+TEST(LowerClassifier, FewPortsAfterAClassAreHashKeys) {
+  // A set of two ports and a range of three: enumerated into the hash
+  // group of (class, port), not a trie (GroupLimits::class_hash_max_values).
+  auto l = lower_text(R"(
+    rule a: ip.src in 10.0.0.0/8 and udp.dport in {53, 123} => drop
+    rule b: ip.src in 10.0.0.0/8 and udp.dport in 3000..3002 => pass)");
+  ASSERT_TRUE(l && l->result.ok());
+  const Classifier &c = l->c();
+  ASSERT_EQ(c.groups.size(), 2u) << to_string(c);
+  const LookupGroup &g = c.groups[1];
+  EXPECT_EQ(g.shape, "hash class(ip.src), udp.dport");
+  EXPECT_FALSE(g.prefix);
+  const uint32_t drop = Classifier::encode(0, Action::Drop), pass = Classifier::encode(1, Action::Pass);
+  EXPECT_EQ(entries_of(c, 1), (std::map<std::vector<uint8_t>, uint32_t>{
+                                  {{0, 0, 0, 1, 0x00, 0x35}, drop},
+                                  {{0, 0, 0, 1, 0x00, 0x7b}, drop},
+                                  {{0, 0, 0, 1, 0x0b, 0xb8}, pass},
+                                  {{0, 0, 0, 1, 0x0b, 0xb9}, pass},
+                                  {{0, 0, 0, 1, 0x0b, 0xba}, pass}}));
 }
 
 TEST(LowerClassifier, CoveringPrefixRulesReachEveryNestedClass) {
