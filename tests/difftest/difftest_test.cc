@@ -121,8 +121,8 @@ TEST(DifftestGenerator, OddCasesSplitTheClassTables) {
   uint64_t split4 = 0, split6 = 0;
   for (uint64_t n = 0; n < kCoverageCases; ++n) {
     Case c = generate_case(kSeed, n);
-    EXPECT_EQ(c.ipv4_split, n % 2 == 1) << "case " << n;
-    if (!c.ipv4_split)
+    EXPECT_EQ(c.split_class_tables, n % 2 == 1) << "case " << n;
+    if (!c.split_class_tables)
       continue;
     CheckedModule checked = check_source("case.psl", c.policy.text());
     ASSERT_TRUE(checked.ok()) << "case " << n;
@@ -166,14 +166,14 @@ TEST(Difftest, CompiledCodeAgreesWithTheInterpreter) {
   uint64_t agreed = 0;
   for (uint64_t n = 0; n < cases; ++n) {
     Case c = generate_case(kSeed, n);
-    Outcome out = run_case(c.policy.text(), c.entries, c.packets, c.ipv4_split);
+    Outcome out = run_case(c.policy.text(), c.entries, c.packets, c.split_class_tables);
     if (out.kind == Outcome::Kind::Agree) {
       ++agreed;
       continue;
     }
     if (out.kind == Outcome::Kind::Rejected)
       continue;
-    ShrinkResult s = shrink({c.policy, c.entries, c.packets, c.ipv4_split}, out,
+    ShrinkResult s = shrink({c.policy, c.entries, c.packets, c.split_class_tables}, out,
                             std::chrono::seconds(30));
     ADD_FAILURE() << format_report(kSeed, n, out, c.policy.rules.size(), s);
   }

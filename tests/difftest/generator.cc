@@ -924,7 +924,7 @@ Case generate_case(uint64_t seed, uint64_t number, const GenOptions &options) {
   Case c = Generator(seed, number, options).run();
   // From the case number, not the random stream: the policies and packets
   // of a (seed, case) stay what they were.
-  c.ipv4_split = number % 2 == 1;
+  c.split_class_tables = number % 2 == 1;
   return c;
 }
 

@@ -90,7 +90,7 @@ struct Case {
   // ipv6_split_min_prefixes 0), which the default
   // threshold keeps for large tables: set on odd-numbered cases, so a run
   // compares both class-table paths with the interpreter.
-  bool ipv4_split = false;
+  bool split_class_tables = false;
 };
 
 struct GenOptions {

@@ -23,18 +23,18 @@ struct HexFrame {
   std::string hex;
 };
 
-// ipv4_split: as the odd-numbered generated cases (Case::ipv4_split).
+// split_class_tables: as the odd-numbered generated cases (Case::split_class_tables).
 void expect_agree(const std::string &policy,
                   const std::vector<SetEntry> &entries,
                   const std::vector<HexFrame> &frames,
-                  bool ipv4_split = false) {
+                  bool split_class_tables = false) {
   PSC_REQUIRE_OR_SKIP(::psl::backend::bpf_features().xdp_test_run);
   std::vector<TimedFrame> packets;
   for (const HexFrame &f : frames) {
     packets.push_back({f.time_ns, from_hex(f.hex)});
     ASSERT_FALSE(packets.back().bytes.empty()) << "bad hex: " << f.hex;
   }
-  Outcome o = run_case(policy, entries, packets, ipv4_split);
+  Outcome o = run_case(policy, entries, packets, split_class_tables);
   EXPECT_EQ(o.kind, Outcome::Kind::Agree) << outcome_name(o.kind) << "\n"
                                           << o.detail;
 }

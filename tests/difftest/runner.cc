@@ -204,9 +204,9 @@ Outcome run_compiled(bpftest::CompiledPolicy &k,
   }
 }
 
-backend::PolicyBuildOptions build_options(bool ipv4_split) {
+backend::PolicyBuildOptions build_options(bool split_class_tables) {
   backend::PolicyBuildOptions o;
-  if (ipv4_split) {
+  if (split_class_tables) {
     o.lower.groups.ipv4_split_min_prefixes = 0;
     o.lower.groups.ipv6_split_min_prefixes = 0;
     // Buckets of 2 or more longer prefixes get slots, the others not.
@@ -217,10 +217,10 @@ backend::PolicyBuildOptions build_options(bool ipv4_split) {
 
 Outcome run_case(const std::string &policy_text,
                  const std::vector<SetEntry> &entries,
-                 const std::vector<TimedFrame> &packets, bool ipv4_split) {
+                 const std::vector<TimedFrame> &packets, bool split_class_tables) {
   bpftest::BuildFailure failure;
   auto k = bpftest::CompiledPolicy::build(policy_text, &failure,
-                                          build_options(ipv4_split));
+                                          build_options(split_class_tables));
   if (!k) {
     Outcome out;
     out.stage = failure.stage;

@@ -41,16 +41,16 @@ struct Outcome {
 };
 const char *outcome_name(Outcome::Kind k);
 
-// The build options of a case: `ipv4_split` forces the IPv4 part of the
-// class tables into the /16 array and prefix hash, and the IPv6 part into
-// the /32 buckets and prefix hash (Case::ipv4_split).
-backend::PolicyBuildOptions build_options(bool ipv4_split);
+// The build options of a case: `split_class_tables` forces the IPv4 part
+// of the class tables into the /16 array and prefix hash, and the IPv6 part
+// into the /32 buckets and prefix hash (Case::split_class_tables).
+backend::PolicyBuildOptions build_options(bool split_class_tables);
 
 // Builds the policy (a whole PSL file), then runs `packets` on both sides.
 Outcome run_case(const std::string &policy_text,
                  const std::vector<SetEntry> &entries,
                  const std::vector<TimedFrame> &packets,
-                 bool ipv4_split = false);
+                 bool split_class_tables = false);
 
 // Runs on an already built policy: rate() buckets are emptied first, set
 // entries (re)written, so a policy can serve many packet lists (the

@@ -41,7 +41,7 @@ private:
     if (!time_left())
       return false;
     ++tries_;
-    Outcome o = run_case(r.policy.text(), r.entries, r.packets, r.ipv4_split);
+    Outcome o = run_case(r.policy.text(), r.entries, r.packets, r.split_class_tables);
     if (!same_failure(o))
       return false;
     best_ = r;
@@ -62,7 +62,7 @@ private:
     if (!compiled_) {
       bpftest::BuildFailure f;
       compiled_ = bpftest::CompiledPolicy::build(
-          best_.policy.text(), &f, build_options(best_.ipv4_split));
+          best_.policy.text(), &f, build_options(best_.split_class_tables));
       if (!compiled_)
         return false;
     }
@@ -337,7 +337,7 @@ std::string format_report(uint64_t seed, uint64_t number,
     out += std::string(i ? ",\n                " : "") + "{" +
            std::to_string(r.packets[i].time_ns) + "ull, \"" +
            to_hex(r.packets[i].bytes) + "\"}";
-  out += r.ipv4_split ? "},\n               /*ipv4_split=*/true);\n}\n"
+  out += r.split_class_tables ? "},\n               /*split_class_tables=*/true);\n}\n"
                       : "});\n}\n";
   out += "---- rerun: psc-difftest --seed " + std::to_string(seed) +
          " --case " + std::to_string(number) + "\n";

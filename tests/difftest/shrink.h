@@ -30,7 +30,7 @@ struct Repro {
   PolicySpec policy;
   std::vector<SetEntry> entries;
   std::vector<TimedFrame> packets;
-  bool ipv4_split = false; // Case::ipv4_split
+  bool split_class_tables = false; // Case::split_class_tables
 };
 
 struct ShrinkResult {
