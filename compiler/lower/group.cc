@@ -148,6 +148,65 @@ struct AddrPrefix {
   }
 };
 
+// AddrPrefix -> uint32_t (0 until set) for the class tables, which take
+// every prefix of every address-only rule: the pairs in one vector, found
+// through an open-addressing table of their indexes. (A std::map spent
+// most of the lowering of a 100k-prefix policy walking its tree, and a
+// node-based hash map in reading its nodes back.)
+class PrefixMap {
+public:
+  uint32_t &operator[](const AddrPrefix &p) {
+    if (2 * (items_.size() + 1) > slots_.size())
+      grow();
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = hash(p) & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == 0) {
+        items_.emplace_back(p, 0);
+        slots_[i] = static_cast<uint32_t>(items_.size());
+        return items_.back().second;
+      }
+      auto &item = items_[slots_[i] - 1];
+      if (item.first == p)
+        return item.second;
+    }
+  }
+  // `p` with no value of its own (0) unless it has one.
+  void add(const AddrPrefix &p) { (void)(*this)[p]; }
+  // The pairs in prefix order; the map is left empty.
+  std::vector<std::pair<AddrPrefix, uint32_t>> take_sorted() {
+    std::vector<std::pair<AddrPrefix, uint32_t>> out = std::move(items_);
+    items_.clear();
+    slots_.clear();
+    std::sort(out.begin(), out.end(),
+              [](const auto &x, const auto &y) { return x.first < y.first; });
+    return out;
+  }
+
+private:
+  static size_t hash(const AddrPrefix &p) {
+    const uint64_t lo = static_cast<uint64_t>(p.base);
+    const uint64_t hi = static_cast<uint64_t>(p.base >> 64);
+    uint64_t h = lo * 0x9e3779b97f4a7c15ULL ^
+                 (hi + (uint64_t{p.family} << 8) + p.len) * 0xc2b2ae3d27d4eb4fULL;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    return static_cast<size_t>(h ^ (h >> 32));
+  }
+  void grow() {
+    slots_.assign(std::max<size_t>(64, 2 * slots_.size()), 0);
+    const size_t mask = slots_.size() - 1;
+    for (size_t k = 0; k < items_.size(); ++k) {
+      size_t i = hash(items_[k].first) & mask;
+      while (slots_[i] != 0)
+        i = (i + 1) & mask;
+      slots_[i] = static_cast<uint32_t>(k + 1);
+    }
+  }
+
+  std::vector<std::pair<AddrPrefix, uint32_t>> items_;
+  std::vector<uint32_t> slots_; // index in items_ + 1; 0: free
+};
+
 struct GroupKey {
   MapKind kind;
   std::vector<FieldId> exact; // enumerated dimensions, in key order
@@ -176,9 +235,12 @@ struct GroupBuild {
   std::unordered_map<std::string, std::vector<uint32_t>> lists;
   std::vector<uint32_t> array;
   // Class table: every stored prefix -> least enc of the address-only rules
-  // on it (0: none; the prefix is only a class of class-keyed groups).
-  std::map<AddrPrefix, uint32_t> prefixes;
+  // on it (0: none; the prefix is only a class of class-keyed groups). A
+  // hash while rules are placed (one lookup per prefix of every rule);
+  // finish() sorts it into classes and class_encs.
+  PrefixMap prefixes;
   std::vector<AddrPrefix> classes; // sorted; class id = index + 1
+  std::vector<uint32_t> class_encs; // per class: its value in `prefixes`
   std::vector<uint64_t> masks;     // per class: class-keyed groups (bit = group)
   std::vector<ClassItem> items;    // class-keyed groups
 };
@@ -345,8 +407,13 @@ public:
     for (size_t g = 0; g < c_.groups.size(); ++g)
       if (c_.groups[g].classes) {
         GroupBuild &b = builds_[g];
-        for (const auto &kv : b.prefixes)
-          b.classes.push_back(kv.first);
+        const std::vector<std::pair<AddrPrefix, uint32_t>> sorted = b.prefixes.take_sorted();
+        b.classes.reserve(sorted.size());
+        b.class_encs.reserve(sorted.size());
+        for (const auto &[prefix, enc] : sorted) {
+          b.classes.push_back(prefix);
+          b.class_encs.push_back(enc);
+        }
         b.masks.assign(b.classes.size(), 0);
       }
     for (size_t g = 0; g < c_.groups.size(); ++g) {
@@ -514,7 +581,7 @@ private:
       uint32_t conj = static_cast<uint32_t>(class_conjs_.size());
       class_conjs_.push_back(cj);
       for (const AddrPrefix &p : addr_prefixes(cls)) {
-        table.prefixes.emplace(p, 0);
+        table.prefixes.add(p);
         b.items.push_back({p, enc, conj});
       }
       return;
@@ -637,7 +704,7 @@ private:
       }
       while (!chain.empty() && !b.classes[chain.back()].covers(p))
         chain.pop_back();
-      uint32_t best = b.prefixes[p];
+      uint32_t best = b.class_encs[i];
       if (!chain.empty()) {
         parent[i] = chain.back();
         if (vals[chain.back()][0])
@@ -731,7 +798,6 @@ private:
     }
     if (split6)
       write_ipv6_split(grp, *split6);
-    b.prefixes.clear();
   }
 
   using ClassValue = std::array<uint32_t, 4>; // struct psl_class_val as words
