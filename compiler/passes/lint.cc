@@ -420,6 +420,11 @@ private:
           return;
         }
     }
+    // Hand-written: only protected packets that reach the rule count (see
+    // below), so with a too-complex pass rule before it, or with every
+    // protected packet passed already, there is nothing to report.
+    if (!generated() && (complex_pass_seen_ || protects_covered()))
+      return;
     // Pairs (box of the rule, box of a protect) that meet, and where.
     for (const auto &b : ri.dnf) {
       std::vector<std::pair<uint32_t, Box>> hits;
@@ -451,6 +456,37 @@ private:
         }
       }
     }
+  }
+
+  // Do the earlier terminal rules without a ttl cover every protect box?
+  // Then they also cover each part of one that a later drop rule meets,
+  // which check_protect would otherwise prove for every drop rule (a
+  // policy that passes its protected traffic first, as most do, paid two
+  // covers per drop rule). earlier_ only grows, so a yes stays true; a no
+  // is asked again once earlier_ has doubled. These covers are not charged
+  // to the lint's budget: they only stand in for covers that would be.
+  // Only for protect boxes without opaque atoms (dynamic sets, rates):
+  // their covers then use no box that constrains one, and such boxes hold
+  // every packet of a part of the protect box, whatever the drop rule's
+  // own atoms.
+  bool protects_covered() {
+    if (protects_covered_)
+      return true;
+    if (earlier_.size() == 0 || earlier_.size() < 2 * protects_checked_at_)
+      return false;
+    protects_checked_at_ = earlier_.size();
+    for (const auto &pi : protects_)
+      for (const auto &b : pi.dnf) {
+        for (const auto &c : b.constraints())
+          if (cs::is_opaque(c.dim))
+            return false;
+        auto res = cover({CoverItem{&b, &b}}, earlier_,
+                         [&](uint32_t j) { return !expires(j); });
+        if (res.status != CoverResult::Status::Covered)
+          return false;
+      }
+    protects_covered_ = true;
+    return true;
   }
 
   void report_protect(DiagCode code, const RuleDecl &rd, const ProtectInfo &pi,
@@ -596,6 +632,8 @@ private:
   size_t current_ = 0; // the rule being checked (for note_exhausted)
   bool exhausted_ = false;
   bool complex_pass_seen_ = false; // a too-complex terminal pass rule so far
+  bool protects_covered_ = false;   // see protects_covered()
+  size_t protects_checked_at_ = 0;  // earlier_.size() when last asked
 };
 
 class LintPass final : public Pass {
