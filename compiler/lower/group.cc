@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstring>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -462,13 +463,25 @@ private:
     return k;
   }
 
-  void add_entry(uint32_t map, std::vector<uint8_t> key, std::vector<uint32_t> words) {
-    MapEntry e;
+  // The value words are copied straight into the entry (no vector of them
+  // first: the class tables write hundreds of thousands of entries).
+  void add_entry(uint32_t map, std::vector<uint8_t> key, const uint32_t *words, size_t n) {
+    MapEntry &e = c_.entries.emplace_back();
     e.map = map;
     e.key = std::move(key);
-    e.value.resize(4 * words.size());
-    std::memcpy(e.value.data(), words.data(), e.value.size());
-    c_.entries.push_back(std::move(e));
+    e.value.resize(4 * n);
+    if (n > 0)
+      std::memcpy(e.value.data(), words, e.value.size());
+  }
+  void add_entry(uint32_t map, std::vector<uint8_t> key, std::initializer_list<uint32_t> words) {
+    add_entry(map, std::move(key), words.begin(), words.size());
+  }
+  void add_entry(uint32_t map, std::vector<uint8_t> key, const std::vector<uint32_t> &words) {
+    add_entry(map, std::move(key), words.data(), words.size());
+  }
+  template <size_t N>
+  void add_entry(uint32_t map, std::vector<uint8_t> key, const std::array<uint32_t, N> &words) {
+    add_entry(map, std::move(key), words.data(), N);
   }
 
   uint32_t group_for(const GroupKey &key) {
@@ -787,7 +800,7 @@ private:
       if (!hashed)
         k.resize(4 + ((grp.data_size + 3) & ~uint32_t{3}), 0);
       add_entry(hashed && grp.exact_map >= 0 ? static_cast<uint32_t>(grp.exact_map) : grp.map,
-                std::move(k), {vals[i].begin(), vals[i].end()});
+                std::move(k), vals[i]);
     }
     grp.entries = n;
     c_.maps[grp.map].max_entries =
@@ -1132,7 +1145,7 @@ private:
         ip_point_bytes(6, k.first, key.data());
         key.resize(20);
         std::memcpy(key.data() + 16, &k.second, 4);
-        add_entry(static_cast<uint32_t>(grp.v6_longer), std::move(key), {v.begin(), v.end()});
+        add_entry(static_cast<uint32_t>(grp.v6_longer), std::move(key), v);
       }
   }
 
