@@ -1,6 +1,7 @@
 #include "frontend/fast_lexer.h"
 
 #include <cstring>
+#include <string_view>
 
 #include "frontend/byte_stream.h"
 #include "frontend/lex_tokens.h"
@@ -27,7 +28,7 @@ bool is_space(char c) {
 // is that keyword.
 size_t keyword_type(const char *s, size_t n) {
   struct Keyword {
-    const char *text;
+    std::string_view text;
     size_t type;
   };
   static constexpr Keyword kKeywords[] = {
@@ -40,10 +41,11 @@ size_t keyword_type(const char *s, size_t n) {
       {"not", L::NOT},         {"in", L::IN},         {"burst", L::BURST},
       {"true", L::TRUE},       {"false", L::FALSE},
   };
-  if (n < 2 || n > 8)
+  if (n < 2 || n > 8 || s[0] < 'a' || s[0] > 'w')
     return L::IDENT;
+  const std::string_view word(s, n);
   for (const Keyword &k : kKeywords)
-    if (std::strlen(k.text) == n && std::memcmp(k.text, s, n) == 0)
+    if (k.text.size() == n && k.text[0] == s[0] && k.text == word)
       return k.type;
   return L::IDENT;
 }
@@ -205,7 +207,7 @@ FastLexer::Claim FastLexer::claim(size_t at, size_t end) const {
 std::unique_ptr<antlr4::Token> FastLexer::nextToken() {
   if (hitEOF)
     return PolicyLexer::nextToken();
-  auto *sim = getInterpreter<antlr4::atn::LexerATNSimulator>();
+  antlr4::atn::LexerATNSimulator *sim = this->sim();
   const size_t end = _input->size();
   size_t at = _input->index();
   size_t line = sim->getLine();

@@ -32,8 +32,18 @@ public:
   FastLexer(antlr4::CharStream *input, const std::string &text);
 
   std::unique_ptr<antlr4::Token> nextToken() override;
+  // Lexer's own, without its dynamic_cast to the simulator: every token
+  // asks for both when it is made (CommonToken's constructor).
+  size_t getLine() const override { return sim()->getLine(); }
+  size_t getCharPositionInLine() override { return sim()->getCharPositionInLine(); }
 
 private:
+  // A lexer's simulator is always a LexerATNSimulator (the generated
+  // constructor makes one; the parser's replacement derives from it).
+  antlr4::atn::LexerATNSimulator *sim() const {
+    return static_cast<antlr4::atn::LexerATNSimulator *>(_interpreter);
+  }
+
   // The token at `at` as the hand-written path sees it: its type, channel
   // and length, or length 0 where the generated lexer must decide.
   struct Claim {
