@@ -787,6 +787,7 @@ private:
       const bool is_full = p.len == (p.family == 6 ? 128u : 32u);
       const bool hashed = grp.kind == MapKind::Hash || (grp.exact_map >= 0 && is_full);
       std::vector<uint8_t> k;
+      k.reserve(hashed ? 17 : 4 + ((grp.data_size + 3) & ~uint32_t{3}));
       if (!hashed) {
         const uint32_t bits = 8 + (p.family == 6 ? 0 : 96) + p.len;
         k.resize(4);
@@ -878,6 +879,7 @@ private:
     }
     for (const auto &[p, v] : split.longer) {
       std::vector<uint8_t> key;
+      key.reserve(8);
       put_be32(key, static_cast<uint32_t>(p.base));
       const uint32_t len = p.len;
       key.resize(8);
@@ -1141,9 +1143,8 @@ private:
     }
     for (const auto &entries : longer)
       for (const auto &[k, v] : entries) {
-        std::vector<uint8_t> key(16);
+        std::vector<uint8_t> key(20);
         ip_point_bytes(6, k.first, key.data());
-        key.resize(20);
         std::memcpy(key.data() + 16, &k.second, 4);
         add_entry(static_cast<uint32_t>(grp.v6_longer), std::move(key), v);
       }
@@ -1248,8 +1249,9 @@ private:
   }
 
   static void put_be32(std::vector<uint8_t> &out, uint32_t v) {
-    for (int s = 24; s >= 0; s -= 8)
-      out.push_back(static_cast<uint8_t>(v >> s));
+    const uint8_t be[4] = {static_cast<uint8_t>(v >> 24), static_cast<uint8_t>(v >> 16),
+                           static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
+    out.insert(out.end(), be, be + 4);
   }
 
   // At each stored prefix, the least value over it and every stored prefix
