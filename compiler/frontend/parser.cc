@@ -22,6 +22,7 @@
 #include "frontend/ast_builder.h"
 #include "frontend/byte_stream.h"
 #include "frontend/comments.h"
+#include "frontend/fast_lexer.h"
 #include "frontend/syntax_errors.h"
 
 namespace psl {
@@ -400,7 +401,7 @@ void parse_piece(PieceWorker &worker, ParsedPiece &out) {
   const Piece &piece = out.piece;
   const SourceFile &file = out.diags.file();
   frontend::ByteStream input(file.text(), piece.begin, piece.end);
-  psl_antlr::PolicyLexer lexer(&input);
+  frontend::FastLexer lexer(&input, file.text());
   // The lexer never errors (every byte is some token): nothing to listen to.
   lexer.removeErrorListeners();
   if (!worker.lexer_dfa)
@@ -579,7 +580,7 @@ Module parse(std::shared_ptr<const SourceFile> file, DiagnosticSink &diags,
       return std::move(*parsed);
 
   frontend::ByteStream input(file->text());
-  psl_antlr::PolicyLexer lexer(&input);
+  frontend::FastLexer lexer(&input, file->text());
   lexer.removeErrorListeners();
   frontend::LexerErrorListener lexer_errors(diags);
   lexer.addErrorListener(&lexer_errors);

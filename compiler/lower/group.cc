@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstring>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -148,6 +149,65 @@ struct AddrPrefix {
   }
 };
 
+// AddrPrefix -> uint32_t (0 until set) for the class tables, which take
+// every prefix of every address-only rule: the pairs in one vector, found
+// through an open-addressing table of their indexes. (A std::map spent
+// most of the lowering of a 100k-prefix policy walking its tree, and a
+// node-based hash map in reading its nodes back.)
+class PrefixMap {
+public:
+  uint32_t &operator[](const AddrPrefix &p) {
+    if (2 * (items_.size() + 1) > slots_.size())
+      grow();
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = hash(p) & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == 0) {
+        items_.emplace_back(p, 0);
+        slots_[i] = static_cast<uint32_t>(items_.size());
+        return items_.back().second;
+      }
+      auto &item = items_[slots_[i] - 1];
+      if (item.first == p)
+        return item.second;
+    }
+  }
+  // `p` with no value of its own (0) unless it has one.
+  void add(const AddrPrefix &p) { (void)(*this)[p]; }
+  // The pairs in prefix order; the map is left empty.
+  std::vector<std::pair<AddrPrefix, uint32_t>> take_sorted() {
+    std::vector<std::pair<AddrPrefix, uint32_t>> out = std::move(items_);
+    items_.clear();
+    slots_.clear();
+    std::sort(out.begin(), out.end(),
+              [](const auto &x, const auto &y) { return x.first < y.first; });
+    return out;
+  }
+
+private:
+  static size_t hash(const AddrPrefix &p) {
+    const uint64_t lo = static_cast<uint64_t>(p.base);
+    const uint64_t hi = static_cast<uint64_t>(p.base >> 64);
+    uint64_t h = lo * 0x9e3779b97f4a7c15ULL ^
+                 (hi + (uint64_t{p.family} << 8) + p.len) * 0xc2b2ae3d27d4eb4fULL;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    return static_cast<size_t>(h ^ (h >> 32));
+  }
+  void grow() {
+    slots_.assign(std::max<size_t>(64, 2 * slots_.size()), 0);
+    const size_t mask = slots_.size() - 1;
+    for (size_t k = 0; k < items_.size(); ++k) {
+      size_t i = hash(items_[k].first) & mask;
+      while (slots_[i] != 0)
+        i = (i + 1) & mask;
+      slots_[i] = static_cast<uint32_t>(k + 1);
+    }
+  }
+
+  std::vector<std::pair<AddrPrefix, uint32_t>> items_;
+  std::vector<uint32_t> slots_; // index in items_ + 1; 0: free
+};
+
 struct GroupKey {
   MapKind kind;
   std::vector<FieldId> exact; // enumerated dimensions, in key order
@@ -176,9 +236,12 @@ struct GroupBuild {
   std::unordered_map<std::string, std::vector<uint32_t>> lists;
   std::vector<uint32_t> array;
   // Class table: every stored prefix -> least enc of the address-only rules
-  // on it (0: none; the prefix is only a class of class-keyed groups).
-  std::map<AddrPrefix, uint32_t> prefixes;
+  // on it (0: none; the prefix is only a class of class-keyed groups). A
+  // hash while rules are placed (one lookup per prefix of every rule);
+  // finish() sorts it into classes and class_encs.
+  PrefixMap prefixes;
   std::vector<AddrPrefix> classes; // sorted; class id = index + 1
+  std::vector<uint32_t> class_encs; // per class: its value in `prefixes`
   std::vector<uint64_t> masks;     // per class: class-keyed groups (bit = group)
   std::vector<ClassItem> items;    // class-keyed groups
 };
@@ -346,8 +409,13 @@ public:
     for (size_t g = 0; g < c_.groups.size(); ++g)
       if (c_.groups[g].classes) {
         GroupBuild &b = builds_[g];
-        for (const auto &kv : b.prefixes)
-          b.classes.push_back(kv.first);
+        const std::vector<std::pair<AddrPrefix, uint32_t>> sorted = b.prefixes.take_sorted();
+        b.classes.reserve(sorted.size());
+        b.class_encs.reserve(sorted.size());
+        for (const auto &[prefix, enc] : sorted) {
+          b.classes.push_back(prefix);
+          b.class_encs.push_back(enc);
+        }
         b.masks.assign(b.classes.size(), 0);
       }
     for (size_t g = 0; g < c_.groups.size(); ++g) {
@@ -396,13 +464,25 @@ private:
     return k;
   }
 
-  void add_entry(uint32_t map, std::vector<uint8_t> key, std::vector<uint32_t> words) {
-    MapEntry e;
+  // The value words are copied straight into the entry (no vector of them
+  // first: the class tables write hundreds of thousands of entries).
+  void add_entry(uint32_t map, std::vector<uint8_t> key, const uint32_t *words, size_t n) {
+    MapEntry &e = c_.entries.emplace_back();
     e.map = map;
     e.key = std::move(key);
-    e.value.resize(4 * words.size());
-    std::memcpy(e.value.data(), words.data(), e.value.size());
-    c_.entries.push_back(std::move(e));
+    e.value.resize(4 * n);
+    if (n > 0)
+      std::memcpy(e.value.data(), words, e.value.size());
+  }
+  void add_entry(uint32_t map, std::vector<uint8_t> key, std::initializer_list<uint32_t> words) {
+    add_entry(map, std::move(key), words.begin(), words.size());
+  }
+  void add_entry(uint32_t map, std::vector<uint8_t> key, const std::vector<uint32_t> &words) {
+    add_entry(map, std::move(key), words.data(), words.size());
+  }
+  template <size_t N>
+  void add_entry(uint32_t map, std::vector<uint8_t> key, const std::array<uint32_t, N> &words) {
+    add_entry(map, std::move(key), words.data(), N);
   }
 
   uint32_t group_for(const GroupKey &key) {
@@ -515,7 +595,7 @@ private:
       uint32_t conj = static_cast<uint32_t>(class_conjs_.size());
       class_conjs_.push_back(cj);
       for (const AddrPrefix &p : addr_prefixes(cls)) {
-        table.prefixes.emplace(p, 0);
+        table.prefixes.add(p);
         b.items.push_back({p, enc, conj});
       }
       return;
@@ -638,7 +718,7 @@ private:
       }
       while (!chain.empty() && !b.classes[chain.back()].covers(p))
         chain.pop_back();
-      uint32_t best = b.prefixes[p];
+      uint32_t best = b.class_encs[i];
       if (!chain.empty()) {
         parent[i] = chain.back();
         if (vals[chain.back()][0])
@@ -708,6 +788,7 @@ private:
       const bool is_full = p.len == (p.family == 6 ? 128u : 32u);
       const bool hashed = grp.kind == MapKind::Hash || (grp.exact_map >= 0 && is_full);
       std::vector<uint8_t> k;
+      k.reserve(hashed ? 17 : 4 + ((grp.data_size + 3) & ~uint32_t{3}));
       if (!hashed) {
         const uint32_t bits = 8 + (p.family == 6 ? 0 : 96) + p.len;
         k.resize(4);
@@ -721,7 +802,7 @@ private:
       if (!hashed)
         k.resize(4 + ((grp.data_size + 3) & ~uint32_t{3}), 0);
       add_entry(hashed && grp.exact_map >= 0 ? static_cast<uint32_t>(grp.exact_map) : grp.map,
-                std::move(k), {vals[i].begin(), vals[i].end()});
+                std::move(k), vals[i]);
     }
     grp.entries = n;
     c_.maps[grp.map].max_entries =
@@ -732,7 +813,6 @@ private:
     }
     if (split6)
       write_ipv6_split(grp, *split6);
-    b.prefixes.clear();
   }
 
   using ClassValue = std::array<uint32_t, 4>; // struct psl_class_val as words
@@ -800,6 +880,7 @@ private:
     }
     for (const auto &[p, v] : split.longer) {
       std::vector<uint8_t> key;
+      key.reserve(8);
       put_be32(key, static_cast<uint32_t>(p.base));
       const uint32_t len = p.len;
       key.resize(8);
@@ -1063,11 +1144,10 @@ private:
     }
     for (const auto &entries : longer)
       for (const auto &[k, v] : entries) {
-        std::vector<uint8_t> key(16);
+        std::vector<uint8_t> key(20);
         ip_point_bytes(6, k.first, key.data());
-        key.resize(20);
         std::memcpy(key.data() + 16, &k.second, 4);
-        add_entry(static_cast<uint32_t>(grp.v6_longer), std::move(key), {v.begin(), v.end()});
+        add_entry(static_cast<uint32_t>(grp.v6_longer), std::move(key), v);
       }
   }
 
@@ -1170,8 +1250,9 @@ private:
   }
 
   static void put_be32(std::vector<uint8_t> &out, uint32_t v) {
-    for (int s = 24; s >= 0; s -= 8)
-      out.push_back(static_cast<uint8_t>(v >> s));
+    const uint8_t be[4] = {static_cast<uint8_t>(v >> 24), static_cast<uint8_t>(v >> 16),
+                           static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
+    out.insert(out.end(), be, be + 4);
   }
 
   // At each stored prefix, the least value over it and every stored prefix

@@ -42,6 +42,8 @@ LowerResult lower_policy(const Policy &policy, const SourceFile *file,
   register_dynsets(policy, c);
 
   std::vector<std::optional<Cond>> conds;
+  conds.reserve(policy.rules.size());
+  c.rules.reserve(policy.rules.size());
   for (const RuleDecl *r : policy.rules) {
     RuleInfo info;
     info.index = static_cast<uint32_t>(c.rules.size());
@@ -52,11 +54,12 @@ LowerResult lower_policy(const Policy &policy, const SourceFile *file,
     info.counter_id = info.index + 1;
     info.range = r->range;
     info.condition = r->cond ? range_text(file, r->cond->range) : "";
-    c.rules.push_back(info);
+    const uint32_t index = info.index;
+    c.rules.push_back(std::move(info));
     std::string err;
     std::optional<Cond> cond;
     if (r->cond)
-      cond = normalize_condition(*r->cond, info.index, c, &err);
+      cond = normalize_condition(*r->cond, index, c, &err);
     if (!cond) {
       res.error = LowerError{"rule '" + r->name + "': " +
                                  (err.empty() ? "it has no condition" : err),

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -122,7 +123,7 @@ public:
       e.target = NameExpr::Target::IcmpName;
       return;
     }
-    if (auto it = rules_.find(e.name); it != rules_.end()) {
+    if (auto it = rules_.find(std::string_view(e.name)); it != rules_.end()) {
       auto &diag = diags_.report(
           DiagCode::E0205, e.range,
           quoted(e.name) + " is a rule; rules cannot be used in expressions");
@@ -228,6 +229,7 @@ private:
   void declare_all() {
     std::map<std::string, const TestDecl *> tests;
     const DefaultDecl *first_default = nullptr;
+    rules_.reserve(policy_.rules.size());
     for (auto &dp : policy_.decls) {
       if (!dp)
         continue;
@@ -245,7 +247,7 @@ private:
       }
       case DeclKind::Rule: {
         auto &r = static_cast<RuleDecl &>(d);
-        auto [it, fresh] = rules_.emplace(r.name, &r);
+        auto [it, fresh] = rules_.emplace(std::string_view(r.name), &r);
         if (!fresh)
           duplicate("duplicate rule name " + quoted(r.name), r.name_range,
                     r.name, it->second->name_range);
@@ -419,7 +421,8 @@ private:
   DiagnosticSink &diags_;
   // Constants and dynamic sets share one namespace; rules have their own.
   std::unordered_map<std::string, const Decl *> values_;
-  std::unordered_map<std::string, const RuleDecl *> rules_;
+  // Names in the tree, which outlives the resolver.
+  std::unordered_map<std::string_view, const RuleDecl *> rules_;
   std::vector<std::string> candidates_;
   int constant_depth_ = 0;
 };

@@ -274,6 +274,23 @@ TEST(LintProtect, PassingProtectedTrafficFirstIsEnough) {
             "6:40: E0402: generated drop rule 'b' has no ttl\n");
 }
 
+// Once earlier pass rules cover every protected packet, later drop rules
+// are not checked one by one; before that they are.
+TEST(LintProtect, ProtectCoveredPartWayThrough) {
+  EXPECT_EQ(lint("  protect ip.src in { 192.0.2.0/24, 2001:db8::/32 }\n"
+                 "  rule a: tcp.dport == 22 => drop\n"
+                 "  rule v4: ip.src in 192.0.2.0/24 => pass\n"
+                 "  rule b: tcp.dport == 23 => drop\n"
+                 "  rule v6: ip.src in 2001:db8::/32 => pass\n"
+                 "  rule c: tcp.dport == 24 => drop\n"),
+            "3:8: W0204: drop rule 'a' touches protected traffic\n"
+            "  note 2:11: it drops packets protected here, for example "
+            "ip.src = 192.0.2.0, tcp.dport = 22\n"
+            "5:8: W0204: drop rule 'b' touches protected traffic\n"
+            "  note 2:11: it drops packets protected here, for example "
+            "tcp.dport = 23, ip.src = 2001:db8::\n");
+}
+
 TEST(LintProtect, ExpiringPassDoesNotProtect) {
   EXPECT_EQ(lint("  protect ip.src in 192.0.2.0/24\n"
                  "  rule admin: ip.src in 192.0.2.0/24 => pass ttl 1h\n"

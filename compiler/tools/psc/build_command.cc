@@ -48,6 +48,7 @@ int run_build(const BuildOptions &options, Streams io) {
     return internal ? kExitUsage : kExitFindings;
   }
   const psl::backend::PolicyArtifact &a = built.value();
+  release_tree(*policy);
   if (!options.emit_c.empty()) {
     if (auto err = write_file_atomically(options.emit_c, a.c_source)) {
       io.err << "psc build: cannot write '" << options.emit_c << "': " << *err << "\n";

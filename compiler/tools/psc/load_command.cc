@@ -342,6 +342,7 @@ int run_load(const LoadOptions &options, Streams io) {
     return kExitFindings;
   }
   const be::PolicyArtifact &a = built.value();
+  release_tree(*policy);
 
   // 3. load (verifier) and fill the maps. Fresh maps: entries of the old
   // policy's lookup groups must not survive into the new one.

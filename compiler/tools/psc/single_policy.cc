@@ -47,4 +47,11 @@ std::optional<CheckedPolicy> check_single_policy(const char *verb, const std::st
   return out;
 }
 
+void release_tree(CheckedPolicy &policy) {
+  policy.checked.module.policy.reset();
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
+
 } // namespace psc

@@ -32,4 +32,10 @@ std::optional<CheckedPolicy> check_single_policy(const char *verb, const std::st
                                                  const psl::TextOptions &text, Streams io,
                                                  ShowDiagnostics show, int *exit_status);
 
+// Frees the policy's tree once it has been built (the artifact keeps what
+// it needs) and gives the freed pages back, so that what comes after the
+// build (the sidecar or state file text, the load) does not peak on top
+// of them. The input and the source file stay.
+void release_tree(CheckedPolicy &policy);
+
 } // namespace psc
