@@ -14,6 +14,12 @@
  *  - Loops have constant trip counts (PSL_VLAN_MAX, PSL_IP6_MAX_EXT) and
  *    are unrolled, so the programs also load on kernels without bounded
  *    loop support and the verifier's work stays linear in the bound.
+ *  - Where ways through the parser meet with offsets the verifier would
+ *    tell apart (after VLAN tags, at the L4 header after IPv6 extension
+ *    headers, each extension header's length), psl_verifier_forget()
+ *    makes them one state (psl_verifier.h): the code after the join is
+ *    verified once, not once per way in. Loading a policy verifies this
+ *    parser every time.
  *  - The same code compiles for the host (C or C++), so the reference
  *    interpreter and the BPF program decode bytes identically; only
  *    psl_parse() (the xdp_md entry) is BPF-only, psl_parse_buffer() is its
@@ -46,6 +52,7 @@
 #define PSL_PARSE_H
 
 #include "psl_pkt.h"
+#include "psl_verifier.h"
 
 #ifdef __bpf__
 #include <linux/bpf.h> /* before bpf_helpers.h, which uses its types */
@@ -133,34 +140,6 @@ PSL_INLINE int psl_set_status(struct psl_pkt *p, int status) {
 
 PSL_INLINE int psl_is_vlan_tpid(__u16 type) {
   return type == PSL_ETH_P_8021Q || type == PSL_ETH_P_8021AD;
-}
-
-/*
- * Returns v (0..255) unchanged, but in BPF the verifier sees an unknown
- * byte. Why: the verifier keeps a separate state for every distinct range a
- * packet offset can have, and the IPv6 chain walk adds a different range
- * per header type (fragment: exactly 8; AH and the others: computed from a
- * byte). Over PSL_IP6_MAX_EXT headers those combinations multiply (about
- * 90k verified instructions at 8 headers). Giving every header type the
- * same range lets states prune, about 10x less work. `noise` is any byte
- * read from the packet: noise ^ noise is 0 at run time, but the verifier
- * does not track that two registers are equal through ALU ops, so it sees
- * [0, 255]. The asm keeps LLVM from folding it. Safety never depends on
- * this: every access is still checked against `end` at run time, and a
- * verifier that tracked it would only cost the old verification time.
- */
-PSL_INLINE __u32 psl_verifier_widen_u8(__u32 v, __u8 noise) {
-#ifdef __bpf__
-  __u32 zero;
-
-  asm volatile("%[z] = %[n]\n\t%[z] ^= %[n]"
-               : [z] "=&r"(zero)
-               : [n] "r"(noise));
-  return v | zero;
-#else
-  (void)noise;
-  return v;
-#endif
 }
 
 /* The IPv6 extension headers we walk. Anything else is the upper layer. */
@@ -375,7 +354,11 @@ PSL_INLINE int psl_parse_ipv6(const __u8 *data, const __u8 *end, __u32 off,
         p->present |= PSL_PRESENT_IP6_RH;
       }
     }
-    len = (psl_verifier_widen_u8(units, e[1]) + 1) * 8;
+    /* Each header type gives the length another range (fragment: exactly
+     * 8), and over PSL_IP6_MAX_EXT headers the combinations multiply
+     * (about 90k verified instructions at 8 headers): one state
+     * (psl_verifier.h). */
+    len = (psl_verifier_forget(units, 0xff, e[1]) + 1) * 8;
     if (eoff + len > limit)
       return psl_set_status(p, PSL_STATUS_TRUNCATED);
 
@@ -390,7 +373,16 @@ PSL_INLINE int psl_parse_ipv6(const __u8 *data, const __u8 *end, __u32 off,
   if (psl_ip6_is_ext(nh))
     return psl_set_status(p, PSL_STATUS_MALFORMED);
 
-  return psl_parse_l4(data, end, eoff, limit - eoff, p);
+  /* Each length of the chain arrives here with its own range of `eoff`,
+   * and of `avail`, which the verifier tracks exactly too (it is compared
+   * with the TCP data offset): one state for the L4 code (psl_verifier.h).
+   * Offsets are below 0x4100 (63 + 40 + 8 * 2048 at most). IPv4 has one
+   * way in and a copy of its own, so it pays nothing for this. */
+  eoff = psl_verifier_forget(eoff, 0x7fff, p->pkt_len);
+  return psl_parse_l4(data, end, eoff,
+                      psl_verifier_forget(limit - eoff, 0xffffffffu,
+                                          p->pkt_len),
+                      p);
 }
 
 /* Decode [data, end), the whole frame. */
@@ -412,10 +404,16 @@ PSL_INLINE int psl_parse_frame(const __u8 *data, const __u8 *end,
 
   PSL_UNROLL
   for (i = 0; i < PSL_VLAN_MAX; i++) {
-    const __u8 *tag = data + off;
+    const __u8 *tag;
 
     if (!psl_is_vlan_tpid(type))
       break;
+    /* A variable offset, so the check below gives its range to `tag`
+     * alone: checked at a constant offset it would widen the range of
+     * `data` itself, differently for 1 and 2 tags, and the verifier
+     * could not prune the IP code of one path against the other's. */
+    tag = data + psl_verifier_forget(off, 0x3f, p->pkt_len);
+    PSL_PIN_PKT_PTR(tag);
     if (tag + 4 > end)
       return psl_set_status(p, PSL_STATUS_TRUNCATED);
     if (i == 0) {
@@ -429,6 +427,11 @@ PSL_INLINE int psl_parse_frame(const __u8 *data, const __u8 *end,
   }
   if (psl_is_vlan_tpid(type))
     return psl_set_status(p, PSL_STATUS_MALFORMED);
+  /* One state for the IP code after 1 or 2 tags (psl_verifier.h); the
+   * untagged frame, the usual one, keeps its constant 14, which the
+   * verifier finds within that state or verifies once more. */
+  if (off != PSL_ETH_HLEN)
+    off = psl_verifier_forget(off, 0x3f, p->pkt_len);
 
   if (type == PSL_ETH_P_IP)
     return psl_parse_ipv4(data, end, off, p);

@@ -36,6 +36,7 @@
 #include <linux/types.h>
 
 #include "psl_rate.h"
+#include "psl_verifier.h"
 
 /* Rules one key of a rate group may list; more go to code (lowering). */
 #define PSL_RATE_LIST_MAX 8
@@ -60,6 +61,7 @@ struct psl_rate_rule {
   __u8 _pad;
 };
 
+PSL_STATIC_ASSERT(PSL_RATE_GROUPS_MAX < 8, "psl_rate_drain forgets min_g in 3 bits");
 PSL_STATIC_ASSERT(sizeof(struct psl_rate_list) == 36, "psl_rate_list layout changed");
 PSL_STATIC_ASSERT(sizeof(struct psl_rate_rule) == 48, "psl_rate_rule layout changed");
 
@@ -145,7 +147,12 @@ __attribute__((noinline)) int psl_rate_test(const struct psl_pkt *p,
 __attribute__((noinline)) __u32 psl_rate_drain(const struct psl_pkt *p,
                                                struct psl_rate_run *run,
                                                __u32 upto, __u32 best) {
-  __u32 step;
+  /* 64 bits although it counts to 32: the verifier proves the loop ends
+   * by tracking the counter, and if LLVM spills a 32-bit counter into the
+   * 8-byte stack slot that also holds the 4-byte lookup key (min_slot),
+   * the key's store makes the verifier forget the counter and reject the
+   * loop as infinite. A 64-bit spill has a slot of its own. */
+  __u64 step;
 
   if (!p || !run)
     return 0;
@@ -154,16 +161,22 @@ __attribute__((noinline)) __u32 psl_rate_drain(const struct psl_pkt *p,
 #pragma clang loop unroll(disable)
   for (step = 0; step < PSL_RATE_GROUPS * PSL_RATE_LIST_MAX; step++) {
     const struct psl_rate_rule *r;
-    __u32 g, min_g = PSL_RATE_GROUPS, min_slot = 0xffffffffu;
+    __u32 g, min_g, min_slot = 0xffffffffu;
 
-    /* The least next slot over the groups: lists are ascending. */
+    /* The least next slot over the groups: lists are ascending. min_g,
+     * the group that holds it, is a value the verifier cannot know (0 to
+     * PSL_RATE_GROUPS_MAX fit in 3 bits; psl_verifier.h): each group taken
+     * or not would otherwise be its own state for the rest of the step,
+     * 8k instructions for 3 groups. The noise: `upto`, and `pos`, which
+     * the verifier knows only as 0..7 there. */
+    min_g = psl_verifier_forget(PSL_RATE_GROUPS, 7, upto);
     for (g = 0; g < PSL_RATE_GROUPS; g++) {
       __u32 pos = run->pos[g];
 
       if (pos < run->n[g] && pos < PSL_RATE_LIST_MAX &&
           run->slot[g][pos] < min_slot) {
         min_slot = run->slot[g][pos];
-        min_g = g;
+        min_g = psl_verifier_forget(g, 7, pos);
       }
     }
     if (min_g >= PSL_RATE_GROUPS)
