@@ -43,12 +43,18 @@ struct psl_class_val {
  * bits, whose slot holds the value of the longest stored prefix of length
  * <= 16 covering that /16 (zero: none) and, in `longer`, bit L - 17 for
  * each length L in 17..32 with a stored prefix inside the /16; those
- * prefixes are in a hash keyed by (address masked to L, L). */
+ * prefixes are in a hash keyed by (address masked to L, L). In `blocks`,
+ * bit B is set when one of them overlaps the /21 block B of the /16
+ * (address bits 15..11, PSL_CLASS4_BLOCK): an address outside them, most
+ * misses of a long host list, skips the hash. */
 struct psl_class4_slot {
   struct psl_class_val v;
   __u32 longer;
-  __u32 _pad; /* zero; the size stays a multiple of 8 */
+  __u32 blocks;
 };
+
+/* The `blocks` bit of IPv4 address `a` (host order). */
+#define PSL_CLASS4_BLOCK(a) (1u << (((a) >> 11) & 31))
 
 struct psl_class4_key {
   __u8 addr[4]; /* the address masked to len, network order */
@@ -310,9 +316,10 @@ PSL_INLINE const struct psl_class_val *psl_class4_at(void *longer, __u32 a,
 }
 
 /* psl_class4() when the table's longer prefixes have only a few lengths:
- * generated code tests the slot's bit of each, longest first, and calls
- * psl_class4_at() (straight-line code Clang compiles in no time, where the
- * loop below costs it milliseconds). */
+ * generated code tests the address's block bit, then the slot's bit of
+ * each length, longest first, and calls psl_class4_at() (straight-line
+ * code Clang compiles in no time, where the loop below costs it
+ * milliseconds). */
 #define PSL_CLASS4_HAS(s, len) ((s)->longer & (1u << ((len)-17)))
 
 /* The longest stored prefix holding IPv4 address `addr` (16 bytes,
@@ -330,6 +337,8 @@ psl_class4(void *slots, void *longer, const __u8 *addr) {
 
   if (!s)
     return 0;
+  if (!(s->blocks & PSL_CLASS4_BLOCK(a)))
+    return &s->v;
   const __u32 lens = s->longer;
   /* Bounded: at most 16 probes, one per length. `lens` is never changed:
    * the verifier then sees the same state at each length whether the

@@ -495,6 +495,7 @@ private:
                 addr + ", &a);");
         b_.line();
         b_.open("if (s)");
+        b_.open("if (s->blocks & PSL_CLASS4_BLOCK(a))");
         bool first = true;
         for (int len = 32; len >= 17; --len) {
           if (!(grp.v4_lengths & (1u << (len - 17))))
@@ -505,6 +506,7 @@ private:
                   ");");
           first = false;
         }
+        b_.close();
         b_.line("if (!v)");
         b_.line("  v = &s->v;");
         b_.close();

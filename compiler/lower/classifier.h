@@ -54,15 +54,18 @@
 //                 (which keeps IPv6, and its hash in front) for two maps:
 //                 v4_slots, an array of 65536 indexed by the address's top
 //                 16 bits (host order), value { struct psl_class_val v;
-//                 u32 longer; u32 pad }: v = the value of the longest
+//                 u32 longer; u32 blocks }: v = the value of the longest
 //                 stored prefix of length <= 16 covering that /16 (zero:
 //                 none), bit L - 17 of longer set when a stored prefix of
-//                 length L (17..32) lies in the /16; only slots with either
-//                 are written. v4_longer, a hash keyed { u8 addr[4] (the
+//                 length L (17..32) lies in the /16, bit B of blocks when
+//                 one of them overlaps its /21 block B (address bits
+//                 15..11); only slots with v or longer prefixes are
+//                 written. v4_longer, a hash keyed { u8 addr[4] (the
 //                 address masked to L, big-endian); u32 L (host order) }
-//                 holding those longer prefixes' values. A packet probes
-//                 the hash at its slot's lengths, longest first; the first
-//                 hit is the longest match, else v.
+//                 holding those longer prefixes' values. A packet whose
+//                 block bit is set probes the hash at its slot's lengths,
+//                 longest first; the first hit is the longest match, else
+//                 v.
 //                 Likewise from GroupLimits::ipv6_split_min_prefixes IPv6
 //                 prefixes on, those of /32 and longer leave the trie for
 //                 v6_buckets, a hash keyed by the address's top 32 bits

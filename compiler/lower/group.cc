@@ -832,7 +832,8 @@ private:
     using Value = ClassValue;
     struct Slot {
       Value v{};
-      uint32_t longer = 0;
+      uint32_t longer = 0; // bit L - 17: a prefix of length L in the /16
+      uint32_t blocks = 0; // bit B: one overlaps the /21 block B (PSL_CLASS4_BLOCK)
     };
     std::vector<Slot> slots = std::vector<Slot>(kIpv4Slots);
     std::vector<std::pair<AddrPrefix, Value>> longer; // lengths 17..32
@@ -840,7 +841,12 @@ private:
     void add(const AddrPrefix &p, const Value &v) {
       const uint32_t first = static_cast<uint32_t>(p.base >> 16);
       if (p.len > 16) {
-        slots[first].longer |= uint32_t{1} << (p.len - 17);
+        Slot &slot = slots[first];
+        slot.longer |= uint32_t{1} << (p.len - 17);
+        const uint32_t b0 = static_cast<uint32_t>(p.base >> 11) & 31,
+                       b1 = static_cast<uint32_t>(p.last() >> 11) & 31;
+        for (uint32_t b = b0; b <= b1; ++b)
+          slot.blocks |= uint32_t{1} << b;
         longer.push_back({p, v});
         return;
       }
@@ -876,7 +882,7 @@ private:
       std::vector<uint8_t> key(4);
       std::memcpy(key.data(), &s, 4);
       add_entry(static_cast<uint32_t>(grp.v4_slots), std::move(key),
-                {slot.v[0], slot.v[1], slot.v[2], slot.v[3], slot.longer, 0});
+                {slot.v[0], slot.v[1], slot.v[2], slot.v[3], slot.longer, slot.blocks});
     }
     for (const auto &[p, v] : split.longer) {
       std::vector<uint8_t> key;

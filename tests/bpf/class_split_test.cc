@@ -96,7 +96,9 @@ TEST(ClassSplit, LongestMatchAtPrefixAndSlotBoundaries) {
       {"10.1.2.0", 4, 17, 53, "drop", "sub"},
       {"10.1.2.255", 4, 17, 53, "drop", "sub"},
       {"10.1.3.0", 4, 17, 53, "drop", "wide"},
-      {"10.1.127.255", 4, 17, 53, "drop", "wide"}, // below the /17
+      // Below the /17, in a /21 block of the /16 without a longer prefix:
+      // the slot answers without a hash probe.
+      {"10.1.127.255", 4, 17, 53, "drop", "wide"},
       {"10.1.128.0", 4, 17, 53, "pass", "upper"},
       {"10.1.255.255", 4, 17, 53, "pass", "upper"},
       {"10.2.0.0", 4, 17, 53, "drop", "wide"},

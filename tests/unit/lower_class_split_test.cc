@@ -32,7 +32,7 @@ std::unique_ptr<Lowered> lower_text(const std::string &body, size_t split_min = 
   return test_util::lower_body(body, opts);
 }
 
-// struct psl_class4_slot as words: best, class, groups (low, high), longer, pad.
+// struct psl_class4_slot as words: best, class, groups (low, high), longer, blocks.
 using SlotWords = std::array<uint32_t, 6>;
 // struct psl_class_val as words: best, class, groups (low, high).
 using ValWords = std::array<uint32_t, 4>;
@@ -126,7 +126,8 @@ TEST(LowerClassSplit, NestedPrefixesFillSlotsAndLongerPrefixes) {
       EXPECT_EQ(slots[s], (SlotWords{wide, 1, 0, 0, 0, 0})) << s;
   // 10.1/16 is its own class (mid lies under wide, which comes first) and
   // holds a /24 and a /32: bits 24 - 17 and 32 - 17.
-  EXPECT_EQ(slots[slot(10, 1)], (SlotWords{wide, 2, 0, 0, (1u << 7) | (1u << 15), 0}));
+  // Both longer prefixes lie in 10.1.0.0/21, the /16's block 0.
+  EXPECT_EQ(slots[slot(10, 1)], (SlotWords{wide, 2, 0, 0, (1u << 7) | (1u << 15), 1u << 0}));
   auto longer = longer_of(c, g);
   EXPECT_EQ(longer, (std::map<std::string, ValWords>{{"10.1.2.0/24", {wide, 3, 0, 0}},
                                                      {"10.1.2.3/32", {wide, 4, 0, 0}}}));
@@ -154,12 +155,12 @@ TEST(LowerClassSplit, SlotBoundaries) {
   // Classes in address order: 0.0.0.0 (1), 172.16/15 (2), 172.18/16 (3),
   // 192.168.128/17 (4), 255.255.255.255 (5).
   EXPECT_EQ(slots_of(c, g), (std::map<uint32_t, SlotWords>{
-                                {slot(0, 0), {0, 0, 0, 0, 1u << 15, 0}},
+                                {slot(0, 0), {0, 0, 0, 0, 1u << 15, 1u << 0}},
                                 {slot(172, 16), {two, 2, 0, 0, 0, 0}},
                                 {slot(172, 17), {two, 2, 0, 0, 0, 0}},
                                 {slot(172, 18), {one, 3, 0, 0, 0, 0}},
-                                {slot(192, 168), {0, 0, 0, 0, 1u << 0, 0}},
-                                {slot(255, 255), {0, 0, 0, 0, 1u << 15, 0}},
+                                {slot(192, 168), {0, 0, 0, 0, 1u << 0, 0xffff0000u}}, // blocks 16..31
+                                {slot(255, 255), {0, 0, 0, 0, 1u << 15, 1u << 31}},
                             }));
   EXPECT_EQ(longer_of(c, g), (std::map<std::string, ValWords>{
                                  {"0.0.0.0/32", {first, 1, 0, 0}},
@@ -188,7 +189,7 @@ TEST(LowerClassSplit, ShortPrefixesExpandToEverySlotTheyCover) {
   EXPECT_EQ(slots[slot(9, 255)], (SlotWords{all, 1, 0, 0, 0, 0}));
   EXPECT_EQ(slots[slot(10, 0)], (SlotWords{all, 2, 0, 0, 0, 0}));
   EXPECT_EQ(slots[slot(10, 15)], (SlotWords{all, 2, 0, 0, 0, 0}));
-  EXPECT_EQ(slots[slot(10, 16)], (SlotWords{all, 3, 0, 0, 1u << 15, 0}));
+  EXPECT_EQ(slots[slot(10, 16)], (SlotWords{all, 3, 0, 0, 1u << 15, 1u << 0}));
   EXPECT_EQ(slots[slot(10, 31)], (SlotWords{all, 3, 0, 0, 0, 0}));
   EXPECT_EQ(slots[slot(10, 32)], (SlotWords{all, 2, 0, 0, 0, 0}));
   EXPECT_EQ(slots[slot(11, 0)], (SlotWords{all, 1, 0, 0, 0, 0}));
@@ -199,8 +200,9 @@ TEST(LowerClassSplit, ShortPrefixesExpandToEverySlotTheyCover) {
 
 TEST(LowerClassSplit, EveryLongerLengthHasItsBit) {
   // One prefix of each length 17..32, nested, all starting at 10.1.0.0:
-  // the slot's mask has all 16 bits, and each is in the hash under its
-  // length with the first rule folded in.
+  // the slot's mask has all 16 bits, the /17 overlaps the /16's /21 blocks
+  // 0..15, and each is in the hash under its length with the first rule
+  // folded in.
   std::string body;
   for (int len = 17; len <= 32; ++len)
     body += "rule r" + std::to_string(len) + ": ip.src in 10.1.0.0/" + std::to_string(len) +
@@ -211,7 +213,7 @@ TEST(LowerClassSplit, EveryLongerLengthHasItsBit) {
   ASSERT_EQ(c.groups.size(), 1u) << to_string(c);
   const LookupGroup &g = c.groups[0];
   EXPECT_EQ(slots_of(c, g),
-            (std::map<uint32_t, SlotWords>{{slot(10, 1), {0, 0, 0, 0, 0xffffu, 0}}}));
+            (std::map<uint32_t, SlotWords>{{slot(10, 1), {0, 0, 0, 0, 0xffffu, 0xffffu}}}));
   auto longer = longer_of(c, g);
   ASSERT_EQ(longer.size(), 16u);
   const uint32_t r17 = Classifier::encode(0, Action::Pass);
@@ -233,7 +235,7 @@ TEST(LowerClassSplit, ClassKeyedGroupsKeepTheirMask) {
   ASSERT_GE(g.v4_slots, 0);
   const uint32_t net = Classifier::encode(1, Action::Pass);
   EXPECT_EQ(slots_of(c, g),
-            (std::map<uint32_t, SlotWords>{{slot(192, 0), {net, 1, 0, 0, 1u << 7, 0}}}));
+            (std::map<uint32_t, SlotWords>{{slot(192, 0), {net, 1, 0, 0, 1u << 7, 1u << 0}}}));
   EXPECT_EQ(longer_of(c, g),
             (std::map<std::string, ValWords>{{"192.0.2.0/24", {net, 2, 1u << 1, 0}}}));
 }
