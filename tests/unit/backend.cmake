@@ -37,4 +37,5 @@ gtest_discover_tests(backend_map_write_test DISCOVERY_TIMEOUT 30)
 add_executable(backend_pch_test ${CMAKE_CURRENT_SOURCE_DIR}/backend_pch_test.cc)
 target_link_libraries(backend_pch_test PRIVATE psl_policy_build psl_parse_prebuilt psl_driver
                       GTest::gtest_main)
+target_compile_definitions(backend_pch_test PRIVATE ${PSC_BACKEND_TEST_DEFS})
 gtest_discover_tests(backend_pch_test DISCOVERY_TIMEOUT 30)

@@ -145,6 +145,27 @@ TEST(PolicyPchTest, BrokenCIsReportedOnceWithThePchGiven) {
   EXPECT_EQ(r.first_error()->line, 2u);
 }
 
+// What `psc build --emit-c` writes compiles on its own, as docs/psc.md
+// says: no PCH, no PSL_PARSE_PREBUILT (the parser is then inlined), only
+// the templates on the include path, as `clang -O2 -g -target bpf -c`.
+TEST(PolicyPchTest, TheEmittedCCompilesOnItsOwn) {
+  const PolicyArtifact a = build();
+  CompileOptions options;
+  options.include_dirs.push_back(PSC_BPF_TEMPLATES_DIR);
+  options.cpu = kPolicyPchCpu;
+  const CompileResult r = BpfCompiler(options).compile(a.c_source, "pch.c");
+  ASSERT_TRUE(r.ok()) << r.format_diagnostics();
+  EXPECT_FALSE(r.used_precompiled_header);
+
+  // Nothing left to link: libbpf refuses to open an object with the
+  // parser only declared (an unresolved extern psl_parse).
+  LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "pch");
+  bpf_object *obj = bpf_object__open_mem(r.object.data(), r.object.size(), &opts);
+  ASSERT_NE(obj, nullptr) << "libbpf cannot open the standalone object";
+  EXPECT_NE(bpf_object__find_program_by_name(obj, "psl_policy"), nullptr);
+  bpf_object__close(obj);
+}
+
 // The PCH is made for one -mcpu; a build for another does not try it.
 TEST(PolicyPchTest, AnotherCpuBuildsWithoutIt) {
   PolicyBuildOptions options;
