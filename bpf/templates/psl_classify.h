@@ -150,6 +150,19 @@ struct psl_set_ip_key {
     __type(value, __u32);                                                      \
   } name SEC(".maps")
 
+/* The values one 16-bit field (a port) takes in the keys of a large
+ * class-keyed group, as a bitmap of 65536 bits in PSL_VALUE_WORDS words:
+ * a packet whose value has no bit skips the group's hash lookup, which
+ * could only miss (GroupLimits::value_filter_min_entries). */
+#define PSL_VALUE_WORDS 1024
+#define PSL_GROUP_VALUES(name)                                                 \
+  struct {                                                                     \
+    __uint(type, BPF_MAP_TYPE_ARRAY);                                          \
+    __uint(max_entries, PSL_VALUE_WORDS);                                      \
+    __type(key, __u32);                                                        \
+    __type(value, __u64);                                                      \
+  } name SEC(".maps")
+
 #define PSL_GROUP_LPM(name, key_type, entries)                                 \
   struct {                                                                     \
     __uint(type, BPF_MAP_TYPE_LPM_TRIE);                                       \
@@ -424,6 +437,14 @@ psl_class6(void *dir, void *buckets, void *slots, void *longer,
  * policy). With `<=` best may still be PSL_NO_MATCH as far as the verifier
  * knows, and those paths share one state. Same instruction count.
  */
+/* Whether 16-bit value `v` has its bit in a PSL_GROUP_VALUES bitmap. */
+PSL_INLINE int psl_value_in(void *map, __u32 v) {
+  __u32 i = (v >> 6) & (PSL_VALUE_WORDS - 1);
+  const __u64 *w = bpf_map_lookup_elem(map, &i);
+
+  return w && ((*w >> (v & 63)) & 1);
+}
+
 PSL_INLINE void psl_best(__u32 *best, const __u32 *v) {
   if (v && *v && *v <= *best)
     *best = *v;

@@ -112,6 +112,12 @@ private:
                           : grp.kind == MapKind::Lpm ? "PSL_GROUP_LPM("
                                                      : "PSL_GROUP_HASH(";
       b_.line(macro + m.name + ", " + key + ", " + std::to_string(m.max_entries) + ");");
+      if (grp.value_filter >= 0) {
+        b_.comment("group " + std::to_string(g) + ", the values of " +
+                   field_info(grp.exact[grp.value_filter_part].field).name +
+                   " in its keys (looked up first)");
+        b_.line("PSL_GROUP_VALUES(" + c_.maps[static_cast<size_t>(grp.value_filter)].name + ");");
+      }
       if (grp.exact_map >= 0) {
         const auto &h = c_.maps[static_cast<size_t>(grp.exact_map)];
         b_.comment("group " + std::to_string(g) + ", full-length addresses (looked up first)");
@@ -465,6 +471,10 @@ private:
                     g < 64 ? "(" + mask_var(static_cast<size_t>(grp.class_group)) + " & (1ull << " +
                                  std::to_string(g) + "))"
                            : class_var(static_cast<size_t>(grp.class_group)));
+    // After the presence tests: the field must be there to be tested.
+    if (grp.value_filter >= 0)
+      guards.push_back("psl_value_in(&" + c_.maps[static_cast<size_t>(grp.value_filter)].name +
+                       ", " + value_expr(grp.exact[grp.value_filter_part].field) + ")");
     b_.comment("group " + std::to_string(g) + ": " + grp.shape);
     std::string guard = join(guards, "&&");
     b_.open(guard.empty() ? "" : "if (" + guard + ")");

@@ -227,6 +227,12 @@ struct LookupGroup {
   // psl_rate_list of rate slots), not to the first rule; its index among
   // the rate groups (0..PSL_RATE_GROUPS_MAX-1); -1: a lookup group.
   int rate_group = -1;
+  // A large class-keyed hash group: the map (an array of 1024 u64, 65536
+  // bits, psl_classify.h PSL_GROUP_VALUES) of the values its 16-bit key
+  // part exact[value_filter_part] takes; a packet whose value has no bit
+  // skips the lookup. -1: none.
+  int value_filter = -1;
+  uint32_t value_filter_part = 0;
   std::vector<uint32_t> rules;   // rule indices with entries here, ascending
   size_t entries = 0;
   std::string shape;             // "lpm ip.src", "hash tcp.dport, ip.proto"

@@ -448,6 +448,9 @@ public:
         add_entry(grp.map, std::vector<uint8_t>(kv.first.begin(), kv.first.end()), {kv.second});
       grp.entries = sorted.size();
       c_.maps[grp.map].max_entries = static_cast<uint32_t>(std::max<size_t>(1, sorted.size()));
+      if (grp.class_group >= 0 && grp.kind == MapKind::Hash &&
+          sorted.size() >= l_.value_filter_min_entries)
+        add_value_filter(grp, sorted);
     }
     for (size_t g = 0; g < c_.groups.size(); ++g)
       if (c_.groups[g].classes)
@@ -456,6 +459,35 @@ public:
   }
 
 private:
+  // The bitmap of the values the group's first 16-bit key part takes
+  // (LookupGroup::value_filter), if it has one.
+  void add_value_filter(LookupGroup &grp,
+                        const std::vector<std::pair<std::string, uint32_t>> &keys) {
+    static constexpr uint32_t kWords = 1024; // PSL_VALUE_WORDS
+    auto part = std::find_if(grp.exact.begin(), grp.exact.end(),
+                             [](const KeyPart &k) { return k.size == 2; });
+    if (part == grp.exact.end())
+      return;
+    std::vector<uint64_t> words(kWords);
+    for (const auto &kv : keys) {
+      const auto *k = reinterpret_cast<const uint8_t *>(kv.first.data());
+      const uint32_t v = uint32_t{k[part->offset]} << 8 | k[part->offset + 1];
+      words[v >> 6] |= uint64_t{1} << (v & 63);
+    }
+    const MapSpec &m = c_.maps[grp.map];
+    grp.value_filter = static_cast<int>(c_.maps.size());
+    grp.value_filter_part = static_cast<uint32_t>(part - grp.exact.begin());
+    c_.maps.push_back({m.name + "_f", MapKind::Array, 4, 8, kWords,
+                       m.purpose + " (values of " + field_info(part->field).name + ")"});
+    for (uint32_t i = 0; i < kWords; ++i)
+      if (words[i]) {
+        std::vector<uint8_t> key(4);
+        std::memcpy(key.data(), &i, 4);
+        add_entry(static_cast<uint32_t>(grp.value_filter), std::move(key),
+                  {static_cast<uint32_t>(words[i]), static_cast<uint32_t>(words[i] >> 32)});
+      }
+  }
+
   static GroupKey class_table_key(FieldId f) {
     GroupKey k;
     k.kind = MapKind::Lpm;

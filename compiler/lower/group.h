@@ -54,6 +54,13 @@ struct GroupLimits {
   // packet less than a trie walk, which deepens with the trie (the
   // 100k-rule `mixed` policy, docs/performance.md).
   size_t class_hash_max_values = 16;
+  // A class-keyed hash group with at least this many keys and a 16-bit key
+  // part (a port) gets a bitmap of the values that part takes (8 KiB): a
+  // packet whose port has no key there skips the hash lookup for the cost
+  // of an array lookup the verifier inlines. The wide prefixes of a large
+  // policy have keys in most groups, so a miss otherwise pays one hash
+  // lookup per group. 0: every such group (tests).
+  size_t value_filter_min_entries = 1024;
   // A class table with at least this many IPv4 prefixes keeps them in a
   // /16 array and a hash of the longer prefixes instead of its LPM trie
   // (classifier.h): per packet an array lookup and a hash probe per longer

@@ -39,11 +39,13 @@ const std::vector<std::string> kRules = {"host", "sub", "upper", "wide",
 std::unique_ptr<CompiledPolicy> build_with_split_min(
     size_t split_min, size_t split6_min = SIZE_MAX,
     const std::string &policy = kPolicy,
-    size_t dense_min = lower::GroupLimits{}.ipv6_dense_min_prefixes) {
+    size_t dense_min = lower::GroupLimits{}.ipv6_dense_min_prefixes,
+    size_t value_filter_min = lower::GroupLimits{}.value_filter_min_entries) {
   backend::PolicyBuildOptions o;
   o.lower.groups.ipv4_split_min_prefixes = split_min;
   o.lower.groups.ipv6_split_min_prefixes = split6_min;
   o.lower.groups.ipv6_dense_min_prefixes = dense_min;
+  o.lower.groups.value_filter_min_entries = value_filter_min;
   BuildFailure failure;
   auto pol = CompiledPolicy::build(policy, &failure, o);
   EXPECT_TRUE(pol) << build_stage_name(failure.stage) << ": "
@@ -82,9 +84,12 @@ TEST(ClassSplit, LongestMatchAtPrefixAndSlotBoundaries) {
   PSC_REQUIRE_OR_SKIP(::psl::backend::bpf_features().xdp_test_run);
   auto split = build_with_split_min(0);
   auto trie = build_with_split_min(SIZE_MAX);
-  // Both families split, the trie empty: no trie lookup at all.
-  auto both = build_with_split_min(0, 0);
+  // Both families split, the trie empty: no trie lookup at all; and the
+  // port group `web` behind its bitmap of ports (443 only).
+  auto both = build_with_split_min(0, 0, kPolicy, lower::GroupLimits{}.ipv6_dense_min_prefixes, 0);
   ASSERT_TRUE(split && trie && both);
+  ASSERT_EQ(split->artifact().classifier.groups[1].value_filter, -1);
+  ASSERT_GE(both->artifact().classifier.groups[1].value_filter, 0);
   ASSERT_GE(split->artifact().classifier.groups[0].v4_slots, 0);
   ASSERT_EQ(trie->artifact().classifier.groups[0].v4_slots, -1);
   ASSERT_GE(both->artifact().classifier.groups[0].v6_buckets, 0);

@@ -87,9 +87,10 @@ struct Case {
   std::vector<TimedFrame> packets;
   // Compile with every class table's IPv4 and IPv6 prefixes split off the
   // trie (lower::GroupLimits::ipv4_split_min_prefixes and
-  // ipv6_split_min_prefixes 0), which the default
-  // threshold keeps for large tables: set on odd-numbered cases, so a run
-  // compares both class-table paths with the interpreter.
+  // ipv6_split_min_prefixes 0) and every class-keyed port group behind its
+  // bitmap of ports (value_filter_min_entries 0), which the default
+  // thresholds keep for large tables: set on odd-numbered cases, so a run
+  // compares both paths with the interpreter.
   bool split_class_tables = false;
 };
 

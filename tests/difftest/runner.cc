@@ -211,6 +211,8 @@ backend::PolicyBuildOptions build_options(bool split_class_tables) {
     o.lower.groups.ipv6_split_min_prefixes = 0;
     // Buckets of 2 or more longer prefixes get slots, the others not.
     o.lower.groups.ipv6_dense_min_prefixes = 2;
+    // Every class-keyed port group gets its bitmap of ports.
+    o.lower.groups.value_filter_min_entries = 0;
   }
   return o;
 }

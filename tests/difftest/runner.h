@@ -42,8 +42,9 @@ struct Outcome {
 const char *outcome_name(Outcome::Kind k);
 
 // The build options of a case: `split_class_tables` forces the IPv4 part
-// of the class tables into the /16 array and prefix hash, and the IPv6 part
-// into the /32 buckets and prefix hash (Case::split_class_tables).
+// of the class tables into the /16 array and prefix hash, the IPv6 part
+// into the /32 buckets and prefix hash (Case::split_class_tables), and a
+// bitmap of ports in front of every class-keyed port group.
 backend::PolicyBuildOptions build_options(bool split_class_tables);
 
 // Builds the policy (a whole PSL file), then runs `packets` on both sides.

@@ -269,6 +269,49 @@ TEST(LowerClassifier, PortRangesArePrefixesNotAProduct) {
                 {key(32 + 10, 0x0b, 0xc0), Classifier::encode(1, Action::Pass)}}));
 }
 
+// From GroupLimits::value_filter_min_entries keys on (0 here), a
+// class-keyed port group gets the bitmap of the ports in its keys: word
+// port / 64, bit port % 64. Smaller groups (the default threshold) do not.
+TEST(LowerClassifier, LargeClassKeyedPortGroupsHaveABitmapOfTheirPorts) {
+  const char *body = R"(
+    rule a: ip.src in 10.0.0.0/8 and tcp.dport in {22, 443} => drop
+    rule b: ip.src in 10.1.0.0/16 and tcp.dport == 8080 => pass
+    rule c: ip.src in 10.0.0.0/8 and ip.proto == 17 => drop)";
+  LowerOptions opts;
+  opts.groups.value_filter_min_entries = 0;
+  auto l = lower_text(body, opts);
+  ASSERT_TRUE(l && l->result.ok());
+  const Classifier &c = l->c();
+  ASSERT_EQ(c.groups.size(), 3u) << to_string(c);
+  const LookupGroup &ports = c.groups[1];
+  EXPECT_EQ(ports.shape, "hash class(ip.src), tcp.dport");
+  ASSERT_GE(ports.value_filter, 0);
+  EXPECT_EQ(ports.value_filter_part, 0u);
+  const MapSpec &m = c.maps[static_cast<size_t>(ports.value_filter)];
+  EXPECT_EQ(m.name, c.maps[ports.map].name + "_f");
+  EXPECT_EQ(m.kind, MapKind::Array);
+  EXPECT_EQ(m.max_entries, 1024u);
+  std::map<uint32_t, uint64_t> words;
+  for (const auto &e : c.entries)
+    if (e.map == static_cast<uint32_t>(ports.value_filter)) {
+      uint32_t i;
+      uint64_t w;
+      std::memcpy(&i, e.key.data(), 4);
+      std::memcpy(&w, e.value.data(), 8);
+      words[i] = w;
+    }
+  EXPECT_EQ(words, (std::map<uint32_t, uint64_t>{
+                       {22 / 64, uint64_t{1} << 22},
+                       {443 / 64, uint64_t{1} << (443 % 64)},
+                       {8080 / 64, uint64_t{1} << (8080 % 64)}}));
+  // ip.proto is 8 bits: no bitmap.
+  EXPECT_EQ(c.groups[2].value_filter, -1) << c.groups[2].shape;
+
+  auto small = lower_text(body);
+  ASSERT_TRUE(small && small->result.ok());
+  EXPECT_EQ(small->c().groups[1].value_filter, -1);
+}
+
 TEST(LowerClassifier, FewPortsAfterAClassAreHashKeys) {
   // A set of two ports and a range of three: enumerated into the hash
   // group of (class, port), not a trie (GroupLimits::class_hash_max_values).
