@@ -216,7 +216,7 @@ std::vector<std::string> BpfCompiler::default_system_include_dirs() {
 
 std::vector<std::string>
 BpfCompiler::cc1_args(const CompileInput &input) const {
-  return cc1_args_for("-emit-obj", "c", virtual_path(input.name),
+  return cc1_args_for("-emit-obj", "c", virtual_path(input.name), input.name,
                       !options_.precompiled_header.empty());
 }
 
@@ -224,6 +224,7 @@ std::vector<std::string>
 BpfCompiler::cc1_args_for(const std::string &action,
                           const std::string &language,
                           const std::string &input_path,
+                          const std::string &main_file_name,
                           bool with_pch) const {
   std::vector<std::string> args = {
       "-triple",
@@ -243,7 +244,7 @@ BpfCompiler::cc1_args_for(const std::string &action,
       "-fno-caret-diagnostics",
       "-fmessage-length=0",
       "-main-file-name",
-      llvm::sys::path::filename(input_path).str(),
+      main_file_name,
       std::string("-fdebug-compilation-dir=") + kVirtualDir,
       // Only the search paths given here; never the host's defaults.
       "-nostdsysteminc",
@@ -348,8 +349,9 @@ CompileResult BpfCompiler::compile_once(const CompileInput &input,
 
   const std::string main_path = virtual_path(input.name);
   auto invocation = std::make_shared<clang::CompilerInvocation>();
-  if (!make_invocation(cc1_args_for("-emit-obj", "c", main_path, with_pch),
-                       consumer, result, *invocation))
+  if (!make_invocation(
+          cc1_args_for("-emit-obj", "c", main_path, input.name, with_pch),
+          consumer, result, *invocation))
     return result;
 
   // The main file, the extra headers and the PCH in memory, over the real
@@ -406,7 +408,8 @@ CompileResult BpfCompiler::precompile(const std::string &header_path,
   CollectingConsumer consumer(result);
 
   std::vector<std::string> args =
-      cc1_args_for("-emit-pch", "c-header", header_path, /*with_pch=*/false);
+      cc1_args_for("-emit-pch", "c-header", header_path,
+                   llvm::sys::path::filename(header_path).str(), /*with_pch=*/false);
   args.insert(args.end(), {"-o", output_path});
   auto invocation = std::make_shared<clang::CompilerInvocation>();
   if (!make_invocation(args, consumer, result, *invocation))

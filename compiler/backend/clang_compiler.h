@@ -135,10 +135,12 @@ public:
   static std::vector<std::string> default_system_include_dirs();
 
 private:
-  // `action` is "-emit-obj" or "-emit-pch"; `language` "c" or "c-header".
+  // `action` is "-emit-obj" or "-emit-pch"; `language` "c" or "c-header";
+  // `main_file_name` the input's name in DWARF.
   std::vector<std::string> cc1_args_for(const std::string &action,
                                         const std::string &language,
                                         const std::string &input_path,
+                                        const std::string &main_file_name,
                                         bool with_pch) const;
   CompileResult compile_once(const CompileInput &input, bool with_pch) const;
 
