@@ -120,6 +120,9 @@ struct psl_set_ip_key {
   __u8 _pad[3];    /* zero; keeps the key a multiple of 4 */
 };
 
+/* Words of a PSL_GROUP_VALUES bitmap: 65536 bits, one per 16-bit value. */
+#define PSL_VALUE_WORDS 1024
+
 /* Key of psl_sets_val: (set id << 16) | value, for fields of <= 16 bits. */
 #define PSL_SET_VAL_KEY(set_id, v) (((__u32)(set_id) << 16) | (__u32)(v))
 
@@ -154,7 +157,6 @@ struct psl_set_ip_key {
  * class-keyed group, as a bitmap of 65536 bits in PSL_VALUE_WORDS words:
  * a packet whose value has no bit skips the group's hash lookup, which
  * could only miss (GroupLimits::value_filter_min_entries). */
-#define PSL_VALUE_WORDS 1024
 #define PSL_GROUP_VALUES(name)                                                 \
   struct {                                                                     \
     __uint(type, BPF_MAP_TYPE_ARRAY);                                          \

@@ -463,7 +463,7 @@ private:
   // (LookupGroup::value_filter), if it has one.
   void add_value_filter(LookupGroup &grp,
                         const std::vector<std::pair<std::string, uint32_t>> &keys) {
-    static constexpr uint32_t kWords = 1024; // PSL_VALUE_WORDS
+    static constexpr uint32_t kWords = PSL_VALUE_WORDS;
     auto part = std::find_if(grp.exact.begin(), grp.exact.end(),
                              [](const KeyPart &k) { return k.size == 2; });
     if (part == grp.exact.end())
@@ -875,10 +875,10 @@ private:
       if (p.len > 16) {
         Slot &slot = slots[first];
         slot.longer |= uint32_t{1} << (p.len - 17);
-        const uint32_t b0 = static_cast<uint32_t>(p.base >> 11) & 31,
-                       b1 = static_cast<uint32_t>(p.last() >> 11) & 31;
-        for (uint32_t b = b0; b <= b1; ++b)
-          slot.blocks |= uint32_t{1} << b;
+        // A prefix of /21 or shorter is aligned to whole blocks, a longer
+        // one lies in one: a step of a block reaches each block it holds.
+        for (Point a = p.base; a <= p.last(); a += Point{1} << 11)
+          slot.blocks |= PSL_CLASS4_BLOCK(static_cast<uint32_t>(a));
         longer.push_back({p, v});
         return;
       }
