@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "codegen/policy_compile.h"
 #include "codegen/source_builder.h"
 #include "lower/field_values.h"
 
@@ -72,7 +73,7 @@ private:
                std::to_string(c_.entries.size()) + " map entries written at load time.");
     // psl_policy.h is the same for every policy (psc loads it precompiled);
     // what depends on the policy comes after it.
-    b_.raw("#include \"psl_policy.h\"");
+    b_.raw("#include \"" + std::string(backend::kPolicyHeader) + "\"");
     b_.line();
     b_.comment("Counter ids: rule i at i + 1, default at 0. The shadow counters "
                "need slots up to the last shadow rule only: every slot of a "
