@@ -62,6 +62,17 @@ struct Probe {
   const char *rule; // the rule whose counter moves, or "default"
 };
 
+// The probe's packet: from pr.src to a fixed address of its family.
+Pkt packet_of(const Probe &pr) {
+  Pkt p;
+  p.ip_version = pr.version;
+  p.src = pr.src;
+  p.dst = pr.version == 6 ? "2001:db8::ffff" : "192.0.2.1";
+  p.proto = pr.proto;
+  p.dport = pr.dport;
+  return p;
+}
+
 // The rule whose counter one packet moved ("default" for the default).
 std::string decided_by(CompiledPolicy &pol, const Pkt &p,
                        std::string *verdict,
@@ -130,12 +141,7 @@ TEST(ClassSplit, LongestMatchAtPrefixAndSlotBoundaries) {
       {"::ffff:10.1.2.3", 6, 17, 53, "pass", "default"},
   };
   for (const Probe &pr : probes) {
-    Pkt p;
-    p.ip_version = pr.version;
-    p.src = pr.src;
-    p.dst = pr.version == 6 ? "2001:db8::ffff" : "192.0.2.1";
-    p.proto = pr.proto;
-    p.dport = pr.dport;
+    const Pkt p = packet_of(pr);
     for (CompiledPolicy *pol : {split.get(), trie.get(), both.get()}) {
       std::string verdict;
       EXPECT_EQ(decided_by(*pol, p, &verdict), pr.rule)
@@ -283,12 +289,7 @@ TEST(ClassSplit, Ipv6LongestMatchAtPrefixAndBucketBoundaries) {
   const std::string tagged_host = tagged_net + "::1";
   all.push_back({tagged_host.c_str(), 6, 17, 53, "pass", "default"});
   for (const Probe &pr : all) {
-    Pkt p;
-    p.ip_version = pr.version;
-    p.src = pr.src;
-    p.dst = pr.version == 6 ? "2001:db8::ffff" : "192.0.2.1";
-    p.proto = pr.proto;
-    p.dport = pr.dport;
+    const Pkt p = packet_of(pr);
     for (CompiledPolicy *pol :
          {split6.get(), both.get(), trie.get(), dense.get()}) {
       std::string verdict;
