@@ -7,7 +7,8 @@ namespace psl {
 
 CheckedModule check_source(std::string path, std::string text,
                            const CheckOptions &options) {
-  auto file = std::make_shared<const SourceFile>(std::move(path), std::move(text));
+  auto file =
+      std::make_shared<const SourceFile>(std::move(path), std::move(text));
   CheckedModule out{Module{}, DiagnosticSink(file)};
   out.module = parse_policy(file, out.diags);
   if (out.module.policy) {

@@ -6,8 +6,9 @@
  * value (the first-matching terminal rule), runs the rules that stayed code
  * while their index is below that, and decides. An address's class table
  * comes first: it yields a candidate, the class id that leads the keys of
- * the class-keyed groups after it, and which of those to look up. Key layouts and the value
- * encoding are documented in compiler/lower/classifier.h; in short:
+ * the class-keyed groups after it, and which of those to look up. Key layouts
+ * and the value encoding are documented in compiler/lower/classifier.h; in
+ * short:
  *
  *   value = ((rule_index + 1) << 1) | (drop ? 1 : 0); 0 = no rule
  *   LPM keys: { __u32 prefixlen; __u8 data[N] } with N a multiple of 4;
@@ -105,7 +106,8 @@ struct psl_class6_dir {
 };
 
 PSL_INLINE __u32 psl_class6_dir_index(const __u8 *a) {
-  __u32 x = ((__u32)a[0] << 24) | ((__u32)a[1] << 16) | ((__u32)a[2] << 8) | (__u32)a[3];
+  __u32 x = ((__u32)a[0] << 24) | ((__u32)a[1] << 16) | ((__u32)a[2] << 8) |
+            (__u32)a[3];
 
   return (x * 0x9e3779b1u) >> 16; /* Fibonacci hashing: the top 16 bits */
 }
@@ -117,7 +119,7 @@ struct psl_set_ip_key {
   __u32 set_id;    /* host order */
   __u8 family;     /* 4 or 6 */
   __u8 addr[16];
-  __u8 _pad[3];    /* zero; keeps the key a multiple of 4 */
+  __u8 _pad[3]; /* zero; keeps the key a multiple of 4 */
 };
 
 /* Words of a PSL_GROUP_VALUES bitmap: 65536 bits, one per 16-bit value. */
@@ -344,8 +346,8 @@ PSL_INLINE const struct psl_class_val *psl_class4_at(void *longer, __u32 a,
  * class: none). An address in a /16 without longer prefixes, the usual
  * miss, costs the array lookup alone. NULL only if the array lookup
  * fails, which an index below 65536 never does. */
-PSL_INLINE const struct psl_class_val *
-psl_class4(void *slots, void *longer, const __u8 *addr) {
+PSL_INLINE const struct psl_class_val *psl_class4(void *slots, void *longer,
+                                                  const __u8 *addr) {
   __u32 a;
   const struct psl_class4_slot *s = psl_class4_slot(slots, addr, &a);
   struct psl_class4_key k;
@@ -377,15 +379,16 @@ psl_class4(void *slots, void *longer, const __u8 *addr) {
  * aligned as in struct psl_pkt) in the IPv6 part of a class table: its
  * bucket by the top 32 bits, from the directory (an array lookup) or, when
  * /32s share its entry, the hash (and in a dense /32 an array lookup of
- * its slot by the next 16), then a binary search over the lengths there: a hit (a prefix, or a marker a longer prefix left on its way)
- * goes on among the longer lengths, a miss among the shorter. Every entry
- * holds the value of the longest stored prefix of at most its length
- * covering it, so the last hit is the answer, else the bucket's own value
- * (zero class: none). At most 5 probes for 16 lengths. NULL when the /32
- * has no bucket or the prefixes are in the trie: the caller asks the trie. */
-PSL_INLINE const struct psl_class_val *
-psl_class6(void *dir, void *buckets, void *slots, void *longer,
-           const __u8 *addr) {
+ * its slot by the next 16), then a binary search over the lengths there: a hit
+ * (a prefix, or a marker a longer prefix left on its way) goes on among the
+ * longer lengths, a miss among the shorter. Every entry holds the value of the
+ * longest stored prefix of at most its length covering it, so the last hit is
+ * the answer, else the bucket's own value (zero class: none). At most 5 probes
+ * for 16 lengths. NULL when the /32 has no bucket or the prefixes are in the
+ * trie: the caller asks the trie. */
+PSL_INLINE const struct psl_class_val *psl_class6(void *dir, void *buckets,
+                                                  void *slots, void *longer,
+                                                  const __u8 *addr) {
   const __u64 *a = (const __u64 *)addr;
   __u32 top, di = psl_class6_dir_index(addr);
   struct psl_class6_key k;
@@ -415,7 +418,8 @@ psl_class6(void *dir, void *buckets, void *slots, void *longer,
       break;
     __u64 hi_mask = len >= 64 ? ~0ull : ~0ull << (64 - len);
     __u64 lo_mask = len <= 64 ? 0 : ~0ull << (128 - len);
-    __u64 w[2] = {a[0] & bpf_cpu_to_be64(hi_mask), a[1] & bpf_cpu_to_be64(lo_mask)};
+    __u64 w[2] = {a[0] & bpf_cpu_to_be64(hi_mask),
+                  a[1] & bpf_cpu_to_be64(lo_mask)};
     __builtin_memcpy(k.addr, w, 16);
     k.len = len;
     const struct psl_class_val *v = bpf_map_lookup_elem(longer, &k);

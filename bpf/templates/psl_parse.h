@@ -379,10 +379,9 @@ PSL_INLINE int psl_parse_ipv6(const __u8 *data, const __u8 *end, __u32 off,
    * Offsets are below 0x4100 (63 + 40 + 8 * 2048 at most). IPv4 has one
    * way in and a copy of its own, so it pays nothing for this. */
   eoff = psl_verifier_forget(eoff, 0x7fff, p->pkt_len);
-  return psl_parse_l4(data, end, eoff,
-                      psl_verifier_forget(limit - eoff, 0xffffffffu,
-                                          p->pkt_len),
-                      p);
+  return psl_parse_l4(
+      data, end, eoff,
+      psl_verifier_forget(limit - eoff, 0xffffffffu, p->pkt_len), p);
 }
 
 /* Decode [data, end), the whole frame. */

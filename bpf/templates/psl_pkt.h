@@ -166,7 +166,8 @@ struct __attribute__((aligned(8))) psl_pkt {
 #endif
 
 PSL_STATIC_ASSERT(sizeof(struct psl_pkt) == 104, "psl_pkt layout changed");
-PSL_STATIC_ASSERT(__alignof__(struct psl_pkt) == 8, "psl_pkt alignment changed");
+PSL_STATIC_ASSERT(__alignof__(struct psl_pkt) == 8,
+                  "psl_pkt alignment changed");
 /* The parser copies eth_dst and eth_src as one 12-byte run and the
  * addresses in 8-byte words (psl_parse.h). */
 PSL_STATIC_ASSERT(__builtin_offsetof(struct psl_pkt, eth_dst) == 16 &&

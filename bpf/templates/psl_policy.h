@@ -24,7 +24,7 @@
 /* The counter maps are sized by the generated code (psl_counters.h). */
 #define PSL_COUNTER_MAPS_LATER
 
-#include "psl_parse.h"
 #include "psl_classify.h"
+#include "psl_parse.h"
 
 #endif /* PSL_POLICY_H */

@@ -45,8 +45,8 @@
 
 /* Value of a rate group's map. */
 struct psl_rate_list {
-  __u32 n;                        /* slots used, <= PSL_RATE_LIST_MAX */
-  __u32 slot[PSL_RATE_LIST_MAX];  /* ascending: rule order */
+  __u32 n;                       /* slots used, <= PSL_RATE_LIST_MAX */
+  __u32 slot[PSL_RATE_LIST_MAX]; /* ascending: rule order */
 };
 
 /* Value of psl_rate_rules[slot]. Written by the loader (the lowering
@@ -61,9 +61,12 @@ struct psl_rate_rule {
   __u8 _pad;
 };
 
-PSL_STATIC_ASSERT(PSL_RATE_GROUPS_MAX < 8, "psl_rate_drain forgets min_g in 3 bits");
-PSL_STATIC_ASSERT(sizeof(struct psl_rate_list) == 36, "psl_rate_list layout changed");
-PSL_STATIC_ASSERT(sizeof(struct psl_rate_rule) == 48, "psl_rate_rule layout changed");
+PSL_STATIC_ASSERT(PSL_RATE_GROUPS_MAX < 8,
+                  "psl_rate_drain forgets min_g in 3 bits");
+PSL_STATIC_ASSERT(sizeof(struct psl_rate_list) == 36,
+                  "psl_rate_list layout changed");
+PSL_STATIC_ASSERT(sizeof(struct psl_rate_rule) == 48,
+                  "psl_rate_rule layout changed");
 
 #ifdef __bpf__
 #include <linux/bpf.h> /* before bpf_helpers.h, which uses its types */
@@ -156,8 +159,8 @@ __attribute__((noinline)) __u32 psl_rate_drain(const struct psl_pkt *p,
 
   if (!p || !run)
     return 0;
-  /* A real loop: unrolled, it would cost Clang and the verifier a copy of
-   * the body per candidate. */
+    /* A real loop: unrolled, it would cost Clang and the verifier a copy of
+     * the body per candidate. */
 #pragma clang loop unroll(disable)
   for (step = 0; step < PSL_RATE_GROUPS * PSL_RATE_LIST_MAX; step++) {
     const struct psl_rate_rule *r;

@@ -165,7 +165,8 @@ void Visitor::visit(TestPacket &p) {
 
 #undef PSL_WALK
 
-// ----------------------------------------------------------- structural equality
+// ----------------------------------------------------------- structural
+// equality
 
 namespace {
 

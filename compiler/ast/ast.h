@@ -105,9 +105,11 @@ struct BinaryExpr : Expr {
 
 enum class CompareOp : uint8_t { Eq, Ne, Lt, Le, Gt, Ge, In, NotIn };
 const char *compare_op_spelling(CompareOp op); // "==", "not in", ...
-// `a OP b` == `b mirror_op(OP) a` (`<` <-> `>`, `<=` <-> `>=`, others unchanged).
+// `a OP b` == `b mirror_op(OP) a` (`<` <-> `>`, `<=` <-> `>=`, others
+// unchanged).
 CompareOp mirror_op(CompareOp op);
-// `not (a OP b)` == `a negate_op(OP) b` (`==` <-> `!=`, `<` <-> `>=`, `in` <-> `not in` ...).
+// `not (a OP b)` == `a negate_op(OP) b` (`==` <-> `!=`, `<` <-> `>=`, `in` <->
+// `not in` ...).
 CompareOp negate_op(CompareOp op);
 struct CompareExpr : Expr {
   CompareExpr() : Expr(ExprKind::Compare) {}
@@ -164,7 +166,7 @@ struct SetDecl : Decl {
   SetDecl() : Decl(DeclKind::Set) {}
   std::string name;
   SourceRange name_range;
-  std::string elem_type_name; // as written: "ip", "port", ...
+  std::string elem_type_name;      // as written: "ip", "port", ...
   TypeKind elem = TypeKind::Error; // set by the type checker
   SourceRange elem_range;
   std::optional<DurationLit> ttl; // entries expire after this long
@@ -294,12 +296,14 @@ public:
 bool ast_equal(const Policy &a, const Policy &b);
 
 // Casts that check the node class (InternalError on a mismatch).
-template <typename T, typename N> T &as(N &n) {
+template <typename T, typename N>
+T &as(N &n) {
   if (auto *p = dynamic_cast<T *>(&n))
     return *p;
   throw InternalError("AST node has an unexpected class");
 }
-template <typename T, typename N> const T &as(const N &n) {
+template <typename T, typename N>
+const T &as(const N &n) {
   if (auto *p = dynamic_cast<const T *>(&n))
     return *p;
   throw InternalError("AST node has an unexpected class");

@@ -63,24 +63,19 @@ const FieldInfo &field_info(FieldId id) {
 
 const std::vector<NamedNumber> &proto_names() {
   static const std::vector<NamedNumber> t = {
-      {"icmp", 1}, {"tcp", 6},  {"udp", 17},    {"gre", 47},
-      {"esp", 50}, {"ah", 51},  {"icmpv6", 58}, {"sctp", 132},
+      {"icmp", 1}, {"tcp", 6}, {"udp", 17},    {"gre", 47},
+      {"esp", 50}, {"ah", 51}, {"icmpv6", 58}, {"sctp", 132},
   };
   return t;
 }
 
 const std::vector<NamedNumber> &icmp_type_names() {
   static const std::vector<NamedNumber> t = {
-      {"echo_reply", 0},
-      {"dest_unreachable", 3},
-      {"source_quench", 4},
-      {"redirect", 5},
-      {"echo_request", 8},
-      {"router_advertisement", 9},
-      {"router_solicitation", 10},
-      {"time_exceeded", 11},
-      {"parameter_problem", 12},
-      {"timestamp_request", 13},
+      {"echo_reply", 0},           {"dest_unreachable", 3},
+      {"source_quench", 4},        {"redirect", 5},
+      {"echo_request", 8},         {"router_advertisement", 9},
+      {"router_solicitation", 10}, {"time_exceeded", 11},
+      {"parameter_problem", 12},   {"timestamp_request", 13},
       {"timestamp_reply", 14},
   };
   return t;

@@ -16,16 +16,16 @@ namespace psl {
 // condition is false for packets without that layer, and `not` never
 // negates the guard.
 enum class Guard : uint8_t {
-  None,   // always present (eth.*, pkt.len)
-  Vlan,   // an 802.1Q/802.1ad tag is present
-  Ip,     // IPv4 or IPv6
-  Ip6,    // IPv6 only
-  Ip6Rh,  // IPv6 with a routing header
-  Tcp,    // ip.proto == tcp (first fragment or unfragmented)
-  Udp,    // ip.proto == udp
-  L4,     // TCP or UDP
-  Icmp,   // IPv4 and ip.proto == icmp
-  Icmp6,  // IPv6 and ip.proto == icmpv6
+  None,  // always present (eth.*, pkt.len)
+  Vlan,  // an 802.1Q/802.1ad tag is present
+  Ip,    // IPv4 or IPv6
+  Ip6,   // IPv6 only
+  Ip6Rh, // IPv6 with a routing header
+  Tcp,   // ip.proto == tcp (first fragment or unfragmented)
+  Udp,   // ip.proto == udp
+  L4,    // TCP or UDP
+  Icmp,  // IPv4 and ip.proto == icmp
+  Icmp6, // IPv6 and ip.proto == icmpv6
 };
 const char *guard_name(Guard g); // "tcp", "udp", "tcp or udp", ...
 
@@ -41,7 +41,7 @@ struct FieldInfo {
   TypeKind type;    // Bool, Int, Ip, Mac, Port, Proto, IcmpType, Icmp6Type
   uint8_t bits;     // width for Int fields (values must fit); 0 otherwise
   Guard guard;
-  const char *doc;  // one line for docs and --help
+  const char *doc; // one line for docs and --help
 };
 
 const std::vector<FieldInfo> &all_fields();
@@ -67,14 +67,16 @@ constexpr uint64_t scalar_max(TypeKind type, unsigned bits) {
   }
 }
 // Largest value an Int/Port/Proto/ICMP-type field can hold.
-inline uint64_t field_max(const FieldInfo &f) { return scalar_max(f.type, f.bits); }
+inline uint64_t field_max(const FieldInfo &f) {
+  return scalar_max(f.type, f.bits);
+}
 
 // Protocol and ICMP type names.
 struct NamedNumber {
   const char *name;
   uint8_t number;
 };
-const std::vector<NamedNumber> &proto_names();     // tcp=6, udp=17, ...
+const std::vector<NamedNumber> &proto_names();      // tcp=6, udp=17, ...
 const std::vector<NamedNumber> &icmp_type_names();  // ICMPv4
 const std::vector<NamedNumber> &icmp6_type_names(); // ICMPv6
 const NamedNumber *find_named(const std::vector<NamedNumber> &table,

@@ -74,7 +74,8 @@ std::optional<IpAddr> parse_ip(const std::string &text) {
 
 std::string ip_to_string(const IpAddr &a) {
   char buf[INET6_ADDRSTRLEN] = {0};
-  inet_ntop(a.family == 4 ? AF_INET : AF_INET6, a.bytes.data(), buf, sizeof buf);
+  inet_ntop(a.family == 4 ? AF_INET : AF_INET6, a.bytes.data(), buf,
+            sizeof buf);
   return buf;
 }
 
@@ -89,7 +90,8 @@ std::optional<MacAddr> parse_mac(const std::string &text) {
         !std::isxdigit(static_cast<unsigned char>(p[1])) ||
         (i < 5 && p[2] != ':'))
       return std::nullopt;
-    m.bytes[i] = static_cast<uint8_t>(std::stoul(std::string(p, 2), nullptr, 16));
+    m.bytes[i] =
+        static_cast<uint8_t>(std::stoul(std::string(p, 2), nullptr, 16));
   }
   return m;
 }
@@ -116,7 +118,8 @@ static std::string rate_to_string(const RateValue &r) {
     uint64_t scale;
     const char *suffix;
   };
-  static const Unit units[] = {{1000000000ull, "G"}, {1000000ull, "M"}, {1000ull, "k"}};
+  static const Unit units[] = {
+      {1000000000ull, "G"}, {1000000ull, "M"}, {1000ull, "k"}};
   std::string num = std::to_string(r.per_second), prefix;
   for (const auto &u : units) {
     if (r.per_second != 0 && r.per_second % u.scale == 0) {
@@ -148,14 +151,17 @@ std::string value_to_string(const Value &v, const Type &t) {
     }
     std::string operator()(const MacAddr &m) const {
       char buf[18];
-      std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", m.bytes[0],
-                    m.bytes[1], m.bytes[2], m.bytes[3], m.bytes[4], m.bytes[5]);
+      std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x",
+                    m.bytes[0], m.bytes[1], m.bytes[2], m.bytes[3], m.bytes[4],
+                    m.bytes[5]);
       return buf;
     }
     std::string operator()(const Duration &d) const {
       return duration_to_string(d.ns);
     }
-    std::string operator()(const RateValue &r) const { return rate_to_string(r); }
+    std::string operator()(const RateValue &r) const {
+      return rate_to_string(r);
+    }
     std::string operator()(const ProtoValue &p) const {
       for (const auto &e : proto_names())
         if (e.number == p.number)

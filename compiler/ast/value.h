@@ -52,8 +52,8 @@ std::string type_name(const Type &t);
 std::string type_kind_name(TypeKind k);
 
 struct IpAddr {
-  uint8_t family = 4;                // 4 or 6
-  std::array<uint8_t, 16> bytes{};   // network order; IPv4 in bytes[0..3]
+  uint8_t family = 4;              // 4 or 6
+  std::array<uint8_t, 16> bytes{}; // network order; IPv4 in bytes[0..3]
   bool operator==(const IpAddr &o) const {
     return family == o.family && bytes == o.bytes;
   }
@@ -93,7 +93,9 @@ struct IcmpTypeValue {
 };
 struct RangeValue {
   uint64_t lo = 0, hi = 0; // inclusive
-  bool operator==(const RangeValue &o) const { return lo == o.lo && hi == o.hi; }
+  bool operator==(const RangeValue &o) const {
+    return lo == o.lo && hi == o.hi;
+  }
 };
 
 struct Value;

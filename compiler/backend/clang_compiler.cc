@@ -220,12 +220,10 @@ BpfCompiler::cc1_args(const CompileInput &input) const {
                       !options_.precompiled_header.empty());
 }
 
-std::vector<std::string>
-BpfCompiler::cc1_args_for(const std::string &action,
-                          const std::string &language,
-                          const std::string &input_path,
-                          const std::string &main_file_name,
-                          bool with_pch) const {
+std::vector<std::string> BpfCompiler::cc1_args_for(
+    const std::string &action, const std::string &language,
+    const std::string &input_path, const std::string &main_file_name,
+    bool with_pch) const {
   std::vector<std::string> args = {
       "-triple",
       "bpfel",
@@ -407,9 +405,9 @@ CompileResult BpfCompiler::precompile(const std::string &header_path,
   CompileResult result;
   CollectingConsumer consumer(result);
 
-  std::vector<std::string> args =
-      cc1_args_for("-emit-pch", "c-header", header_path,
-                   llvm::sys::path::filename(header_path).str(), /*with_pch=*/false);
+  std::vector<std::string> args = cc1_args_for(
+      "-emit-pch", "c-header", header_path,
+      llvm::sys::path::filename(header_path).str(), /*with_pch=*/false);
   args.insert(args.end(), {"-o", output_path});
   auto invocation = std::make_shared<clang::CompilerInvocation>();
   if (!make_invocation(args, consumer, result, *invocation))

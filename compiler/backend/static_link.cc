@@ -30,7 +30,8 @@ Expected<MemFile> make_memfile(const std::string &name) {
   MemFile file;
   file.fd.reset(::memfd_create(name.c_str(), MFD_CLOEXEC));
   if (!file.fd)
-    return errno_error("cannot create an in-memory file for '" + name + "'", errno);
+    return errno_error("cannot create an in-memory file for '" + name + "'",
+                       errno);
   file.path = "/proc/self/fd/" + std::to_string(file.fd.get());
   return file;
 }
@@ -42,7 +43,8 @@ Status write_all(int fd, ObjectBytes bytes, const std::string &name) {
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0)
-      return errno_error("cannot write '" + name + "' to memory", n < 0 ? errno : EIO);
+      return errno_error("cannot write '" + name + "' to memory",
+                         n < 0 ? errno : EIO);
     done += static_cast<size_t>(n);
   }
   return Status::success();
@@ -90,7 +92,8 @@ Error link_error(const std::string &what, int err, std::string log) {
 
 } // namespace
 
-Expected<std::vector<uint8_t>> link_bpf_objects(const std::vector<LinkInput> &inputs) {
+Expected<std::vector<uint8_t>>
+link_bpf_objects(const std::vector<LinkInput> &inputs) {
   if (inputs.empty())
     return Error("nothing to link");
   std::string log;
@@ -114,13 +117,16 @@ Expected<std::vector<uint8_t>> link_bpf_objects(const std::vector<LinkInput> &in
     if (!s.ok())
       return s.error();
     LIBBPF_OPTS(bpf_linker_file_opts, file_opts);
-    const int err = bpf_linker__add_file(linker.get(), file->path.c_str(), &file_opts);
+    const int err =
+        bpf_linker__add_file(linker.get(), file->path.c_str(), &file_opts);
     if (err != 0)
-      return link_error("cannot link '" + input.name + "'", err, std::move(log));
+      return link_error("cannot link '" + input.name + "'", err,
+                        std::move(log));
   }
   const int err = bpf_linker__finalize(linker.get());
   if (err != 0)
-    return link_error("cannot finish linking " + inputs.front().name, err, std::move(log));
+    return link_error("cannot finish linking " + inputs.front().name, err,
+                      std::move(log));
   return read_all(output->fd.get());
 }
 

@@ -32,6 +32,7 @@ struct LinkInput {
 // The linked ELF. Errors (an input that is not a BPF object, an extern no
 // input defines, conflicting definitions ...) carry libbpf's messages in
 // Error::detail.
-Expected<std::vector<uint8_t>> link_bpf_objects(const std::vector<LinkInput> &inputs);
+Expected<std::vector<uint8_t>>
+link_bpf_objects(const std::vector<LinkInput> &inputs);
 
 } // namespace psl::backend

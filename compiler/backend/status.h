@@ -24,7 +24,7 @@ struct ErrorNote {
   std::string rule;              // the rule it is about; may be empty
   std::string file;              // the policy's path
   uint32_t line = 0, column = 0; // 1-based; 0 when unknown
-  std::string message;           // "the verifier stopped in the code of rule 'x'"
+  std::string message; // "the verifier stopped in the code of rule 'x'"
 };
 
 struct Error {

@@ -70,12 +70,14 @@ void KernelEvaluator::ensure_loaded() {
     prog_fd_ = obj_->program_fd();
   if (prog_fd_ < 0) {
     obj_.reset();
-    throw KernelError("the compiled policy has no program '" + artifact_.program + "'");
+    throw KernelError("the compiled policy has no program '" +
+                      artifact_.program + "'");
   }
   last_packets_.assign(watch_ids_.size(), 0);
 }
 
-KernelCounter KernelEvaluator::read_counter(const char *map, uint32_t id) const {
+KernelCounter KernelEvaluator::read_counter(const char *map,
+                                            uint32_t id) const {
   KernelCounter sum;
   if (!obj_)
     return sum;
@@ -97,8 +99,10 @@ KernelCounter KernelEvaluator::read_counter(const char *map, uint32_t id) const 
 KernelCounter KernelEvaluator::rule_counter(uint32_t rule_index) const {
   for (const auto &r : artifact_.classifier.rules)
     if (r.index == rule_index)
-      return read_counter(r.shadow ? "psl_shadow_cnt" : "psl_rule_cnt", r.counter_id);
-  throw KernelError("rule index " + std::to_string(rule_index) + " out of range");
+      return read_counter(r.shadow ? "psl_shadow_cnt" : "psl_rule_cnt",
+                          r.counter_id);
+  throw KernelError("rule index " + std::to_string(rule_index) +
+                    " out of range");
 }
 
 KernelCounter KernelEvaluator::default_counter() const {
@@ -109,11 +113,14 @@ interp::Evaluation KernelEvaluator::evaluate(const std::vector<uint8_t> &frame,
                                              uint64_t now_ns) {
   ensure_loaded();
   uint32_t slot = 0;
-  if (bpf_map_update_elem(obj_->map_fd("psl_clock"), &slot, &now_ns, BPF_ANY) != 0)
-    throw KernelError(std::string("cannot set the clock: ") + std::strerror(errno));
+  if (bpf_map_update_elem(obj_->map_fd("psl_clock"), &slot, &now_ns, BPF_ANY) !=
+      0)
+    throw KernelError(std::string("cannot set the clock: ") +
+                      std::strerror(errno));
   auto run = test_run_xdp(prog_fd_, frame);
   if (!run.ok())
-    throw KernelError("test run failed: " + run.error().message, run.error().detail);
+    throw KernelError("test run failed: " + run.error().message,
+                      run.error().detail);
   interp::Evaluation ev;
   switch (run->action()) {
   case XdpAction::Pass:
@@ -137,8 +144,8 @@ interp::Evaluation KernelEvaluator::evaluate(const std::vector<uint8_t> &frame,
       return ev;
     }
   }
-  throw KernelError("no rule counter moved for a " + std::string(action_name(ev.verdict)) +
-                    " verdict");
+  throw KernelError("no rule counter moved for a " +
+                    std::string(action_name(ev.verdict)) + " verdict");
 }
 
 } // namespace psl::backend

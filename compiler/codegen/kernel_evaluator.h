@@ -41,7 +41,8 @@ class KernelError : public std::runtime_error {
 public:
   explicit KernelError(const std::string &what, std::string detail = {},
                        std::vector<ErrorNote> notes = {})
-      : std::runtime_error(what), detail(std::move(detail)), notes(std::move(notes)) {}
+      : std::runtime_error(what), detail(std::move(detail)),
+        notes(std::move(notes)) {}
   std::string detail;           // verifier log and the like; may be empty
   std::vector<ErrorNote> notes; // a rejection: the rule the verifier stopped in
 };

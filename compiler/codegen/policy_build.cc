@@ -21,20 +21,24 @@ namespace psl::backend {
 namespace {
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now() - t0)
+      .count();
 }
 
 std::string where(const SourceFile *file, const SourceRange &r) {
   std::string s = file ? file->path() : std::string("<policy>");
   if (r.valid())
-    s += ":" + std::to_string(r.begin.line) + ":" + std::to_string(r.begin.column);
+    s += ":" + std::to_string(r.begin.line) + ":" +
+         std::to_string(r.begin.column);
   return s;
 }
 
 // "policy.c" -> "policy.o": the compiled object's name in link errors.
 std::string object_name_for(const std::string &c_file_name) {
   const size_t dot = c_file_name.rfind('.');
-  return (dot == std::string::npos ? c_file_name : c_file_name.substr(0, dot)) + ".o";
+  return (dot == std::string::npos ? c_file_name : c_file_name.substr(0, dot)) +
+         ".o";
 }
 
 std::string hex(const std::vector<uint8_t> &b) {
@@ -81,7 +85,8 @@ const char *kind_name(lower::MapKind k) {
 
 } // namespace
 
-Expected<PolicyArtifact> build_policy(const Policy &policy, const SourceFile *file,
+Expected<PolicyArtifact> build_policy(const Policy &policy,
+                                      const SourceFile *file,
                                       const PolicyBuildOptions &options) {
   PolicyArtifact a;
   auto t0 = std::chrono::steady_clock::now();
@@ -108,7 +113,8 @@ Expected<PolicyArtifact> build_policy(const Policy &policy, const SourceFile *fi
   CompileOptions copts = policy_compile_options(options.cpu);
   if (options.cpu == kPolicyPchCpu) {
     const ObjectBytes pch = policy_precompiled_header();
-    copts.precompiled_header = {reinterpret_cast<const char *>(pch.data), pch.size};
+    copts.precompiled_header = {reinterpret_cast<const char *>(pch.data),
+                                pch.size};
   }
   BpfCompiler compiler(copts);
   CompileResult res = compiler.compile(a.c_source, options.c_file_name);
@@ -117,9 +123,11 @@ Expected<PolicyArtifact> build_policy(const Policy &policy, const SourceFile *fi
   if (!res.ok()) {
     a.compile_ms = ms_since(t0);
     const CDiagnostic *e = res.first_error();
-    std::string rule = e && e->in_main_file ? rule_at_line(a.c_source, e->line) : "";
+    std::string rule =
+        e && e->in_main_file ? rule_at_line(a.c_source, e->line) : "";
     return Error("internal error: the generated C does not compile" +
-                     (rule.empty() ? std::string() : " (in the code of rule '" + rule + "')") +
+                     (rule.empty() ? std::string()
+                                   : " (in the code of rule '" + rule + "')") +
                      (e ? ": " + e->message : std::string()),
                  0, res.format_diagnostics());
   }
@@ -132,9 +140,10 @@ Expected<PolicyArtifact> build_policy(const Policy &policy, const SourceFile *fi
   a.link_ms = ms_since(link_t0);
   a.compile_ms = ms_since(t0);
   if (!linked.ok())
-    return Error("internal error: cannot link " + object_name +
-                     " with the prebuilt packet parser: " + linked.error().message,
-                 linked.error().code, linked.error().detail);
+    return Error(
+        "internal error: cannot link " + object_name +
+            " with the prebuilt packet parser: " + linked.error().message,
+        linked.error().code, linked.error().detail);
   a.elf = std::move(linked.value());
   return a;
 }
@@ -158,13 +167,15 @@ struct MapBatch {
 // Writes `batch` with one syscall when the kernel supports batch updates
 // for the map's type; else, and for whatever a batch left unwritten, one
 // update per entry, whose error names the map.
-Status write_map_batch(BpfObject &obj, const std::string &map, const MapBatch &batch) {
+Status write_map_batch(BpfObject &obj, const std::string &map,
+                       const MapBatch &batch) {
   size_t done = 0;
   const int fd = obj.map_fd(map);
   if (fd >= 0 && batch.packed && batch.entries.size() > 1) {
     LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
     auto count = static_cast<uint32_t>(batch.entries.size());
-    if (bpf_map_update_batch(fd, batch.keys.data(), batch.values.data(), &count, &opts) == 0)
+    if (bpf_map_update_batch(fd, batch.keys.data(), batch.values.data(), &count,
+                             &opts) == 0)
       return Status::success();
     // An unsupported batch leaves `count` as it was; after a failed entry
     // it is how many the kernel wrote before it. EINVAL can mean either,
@@ -175,10 +186,11 @@ Status write_map_batch(BpfObject &obj, const std::string &map, const MapBatch &b
   }
   for (size_t i = done; i < batch.entries.size(); ++i) {
     const lower::MapEntry &e = *batch.entries[i];
-    Status s = obj.map_update(map, e.key.data(), e.key.size(), e.value.data(), e.value.size());
+    Status s = obj.map_update(map, e.key.data(), e.key.size(), e.value.data(),
+                              e.value.size());
     if (!s.ok())
-      return Error("cannot fill map '" + map + "': " + s.error().message, s.error().code,
-                   s.error().detail);
+      return Error("cannot fill map '" + map + "': " + s.error().message,
+                   s.error().code, s.error().detail);
   }
   return Status::success();
 }
@@ -211,7 +223,8 @@ Status write_map_contents(BpfObject &obj, const lower::Classifier &c) {
   return Status::success();
 }
 
-Expected<BpfObject> load_policy(const PolicyArtifact &artifact, const PolicyLoadOptions &options) {
+Expected<BpfObject> load_policy(const PolicyArtifact &artifact,
+                                const PolicyLoadOptions &options) {
   auto obj = BpfObject::open(artifact.elf, artifact.classifier.policy.empty()
                                                ? std::string("psl_policy")
                                                : artifact.classifier.policy);
@@ -228,8 +241,9 @@ Expected<BpfObject> load_policy(const PolicyArtifact &artifact, const PolicyLoad
   Status s = obj->load(options.bpf);
   if (!s.ok()) {
     Error e = s.error();
-    e.notes = verifier_stop_notes(e.detail, artifact.c_source, artifact.c_file,
-                                  artifact.classifier.rules, artifact.policy_file);
+    e.notes =
+        verifier_stop_notes(e.detail, artifact.c_source, artifact.c_file,
+                            artifact.classifier.rules, artifact.policy_file);
     return e;
   }
   s = write_map_contents(*obj, artifact.classifier);
@@ -245,8 +259,8 @@ namespace {
 // 100k-rule policy has 100k rules and entries, and a tree of them costs
 // far more memory than the text.
 template <class Element>
-void append_array(std::string &out, const char *name, size_t count, Element element,
-                  bool last = false) {
+void append_array(std::string &out, const char *name, size_t count,
+                  Element element, bool last = false) {
   out += " \"";
   out += name;
   out += "\": [";
@@ -340,13 +354,17 @@ Status artifact_from_json(const std::string &text, PolicyArtifact &a) {
     c = lower::Classifier{};
     c.policy = j.at("policy").get<std::string>();
     a.program = j.value("program", std::string("psl_policy"));
-    c.default_action = j.at("default").get<std::string>() == "drop" ? Action::Drop : Action::Pass;
+    c.default_action = j.at("default").get<std::string>() == "drop"
+                           ? Action::Drop
+                           : Action::Pass;
     for (const auto &x : j.at("rules")) {
       lower::RuleInfo r;
       r.index = x.at("index").get<uint32_t>();
       r.name = x.at("name").get<std::string>();
       std::string act = x.at("action").get<std::string>();
-      r.action = act == "drop" ? Action::Drop : act == "count" ? Action::Count : Action::Pass;
+      r.action = act == "drop"    ? Action::Drop
+                 : act == "count" ? Action::Count
+                                  : Action::Pass;
       r.shadow = x.value("shadow", false);
       r.terminal = r.action != Action::Count && !r.shadow;
       r.counter_id = x.at("counter").get<uint32_t>();

@@ -29,8 +29,9 @@
 namespace psl::backend {
 
 struct PolicyBuildOptions {
-  std::string c_file_name = "policy.c"; // name of the generated C in diagnostics
-  std::string cpu = "v3";               // -mcpu (Linux 5.1+; the parser needs 5.18)
+  std::string c_file_name =
+      "policy.c";         // name of the generated C in diagnostics
+  std::string cpu = "v3"; // -mcpu (Linux 5.1+; the parser needs 5.18)
   lower::LowerOptions lower;
 };
 
@@ -58,7 +59,8 @@ struct PolicyArtifact {
 // not compile ("internal error", naming the rule whose code failed; detail
 // holds Clang's messages), or a failed link ("internal error"; detail holds
 // libbpf's messages).
-Expected<PolicyArtifact> build_policy(const Policy &policy, const SourceFile *file,
+Expected<PolicyArtifact> build_policy(const Policy &policy,
+                                      const SourceFile *file,
                                       const PolicyBuildOptions &options = {});
 
 struct PolicyLoadOptions {

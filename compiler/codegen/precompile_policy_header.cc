@@ -17,7 +17,8 @@ int main(int argc, char **argv) {
   }
   using namespace psl::backend;
   const BpfCompiler compiler(policy_compile_options(kPolicyPchCpu));
-  const CompileResult result = compiler.precompile(policy_header_path(), argv[1]);
+  const CompileResult result =
+      compiler.precompile(policy_header_path(), argv[1]);
   std::fputs(result.format_diagnostics().c_str(), stderr);
   return result.error_count == 0 ? 0 : 1;
 }

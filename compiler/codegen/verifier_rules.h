@@ -35,16 +35,18 @@ struct VerifierStop {
 
 // `log` is the verifier log of the rejected load, `c_source` the generated C
 // compiled under the name `c_file` (build_policy uses "policy.c").
-VerifierStop find_verifier_stop(const std::string &log, const std::string &c_source,
+VerifierStop find_verifier_stop(const std::string &log,
+                                const std::string &c_source,
                                 const std::string &c_file = "policy.c");
 
 // The notes of a verifier rejection: for each rule find_verifier_stop
 // names, "the verifier stopped in the code of rule 'NAME'" at the rule's
 // place in `policy_file` (from `rules`; no place when the rule is not
 // there).
-std::vector<ErrorNote> verifier_stop_notes(const std::string &log, const std::string &c_source,
-                                           const std::string &c_file,
-                                           const std::vector<lower::RuleInfo> &rules,
-                                           const std::string &policy_file);
+std::vector<ErrorNote>
+verifier_stop_notes(const std::string &log, const std::string &c_source,
+                    const std::string &c_file,
+                    const std::vector<lower::RuleInfo> &rules,
+                    const std::string &policy_file);
 
 } // namespace psl::backend

@@ -26,6 +26,7 @@ struct GenerateOptions {
   std::string file_name = "policy.c"; // mentioned in the header comment
 };
 
-std::string generate_xdp(const lower::Classifier &c, const GenerateOptions &options = {});
+std::string generate_xdp(const lower::Classifier &c,
+                         const GenerateOptions &options = {});
 
 } // namespace psl::codegen

@@ -21,7 +21,9 @@ public:
   const std::string &text() const { return text_; }
   // Text of line `line` (1-based) without its newline; empty if out of range.
   std::string_view line(uint32_t line) const;
-  uint32_t line_count() const { return static_cast<uint32_t>(line_starts_.size()); }
+  uint32_t line_count() const {
+    return static_cast<uint32_t>(line_starts_.size());
+  }
 
 private:
   std::string path_;

@@ -32,14 +32,18 @@ size_t keyword_type(const char *s, size_t n) {
     size_t type;
   };
   static constexpr Keyword kKeywords[] = {
-      {"policy", L::POLICY},   {"const", L::CONST},   {"protect", L::PROTECT},
-      {"set", L::SET},         {"dynamic", L::DYNAMIC}, {"ttl", L::TTL},
-      {"capacity", L::CAPACITY}, {"rule", L::RULE},   {"default", L::DEFAULT},
-      {"test", L::TEST},       {"packet", L::PACKET}, {"within", L::WITHIN},
-      {"pass", L::PASS},       {"drop", L::DROP},     {"count", L::COUNT},
-      {"shadow", L::SHADOW},   {"and", L::AND},       {"or", L::OR},
-      {"not", L::NOT},         {"in", L::IN},         {"burst", L::BURST},
-      {"true", L::TRUE},       {"false", L::FALSE},
+      {"policy", L::POLICY},     {"const", L::CONST},
+      {"protect", L::PROTECT},   {"set", L::SET},
+      {"dynamic", L::DYNAMIC},   {"ttl", L::TTL},
+      {"capacity", L::CAPACITY}, {"rule", L::RULE},
+      {"default", L::DEFAULT},   {"test", L::TEST},
+      {"packet", L::PACKET},     {"within", L::WITHIN},
+      {"pass", L::PASS},         {"drop", L::DROP},
+      {"count", L::COUNT},       {"shadow", L::SHADOW},
+      {"and", L::AND},           {"or", L::OR},
+      {"not", L::NOT},           {"in", L::IN},
+      {"burst", L::BURST},       {"true", L::TRUE},
+      {"false", L::FALSE},
   };
   if (n < 2 || n > 8 || s[0] < 'a' || s[0] > 'w')
     return L::IDENT;
@@ -78,8 +82,7 @@ FastLexer::Claim FastLexer::claim_word(size_t at, size_t end) const {
   }
   if (field)
     return {L::FIELD, antlr4::Token::DEFAULT_CHANNEL, i - at};
-  return {keyword_type(s + at, i - at), antlr4::Token::DEFAULT_CHANNEL,
-          i - at};
+  return {keyword_type(s + at, i - at), antlr4::Token::DEFAULT_CHANNEL, i - at};
 }
 
 // Decimal forms: INT, IPV4 (with a prefix), DURATION and RATE, the
@@ -95,7 +98,8 @@ FastLexer::Claim FastLexer::claim_number(size_t at, size_t end) const {
     return i;
   };
   const size_t d = digits(at); // past the leading digits
-  if (d < end && (s[d] == ':' || s[d] == 'x' || (is_hex(s[d]) && !is_digit(s[d]))))
+  if (d < end &&
+      (s[d] == ':' || s[d] == 'x' || (is_hex(s[d]) && !is_digit(s[d]))))
     return {};
 
   // BAD_NUMBER: DIGIT [0-9a-zA-Z_]* ('.' [0-9a-zA-Z_]+)* ('/' [a-zA-Z]+)?,
@@ -108,7 +112,8 @@ FastLexer::Claim FastLexer::claim_number(size_t at, size_t end) const {
     while (bad < end && is_word_char(s[bad]))
       ++bad;
   }
-  if (bad + 1 < end && s[bad] == '/' && is_letter(s[bad + 1]) && s[bad + 1] != '_') {
+  if (bad + 1 < end && s[bad] == '/' && is_letter(s[bad + 1]) &&
+      s[bad + 1] != '_') {
     bad += 2;
     while (bad < end && is_letter(s[bad]) && s[bad] != '_')
       ++bad;
@@ -176,20 +181,32 @@ FastLexer::Claim FastLexer::claim(size_t at, size_t end) const {
   if (is_digit(c))
     return claim_number(at, end);
   switch (c) {
-  case '(': return one(L::LPAREN);
-  case ')': return one(L::RPAREN);
-  case '{': return one(L::LBRACE);
-  case '}': return one(L::RBRACE);
-  case ',': return one(L::COMMA);
-  case '=': return next == '>' ? two(L::ARROW) : next == '=' ? two(L::EQ) : one(L::ASSIGN);
-  case '<': return next == '=' ? two(L::LE) : one(L::LT);
-  case '>': return next == '=' ? two(L::GE) : one(L::GT);
+  case '(':
+    return one(L::LPAREN);
+  case ')':
+    return one(L::RPAREN);
+  case '{':
+    return one(L::LBRACE);
+  case '}':
+    return one(L::RBRACE);
+  case ',':
+    return one(L::COMMA);
+  case '=':
+    return next == '>'   ? two(L::ARROW)
+           : next == '=' ? two(L::EQ)
+                         : one(L::ASSIGN);
+  case '<':
+    return next == '=' ? two(L::LE) : one(L::LT);
+  case '>':
+    return next == '=' ? two(L::GE) : one(L::GT);
   case '!':
     return next == '=' ? two(L::NE)
                        : Claim{L::C_NOT, antlr4::Token::HIDDEN_CHANNEL, 1};
   // '::' may start an IPv6 address.
-  case ':': return next == ':' ? Claim{} : one(L::COLON);
-  case '.': return next == '.' ? two(L::DOTDOT) : Claim{};
+  case ':':
+    return next == ':' ? Claim{} : one(L::COLON);
+  case '.':
+    return next == '.' ? two(L::DOTDOT) : Claim{};
   case '#': {
     size_t i = at + 1;
     while (i < end && s[i] != '\n' && s[i] != '\r')

@@ -35,7 +35,9 @@ public:
   // Lexer's own, without its dynamic_cast to the simulator: every token
   // asks for both when it is made (CommonToken's constructor).
   size_t getLine() const override { return sim()->getLine(); }
-  size_t getCharPositionInLine() override { return sim()->getCharPositionInLine(); }
+  size_t getCharPositionInLine() override {
+    return sim()->getCharPositionInLine();
+  }
 
 private:
   // A lexer's simulator is always a LexerATNSimulator (the generated

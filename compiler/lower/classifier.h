@@ -153,7 +153,16 @@ struct FieldAtom {
 // Operand order is source order, so && / || keep the left-to-right
 // short-circuit that rate() relies on.
 struct Cond {
-  enum class Kind : uint8_t { True, False, And, Or, Field, FieldCmp, DynSet, Rate };
+  enum class Kind : uint8_t {
+    True,
+    False,
+    And,
+    Or,
+    Field,
+    FieldCmp,
+    DynSet,
+    Rate
+  };
   Kind kind = Kind::True;
   std::vector<Cond> children; // And, Or
   FieldAtom atom;             // Field
@@ -162,9 +171,9 @@ struct Cond {
   // FieldCmp: field OP field (same type); DynSet: field (not) in set.
   FieldId lhs = FieldId::EthType, rhs = FieldId::EthType;
   CompareOp op = CompareOp::Eq;
-  bool negated = false;       // DynSet, Rate: the test is inverted
-  uint32_t dynset = 0;        // DynSet: index into Classifier::dynsets
-  uint32_t rate = 0;          // Rate: index into Classifier::rates
+  bool negated = false; // DynSet, Rate: the test is inverted
+  uint32_t dynset = 0;  // DynSet: index into Classifier::dynsets
+  uint32_t rate = 0;    // Rate: index into Classifier::rates
   SourceRange range;
 
   bool has_side_effects() const; // contains a Rate
@@ -179,7 +188,7 @@ struct MapSpec {
   uint32_t key_size = 0;   // bytes, as the kernel sees it
   uint32_t value_size = 0; // bytes
   uint32_t max_entries = 0;
-  std::string purpose;     // for comments: "group 0: lpm on ip.src"
+  std::string purpose; // for comments: "group 0: lpm on ip.src"
 };
 
 struct MapEntry {
@@ -205,7 +214,8 @@ struct LookupGroup {
   // kind Lpm (every stored prefix, or the shorter ones when exact_map is
   // set) or Hash (only full-length addresses: key = family + 16 bytes).
   bool classes = false;
-  int exact_map = -1; // class table: hash of full-length addresses, looked up first
+  int exact_map =
+      -1; // class table: hash of full-length addresses, looked up first
   // Class table split by family: the IPv4 prefixes' /16 array and hash of
   // prefixes /17../32 (maps; -1: IPv4 is in the trie like IPv6).
   int v4_slots = -1, v4_longer = -1;
@@ -233,36 +243,36 @@ struct LookupGroup {
   // skips the lookup. -1: none.
   int value_filter = -1;
   uint32_t value_filter_part = 0;
-  std::vector<uint32_t> rules;   // rule indices with entries here, ascending
+  std::vector<uint32_t> rules; // rule indices with entries here, ascending
   size_t entries = 0;
-  std::string shape;             // "lpm ip.src", "hash tcp.dport, ip.proto"
+  std::string shape; // "lpm ip.src", "hash tcp.dport, ip.proto"
 };
 
 struct RateSpec {
-  uint32_t id = 0;            // bucket namespace (psl_rate_key.rule_id)
-  uint32_t rule = 0;          // rule index it appears in
-  std::vector<FieldId> keys;  // packed into psl_rate_key.data in order
-  bool bits = false;          // a bit rate: cost pkt.len * 8
+  uint32_t id = 0;           // bucket namespace (psl_rate_key.rule_id)
+  uint32_t rule = 0;         // rule index it appears in
+  std::vector<FieldId> keys; // packed into psl_rate_key.data in order
+  bool bits = false;         // a bit rate: cost pkt.len * 8
   uint64_t per_second = 0;
-  uint64_t burst = 0;         // tokens (packets or bits)
-  uint32_t shift = 0;         // psl_rate_cfg_make()
-  std::string text;           // "rate(ip.src) > 100/s"
+  uint64_t burst = 0; // tokens (packets or bits)
+  uint32_t shift = 0; // psl_rate_cfg_make()
+  std::string text;   // "rate(ip.src) > 100/s"
 };
 
 // A rate rule held in a rate group rather than code: its slot (index in
 // Classifier::rate_slots) is its entry in the psl_rate_rules map.
 struct RateSlot {
   uint32_t rule = 0;
-  uint32_t rate = 0;     // index into Classifier::rates
-  uint32_t kind = 0;     // index into Classifier::rate_kinds: how to pack its key
-  bool moved = false;    // sent back to code after placing (see group.h)
+  uint32_t rate = 0;  // index into Classifier::rates
+  uint32_t kind = 0;  // index into Classifier::rate_kinds: how to pack its key
+  bool moved = false; // sent back to code after placing (see group.h)
 };
 
 struct DynSetSpec {
-  std::string name;           // the set's name = its map's name
+  std::string name; // the set's name = its map's name
   TypeKind elem = TypeKind::Ip;
   uint32_t capacity = 0;
-  uint64_t ttl_ns = 0;        // 0: entries do not expire
+  uint64_t ttl_ns = 0; // 0: entries do not expire
 };
 
 struct RuleInfo {
@@ -271,12 +281,12 @@ struct RuleInfo {
   Action action = Action::Pass;
   bool shadow = false;
   bool terminal = true;
-  uint32_t counter_id = 0; // index + 1
-  bool in_code = false;    // evaluated by generated code
+  uint32_t counter_id = 0;      // index + 1
+  bool in_code = false;         // evaluated by generated code
   std::vector<uint32_t> groups; // lookup groups holding its conjuncts
-  std::string why_code;    // when in_code: why it could not be a map entry
+  std::string why_code;         // when in_code: why it could not be a map entry
   SourceRange range;
-  std::string condition;   // source text of the condition, for comments
+  std::string condition; // source text of the condition, for comments
 };
 
 struct CodeRule {

@@ -122,8 +122,9 @@ private:
 
 } // namespace
 
-std::optional<CodeBudgetError> build_code_rules(std::vector<std::optional<Cond>> &conds,
-                                                Classifier &c, const CodeLimits &limits) {
+std::optional<CodeBudgetError>
+build_code_rules(std::vector<std::optional<Cond>> &conds, Classifier &c,
+                 const CodeLimits &limits) {
   CodeBuilder b(c, limits);
   size_t atoms = 0;
   std::vector<uint32_t> wide;
@@ -141,23 +142,26 @@ std::optional<CodeBudgetError> build_code_rules(std::vector<std::optional<Cond>>
     c.code.push_back(std::move(cr));
   }
   if (!wide.empty()) {
-    return CodeBudgetError{"a test in these rules compares a field wider than 16 bits "
-                           "with more than " +
-                               std::to_string(limits.max_inline_intervals) +
-                               " separate values or ranges",
-                           wide};
+    return CodeBudgetError{
+        "a test in these rules compares a field wider than 16 bits "
+        "with more than " +
+            std::to_string(limits.max_inline_intervals) +
+            " separate values or ranges",
+        wide};
   }
   if (c.code.size() > limits.max_code_rules || atoms > limits.max_code_atoms) {
     std::vector<const CodeRule *> by_cost;
     for (const CodeRule &r : c.code)
       by_cost.push_back(&r);
-    std::stable_sort(by_cost.begin(), by_cost.end(),
-                     [](const CodeRule *a, const CodeRule *b) { return a->cost > b->cost; });
+    std::stable_sort(
+        by_cost.begin(), by_cost.end(),
+        [](const CodeRule *a, const CodeRule *b) { return a->cost > b->cost; });
     CodeBudgetError e;
     e.message = "the policy's irregular part is too large for one program: " +
                 std::to_string(c.code.size()) + " rules need code (limit " +
-                std::to_string(limits.max_code_rules) + ") with " + std::to_string(atoms) +
-                " tests (limit " + std::to_string(limits.max_code_atoms) + ")";
+                std::to_string(limits.max_code_rules) + ") with " +
+                std::to_string(atoms) + " tests (limit " +
+                std::to_string(limits.max_code_atoms) + ")";
     for (const CodeRule *r : by_cost)
       e.rules.push_back(r->rule);
     return e;

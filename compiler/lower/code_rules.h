@@ -13,8 +13,8 @@
 namespace psl::lower {
 
 struct CodeLimits {
-  size_t max_code_rules = 512;  // rules evaluated by generated code
-  size_t max_code_atoms = 4096; // tests in their conditions
+  size_t max_code_rules = 512;      // rules evaluated by generated code
+  size_t max_code_atoms = 4096;     // tests in their conditions
   size_t max_inline_intervals = 64; // per test of a field wider than 16 bits
 };
 
@@ -26,7 +26,8 @@ struct CodeBudgetError {
   std::vector<uint32_t> rules; // the rules responsible, most costly first
 };
 
-std::optional<CodeBudgetError> build_code_rules(std::vector<std::optional<Cond>> &conds,
-                                                Classifier &c, const CodeLimits &limits = {});
+std::optional<CodeBudgetError>
+build_code_rules(std::vector<std::optional<Cond>> &conds, Classifier &c,
+                 const CodeLimits &limits = {});
 
 } // namespace psl::lower

@@ -8,8 +8,12 @@ using cs::Interval;
 using cs::IntervalSet;
 using cs::Point;
 
-bool is_ip_field(FieldId f) { return f == FieldId::IpSrc || f == FieldId::IpDst; }
-bool is_mac_field(FieldId f) { return f == FieldId::EthSrc || f == FieldId::EthDst; }
+bool is_ip_field(FieldId f) {
+  return f == FieldId::IpSrc || f == FieldId::IpDst;
+}
+bool is_mac_field(FieldId f) {
+  return f == FieldId::EthSrc || f == FieldId::EthDst;
+}
 
 unsigned field_bits(FieldId f, uint8_t family) {
   const FieldInfo &fi = field_info(f);
@@ -80,7 +84,8 @@ static Point ip_point(const IpAddr &a) {
   return p;
 }
 
-static void add_cidr(const Cidr &c, std::vector<Interval> &v4, std::vector<Interval> &v6) {
+static void add_cidr(const Cidr &c, std::vector<Interval> &v4,
+                     std::vector<Interval> &v6) {
   unsigned w = c.addr.family == 6 ? 128 : 32;
   Point base = ip_point(c.addr);
   unsigned host = w - c.prefix_len;
@@ -90,7 +95,8 @@ static void add_cidr(const Cidr &c, std::vector<Interval> &v4, std::vector<Inter
 }
 
 static bool add_element(FieldId f, const Value &v, std::vector<Interval> &v4,
-                        std::vector<Interval> &v6, std::vector<Interval> &other) {
+                        std::vector<Interval> &v6,
+                        std::vector<Interval> &other) {
   if (auto *a = std::get_if<IpAddr>(&v.v)) {
     Point p = ip_point(*a);
     (a->family == 6 ? v6 : v4).push_back({p, p});
@@ -165,14 +171,16 @@ void ip_point_bytes(uint8_t family, Point p, uint8_t out[16]) {
   }
 }
 
-std::vector<std::pair<Point, unsigned>> interval_prefixes(Point lo, Point hi, unsigned width) {
+std::vector<std::pair<Point, unsigned>> interval_prefixes(Point lo, Point hi,
+                                                          unsigned width) {
   std::vector<std::pair<Point, unsigned>> out;
   Point max = width >= 128 ? ~Point(0) : (Point(1) << width) - 1;
   for (;;) {
     // The largest aligned block starting at lo that stays within hi.
     unsigned host = 0;
     while (host < width) {
-      Point size_m1 = host + 1 >= 128 ? ~Point(0) : (Point(1) << (host + 1)) - 1;
+      Point size_m1 =
+          host + 1 >= 128 ? ~Point(0) : (Point(1) << (host + 1)) - 1;
       if ((lo & size_m1) != 0 || (lo | size_m1) > hi)
         break;
       ++host;

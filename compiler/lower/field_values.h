@@ -38,8 +38,8 @@ bool value_points(FieldId f, const Value &v, FamilySets &out);
 // An IPv4 (32-bit) or IPv6 (128-bit) point as 16 bytes in psl_pkt form.
 void ip_point_bytes(uint8_t family, cs::Point p, uint8_t out[16]);
 // Splits [lo, hi] of a width-bit domain into aligned prefixes.
-std::vector<std::pair<cs::Point, unsigned>> interval_prefixes(cs::Point lo, cs::Point hi,
-                                                              unsigned width);
+std::vector<std::pair<cs::Point, unsigned>>
+interval_prefixes(cs::Point lo, cs::Point hi, unsigned width);
 // Appends the big-endian encoding of a value of field f (non-ip).
 void put_value(std::vector<uint8_t> &out, FieldId f, cs::Point v);
 

@@ -25,8 +25,9 @@ using Dnf = std::vector<Conj>;
 bool conj_and(const Conj &a, const Conj &b, Conj &out) {
   out = a;
   for (const FieldAtom &x : b) {
-    auto it = std::find_if(out.begin(), out.end(),
-                           [&](const FieldAtom &y) { return y.field == x.field; });
+    auto it = std::find_if(out.begin(), out.end(), [&](const FieldAtom &y) {
+      return y.field == x.field;
+    });
     if (it == out.end()) {
       out.push_back(x);
       continue;
@@ -37,8 +38,9 @@ bool conj_and(const Conj &a, const Conj &b, Conj &out) {
     if (it->values.empty())
       return false;
   }
-  std::sort(out.begin(), out.end(),
-            [](const FieldAtom &l, const FieldAtom &r) { return l.field < r.field; });
+  std::sort(out.begin(), out.end(), [](const FieldAtom &l, const FieldAtom &r) {
+    return l.field < r.field;
+  });
   return true;
 }
 
@@ -116,7 +118,8 @@ Point dim_values(const FieldAtom &a) {
 }
 
 unsigned prefix_width(const FieldAtom &a) {
-  return is_ip_field(a.field) ? (a.family == 6 ? 128 : 32) : field_bits(a.field);
+  return is_ip_field(a.field) ? (a.family == 6 ? 128 : 32)
+                              : field_bits(a.field);
 }
 
 // Aligned prefixes a dimension's values split into.
@@ -137,7 +140,8 @@ struct AddrPrefix {
     return base | (host >= 128 ? ~Point(0) : (Point(1) << host) - 1);
   }
   bool covers(const AddrPrefix &o) const {
-    return family == o.family && len <= o.len && o.base >= base && o.base <= last();
+    return family == o.family && len <= o.len && o.base >= base &&
+           o.base <= last();
   }
   // Family, then base, then shorter first: a prefix comes right before the
   // prefixes it covers, which follow it contiguously.
@@ -187,8 +191,9 @@ private:
   static size_t hash(const AddrPrefix &p) {
     const uint64_t lo = static_cast<uint64_t>(p.base);
     const uint64_t hi = static_cast<uint64_t>(p.base >> 64);
-    uint64_t h = lo * 0x9e3779b97f4a7c15ULL ^
-                 (hi + (uint64_t{p.family} << 8) + p.len) * 0xc2b2ae3d27d4eb4fULL;
+    uint64_t h =
+        lo * 0x9e3779b97f4a7c15ULL ^
+        (hi + (uint64_t{p.family} << 8) + p.len) * 0xc2b2ae3d27d4eb4fULL;
     h ^= h >> 29;
     h *= 0xbf58476d1ce4e5b9ULL;
     return static_cast<size_t>(h ^ (h >> 32));
@@ -211,13 +216,14 @@ private:
 struct GroupKey {
   MapKind kind;
   std::vector<FieldId> exact; // enumerated dimensions, in key order
-  int prefix = -1;            // the dimension matched by prefix (FieldId), or -1
-  int class_field = -1;       // class-keyed: the address whose class leads the key
-  bool classes = false;       // the class table of address `prefix`
-  bool rate = false;          // a rate group: values list rate slots
+  int prefix = -1;      // the dimension matched by prefix (FieldId), or -1
+  int class_field = -1; // class-keyed: the address whose class leads the key
+  bool classes = false; // the class table of address `prefix`
+  bool rate = false;    // a rate group: values list rate slots
   bool operator<(const GroupKey &o) const {
     return std::tie(kind, exact, prefix, class_field, classes, rate) <
-           std::tie(o.kind, o.exact, o.prefix, o.class_field, o.classes, o.rate);
+           std::tie(o.kind, o.exact, o.prefix, o.class_field, o.classes,
+                    o.rate);
   }
 };
 
@@ -225,7 +231,7 @@ struct GroupKey {
 // address prefix covers.
 struct ClassItem {
   AddrPrefix prefix;
-  uint32_t enc = 0; // a rate group: the rule's rate slot
+  uint32_t enc = 0;  // a rate group: the rule's rate slot
   uint32_t conj = 0; // index into Placer::class_conjs_
 };
 
@@ -240,10 +246,10 @@ struct GroupBuild {
   // hash while rules are placed (one lookup per prefix of every rule);
   // finish() sorts it into classes and class_encs.
   PrefixMap prefixes;
-  std::vector<AddrPrefix> classes; // sorted; class id = index + 1
+  std::vector<AddrPrefix> classes;  // sorted; class id = index + 1
   std::vector<uint32_t> class_encs; // per class: its value in `prefixes`
-  std::vector<uint64_t> masks;     // per class: class-keyed groups (bit = group)
-  std::vector<ClassItem> items;    // class-keyed groups
+  std::vector<uint64_t> masks;  // per class: class-keyed groups (bit = group)
+  std::vector<ClassItem> items; // class-keyed groups
 };
 
 void keep_min(uint32_t &slot, uint32_t v) {
@@ -264,12 +270,14 @@ public:
     std::vector<Plan> plans;
     Point rule_keys = 0;
     const std::string too_many = "its conditions combine into more than " +
-                                 std::to_string(l_.max_entries_per_conjunct) + " map keys";
+                                 std::to_string(l_.max_entries_per_conjunct) +
+                                 " map keys";
     for (const Conj &cj : dnf) {
       if (cj.empty())
         return "its condition holds for every packet";
       std::vector<const FieldAtom *> ips;
-      std::vector<const FieldAtom *> ranges; // addresses that are prefixes or ranges
+      std::vector<const FieldAtom *>
+          ranges; // addresses that are prefixes or ranges
       for (const FieldAtom &a : cj)
         if (is_ip_field(a.field)) {
           ips.push_back(&a);
@@ -295,8 +303,10 @@ public:
         const FieldAtom *range = ranges.size() > 1 ? ranges[1] : nullptr;
         if (!range)
           for (const FieldAtom &a : cj)
-            if (!is_ip_field(a.field) && count_points(a.values) > l_.class_hash_max_values &&
-                (!range || count_points(a.values) > count_points(range->values)))
+            if (!is_ip_field(a.field) &&
+                count_points(a.values) > l_.class_hash_max_values &&
+                (!range ||
+                 count_points(a.values) > count_points(range->values)))
               range = &a;
         key.kind = range ? MapKind::Lpm : MapKind::Hash;
         if (range)
@@ -318,7 +328,8 @@ public:
         // Exact tuples: a hash.
         key.kind = MapKind::Hash;
         for (const FieldAtom &a : cj) {
-          if (!is_ip_field(a.field) && count_points(a.values) > l_.max_entries_per_conjunct)
+          if (!is_ip_field(a.field) &&
+              count_points(a.values) > l_.max_entries_per_conjunct)
             return "'" + std::string(field_info(a.field).name) +
                    "' takes too many values for a map key";
           key.exact.push_back(a.field);
@@ -335,11 +346,13 @@ public:
       plans.push_back({key, &cj});
     }
     if (total_keys_ + rule_keys > l_.max_group_entries)
-      return "the policy's lookup groups already hold " + std::to_string(total_keys_) +
-             " keys (limit " + std::to_string(l_.max_group_entries) + ")";
+      return "the policy's lookup groups already hold " +
+             std::to_string(total_keys_) + " keys (limit " +
+             std::to_string(l_.max_group_entries) + ")";
     total_keys_ += static_cast<size_t>(rule_keys);
     for (const Plan &p : plans)
-      emit(rule, p.key, *p.conj, Classifier::encode(rule, c_.rules[rule].action));
+      emit(rule, p.key, *p.conj,
+           Classifier::encode(rule, c_.rules[rule].action));
     return "";
   }
 
@@ -379,17 +392,18 @@ public:
                std::to_string(l_.max_entries_per_conjunct) + " map keys";
     }
     if (total_keys_ + keys > l_.max_group_entries)
-      return "the policy's lookup groups already hold " + std::to_string(total_keys_) +
-             " keys (limit " + std::to_string(l_.max_group_entries) + ")";
+      return "the policy's lookup groups already hold " +
+             std::to_string(total_keys_) + " keys (limit " +
+             std::to_string(l_.max_group_entries) + ")";
     if (!index_.count(key) && c_.rate_groups >= PSL_RATE_GROUPS_MAX)
-      return "the policy's rate rules already have " + std::to_string(PSL_RATE_GROUPS_MAX) +
-             " condition shapes in maps";
+      return "the policy's rate rules already have " +
+             std::to_string(PSL_RATE_GROUPS_MAX) + " condition shapes in maps";
     const std::vector<FieldId> &fields = c_.rates[rate].keys;
     auto kind = std::find(c_.rate_kinds.begin(), c_.rate_kinds.end(), fields);
     if (kind == c_.rate_kinds.end()) {
       if (c_.rate_kinds.size() >= kMaxRateKinds)
-        return "the policy's rate rules in maps already use " + std::to_string(kMaxRateKinds) +
-               " different rate() keys";
+        return "the policy's rate rules in maps already use " +
+               std::to_string(kMaxRateKinds) + " different rate() keys";
       kind = c_.rate_kinds.insert(kind, fields);
     }
     total_keys_ += static_cast<size_t>(keys);
@@ -409,7 +423,8 @@ public:
     for (size_t g = 0; g < c_.groups.size(); ++g)
       if (c_.groups[g].classes) {
         GroupBuild &b = builds_[g];
-        const std::vector<std::pair<AddrPrefix, uint32_t>> sorted = b.prefixes.take_sorted();
+        const std::vector<std::pair<AddrPrefix, uint32_t>> sorted =
+            b.prefixes.take_sorted();
         b.classes.reserve(sorted.size());
         b.class_encs.reserve(sorted.size());
         for (const auto &[prefix, enc] : sorted) {
@@ -426,8 +441,9 @@ public:
       if (grp.kind == MapKind::Array) {
         for (uint32_t i = 0; i < b.array.size(); ++i)
           if (b.array[i]) {
-            add_entry(grp.map, std::vector<uint8_t>(reinterpret_cast<uint8_t *>(&i),
-                                                    reinterpret_cast<uint8_t *>(&i) + 4),
+            add_entry(grp.map,
+                      std::vector<uint8_t>(reinterpret_cast<uint8_t *>(&i),
+                                           reinterpret_cast<uint8_t *>(&i) + 4),
                       {b.array[i]});
             ++grp.entries;
           }
@@ -442,12 +458,16 @@ public:
       if (grp.kind == MapKind::Lpm)
         fold_covering(b);
       // Deterministic order: sort keys.
-      std::vector<std::pair<std::string, uint32_t>> sorted(b.hash.begin(), b.hash.end());
+      std::vector<std::pair<std::string, uint32_t>> sorted(b.hash.begin(),
+                                                           b.hash.end());
       std::sort(sorted.begin(), sorted.end());
       for (auto &kv : sorted)
-        add_entry(grp.map, std::vector<uint8_t>(kv.first.begin(), kv.first.end()), {kv.second});
+        add_entry(grp.map,
+                  std::vector<uint8_t>(kv.first.begin(), kv.first.end()),
+                  {kv.second});
       grp.entries = sorted.size();
-      c_.maps[grp.map].max_entries = static_cast<uint32_t>(std::max<size_t>(1, sorted.size()));
+      c_.maps[grp.map].max_entries =
+          static_cast<uint32_t>(std::max<size_t>(1, sorted.size()));
       if (grp.class_group >= 0 && grp.kind == MapKind::Hash &&
           sorted.size() >= l_.value_filter_min_entries)
         add_value_filter(grp, sorted);
@@ -461,8 +481,9 @@ public:
 private:
   // The bitmap of the values the group's first 16-bit key part takes
   // (LookupGroup::value_filter), if it has one.
-  void add_value_filter(LookupGroup &grp,
-                        const std::vector<std::pair<std::string, uint32_t>> &keys) {
+  void
+  add_value_filter(LookupGroup &grp,
+                   const std::vector<std::pair<std::string, uint32_t>> &keys) {
     static constexpr uint32_t kWords = PSL_VALUE_WORDS;
     auto part = std::find_if(grp.exact.begin(), grp.exact.end(),
                              [](const KeyPart &k) { return k.size == 2; });
@@ -477,14 +498,16 @@ private:
     const MapSpec &m = c_.maps[grp.map];
     grp.value_filter = static_cast<int>(c_.maps.size());
     grp.value_filter_part = static_cast<uint32_t>(part - grp.exact.begin());
-    c_.maps.push_back({m.name + "_f", MapKind::Array, 4, 8, kWords,
-                       m.purpose + " (values of " + field_info(part->field).name + ")"});
+    c_.maps.push_back(
+        {m.name + "_f", MapKind::Array, 4, 8, kWords,
+         m.purpose + " (values of " + field_info(part->field).name + ")"});
     for (uint32_t i = 0; i < kWords; ++i)
       if (words[i]) {
         std::vector<uint8_t> key(4);
         std::memcpy(key.data(), &i, 4);
         add_entry(static_cast<uint32_t>(grp.value_filter), std::move(key),
-                  {static_cast<uint32_t>(words[i]), static_cast<uint32_t>(words[i] >> 32)});
+                  {static_cast<uint32_t>(words[i]),
+                   static_cast<uint32_t>(words[i] >> 32)});
       }
   }
 
@@ -498,7 +521,8 @@ private:
 
   // The value words are copied straight into the entry (no vector of them
   // first: the class tables write hundreds of thousands of entries).
-  void add_entry(uint32_t map, std::vector<uint8_t> key, const uint32_t *words, size_t n) {
+  void add_entry(uint32_t map, std::vector<uint8_t> key, const uint32_t *words,
+                 size_t n) {
     MapEntry &e = c_.entries.emplace_back();
     e.map = map;
     e.key = std::move(key);
@@ -506,14 +530,17 @@ private:
     if (n > 0)
       std::memcpy(e.value.data(), words, e.value.size());
   }
-  void add_entry(uint32_t map, std::vector<uint8_t> key, std::initializer_list<uint32_t> words) {
+  void add_entry(uint32_t map, std::vector<uint8_t> key,
+                 std::initializer_list<uint32_t> words) {
     add_entry(map, std::move(key), words.begin(), words.size());
   }
-  void add_entry(uint32_t map, std::vector<uint8_t> key, const std::vector<uint32_t> &words) {
+  void add_entry(uint32_t map, std::vector<uint8_t> key,
+                 const std::vector<uint32_t> &words) {
     add_entry(map, std::move(key), words.data(), words.size());
   }
   template <size_t N>
-  void add_entry(uint32_t map, std::vector<uint8_t> key, const std::array<uint32_t, N> &words) {
+  void add_entry(uint32_t map, std::vector<uint8_t> key,
+                 const std::array<uint32_t, N> &words) {
     add_entry(map, std::move(key), words.data(), N);
   }
 
@@ -523,15 +550,16 @@ private:
       return it->second;
     int class_group = -1;
     if (key.class_field >= 0)
-      class_group =
-          static_cast<int>(group_for(class_table_key(static_cast<FieldId>(key.class_field))));
+      class_group = static_cast<int>(
+          group_for(class_table_key(static_cast<FieldId>(key.class_field))));
     LookupGroup g;
     g.kind = key.kind;
     g.classes = key.classes;
     g.class_group = class_group;
     uint32_t off = 0;
-    std::string shape = key.kind == MapKind::Lpm ? "lpm" : key.kind == MapKind::Hash ? "hash"
-                                                                                      : "array";
+    std::string shape = key.kind == MapKind::Lpm    ? "lpm"
+                        : key.kind == MapKind::Hash ? "hash"
+                                                    : "array";
     if (key.rate) {
       shape = "rate " + shape;
       g.rate_group = static_cast<int>(c_.rate_groups++);
@@ -539,7 +567,8 @@ private:
     std::string dims;
     if (key.class_field >= 0) {
       off = 4; // the class id, big-endian
-      dims = std::string(" class(") + field_info(static_cast<FieldId>(key.class_field)).name + ")";
+      dims = std::string(" class(") +
+             field_info(static_cast<FieldId>(key.class_field)).name + ")";
     }
     for (FieldId f : key.exact) {
       g.exact.push_back({f, off, key_bytes(f)});
@@ -553,7 +582,8 @@ private:
       if (key.class_field >= 0)
         dims += std::string(" + ") + field_info(f).name;
       else
-        dims = std::string(" ") + field_info(f).name + (dims.empty() ? "" : " +" + dims);
+        dims = std::string(" ") + field_info(f).name +
+               (dims.empty() ? "" : " +" + dims);
     }
     g.data_size = off;
     g.shape = shape + dims;
@@ -637,7 +667,8 @@ private:
   }
 
   static const FieldAtom &atom(const Conj &cj, FieldId f) {
-    return *std::find_if(cj.begin(), cj.end(), [&](const FieldAtom &a) { return a.field == f; });
+    return *std::find_if(cj.begin(), cj.end(),
+                         [&](const FieldAtom &a) { return a.field == f; });
   }
 
   // Every key of a conjunct after `prefix_data` (class-keyed groups: the
@@ -667,9 +698,9 @@ private:
       // Key bits before the value's own bits: the data so far, the family
       // byte and the ::ffff: of an IPv4 address, or the unused high bits of
       // a field narrower than its bytes.
-      const uint32_t lead =
-          8 * static_cast<uint32_t>(d.size()) +
-          (ip ? 8 + (pfx->family == 6 ? 0 : 96) : 8 * key_bytes(pfx->field) - width);
+      const uint32_t lead = 8 * static_cast<uint32_t>(d.size()) +
+                            (ip ? 8 + (pfx->family == 6 ? 0 : 96)
+                                : 8 * key_bytes(pfx->field) - width);
       for (const Interval &i : pfx->values)
         for (auto [base, plen] : interval_prefixes(i.lo, i.hi, width)) {
           const uint32_t bits = lead + plen;
@@ -693,8 +724,8 @@ private:
   }
 
   template <typename Fn>
-  void enumerate(const std::vector<const FieldAtom *> &dims, size_t i, std::vector<uint8_t> &data,
-                 Fn &&fn) {
+  void enumerate(const std::vector<const FieldAtom *> &dims, size_t i,
+                 std::vector<uint8_t> &data, Fn &&fn) {
     if (i == dims.size()) {
       fn(data);
       return;
@@ -756,14 +787,15 @@ private:
         if (vals[chain.back()][0])
           keep_min(best, vals[chain.back()][0]);
       }
-      vals[i] = {best, static_cast<uint32_t>(i + 1), static_cast<uint32_t>(b.masks[i]),
+      vals[i] = {best, static_cast<uint32_t>(i + 1),
+                 static_cast<uint32_t>(b.masks[i]),
                  static_cast<uint32_t>(b.masks[i] >> 32)};
       chain.push_back(i);
     }
     // A host list (group.h) splits below the threshold.
     const bool host_list =
-        2 * hosts4 >= v4 &&
-        static_cast<size_t>(__builtin_popcount(lengths4)) <= l_.ipv4_split_max_host_lengths;
+        2 * hosts4 >= v4 && static_cast<size_t>(__builtin_popcount(lengths4)) <=
+                                l_.ipv4_split_max_host_lengths;
     std::optional<Ipv4Split> split4;
     if (v4 > 0 && (v4 >= l_.ipv4_split_min_prefixes || host_list))
       split4.emplace();
@@ -818,7 +850,8 @@ private:
         continue;
       }
       const bool is_full = p.len == (p.family == 6 ? 128u : 32u);
-      const bool hashed = grp.kind == MapKind::Hash || (grp.exact_map >= 0 && is_full);
+      const bool hashed =
+          grp.kind == MapKind::Hash || (grp.exact_map >= 0 && is_full);
       std::vector<uint8_t> k;
       k.reserve(hashed ? 17 : 4 + ((grp.data_size + 3) & ~uint32_t{3}));
       if (!hashed) {
@@ -833,12 +866,14 @@ private:
       k.insert(k.end(), addr, addr + 16);
       if (!hashed)
         k.resize(4 + ((grp.data_size + 3) & ~uint32_t{3}), 0);
-      add_entry(hashed && grp.exact_map >= 0 ? static_cast<uint32_t>(grp.exact_map) : grp.map,
+      add_entry(hashed && grp.exact_map >= 0
+                    ? static_cast<uint32_t>(grp.exact_map)
+                    : grp.map,
                 std::move(k), vals[i]);
     }
     grp.entries = n;
-    c_.maps[grp.map].max_entries =
-        static_cast<uint32_t>(std::max<size_t>(1, grp.exact_map >= 0 ? in_trie : full + shorter));
+    c_.maps[grp.map].max_entries = static_cast<uint32_t>(
+        std::max<size_t>(1, grp.exact_map >= 0 ? in_trie : full + shorter));
     if (split4) {
       grp.v4_lengths = lengths4; // every IPv4 prefix is in the split
       write_ipv4_split(grp, *split4);
@@ -851,7 +886,8 @@ private:
   static constexpr size_t kNone = SIZE_MAX;
   // Lengths above 32 one IPv6 bucket may probe (psl_class6).
   static constexpr size_t kClass6Lens = PSL_CLASS6_LENS;
-  static_assert(sizeof(psl_class6_bucket) == 40 && sizeof(psl_class6_key) == 20 &&
+  static_assert(sizeof(psl_class6_bucket) == 40 &&
+                    sizeof(psl_class6_key) == 20 &&
                     sizeof(psl_class6_dir) == 48 &&
                     offsetof(psl_class6_bucket, nlens) == 32 &&
                     offsetof(psl_class6_bucket, slots) == 36,
@@ -865,7 +901,8 @@ private:
     struct Slot {
       Value v{};
       uint32_t longer = 0; // bit L - 17: a prefix of length L in the /16
-      uint32_t blocks = 0; // bit B: one overlaps the /21 block B (PSL_CLASS4_BLOCK)
+      uint32_t blocks =
+          0; // bit B: one overlaps the /21 block B (PSL_CLASS4_BLOCK)
     };
     std::vector<Slot> slots = std::vector<Slot>(kIpv4Slots);
     std::vector<std::pair<AddrPrefix, Value>> longer; // lengths 17..32
@@ -897,11 +934,19 @@ private:
   // and the longer prefixes.
   void write_ipv4_split(LookupGroup &grp, const Ipv4Split &split) {
     const MapSpec &trie = c_.maps[grp.map];
-    MapSpec slots{trie.name + "_v4a", MapKind::Array, 4, 24, kIpv4Slots,
+    MapSpec slots{trie.name + "_v4a",
+                  MapKind::Array,
+                  4,
+                  24,
+                  kIpv4Slots,
                   trie.purpose + " (IPv4 by /16)"};
-    MapSpec longer{trie.name + "_v4h", MapKind::Hash, 8, 16,
-                   static_cast<uint32_t>(std::max<size_t>(1, split.longer.size())),
-                   trie.purpose + " (IPv4 prefixes /17 to /32)"};
+    MapSpec longer{
+        trie.name + "_v4h",
+        MapKind::Hash,
+        8,
+        16,
+        static_cast<uint32_t>(std::max<size_t>(1, split.longer.size())),
+        trie.purpose + " (IPv4 prefixes /17 to /32)"};
     grp.v4_slots = static_cast<int>(c_.maps.size());
     c_.maps.push_back(std::move(slots));
     grp.v4_longer = static_cast<int>(c_.maps.size());
@@ -914,7 +959,8 @@ private:
       std::vector<uint8_t> key(4);
       std::memcpy(key.data(), &s, 4);
       add_entry(static_cast<uint32_t>(grp.v4_slots), std::move(key),
-                {slot.v[0], slot.v[1], slot.v[2], slot.v[3], slot.longer, slot.blocks});
+                {slot.v[0], slot.v[1], slot.v[2], slot.v[3], slot.longer,
+                 slot.blocks});
     }
     for (const auto &[p, v] : split.longer) {
       std::vector<uint8_t> key;
@@ -923,7 +969,8 @@ private:
       const uint32_t len = p.len;
       key.resize(8);
       std::memcpy(key.data() + 4, &len, 4);
-      add_entry(static_cast<uint32_t>(grp.v4_longer), std::move(key), {v[0], v[1], v[2], v[3]});
+      add_entry(static_cast<uint32_t>(grp.v4_longer), std::move(key),
+                {v[0], v[1], v[2], v[3]});
     }
   }
 
@@ -972,8 +1019,9 @@ private:
     std::vector<bool> held;             // class -> in the split only
     uint32_t dense = 0;                 // dense buckets
 
-    Ipv6Split(const std::vector<AddrPrefix> &cls, const std::vector<ClassValue> &v,
-              const std::vector<size_t> &par, size_t dense_min)
+    Ipv6Split(const std::vector<AddrPrefix> &cls,
+              const std::vector<ClassValue> &v, const std::vector<size_t> &par,
+              size_t dense_min)
         : classes(cls), vals(v), parent(par), held(cls.size()) {
       // In class order the first class of a /32 is the /32 itself or one
       // whose covering prefixes are all shorter than /32.
@@ -981,7 +1029,8 @@ private:
         const AddrPrefix &p = classes[i];
         if (p.family != 6 || p.len < 32)
           continue;
-        auto [it, fresh] = buckets.try_emplace(static_cast<uint32_t>(p.base >> 96));
+        auto [it, fresh] =
+            buckets.try_emplace(static_cast<uint32_t>(p.base >> 96));
         Bucket &bk = it->second;
         if (fresh && p.len == 32)
           bk.unit.v = vals[i];
@@ -996,9 +1045,10 @@ private:
       for (auto &[top, bk] : buckets)
         if (bk.unit.longer.size() >= std::max<size_t>(1, dense_min))
           by_size.push_back(&bk);
-      std::stable_sort(by_size.begin(), by_size.end(), [](const Bucket *a, const Bucket *b) {
-        return a->unit.longer.size() > b->unit.longer.size();
-      });
+      std::stable_sort(by_size.begin(), by_size.end(),
+                       [](const Bucket *a, const Bucket *b) {
+                         return a->unit.longer.size() > b->unit.longer.size();
+                       });
       for (Bucket *bk : by_size)
         if (dense < kDenseBuckets)
           make_dense(*bk, ++dense);
@@ -1016,12 +1066,14 @@ private:
       bk.slots.assign(kSlots6, Unit{bk.unit.v, {}, {}, false});
       for (size_t i : bk.unit.longer) {
         const AddrPrefix &p = classes[i];
-        const uint32_t first = static_cast<uint32_t>(p.base >> 80) & (kSlots6 - 1);
+        const uint32_t first =
+            static_cast<uint32_t>(p.base >> 80) & (kSlots6 - 1);
         if (p.len > 48) {
           bk.slots[first].longer.push_back(i);
           continue;
         }
-        const uint32_t last = static_cast<uint32_t>(p.last() >> 80) & (kSlots6 - 1);
+        const uint32_t last =
+            static_cast<uint32_t>(p.last() >> 80) & (kSlots6 - 1);
         for (uint32_t s = first; s <= last; ++s)
           bk.slots[s].v = vals[i];
       }
@@ -1050,7 +1102,8 @@ private:
       for (size_t i : u.longer) {
         const AddrPrefix &p = classes[i];
         const size_t t = static_cast<size_t>(
-            std::lower_bound(u.lens.begin(), u.lens.end(), p.len) - u.lens.begin());
+            std::lower_bound(u.lens.begin(), u.lens.end(), p.len) -
+            u.lens.begin());
         // psl_class6's search for length index t, hitting all the way.
         size_t lo = 0, hi = u.lens.size();
         while (lo < hi) {
@@ -1062,7 +1115,8 @@ private:
             continue;
           }
           const uint32_t len = u.lens[mid];
-          out.try_emplace({p.base & ~((Point(1) << (128 - len)) - 1), len}, covering(i, len));
+          out.try_emplace({p.base & ~((Point(1) << (128 - len)) - 1), len},
+                          covering(i, len));
           lo = mid + 1;
         }
       }
@@ -1085,7 +1139,8 @@ private:
   static constexpr uint32_t kDenseBuckets = 4;
 
   // struct psl_class6_bucket as words.
-  static std::vector<uint32_t> unit_words(const Ipv6Split::Unit &u, uint32_t dense) {
+  static std::vector<uint32_t> unit_words(const Ipv6Split::Unit &u,
+                                          uint32_t dense) {
     const ClassValue v = u.trie ? ClassValue{} : u.v;
     std::vector<uint32_t> words(v.begin(), v.end());
     uint8_t tail[kClass6Lens + 4] = {}; // lens, nlens, trie, padding
@@ -1101,9 +1156,9 @@ private:
   }
 
   // Adds the IPv6 split's four maps (named after the trie's) and their
-  // entries: the directory, every bucket, the slots of the dense ones (those with a value
-  // or anything to search: the array starts zeroed), and the prefixes
-  // longer than the bucket or slot searching them, with their markers.
+  // entries: the directory, every bucket, the slots of the dense ones (those
+  // with a value or anything to search: the array starts zeroed), and the
+  // prefixes longer than the bucket or slot searching them, with their markers.
   void write_ipv6_split(LookupGroup &grp, const Ipv6Split &split) {
     std::vector<std::map<Ipv6Split::Key, ClassValue>> longer;
     size_t longer_count = 0;
@@ -1120,16 +1175,30 @@ private:
         search(u);
     }
     const MapSpec &trie = c_.maps[grp.map];
-    MapSpec buckets_map{trie.name + "_v6b", MapKind::Hash, 4, 40,
+    MapSpec buckets_map{trie.name + "_v6b",
+                        MapKind::Hash,
+                        4,
+                        40,
                         static_cast<uint32_t>(split.buckets.size()),
                         trie.purpose + " (IPv6 by /32)"};
-    MapSpec slots_map{trie.name + "_v6a", MapKind::Array, 4, 40,
+    MapSpec slots_map{trie.name + "_v6a",
+                      MapKind::Array,
+                      4,
+                      40,
                       std::max<uint32_t>(1, split.dense * kSlots6),
                       trie.purpose + " (IPv6 dense /32s by /48)"};
-    MapSpec longer_map{trie.name + "_v6h", MapKind::Hash, 20, 16,
+    MapSpec longer_map{trie.name + "_v6h",
+                       MapKind::Hash,
+                       20,
+                       16,
                        static_cast<uint32_t>(std::max<size_t>(1, longer_count)),
-                       trie.purpose + " (IPv6 prefixes /33 to /128 and markers)"};
-    MapSpec dir_map{trie.name + "_v6d", MapKind::Array, 4, 48, PSL_CLASS6_DIR_SIZE,
+                       trie.purpose +
+                           " (IPv6 prefixes /33 to /128 and markers)"};
+    MapSpec dir_map{trie.name + "_v6d",
+                    MapKind::Array,
+                    4,
+                    48,
+                    PSL_CLASS6_DIR_SIZE,
                     trie.purpose + " (IPv6 bucket directory)"};
     grp.v6_dir = static_cast<int>(c_.maps.size());
     c_.maps.push_back(std::move(dir_map));
@@ -1139,7 +1208,8 @@ private:
     c_.maps.push_back(std::move(slots_map));
     grp.v6_longer = static_cast<int>(c_.maps.size());
     c_.maps.push_back(std::move(longer_map));
-    grp.shape += split.dense ? ", ipv6 by /32 hash + /48 array + hash" : ", ipv6 by /32 hash + hash";
+    grp.shape += split.dense ? ", ipv6 by /32 hash + /48 array + hash"
+                             : ", ipv6 by /32 hash + hash";
     // The directory: each entry holds the bucket of the one /32 hashing to
     // it (kind 1), or sends to the hash when several do (kind 2).
     std::map<uint32_t, std::vector<uint32_t>> dir;
@@ -1153,7 +1223,8 @@ private:
       std::vector<uint8_t> top;
       if (tops.size() == 1) {
         const Ipv6Split::Bucket &bk = split.buckets.at(tops[0]);
-        words = bk.dense ? unit_words(Ipv6Split::Unit{}, bk.dense) : unit_words(bk.unit, 0);
+        words = bk.dense ? unit_words(Ipv6Split::Unit{}, bk.dense)
+                         : unit_words(bk.unit, 0);
         put_be32(top, tops[0]);
       } else {
         top.resize(4, 0);
@@ -1163,13 +1234,15 @@ private:
       words[11] = tops.size() == 1 ? 1 : 2;
       std::vector<uint8_t> k(4);
       std::memcpy(k.data(), &index, 4);
-      add_entry(static_cast<uint32_t>(grp.v6_dir), std::move(k), std::move(words));
+      add_entry(static_cast<uint32_t>(grp.v6_dir), std::move(k),
+                std::move(words));
     }
     for (const auto &[top, bk] : split.buckets) {
       std::vector<uint8_t> key;
       put_be32(key, top);
       add_entry(static_cast<uint32_t>(grp.v6_buckets), std::move(key),
-                bk.dense ? unit_words(Ipv6Split::Unit{}, bk.dense) : unit_words(bk.unit, 0));
+                bk.dense ? unit_words(Ipv6Split::Unit{}, bk.dense)
+                         : unit_words(bk.unit, 0));
       for (uint32_t s = 0; s < bk.slots.size(); ++s) {
         const Ipv6Split::Unit &u = bk.slots[s];
         if (u.v[1] == 0 && u.longer.empty())
@@ -1177,7 +1250,8 @@ private:
         const uint32_t index = (bk.dense - 1) * kSlots6 + s;
         std::vector<uint8_t> k(4);
         std::memcpy(k.data(), &index, 4);
-        add_entry(static_cast<uint32_t>(grp.v6_slots), std::move(k), unit_words(u, 0));
+        add_entry(static_cast<uint32_t>(grp.v6_slots), std::move(k),
+                  unit_words(u, 0));
       }
     }
     for (const auto &entries : longer)
@@ -1198,8 +1272,10 @@ private:
     const uint64_t bit = g < 64 ? uint64_t{1} << g : 0;
     std::vector<uint8_t> data;
     for (const ClassItem &it : b.items) {
-      auto first = std::lower_bound(table.classes.begin(), table.classes.end(), it.prefix);
-      for (auto q = first; q != table.classes.end() && it.prefix.covers(*q); ++q) {
+      auto first = std::lower_bound(table.classes.begin(), table.classes.end(),
+                                    it.prefix);
+      for (auto q = first; q != table.classes.end() && it.prefix.covers(*q);
+           ++q) {
         table.masks[static_cast<size_t>(q - table.classes.begin())] |= bit;
         data.clear();
         put_be32(data, static_cast<uint32_t>(q - table.classes.begin()) + 1);
@@ -1223,18 +1299,22 @@ private:
       s.moved = true;
       RuleInfo &r = c_.rules[s.rule];
       r.in_code = true;
-      r.why_code = "more than " + std::to_string(PSL_RATE_LIST_MAX) +
-                   " rate rules before it hold for the same key of its rate group";
-      r.groups.erase(std::remove(r.groups.begin(), r.groups.end(), g), r.groups.end());
-      grp.rules.erase(std::remove(grp.rules.begin(), grp.rules.end(), s.rule), grp.rules.end());
+      r.why_code =
+          "more than " + std::to_string(PSL_RATE_LIST_MAX) +
+          " rate rules before it hold for the same key of its rate group";
+      r.groups.erase(std::remove(r.groups.begin(), r.groups.end(), g),
+                     r.groups.end());
+      grp.rules.erase(std::remove(grp.rules.begin(), grp.rules.end(), s.rule),
+                      grp.rules.end());
     }
     std::vector<std::pair<std::string, std::vector<uint32_t>>> sorted;
     sorted.reserve(b.lists.size());
     for (auto &kv : b.lists) {
       std::vector<uint32_t> &list = kv.second;
       if (!moved.empty())
-        list.erase(std::remove_if(list.begin(), list.end(),
-                                  [&](uint32_t slot) { return moved.count(slot) > 0; }),
+        list.erase(std::remove_if(
+                       list.begin(), list.end(),
+                       [&](uint32_t slot) { return moved.count(slot) > 0; }),
                    list.end());
       if (!list.empty())
         sorted.emplace_back(kv.first, std::move(list));
@@ -1247,7 +1327,8 @@ private:
       add_entry(grp.map, std::vector<uint8_t>(key.begin(), key.end()), words);
     }
     grp.entries = sorted.size();
-    c_.maps[grp.map].max_entries = static_cast<uint32_t>(std::max<size_t>(1, sorted.size()));
+    c_.maps[grp.map].max_entries =
+        static_cast<uint32_t>(std::max<size_t>(1, sorted.size()));
     b.lists.clear();
   }
 
@@ -1288,8 +1369,9 @@ private:
   }
 
   static void put_be32(std::vector<uint8_t> &out, uint32_t v) {
-    const uint8_t be[4] = {static_cast<uint8_t>(v >> 24), static_cast<uint8_t>(v >> 16),
-                           static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
+    const uint8_t be[4] = {
+        static_cast<uint8_t>(v >> 24), static_cast<uint8_t>(v >> 16),
+        static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
     out.insert(out.end(), be, be + 4);
   }
 
@@ -1383,14 +1465,17 @@ void place_rules(const std::vector<std::optional<Cond>> &conds, Classifier &c,
     else if (r.shadow)
       why = "it is a shadow rule";
     else if (conds[i]->has_side_effects()) {
-      why = "it uses rate() other than as the last test of `CONDITION and rate(...) > R`";
-      if (auto split = limits.rate_groups ? split_rate(*conds[i]) : std::nullopt) {
+      why = "it uses rate() other than as the last test of `CONDITION and "
+            "rate(...) > R`";
+      if (auto split =
+              limits.rate_groups ? split_rate(*conds[i]) : std::nullopt) {
         auto dnf = to_dnf(split->first, limits.max_conjuncts);
         if (!dnf || dnf->size() > 1)
           why = "its condition before rate() has more than one alternative";
         else if (dnf->empty())
           continue; // never true: never reaches its rate()
-        else if ((why = placer.place_rate(i, dnf->front(), split->second)).empty())
+        else if ((why = placer.place_rate(i, dnf->front(), split->second))
+                     .empty())
           continue; // in a rate group
       }
     } else if (conds[i]->is_opaque())
@@ -1398,8 +1483,8 @@ void place_rules(const std::vector<std::optional<Cond>> &conds, Classifier &c,
     if (why.empty()) {
       auto dnf = to_dnf(*conds[i], limits.max_conjuncts);
       if (!dnf)
-        why = "its condition has more than " + std::to_string(limits.max_conjuncts) +
-              " alternatives";
+        why = "its condition has more than " +
+              std::to_string(limits.max_conjuncts) + " alternatives";
       else if (dnf->empty()) {
         // Never true: no entries, no code.
         continue;

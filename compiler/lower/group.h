@@ -43,9 +43,9 @@ namespace psl::lower {
 inline constexpr size_t kMaxRateKinds = 16;
 
 struct GroupLimits {
-  bool rate_groups = true; // false: every rate() rule is code (tests)
-  size_t max_conjuncts = 64;              // DNF alternatives per rule
-  size_t max_entries_per_conjunct = 65536; // map keys one rule may add
+  bool rate_groups = true;   // false: every rate() rule is code (tests)
+  size_t max_conjuncts = 64; // DNF alternatives per rule
+  size_t max_entries_per_conjunct = 65536;    // map keys one rule may add
   size_t max_group_entries = size_t{1} << 22; // map keys of all groups
   // After an address's class, the dimension matched by prefix in an LPM
   // trie is the one with the most values, unless it has at most this many

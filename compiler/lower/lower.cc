@@ -13,7 +13,8 @@ std::string range_text(const SourceFile *file, const SourceRange &r) {
   if (!file || !r.valid())
     return "";
   std::string out;
-  for (uint32_t l = r.begin.line; l <= r.end.line && l <= file->line_count(); ++l) {
+  for (uint32_t l = r.begin.line; l <= r.end.line && l <= file->line_count();
+       ++l) {
     std::string_view line = file->line(l);
     size_t from = l == r.begin.line ? r.begin.column - 1 : 0;
     size_t to = l == r.end.line ? r.end.column - 1 : line.size();
@@ -77,10 +78,11 @@ LowerResult lower_policy(const Policy &policy, const SourceFile *file,
   const size_t kMaxGroupMaps = 56;
   if (c.maps.size() + c.dynsets.size() > kMaxGroupMaps) {
     LowerError e;
-    e.message = "the policy needs " + std::to_string(c.maps.size()) +
-                " lookup group maps and " + std::to_string(c.dynsets.size()) +
-                " dynamic sets, more than the " + std::to_string(kMaxGroupMaps) +
-                " maps one program may use; these rules start a group of their own";
+    e.message =
+        "the policy needs " + std::to_string(c.maps.size()) +
+        " lookup group maps and " + std::to_string(c.dynsets.size()) +
+        " dynamic sets, more than the " + std::to_string(kMaxGroupMaps) +
+        " maps one program may use; these rules start a group of their own";
     for (size_t g = 0; g < c.groups.size(); ++g) {
       const RuleInfo &ri = c.rules[c.groups[g].rules.front()];
       e.rules.push_back({ri.name, ri.range, "group " + c.groups[g].shape});
@@ -102,9 +104,9 @@ LowerResult lower_policy(const Policy &policy, const SourceFile *file,
 
 std::string to_string(const Classifier &c) {
   std::ostringstream o;
-  o << "policy " << c.policy << ": " << c.rules.size() << " rules, " << c.groups.size()
-    << " groups, " << c.code.size() << " code rules, " << c.entries.size()
-    << " map entries\n";
+  o << "policy " << c.policy << ": " << c.rules.size() << " rules, "
+    << c.groups.size() << " groups, " << c.code.size() << " code rules, "
+    << c.entries.size() << " map entries\n";
   for (size_t g = 0; g < c.groups.size(); ++g) {
     const LookupGroup &grp = c.groups[g];
     o << "group " << g << " (" << c.maps[grp.map].name;
@@ -120,7 +122,8 @@ std::string to_string(const Classifier &c) {
     o << '\n';
   }
   for (const CodeRule &cr : c.code)
-    o << "code: " << c.rules[cr.rule].name << " (" << c.rules[cr.rule].why_code << ")\n";
+    o << "code: " << c.rules[cr.rule].name << " (" << c.rules[cr.rule].why_code
+      << ")\n";
   return o.str();
 }
 

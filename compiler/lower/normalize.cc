@@ -16,7 +16,8 @@ Cond make(Cond::Kind k) {
   return c;
 }
 
-Cond field_atom(FieldId f, uint8_t family, IntervalSet values, const SourceRange &r) {
+Cond field_atom(FieldId f, uint8_t family, IntervalSet values,
+                const SourceRange &r) {
   Cond c = make(Cond::Kind::Field);
   c.atom.field = f;
   c.atom.family = family;
@@ -26,7 +27,8 @@ Cond field_atom(FieldId f, uint8_t family, IntervalSet values, const SourceRange
 }
 
 const FieldExpr *as_field(const Expr &e) {
-  return e.kind == ExprKind::Field ? static_cast<const FieldExpr *>(&e) : nullptr;
+  return e.kind == ExprKind::Field ? static_cast<const FieldExpr *>(&e)
+                                   : nullptr;
 }
 
 class Normalizer {
@@ -66,7 +68,8 @@ public:
       auto &f = static_cast<const FieldExpr &>(e);
       if (!f.field || f.field->type != TypeKind::Bool)
         return fail(e, "a non-bool field used as a condition");
-      return field_atom(f.field->id, 0, IntervalSet::point(neg ? 0 : 1), e.range);
+      return field_atom(f.field->id, 0, IntervalSet::point(neg ? 0 : 1),
+                        e.range);
     }
     case ExprKind::Compare:
       return compare(static_cast<const CompareExpr &>(e), neg);
@@ -124,7 +127,8 @@ private:
     return value_compare(*lf, op, *c.rhs, c.range);
   }
 
-  std::optional<Cond> value_compare(const FieldExpr &f, CompareOp op, const Expr &value,
+  std::optional<Cond> value_compare(const FieldExpr &f, CompareOp op,
+                                    const Expr &value,
                                     const SourceRange &range) {
     if (!f.field)
       return fail(f, "an unresolved field");
@@ -133,7 +137,8 @@ private:
     FieldId id = f.field->id;
     FamilySets s;
     if (!value_points(id, *value.constant, s))
-      return fail(value, "a constant of an unexpected kind for '" + f.path + "'");
+      return fail(value,
+                  "a constant of an unexpected kind for '" + f.path + "'");
     const bool ip = is_ip_field(id);
     auto for_op = [&](const IntervalSet &eq, uint8_t fam) -> IntervalSet {
       Point max = domain_max(id, fam);
@@ -145,12 +150,15 @@ private:
       case CompareOp::NotIn:
         return eq.complement(max);
       case CompareOp::Lt:
-        return eq.empty() || eq.min() == 0 ? IntervalSet() : IntervalSet::range(0, eq.min() - 1);
+        return eq.empty() || eq.min() == 0
+                   ? IntervalSet()
+                   : IntervalSet::range(0, eq.min() - 1);
       case CompareOp::Le:
         return eq.empty() ? IntervalSet() : IntervalSet::range(0, eq.min());
       case CompareOp::Gt:
-        return eq.empty() || eq.min() >= max ? IntervalSet()
-                                             : IntervalSet::range(eq.min() + 1, max);
+        return eq.empty() || eq.min() >= max
+                   ? IntervalSet()
+                   : IntervalSet::range(eq.min() + 1, max);
       case CompareOp::Ge:
         return eq.empty() ? IntervalSet() : IntervalSet::range(eq.min(), max);
       }
@@ -221,8 +229,8 @@ void register_dynsets(const Policy &policy, Classifier &c) {
   }
 }
 
-std::optional<Cond> normalize_condition(const Expr &cond, uint32_t rule, Classifier &c,
-                                        std::string *error) {
+std::optional<Cond> normalize_condition(const Expr &cond, uint32_t rule,
+                                        Classifier &c, std::string *error) {
   Normalizer n(rule, c, error);
   return n.conv(cond, false);
 }

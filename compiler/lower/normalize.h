@@ -18,7 +18,7 @@ void register_dynsets(const Policy &policy, Classifier &c);
 
 // nullopt and *error set: a construct the lowering does not support (an
 // internal error: the passes accepted it).
-std::optional<Cond> normalize_condition(const Expr &cond, uint32_t rule, Classifier &c,
-                                        std::string *error);
+std::optional<Cond> normalize_condition(const Expr &cond, uint32_t rule,
+                                        Classifier &c, std::string *error);
 
 } // namespace psl::lower

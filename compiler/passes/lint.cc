@@ -363,7 +363,8 @@ private:
     diag.notes.reserve(shown + (tags.size() > kMaxNotes ? 1 : 0));
     for (size_t k = 0; k < shown; ++k) {
       const RuleDecl &r = *rules_[tags[k]].decl;
-      diag.notes.push_back({concat({"rule '", r.name, "' ", text}), rule_range(r)});
+      diag.notes.push_back(
+          {concat({"rule '", r.name, "' ", text}), rule_range(r)});
     }
     if (tags.size() > kMaxNotes)
       diag.notes.push_back(
@@ -402,8 +403,9 @@ private:
           ri.shadowed = true;
           auto &diag = diags().report(
               DiagCode::W0201, rule_range(rd),
-              concat({"rule '", rd.name, "' is shadowed by earlier rules and ",
-                      rd.terminal() ? "never decides" : "never counts a packet"}));
+              concat(
+                  {"rule '", rd.name, "' is shadowed by earlier rules and ",
+                   rd.terminal() ? "never decides" : "never counts a packet"}));
           add_rule_notes(diag, res.used, "matches all of its packets first",
                          "matches some of its packets first");
         }
@@ -590,11 +592,14 @@ private:
         ri.redundant = true;
         auto &diag = diags().report(
             DiagCode::W0202, rule_range(rd),
-            concat({"rule '", rd.name, "' is redundant: removing it changes no verdict"}));
+            concat({"rule '", rd.name,
+                    "' is redundant: removing it changes no verdict"}));
         const bool drop = rd.action == Action::Drop;
         add_rule_notes(diag, used,
-                       drop ? "also drops all of its packets" : "also passes all of its packets",
-                       drop ? "also drops some of its packets" : "also passes some of its packets");
+                       drop ? "also drops all of its packets"
+                            : "also passes all of its packets",
+                       drop ? "also drops some of its packets"
+                            : "also passes some of its packets");
         continue;
       }
       for (const auto &b : ri.dnf)
@@ -620,9 +625,8 @@ private:
       if (k == 0)
         return false; // too much to look at: stay silent
       if (*std::max_element(res.used.begin(), res.used.end()) >= k) {
-        res = run_cover(CoverItem{&b, &b}, same, [&](uint32_t j) {
-          return j < k && outlives(j, i);
-        });
+        res = run_cover(CoverItem{&b, &b}, same,
+                        [&](uint32_t j) { return j < k && outlives(j, i); });
         if (res.status != CoverResult::Status::Covered)
           return false;
       }
@@ -648,8 +652,8 @@ private:
   size_t current_ = 0; // the rule being checked (for note_exhausted)
   bool exhausted_ = false;
   bool complex_pass_seen_ = false; // a too-complex terminal pass rule so far
-  bool protects_covered_ = false;   // see protects_covered()
-  size_t protects_checked_at_ = 0;  // earlier_.size() when last asked
+  bool protects_covered_ = false;  // see protects_covered()
+  size_t protects_checked_at_ = 0; // earlier_.size() when last asked
 };
 
 class LintPass final : public Pass {

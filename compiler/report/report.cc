@@ -384,7 +384,8 @@ std::string render_sarif(const std::vector<FileReport> &reports,
     Json rule;
     rule["id"] = info.name;
     rule["shortDescription"] = Json{{"text", info.summary}};
-    rule["defaultConfiguration"] = Json{{"level", severity_name(info.severity)}};
+    rule["defaultConfiguration"] =
+        Json{{"level", severity_name(info.severity)}};
     rules.push_back(std::move(rule));
   }
   auto rule_index = [&](DiagCode code) -> int {

@@ -22,11 +22,12 @@ namespace psl::bench {
 
 // `clang -O2 -g -target bpf` with `options`' -mcpu, include directories and
 // system include directories, compiling `source` to `out`.
-inline std::vector<std::string> clang_command(const backend::CompileOptions &options,
-                                              const std::string &source,
-                                              const std::string &out) {
-  std::vector<std::string> args = {PSC_CLANG_EXECUTABLE, "-O2",    "-g", "-target",
-                                   "bpf",                "-mcpu=" + options.cpu};
+inline std::vector<std::string>
+clang_command(const backend::CompileOptions &options, const std::string &source,
+              const std::string &out) {
+  std::vector<std::string> args = {
+      PSC_CLANG_EXECUTABLE,  "-O2", "-g", "-target", "bpf",
+      "-mcpu=" + options.cpu};
   for (const std::string &dir : options.include_dirs)
     args.push_back("-I" + dir);
   for (const std::string &dir : options.system_include_dirs)
@@ -55,7 +56,8 @@ inline ChildResult run_child(std::vector<std::string> args, int timeout_s = 0) {
   if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0)
     return r;
   r.started = true;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   int status = 0;
   struct rusage usage = {};
   for (;;) {

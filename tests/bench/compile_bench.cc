@@ -43,8 +43,8 @@
 #include "backend/clang_compiler.h"
 #include "backend/prebuilt_parser.h"
 #include "backend/static_link.h"
-#include "codegen/policy_build.h"
 #include "clang_command_line.h"
+#include "codegen/policy_build.h"
 #include "driver.h"
 
 namespace psl::backend {
@@ -144,7 +144,8 @@ BENCHMARK_CAPTURE(load_and_verify, rules100, "rules100.c")
 namespace fs = std::filesystem;
 
 double ms_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now() - start)
       .count();
 }
 
@@ -168,9 +169,10 @@ Built build(const std::string &text) {
   CheckedModule checked = check_source("bench.psl", text);
   const double check_ms = ms_since(start);
   Expected<PolicyArtifact> artifact =
-      checked.ok() ? build_policy(*checked.module.policy, checked.diags.file_ptr().get())
-                   : Expected<PolicyArtifact>(
-                         Error("the policy does not check (build the bench_policies target)"));
+      checked.ok()
+          ? build_policy(*checked.module.policy, checked.diags.file_ptr().get())
+          : Expected<PolicyArtifact>(Error(
+                "the policy does not check (build the bench_policies target)"));
   return Built{std::move(checked), check_ms, std::move(artifact)};
 }
 
@@ -178,7 +180,8 @@ Built build(const std::string &text) {
 // psc-bench-XXXXXX<suffix>; its open descriptor in *fd (-1 on failure).
 std::string make_temp_file(const std::string &suffix, int *fd) {
   std::string name =
-      (std::filesystem::temp_directory_path() / ("psc-bench-XXXXXX" + suffix)).string();
+      (std::filesystem::temp_directory_path() / ("psc-bench-XXXXXX" + suffix))
+          .string();
   *fd = mkstemps(name.data(), static_cast<int>(suffix.size()));
   return name;
 }
@@ -190,7 +193,8 @@ public:
     int fd = -1;
     path_ = make_temp_file(".c", &fd);
     if (fd >= 0) {
-      ok_ = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+      ok_ = write(fd, text.data(), text.size()) ==
+            static_cast<ssize_t>(text.size());
       close(fd);
     }
   }
@@ -215,7 +219,8 @@ BpfCompiler policy_compiler() {
 double thread_cpu_ms() {
   timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+  return static_cast<double>(ts.tv_sec) * 1e3 +
+         static_cast<double>(ts.tv_nsec) / 1e6;
 }
 
 // build_policy's compile step alone, on the C it generated: Clang in
@@ -251,8 +256,10 @@ void policy_compile_in_process(benchmark::State &state, const PolicyCase &c) {
       return;
     }
   }
-  state.counters["cpu_ms"] = benchmark::Counter(cpu_ms, benchmark::Counter::kAvgIterations);
-  state.counters["link_ms"] = benchmark::Counter(link_ms, benchmark::Counter::kAvgIterations);
+  state.counters["cpu_ms"] =
+      benchmark::Counter(cpu_ms, benchmark::Counter::kAvgIterations);
+  state.counters["link_ms"] =
+      benchmark::Counter(link_ms, benchmark::Counter::kAvgIterations);
 }
 
 void policy_compile_command_line(benchmark::State &state, const PolicyCase &c) {
@@ -266,8 +273,8 @@ void policy_compile_command_line(benchmark::State &state, const PolicyCase &c) {
     state.SkipWithError("cannot write the generated C");
     return;
   }
-  const std::vector<std::string> args =
-      bench::clang_command(policy_compiler().options(), source.path(), "/dev/null");
+  const std::vector<std::string> args = bench::clang_command(
+      policy_compiler().options(), source.path(), "/dev/null");
   double child_cpu_seconds = 0;
   for (auto _ : state) {
     const bench::ChildResult child = bench::run_child(args);
@@ -279,7 +286,8 @@ void policy_compile_command_line(benchmark::State &state, const PolicyCase &c) {
   }
   state.counters["child_cpu_ms"] = benchmark::Counter(
       child_cpu_seconds * 1e3, benchmark::Counter::kAvgIterations);
-  state.counters["c_kib"] = static_cast<double>(b.artifact->c_source.size()) / 1024;
+  state.counters["c_kib"] =
+      static_cast<double>(b.artifact->c_source.size()) / 1024;
 }
 
 void policy_to_loaded_in_process(benchmark::State &state, const PolicyCase &c) {
@@ -302,7 +310,8 @@ void policy_to_loaded_in_process(benchmark::State &state, const PolicyCase &c) {
   }
 }
 
-void policy_to_loaded_command_line(benchmark::State &state, const PolicyCase &c) {
+void policy_to_loaded_command_line(benchmark::State &state,
+                                   const PolicyCase &c) {
   if (!bpf_features().load) {
     state.SkipWithError(bpf_features().load.reason.c_str());
     return;
@@ -323,13 +332,15 @@ void policy_to_loaded_command_line(benchmark::State &state, const PolicyCase &c)
       break;
     }
     // psc's steps before the compile, as timed inside build_policy.
-    const double front_ms = b.check_ms + b.artifact->lower_ms + b.artifact->generate_ms;
+    const double front_ms =
+        b.check_ms + b.artifact->lower_ms + b.artifact->generate_ms;
     auto start = std::chrono::steady_clock::now();
     TempSource source(b.artifact->c_source);
     const bench::ChildResult child =
-        source.ok() ? bench::run_child(bench::clang_command(policy_compiler().options(),
-                                                            source.path(), object_name))
-                    : bench::ChildResult{};
+        source.ok()
+            ? bench::run_child(bench::clang_command(policy_compiler().options(),
+                                                    source.path(), object_name))
+            : bench::ChildResult{};
     child_cpu_seconds += child.cpu_seconds;
     if (!child.succeeded) {
       state.SkipWithError("the clang command line failed on the generated C");
@@ -349,25 +360,29 @@ void policy_to_loaded_command_line(benchmark::State &state, const PolicyCase &c)
 
 void register_policy_benchmarks() {
   // Every shape at 1k rules; mixed also at the ends of the range.
-  const std::vector<PolicyCase> cases = {{"mixed", 1},    {"mixed", 1000},  {"mixed", 100000},
-                                         {"exact", 1000}, {"prefix", 1000}, {"port", 1000},
-                                         {"rate", 1000}};
+  const std::vector<PolicyCase> cases = {
+      {"mixed", 1},     {"mixed", 1000}, {"mixed", 100000}, {"exact", 1000},
+      {"prefix", 1000}, {"port", 1000},  {"rate", 1000}};
   for (const PolicyCase &c : cases) {
     const std::string suffix = c.shape + "/" + std::to_string(c.rules);
-    benchmark::RegisterBenchmark(("policy_compile/in_process/" + suffix).c_str(),
-                                 policy_compile_in_process, c)
+    benchmark::RegisterBenchmark(
+        ("policy_compile/in_process/" + suffix).c_str(),
+        policy_compile_in_process, c)
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
-    benchmark::RegisterBenchmark(("policy_compile/command_line/" + suffix).c_str(),
-                                 policy_compile_command_line, c)
+    benchmark::RegisterBenchmark(
+        ("policy_compile/command_line/" + suffix).c_str(),
+        policy_compile_command_line, c)
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
-    benchmark::RegisterBenchmark(("policy_to_loaded/in_process/" + suffix).c_str(),
-                                 policy_to_loaded_in_process, c)
+    benchmark::RegisterBenchmark(
+        ("policy_to_loaded/in_process/" + suffix).c_str(),
+        policy_to_loaded_in_process, c)
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
-    benchmark::RegisterBenchmark(("policy_to_loaded/command_line/" + suffix).c_str(),
-                                 policy_to_loaded_command_line, c)
+    benchmark::RegisterBenchmark(
+        ("policy_to_loaded/command_line/" + suffix).c_str(),
+        policy_to_loaded_command_line, c)
         ->Unit(benchmark::kMillisecond)
         ->UseManualTime();
   }

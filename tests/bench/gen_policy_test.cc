@@ -28,11 +28,13 @@ struct Generated {
   json sidecar;
 };
 
-class GenPolicy : public ::testing::TestWithParam<std::tuple<std::string, int>> {
+class GenPolicy
+    : public ::testing::TestWithParam<std::tuple<std::string, int>> {
 protected:
   void SetUp() override {
     std::string templ =
-        (std::filesystem::temp_directory_path() / "gen_policy_test.XXXXXX").string();
+        (std::filesystem::temp_directory_path() / "gen_policy_test.XXXXXX")
+            .string();
     ASSERT_NE(::mkdtemp(templ.data()), nullptr);
     dir_ = templ;
   }
@@ -45,9 +47,10 @@ protected:
   // Runs gen_policy.py; fails the test if it does not succeed.
   Generated generate(const std::string &shape, int rules) {
     const std::string sidecar = dir_ + "/sidecar.json";
-    const std::string command = std::string(PSC_BENCH_PYTHON) + " " + PSC_BENCH_GEN_POLICY +
-                                " --seed 1 --rules " + std::to_string(rules) + " --shape " +
-                                shape + " --sidecar " + sidecar;
+    const std::string command = std::string(PSC_BENCH_PYTHON) + " " +
+                                PSC_BENCH_GEN_POLICY + " --seed 1 --rules " +
+                                std::to_string(rules) + " --shape " + shape +
+                                " --sidecar " + sidecar;
     Generated g;
     FILE *pipe = ::popen(command.c_str(), "r");
     EXPECT_NE(pipe, nullptr) << command;
@@ -110,13 +113,15 @@ TEST_P(GenPolicy, PacketsGetThePromisedRuleAndVerdict) {
   EXPECT_EQ(action_name(d.verdict), hit["verdict"].get<std::string>());
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Shapes, GenPolicy,
-    ::testing::Combine(::testing::Values("exact", "prefix", "port", "mixed", "rate"),
-                       ::testing::Values(1, 100, 2000)),
-    [](const auto &info) {
-      return std::get<0>(info.param) + "_" + std::to_string(std::get<1>(info.param));
-    });
+INSTANTIATE_TEST_SUITE_P(Shapes, GenPolicy,
+                         ::testing::Combine(::testing::Values("exact", "prefix",
+                                                              "port", "mixed",
+                                                              "rate"),
+                                            ::testing::Values(1, 100, 2000)),
+                         [](const auto &info) {
+                           return std::get<0>(info.param) + "_" +
+                                  std::to_string(std::get<1>(info.param));
+                         });
 
 } // namespace
 } // namespace psl::bench

@@ -60,10 +60,10 @@
 #include "backend/clang_compiler.h"
 #include "backend/test_run.h"
 #include "backend/testing/netns.h"
+#include "bench_packets.h"
 #include "clang_command_line.h"
 #include "codegen/policy_build.h"
 #include "driver.h"
-#include "bench_packets.h"
 
 namespace psl::bench {
 namespace {
@@ -74,18 +74,21 @@ using backend::Error;
 using backend::Expected;
 using json = nlohmann::json;
 
-const std::vector<std::string> kShapes = {"exact", "prefix", "port", "mixed", "rate"};
+const std::vector<std::string> kShapes = {"exact", "prefix", "port", "mixed",
+                                          "rate"};
 const std::vector<int> kSizes = {1, 100, 1000, 10000, 100000};
 
 uint64_t env_number(const char *name, uint64_t fallback) {
   const char *v = std::getenv(name);
   return v && *v ? std::strtoull(v, nullptr, 10) : fallback;
 }
-const uint32_t kRepeat = static_cast<uint32_t>(env_number("PSC_BENCH_REPEAT", 1000000));
+const uint32_t kRepeat =
+    static_cast<uint32_t>(env_number("PSC_BENCH_REPEAT", 1000000));
 const int kIterations = static_cast<int>(env_number("PSC_BENCH_ITERATIONS", 5));
 // The clang command line on the naive C of 100k rules runs for a long time
 // (superlinear in the rule count); past this it counts as not compiling.
-const int kNaiveCompileTimeoutS = static_cast<int>(env_number("PSC_BENCH_NAIVE_TIMEOUT_S", 240));
+const int kNaiveCompileTimeoutS =
+    static_cast<int>(env_number("PSC_BENCH_NAIVE_TIMEOUT_S", 240));
 
 fs::path policy_dir() {
   const char *env = std::getenv("PSC_BENCH_POLICY_DIR");
@@ -100,7 +103,8 @@ std::string read_text(const fs::path &path) {
 }
 
 double ms_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now() - start)
       .count();
 }
 
@@ -111,13 +115,14 @@ Error error(std::string message) { return Error(std::move(message)); }
 // time ...", ...), e.g. "BPF program is too large. Processed 1000001 insn"
 // or "jump out of range from insn 2057 to -5465".
 std::string verifier_reason(const std::string &log) {
-  static const char *const summary[] = {"processed ", "verification time", "stack depth",
-                                        "-- ", "func#"};
+  static const char *const summary[] = {"processed ", "verification time",
+                                        "stack depth", "-- ", "func#"};
   std::istringstream lines(log);
   std::string line, reason;
   while (std::getline(lines, line)) {
-    const bool is_summary = std::any_of(std::begin(summary), std::end(summary),
-                                        [&](const char *s) { return line.rfind(s, 0) == 0; });
+    const bool is_summary =
+        std::any_of(std::begin(summary), std::end(summary),
+                    [&](const char *s) { return line.rfind(s, 0) == 0; });
     if (!line.empty() && !is_summary)
       reason = line;
   }
@@ -146,7 +151,8 @@ private:
   std::string name_;
 };
 
-Expected<BpfObject> load_elf(std::vector<uint8_t> elf, const std::string &name) {
+Expected<BpfObject> load_elf(std::vector<uint8_t> elf,
+                             const std::string &name) {
   Expected<BpfObject> object = BpfObject::open(std::move(elf), name);
   if (!object)
     return object.error();
@@ -161,35 +167,39 @@ Expected<std::unique_ptr<Program>> load_xdp_drop() {
   auto start = std::chrono::steady_clock::now();
   backend::CompileOptions options;
   const fs::path file = fs::path(PSC_BENCH_BPF_DIR) / "xdp_drop.c";
-  backend::CompileResult compiled =
-      backend::BpfCompiler(options).compile(read_text(file), file.filename().string());
+  backend::CompileResult compiled = backend::BpfCompiler(options).compile(
+      read_text(file), file.filename().string());
   if (!compiled.ok())
     return error(compiled.format_diagnostics());
   Expected<BpfObject> object = load_elf(std::move(compiled.object), "xdp_drop");
   if (!object)
     return object.error();
-  auto program = std::make_unique<ObjectProgram>(std::move(*object), "xdp_drop");
+  auto program =
+      std::make_unique<ObjectProgram>(std::move(*object), "xdp_drop");
   program->build_ms = ms_since(start);
   return std::unique_ptr<Program>(std::move(program));
 }
 
 // PSL text to loaded program, as psc load does it (without attaching).
-Expected<std::unique_ptr<Program>> load_psl(const std::string &shape, int rules) {
-  const fs::path file = policy_dir() / (shape + "_" + std::to_string(rules) + ".psl");
+Expected<std::unique_ptr<Program>> load_psl(const std::string &shape,
+                                            int rules) {
+  const fs::path file =
+      policy_dir() / (shape + "_" + std::to_string(rules) + ".psl");
   if (!fs::exists(file))
     return error(file.string() + ": missing (build the bench_policies target)");
   auto start = std::chrono::steady_clock::now();
   CheckedModule checked = check_source(file.string(), read_text(file));
   if (!checked.ok())
     return error(file.string() + ": does not check");
-  Expected<backend::PolicyArtifact> built =
-      backend::build_policy(*checked.module.policy, checked.diags.file_ptr().get());
+  Expected<backend::PolicyArtifact> built = backend::build_policy(
+      *checked.module.policy, checked.diags.file_ptr().get());
   if (!built)
     return error("build: " + built.error().message);
   Expected<BpfObject> object = backend::load_policy(*built);
   if (!object)
     return error("load: " + object.error().message);
-  auto program = std::make_unique<ObjectProgram>(std::move(*object), built->program);
+  auto program =
+      std::make_unique<ObjectProgram>(std::move(*object), built->program);
   program->build_ms = ms_since(start);
   return std::unique_ptr<Program>(std::move(program));
 }
@@ -198,13 +208,15 @@ Expected<std::unique_ptr<Program>> load_psl(const std::string &shape, int rules)
 // psc-bench-XXXXXX<suffix>; its open descriptor in *fd (-1 on failure).
 std::string make_temp_file(const std::string &suffix, int *fd) {
   std::string name =
-      (std::filesystem::temp_directory_path() / ("psc-bench-XXXXXX" + suffix)).string();
+      (std::filesystem::temp_directory_path() / ("psc-bench-XXXXXX" + suffix))
+          .string();
   *fd = mkstemps(name.data(), static_cast<int>(suffix.size()));
   return name;
 }
 
 // Runs the clang command line with a deadline; returns the object.
-Expected<std::vector<uint8_t>> clang_command_line(const fs::path &source, int timeout_s) {
+Expected<std::vector<uint8_t>> clang_command_line(const fs::path &source,
+                                                  int timeout_s) {
   int out_fd = -1;
   const std::string out = make_temp_file(".o", &out_fd);
   if (out_fd < 0)
@@ -214,31 +226,37 @@ Expected<std::vector<uint8_t>> clang_command_line(const fs::path &source, int ti
   backend::CompileOptions options;
   options.cpu = backend::PolicyBuildOptions{}.cpu;
   options.include_dirs = {PSC_BENCH_BPF_DIR};
-  options.system_include_dirs = backend::BpfCompiler::default_system_include_dirs();
-  const ChildResult child = run_child(clang_command(options, source.string(), out), timeout_s);
+  options.system_include_dirs =
+      backend::BpfCompiler::default_system_include_dirs();
+  const ChildResult child =
+      run_child(clang_command(options, source.string(), out), timeout_s);
   if (!child.started)
     return error("cannot start " PSC_CLANG_EXECUTABLE);
   if (child.timed_out) {
     unlink(out.c_str());
-    return error("the clang command line did not finish in " + std::to_string(timeout_s) +
-                 " s");
+    return error("the clang command line did not finish in " +
+                 std::to_string(timeout_s) + " s");
   }
   std::string object = read_text(out);
   unlink(out.c_str());
   if (!child.succeeded)
-    return error("the clang command line failed on " + source.filename().string());
+    return error("the clang command line failed on " +
+                 source.filename().string());
   return std::vector<uint8_t>(object.begin(), object.end());
 }
 
-Expected<std::unique_ptr<Program>> compile_and_load_naive(const fs::path &file) {
+Expected<std::unique_ptr<Program>>
+compile_and_load_naive(const fs::path &file) {
   auto start = std::chrono::steady_clock::now();
-  Expected<std::vector<uint8_t>> elf = clang_command_line(file, kNaiveCompileTimeoutS);
+  Expected<std::vector<uint8_t>> elf =
+      clang_command_line(file, kNaiveCompileTimeoutS);
   if (!elf)
     return elf.error();
   Expected<BpfObject> object = load_elf(std::move(*elf), "naive");
   if (!object) // the verifier's last words say why (too large, too complex)
     return error("load: " + object.error().message);
-  auto program = std::make_unique<ObjectProgram>(std::move(*object), "naive_policy");
+  auto program =
+      std::make_unique<ObjectProgram>(std::move(*object), "naive_policy");
   program->build_ms = ms_since(start);
   return std::unique_ptr<Program>(std::move(program));
 }
@@ -248,11 +266,13 @@ Expected<std::unique_ptr<Program>> compile_and_load_naive(const fs::path &file) 
 // deadline), a larger program fails the same way, and compiling it would
 // take most of the run (minutes for 10k rules): it is reported as not
 // attempted, naming the failures.
-Expected<std::unique_ptr<Program>> load_naive(const std::string &shape, int rules) {
+Expected<std::unique_ptr<Program>> load_naive(const std::string &shape,
+                                              int rules) {
   static std::vector<std::string> failures_in_a_row;
   if (failures_in_a_row.size() >= 2)
-    return error("not attempted: smaller one-if programs failed (" + failures_in_a_row.front() +
-                 "; " + failures_in_a_row.back() + ")");
+    return error("not attempted: smaller one-if programs failed (" +
+                 failures_in_a_row.front() + "; " + failures_in_a_row.back() +
+                 ")");
   const std::string name = shape + "_" + std::to_string(rules);
   const fs::path file = policy_dir() / (name + ".naive.c");
   if (!fs::exists(file))
@@ -261,7 +281,8 @@ Expected<std::unique_ptr<Program>> load_naive(const std::string &shape, int rule
   if (program)
     failures_in_a_row.clear();
   else
-    failures_in_a_row.push_back(std::to_string(rules) + " rules: " + program.error().message);
+    failures_in_a_row.push_back(std::to_string(rules) +
+                                " rules: " + program.error().message);
   return program;
 }
 
@@ -278,7 +299,8 @@ public:
       return error(config["unsupported"].get<std::string>());
     const fs::path pins = fs::path("/sys/fs/bpf") / "xdp-filter";
     if (fs::exists(pins))
-      return error(pins.string() + " exists: xdp-filter is loaded elsewhere (or a run " +
+      return error(pins.string() +
+                   " exists: xdp-filter is loaded elsewhere (or a run " +
                    "was killed); `xdp-filter unload --all` first");
     auto start = std::chrono::steady_clock::now();
     auto veth = backend::testing::VethPair::create();
@@ -292,18 +314,20 @@ public:
     // popen forks from this thread, so the command runs in the namespace.
     backend::testing::CommandResult r = backend::testing::run_command(
         "LIBXDP_SKIP_DISPATCHER=1 xdp-filter load -m native -p " +
-        config["mode"].get<std::string>() + " -f " + config["features"].get<std::string>() +
-        " " + p->veth_->ifname());
+        config["mode"].get<std::string>() + " -f " +
+        config["features"].get<std::string>() + " " + p->veth_->ifname());
     if (r.exit_code != 0)
       return error("xdp-filter load: " + r.output);
     p->loaded_ = true;
     if (backend::Status s = p->fill_maps(pins, config); !s.ok())
       return s.error();
     uint32_t id = 0;
-    if (bpf_xdp_query_id(static_cast<int>(if_nametoindex(p->veth_->ifname().c_str())), 0, &id) !=
-            0 ||
+    if (bpf_xdp_query_id(
+            static_cast<int>(if_nametoindex(p->veth_->ifname().c_str())), 0,
+            &id) != 0 ||
         id == 0)
-      return error("no XDP program on " + p->veth_->ifname() + " after xdp-filter load");
+      return error("no XDP program on " + p->veth_->ifname() +
+                   " after xdp-filter load");
     p->fd_ = backend::UniqueFd(bpf_prog_get_fd_by_id(id));
     if (!p->fd_)
       return error("bpf_prog_get_fd_by_id failed");
@@ -324,14 +348,16 @@ private:
   XdpFilterProgram() = default;
 
   // The flag bits of xdp-filter's map values (its common_kern_user.h).
-  static constexpr uint64_t kFlagSrc = 1 << 0, kFlagDst = 1 << 1, kFlagTcp = 1 << 2,
-                            kFlagUdp = 1 << 3;
+  static constexpr uint64_t kFlagSrc = 1 << 0, kFlagDst = 1 << 1,
+                            kFlagTcp = 1 << 2, kFlagUdp = 1 << 3;
 
   // Every map is per-CPU: one value per possible CPU.
   static backend::Status update(int map_fd, const void *key, uint64_t flags) {
-    std::vector<uint64_t> values(static_cast<size_t>(libbpf_num_possible_cpus()), flags);
+    std::vector<uint64_t> values(
+        static_cast<size_t>(libbpf_num_possible_cpus()), flags);
     if (bpf_map_update_elem(map_fd, key, values.data(), BPF_ANY) != 0)
-      return error("xdp-filter map update: " + std::string(std::strerror(errno)));
+      return error("xdp-filter map update: " +
+                   std::string(std::strerror(errno)));
     return {};
   }
 
@@ -340,9 +366,11 @@ private:
       return backend::UniqueFd(bpf_obj_get((pins / name).c_str()));
     };
     if (config.contains("ipv4_src")) {
-      backend::UniqueFd v4 = open_map("filter_ipv4"), v6 = open_map("filter_ipv6");
+      backend::UniqueFd v4 = open_map("filter_ipv4"),
+                        v6 = open_map("filter_ipv6");
       if (!v4 || !v6)
-        return error("xdp-filter's address maps are not pinned under " + pins.string());
+        return error("xdp-filter's address maps are not pinned under " +
+                     pins.string());
       for (const auto &a : config["ipv4_src"]) {
         in_addr key{};
         inet_pton(AF_INET, a.get<std::string>().c_str(), &key);
@@ -359,11 +387,14 @@ private:
     if (config.contains("ports")) {
       backend::UniqueFd ports = open_map("filter_ports");
       if (!ports)
-        return error("xdp-filter's port map is not pinned under " + pins.string());
-      std::map<uint16_t, uint64_t> flags; // a port may be listed for TCP and UDP
+        return error("xdp-filter's port map is not pinned under " +
+                     pins.string());
+      std::map<uint16_t, uint64_t>
+          flags; // a port may be listed for TCP and UDP
       for (const auto &e : config["ports"])
         flags[e["port"].get<uint16_t>()] |=
-            kFlagDst | (e["proto"].get<std::string>() == "tcp" ? kFlagTcp : kFlagUdp);
+            kFlagDst |
+            (e["proto"].get<std::string>() == "tcp" ? kFlagTcp : kFlagUdp);
       for (const auto &[port, f] : flags) {
         uint32_t key = htons(port); // the program's key: the header's field
         if (backend::Status s = update(ports.get(), &key, f); !s.ok())
@@ -384,7 +415,8 @@ private:
 class ProgramCache {
 public:
   using Loader = std::function<Expected<std::unique_ptr<Program>>()>;
-  const Expected<std::unique_ptr<Program>> &get(const std::string &key, const Loader &load) {
+  const Expected<std::unique_ptr<Program>> &get(const std::string &key,
+                                                const Loader &load) {
     if (key != key_) {
       current_.reset(); // release the previous program first
       key_ = key;
@@ -431,7 +463,8 @@ void run_case(benchmark::State &state, const Case &c) {
     state.SkipWithError(backend::bpf_features().load.reason.c_str());
     return;
   }
-  const auto &program = cache.get(c.system + "/" + c.shape + "/" + std::to_string(c.rules), c.load);
+  const auto &program = cache.get(
+      c.system + "/" + c.shape + "/" + std::to_string(c.rules), c.load);
   if (!program) {
     state.SkipWithError(program.error().message.c_str());
     return;
@@ -447,10 +480,10 @@ void run_case(benchmark::State &state, const Case &c) {
   }
   if (!c.spec["verdict"].is_null()) {
     const auto want = c.spec["verdict"] == "drop" ? backend::XdpAction::Drop
-                                                   : backend::XdpAction::Pass;
+                                                  : backend::XdpAction::Pass;
     if (once->action() != want) {
-      state.SkipWithError(("verdict " + backend::xdp_action_name(once->retval) + ", expected " +
-                           c.spec["verdict"].get<std::string>())
+      state.SkipWithError(("verdict " + backend::xdp_action_name(once->retval) +
+                           ", expected " + c.spec["verdict"].get<std::string>())
                               .c_str());
       return;
     }
@@ -462,7 +495,8 @@ void run_case(benchmark::State &state, const Case &c) {
   double kernel_ns = 0;
   for (auto _ : state) {
     const double before = thread_cpu_ns();
-    Expected<backend::TestRunResult> run = backend::test_run_xdp(fd, frame, options);
+    Expected<backend::TestRunResult> run =
+        backend::test_run_xdp(fd, frame, options);
     const double spent = thread_cpu_ns() - before;
     if (!run) {
       state.SkipWithError(run.error().message.c_str());
@@ -476,8 +510,9 @@ void run_case(benchmark::State &state, const Case &c) {
   // neighbour's compile moves the mean (the Time column), not the median.
   std::sort(per_packet_ns.begin(), per_packet_ns.end());
   const size_t n = per_packet_ns.size();
-  const double median = n % 2 ? per_packet_ns[n / 2]
-                              : (per_packet_ns[n / 2 - 1] + per_packet_ns[n / 2]) / 2;
+  const double median =
+      n % 2 ? per_packet_ns[n / 2]
+            : (per_packet_ns[n / 2 - 1] + per_packet_ns[n / 2]) / 2;
   const ProgramSizes sizes = program_sizes(fd);
   state.counters["ns_per_packet"] = median;
   state.counters["kernel_ns"] = kernel_ns / static_cast<double>(n);
@@ -486,7 +521,9 @@ void run_case(benchmark::State &state, const Case &c) {
   state.counters["build_ms"] = (*program)->build_ms;
   state.counters["rules"] = c.rules;
   if (c.system != "xdp-drop") // which rule the packet hits
-    state.SetLabel(c.spec["rule"].is_null() ? "default" : c.spec["rule"].get<std::string>());
+    state.SetLabel(c.spec["rule"].is_null()
+                       ? "default"
+                       : c.spec["rule"].get<std::string>());
 }
 
 void register_all() {
@@ -496,8 +533,10 @@ void register_all() {
       const std::string base = shape + "_" + std::to_string(n);
       const fs::path file = policy_dir() / (base + ".json");
       if (!fs::exists(file)) {
-        std::fprintf(stderr, "packet_bench: %s missing (build the bench_policies target)\n",
-                     file.c_str());
+        std::fprintf(
+            stderr,
+            "packet_bench: %s missing (build the bench_policies target)\n",
+            file.c_str());
         continue;
       }
       sidecars[base] = json::parse(read_text(file));
@@ -506,12 +545,14 @@ void register_all() {
   std::vector<Case> all;
   // The floor, on the exact shape's hit packet (any IPv4 UDP frame does).
   if (auto it = sidecars.find("exact_1"); it != sidecars.end())
-    all.push_back({"xdp-drop", "none", 0, "hit", it->second["hit"], load_xdp_drop});
+    all.push_back(
+        {"xdp-drop", "none", 0, "hit", it->second["hit"], load_xdp_drop});
   for (const char *system : {"psl", "xdp-filter", "naive-c"})
     for (const std::string &shape : kShapes) {
       if (std::string(system) == "naive-c" && shape != "mixed")
         continue;
-      if (std::string(system) == "xdp-filter" && shape != "exact" && shape != "port")
+      if (std::string(system) == "xdp-filter" && shape != "exact" &&
+          shape != "port")
         continue;
       for (int n : kSizes) {
         auto it = sidecars.find(shape + "_" + std::to_string(n));
@@ -524,13 +565,16 @@ void register_all() {
         else if (std::string(system) == "naive-c")
           load = [shape, n] { return load_naive(shape, n); };
         else
-          load = [config = side["xdp_filter"]] { return XdpFilterProgram::load(config); };
+          load = [config = side["xdp_filter"]] {
+            return XdpFilterProgram::load(config);
+          };
         for (const char *packet : {"hit", "miss"})
           all.push_back({system, shape, n, packet, side[packet], load});
       }
     }
   for (const Case &c : all) {
-    const std::string name = c.system + "/" + c.shape + "/" + std::to_string(c.rules) + "/" + c.packet;
+    const std::string name = c.system + "/" + c.shape + "/" +
+                             std::to_string(c.rules) + "/" + c.packet;
     benchmark::RegisterBenchmark(name.c_str(), run_case, c)
         ->UseManualTime()
         ->Iterations(kIterations)

@@ -49,13 +49,15 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
 }
 
 // gen_policy.py's output for (shape, rules), generated on first use.
-const std::string *policy_text(const std::string &shape, int rules, std::string &error) {
+const std::string *policy_text(const std::string &shape, int rules,
+                               std::string &error) {
   static std::map<std::pair<std::string, int>, std::string> cache;
   auto key = std::make_pair(shape, rules);
   if (auto it = cache.find(key); it != cache.end())
     return &it->second;
-  const std::string command = std::string(PSC_BENCH_PYTHON) + " " + PSC_BENCH_GEN_POLICY +
-                              " --seed 1 --rules " + std::to_string(rules) + " --shape " + shape;
+  const std::string command = std::string(PSC_BENCH_PYTHON) + " " +
+                              PSC_BENCH_GEN_POLICY + " --seed 1 --rules " +
+                              std::to_string(rules) + " --shape " + shape;
   FILE *pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) {
     error = "cannot run " + command;
@@ -115,7 +117,8 @@ std::unique_ptr<AttachTarget> make_attach_target(std::string &error) {
     error = target->inside->error();
     return nullptr;
   }
-  target->pin_root = "/sys/fs/bpf/psc-test-" + std::to_string(::getpid()) + "-bench";
+  target->pin_root =
+      "/sys/fs/bpf/psc-test-" + std::to_string(::getpid()) + "-bench";
   XdpAttachOptions options;
   options.pin_root = target->pin_root;
   target->attacher = std::make_unique<XdpAttacher>(options);
@@ -124,14 +127,15 @@ std::unique_ptr<AttachTarget> make_attach_target(std::string &error) {
 
 // Untimed setup of the `replace` runs: the policy in force that the first
 // iteration replaces.
-bool put_in_force(AttachTarget &target, const std::string &path, const std::string &text,
-                  std::string &error) {
+bool put_in_force(AttachTarget &target, const std::string &path,
+                  const std::string &text, std::string &error) {
   CheckedModule checked = check_source(path, text);
   if (!checked.ok()) {
     error = "the generated policy does not check";
     return false;
   }
-  auto built = build_policy(*checked.module.policy, checked.diags.file_ptr().get());
+  auto built =
+      build_policy(*checked.module.policy, checked.diags.file_ptr().get());
   if (!built.ok()) {
     error = built.error().message;
     return false;
@@ -141,7 +145,8 @@ bool put_in_force(AttachTarget &target, const std::string &path, const std::stri
     error = obj.error().message;
     return false;
   }
-  auto attached = target.attacher->attach(target.veth->ifname(), *obj, built.value().program);
+  auto attached = target.attacher->attach(target.veth->ifname(), *obj,
+                                          built.value().program);
   if (!attached.ok()) {
     error = attached.error().message;
     return false;
@@ -171,12 +176,15 @@ void pipeline(benchmark::State &state, const char *shape, bool replace) {
     }
   }
 
-  const std::string path = std::string(shape) + "_" + std::to_string(rules) + ".psl";
+  const std::string path =
+      std::string(shape) + "_" + std::to_string(rules) + ".psl";
   if (kernel && replace && !put_in_force(*target, path, *text, error)) {
-    state.SkipWithError(("cannot put the first policy in force: " + error).c_str());
+    state.SkipWithError(
+        ("cannot put the first policy in force: " + error).c_str());
     return;
   }
-  double check = 0, lower_gen = 0, compile = 0, link = 0, load = 0, map_write = 0, attach = 0;
+  double check = 0, lower_gen = 0, compile = 0, link = 0, load = 0,
+         map_write = 0, attach = 0;
   size_t entries = 0;
   for (auto _ : state) {
     const auto t0 = Clock::now();
@@ -186,7 +194,8 @@ void pipeline(benchmark::State &state, const char *shape, bool replace) {
       state.SkipWithError("the generated policy does not check");
       return;
     }
-    auto built = build_policy(*checked.module.policy, checked.diags.file_ptr().get());
+    auto built =
+        build_policy(*checked.module.policy, checked.diags.file_ptr().get());
     const auto t2 = Clock::now();
     if (!built.ok()) {
       state.SkipWithError(built.error().message.c_str());
@@ -214,7 +223,8 @@ void pipeline(benchmark::State &state, const char *shape, bool replace) {
         state.SkipWithError(s.error().message.c_str());
         return;
       }
-      auto attached = target->attacher->attach(target->veth->ifname(), *obj, a.program);
+      auto attached =
+          target->attacher->attach(target->veth->ifname(), *obj, a.program);
       const auto t6 = Clock::now();
       if (!attached.ok()) {
         state.SkipWithError(attached.error().message.c_str());
@@ -226,8 +236,9 @@ void pipeline(benchmark::State &state, const char *shape, bool replace) {
       total += ms_between(t3, t6);
       // Not timed: the next iteration attaches anew, as a first psc load
       // (or, with `replace`, replaces this policy).
-      Status detached =
-          replace ? Status::success() : target->attacher->detach(target->veth->ifname());
+      Status detached = replace
+                            ? Status::success()
+                            : target->attacher->detach(target->veth->ifname());
       if (!detached.ok()) {
         state.SkipWithError(detached.error().message.c_str());
         return;
@@ -249,30 +260,32 @@ void pipeline(benchmark::State &state, const char *shape, bool replace) {
     state.counters["map_write_ms"] = avg(map_write);
     state.counters["attach_ms"] = avg(attach);
   } else {
-    state.SetLabel("no BPF (" + no_kernel + "): check, lower_gen and compile only");
+    state.SetLabel("no BPF (" + no_kernel +
+                   "): check, lower_gen and compile only");
   }
 }
 
 void register_all() {
   for (const char *shape : {"exact", "prefix", "port", "mixed", "rate"})
-    benchmark::RegisterBenchmark(("pipeline/" + std::string(shape)).c_str(), pipeline, shape,
-                                 false)
+    benchmark::RegisterBenchmark(("pipeline/" + std::string(shape)).c_str(),
+                                 pipeline, shape, false)
         ->Arg(100)
         ->Unit(benchmark::kMillisecond)
         ->UseManualTime()
         ->Repetitions(5)
         ->ReportAggregatesOnly(true);
   for (const char *shape : {"exact", "prefix", "port", "mixed", "rate"})
-    benchmark::RegisterBenchmark(("pipeline_replace/" + std::string(shape)).c_str(), pipeline,
-                                 shape, true)
+    benchmark::RegisterBenchmark(
+        ("pipeline_replace/" + std::string(shape)).c_str(), pipeline, shape,
+        true)
         ->Arg(100)
         ->Unit(benchmark::kMillisecond)
         ->UseManualTime()
         ->Repetitions(5)
         ->ReportAggregatesOnly(true);
   for (const char *shape : {"exact", "prefix", "port"})
-    benchmark::RegisterBenchmark(("pipeline/" + std::string(shape)).c_str(), pipeline, shape,
-                                 false)
+    benchmark::RegisterBenchmark(("pipeline/" + std::string(shape)).c_str(),
+                                 pipeline, shape, false)
         ->Arg(100000)
         ->Unit(benchmark::kMillisecond)
         ->UseManualTime()

@@ -74,8 +74,7 @@ Pkt packet_of(const Probe &pr) {
 }
 
 // The rule whose counter one packet moved ("default" for the default).
-std::string decided_by(CompiledPolicy &pol, const Pkt &p,
-                       std::string *verdict,
+std::string decided_by(CompiledPolicy &pol, const Pkt &p, std::string *verdict,
                        const std::vector<std::string> &rules = kRules) {
   std::vector<uint64_t> before;
   for (const std::string &r : rules)
@@ -97,7 +96,8 @@ TEST(ClassSplit, LongestMatchAtPrefixAndSlotBoundaries) {
   auto trie = build_with_split_min(SIZE_MAX);
   // Both families split, the trie empty: no trie lookup at all; and the
   // port group `web` behind its bitmap of ports (443 only).
-  auto both = build_with_split_min(0, 0, kPolicy, lower::GroupLimits{}.ipv6_dense_min_prefixes, 0);
+  auto both = build_with_split_min(
+      0, 0, kPolicy, lower::GroupLimits{}.ipv6_dense_min_prefixes, 0);
   ASSERT_TRUE(split && trie && both);
   ASSERT_EQ(split->artifact().classifier.groups[1].value_filter, -1);
   ASSERT_GE(both->artifact().classifier.groups[1].value_filter, 0);
@@ -146,8 +146,9 @@ TEST(ClassSplit, LongestMatchAtPrefixAndSlotBoundaries) {
       std::string verdict;
       EXPECT_EQ(decided_by(*pol, p, &verdict), pr.rule)
           << pr.src
-          << (pol == split.get() ? " (split)"
-                                 : pol == trie.get() ? " (trie)" : " (both)");
+          << (pol == split.get()  ? " (split)"
+              : pol == trie.get() ? " (trie)"
+                                  : " (both)");
       EXPECT_EQ(verdict, pr.verdict) << pr.src;
     }
   }
@@ -295,10 +296,10 @@ TEST(ClassSplit, Ipv6LongestMatchAtPrefixAndBucketBoundaries) {
       std::string verdict;
       EXPECT_EQ(decided_by(*pol, p, &verdict, rules), pr.rule)
           << pr.src
-          << (pol == split6.get()  ? " (ipv6 split)"
-              : pol == both.get()  ? " (both split)"
-              : pol == trie.get()  ? " (trie)"
-                                   : " (dense)");
+          << (pol == split6.get() ? " (ipv6 split)"
+              : pol == both.get() ? " (both split)"
+              : pol == trie.get() ? " (trie)"
+                                  : " (dense)");
       EXPECT_EQ(verdict, pr.verdict) << pr.src;
     }
   }

@@ -55,7 +55,7 @@ std::vector<uint8_t> build(const Pkt &p) {
     put16(f, 0x8100);
     put16(f, vid & 0x0fff);
   }
-  uint16_t et = p.eth_type ? p.eth_type
+  uint16_t et = p.eth_type          ? p.eth_type
                 : p.ip_version == 6 ? 0x86dd
                 : p.ip_version == 4 ? 0x0800
                                     : 0x0806;
@@ -83,7 +83,8 @@ std::vector<uint8_t> build(const Pkt &p) {
       if (e.type == 44) {
         exts.push_back(next);
         exts.push_back(0);
-        put16(exts, static_cast<uint16_t>((e.frag_off & 0xfff8) | (e.more ? 1 : 0)));
+        put16(exts,
+              static_cast<uint16_t>((e.frag_off & 0xfff8) | (e.more ? 1 : 0)));
         exts.insert(exts.end(), {0, 0, 0, 1});
       } else if (e.type == 43) {
         exts.push_back(next);

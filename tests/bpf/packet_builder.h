@@ -25,16 +25,16 @@ struct Pkt {
   int ip_version = 4;          // 0: no IP (eth_type must be set)
   std::string src = "192.0.2.2", dst = "192.0.2.1";
   uint8_t ttl = 64, tos = 0;
-  bool mf = false;          // IPv4 more-fragments
-  uint16_t frag_off = 0;    // IPv4 fragment offset in bytes
-  std::vector<Ip6Ext> ext;  // IPv6 extension headers in order
-  uint8_t proto = 17;       // 6 tcp, 17 udp, 1 icmp, 58 icmpv6, other: payload
+  bool mf = false;         // IPv4 more-fragments
+  uint16_t frag_off = 0;   // IPv4 fragment offset in bytes
+  std::vector<Ip6Ext> ext; // IPv6 extension headers in order
+  uint8_t proto = 17;      // 6 tcp, 17 udp, 1 icmp, 58 icmpv6, other: payload
   uint16_t sport = 40000, dport = 53;
   uint8_t tcp_flags = 0x02; // SYN
   uint16_t window = 1024;
   uint8_t icmp_type = 8, icmp_code = 0;
   size_t payload = 16;
-  size_t truncate = 0; // cut the frame to this many bytes (0: keep)
+  size_t truncate = 0;      // cut the frame to this many bytes (0: keep)
   bool bad_udp_len = false; // UDP length 4 (malformed)
 };
 

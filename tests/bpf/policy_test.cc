@@ -29,7 +29,8 @@ Pkt udp(uint16_t dport, const std::string &src = "192.0.2.2") {
   p.src = src;
   return p;
 }
-Pkt v6(Pkt p, const std::string &src = "2001:db8::2", const std::string &dst = "2001:db8::1") {
+Pkt v6(Pkt p, const std::string &src = "2001:db8::2",
+       const std::string &dst = "2001:db8::1") {
   p.ip_version = 6;
   p.src = src;
   p.dst = dst;
@@ -85,15 +86,17 @@ TEST(CompiledPolicy, ClassKeyedRulesKeepFirstMatch) {
     rule v6_ssh: ip.src in 2001:db8::/32 and tcp.dport == 22 => drop
     rule v6_host: ip.src == 2001:db8::7 and tcp.dport in 20..30 => pass
     default pass)");
-  EXPECT_EQ(pol->run(tcp(22, "10.1.2.3")), "drop"); // wide_ssh before narrow_ssh
+  EXPECT_EQ(pol->run(tcp(22, "10.1.2.3")),
+            "drop"); // wide_ssh before narrow_ssh
   EXPECT_EQ(pol->count("wide_ssh"), 1u);
   EXPECT_EQ(pol->count("narrow_ssh"), 0u);
   EXPECT_EQ(pol->run(tcp(85, "10.1.2.3")), "pass");
   EXPECT_EQ(pol->count("narrow_web"), 1u);
-  EXPECT_EQ(pol->run(tcp(91, "10.1.2.3")), "drop");  // past the range: wide_all
-  EXPECT_EQ(pol->run(tcp(443, "10.1.2.3")), "drop"); // wide_all before late_host
+  EXPECT_EQ(pol->run(tcp(91, "10.1.2.3")), "drop"); // past the range: wide_all
+  EXPECT_EQ(pol->run(tcp(443, "10.1.2.3")),
+            "drop"); // wide_all before late_host
   EXPECT_EQ(pol->count("late_host"), 0u);
-  EXPECT_EQ(pol->run(tcp(85, "10.2.0.1")), "drop");  // class of the /8 only
+  EXPECT_EQ(pol->run(tcp(85, "10.2.0.1")), "drop"); // class of the /8 only
   EXPECT_EQ(pol->count("wide_all"), 3u);
   EXPECT_EQ(pol->run(udp(1500, "192.0.2.9")), "drop");
   EXPECT_EQ(pol->run(udp(2001, "192.0.2.9")), "pass");
@@ -521,8 +524,12 @@ TEST(CompiledPolicy, RateRulesPastTheListLimitKeepTheirOrder) {
   // Ten rules on one key: the last two are code, after the eight in maps.
   std::string text;
   for (int i = 0; i < 10; ++i)
-    text += "rule r" + std::to_string(i) + ": udp.dport == 53 and rate(ip.src, burst " +
-            (i == 8 ? "3" : i == 9 ? "1" : "100") + ") > 1/s => drop\n";
+    text += "rule r" + std::to_string(i) +
+            ": udp.dport == 53 and rate(ip.src, burst " +
+            (i == 8   ? "3"
+             : i == 9 ? "1"
+                      : "100") +
+            ") > 1/s => drop\n";
   COMPILE(pol, text);
   const auto &c = pol->artifact().classifier;
   ASSERT_EQ(c.code.size(), 2u) << lower::to_string(c);
@@ -602,8 +609,8 @@ namespace {
 TEST(ExamplePolicies, BuildLoadAndRoundTripTheSidecar) {
   PSC_REQUIRE_OR_SKIP(::psl::backend::bpf_features().xdp_test_run);
   size_t seen = 0;
-  for (const auto &ent : std::filesystem::directory_iterator(std::string(PSC_SOURCE_DIR) +
-                                                             "/policies")) {
+  for (const auto &ent : std::filesystem::directory_iterator(
+           std::string(PSC_SOURCE_DIR) + "/policies")) {
     if (ent.path().extension() != ".psl")
       continue;
     ++seen;
@@ -617,7 +624,9 @@ TEST(ExamplePolicies, BuildLoadAndRoundTripTheSidecar) {
     EXPECT_TRUE(v == "pass" || v == "drop") << ent.path();
 
     backend::PolicyArtifact copy;
-    ASSERT_TRUE(backend::artifact_from_json(backend::artifact_to_json(pol->artifact()), copy).ok());
+    ASSERT_TRUE(backend::artifact_from_json(
+                    backend::artifact_to_json(pol->artifact()), copy)
+                    .ok());
     const auto &a = pol->artifact().classifier, &b = copy.classifier;
     ASSERT_EQ(a.entries.size(), b.entries.size());
     for (size_t i = 0; i < a.entries.size(); ++i) {

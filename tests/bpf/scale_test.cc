@@ -19,18 +19,22 @@ namespace {
 // IPv6 /64; the rest IPv4 /24 and /32 under 10.0.0.0/8, with an early /16
 // that covers later rules (priorities must survive the nesting).
 std::string prefix_policy(size_t n) {
-  std::string s = "policy big {\n  rule cover: ip.src in 10.200.0.0/16 => pass\n";
+  std::string s =
+      "policy big {\n  rule cover: ip.src in 10.200.0.0/16 => pass\n";
   for (size_t i = 0; i < n; ++i) {
     char buf[160];
     const char *act = i % 2 ? "pass" : "drop";
     if (i % 1000 == 999)
-      std::snprintf(buf, sizeof buf, "  rule r%zu: ip.src in 2001:db8:%zx:%zx::/64 => %s\n", i,
+      std::snprintf(buf, sizeof buf,
+                    "  rule r%zu: ip.src in 2001:db8:%zx:%zx::/64 => %s\n", i,
                     i >> 16, i & 0xffff, act);
     else if (i % 2)
-      std::snprintf(buf, sizeof buf, "  rule r%zu: ip.src in 10.%zu.%zu.0/24 => %s\n", i,
+      std::snprintf(buf, sizeof buf,
+                    "  rule r%zu: ip.src in 10.%zu.%zu.0/24 => %s\n", i,
                     (i >> 8) & 0xff, i & 0xff, act);
     else
-      std::snprintf(buf, sizeof buf, "  rule r%zu: ip.src == 10.%zu.%zu.7 => %s\n", i,
+      std::snprintf(buf, sizeof buf,
+                    "  rule r%zu: ip.src == 10.%zu.%zu.7 => %s\n", i,
                     (i >> 8) & 0xff, i & 0xff, act);
     s += buf;
   }
@@ -39,7 +43,9 @@ std::string prefix_policy(size_t n) {
 }
 
 double ms(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now() - t0)
+      .count();
 }
 
 TEST(Scale, HundredThousandPrefixRulesAreOneLookup) {
@@ -56,10 +62,12 @@ TEST(Scale, HundredThousandPrefixRulesAreOneLookup) {
   EXPECT_EQ(c.code.size(), 0u);
   EXPECT_EQ(c.groups[0].shape, "lpm ip.src, ipv4 by /16 array + hash");
   EXPECT_EQ(c.groups[0].rules.size(), n + 1);
-  std::printf("[ scale    ] %zu rules: text -> loaded program %.0f ms (lower %.0f, generate "
+  std::printf("[ scale    ] %zu rules: text -> loaded program %.0f ms (lower "
+              "%.0f, generate "
               "%.1f, compile %.0f), %zu map entries, %zu bytes of C\n",
-              n + 1, total, pol->artifact().lower_ms, pol->artifact().generate_ms,
-              pol->artifact().compile_ms, c.entries.size(), pol->artifact().c_source.size());
+              n + 1, total, pol->artifact().lower_ms,
+              pol->artifact().generate_ms, pol->artifact().compile_ms,
+              c.entries.size(), pol->artifact().c_source.size());
 
   // 10.0.0.7 is r0 (drop); 10.200.1.7 is under `cover` (pass) before r...
   Pkt p;
@@ -92,14 +100,15 @@ TEST(Scale, HundredThousandPrefixRulesAreOneLookup) {
 TEST(Scale, CodeBudgetNamesTheRules) {
   std::string text = "policy p {\n";
   for (int i = 0; i < 600; ++i)
-    text += "  rule c" + std::to_string(i) + ": ip.ttl == " + std::to_string(i % 200) +
-            " => count\n";
+    text += "  rule c" + std::to_string(i) +
+            ": ip.ttl == " + std::to_string(i % 200) + " => count\n";
   text += "}\n";
   CheckedModule m = check_source("p.psl", text);
   ASSERT_TRUE(m.ok());
   auto r = lower::lower_policy(*m.module.policy, m.diags.file_ptr().get());
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error->message.find("irregular part is too large"), std::string::npos)
+  EXPECT_NE(r.error->message.find("irregular part is too large"),
+            std::string::npos)
       << r.error->message;
   ASSERT_EQ(r.error->rules.size(), 600u);
   EXPECT_EQ(r.error->rules[0].detail, "it is a count rule");

@@ -166,15 +166,17 @@ TEST(Difftest, CompiledCodeAgreesWithTheInterpreter) {
   uint64_t agreed = 0;
   for (uint64_t n = 0; n < cases; ++n) {
     Case c = generate_case(kSeed, n);
-    Outcome out = run_case(c.policy.text(), c.entries, c.packets, c.split_class_tables);
+    Outcome out =
+        run_case(c.policy.text(), c.entries, c.packets, c.split_class_tables);
     if (out.kind == Outcome::Kind::Agree) {
       ++agreed;
       continue;
     }
     if (out.kind == Outcome::Kind::Rejected)
       continue;
-    ShrinkResult s = shrink({c.policy, c.entries, c.packets, c.split_class_tables}, out,
-                            std::chrono::seconds(30));
+    ShrinkResult s =
+        shrink({c.policy, c.entries, c.packets, c.split_class_tables}, out,
+               std::chrono::seconds(30));
     ADD_FAILURE() << format_report(kSeed, n, out, c.policy.rules.size(), s);
   }
   // Rejections are limits, not bugs, but a run where most cases are

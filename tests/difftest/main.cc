@@ -105,7 +105,8 @@ void worker(const Options &o, int k, int fd) {
     if (o.print_cases)
       write_all(fd, "T" + std::to_string(c.policy.text().size()) + "\n" +
                         c.policy.text());
-    Outcome out = run_case(c.policy.text(), c.entries, c.packets, c.split_class_tables);
+    Outcome out =
+        run_case(c.policy.text(), c.entries, c.packets, c.split_class_tables);
     std::string msg = "C " + std::to_string(static_cast<int>(out.kind)) + " " +
                       std::to_string(out.packets_run) + " " +
                       std::to_string(out.decided_by_rule) + " " +

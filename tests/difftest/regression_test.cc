@@ -23,7 +23,8 @@ struct HexFrame {
   std::string hex;
 };
 
-// split_class_tables: as the odd-numbered generated cases (Case::split_class_tables).
+// split_class_tables: as the odd-numbered generated cases
+// (Case::split_class_tables).
 void expect_agree(const std::string &policy,
                   const std::vector<SetEntry> &entries,
                   const std::vector<HexFrame> &frames,

@@ -219,7 +219,8 @@ backend::PolicyBuildOptions build_options(bool split_class_tables) {
 
 Outcome run_case(const std::string &policy_text,
                  const std::vector<SetEntry> &entries,
-                 const std::vector<TimedFrame> &packets, bool split_class_tables) {
+                 const std::vector<TimedFrame> &packets,
+                 bool split_class_tables) {
   bpftest::BuildFailure failure;
   auto k = bpftest::CompiledPolicy::build(policy_text, &failure,
                                           build_options(split_class_tables));

@@ -41,7 +41,8 @@ private:
     if (!time_left())
       return false;
     ++tries_;
-    Outcome o = run_case(r.policy.text(), r.entries, r.packets, r.split_class_tables);
+    Outcome o =
+        run_case(r.policy.text(), r.entries, r.packets, r.split_class_tables);
     if (!same_failure(o))
       return false;
     best_ = r;
@@ -337,8 +338,9 @@ std::string format_report(uint64_t seed, uint64_t number,
     out += std::string(i ? ",\n                " : "") + "{" +
            std::to_string(r.packets[i].time_ns) + "ull, \"" +
            to_hex(r.packets[i].bytes) + "\"}";
-  out += r.split_class_tables ? "},\n               /*split_class_tables=*/true);\n}\n"
-                      : "});\n}\n";
+  out += r.split_class_tables
+             ? "},\n               /*split_class_tables=*/true);\n}\n"
+             : "});\n}\n";
   out += "---- rerun: psc-difftest --seed " + std::to_string(seed) +
          " --case " + std::to_string(number) + "\n";
   return out;

@@ -49,7 +49,8 @@ protected:
     PSC_REQUIRE_OR_SKIP(f.netns);
     psl::backend::testing::remove_stale_test_state();
     auto pair = VethPair::create();
-    ASSERT_TRUE(pair.ok()) << pair.error().message << "\n" << pair.error().detail;
+    ASSERT_TRUE(pair.ok()) << pair.error().message << "\n"
+                           << pair.error().detail;
     veth_ = std::move(pair.value());
     pin_root_ = "/sys/fs/bpf/psc-test-" + std::to_string(::getpid()) + "-e2e";
     char tmpl[] = "/tmp/psc-e2e-XXXXXX";
@@ -80,8 +81,8 @@ protected:
   // psc ARGS run in the XDP side's namespace.
   CommandResult psc(const std::string &args) {
     return run_command("PSC_PIN_ROOT=" + pin_root_ + " PSC_STATE_DIR=" + dir_ +
-                       "/state nsenter --net=/var/run/netns/" + veth_->ns() + " " +
-                       PSC_BINARY + " " + args);
+                       "/state nsenter --net=/var/run/netns/" + veth_->ns() +
+                       " " + PSC_BINARY + " " + args);
   }
   CommandResult load(const std::string &path) {
     return psc("load " + path + " --dev " + veth_->ifname());
@@ -93,7 +94,8 @@ protected:
     EXPECT_FALSE(j.is_discarded()) << r.output;
     return j.is_discarded() ? nlohmann::json::object() : j;
   }
-  static uint64_t rule_packets(const nlohmann::json &st, const std::string &rule) {
+  static uint64_t rule_packets(const nlohmann::json &st,
+                               const std::string &rule) {
     for (const auto &r : st.value("rules", nlohmann::json::array()))
       if (r.value("name", std::string()) == rule)
         return r.value("packets", uint64_t{0});
@@ -103,8 +105,9 @@ protected:
 
   // How many of `count` pings from the peer got an answer.
   int pings(int count = 3) {
-    CommandResult r = veth_->run_in_peer("ping -n -q -c " + std::to_string(count) +
-                                         " -i 0.2 -W 1 " + VethPair::address());
+    CommandResult r =
+        veth_->run_in_peer("ping -n -q -c " + std::to_string(count) +
+                           " -i 0.2 -W 1 " + VethPair::address());
     int sent = 0, received = 0;
     auto pos = r.output.find("packets transmitted");
     if (pos == std::string::npos)
@@ -179,7 +182,8 @@ TEST_F(E2eTest, IcmpDropRuleDropsPingTcpPasses) {
   EXPECT_TRUE(st.value("attached", false));
   EXPECT_GT(st.value("program_id", 0u), 0u);
   EXPECT_EQ(rule_packets(st, "no_ping"), 3u);
-  EXPECT_GE(st["default"].value("packets", uint64_t{0}), 2u); // the TCP handshake
+  EXPECT_GE(st["default"].value("packets", uint64_t{0}),
+            2u); // the TCP handshake
   EXPECT_EQ(pings(2), 0);
   EXPECT_EQ(rule_packets(status(), "no_ping"), 5u);
   CommandResult text = psc("status --dev " + veth_->ifname());
@@ -231,8 +235,9 @@ TEST_F(E2eTest, BadPolicyLeavesThePreviousOneInForce) {
   // written (the state dir is a file).
   std::ofstream(dir_ + "/not_a_dir") << "x";
   r = run_command("PSC_PIN_ROOT=" + pin_root_ + " PSC_STATE_DIR=" + dir_ +
-                  "/not_a_dir nsenter --net=/var/run/netns/" + veth_->ns() + " " + PSC_BINARY +
-                  " load " + write_policy("open", "policy open {\n  default pass\n}\n") +
+                  "/not_a_dir nsenter --net=/var/run/netns/" + veth_->ns() +
+                  " " + PSC_BINARY + " load " +
+                  write_policy("open", "policy open {\n  default pass\n}\n") +
                   " --dev " + veth_->ifname());
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("nothing changed"), std::string::npos) << r.output;
@@ -267,7 +272,8 @@ TEST_F(E2eTest, HundredReplacementsLoseNoAllowedTraffic) {
     rx = UniqueFd(::socket(AF_INET, SOCK_DGRAM, 0));
     int big = 4 << 20;
     // FORCE: past rmem_max (root); the receiver drains it anyway.
-    if (::setsockopt(rx.get(), SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big) != 0)
+    if (::setsockopt(rx.get(), SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big) !=
+        0)
       ::setsockopt(rx.get(), SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -283,7 +289,8 @@ TEST_F(E2eTest, HundredReplacementsLoseNoAllowedTraffic) {
     a.sin_family = AF_INET;
     a.sin_port = htons(5555);
     ::inet_pton(AF_INET, VethPair::address(), &a.sin_addr);
-    ASSERT_EQ(::connect(tx.get(), reinterpret_cast<sockaddr *>(&a), sizeof a), 0);
+    ASSERT_EQ(::connect(tx.get(), reinterpret_cast<sockaddr *>(&a), sizeof a),
+              0);
   }
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> sent{0}, received{0};
@@ -337,14 +344,16 @@ TEST_F(E2eTest, DynamicSetAddMakesTheRuleBite) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(pings(), 0);
   r = psc("set list banned" + dev);
-  EXPECT_NE(r.output.find(VethPair::peer_address()), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(VethPair::peer_address()), std::string::npos)
+      << r.output;
   EXPECT_EQ(rule_packets(status(), "drop_banned"), 3u);
   r = psc("set del banned " + std::string(VethPair::peer_address()) + dev);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(pings(), 3);
 
   // An entry with a ttl stops biting once it expires.
-  r = psc("set add banned " + std::string(VethPair::peer_address()) + " --ttl 1s" + dev);
+  r = psc("set add banned " + std::string(VethPair::peer_address()) +
+          " --ttl 1s" + dev);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(pings(1), 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));
@@ -365,12 +374,14 @@ TEST_F(E2eTest, WithoutPrivilegesSaysWhatIsMissing) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   uint32_t prog = status().value("program_id", 0u);
   run_command("chmod 755 " + dir_ + " && chmod 644 " + dir_ + "/no_ping.psl");
-  r = run_command("PSC_PIN_ROOT=" + pin_root_ + " PSC_STATE_DIR=" + dir_ +
-                  "/state nsenter --net=/var/run/netns/" + veth_->ns() +
-                  " setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all " +
-                  PSC_BINARY + " load " + dir_ + "/no_ping.psl --dev " + veth_->ifname());
+  r = run_command(
+      "PSC_PIN_ROOT=" + pin_root_ + " PSC_STATE_DIR=" + dir_ +
+      "/state nsenter --net=/var/run/netns/" + veth_->ns() +
+      " setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all " +
+      PSC_BINARY + " load " + dir_ + "/no_ping.psl --dev " + veth_->ifname());
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("cannot load BPF programs"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("cannot load BPF programs"), std::string::npos)
+      << r.output;
   EXPECT_EQ(status().value("program_id", 0u), prog);
   EXPECT_EQ(pings(), 0);
 }

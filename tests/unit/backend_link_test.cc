@@ -40,16 +40,21 @@ std::vector<uint8_t> compile_udp9(bool prebuilt) {
   options.cpu = "v3";
   if (prebuilt)
     options.defines.emplace_back("PSL_PARSE_PREBUILT", "");
-  CompileResult result = BpfCompiler(options).compile(test_data("templates_udp9.c"), "udp9.c");
+  CompileResult result =
+      BpfCompiler(options).compile(test_data("templates_udp9.c"), "udp9.c");
   EXPECT_TRUE(result.ok()) << result.format_diagnostics();
   return result.object;
 }
 
-ObjectBytes bytes_of(const std::vector<uint8_t> &v) { return {v.data(), v.size()}; }
+ObjectBytes bytes_of(const std::vector<uint8_t> &v) {
+  return {v.data(), v.size()};
+}
 
-Expected<std::vector<uint8_t>> link_with_parser(const std::vector<uint8_t> &policy) {
-  return link_bpf_objects({{"udp9.o", bytes_of(policy)},
-                           {"psl_parse_prebuilt.bpf.o", prebuilt_parser_object()}});
+Expected<std::vector<uint8_t>>
+link_with_parser(const std::vector<uint8_t> &policy) {
+  return link_bpf_objects(
+      {{"udp9.o", bytes_of(policy)},
+       {"psl_parse_prebuilt.bpf.o", prebuilt_parser_object()}});
 }
 
 // The linkage BTF gives the function `name` in `elf`; -1 if it has none.
@@ -57,7 +62,8 @@ Expected<std::vector<uint8_t>> link_with_parser(const std::vector<uint8_t> &poli
 // an object with an unresolved extern function.
 int btf_linkage(const std::vector<uint8_t> &elf, const char *name) {
   UniqueFd fd(::memfd_create("btf-linkage.o", MFD_CLOEXEC));
-  if (!fd || ::write(fd.get(), elf.data(), elf.size()) != static_cast<ssize_t>(elf.size()))
+  if (!fd || ::write(fd.get(), elf.data(), elf.size()) !=
+                 static_cast<ssize_t>(elf.size()))
     return -1;
   const std::string path = "/proc/self/fd/" + std::to_string(fd.get());
   btf *b = btf__parse_elf(path.c_str(), nullptr);
@@ -80,7 +86,8 @@ TEST(StaticLinkTest, PrebuiltParserIsAGlobalFunction) {
   EXPECT_EQ(btf_linkage(policy, "psl_parse"), BTF_FUNC_EXTERN);
 
   auto linked = link_with_parser(policy);
-  ASSERT_TRUE(linked.ok()) << linked.error().message << "\n" << linked.error().detail;
+  ASSERT_TRUE(linked.ok()) << linked.error().message << "\n"
+                           << linked.error().detail;
   EXPECT_EQ(btf_linkage(*linked, "psl_parse"), BTF_FUNC_GLOBAL);
   // The linked object is smaller than the parts: DWARF is dropped.
   EXPECT_LT(linked->size(), policy.size() + prebuilt_parser_object().size);
@@ -90,18 +97,22 @@ TEST(StaticLinkTest, TwoDefinitionsOfAGlobalAreAnError) {
   const ObjectBytes parser = prebuilt_parser_object();
   auto linked = link_bpf_objects({{"first.o", parser}, {"second.o", parser}});
   ASSERT_FALSE(linked.ok());
-  EXPECT_NE(linked.error().message.find("cannot link 'second.o'"), std::string::npos)
+  EXPECT_NE(linked.error().message.find("cannot link 'second.o'"),
+            std::string::npos)
       << linked.error().message;
-  EXPECT_NE(linked.error().detail.find("psl_parse"), std::string::npos) << linked.error().detail;
+  EXPECT_NE(linked.error().detail.find("psl_parse"), std::string::npos)
+      << linked.error().detail;
 }
 
 TEST(StaticLinkTest, AnInputThatIsNotAnObjectIsNamed) {
   const std::vector<uint8_t> junk = {'n', 'o', 't', ' ', 'e', 'l', 'f'};
   auto linked = link_bpf_objects({{"junk.o", bytes_of(junk)}});
   ASSERT_FALSE(linked.ok());
-  EXPECT_NE(linked.error().message.find("cannot link 'junk.o'"), std::string::npos)
+  EXPECT_NE(linked.error().message.find("cannot link 'junk.o'"),
+            std::string::npos)
       << linked.error().message;
-  EXPECT_NE(linked.error().message.find("not a BPF object file"), std::string::npos)
+  EXPECT_NE(linked.error().message.find("not a BPF object file"),
+            std::string::npos)
       << linked.error().message;
 }
 
@@ -132,7 +143,8 @@ protected:
 // packet the parser rejects.
 TEST_F(StaticLinkKernelTest, LinkedParserDecodesLikeTheInlinedOne) {
   auto linked = link_with_parser(compile_udp9(/*prebuilt=*/true));
-  ASSERT_TRUE(linked.ok()) << linked.error().message << "\n" << linked.error().detail;
+  ASSERT_TRUE(linked.ok()) << linked.error().message << "\n"
+                           << linked.error().detail;
   BpfObject with_prebuilt = load(std::move(*linked), "linked");
   BpfObject with_inline = load(compile_udp9(/*prebuilt=*/false), "inline");
   ASSERT_TRUE(with_prebuilt.loaded() && with_inline.loaded());

@@ -65,7 +65,8 @@ std::vector<uint8_t> le64(uint64_t v) {
   out.insert(out.end(), high.begin(), high.end());
   return out;
 }
-std::vector<uint8_t> lpm_key(uint32_t prefixlen, uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
+std::vector<uint8_t> lpm_key(uint32_t prefixlen, uint8_t a, uint8_t b,
+                             uint8_t c, uint8_t d) {
   std::vector<uint8_t> key = le32(prefixlen);
   key.insert(key.end(), {a, b, c, d});
   return key;
@@ -77,12 +78,14 @@ protected:
     PSC_REQUIRE_OR_SKIP(bpf_features().load);
     CompileOptions options;
     options.cpu = "v3";
-    CompileResult compiled = BpfCompiler(options).compile(kMapsProgram, "maps.c");
+    CompileResult compiled =
+        BpfCompiler(options).compile(kMapsProgram, "maps.c");
     ASSERT_TRUE(compiled.ok()) << compiled.format_diagnostics();
     auto obj = BpfObject::open(std::move(compiled.object), "maps");
     ASSERT_TRUE(obj.ok()) << obj.error().message;
     Status loaded = obj->load();
-    ASSERT_TRUE(loaded.ok()) << loaded.error().message << "\n" << loaded.error().detail;
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message << "\n"
+                             << loaded.error().detail;
     object_ = std::make_unique<BpfObject>(std::move(*obj));
 
     classifier_.maps = {{"t_hash", lower::MapKind::Hash, 4, 4, 64, ""},
@@ -94,9 +97,11 @@ protected:
     classifier_.entries.push_back({map, std::move(key), std::move(value)});
   }
 
-  uint64_t lookup(const char *map, const std::vector<uint8_t> &key, size_t value_size) {
+  uint64_t lookup(const char *map, const std::vector<uint8_t> &key,
+                  size_t value_size) {
     uint64_t value = 0;
-    Status s = object_->map_lookup(map, key.data(), key.size(), &value, value_size);
+    Status s =
+        object_->map_lookup(map, key.data(), key.size(), &value, value_size);
     EXPECT_TRUE(s.ok()) << map << ": " << (s.ok() ? "" : s.error().message);
     return value;
   }
@@ -136,7 +141,8 @@ TEST_F(MapWriteTest, AnEntryOfTheWrongSizeNamesItsMap) {
   add(0, le32(3), le32(30));
   Status s = write_map_contents(*object_, classifier_);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.error().message.find("cannot fill map 't_hash'"), std::string::npos)
+  EXPECT_NE(s.error().message.find("cannot fill map 't_hash'"),
+            std::string::npos)
       << s.error().message;
   // The entries before it went in one by one.
   EXPECT_EQ(lookup("t_hash", le32(1), 4), 10u);
@@ -147,7 +153,8 @@ TEST_F(MapWriteTest, AFullMapIsAnErrorNamingIt) {
     add(0, le32(i), le32(i));
   Status s = write_map_contents(*object_, classifier_);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.error().message.find("cannot fill map 't_hash'"), std::string::npos)
+  EXPECT_NE(s.error().message.find("cannot fill map 't_hash'"),
+            std::string::npos)
       << s.error().message;
 }
 

@@ -36,9 +36,12 @@ constexpr const char kPolicy[] = R"(policy pch {
 
 PolicyArtifact build(const PolicyBuildOptions &options = {}) {
   CheckedModule checked = check_source("pch.psl", kPolicy);
-  EXPECT_TRUE(checked.ok()) << checked.diags.error_count() << " errors in the test policy";
-  auto built = build_policy(*checked.module.policy, checked.diags.file_ptr().get(), options);
-  EXPECT_TRUE(built.ok()) << built.error().message << "\n" << built.error().detail;
+  EXPECT_TRUE(checked.ok())
+      << checked.diags.error_count() << " errors in the test policy";
+  auto built = build_policy(*checked.module.policy,
+                            checked.diags.file_ptr().get(), options);
+  EXPECT_TRUE(built.ok()) << built.error().message << "\n"
+                          << built.error().detail;
   return built.ok() ? std::move(built.value()) : PolicyArtifact{};
 }
 
@@ -57,9 +60,10 @@ struct Loadable {
 // `object` linked with the prebuilt parser, as build_policy() does.
 Loadable loadable(const std::vector<uint8_t> &object) {
   Loadable out;
-  auto linked = link_bpf_objects(
-      {{"p.o", {object.data(), object.size()}}, {"parser.o", prebuilt_parser_object()}});
-  EXPECT_TRUE(linked.ok()) << linked.error().message << "\n" << linked.error().detail;
+  auto linked = link_bpf_objects({{"p.o", {object.data(), object.size()}},
+                                  {"parser.o", prebuilt_parser_object()}});
+  EXPECT_TRUE(linked.ok()) << linked.error().message << "\n"
+                           << linked.error().detail;
   if (!linked.ok())
     return out;
   const std::vector<uint8_t> &elf = linked.value();
@@ -70,9 +74,11 @@ Loadable loadable(const std::vector<uint8_t> &object) {
     return out;
   bpf_program *prog;
   bpf_object__for_each_program(prog, obj) {
-    const auto *insns = reinterpret_cast<const char *>(bpf_program__insns(prog));
-    out.programs.push_back(std::string(bpf_program__name(prog)) + ":" +
-                           std::string(insns, bpf_program__insn_cnt(prog) * sizeof(bpf_insn)));
+    const auto *insns =
+        reinterpret_cast<const char *>(bpf_program__insns(prog));
+    out.programs.push_back(
+        std::string(bpf_program__name(prog)) + ":" +
+        std::string(insns, bpf_program__insn_cnt(prog) * sizeof(bpf_insn)));
   }
   bpf_map *map;
   bpf_object__for_each_map(map, obj) {
@@ -109,15 +115,18 @@ TEST(PolicyPchTest, TheProgramIsTheSameWithAndWithoutIt) {
   EXPECT_FALSE(without.used_precompiled_header);
   EXPECT_TRUE(with.used_precompiled_header) << with.precompiled_header_rejected;
 
-  const Loadable l_without = loadable(without.object), l_with = loadable(with.object);
+  const Loadable l_without = loadable(without.object),
+                 l_with = loadable(with.object);
   ASSERT_FALSE(l_with.programs.empty());
   EXPECT_EQ(l_with.programs, l_without.programs);
   EXPECT_EQ(l_with.maps, l_without.maps);
   // The counter maps are sized by the generated code (PSL_COUNTER_MAPS):
   // 6 rules and the default; slots up to the shadow rule's id (6).
-  for (const char *counters : {"psl_rule_cnt type 6 key 4 value 16 entries 7",
-                               "psl_shadow_cnt type 6 key 4 value 16 entries 7"})
-    EXPECT_NE(std::find(l_with.maps.begin(), l_with.maps.end(), counters), l_with.maps.end())
+  for (const char *counters :
+       {"psl_rule_cnt type 6 key 4 value 16 entries 7",
+        "psl_shadow_cnt type 6 key 4 value 16 entries 7"})
+    EXPECT_NE(std::find(l_with.maps.begin(), l_with.maps.end(), counters),
+              l_with.maps.end())
         << counters;
 }
 
@@ -136,8 +145,8 @@ TEST(PolicyPchTest, APchClangRefusesOnlyCostsTime) {
 TEST(PolicyPchTest, BrokenCIsReportedOnceWithThePchGiven) {
   CompileOptions options = policy_compile_options(kPolicyPchCpu);
   options.precompiled_header = embedded_pch();
-  const CompileResult r =
-      BpfCompiler(options).compile("#include \"psl_policy.h\"\nint f( {\n", "bad.c");
+  const CompileResult r = BpfCompiler(options).compile(
+      "#include \"psl_policy.h\"\nint f( {\n", "bad.c");
   EXPECT_FALSE(r.ok());
   EXPECT_FALSE(r.used_precompiled_header);
   ASSERT_NE(r.first_error(), nullptr);
@@ -160,7 +169,8 @@ TEST(PolicyPchTest, TheEmittedCCompilesOnItsOwn) {
   // Nothing left to link: libbpf refuses to open an object with the
   // parser only declared (an unresolved extern psl_parse).
   LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "pch");
-  bpf_object *obj = bpf_object__open_mem(r.object.data(), r.object.size(), &opts);
+  bpf_object *obj =
+      bpf_object__open_mem(r.object.data(), r.object.size(), &opts);
   ASSERT_NE(obj, nullptr) << "libbpf cannot open the standalone object";
   EXPECT_NE(bpf_object__find_program_by_name(obj, "psl_policy"), nullptr);
   bpf_object__close(obj);

@@ -63,21 +63,35 @@ TEST(Values, ParseAndPrintAddresses) {
 }
 
 TEST(Values, CanonicalSpelling) {
-  EXPECT_EQ(value_to_string(Value{Duration{600000000000ull}}, Type::of(TypeKind::Duration)), "10m");
-  EXPECT_EQ(value_to_string(Value{Duration{500000000ull}}, Type::of(TypeKind::Duration)), "500ms");
-  EXPECT_EQ(value_to_string(Value{RateValue{RateValue::Unit::Packets, 10000}}, Type::of(TypeKind::Rate)), "10k/s");
-  EXPECT_EQ(value_to_string(Value{RateValue{RateValue::Unit::Bits, 10000000}}, Type::of(TypeKind::Rate)), "10Mbit/s");
-  EXPECT_EQ(value_to_string(Value{ProtoValue{47}}, Type::of(TypeKind::Proto)), "gre");
-  EXPECT_EQ(value_to_string(Value{ProtoValue{99}}, Type::of(TypeKind::Proto)), "proto(99)");
-  EXPECT_EQ(value_to_string(Value{IcmpTypeValue{true, 135}}, Type::of(TypeKind::Icmp6Type)), "neighbor_solicitation");
+  EXPECT_EQ(value_to_string(Value{Duration{600000000000ull}},
+                            Type::of(TypeKind::Duration)),
+            "10m");
+  EXPECT_EQ(value_to_string(Value{Duration{500000000ull}},
+                            Type::of(TypeKind::Duration)),
+            "500ms");
+  EXPECT_EQ(value_to_string(Value{RateValue{RateValue::Unit::Packets, 10000}},
+                            Type::of(TypeKind::Rate)),
+            "10k/s");
+  EXPECT_EQ(value_to_string(Value{RateValue{RateValue::Unit::Bits, 10000000}},
+                            Type::of(TypeKind::Rate)),
+            "10Mbit/s");
+  EXPECT_EQ(value_to_string(Value{ProtoValue{47}}, Type::of(TypeKind::Proto)),
+            "gre");
+  EXPECT_EQ(value_to_string(Value{ProtoValue{99}}, Type::of(TypeKind::Proto)),
+            "proto(99)");
+  EXPECT_EQ(value_to_string(Value{IcmpTypeValue{true, 135}},
+                            Type::of(TypeKind::Icmp6Type)),
+            "neighbor_solicitation");
   SetValue s;
   s.elements.push_back(Value{uint64_t{80}});
   s.elements.push_back(Value{RangeValue{8000, 8100}});
-  EXPECT_EQ(value_to_string(Value{s}, Type::set_of(TypeKind::Port)), "{ 80, 8000..8100 }");
+  EXPECT_EQ(value_to_string(Value{s}, Type::set_of(TypeKind::Port)),
+            "{ 80, 8000..8100 }");
 }
 
 TEST(Diagnostics, SinkCountsErrorsAndSorts) {
-  auto file = std::make_shared<const SourceFile>("a.psl", "line one\nline two\n");
+  auto file =
+      std::make_shared<const SourceFile>("a.psl", "line one\nline two\n");
   DiagnosticSink sink(file);
   sink.report(DiagCode::W0201, SourceRange{{2, 1}, {2, 5}}, "second");
   sink.report(DiagCode::E0201, SourceRange{{1, 3}, {1, 6}}, "first");

@@ -51,7 +51,8 @@ TEST(DocsTest, NoSectionForAnUnknownCode) {
   for (const auto &info : psl::all_diag_infos())
     known.insert(info.name);
   std::set<std::string> seen;
-  for (const auto &code : diagnostic_sections(read_doc("docs/diagnostics.md"))) {
+  for (const auto &code :
+       diagnostic_sections(read_doc("docs/diagnostics.md"))) {
     EXPECT_EQ(known.count(code), 1u)
         << "docs/diagnostics.md documents " << code
         << ", which is not in compiler/diag/codes.def";

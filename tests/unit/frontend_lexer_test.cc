@@ -38,33 +38,52 @@ TEST(FastLexerTest, EveryTokenClass) {
            "",
            "   \n\t\r\f  ",
            "policy p {\n  rule r0: ip.src == 10.0.0.1 => drop\n}\n",
-           "const c = { 10.0.0.0/8, 192.168.1.0/24, 2001:db8::/32, ::1, ::ffff:1.2.3.4 }",
+           "const c = { 10.0.0.0/8, 192.168.1.0/24, 2001:db8::/32, ::1, "
+           "::ffff:1.2.3.4 }",
            "set s : ip dynamic ttl 10m capacity 1000",
-           "rule r: tcp.dport in 1000..2000 and not udp.sport != 53 => pass ttl 5s shadow",
+           "rule r: tcp.dport in 1000..2000 and not udp.sport != 53 => pass "
+           "ttl 5s shadow",
            "rule r: rate(ip.src, burst 10) > 10k/s => drop",
            "rate 1Mbit/s 2Gbit/s 3kbit/s 4bit/s 5/s 6M/s 7G/s",
            "durations 500ms 10s 5m 1h 10sec 10min 3mb 7hx",
-           "numbers 0 00 123 0x1F 0xZZ 0x 1.2.3 1.2.3.4.5 1.2.3.4/s 1.2.3.4/24x 1.2.3.4/ 1e5 10K/s 1_000",
-           "macs aa:bb:cc:dd:ee:ff 00:11:22:33:44:55 a1:b2 dead::beef ab: ab:cd x: f:",
+           "numbers 0 00 123 0x1F 0xZZ 0x 1.2.3 1.2.3.4.5 1.2.3.4/s "
+           "1.2.3.4/24x 1.2.3.4/ 1e5 10K/s 1_000",
+           "macs aa:bb:cc:dd:ee:ff 00:11:22:33:44:55 a1:b2 dead::beef ab: "
+           "ab:cd x: f:",
            "1:2:3:4:5:6:7:8 1:2:3:4:5:6:1.2.3.4 fe80::1%eth0 ::",
            "fields ip.src ip. ip.1 a.b.c a._b _x __ x.y.",
-           "keywords policy const protect set dynamic ttl capacity rule default test "
-           "packet within pass drop count shadow and or not in burst true false "
+           "keywords policy const protect set dynamic ttl capacity rule "
+           "default test "
+           "packet within pass drop count shadow and or not in burst true "
+           "false "
            "policyx rulez in_ x1",
-           "ops => == != <= >= < > = ( ) { } , : .. . ... ! && || & | @ $ ; \\ ^",
+           "ops => == != <= >= < > = ( ) { } , : .. . ... ! && || & | @ $ ; \\ "
+           "^",
            "strings \"a\" \"a\\\"b\" \"unterminated\n\"x\\",
            "# comment\n# another\r\nrule # trailing",
            "\xef\xbb\xbfpolicy p {}",
            "caf\xc3\xa9 \xe2\x82\xac \xff \x80",
-           "10.0.0.1=>drop", "1..2", "1...2", "10ms/s", "10m/s", "10bit", "10bits/s",
-           "22 port22 22port", "0x1g", "12:34", "1:", "1::", "a::b", "f::1.2.3.4/64",
+           "10.0.0.1=>drop",
+           "1..2",
+           "1...2",
+           "10ms/s",
+           "10m/s",
+           "10bit",
+           "10bits/s",
+           "22 port22 22port",
+           "0x1g",
+           "12:34",
+           "1:",
+           "1::",
+           "a::b",
+           "f::1.2.3.4/64",
        })
     expect_same_tokens(text);
 }
 
 TEST(FastLexerTest, ByteRangesAsPieces) {
-  const std::string text =
-      "policy p {\n  rule a: ip.src == 1.2.3.4 => drop\n  rule b: tcp.dport == 22 => pass\n}\n";
+  const std::string text = "policy p {\n  rule a: ip.src == 1.2.3.4 => drop\n  "
+                           "rule b: tcp.dport == 22 => pass\n}\n";
   for (size_t begin = 0; begin <= text.size(); begin += 3)
     for (size_t end = begin; end <= text.size(); end += 7)
       expect_same_tokens(text, begin, end, 5);
@@ -74,10 +93,13 @@ TEST(FastLexerTest, ByteRangesAsPieces) {
 // letters, ':', '.', '/', operators, quotes, line breaks, bytes of UTF-8.
 TEST(FastLexerTest, RandomTexts) {
   static const std::vector<std::string> pieces = {
-      "0", "1", "9", "12", "255", "a", "b", "f", "e", "x", "k", "M", "G", "m", "s", "h",
-      "bit", "ms", "_", "z", "ip", "src", "rule", "in", ":", "::", ".", "..", "/", "/s",
-      " ", "\n", "\r\n", "\t", "#", "\"", "\\", "=", "=>", "==", "!", "<", ">", "&",
-      "|", ",", "{", "}", "(", ")", "\xc3\xa9", "\xff", "1.2.3.4", "dead:beef"};
+      "0",    "1",  "9",        "12",   "255",     "a",        "b",    "f",
+      "e",    "x",  "k",        "M",    "G",       "m",        "s",    "h",
+      "bit",  "ms", "_",        "z",    "ip",      "src",      "rule", "in",
+      ":",    "::", ".",        "..",   "/",       "/s",       " ",    "\n",
+      "\r\n", "\t", "#",        "\"",   "\\",      "=",        "=>",   "==",
+      "!",    "<",  ">",        "&",    "|",       ",",        "{",    "}",
+      "(",    ")",  "\xc3\xa9", "\xff", "1.2.3.4", "dead:beef"};
   std::mt19937 rng(20261125);
   std::uniform_int_distribution<size_t> pick(0, pieces.size() - 1);
   std::uniform_int_distribution<int> length(1, 24);

@@ -325,21 +325,23 @@ TEST(InterpValues, ProtocolsMacsAndEthernet) {
 }
 
 TEST(InterpValues, NamedConstantsOfEveryKind) {
-  Loaded r = run("const on = true\n"
-                 "const ssh = 22\n"
-                 "const high = 1024..65535\n"
-                 "const net = 10.0.0.0/8\n"
-                 "const host = 2001:db8::7\n"
-                 "const nd = { neighbor_solicitation, neighbor_advertisement }\n"
-                 "const pings = { echo_request }\n"
-                 "rule a: on and tcp.dport == ssh => drop\n"
-                 "rule b: udp.sport in high and ip.src in net => drop\n"
-                 "rule c: ip.dst == host => drop\n"
-                 "rule d: icmp6.type in nd => drop\n"
-                 "rule e: icmp.type in pings or icmp6.type in pings => drop");
+  Loaded r =
+      run("const on = true\n"
+          "const ssh = 22\n"
+          "const high = 1024..65535\n"
+          "const net = 10.0.0.0/8\n"
+          "const host = 2001:db8::7\n"
+          "const nd = { neighbor_solicitation, neighbor_advertisement }\n"
+          "const pings = { echo_request }\n"
+          "rule a: on and tcp.dport == ssh => drop\n"
+          "rule b: udp.sport in high and ip.src in net => drop\n"
+          "rule c: ip.dst == host => drop\n"
+          "rule d: icmp6.type in nd => drop\n"
+          "rule e: icmp.type in pings or icmp6.type in pings => drop");
   auto verdict = [&](const Fields &f) { return r.eval(frame(f)).rule_name(); };
   EXPECT_EQ(verdict(kTcp22), "a");
-  EXPECT_EQ(verdict({{"udp.sport", num(5000)}, {"ip.src", ip("10.9.9.9")}}), "b");
+  EXPECT_EQ(verdict({{"udp.sport", num(5000)}, {"ip.src", ip("10.9.9.9")}}),
+            "b");
   EXPECT_EQ(verdict({{"udp.sport", num(500)}, {"ip.src", ip("10.9.9.9")}}),
             "default");
   EXPECT_EQ(verdict({{"ip.dst", ip("2001:db8::7")}}), "c");

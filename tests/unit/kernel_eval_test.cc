@@ -64,11 +64,10 @@ public:
     Evaluation y = b_.evaluate(frame, now_ns);
     ++packets;
     if (x.verdict != y.verdict || x.rule != y.rule)
-      mismatches.push_back("t=" + std::to_string(now_ns) + ": interp " +
-                           action_name(x.verdict) + " rule " +
-                           std::to_string(x.rule) + ", kernel " +
-                           action_name(y.verdict) + " rule " +
-                           std::to_string(y.rule));
+      mismatches.push_back(
+          "t=" + std::to_string(now_ns) + ": interp " + action_name(x.verdict) +
+          " rule " + std::to_string(x.rule) + ", kernel " +
+          action_name(y.verdict) + " rule " + std::to_string(y.rule));
     return x;
   }
   uint64_t packets = 0;
@@ -216,7 +215,8 @@ TEST_F(KernelRun, ReplayWithWritePassed) {
     pcap_close(dead);
   }
 
-  Result k = psc("run p.psl --pcap in.pcap --format json --write-passed out.pcap");
+  Result k =
+      psc("run p.psl --pcap in.pcap --format json --write-passed out.pcap");
   ASSERT_EQ(k.status, 0) << k.out << k.err;
   Result i = psc("run --interp p.psl --pcap in.pcap --format json");
   ASSERT_EQ(i.status, 0) << i.err;
@@ -228,7 +228,7 @@ TEST_F(KernelRun, ReplayWithWritePassed) {
   while (std::getline(lines, line))
     objs.push_back(nlohmann::json::parse(line));
   ASSERT_EQ(objs.size(), 8u);
-  const char *want[] = {"ssh", "default", "default", "default",
+  const char *want[] = {"ssh",   "default", "default", "default",
                         "flood", "default", "default"};
   for (size_t n = 0; n < 7; ++n) {
     EXPECT_EQ(objs[n]["index"], n + 1);

@@ -2,12 +2,12 @@
 // /16 slots and the hash of prefixes /17 to /32; and the IPv6 part: the /32
 // buckets and the hash of prefixes /33 to /128; as the lowering writes
 // them, on real PSL through the real front end.
+#include <arpa/inet.h>
 #include <array>
 #include <cstring>
+#include <gtest/gtest.h>
 #include <map>
 #include <optional>
-#include <arpa/inet.h>
-#include <gtest/gtest.h>
 
 #include "codegen/xdp_generator.h"
 #include "driver.h"
@@ -22,9 +22,10 @@ using test_util::Lowered;
 // Lowers with the IPv4 split forced on (threshold `split_min`, 0: always),
 // the IPv6 split at threshold `split6_min` and its dense /32s from
 // `dense_min` longer prefixes on.
-std::unique_ptr<Lowered> lower_text(const std::string &body, size_t split_min = 0,
-                                    size_t split6_min = GroupLimits{}.ipv6_split_min_prefixes,
-                                    size_t dense_min = GroupLimits{}.ipv6_dense_min_prefixes) {
+std::unique_ptr<Lowered>
+lower_text(const std::string &body, size_t split_min = 0,
+           size_t split6_min = GroupLimits{}.ipv6_split_min_prefixes,
+           size_t dense_min = GroupLimits{}.ipv6_dense_min_prefixes) {
   LowerOptions opts;
   opts.groups.ipv4_split_min_prefixes = split_min;
   opts.groups.ipv6_split_min_prefixes = split6_min;
@@ -32,12 +33,14 @@ std::unique_ptr<Lowered> lower_text(const std::string &body, size_t split_min = 
   return test_util::lower_body(body, opts);
 }
 
-// struct psl_class4_slot as words: best, class, groups (low, high), longer, blocks.
+// struct psl_class4_slot as words: best, class, groups (low, high), longer,
+// blocks.
 using SlotWords = std::array<uint32_t, 6>;
 // struct psl_class_val as words: best, class, groups (low, high).
 using ValWords = std::array<uint32_t, 4>;
 
-std::map<uint32_t, SlotWords> slots_of(const Classifier &c, const LookupGroup &g) {
+std::map<uint32_t, SlotWords> slots_of(const Classifier &c,
+                                       const LookupGroup &g) {
   std::map<uint32_t, SlotWords> out;
   for (const auto &e : c.entries)
     if (static_cast<int>(e.map) == g.v4_slots) {
@@ -53,7 +56,8 @@ std::map<uint32_t, SlotWords> slots_of(const Classifier &c, const LookupGroup &g
 }
 
 // Hash entries keyed "a.b.c.d/len".
-std::map<std::string, ValWords> longer_of(const Classifier &c, const LookupGroup &g) {
+std::map<std::string, ValWords> longer_of(const Classifier &c,
+                                          const LookupGroup &g) {
   std::map<std::string, ValWords> out;
   for (const auto &e : c.entries)
     if (static_cast<int>(e.map) == g.v4_longer) {
@@ -61,9 +65,10 @@ std::map<std::string, ValWords> longer_of(const Classifier &c, const LookupGroup
       EXPECT_EQ(e.value.size(), 16u);
       uint32_t len;
       std::memcpy(&len, e.key.data() + 4, 4);
-      std::string k = std::to_string(e.key[0]) + "." + std::to_string(e.key[1]) + "." +
-                      std::to_string(e.key[2]) + "." + std::to_string(e.key[3]) + "/" +
-                      std::to_string(len);
+      std::string k = std::to_string(e.key[0]) + "." +
+                      std::to_string(e.key[1]) + "." +
+                      std::to_string(e.key[2]) + "." +
+                      std::to_string(e.key[3]) + "/" + std::to_string(len);
       ValWords w;
       std::memcpy(w.data(), e.value.data(), 16);
       out[k] = w;
@@ -112,8 +117,9 @@ TEST(LowerClassSplit, NestedPrefixesFillSlotsAndLongerPrefixes) {
   EXPECT_EQ(entries_in(c, g.map), 1u);
   EXPECT_EQ(g.entries, 5u);
   // psc build -v names every map of the table.
-  EXPECT_NE(to_string(c).find("group 0 (psl_g0, psl_g0_v4a, psl_g0_v4h): lpm ip.src, ipv4 by "
-                              "/16 array + hash, 5 entries"),
+  EXPECT_NE(to_string(c).find(
+                "group 0 (psl_g0, psl_g0_v4a, psl_g0_v4h): lpm ip.src, ipv4 by "
+                "/16 array + hash, 5 entries"),
             std::string::npos)
       << to_string(c);
 
@@ -127,10 +133,12 @@ TEST(LowerClassSplit, NestedPrefixesFillSlotsAndLongerPrefixes) {
   // 10.1/16 is its own class (mid lies under wide, which comes first) and
   // holds a /24 and a /32: bits 24 - 17 and 32 - 17.
   // Both longer prefixes lie in 10.1.0.0/21, the /16's block 0.
-  EXPECT_EQ(slots[slot(10, 1)], (SlotWords{wide, 2, 0, 0, (1u << 7) | (1u << 15), 1u << 0}));
+  EXPECT_EQ(slots[slot(10, 1)],
+            (SlotWords{wide, 2, 0, 0, (1u << 7) | (1u << 15), 1u << 0}));
   auto longer = longer_of(c, g);
-  EXPECT_EQ(longer, (std::map<std::string, ValWords>{{"10.1.2.0/24", {wide, 3, 0, 0}},
-                                                     {"10.1.2.3/32", {wide, 4, 0, 0}}}));
+  EXPECT_EQ(longer, (std::map<std::string, ValWords>{
+                        {"10.1.2.0/24", {wide, 3, 0, 0}},
+                        {"10.1.2.3/32", {wide, 4, 0, 0}}}));
 }
 
 TEST(LowerClassSplit, SlotBoundaries) {
@@ -149,19 +157,23 @@ TEST(LowerClassSplit, SlotBoundaries) {
   // No IPv6 prefix and no IPv4 one left: the trie's place is an empty hash.
   EXPECT_EQ(g.shape, "hash ip.dst, ipv4 by /16 array + hash");
   EXPECT_EQ(entries_in(c, g.map), 0u);
-  const uint32_t two = Classifier::encode(0, Action::Drop), one = Classifier::encode(1, Action::Pass),
-                 half = Classifier::encode(2, Action::Drop), last = Classifier::encode(3, Action::Pass),
+  const uint32_t two = Classifier::encode(0, Action::Drop),
+                 one = Classifier::encode(1, Action::Pass),
+                 half = Classifier::encode(2, Action::Drop),
+                 last = Classifier::encode(3, Action::Pass),
                  first = Classifier::encode(4, Action::Drop);
   // Classes in address order: 0.0.0.0 (1), 172.16/15 (2), 172.18/16 (3),
   // 192.168.128/17 (4), 255.255.255.255 (5).
-  EXPECT_EQ(slots_of(c, g), (std::map<uint32_t, SlotWords>{
-                                {slot(0, 0), {0, 0, 0, 0, 1u << 15, 1u << 0}},
-                                {slot(172, 16), {two, 2, 0, 0, 0, 0}},
-                                {slot(172, 17), {two, 2, 0, 0, 0, 0}},
-                                {slot(172, 18), {one, 3, 0, 0, 0, 0}},
-                                {slot(192, 168), {0, 0, 0, 0, 1u << 0, 0xffff0000u}}, // blocks 16..31
-                                {slot(255, 255), {0, 0, 0, 0, 1u << 15, 1u << 31}},
-                            }));
+  EXPECT_EQ(
+      slots_of(c, g),
+      (std::map<uint32_t, SlotWords>{
+          {slot(0, 0), {0, 0, 0, 0, 1u << 15, 1u << 0}},
+          {slot(172, 16), {two, 2, 0, 0, 0, 0}},
+          {slot(172, 17), {two, 2, 0, 0, 0, 0}},
+          {slot(172, 18), {one, 3, 0, 0, 0, 0}},
+          {slot(192, 168), {0, 0, 0, 0, 1u << 0, 0xffff0000u}}, // blocks 16..31
+          {slot(255, 255), {0, 0, 0, 0, 1u << 15, 1u << 31}},
+      }));
   EXPECT_EQ(longer_of(c, g), (std::map<std::string, ValWords>{
                                  {"0.0.0.0/32", {first, 1, 0, 0}},
                                  {"192.168.128.0/17", {half, 4, 0, 0}},
@@ -194,8 +206,8 @@ TEST(LowerClassSplit, ShortPrefixesExpandToEverySlotTheyCover) {
   EXPECT_EQ(slots[slot(10, 32)], (SlotWords{all, 2, 0, 0, 0, 0}));
   EXPECT_EQ(slots[slot(11, 0)], (SlotWords{all, 1, 0, 0, 0, 0}));
   EXPECT_EQ(slots[slot(255, 255)], (SlotWords{all, 1, 0, 0, 0, 0}));
-  EXPECT_EQ(longer_of(c, g),
-            (std::map<std::string, ValWords>{{"10.16.0.1/32", {all, 4, 0, 0}}}));
+  EXPECT_EQ(longer_of(c, g), (std::map<std::string, ValWords>{
+                                 {"10.16.0.1/32", {all, 4, 0, 0}}}));
 }
 
 TEST(LowerClassSplit, EveryLongerLengthHasItsBit) {
@@ -205,20 +217,23 @@ TEST(LowerClassSplit, EveryLongerLengthHasItsBit) {
   // folded in.
   std::string body;
   for (int len = 17; len <= 32; ++len)
-    body += "rule r" + std::to_string(len) + ": ip.src in 10.1.0.0/" + std::to_string(len) +
-            " => " + (len == 20 ? "drop" : "pass") + "\n";
+    body += "rule r" + std::to_string(len) + ": ip.src in 10.1.0.0/" +
+            std::to_string(len) + " => " + (len == 20 ? "drop" : "pass") + "\n";
   auto l = lower_text(body);
   ASSERT_TRUE(l && l->result.ok());
   const Classifier &c = l->c();
   ASSERT_EQ(c.groups.size(), 1u) << to_string(c);
   const LookupGroup &g = c.groups[0];
   EXPECT_EQ(slots_of(c, g),
-            (std::map<uint32_t, SlotWords>{{slot(10, 1), {0, 0, 0, 0, 0xffffu, 0xffffu}}}));
+            (std::map<uint32_t, SlotWords>{
+                {slot(10, 1), {0, 0, 0, 0, 0xffffu, 0xffffu}}}));
   auto longer = longer_of(c, g);
   ASSERT_EQ(longer.size(), 16u);
   const uint32_t r17 = Classifier::encode(0, Action::Pass);
   for (uint32_t len = 17; len <= 32; ++len)
-    EXPECT_EQ(longer["10.1.0.0/" + std::to_string(len)], (ValWords{r17, len - 16, 0, 0})) << len;
+    EXPECT_EQ(longer["10.1.0.0/" + std::to_string(len)],
+              (ValWords{r17, len - 16, 0, 0}))
+        << len;
 }
 
 TEST(LowerClassSplit, ClassKeyedGroupsKeepTheirMask) {
@@ -235,9 +250,10 @@ TEST(LowerClassSplit, ClassKeyedGroupsKeepTheirMask) {
   ASSERT_GE(g.v4_slots, 0);
   const uint32_t net = Classifier::encode(1, Action::Pass);
   EXPECT_EQ(slots_of(c, g),
-            (std::map<uint32_t, SlotWords>{{slot(192, 0), {net, 1, 0, 0, 1u << 7, 1u << 0}}}));
-  EXPECT_EQ(longer_of(c, g),
-            (std::map<std::string, ValWords>{{"192.0.2.0/24", {net, 2, 1u << 1, 0}}}));
+            (std::map<uint32_t, SlotWords>{
+                {slot(192, 0), {net, 1, 0, 0, 1u << 7, 1u << 0}}}));
+  EXPECT_EQ(longer_of(c, g), (std::map<std::string, ValWords>{
+                                 {"192.0.2.0/24", {net, 2, 1u << 1, 0}}}));
 }
 
 TEST(LowerClassSplit, ThresholdCountsIpv4PrefixesOnly) {
@@ -288,7 +304,8 @@ TEST(LowerClassSplit, HostListsSplitWithStraightLineProbes) {
   EXPECT_EQ(by_default->c().groups[0].v4_slots, -1);
   auto forced = lower_text(four, 0);
   ASSERT_TRUE(forced && forced->result.ok());
-  EXPECT_NE(codegen::generate_xdp(forced->c()).find("psl_class4(&"), std::string::npos);
+  EXPECT_NE(codegen::generate_xdp(forced->c()).find("psl_class4(&"),
+            std::string::npos);
   // Mostly prefixes: not a host list, the trie.
   auto prefixes = lower_text(R"(
     rule a: ip.src in { 10.0.0.1, 10.1.0.0/16, 10.2.0.0/16 } => drop)",
@@ -302,7 +319,8 @@ TEST(LowerClassSplit, Ipv6HostListsStayInTheHostHash) {
   // the hash of full-length addresses answers in one lookup.
   std::string hosts;
   for (int i = 0; i < 130; ++i)
-    hosts += std::string(i ? ", " : "") + "2001:db8:1::" + std::to_string(2 * i + 1); // no neighbours
+    hosts += std::string(i ? ", " : "") +
+             "2001:db8:1::" + std::to_string(2 * i + 1); // no neighbours
   const std::string body = "rule a: ip.src in { " + hosts + " } => drop\n" +
                            "rule b: ip.src in 2001:db8:2::/48 => pass";
   auto def = lower_text(body, GroupLimits{}.ipv4_split_min_prefixes);
@@ -351,7 +369,8 @@ struct Bucket6 {
 };
 
 std::ostream &operator<<(std::ostream &os, const Bucket6 &b) {
-  os << "{v " << b.v[0] << "," << b.v[1] << "," << b.v[2] << "," << b.v[3] << " lens";
+  os << "{v " << b.v[0] << "," << b.v[1] << "," << b.v[2] << "," << b.v[3]
+     << " lens";
   for (uint32_t l : b.lens)
     os << " " << l;
   return os << " trie " << b.trie << " slots " << b.slots << "}";
@@ -378,7 +397,8 @@ Bucket6 unit_of(const std::vector<uint8_t> &value) {
 }
 
 // Buckets keyed by the /32 as a 32-bit number.
-std::map<uint32_t, Bucket6> buckets_of(const Classifier &c, const LookupGroup &g) {
+std::map<uint32_t, Bucket6> buckets_of(const Classifier &c,
+                                       const LookupGroup &g) {
   std::map<uint32_t, Bucket6> out;
   for (const auto &e : c.entries)
     if (static_cast<int>(e.map) == g.v6_buckets) {
@@ -391,7 +411,8 @@ std::map<uint32_t, Bucket6> buckets_of(const Classifier &c, const LookupGroup &g
 }
 
 // The written slots of the dense buckets, by array index.
-std::map<uint32_t, Bucket6> slots6_of(const Classifier &c, const LookupGroup &g) {
+std::map<uint32_t, Bucket6> slots6_of(const Classifier &c,
+                                      const LookupGroup &g) {
   std::map<uint32_t, Bucket6> out;
   for (const auto &e : c.entries)
     if (static_cast<int>(e.map) == g.v6_slots) {
@@ -405,7 +426,8 @@ std::map<uint32_t, Bucket6> slots6_of(const Classifier &c, const LookupGroup &g)
 
 // The directory's entries to which one bucket hashes (kind 1), by /32;
 // `shared` counts those to which several do (kind 2).
-std::map<uint32_t, Bucket6> dir_of(const Classifier &c, const LookupGroup &g, size_t *shared) {
+std::map<uint32_t, Bucket6> dir_of(const Classifier &c, const LookupGroup &g,
+                                   size_t *shared) {
   std::map<uint32_t, Bucket6> out;
   *shared = 0;
   for (const auto &e : c.entries)
@@ -421,14 +443,17 @@ std::map<uint32_t, Bucket6> dir_of(const Classifier &c, const LookupGroup &g, si
         continue;
       }
       const uint8_t *t = e.value.data() + 40;
-      const uint32_t top = uint32_t{t[0]} << 24 | uint32_t{t[1]} << 16 | uint32_t{t[2]} << 8 | t[3];
-      out[top] = unit_of(std::vector<uint8_t>(e.value.begin(), e.value.begin() + 40));
+      const uint32_t top = uint32_t{t[0]} << 24 | uint32_t{t[1]} << 16 |
+                           uint32_t{t[2]} << 8 | t[3];
+      out[top] =
+          unit_of(std::vector<uint8_t>(e.value.begin(), e.value.begin() + 40));
     }
   return out;
 }
 
 // Hash entries keyed "address/len" (inet_ntop's form).
-std::map<std::string, ValWords> longer6_of(const Classifier &c, const LookupGroup &g) {
+std::map<std::string, ValWords> longer6_of(const Classifier &c,
+                                           const LookupGroup &g) {
   std::map<std::string, ValWords> out;
   for (const auto &e : c.entries)
     if (static_cast<int>(e.map) == g.v6_longer) {
@@ -485,9 +510,11 @@ TEST(LowerClassSplit, Ipv6BucketsByTheTop32Bits) {
   EXPECT_EQ(c.maps[g.map].max_entries, 2u);
   EXPECT_EQ(entries_in(c, g.map), 2u);
   EXPECT_EQ(g.entries, 9u);
-  EXPECT_NE(to_string(c).find("group 0 (psl_g0, psl_g0_v6d, psl_g0_v6b, psl_g0_v6a, psl_g0_v6h): "
-                              "lpm ip.src, ipv6 by /32 hash + hash, 9 entries"),
-            std::string::npos)
+  EXPECT_NE(
+      to_string(c).find(
+          "group 0 (psl_g0, psl_g0_v6d, psl_g0_v6b, psl_g0_v6a, psl_g0_v6h): "
+          "lpm ip.src, ipv6 by /32 hash + hash, 9 entries"),
+      std::string::npos)
       << to_string(c);
 
   const uint32_t host = Classifier::encode(0, Action::Pass),
@@ -522,15 +549,16 @@ TEST(LowerClassSplit, Ipv6BucketsByTheTop32Bits) {
   EXPECT_EQ(dir_of(c, g, &shared), buckets_of(c, g));
   EXPECT_EQ(shared, 0u);
   EXPECT_EQ(entries_in(c, static_cast<uint32_t>(g.v6_dir)), 4u);
-  EXPECT_EQ(longer6_of(c, g), (std::map<std::string, ValWords>{
-                                  {"2001:db8:1::/48", {sub, 4, 0, 0}},
-                                  {"2001:db8:1::/64", {sub, 4, 0, 0}},
-                                  {"2001:db8:1::1/128", {host, 5, 0, 0}},
-                                  {"2001:db8:ffff:ffff::/64", {tail, 6, 0, 0}},
-                                  {"2001:db9:8000::/33", {odd, 7, 0, 0}},
-                                  {"3000::/128", {low, 8, 0, 0}},
-                                  {"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", {top, 9, 0, 0}},
-                              }));
+  EXPECT_EQ(longer6_of(c, g),
+            (std::map<std::string, ValWords>{
+                {"2001:db8:1::/48", {sub, 4, 0, 0}},
+                {"2001:db8:1::/64", {sub, 4, 0, 0}},
+                {"2001:db8:1::1/128", {host, 5, 0, 0}},
+                {"2001:db8:ffff:ffff::/64", {tail, 6, 0, 0}},
+                {"2001:db9:8000::/33", {odd, 7, 0, 0}},
+                {"3000::/128", {low, 8, 0, 0}},
+                {"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", {top, 9, 0, 0}},
+            }));
 }
 
 TEST(LowerClassSplit, Ipv6BucketWithTooManyLengthsStaysInTheTrie) {
@@ -538,10 +566,11 @@ TEST(LowerClassSplit, Ipv6BucketWithTooManyLengthsStaysInTheTrie) {
   // The first bucket would cost 17 probes: it is marked, its prefixes stay
   // in the trie (its /32 with them); the second lists all 16.
   std::string body = "rule net: ip.src in 2001:db8::/32 => drop\n";
-  for (const auto &[net, last] : {std::pair<std::string, int>{"2001:db8", 49}, {"2001:db9", 48}})
+  for (const auto &[net, last] :
+       {std::pair<std::string, int>{"2001:db8", 49}, {"2001:db9", 48}})
     for (int len = 33; len <= last; ++len)
-      body += "rule r" + std::to_string(len) + "_" + net.substr(5) + ": ip.src in " + net +
-              "::/" + std::to_string(len) + " => pass\n";
+      body += "rule r" + std::to_string(len) + "_" + net.substr(5) +
+              ": ip.src in " + net + "::/" + std::to_string(len) + " => pass\n";
   auto l = lower_v6(body);
   ASSERT_TRUE(l && l->result.ok());
   const Classifier &c = l->c();
@@ -566,7 +595,8 @@ TEST(LowerClassSplit, Ipv6BucketWithTooManyLengthsStaysInTheTrie) {
   // Classes: the /32 and its 17 (1..18), then 2001:db9::/33.. (19..34); the
   // /33's rule comes first of those, so every longer one folds it in.
   for (uint32_t len = 33; len <= 48; ++len)
-    EXPECT_EQ(longer["2001:db9::/" + std::to_string(len)], (ValWords{r33, len - 14, 0, 0}))
+    EXPECT_EQ(longer["2001:db9::/" + std::to_string(len)],
+              (ValWords{r33, len - 14, 0, 0}))
         << len;
 }
 
@@ -584,11 +614,12 @@ TEST(LowerClassSplit, Ipv6PrefixesShorterThan32StayInTheTrie) {
   EXPECT_TRUE(g.v6_trie);
   EXPECT_EQ(entries_in(l->c(), g.map), 1u);
   const uint32_t all = Classifier::encode(0, Action::Drop);
-  EXPECT_EQ(buckets_of(l->c(), g),
-            (std::map<uint32_t, Bucket6>{{0x20010db8, {{all, 2, 0, 0}, {}, 0}}}));
+  EXPECT_EQ(buckets_of(l->c(), g), (std::map<uint32_t, Bucket6>{
+                                       {0x20010db8, {{all, 2, 0, 0}, {}, 0}}}));
   EXPECT_TRUE(longer6_of(l->c(), g).empty());
   // Without a prefix of /32 or longer there is no bucket: no split.
-  auto short_only = lower_text("rule all: ip.src in 2000::/8 => drop", SIZE_MAX, 0);
+  auto short_only =
+      lower_text("rule all: ip.src in 2000::/8 => drop", SIZE_MAX, 0);
   ASSERT_TRUE(short_only && short_only->result.ok());
   EXPECT_EQ(short_only->c().groups[0].v6_buckets, -1);
   EXPECT_EQ(short_only->c().groups[0].shape, "lpm ip.src");
@@ -653,13 +684,16 @@ TEST(LowerClassSplit, DenseIpv6BucketsGetSlotsByTheNext16Bits) {
   EXPECT_EQ(a.kind, MapKind::Array);
   EXPECT_EQ(a.value_size, 40u);
   EXPECT_EQ(a.max_entries, 2u * 65536);
-  EXPECT_NE(to_string(c).find("group 0 (psl_g0, psl_g0_v6d, psl_g0_v6b, psl_g0_v6a, psl_g0_v6h): "
-                              "lpm ip.src, ipv6 by /32 hash + /48 array + hash, 6 entries"),
-            std::string::npos)
+  EXPECT_NE(
+      to_string(c).find(
+          "group 0 (psl_g0, psl_g0_v6d, psl_g0_v6b, psl_g0_v6a, psl_g0_v6h): "
+          "lpm ip.src, ipv6 by /32 hash + /48 array + hash, 6 entries"),
+      std::string::npos)
       << to_string(c);
   EXPECT_EQ(entries_in(c, g.map), 1u);
-  EXPECT_EQ(buckets_of(c, g), (std::map<uint32_t, Bucket6>{{0x20010db8, {{}, {}, 0, 1}},
-                                                           {0x20010db9, {{}, {}, 0, 2}}}));
+  EXPECT_EQ(buckets_of(c, g),
+            (std::map<uint32_t, Bucket6>{{0x20010db8, {{}, {}, 0, 1}},
+                                         {0x20010db9, {{}, {}, 0, 2}}}));
   // Classes: 2001::/16 (1), 2001:db8:2::1 (2), 2001:db8:100::/40 (3),
   // 2001:db8:1ff::/48 (4), 2001:db8:1ff:1::/64 (5), 2001:db9::/48 (6).
   const uint32_t mid = Classifier::encode(0, Action::Pass),

@@ -3,9 +3,9 @@
 // rules that stay code.
 #include <array>
 #include <cstring>
+#include <gtest/gtest.h>
 #include <map>
 #include <optional>
-#include <gtest/gtest.h>
 
 #include "codegen/source_builder.h"
 #include "codegen/xdp_generator.h"
@@ -19,7 +19,8 @@ namespace {
 
 using test_util::Lowered;
 
-std::unique_ptr<Lowered> lower_text(const std::string &body, const LowerOptions &opts = {}) {
+std::unique_ptr<Lowered> lower_text(const std::string &body,
+                                    const LowerOptions &opts = {}) {
   return test_util::lower_body(body, opts);
 }
 
@@ -47,7 +48,8 @@ TEST(LowerClassifier, SameShapeRulesShareOneGroup) {
     rule d: tcp.dport == 22 => pass
     rule e: tcp.dport in { 80, 443 } => drop
     rule f: udp.dport == 53 and ip.proto == udp => drop
-    rule g: ip.src == 2001:db8::7 => drop)", trie_layouts());
+    rule g: ip.src == 2001:db8::7 => drop)",
+                      trie_layouts());
   ASSERT_TRUE(l && l->result.ok());
   const Classifier &c = l->c();
   ASSERT_EQ(c.groups.size(), 3u) << to_string(c);
@@ -57,8 +59,9 @@ TEST(LowerClassifier, SameShapeRulesShareOneGroup) {
   EXPECT_TRUE(c.groups[0].classes);
   EXPECT_EQ(c.groups[0].exact_map, -1);
   EXPECT_EQ(c.groups[0].rules, (std::vector<uint32_t>{0, 1, 2, 6}));
-  EXPECT_EQ(c.maps[c.groups[0].map].key_size, 4u + 20u); // 17 bytes padded to 20
-  EXPECT_EQ(c.maps[c.groups[0].map].value_size, 16u);    // struct psl_class_val
+  EXPECT_EQ(c.maps[c.groups[0].map].key_size,
+            4u + 20u);                                // 17 bytes padded to 20
+  EXPECT_EQ(c.maps[c.groups[0].map].value_size, 16u); // struct psl_class_val
   EXPECT_EQ(c.groups[1].shape, "array tcp.dport");
   EXPECT_EQ(c.groups[1].rules, (std::vector<uint32_t>{3, 4}));
   EXPECT_EQ(c.groups[2].shape, "hash ip.proto, udp.dport");
@@ -69,15 +72,18 @@ TEST(LowerClassifier, SameShapeRulesShareOneGroup) {
 struct ClassEntry {
   uint32_t best = 0, cls = 0;
 };
-std::optional<ClassEntry> class_entry(const Classifier &c, size_t g, uint8_t family,
-                                      const std::array<uint8_t, 16> &addr, uint32_t plen) {
+std::optional<ClassEntry> class_entry(const Classifier &c, size_t g,
+                                      uint8_t family,
+                                      const std::array<uint8_t, 16> &addr,
+                                      uint32_t plen) {
   const auto &grp = c.groups[g];
   for (const auto &e : c.entries) {
     if (e.map != grp.map)
       continue;
     uint32_t bits;
     std::memcpy(&bits, e.key.data(), 4);
-    if (bits == 8 + plen && e.key[4] == family && std::memcmp(&e.key[5], addr.data(), 16) == 0) {
+    if (bits == 8 + plen && e.key[4] == family &&
+        std::memcmp(&e.key[5], addr.data(), 16) == 0) {
       ClassEntry out;
       std::memcpy(&out.best, e.value.data(), 4);
       std::memcpy(&out.cls, e.value.data() + 4, 4);
@@ -95,7 +101,8 @@ std::array<uint8_t, 16> a4(uint8_t x, uint8_t y, uint8_t z, uint8_t w) {
 }
 
 // The entries of one map, as (key bytes, value word), for exact checks.
-std::map<std::vector<uint8_t>, uint32_t> entries_of(const Classifier &c, size_t g) {
+std::map<std::vector<uint8_t>, uint32_t> entries_of(const Classifier &c,
+                                                    size_t g) {
   std::map<std::vector<uint8_t>, uint32_t> out;
   for (const auto &e : c.entries)
     if (e.map == c.groups[g].map) {
@@ -139,7 +146,8 @@ TEST(LowerClassifier, CoveringPrefixesFoldTheFirstMatch) {
 TEST(LowerClassifier, LaterCoveringPrefixDoesNotOverrideEarlierHost) {
   auto l = lower_text(R"(
     rule host: ip.src == 10.1.2.3 => pass
-    rule net: ip.src in 10.1.0.0/16 => drop)", trie_layouts());
+    rule net: ip.src in 10.1.0.0/16 => drop)",
+                      trie_layouts());
   ASSERT_TRUE(l && l->result.ok());
   const Classifier &c = l->c();
   ASSERT_EQ(c.groups.size(), 1u) << to_string(c);
@@ -151,8 +159,10 @@ TEST(LowerClassifier, LaterCoveringPrefixDoesNotOverrideEarlierHost) {
   EXPECT_EQ(e->best, Classifier::encode(1, Action::Drop));
 }
 
-// A class table's hash entry for a full-length address: { best, class, groups }.
-std::array<uint32_t, 4> hashed_class(const Classifier &c, uint32_t map, uint8_t family,
+// A class table's hash entry for a full-length address: { best, class, groups
+// }.
+std::array<uint32_t, 4> hashed_class(const Classifier &c, uint32_t map,
+                                     uint8_t family,
                                      const std::array<uint8_t, 16> &addr) {
   for (const auto &e : c.entries)
     if (e.map == map && e.key.size() == 17 && e.key[0] == family &&
@@ -168,7 +178,8 @@ TEST(LowerClassifier, SingleAddressesAloneAreOneHash) {
   auto l = lower_text(R"(
     rule a: ip.src == 10.0.0.1 => drop
     rule b: ip.src in { 10.0.0.2, 2001:db8::7 } => pass
-    rule late: ip.src == 10.0.0.1 => pass)", trie_layouts());
+    rule late: ip.src == 10.0.0.1 => pass)",
+                      trie_layouts());
   ASSERT_TRUE(l && l->result.ok());
   const Classifier &c = l->c();
   ASSERT_EQ(c.groups.size(), 1u) << to_string(c);
@@ -188,7 +199,8 @@ TEST(LowerClassifier, SingleAddressesAloneAreOneHash) {
             (V{Classifier::encode(1, Action::Pass), 2, 0, 0}));
   std::array<uint8_t, 16> v6{0x20, 0x01, 0x0d, 0xb8};
   v6[15] = 7;
-  EXPECT_EQ(hashed_class(c, g.map, 6, v6), (V{Classifier::encode(1, Action::Pass), 3, 0, 0}));
+  EXPECT_EQ(hashed_class(c, g.map, 6, v6),
+            (V{Classifier::encode(1, Action::Pass), 3, 0, 0}));
 }
 
 TEST(LowerClassifier, MostlySingleAddressesAreAHashBeforeTheTrie) {
@@ -199,7 +211,8 @@ TEST(LowerClassifier, MostlySingleAddressesAreAHashBeforeTheTrie) {
     rule h1: ip.src == 192.0.2.1 => pass
     rule wide: ip.src in 10.0.0.0/8 => drop
     rule inside: ip.src == 10.1.1.1 => pass
-    rule h2: ip.src == 192.0.2.2 => pass)", trie_layouts());
+    rule h2: ip.src == 192.0.2.2 => pass)",
+                      trie_layouts());
   ASSERT_TRUE(l && l->result.ok());
   const Classifier &c = l->c();
   ASSERT_EQ(c.groups.size(), 1u) << to_string(c);
@@ -212,8 +225,11 @@ TEST(LowerClassifier, MostlySingleAddressesAreAHashBeforeTheTrie) {
   EXPECT_EQ(c.maps[g.map].kind, MapKind::Lpm);
   EXPECT_EQ(c.maps[g.map].max_entries, 1u);
   uint32_t wide = Classifier::encode(1, Action::Drop);
-  EXPECT_EQ(hashed_class(c, static_cast<uint32_t>(g.exact_map), 4, a4(10, 1, 1, 1))[0], wide);
-  EXPECT_EQ(hashed_class(c, static_cast<uint32_t>(g.exact_map), 4, a4(192, 0, 2, 2))[0],
+  EXPECT_EQ(hashed_class(c, static_cast<uint32_t>(g.exact_map), 4,
+                         a4(10, 1, 1, 1))[0],
+            wide);
+  EXPECT_EQ(hashed_class(c, static_cast<uint32_t>(g.exact_map), 4,
+                         a4(192, 0, 2, 2))[0],
             Classifier::encode(3, Action::Pass));
   auto e = class_entry(c, 0, 4, a4(10, 0, 0, 0), 96 + 8);
   ASSERT_TRUE(e);
@@ -221,7 +237,8 @@ TEST(LowerClassifier, MostlySingleAddressesAreAHashBeforeTheTrie) {
 }
 
 TEST(LowerClassifier, PrefixAndPortIsClassKeyed) {
-  auto l = lower_text("rule r: tcp.dport == 443 and ip.dst in 192.0.2.0/24 => drop");
+  auto l =
+      lower_text("rule r: tcp.dport == 443 and ip.dst in 192.0.2.0/24 => drop");
   ASSERT_TRUE(l && l->result.ok());
   const Classifier &c = l->c();
   ASSERT_EQ(c.groups.size(), 2u) << to_string(c);
@@ -238,9 +255,9 @@ TEST(LowerClassifier, PrefixAndPortIsClassKeyed) {
   ASSERT_TRUE(e);
   EXPECT_EQ(e->best, 0u);
   EXPECT_EQ(e->cls, 1u);
-  EXPECT_EQ(entries_of(c, 1),
-            (std::map<std::vector<uint8_t>, uint32_t>{
-                {{0, 0, 0, 1, 0x01, 0xbb}, Classifier::encode(0, Action::Drop)}}));
+  EXPECT_EQ(entries_of(c, 1), (std::map<std::vector<uint8_t>, uint32_t>{
+                                  {{0, 0, 0, 1, 0x01, 0xbb},
+                                   Classifier::encode(0, Action::Drop)}}));
 }
 
 TEST(LowerClassifier, PortRangesArePrefixesNotAProduct) {
@@ -263,10 +280,11 @@ TEST(LowerClassifier, PortRangesArePrefixesNotAProduct) {
     k.insert(k.end(), rest.begin(), rest.end());
     return k;
   };
-  EXPECT_EQ(entries_of(c, 1),
-            (std::map<std::vector<uint8_t>, uint32_t>{
-                {key(32 + 6, 0x04, 0x00), Classifier::encode(0, Action::Drop)},
-                {key(32 + 10, 0x0b, 0xc0), Classifier::encode(1, Action::Pass)}}));
+  EXPECT_EQ(
+      entries_of(c, 1),
+      (std::map<std::vector<uint8_t>, uint32_t>{
+          {key(32 + 6, 0x04, 0x00), Classifier::encode(0, Action::Drop)},
+          {key(32 + 10, 0x0b, 0xc0), Classifier::encode(1, Action::Pass)}}));
 }
 
 // From GroupLimits::value_filter_min_entries keys on (0 here), a
@@ -324,7 +342,8 @@ TEST(LowerClassifier, FewPortsAfterAClassAreHashKeys) {
   const LookupGroup &g = c.groups[1];
   EXPECT_EQ(g.shape, "hash class(ip.src), udp.dport");
   EXPECT_FALSE(g.prefix);
-  const uint32_t drop = Classifier::encode(0, Action::Drop), pass = Classifier::encode(1, Action::Pass);
+  const uint32_t drop = Classifier::encode(0, Action::Drop),
+                 pass = Classifier::encode(1, Action::Pass);
   EXPECT_EQ(entries_of(c, 1), (std::map<std::vector<uint8_t>, uint32_t>{
                                   {{0, 0, 0, 1, 0x00, 0x35}, drop},
                                   {{0, 0, 0, 1, 0x00, 0x7b}, drop},
@@ -345,16 +364,18 @@ TEST(LowerClassifier, CoveringPrefixRulesReachEveryNestedClass) {
   const Classifier &c = l->c();
   ASSERT_EQ(c.groups.size(), 2u) << to_string(c);
   uint32_t wide = Classifier::encode(0, Action::Drop);
-  EXPECT_EQ(entries_of(c, 1), (std::map<std::vector<uint8_t>, uint32_t>{
-                                  {{0, 0, 0, 1, 0, 22}, wide},
-                                  {{0, 0, 0, 2, 0, 22}, wide},
-                                  {{0, 0, 0, 2, 0, 80}, Classifier::encode(2, Action::Pass)}}));
+  EXPECT_EQ(entries_of(c, 1),
+            (std::map<std::vector<uint8_t>, uint32_t>{
+                {{0, 0, 0, 1, 0, 22}, wide},
+                {{0, 0, 0, 2, 0, 22}, wide},
+                {{0, 0, 0, 2, 0, 80}, Classifier::encode(2, Action::Pass)}}));
 }
 
 TEST(LowerClassifier, SingleAddressesWithMoreAreClassKeyed) {
   auto l = lower_text(R"(
     rule one: ip.src == 10.0.0.1 and tcp.dport == 22 => drop
-    rule many: ip.src == 10.0.0.2 and tcp.dport in 1000..1999 => drop)", trie_layouts());
+    rule many: ip.src == 10.0.0.2 and tcp.dport in 1000..1999 => drop)",
+                      trie_layouts());
   ASSERT_TRUE(l && l->result.ok());
   const Classifier &c = l->c();
   ASSERT_EQ(c.groups.size(), 3u) << to_string(c);
@@ -365,12 +386,15 @@ TEST(LowerClassifier, SingleAddressesWithMoreAreClassKeyed) {
   EXPECT_LT(c.groups[2].entries, 10u); // prefixes of 1000..1999, not 1000 keys
   // Each host's class marks only the group it has keys in.
   using V = std::array<uint32_t, 4>;
-  EXPECT_EQ(hashed_class(c, c.groups[0].map, 4, a4(10, 0, 0, 1)), (V{0, 1, 1u << 1, 0}));
-  EXPECT_EQ(hashed_class(c, c.groups[0].map, 4, a4(10, 0, 0, 2)), (V{0, 2, 1u << 2, 0}));
+  EXPECT_EQ(hashed_class(c, c.groups[0].map, 4, a4(10, 0, 0, 1)),
+            (V{0, 1, 1u << 1, 0}));
+  EXPECT_EQ(hashed_class(c, c.groups[0].map, 4, a4(10, 0, 0, 2)),
+            (V{0, 2, 1u << 2, 0}));
 }
 
 TEST(LowerClassifier, TwoAddressRangesAreClassThenPrefix) {
-  auto l = lower_text("rule two: ip.src in 10.0.0.0/8 and ip.dst in 192.168.0.0/16 => drop");
+  auto l = lower_text(
+      "rule two: ip.src in 10.0.0.0/8 and ip.dst in 192.168.0.0/16 => drop");
   ASSERT_TRUE(l && l->result.ok());
   const Classifier &c = l->c();
   ASSERT_EQ(c.groups.size(), 2u) << to_string(c);
@@ -408,7 +432,8 @@ TEST(LowerClassifier, IrregularRulesBecomeCodeWithAReason) {
   EXPECT_EQ(rule(c, "c").why_code, "it is a count rule");
   EXPECT_EQ(rule(c, "s").why_code, "it is a shadow rule");
   EXPECT_EQ(rule(c, "r").why_code, "its condition is rate() alone");
-  EXPECT_EQ(rule(c, "d").why_code, "it uses a dynamic set or compares two fields");
+  EXPECT_EQ(rule(c, "d").why_code,
+            "it uses a dynamic set or compares two fields");
   EXPECT_NE(rule(c, "big").why_code.find("too many values"), std::string::npos);
   EXPECT_EQ(rule(c, "all").why_code, "its condition holds for every packet");
   EXPECT_EQ(c.code.size(), 6u);
@@ -416,8 +441,8 @@ TEST(LowerClassifier, IrregularRulesBecomeCodeWithAReason) {
 }
 
 // A rate group's entries: key -> the listed rate slots.
-std::map<std::vector<uint8_t>, std::vector<uint32_t>> rate_lists_of(const Classifier &c,
-                                                                     size_t g) {
+std::map<std::vector<uint8_t>, std::vector<uint32_t>>
+rate_lists_of(const Classifier &c, size_t g) {
   std::map<std::vector<uint8_t>, std::vector<uint32_t>> out;
   for (const auto &e : c.entries)
     if (e.map == c.groups[g].map) {
@@ -446,10 +471,12 @@ TEST(LowerClassifier, RateRulesListEveryRuleOfAKeyInRuleOrder) {
   EXPECT_EQ(c.rate_groups, 2u);
   // 10.1.0.0/16 is class 2, inside class 1 (10.0.0.0/8): its key lists
   // both rules, the wider (earlier) one first.
-  EXPECT_EQ(rate_lists_of(c, 1), (std::map<std::vector<uint8_t>, std::vector<uint32_t>>{
-                                     {{0, 0, 0, 1}, {0}}, {{0, 0, 0, 2}, {0, 1}}}));
-  EXPECT_EQ(rate_lists_of(c, 2),
-            (std::map<std::vector<uint8_t>, std::vector<uint32_t>>{{{0, 22}, {2}}}));
+  EXPECT_EQ(rate_lists_of(c, 1),
+            (std::map<std::vector<uint8_t>, std::vector<uint32_t>>{
+                {{0, 0, 0, 1}, {0}}, {{0, 0, 0, 2}, {0, 1}}}));
+  EXPECT_EQ(
+      rate_lists_of(c, 2),
+      (std::map<std::vector<uint8_t>, std::vector<uint32_t>>{{{0, 22}, {2}}}));
   // Three slots, two KEY lists; the bucket rule alone stays code.
   ASSERT_EQ(c.rate_slots.size(), 3u);
   EXPECT_EQ(c.rate_kinds.size(), 2u);
@@ -483,8 +510,9 @@ TEST(LowerClassifier, RateRulesListEveryRuleOfAKeyInRuleOrder) {
 TEST(LowerClassifier, RateRulesPastTheListLimitGoBackToCode) {
   std::string body;
   for (int i = 0; i < PSL_RATE_LIST_MAX + 2; ++i)
-    body += "rule r" + std::to_string(i) + ": udp.dport == 53 and rate(ip.src) > " +
-            std::to_string(i + 1) + "/s => drop\n";
+    body += "rule r" + std::to_string(i) +
+            ": udp.dport == 53 and rate(ip.src) > " + std::to_string(i + 1) +
+            "/s => drop\n";
   auto l = lower_text(body);
   ASSERT_TRUE(l && l->result.ok());
   const Classifier &c = l->c();
@@ -492,13 +520,15 @@ TEST(LowerClassifier, RateRulesPastTheListLimitGoBackToCode) {
     const RuleInfo &r = rule(c, "r" + std::to_string(i));
     EXPECT_EQ(r.in_code, i >= PSL_RATE_LIST_MAX) << r.name;
     if (r.in_code)
-      EXPECT_NE(r.why_code.find("more than 8 rate rules"), std::string::npos) << r.why_code;
+      EXPECT_NE(r.why_code.find("more than 8 rate rules"), std::string::npos)
+          << r.why_code;
   }
   ASSERT_EQ(c.groups.size(), 1u);
   EXPECT_EQ(c.groups[0].rules.size(), static_cast<size_t>(PSL_RATE_LIST_MAX));
   auto lists = rate_lists_of(c, 0);
   ASSERT_EQ(lists.size(), 1u);
-  EXPECT_EQ(lists.begin()->second, (std::vector<uint32_t>{0, 1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(lists.begin()->second,
+            (std::vector<uint32_t>{0, 1, 2, 3, 4, 5, 6, 7}));
 }
 
 TEST(LowerClassifier, RateRulesOfMoreShapesThanTheLimitAreCode) {
@@ -528,12 +558,15 @@ TEST(LowerClassifier, LiteralSetsOfCodeRulesAreMapContents) {
   size_t set_maps = 0;
   for (const auto &m : c.maps)
     set_maps += m.name.rfind("psl_sets_", 0) == 0;
-  EXPECT_EQ(set_maps, 2u); // every address set in one map, value sets in another
+  EXPECT_EQ(set_maps,
+            2u); // every address set in one map, value sets in another
   std::string text = codegen::generate_xdp(c);
   // No address in the code (the rule text appears only in a comment).
   EXPECT_EQ(text.find("3221225985"), std::string::npos) << text;
-  EXPECT_NE(text.find("psl_set_has_ip(&psl_sets_ip, 1, p, 1)"), std::string::npos);
-  EXPECT_NE(text.find("psl_set_has(&psl_sets_val, 2, p->tcp_dport)"), std::string::npos);
+  EXPECT_NE(text.find("psl_set_has_ip(&psl_sets_ip, 1, p, 1)"),
+            std::string::npos);
+  EXPECT_NE(text.find("psl_set_has(&psl_sets_val, 2, p->tcp_dport)"),
+            std::string::npos);
 }
 
 TEST(LowerClassifier, NotKeepsTheGuard) {
@@ -548,10 +581,10 @@ TEST(LowerClassifier, NotKeepsTheGuard) {
 TEST(LowerClassifier, OrExplosionFallsBackToCode) {
   LowerOptions o;
   o.groups.max_conjuncts = 4;
-  auto l = lower_text(
-      "rule r: (tcp.dport == 1 or udp.dport == 1) and (ip.ttl == 1 or ip.tos == 1) and "
-      "(eth.type == 1 or vlan.id == 1) => drop",
-      o);
+  auto l = lower_text("rule r: (tcp.dport == 1 or udp.dport == 1) and (ip.ttl "
+                      "== 1 or ip.tos == 1) and "
+                      "(eth.type == 1 or vlan.id == 1) => drop",
+                      o);
   ASSERT_TRUE(l && l->result.ok());
   EXPECT_TRUE(rule(l->c(), "r").in_code);
   EXPECT_NE(rule(l->c(), "r").why_code.find("alternatives"), std::string::npos);

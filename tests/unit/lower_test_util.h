@@ -23,11 +23,13 @@ struct Lowered {
 // not check.
 inline std::unique_ptr<Lowered> lower_body(const std::string &body,
                                            const LowerOptions &opts = {}) {
-  auto l = std::make_unique<Lowered>(check_source("t.psl", "policy t {\n" + body + "\n}\n"));
+  auto l = std::make_unique<Lowered>(
+      check_source("t.psl", "policy t {\n" + body + "\n}\n"));
   EXPECT_TRUE(l->checked.ok());
   if (!l->checked.ok())
     return nullptr;
-  l->result = lower_policy(*l->checked.module.policy, l->checked.diags.file_ptr().get(), opts);
+  l->result = lower_policy(*l->checked.module.policy,
+                           l->checked.diags.file_ptr().get(), opts);
   return l;
 }
 

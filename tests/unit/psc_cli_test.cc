@@ -20,7 +20,6 @@
 
 using namespace std::string_literals;
 
-
 namespace {
 
 namespace fs = std::filesystem;
@@ -276,7 +275,8 @@ TEST_F(PscTest, SarifFormat) {
   const json &driver = log["runs"][0]["tool"]["driver"];
   EXPECT_EQ(driver["name"], "psc");
   // No home page is configured by default, and SARIF does not require one.
-  EXPECT_EQ(driver.contains("informationUri"), std::string(PSC_INFORMATION_URI_DEFAULT) != "");
+  EXPECT_EQ(driver.contains("informationUri"),
+            std::string(PSC_INFORMATION_URI_DEFAULT) != "");
   EXPECT_TRUE(driver["version"].is_string());
   EXPECT_FALSE(driver["rules"].empty());
   const json &res = log["runs"][0]["results"][0];

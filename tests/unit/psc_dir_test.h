@@ -58,7 +58,8 @@ inline std::string quote(const std::string &s) {
 class PscDirTest : public ::testing::Test {
 protected:
   void SetUp() override {
-    std::string templ = (fs::temp_directory_path() / "psc_test.XXXXXX").string();
+    std::string templ =
+        (fs::temp_directory_path() / "psc_test.XXXXXX").string();
     ASSERT_NE(::mkdtemp(templ.data()), nullptr);
     dir_ = templ;
   }

@@ -90,13 +90,13 @@ TEST(VerifierStop, GroupCodeAndOtherFilesNameNoRule) {
 }
 
 TEST(VerifierStop, RuleAtLineStopsAtSectionHeads) {
-  EXPECT_EQ(rule_at_line(kSource, 11), "limit_udp");  // inside the rule's block
-  EXPECT_EQ(rule_at_line(kSource, 7), "limit_udp");   // the head itself
-  EXPECT_EQ(rule_at_line(kSource, 20), "limit_udp");  // its rate helper
-  EXPECT_EQ(rule_at_line(kSource, 5), "");            // group code
-  EXPECT_EQ(rule_at_line(kSource, 2), "");            // before any head
+  EXPECT_EQ(rule_at_line(kSource, 11), "limit_udp"); // inside the rule's block
+  EXPECT_EQ(rule_at_line(kSource, 7), "limit_udp");  // the head itself
+  EXPECT_EQ(rule_at_line(kSource, 20), "limit_udp"); // its rate helper
+  EXPECT_EQ(rule_at_line(kSource, 5), "");           // group code
+  EXPECT_EQ(rule_at_line(kSource, 2), "");           // before any head
   EXPECT_EQ(rule_at_line(kSource, 0), "");
-  EXPECT_EQ(rule_at_line(kSource, 23), "");           // past the end
+  EXPECT_EQ(rule_at_line(kSource, 23), ""); // past the end
 }
 
 TEST(VerifierStop, NotesPlaceTheRuleInThePolicy) {
@@ -106,29 +106,35 @@ TEST(VerifierStop, NotesPlaceTheRuleInThePolicy) {
   rules[1].name = "count_icmp";
   rules[1].range.begin = {9, 5};
   rules[1].range.end = {9, 40};
-  auto notes = verifier_stop_notes("; psl_count(3, len); @ policy.c:14\n", kSource, "policy.c",
-                                   rules, "edge.psl");
+  auto notes = verifier_stop_notes("; psl_count(3, len); @ policy.c:14\n",
+                                   kSource, "policy.c", rules, "edge.psl");
   ASSERT_EQ(notes.size(), 1u);
   EXPECT_EQ(notes[0].rule, "count_icmp");
   EXPECT_EQ(psl::backend::format_notes(notes),
-            "edge.psl:9:5: note: the verifier stopped in the code of rule 'count_icmp'\n");
+            "edge.psl:9:5: note: the verifier stopped in the code of rule "
+            "'count_icmp'\n");
   // The C compiled under another name: its line info is what counts.
-  EXPECT_TRUE(verifier_stop_notes("; x @ policy.c:14\n", kSource, "edge.c", rules, "edge.psl")
+  EXPECT_TRUE(verifier_stop_notes("; x @ policy.c:14\n", kSource, "edge.c",
+                                  rules, "edge.psl")
                   .empty());
-  EXPECT_EQ(verifier_stop_notes("; x @ edge.c:14\n", kSource, "edge.c", rules, "edge.psl")
+  EXPECT_EQ(verifier_stop_notes("; x @ edge.c:14\n", kSource, "edge.c", rules,
+                                "edge.psl")
                 .size(),
             1u);
   // A rule the table does not know (a sidecar without ranges): no place.
-  auto unplaced = verifier_stop_notes("; x @ policy.c:19\n", kSource, "policy.c", {}, "edge.psl");
-  EXPECT_EQ(psl::backend::format_notes(unplaced),
-            "edge.psl: note: the verifier stopped in the code of rule 'limit_udp'\n");
+  auto unplaced = verifier_stop_notes("; x @ policy.c:19\n", kSource,
+                                      "policy.c", {}, "edge.psl");
+  EXPECT_EQ(
+      psl::backend::format_notes(unplaced),
+      "edge.psl: note: the verifier stopped in the code of rule 'limit_udp'\n");
 }
 
 // Plants `statement` as the first statement of rule `rule`'s code block.
-std::string plant(const std::string &c, const std::string &rule, const std::string &statement) {
+std::string plant(const std::string &c, const std::string &rule,
+                  const std::string &statement) {
   size_t head = c.find("/* rule ");
-  while (head != std::string::npos && c.compare(c.find('\'', head), rule.size() + 2,
-                                                "'" + rule + "'") != 0)
+  while (head != std::string::npos &&
+         c.compare(c.find('\'', head), rule.size() + 2, "'" + rule + "'") != 0)
     head = c.find("/* rule ", head + 1);
   if (head == std::string::npos)
     return {};
@@ -148,32 +154,37 @@ TEST(VerifierStop, ARealRejectionNamesTheRuleWhoseCodeFailed) {
 }
 )");
   ASSERT_TRUE(checked.ok());
-  auto built = psl::backend::build_policy(*checked.module.policy, checked.diags.file_ptr().get());
+  auto built = psl::backend::build_policy(*checked.module.policy,
+                                          checked.diags.file_ptr().get());
   ASSERT_TRUE(built.ok()) << built.error().message;
   psl::backend::PolicyArtifact artifact = std::move(built.value());
 
   // A read 4000 bytes into the packet without a bounds check: compiles,
   // and the verifier must refuse it.
-  artifact.c_source =
-      plant(artifact.c_source, "count_icmp",
-            "    if (*(volatile const __u8 *)((long)ctx->data + 4000) == 7) return XDP_DROP;");
-  ASSERT_FALSE(artifact.c_source.empty()) << "no code block for rule count_icmp";
+  artifact.c_source = plant(artifact.c_source, "count_icmp",
+                            "    if (*(volatile const __u8 *)((long)ctx->data "
+                            "+ 4000) == 7) return XDP_DROP;");
+  ASSERT_FALSE(artifact.c_source.empty())
+      << "no code block for rule count_icmp";
   psl::backend::CompileOptions options;
   options.include_dirs.push_back(PSC_BPF_TEMPLATE_DIR);
   options.cpu = "v3";
-  auto compiled = psl::backend::BpfCompiler(options).compile(artifact.c_source, "policy.c");
+  auto compiled =
+      psl::backend::BpfCompiler(options).compile(artifact.c_source, "policy.c");
   ASSERT_TRUE(compiled.ok()) << compiled.format_diagnostics();
   artifact.elf = compiled.object;
 
   auto loaded = psl::backend::load_policy(artifact);
   ASSERT_FALSE(loaded.ok()) << "the verifier accepted an unchecked packet read";
   const psl::backend::Error &e = loaded.error();
-  EXPECT_NE(e.message.find("verifier rejected"), std::string::npos) << e.message;
+  EXPECT_NE(e.message.find("verifier rejected"), std::string::npos)
+      << e.message;
   EXPECT_NE(e.detail.find("@ policy.c:"), std::string::npos) << e.detail;
   ASSERT_EQ(e.notes.size(), 1u) << e.detail;
   EXPECT_EQ(e.notes[0].rule, "count_icmp");
   EXPECT_EQ(psl::backend::format_notes(e.notes),
-            "vr.psl:4:3: note: the verifier stopped in the code of rule 'count_icmp'\n");
+            "vr.psl:4:3: note: the verifier stopped in the code of rule "
+            "'count_icmp'\n");
 }
 
 } // namespace

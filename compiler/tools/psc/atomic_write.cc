@@ -48,8 +48,8 @@ std::string error_text(int err) { return std::strerror(err); }
 } // namespace
 
 std::optional<std::string> stage_file(const std::string &path,
-                                      const std::string &content,
-                                      unsigned mode, std::string &staged) {
+                                      const std::string &content, unsigned mode,
+                                      std::string &staged) {
   fs::path target(path);
   fs::path dir = target.parent_path();
   std::string templ =

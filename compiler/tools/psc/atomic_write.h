@@ -22,7 +22,7 @@ std::optional<std::string> write_file_atomically(const std::string &path,
 // On success `staged` names it, and renaming it over `path` (or unlinking
 // it) is the caller's job; on failure nothing is left behind.
 std::optional<std::string> stage_file(const std::string &path,
-                                      const std::string &content,
-                                      unsigned mode, std::string &staged);
+                                      const std::string &content, unsigned mode,
+                                      std::string &staged);
 
 } // namespace psc

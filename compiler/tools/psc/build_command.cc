@@ -6,11 +6,11 @@
 #include <optional>
 #include <vector>
 
-#include <sys/stat.h>
-#include <unistd.h>
 #include <fstream>
 #include <ostream>
 #include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "atomic_write.h"
 #include "codegen/policy_build.h"
@@ -35,45 +35,54 @@ int run_build(const BuildOptions &options, Streams io) {
   psl::backend::PolicyBuildOptions build;
   std::string out_name = options.output;
   auto slash = out_name.find_last_of('/');
-  std::string base = slash == std::string::npos ? out_name : out_name.substr(slash + 1);
+  std::string base =
+      slash == std::string::npos ? out_name : out_name.substr(slash + 1);
   build.c_file_name = base.size() > 2 && base.substr(base.size() - 2) == ".o"
                           ? base.substr(0, base.size() - 2) + ".c"
                           : base + ".c";
-  auto built = psl::backend::build_policy(*checked.module.policy, checked.diags.file_ptr().get(),
-                                          build);
+  auto built = psl::backend::build_policy(
+      *checked.module.policy, checked.diags.file_ptr().get(), build);
   if (!built.ok()) {
     const auto &e = built.error();
     bool internal = e.message.rfind("internal error", 0) == 0;
-    io.err << policy->file->path() << ": error: " << e.message << "\n" << e.detail;
+    io.err << policy->file->path() << ": error: " << e.message << "\n"
+           << e.detail;
     return internal ? kExitUsage : kExitFindings;
   }
   const psl::backend::PolicyArtifact &a = built.value();
   release_tree(*policy);
   if (!options.emit_c.empty()) {
     if (auto err = write_file_atomically(options.emit_c, a.c_source)) {
-      io.err << "psc build: cannot write '" << options.emit_c << "': " << *err << "\n";
+      io.err << "psc build: cannot write '" << options.emit_c << "': " << *err
+             << "\n";
       return kExitFindings;
     }
   }
   std::string elf(a.elf.begin(), a.elf.end());
   if (auto err = write_file_atomically(options.output, elf)) {
-    io.err << "psc build: cannot write '" << options.output << "': " << *err << "\n";
+    io.err << "psc build: cannot write '" << options.output << "': " << *err
+           << "\n";
     return kExitFindings;
   }
   std::string sidecar = options.output + ".maps.json";
-  if (auto err = write_file_atomically(sidecar, psl::backend::artifact_to_json(a))) {
+  if (auto err =
+          write_file_atomically(sidecar, psl::backend::artifact_to_json(a))) {
     io.err << "psc build: cannot write '" << sidecar << "': " << *err << "\n";
     return kExitFindings;
   }
   if (options.verbose) {
-    auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
+    auto ms = [](auto d) {
+      return std::chrono::duration<double, std::milli>(d).count();
+    };
     io.err << psl::lower::to_string(a.classifier);
-    io.err << "check " << ms(t_check - t0) << " ms, lower " << a.lower_ms << " ms, generate "
-           << a.generate_ms << " ms, compile " << a.compile_ms << " ms\n";
+    io.err << "check " << ms(t_check - t0) << " ms, lower " << a.lower_ms
+           << " ms, generate " << a.generate_ms << " ms, compile "
+           << a.compile_ms << " ms\n";
     if (a.used_precompiled_header)
       io.err << "compile: with the precompiled psl_policy.h\n";
     else if (!a.precompiled_header_rejected.empty())
-      io.err << "compile: without the precompiled psl_policy.h, which Clang refused ("
+      io.err << "compile: without the precompiled psl_policy.h, which Clang "
+                "refused ("
              << a.precompiled_header_rejected << ")\n";
   }
   return kExitOk;

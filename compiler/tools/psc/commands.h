@@ -75,10 +75,10 @@ int run_test(const TestOptions &options, Streams io);
 // kExitUsage.
 struct RunOptions {
   enum class Format { Text, Json } format = Format::Text;
-  bool interp = false; // run on the reference interpreter
-  bool color = false;  // for diagnostics on stderr
-  std::string path;    // the policy
-  std::string pcap;    // the capture
+  bool interp = false;      // run on the reference interpreter
+  bool color = false;       // for diagnostics on stderr
+  std::string path;         // the policy
+  std::string pcap;         // the capture
   std::string write_passed; // if set: the packets that passed go here
 };
 int run_replay(const RunOptions &options, Streams io);

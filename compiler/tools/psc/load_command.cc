@@ -13,10 +13,10 @@
 // The pin root is /sys/fs/bpf/packetscope and the state dir
 // /run/packetscope unless PSC_PIN_ROOT / PSC_STATE_DIR say otherwise
 // (tests, several instances).
+#include <algorithm>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdint>
@@ -37,10 +37,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "atomic_write.h"
 #include "backend/bpf_features.h"
 #include "backend/xdp_attach.h"
 #include "codegen/policy_build.h"
-#include "atomic_write.h"
 #include "commands.h"
 #include "driver.h"
 #include "single_policy.h"
@@ -57,10 +57,16 @@ std::string env_or(const char *name, const char *fallback) {
   return v != nullptr && *v != '\0' ? std::string(v) : std::string(fallback);
 }
 
-std::string pin_root() { return env_or("PSC_PIN_ROOT", "/sys/fs/bpf/packetscope"); }
+std::string pin_root() {
+  return env_or("PSC_PIN_ROOT", "/sys/fs/bpf/packetscope");
+}
 std::string state_root() { return env_or("PSC_STATE_DIR", "/run/packetscope"); }
-std::string state_dir(const std::string &ifname) { return state_root() + "/" + ifname; }
-std::string state_file(const std::string &ifname) { return state_dir(ifname) + "/policy.json"; }
+std::string state_dir(const std::string &ifname) {
+  return state_root() + "/" + ifname;
+}
+std::string state_file(const std::string &ifname) {
+  return state_dir(ifname) + "/policy.json";
+}
 
 be::XdpAttacher attacher(be::XdpMode mode = be::XdpMode::Auto) {
   be::XdpAttachOptions o;
@@ -80,13 +86,15 @@ std::optional<std::string> mkdirs(const std::string &path) {
       continue;
     partial += "/" + part;
     if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST)
-      return "cannot create directory '" + partial + "': " + std::strerror(errno);
+      return "cannot create directory '" + partial +
+             "': " + std::strerror(errno);
   }
   return std::nullopt;
 }
 
 // Writes `content` to a temporary beside `path`; returns its name.
-std::optional<std::string> write_temp(const std::string &path, const std::string &content,
+std::optional<std::string> write_temp(const std::string &path,
+                                      const std::string &content,
                                       std::string &tmp_name) {
   if (auto err = stage_file(path, content, 0644, tmp_name))
     return "cannot write '" + path + "': " + *err;
@@ -98,7 +106,8 @@ std::optional<std::string> write_temp(const std::string &path, const std::string
 // empty), in place of the `spliced` bytes an earlier call put there (0 the
 // first time; updated). In place because the text is a 100k-rule
 // sidecar's size, and a copy of it would be psc load's peak.
-void splice_members(std::string &object_text, const json &extra, size_t &spliced) {
+void splice_members(std::string &object_text, const json &extra,
+                    size_t &spliced) {
   std::string members;
   for (const auto &[key, value] : extra.items())
     members += " " + json(key).dump() + ": " + value.dump() + ",\n";
@@ -150,11 +159,13 @@ std::string tail(const std::string &text, size_t n) {
 bool bpf_ready(const char *verb, std::ostream &err) {
   const be::BpfFeatures &f = be::bpf_features();
   if (!f.load.available) {
-    err << "psc " << verb << ": cannot load BPF programs: " << f.load.reason << "\n";
+    err << "psc " << verb << ": cannot load BPF programs: " << f.load.reason
+        << "\n";
     return false;
   }
   if (!f.xdp_link.available) {
-    err << "psc " << verb << ": this kernel cannot attach XDP through a bpf_link: "
+    err << "psc " << verb
+        << ": this kernel cannot attach XDP through a bpf_link: "
         << f.xdp_link.reason << "\n";
     return false;
   }
@@ -162,8 +173,8 @@ bool bpf_ready(const char *verb, std::ostream &err) {
 }
 
 bool valid_ifname(const std::string &name) {
-  return !name.empty() && name.size() < 16 && name.find('/') == std::string::npos &&
-         name != "." && name != "..";
+  return !name.empty() && name.size() < 16 &&
+         name.find('/') == std::string::npos && name != "." && name != "..";
 }
 
 struct Counter {
@@ -171,7 +182,8 @@ struct Counter {
 };
 
 // Sums the per-CPU counters of a pinned psl_*_cnt map; nullopt if absent.
-std::optional<std::vector<Counter>> read_counters(const std::string &pin, uint32_t max_id) {
+std::optional<std::vector<Counter>> read_counters(const std::string &pin,
+                                                  uint32_t max_id) {
   be::UniqueFd fd(bpf_obj_get(pin.c_str()));
   if (!fd)
     return std::nullopt;
@@ -194,7 +206,8 @@ std::optional<std::vector<Counter>> read_counters(const std::string &pin, uint32
 uint64_t monotonic_ns() {
   struct timespec ts;
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull +
+         static_cast<uint64_t>(ts.tv_nsec);
 }
 
 // "10s", "500ms", "5m", "1h", "2d" -> ns.
@@ -225,8 +238,8 @@ struct IpKey {
 static_assert(sizeof(IpKey) == 20, "struct psl_ip_key");
 
 // A dynamic set's key from the text of a value of type `elem`.
-std::optional<std::vector<uint8_t>> encode_key(const std::string &elem, const std::string &text,
-                                               std::string &why) {
+std::optional<std::vector<uint8_t>>
+encode_key(const std::string &elem, const std::string &text, std::string &why) {
   if (elem == "ip") {
     IpKey k{};
     in_addr v4;
@@ -249,8 +262,8 @@ std::optional<std::vector<uint8_t>> encode_key(const std::string &elem, const st
   if (elem == "mac") {
     unsigned m[6];
     char extra;
-    if (std::sscanf(text.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2], &m[3], &m[4],
-                    &m[5], &extra) != 6) {
+    if (std::sscanf(text.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1],
+                    &m[2], &m[3], &m[4], &m[5], &extra) != 6) {
       why = "'" + text + "' is not a MAC address (aa:bb:cc:dd:ee:ff)";
       return std::nullopt;
     }
@@ -258,8 +271,8 @@ std::optional<std::vector<uint8_t>> encode_key(const std::string &elem, const st
       value = (value << 8) | x;
   } else {
     static const std::pair<const char *, uint64_t> protos[] = {
-        {"icmp", 1}, {"tcp", 6}, {"udp", 17}, {"gre", 47}, {"esp", 50},
-        {"ah", 51},  {"icmpv6", 58}, {"sctp", 132}};
+        {"icmp", 1}, {"tcp", 6}, {"udp", 17},    {"gre", 47},
+        {"esp", 50}, {"ah", 51}, {"icmpv6", 58}, {"sctp", 132}};
     bool named = false;
     if (elem == "proto")
       for (const auto &p : protos)
@@ -271,8 +284,11 @@ std::optional<std::vector<uint8_t>> encode_key(const std::string &elem, const st
       char *end = nullptr;
       errno = 0;
       unsigned long long v = std::strtoull(text.c_str(), &end, 0);
-      uint64_t limit = elem == "port" ? 65535 : elem == "proto" ? 255 : UINT64_MAX;
-      if (text.empty() || *end != '\0' || errno != 0 || text[0] == '-' || v > limit) {
+      uint64_t limit = elem == "port"    ? 65535
+                       : elem == "proto" ? 255
+                                         : UINT64_MAX;
+      if (text.empty() || *end != '\0' || errno != 0 || text[0] == '-' ||
+          v > limit) {
         why = "'" + text + "' is not a valid " + elem + " value";
         return std::nullopt;
       }
@@ -284,7 +300,8 @@ std::optional<std::vector<uint8_t>> encode_key(const std::string &elem, const st
   return key;
 }
 
-std::string decode_key(const std::string &elem, const std::vector<uint8_t> &key) {
+std::string decode_key(const std::string &elem,
+                       const std::vector<uint8_t> &key) {
   if (elem == "ip" && key.size() == sizeof(IpKey)) {
     IpKey k;
     std::memcpy(&k, key.data(), sizeof k);
@@ -300,9 +317,12 @@ std::string decode_key(const std::string &elem, const std::vector<uint8_t> &key)
   if (elem == "mac") {
     char buf[18];
     std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x",
-                  static_cast<unsigned>((v >> 40) & 0xff), static_cast<unsigned>((v >> 32) & 0xff),
-                  static_cast<unsigned>((v >> 24) & 0xff), static_cast<unsigned>((v >> 16) & 0xff),
-                  static_cast<unsigned>((v >> 8) & 0xff), static_cast<unsigned>(v & 0xff));
+                  static_cast<unsigned>((v >> 40) & 0xff),
+                  static_cast<unsigned>((v >> 32) & 0xff),
+                  static_cast<unsigned>((v >> 24) & 0xff),
+                  static_cast<unsigned>((v >> 16) & 0xff),
+                  static_cast<unsigned>((v >> 8) & 0xff),
+                  static_cast<unsigned>(v & 0xff));
     return buf;
   }
   return std::to_string(v);
@@ -321,7 +341,8 @@ int run_load(const LoadOptions &options, Streams io) {
   // 1. check
   psl::TextOptions text_options;
   text_options.color = options.color;
-  const std::string not_loaded = "psc load: nothing changed on '" + options.dev + "'\n";
+  const std::string not_loaded =
+      "psc load: nothing changed on '" + options.dev + "'\n";
   int status = kExitOk;
   std::optional<CheckedPolicy> policy = check_single_policy(
       "load", options.path, text_options, io, ShowDiagnostics::All, &status);
@@ -335,10 +356,12 @@ int run_load(const LoadOptions &options, Streams io) {
     return kExitFindings;
 
   // 2. build
-  auto built = be::build_policy(*checked.module.policy, checked.diags.file_ptr().get());
+  auto built =
+      be::build_policy(*checked.module.policy, checked.diags.file_ptr().get());
   if (!built.ok()) {
     const auto &e = built.error();
-    io.err << policy->file->path() << ": error: " << e.message << "\n" << e.detail << not_loaded;
+    io.err << policy->file->path() << ": error: " << e.message << "\n"
+           << e.detail << not_loaded;
     return kExitFindings;
   }
   const be::PolicyArtifact &a = built.value();
@@ -349,8 +372,8 @@ int run_load(const LoadOptions &options, Streams io) {
   auto obj = be::load_policy(a);
   if (!obj.ok()) {
     const auto &e = obj.error();
-    io.err << policy->file->path() << ": error: the kernel rejected the policy: " << e.message
-           << "\n"
+    io.err << policy->file->path()
+           << ": error: the kernel rejected the policy: " << e.message << "\n"
            << be::format_notes(e.notes);
     if (!e.detail.empty())
       io.err << "verifier log (last lines):\n" << tail(e.detail, 20);
@@ -368,8 +391,11 @@ int run_load(const LoadOptions &options, Streams io) {
   size_t spliced = 0;
   json extra;
   {
-    char *real = policy->input.path.empty() ? nullptr : ::realpath(policy->input.path.c_str(), nullptr);
-    extra["source"] = real != nullptr ? std::string(real) : policy->file->path();
+    char *real = policy->input.path.empty()
+                     ? nullptr
+                     : ::realpath(policy->input.path.c_str(), nullptr);
+    extra["source"] =
+        real != nullptr ? std::string(real) : policy->file->path();
     std::free(real);
   }
   extra["ifname"] = options.dev;
@@ -390,7 +416,8 @@ int run_load(const LoadOptions &options, Streams io) {
     ::unlink(tmp.c_str());
     io.err << "psc load: " << att.error().message << "\n";
     if (!att.error().detail.empty())
-      io.err << att.error().detail << (att.error().detail.back() == '\n' ? "" : "\n");
+      io.err << att.error().detail
+             << (att.error().detail.back() == '\n' ? "" : "\n");
     io.err << not_loaded;
     return kExitFindings;
   }
@@ -403,14 +430,16 @@ int run_load(const LoadOptions &options, Streams io) {
     tmp = tmp2;
   }
   if (::rename(tmp.c_str(), state_file(options.dev).c_str()) != 0) {
-    io.err << "psc load: warning: the policy is in force but '" << state_file(options.dev)
+    io.err << "psc load: warning: the policy is in force but '"
+           << state_file(options.dev)
            << "' could not be written: " << std::strerror(errno) << "\n";
     ::unlink(tmp.c_str());
   }
-  io.out << "loaded policy '" << a.classifier.policy << "' on " << options.dev << " ("
-         << be::xdp_mode_name(att->mode) << ", program " << att->prog_id
-         << (att->replaced_prog_id ? ", replaced program " + std::to_string(att->replaced_prog_id)
-                                   : std::string())
+  io.out << "loaded policy '" << a.classifier.policy << "' on " << options.dev
+         << " (" << be::xdp_mode_name(att->mode) << ", program " << att->prog_id
+         << (att->replaced_prog_id
+                 ? ", replaced program " + std::to_string(att->replaced_prog_id)
+                 : std::string())
          << ")\n";
   return kExitOk;
 }
@@ -503,13 +532,15 @@ int run_status(const StatusOptions &options, Streams io) {
       }
     }
     d["rules"] = rules;
-    d["default"] = {{"action", state ? state->value("default", std::string()) : std::string()},
+    d["default"] = {{"action", state ? state->value("default", std::string())
+                                     : std::string()},
                     {"packets", cnt ? (*cnt)[0].packets : 0},
                     {"bytes", cnt ? (*cnt)[0].bytes : 0}};
     json sets = json::array();
     if (state && state->contains("dynsets"))
       for (const auto &s : state->at("dynsets")) {
-        be::UniqueFd fd(bpf_obj_get((maps + "/" + s.value("name", std::string())).c_str()));
+        be::UniqueFd fd(
+            bpf_obj_get((maps + "/" + s.value("name", std::string())).c_str()));
         uint64_t n = 0;
         if (fd) {
           std::vector<uint8_t> k(64), next(64);
@@ -529,7 +560,8 @@ int run_status(const StatusOptions &options, Streams io) {
     all.push_back(d);
   }
   if (options.format == StatusOptions::Format::Json) {
-    io.out << (options.dev.empty() ? all.dump(1) : (all.empty() ? json() : all[0]).dump(1))
+    io.out << (options.dev.empty() ? all.dump(1)
+                                   : (all.empty() ? json() : all[0]).dump(1))
            << "\n";
     return rc;
   }
@@ -540,17 +572,18 @@ int run_status(const StatusOptions &options, Streams io) {
       io.out << d["ifname"].get<std::string>() << ": no policy attached\n";
       continue;
     }
-    io.out << d["ifname"].get<std::string>() << ": policy '" << d["policy"].get<std::string>()
-           << "', program " << d["program_id"].get<uint32_t>() << ", "
+    io.out << d["ifname"].get<std::string>() << ": policy '"
+           << d["policy"].get<std::string>() << "', program "
+           << d["program_id"].get<uint32_t>() << ", "
            << d["mode"].get<std::string>() << "\n";
     size_t w = 7;
     for (const auto &r : d["rules"])
       w = std::max(w, r["name"].get<std::string>().size());
-    auto row = [&](const std::string &name, const std::string &action, uint64_t p, uint64_t b,
-                   const std::string &extra) {
-      io.out << "  " << std::left << std::setw(static_cast<int>(w)) << name << "  "
-             << std::setw(6) << action << std::right << std::setw(12) << p << " pkts"
-             << std::setw(14) << b << " bytes" << extra << "\n";
+    auto row = [&](const std::string &name, const std::string &action,
+                   uint64_t p, uint64_t b, const std::string &extra) {
+      io.out << "  " << std::left << std::setw(static_cast<int>(w)) << name
+             << "  " << std::setw(6) << action << std::right << std::setw(12)
+             << p << " pkts" << std::setw(14) << b << " bytes" << extra << "\n";
     };
     for (const auto &r : d["rules"]) {
       std::string extra;
@@ -561,11 +594,12 @@ int run_status(const StatusOptions &options, Streams io) {
           r["packets"].get<uint64_t>(), r["bytes"].get<uint64_t>(), extra);
     }
     row("default", d["default"]["action"].get<std::string>(),
-        d["default"]["packets"].get<uint64_t>(), d["default"]["bytes"].get<uint64_t>(), "");
+        d["default"]["packets"].get<uint64_t>(),
+        d["default"]["bytes"].get<uint64_t>(), "");
     for (const auto &s : d["dynsets"])
       io.out << "  set " << s["name"].get<std::string>() << ": "
-             << s["entries"].get<uint64_t>() << " of " << s["capacity"].get<uint32_t>()
-             << " entries\n";
+             << s["entries"].get<uint64_t>() << " of "
+             << s["capacity"].get<uint32_t>() << " entries\n";
   }
   return rc;
 }
@@ -583,29 +617,33 @@ int run_set(const SetOptions &options, Streams io) {
     return kExitFindings;
   std::optional<json> state = read_state(options.dev);
   if (!state) {
-    io.err << "psc set: no PacketScope policy loaded on '" << options.dev << "'\n";
+    io.err << "psc set: no PacketScope policy loaded on '" << options.dev
+           << "'\n";
     return kExitFindings;
   }
   std::optional<json> spec;
   std::string names;
   if (state->contains("dynsets"))
     for (const auto &s : state->at("dynsets")) {
-      names += (names.empty() ? "'" : ", '") + s.value("name", std::string()) + "'";
+      names +=
+          (names.empty() ? "'" : ", '") + s.value("name", std::string()) + "'";
       if (s.value("name", std::string()) == options.set)
         spec = s;
     }
   if (!spec) {
     io.err << "psc set: policy '" << state->value("policy", std::string())
            << "' has no dynamic set '" << options.set << "'"
-           << (names.empty() ? std::string(" (it has none)") : " (it has " + names + ")") << "\n";
+           << (names.empty() ? std::string(" (it has none)")
+                             : " (it has " + names + ")")
+           << "\n";
     return kExitFindings;
   }
   std::string elem = spec->value("elem", std::string("int"));
   std::string pin = attacher().maps_pin_dir(options.dev) + "/" + options.set;
   be::UniqueFd fd(bpf_obj_get(pin.c_str()));
   if (!fd) {
-    io.err << "psc set: cannot open the pinned map '" << pin << "': " << std::strerror(errno)
-           << "\n";
+    io.err << "psc set: cannot open the pinned map '" << pin
+           << "': " << std::strerror(errno) << "\n";
     return kExitFindings;
   }
   size_t key_size = elem == "ip" ? sizeof(IpKey) : 8;
@@ -614,7 +652,8 @@ int run_set(const SetOptions &options, Streams io) {
     std::vector<uint8_t> key(key_size), next(key_size);
     bool first = true;
     json list = json::array();
-    while (bpf_map_get_next_key(fd.get(), first ? nullptr : key.data(), next.data()) == 0) {
+    while (bpf_map_get_next_key(fd.get(), first ? nullptr : key.data(),
+                                next.data()) == 0) {
       first = false;
       key = next;
       uint64_t expires = 0;
@@ -626,22 +665,23 @@ int run_set(const SetOptions &options, Streams io) {
       if (expires == 0)
         io.out << text << "\n";
       else
-        io.out << text << "  expires in " << (expires - now + 999999999ull) / 1000000000ull
-               << "s\n";
+        io.out << text << "  expires in "
+               << (expires - now + 999999999ull) / 1000000000ull << "s\n";
     }
     return kExitOk;
   }
   std::string why;
   auto key = encode_key(elem, options.value, why);
   if (!key) {
-    io.err << "psc set: " << why << " (set '" << options.set << "' holds " << elem
-           << " values)\n";
+    io.err << "psc set: " << why << " (set '" << options.set << "' holds "
+           << elem << " values)\n";
     return kExitFindings;
   }
   if (options.action == "del") {
     if (bpf_map_delete_elem(fd.get(), key->data()) != 0) {
       if (errno == ENOENT) {
-        io.err << "psc set: '" << options.value << "' is not in set '" << options.set << "'\n";
+        io.err << "psc set: '" << options.value << "' is not in set '"
+               << options.set << "'\n";
         return kExitFindings;
       }
       io.err << "psc set: cannot delete: " << std::strerror(errno) << "\n";
@@ -653,7 +693,8 @@ int run_set(const SetOptions &options, Streams io) {
   if (!options.ttl.empty()) {
     auto d = parse_duration(options.ttl);
     if (!d) {
-      io.err << "psc set: '" << options.ttl << "' is not a duration (e.g. 500ms, 30s, 10m, 1h)\n";
+      io.err << "psc set: '" << options.ttl
+             << "' is not a duration (e.g. 500ms, 30s, 10m, 1h)\n";
       return kExitUsage;
     }
     ttl = *d;
@@ -661,8 +702,10 @@ int run_set(const SetOptions &options, Streams io) {
   uint64_t expires = ttl == 0 ? 0 : monotonic_ns() + ttl;
   if (bpf_map_update_elem(fd.get(), key->data(), &expires, BPF_ANY) != 0) {
     int err = errno;
-    io.err << "psc set: cannot add '" << options.value << "' to set '" << options.set
-           << "': " << (err == E2BIG ? std::string("the set is full") : std::strerror(err))
+    io.err << "psc set: cannot add '" << options.value << "' to set '"
+           << options.set << "': "
+           << (err == E2BIG ? std::string("the set is full")
+                            : std::strerror(err))
            << "\n";
     return kExitFindings;
   }

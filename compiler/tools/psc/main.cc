@@ -180,9 +180,12 @@ int run(int argc, char **argv) {
   psc::BuildOptions build;
   CLI::App *build_cmd = app.add_subcommand(
       "build", "Compile a policy to a BPF object (+ OUT.o.maps.json)");
-  build_cmd->add_option("FILE", build.path, "The policy (.psl) or '-'")->required();
-  build_cmd->add_option("-o,--output", build.output, "The BPF ELF to write")->required();
-  build_cmd->add_option("--emit-c", build.emit_c, "Also write the generated C here");
+  build_cmd->add_option("FILE", build.path, "The policy (.psl) or '-'")
+      ->required();
+  build_cmd->add_option("-o,--output", build.output, "The BPF ELF to write")
+      ->required();
+  build_cmd->add_option("--emit-c", build.emit_c,
+                        "Also write the generated C here");
   build_cmd->add_flag("-v,--verbose", build.verbose,
                       "Print the classifier (groups, code rules) and timings");
   std::string build_color = "auto";
@@ -267,7 +270,8 @@ Exit status:
   psc::LoadOptions load;
   CLI::App *load_cmd = app.add_subcommand(
       "load", "Compile a policy and put it in force on an interface (XDP)");
-  load_cmd->add_option("FILE", load.path, "The policy (.psl) or '-'")->required();
+  load_cmd->add_option("FILE", load.path, "The policy (.psl) or '-'")
+      ->required();
   load_cmd->add_option("--dev", load.dev, "The network interface")->required();
   choice(load_cmd, "--mode", load.mode, {"auto", "native", "generic"},
          "XDP mode of a new attachment (default auto: native, else generic)");
@@ -292,7 +296,8 @@ Examples:
   psc::UnloadOptions unload;
   CLI::App *unload_cmd =
       app.add_subcommand("unload", "Detach the policy from an interface");
-  unload_cmd->add_option("--dev", unload.dev, "The network interface")->required();
+  unload_cmd->add_option("--dev", unload.dev, "The network interface")
+      ->required();
   unload_cmd->footer(R"(
 Detaches the policy psc loaded on the interface and removes its pins and
 state. Exits 1 if psc has no policy loaded there.
@@ -304,8 +309,9 @@ Example:
   psc::StatusOptions status;
   CLI::App *status_cmd = app.add_subcommand(
       "status", "Show loaded policies and their per-rule counters");
-  status_cmd->add_option("--dev", status.dev,
-                         "Only this interface (default: every one with a policy)");
+  status_cmd->add_option(
+      "--dev", status.dev,
+      "Only this interface (default: every one with a policy)");
   std::string status_format = "text";
   choice(status_cmd, "--format", status_format, {"text", "json"},
          "Output format (default text)");

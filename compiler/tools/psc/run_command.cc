@@ -97,8 +97,9 @@ int run_replay(const RunOptions &options, Streams io) {
   psl::TextOptions text_options;
   text_options.color = options.color;
   int status = kExitOk;
-  std::optional<CheckedPolicy> checked_policy = check_single_policy(
-      "run", options.path, text_options, io, ShowDiagnostics::OnlyOnError, &status);
+  std::optional<CheckedPolicy> checked_policy =
+      check_single_policy("run", options.path, text_options, io,
+                          ShowDiagnostics::OnlyOnError, &status);
   if (!checked_policy)
     return status;
   const psl::CheckedModule &checked = checked_policy->checked;
@@ -152,7 +153,8 @@ int run_replay(const RunOptions &options, Streams io) {
             verdict = ev.verdict;
             rule = rule_name(policy, ev.rule);
           } catch (const psl::backend::KernelError &e) {
-            kernel_error = "packet " + std::to_string(f.index) + ": " + e.what();
+            kernel_error =
+                "packet " + std::to_string(f.index) + ": " + e.what();
             return;
           }
         } else {

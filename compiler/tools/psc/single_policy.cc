@@ -9,12 +9,14 @@
 
 namespace psc {
 
-std::optional<CheckedPolicy> check_single_policy(const char *verb, const std::string &path,
-                                                 const psl::TextOptions &text, Streams io,
-                                                 ShowDiagnostics show, int *exit_status) {
+std::optional<CheckedPolicy>
+check_single_policy(const char *verb, const std::string &path,
+                    const psl::TextOptions &text, Streams io,
+                    ShowDiagnostics show, int *exit_status) {
   std::vector<Input> inputs = expand_inputs({path});
   if (inputs.size() != 1) {
-    io.err << "psc " << verb << ": expected one policy file, got " << inputs.size() << "\n";
+    io.err << "psc " << verb << ": expected one policy file, got "
+           << inputs.size() << "\n";
     *exit_status = kExitUsage;
     return std::nullopt;
   }
@@ -24,8 +26,9 @@ std::optional<CheckedPolicy> check_single_policy(const char *verb, const std::st
     *exit_status = kExitFindings;
     return std::nullopt;
   }
-  CheckedPolicy out{std::move(inputs[0]), loaded.file,
-                    psl::check_source(loaded.file->path(), loaded.file->text())};
+  CheckedPolicy out{
+      std::move(inputs[0]), loaded.file,
+      psl::check_source(loaded.file->path(), loaded.file->text())};
   const bool ok = out.checked.ok();
   if (show == ShowDiagnostics::All || !ok)
     io.err << psl::render_text(psl::FileReport{out.checked.diags.file_ptr(),

@@ -28,9 +28,10 @@ enum class ShowDiagnostics {
 // Null when the verb cannot go on; *exit_status is then kExitUsage (not
 // exactly one file: the message names `verb`) or kExitFindings (unreadable,
 // or errors; rendered with `text`).
-std::optional<CheckedPolicy> check_single_policy(const char *verb, const std::string &path,
-                                                 const psl::TextOptions &text, Streams io,
-                                                 ShowDiagnostics show, int *exit_status);
+std::optional<CheckedPolicy>
+check_single_policy(const char *verb, const std::string &path,
+                    const psl::TextOptions &text, Streams io,
+                    ShowDiagnostics show, int *exit_status);
 
 // Frees the policy's tree once it has been built (the artifact keeps what
 // it needs) and gives the freed pages back, so that what comes after the

@@ -137,8 +137,7 @@ int run_test(const TestOptions &options, Streams io) {
         psl::interp::InterpreterEvaluator evaluator(policy);
         results = psl::interp::run_tests(policy, evaluator);
       } else if (!policy.tests.empty()) {
-        auto evaluator =
-            psl::backend::KernelEvaluator::create(policy, &file);
+        auto evaluator = psl::backend::KernelEvaluator::create(policy, &file);
         if (!evaluator.ok()) {
           run_error = evaluator.error().message;
           run_detail = evaluator.error().detail;
@@ -157,8 +156,8 @@ int run_test(const TestOptions &options, Streams io) {
       size_t failed = std::max<size_t>(1, policy.tests.size());
       totals.failed += failed;
       if (text) {
-        io.out << file.path() << ": error: cannot run the policy: "
-               << run_error << "\n"
+        io.out << file.path() << ": error: cannot run the policy: " << run_error
+               << "\n"
                << psl::backend::format_notes(run_notes);
         if (options.verbose && !run_detail.empty())
           io.out << run_detail << (run_detail.back() == '\n' ? "" : "\n");

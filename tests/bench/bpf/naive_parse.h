@@ -34,7 +34,8 @@ static __always_inline __u64 naive_load_be64(const __u8 *bytes) {
   return bpf_be64_to_cpu(v);
 }
 
-static __always_inline int naive_parse(struct xdp_md *ctx, struct naive_pkt *p) {
+static __always_inline int naive_parse(struct xdp_md *ctx,
+                                       struct naive_pkt *p) {
   void *data = (void *)(long)ctx->data;
   void *end = (void *)(long)ctx->data_end;
   __builtin_memset(p, 0, sizeof(*p));
