@@ -183,6 +183,16 @@ struct pso_ident {
   __u32 l4_disc; /* TCP seq / UDP checksum / ICMP bytes 4..7, as read */
 };
 
+/* A 32-bit word of a struct, read without breaking C's aliasing rules
+ * (host compilers may otherwise reorder it before the struct's stores);
+ * one 4-byte load in BPF, the structs here being 4-byte aligned. */
+PSO_INLINE __u32 pso_word(const void *base, int i) {
+  __u32 w;
+
+  __builtin_memcpy(&w, (const __u8 *)base + 4 * i, 4);
+  return w;
+}
+
 PSO_INLINE __u32 pso_hash_word(__u32 h, __u32 w) {
   w *= 0xcc9e2d51u;
   w = (w << 15) | (w >> 17);
@@ -194,7 +204,6 @@ PSO_INLINE __u32 pso_hash_word(__u32 h, __u32 w) {
 
 /* The sample id: a 32-bit hash of the identity (murmur3's mixing). */
 PSO_INLINE __u32 pso_ident_hash(const struct pso_ident *id) {
-  const __u32 *w = (const __u32 *)id;
   __u32 h = 0x50534f31u; /* "PSO1" */
   int i;
 
@@ -202,7 +211,7 @@ PSO_INLINE __u32 pso_ident_hash(const struct pso_ident *id) {
 #pragma unroll
 #endif
   for (i = 0; i < (int)(sizeof(*id) / 4); i++)
-    h = pso_hash_word(h, w[i]);
+    h = pso_hash_word(h, pso_word(id, i));
   h ^= h >> 16;
   h *= 0x85ebca6bu;
   h ^= h >> 13;
@@ -215,14 +224,19 @@ PSO_INLINE __u32 pso_ident_hash(const struct pso_ident *id) {
 PSO_INLINE int pso_cfg_match(const struct pso_cfg *cfg,
                              const struct pso_ident *id) {
   if (cfg->filter_family) {
-    const __u32 *f = (const __u32 *)cfg->filter_addr;
-    const __u32 *s = (const __u32 *)id->saddr;
-    const __u32 *d = (const __u32 *)id->daddr;
+    const __u8 *f = cfg->filter_addr;
+    int i, src = 1, dst = 1;
 
     if (cfg->filter_family != id->family)
       return 0;
-    if (!(s[0] == f[0] && s[1] == f[1] && s[2] == f[2] && s[3] == f[3]) &&
-        !(d[0] == f[0] && d[1] == f[1] && d[2] == f[2] && d[3] == f[3]))
+#if defined(__clang__)
+#pragma unroll
+#endif
+    for (i = 0; i < 4; i++) {
+      src &= pso_word(id->saddr, i) == pso_word(f, i);
+      dst &= pso_word(id->daddr, i) == pso_word(f, i);
+    }
+    if (!src && !dst)
       return 0;
   }
   if (cfg->filter_port && id->sport != cfg->filter_port &&

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "psl_dynset.h" // struct psl_ip_key
+#include "psl_parse.h"
 #include "pso_abi.h"
 
 namespace psr::trace {
@@ -178,6 +179,29 @@ SourceStats merge_source(const void *key, const pso_src_val *v, int ncpus) {
   return s;
 }
 
+uint32_t sample_id_of_frame(const uint8_t *frame, size_t len) {
+  psl_pkt p;
+  psl_parse_buffer(frame, static_cast<__u32>(len), &p);
+  pso_ident id;
+  std::memset(&id, 0, sizeof id);
+  std::memcpy(id.saddr, p.ip_src, 16);
+  std::memcpy(id.daddr, p.ip_dst, 16);
+  id.family = p.ip_version;
+  id.ip_proto = p.ip_proto;
+  if (p.present & PSL_PRESENT_L4) {
+    id.sport = p.l4_sport;
+    id.dport = p.l4_dport;
+  }
+  if ((p.present & PSL_PRESENT_IPV4) && p.l3_off + 6u <= len)
+    id.ip_id =
+        static_cast<uint16_t>((frame[p.l3_off + 4] << 8) | frame[p.l3_off + 5]);
+  if ((p.present & (PSL_PRESENT_TCP | PSL_PRESENT_UDP | PSL_PRESENT_ICMP |
+                    PSL_PRESENT_ICMP6)) &&
+      p.l4_off + 8u <= len)
+    std::memcpy(&id.l4_disc, frame + p.l4_off + 4, 4);
+  return pso_ident_hash(&id);
+}
+
 uint64_t read_lost(int budget_map_fd) {
   const int ncpus = possible_cpus();
   std::vector<pso_budget> v(ncpus);
@@ -194,9 +218,13 @@ Status XdpObservation::read(Snapshot &snap) const {
   const int ncpus = possible_cpus();
   std::vector<pso_verdict_cnt> cnt(ncpus);
   for (uint32_t p = 0; p < PSO_PROTO_COUNT && p < kProtoCount; ++p) {
-    if (bpf_map_lookup_elem(proto_.get(), &p, cnt.data()) != 0)
+    if (bpf_map_lookup_elem(proto_.get(), &p, cnt.data()) != 0) {
+      // An observation that is off has one slot: the others read as zero.
+      if (errno == ENOENT)
+        continue;
       return Error(
           std::string("cannot read pso_proto: ") + std::strerror(errno), errno);
+    }
     Funnel &f = snap.funnel[p];
     for (const auto &c : cnt) {
       f.xdp_pass.packets += c.pass_packets;

@@ -64,6 +64,11 @@ SourceStats merge_source(const void *key, const ::pso_src_val *per_cpu,
 // the result is the estimate for one zero bit (a lower bound).
 uint32_t linear_count(uint32_t bits, uint32_t zeros);
 
+// The sample id (bpf/runtime/pso_abi.h, pso_ident_hash) of an Ethernet
+// frame, as the XDP observation and the stack hooks compute it: what
+// joins a packet sent by a test or a tool with its path.
+uint32_t sample_id_of_frame(const uint8_t *frame, size_t len);
+
 // Sums a per-CPU pso_budget array's `lost`.
 uint64_t read_lost(int budget_map_fd);
 

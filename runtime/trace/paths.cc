@@ -154,11 +154,13 @@ void PathCollector::finish(uint64_t id) {
 }
 
 void PathCollector::expire(uint64_t now_ns, uint64_t idle_ns) {
-  std::vector<uint64_t> old;
+  // Finished in the order their packets entered.
+  std::vector<std::pair<uint64_t, uint64_t>> old; // first step's time, id
   for (const auto &[id, p] : open_)
     if (!p.steps.empty() && p.steps.back().ts_ns + idle_ns <= now_ns)
-      old.push_back(id);
-  for (uint64_t id : old)
+      old.emplace_back(p.steps.front().ts_ns, id);
+  std::sort(old.begin(), old.end());
+  for (const auto &[ts, id] : old)
     finish(id);
 }
 

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <regex>
 
 #include "pso_abi.h"
 #include "pso_stack.skel.h"
@@ -24,7 +25,8 @@ using psl::backend::Status;
 
 namespace {
 
-// A tracepoint no kernel has: where the fallback tests point a program.
+// A tracepoint no kernel has: where the fallback tests point a raw_tp
+// program.
 constexpr const char *kBrokenTracepoint = "pso_no_such_tracepoint";
 
 int possible_cpus() {
@@ -57,6 +59,16 @@ void demote(Choice &c, const std::string &why) {
     c.kind = AttachKind::Missing;
     c.missing = why;
   }
+}
+
+// The program a failed bpf_object__load names in libbpf's log.
+std::string failed_program(const std::string &log) {
+  static const std::regex re("prog '([^']+)': (BPF program load failed|"
+                             "failed to load|failed to prepare)");
+  std::smatch m;
+  if (std::regex_search(log, m, re))
+    return m[1];
+  return {};
 }
 
 uint64_t now_ns(clockid_t clock) {
@@ -162,21 +174,23 @@ Expected<std::unique_ptr<Tracer>> Tracer::create(const TracerOptions &opts) {
         if (p != nullptr)
           bpf_program__set_autoload(p, choice[i].kind == k);
       }
+      // Loaded as a socket filter, the tp_btf code reads past its context
+      // and uses helpers that type may not call: the verifier refuses it.
       if (choice[i].kind == AttachKind::TpBtf &&
           named(opts.break_tp_btf, specs[i]))
-        bpf_program__set_attach_target(
-            program_of(skel, specs[i], AttachKind::TpBtf), 0,
-            kBrokenTracepoint);
+        bpf_program__set_type(program_of(skel, specs[i], AttachKind::TpBtf),
+                              BPF_PROG_TYPE_SOCKET_FILTER);
     }
     if (int err = pso_stack__load(skel); err != 0) {
-      // libbpf loads in order and stops at the first refusal: the first
-      // program meant to load that has no fd is the one.
+      // libbpf names the program the kernel refused ("prog 'NAME': ...
+      // failed"); it closes every program's fd when one fails.
+      const std::string failed = failed_program(log);
       bool demoted = false;
       for (size_t i = 0; i < specs.size() && !demoted; ++i) {
         if (choice[i].kind == AttachKind::Missing)
           continue;
         bpf_program *p = program_of(skel, specs[i], choice[i].kind);
-        if (p != nullptr && bpf_program__fd(p) < 0) {
+        if (p != nullptr && failed == bpf_program__name(p)) {
           demote(choice[i], std::string("the kernel refused the ") +
                                 attach_kind_name(choice[i].kind) +
                                 " program: " + std::strerror(-err));

@@ -32,9 +32,10 @@ struct TracerOptions {
   // raw_tp even where tp_btf would do: every hook, or the ones named.
   bool force_raw_tp = false;
   std::set<std::string> force_raw_tp_hooks;
-  // For the fallback tests: the named hooks' tp_btf (or raw_tp) program
-  // is pointed at a tracepoint that does not exist, so the kernel really
-  // refuses it and the fallback runs as it would on a kernel without it.
+  // For the fallback tests: the kernel really refuses the named hooks'
+  // tp_btf program (loaded as a type its code is not valid for) or raw_tp
+  // program (attached to a tracepoint that does not exist), so the
+  // fallback runs as it would on a kernel without them.
   std::set<std::string> break_tp_btf;
   std::set<std::string> break_raw_tp;
   Sampling sampling;
