@@ -97,17 +97,29 @@ struct pso_verdict_cnt {
   __u64 tcp_syn; /* SYN without ACK (TCP classes only) */
 };
 
-/* ---- XDP: per source (pso_src, per-CPU LRU hash keyed by psl_ip_key) ---- */
+/* ---- XDP: per source (pso_src, per-CPU array of slots) ------------------ */
+/* A direct-mapped table: a source's slot is a hash of its address
+ * (pso_src_index), the same on every CPU; a packet from another source
+ * whose address hashes to an occupied slot takes it over (an LRU of one
+ * way: the most recent source stays). Array lookups are inlined by the
+ * kernel, where an LRU hash lookup is a helper call: docs/tracing.md has
+ * the measurements behind this choice. */
+#define PSO_SRC_SLOTS_LOG2 14
+#define PSO_SRC_SLOTS (1u << PSO_SRC_SLOTS_LOG2)
+
 /* The estimates' bitmaps: linear counting (docs/tracing.md). */
 #define PSO_DPORT_WORDS 2 /* 128 bits */
 #define PSO_DADDR_WORDS 1 /* 64 bits */
 #define PSO_REFLECTION_PORTS 5
 
 /* One CPU's share; user space adds the counters, ORs the bitmaps and
- * takes the earliest first_seen and latest last_seen over the CPUs. */
+ * takes the earliest first_seen and latest last_seen over the CPUs. The
+ * times are jiffies (bpf_jiffies64, which the kernel inlines; a clock
+ * helper would cost more than the rest of the observation): user space
+ * turns them into CLOCK_MONOTONIC nanoseconds. */
 struct pso_src_val {
-  __u64 first_seen_ns; /* CLOCK_MONOTONIC; 0 on a CPU that never saw it */
-  __u64 last_seen_ns;
+  __u64 first_seen; /* jiffies; 0 on a CPU that never saw the source */
+  __u64 last_seen;  /* jiffies */
   __u64 packets;
   __u64 bytes;
   __u64 tcp_syn;   /* SYN without ACK */
@@ -117,6 +129,15 @@ struct pso_src_val {
   __u64 udp_reflection[PSO_REFLECTION_PORTS]; /* 53 123 11211 1900 19 */
   __u64 dport_bits[PSO_DPORT_WORDS];
   __u64 daddr_bits[PSO_DADDR_WORDS];
+};
+
+/* A slot: whose statistics it holds (the layout of struct psl_ip_key:
+ * addr as psl_pkt.ip_src, family 4 or 6; family 0: empty) and them. */
+struct pso_src_slot {
+  __u8 addr[16];
+  __u8 family;
+  __u8 _pad[7];
+  struct pso_src_val v;
 };
 
 /* Index of a UDP source port among the reflection ports, or -1. */
@@ -140,6 +161,21 @@ PSO_INLINE int pso_reflection_index(__u32 port) {
  * two): Fibonacci hashing, the top bits of the product. */
 PSO_INLINE __u32 pso_lc_bit(__u32 v, __u32 log2_bits) {
   return (v * 0x9e3779b1u) >> (32 - log2_bits);
+}
+
+/* The slot of a source (addr: 16 bytes as in psl_pkt, family 4 or 6). */
+PSO_INLINE __u32 pso_src_index(const __u8 *addr, __u32 family) {
+  __u32 x = family, w;
+  int i;
+
+#if defined(__clang__)
+#pragma unroll
+#endif
+  for (i = 0; i < 4; i++) {
+    __builtin_memcpy(&w, addr + 4 * i, 4);
+    x ^= w;
+  }
+  return (x * 0x9e3779b1u) >> (32 - PSO_SRC_SLOTS_LOG2);
 }
 
 /* ---- sampling (pso_cfg, array of 1, written by user space any time) ---- */
@@ -267,8 +303,7 @@ struct pso_event {
  * one): a policy program may use most of its 512 bytes of stack, so the
  * larger temporaries live here (an inlined lookup, no call). */
 struct pso_scratch {
-  struct pso_src_val fresh; /* a new source's first share */
-  struct pso_ident id;      /* the identity of the packet being sampled */
+  struct pso_ident id; /* the identity of the packet being sampled */
   __u32 _pad;
 };
 
@@ -368,6 +403,7 @@ PSO_INLINE void pso_budget_lost(void *budget_map) {
 #endif
 PSO_STATIC_ASSERT(sizeof(struct pso_verdict_cnt) == 40, "pso_verdict_cnt");
 PSO_STATIC_ASSERT(sizeof(struct pso_src_val) == 128, "pso_src_val");
+PSO_STATIC_ASSERT(sizeof(struct pso_src_slot) == 152, "pso_src_slot");
 PSO_STATIC_ASSERT(sizeof(struct pso_cfg) == 32, "pso_cfg");
 PSO_STATIC_ASSERT(sizeof(struct pso_ident) == 44, "pso_ident");
 PSO_STATIC_ASSERT(sizeof(struct pso_event) == 80, "pso_event");
@@ -375,6 +411,6 @@ PSO_STATIC_ASSERT(sizeof(struct pso_stack_cnt) ==
                       8 * (5 * PSO_PROTO_COUNT + 11 + PSO_HOOK_COUNT),
                   "pso_stack_cnt");
 PSO_STATIC_ASSERT(sizeof(struct pso_inflight) == 16, "pso_inflight");
-PSO_STATIC_ASSERT(sizeof(struct pso_scratch) == 176, "pso_scratch");
+PSO_STATIC_ASSERT(sizeof(struct pso_scratch) == 48, "pso_scratch");
 
 #endif /* PSO_ABI_H */

@@ -19,10 +19,10 @@
  * swap, so a swap never resets them.
  *
  * Cost when on, per packet: per-CPU array lookups for the class counters,
- * the scratch space and the sampling configuration (inlined by the
- * kernel, no call), bpf_ktime_get_ns() and the per-source LRU lookup (two
- * calls), plus an update for a new source. The sample hash is computed only
- * while sampling is on.
+ * the source's slot, the scratch space and the sampling configuration,
+ * and bpf_jiffies64(), all of which the kernel inlines: no call at all.
+ * The sample hash, a clock read and the ring buffer cost only while
+ * sampling is on (docs/tracing.md has the numbers).
  *
  * Contract: `p` is what psl_parse() decoded from ctx; the packet bytes
  * read here (the IPv4 id, 4 bytes of the L4 header) are bound-checked
@@ -35,13 +35,11 @@
 
 #include <bpf/bpf_helpers.h>
 
-#include "../templates/psl_dynset.h" /* struct psl_ip_key */
 #include "../templates/psl_pkt.h"
 #include "pso_abi.h"
 
-/* Sizes when observing; the loader shrinks every pso_* map to its minimum
- * when not (PolicyLoadOptions::observe). */
-#define PSO_SRC_ENTRIES 65536
+/* The ring buffer's size when observing; the loader shrinks every pso_*
+ * map to its minimum when not (PolicyLoadOptions::observe). */
 #define PSO_RING_BYTES (1u << 20)
 
 /* Set to 1 by the loader to observe (.rodata: the verifier sees it). */
@@ -54,14 +52,12 @@ struct {
   __type(value, struct pso_verdict_cnt);
 } pso_proto SEC(".maps");
 
-/* Per-CPU LRU: each CPU updates its own copy of an entry with plain adds,
- * and eviction is by CPU-local lists (no lock shared between CPUs on a
- * miss). */
+/* Per CPU: each CPU updates its own copy of a slot with plain adds. */
 struct {
-  __uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
-  __uint(max_entries, PSO_SRC_ENTRIES);
-  __type(key, struct psl_ip_key);
-  __type(value, struct pso_src_val);
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, PSO_SRC_SLOTS);
+  __type(key, __u32);
+  __type(value, struct pso_src_slot);
 } pso_src SEC(".maps");
 
 struct {
@@ -160,9 +156,9 @@ PSO_INLINE void pso_xdp_sample(struct xdp_md *ctx, const struct psl_pkt *p,
 /* Adds the packet to one CPU's share of its source's statistics. */
 PSO_INLINE void pso_src_add(struct pso_src_val *v, const struct psl_pkt *p,
                             int drop, __u64 now) {
-  if (!v->first_seen_ns) /* a CPU's first packet of this source */
-    v->first_seen_ns = now;
-  v->last_seen_ns = now;
+  if (!v->first_seen) /* this CPU's first packet of this source */
+    v->first_seen = now;
+  v->last_seen = now;
   v->packets += 1;
   v->bytes += p->pkt_len;
   if (drop)
@@ -194,30 +190,24 @@ PSO_INLINE void pso_src_add(struct pso_src_val *v, const struct psl_pkt *p,
   }
 }
 
-PSO_INLINE void pso_xdp_source(const struct psl_pkt *p, int drop,
-                               struct pso_scratch *scratch) {
-  struct psl_ip_key k;
-  struct pso_src_val *v;
-  __u64 now = bpf_ktime_get_ns();
+PSO_INLINE void pso_xdp_source(const struct psl_pkt *p, int drop) {
+  __u32 i = pso_src_index(p->ip_src, p->ip_version);
+  struct pso_src_slot *s = bpf_map_lookup_elem(&pso_src, &i);
+  __u64 now = bpf_jiffies64();
 
-  psl_ip_key_from_pkt(&k, p, 1);
-  v = bpf_map_lookup_elem(&pso_src, &k);
-  if (v) {
-    pso_src_add(v, p, drop, now);
+  if (!s)
     return;
+  if (pso_word(s->addr, 0) != pso_word(p->ip_src, 0) ||
+      pso_word(s->addr, 1) != pso_word(p->ip_src, 1) ||
+      pso_word(s->addr, 2) != pso_word(p->ip_src, 2) ||
+      pso_word(s->addr, 3) != pso_word(p->ip_src, 3) ||
+      s->family != p->ip_version) {
+    /* Empty, or another source's: this one takes the slot over. */
+    __builtin_memset(s, 0, sizeof(*s));
+    __builtin_memcpy(s->addr, p->ip_src, 16);
+    s->family = p->ip_version;
   }
-  {
-    struct pso_src_val *fresh = &scratch->fresh;
-
-    __builtin_memset(fresh, 0, sizeof(*fresh));
-    pso_src_add(fresh, p, drop, now);
-    if (bpf_map_update_elem(&pso_src, &k, fresh, BPF_NOEXIST) == 0)
-      return;
-    /* Another CPU created it meanwhile: add to this CPU's share. */
-    v = bpf_map_lookup_elem(&pso_src, &k);
-    if (v)
-      pso_src_add(v, p, drop, now);
-  }
+  pso_src_add(&s->v, p, drop, now);
 }
 
 /* Called by psl_decide() when pso_observe is set. */
@@ -246,7 +236,7 @@ PSO_INLINE void pso_xdp_observe(struct xdp_md *ctx, const struct psl_pkt *p,
   scratch = bpf_map_lookup_elem(&pso_scratch, &zero);
   if (!(p->present & PSL_PRESENT_IP) || !scratch)
     return;
-  pso_xdp_source(p, drop, scratch);
+  pso_xdp_source(p, drop);
   cfg = bpf_map_lookup_elem(&pso_cfg, &zero);
   if (cfg && cfg->sample_every)
     pso_xdp_sample(ctx, p, proto, drop, rule, cfg, scratch);

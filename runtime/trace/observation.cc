@@ -9,9 +9,9 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <vector>
 
-#include "psl_dynset.h" // struct psl_ip_key
 #include "psl_parse.h"
 #include "pso_abi.h"
 
@@ -138,20 +138,20 @@ uint32_t linear_count(uint32_t bits, uint32_t zeros) {
   return static_cast<uint32_t>(std::lround(-m * std::log(z / m)));
 }
 
-SourceStats merge_source(const void *key, const pso_src_val *v, int ncpus) {
-  const auto *k = static_cast<const psl_ip_key *>(key);
+SourceStats merge_source(const uint8_t *addr, uint8_t family,
+                         const std::vector<const pso_src_val *> &shares) {
   SourceStats s;
-  std::memcpy(s.addr.data(), k->addr, 16);
-  s.family = k->family;
+  std::memcpy(s.addr.data(), addr, 16);
+  s.family = family;
   uint64_t dports[PSO_DPORT_WORDS] = {};
   uint64_t daddrs[PSO_DADDR_WORDS] = {};
-  for (int c = 0; c < ncpus; ++c) {
-    const pso_src_val &x = v[c];
-    if (x.first_seen_ns != 0 &&
-        (s.first_seen_ns == 0 || x.first_seen_ns < s.first_seen_ns))
-      s.first_seen_ns = x.first_seen_ns;
-    if (x.last_seen_ns > s.last_seen_ns)
-      s.last_seen_ns = x.last_seen_ns;
+  for (const pso_src_val *v : shares) {
+    const pso_src_val &x = *v;
+    if (x.first_seen != 0 &&
+        (s.first_seen_ns == 0 || x.first_seen < s.first_seen_ns))
+      s.first_seen_ns = x.first_seen;
+    if (x.last_seen > s.last_seen_ns)
+      s.last_seen_ns = x.last_seen;
     s.packets += x.packets;
     s.bytes += x.bytes;
     s.tcp_syn += x.tcp_syn;
@@ -177,6 +177,77 @@ SourceStats merge_source(const void *key, const pso_src_val *v, int ncpus) {
     zeros += 64 - __builtin_popcountll(w);
   s.distinct_daddrs = linear_count(64 * PSO_DADDR_WORDS, zeros);
   return s;
+}
+
+namespace {
+
+struct TimerList {
+  uint64_t now_ns = 0, jiffies = 0;
+};
+
+Expected<TimerList> read_timer_list() {
+  std::ifstream in("/proc/timer_list");
+  TimerList t;
+  std::string line;
+  bool now = false, jiffies = false;
+  while (std::getline(in, line) && !(now && jiffies)) {
+    unsigned long long v = 0;
+    if (!now && std::sscanf(line.c_str(), "now at %llu nsecs", &v) == 1) {
+      t.now_ns = v;
+      now = true;
+    } else if (!jiffies &&
+               std::sscanf(line.c_str(), "jiffies: %llu", &v) == 1) {
+      t.jiffies = v;
+      jiffies = true;
+    }
+  }
+  if (!now || !jiffies)
+    return Error("cannot read the kernel's clock from /proc/timer_list: the "
+                 "sources' first and last seen times need it");
+  return t;
+}
+
+// The tick rate the kernel may have, nearest to `estimate`.
+uint32_t snap_hz(double estimate) {
+  uint32_t best = 250;
+  for (uint32_t hz : {100u, 250u, 300u, 1000u})
+    if (std::fabs(hz - estimate) < std::fabs(best - estimate))
+      best = hz;
+  return best;
+}
+
+} // namespace
+
+Expected<JiffiesClock> JiffiesClock::read() {
+  auto t = read_timer_list();
+  if (!t)
+    return t.error();
+  // jiffies started at 2^32 - 300 * HZ when the kernel booted (its
+  // INITIAL_JIFFIES), and CLOCK_MONOTONIC at about 0.
+  const double uptime = static_cast<double>(t->now_ns) / 1e9;
+  double hz = 0;
+  if (uptime > 600) {
+    hz = (static_cast<double>(t->jiffies) - 4294967296.0) / (uptime - 300);
+  } else { // too early for that to tell 250 from 300: measure
+    timespec pause{0, 200000000};
+    nanosleep(&pause, nullptr);
+    auto u = read_timer_list();
+    if (!u)
+      return u.error();
+    hz = static_cast<double>(u->jiffies - t->jiffies) * 1e9 /
+         static_cast<double>(u->now_ns - t->now_ns);
+    t = u;
+  }
+  return from(t->now_ns, t->jiffies, snap_hz(hz));
+}
+
+uint64_t JiffiesClock::to_ns(uint64_t j) const {
+  if (j == 0)
+    return 0;
+  const int64_t delta = static_cast<int64_t>(jiffies_ - j);
+  const int64_t ns = static_cast<int64_t>(now_ns_) -
+                     delta * static_cast<int64_t>(1000000000 / hz_);
+  return ns > 0 ? static_cast<uint64_t>(ns) : 0;
 }
 
 uint32_t sample_id_of_frame(const uint8_t *frame, size_t len) {
@@ -236,16 +307,47 @@ Status XdpObservation::read(Snapshot &snap) const {
       snap.tcp.syn_received += c.tcp_syn;
     }
   }
-  // Every entry; an entry the LRU evicts between two calls is skipped.
-  std::vector<pso_src_val> vals(ncpus);
-  psl_ip_key key, next;
-  const psl_ip_key *prev = nullptr;
-  while (bpf_map_get_next_key(src_.get(), prev, &next) == 0) {
-    key = next;
-    prev = &key;
-    if (bpf_map_lookup_elem(src_.get(), &key, vals.data()) != 0)
-      continue;
-    snap.sources.push_back(merge_source(&key, vals.data(), ncpus));
+  // Every slot of every CPU; the shares of one source are in the same
+  // slot (its index is a hash of the address), but a slot may hold
+  // another source on another CPU.
+  auto clock = JiffiesClock::read();
+  if (!clock)
+    return clock.error();
+  // One batch for the whole table (a syscall per slot takes ~20 ms).
+  std::vector<uint32_t> keys(PSO_SRC_SLOTS);
+  std::vector<pso_src_slot> all(static_cast<size_t>(PSO_SRC_SLOTS) * ncpus);
+  uint32_t count = PSO_SRC_SLOTS, next = 0;
+  LIBBPF_OPTS(bpf_map_batch_opts, batch);
+  if (bpf_map_lookup_batch(src_.get(), nullptr, &next, keys.data(), all.data(),
+                           &count, &batch) != 0 &&
+      errno != ENOENT) {
+    count = 0; // no batch support: slot by slot
+    for (uint32_t i = 0; i < PSO_SRC_SLOTS; ++i, ++count)
+      if (bpf_map_lookup_elem(src_.get(), &i, &all[size_t(i) * ncpus]) != 0)
+        break; // an observation that is off has one slot
+  }
+  for (uint32_t i = 0; i < count; ++i) {
+    const pso_src_slot *slots = &all[size_t(i) * ncpus];
+    for (int c = 0; c < ncpus; ++c) {
+      const pso_src_slot &first = slots[c];
+      if (first.family == 0)
+        continue;
+      bool seen = false; // merged with an earlier CPU's share
+      for (int e = 0; e < c && !seen; ++e)
+        seen = slots[e].family == first.family &&
+               std::memcmp(slots[e].addr, first.addr, 16) == 0;
+      if (seen)
+        continue;
+      std::vector<const pso_src_val *> shares;
+      for (int o = c; o < ncpus; ++o)
+        if (slots[o].family == first.family &&
+            std::memcmp(slots[o].addr, first.addr, 16) == 0)
+          shares.push_back(&slots[o].v);
+      SourceStats s = merge_source(first.addr, first.family, shares);
+      s.first_seen_ns = clock->to_ns(s.first_seen_ns);
+      s.last_seen_ns = clock->to_ns(s.last_seen_ns);
+      snap.sources.push_back(s);
+    }
   }
   snap.ring_lost += read_lost(budget_.get());
   return Status::success();

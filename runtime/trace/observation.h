@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "backend/bpf_object.h"
 #include "backend/status.h"
@@ -54,10 +55,33 @@ private:
   psl::backend::UniqueFd proto_, src_, cfg_, budget_, events_;
 };
 
-// Sums the per-CPU shares of one pso_src entry (`key`: a struct
-// psl_ip_key) into a SourceStats.
-SourceStats merge_source(const void *key, const ::pso_src_val *per_cpu,
-                         int ncpus);
+// Sums the per-CPU shares of one source (addr as in psl_pkt, family 4 or
+// 6) into a SourceStats; first_seen_ns and last_seen_ns are still in
+// jiffies (JiffiesClock converts them).
+SourceStats merge_source(const uint8_t *addr, uint8_t family,
+                         const std::vector<const ::pso_src_val *> &shares);
+
+// Jiffies (what the XDP observation stamps sources with, bpf_jiffies64)
+// to CLOCK_MONOTONIC nanoseconds, from the kernel's own pair in
+// /proc/timer_list ("now at N nsecs", "jiffies: J") and its tick rate.
+class JiffiesClock {
+public:
+  static psl::backend::Expected<JiffiesClock> read();
+  static JiffiesClock from(uint64_t now_ns, uint64_t jiffies, uint32_t hz) {
+    JiffiesClock c;
+    c.now_ns_ = now_ns;
+    c.jiffies_ = jiffies;
+    c.hz_ = hz;
+    return c;
+  }
+  uint64_t to_ns(uint64_t jiffies) const;
+  uint32_t hz() const { return hz_; }
+  uint64_t jiffies() const { return jiffies_; } // when it was read
+
+private:
+  uint64_t now_ns_ = 0, jiffies_ = 0;
+  uint32_t hz_ = 250;
+};
 
 // Linear counting: the number of distinct values that left `zeros` of
 // `bits` bits clear, rounded; at zeros == 0 the bitmap is saturated and

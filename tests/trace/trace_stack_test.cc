@@ -119,8 +119,8 @@ protected:
       auto a = attacher_->attach(veth_->ifname(), *obj_);
       ASSERT_TRUE(a.ok()) << a.error().message;
     }
-    auto xdp = XdpObservation::open_pinned(
-        attacher_->maps_pin_dir(veth_->ifname()));
+    auto xdp =
+        XdpObservation::open_pinned(attacher_->maps_pin_dir(veth_->ifname()));
     ASSERT_TRUE(xdp.ok()) << xdp.error().message;
     xdp_ = std::make_unique<XdpObservation>(std::move(*xdp));
   }
@@ -163,8 +163,7 @@ protected:
   void pings(int n) {
     auto r = veth_->run_in_peer("ping -n -q -c " + std::to_string(n) +
                                 " -i 0.01 -W 1 " + VethPair::address());
-    ASSERT_NE(r.output.find(std::to_string(n) + " received"),
-              std::string::npos)
+    ASSERT_NE(r.output.find(std::to_string(n) + " received"), std::string::npos)
         << r.output;
   }
   // A listener in the victim; its connections are never accepted, so
@@ -238,8 +237,8 @@ protected:
       d.tcp.resets_sent -= before.tcp.resets_sent;
       const auto &icmp4 = d.funnel[idx(Proto::Ipv4Icmp)];
       const auto &udp4 = d.funnel[idx(Proto::Ipv4Udp)];
-      return icmp4.delivered == uint64_t(N) &&
-             icmp4.sent == uint64_t(N + L) && udp4.dropped == uint64_t(L) &&
+      return icmp4.delivered == uint64_t(N) && icmp4.sent == uint64_t(N + L) &&
+             udp4.dropped == uint64_t(L) &&
              d.tcp.passive_opens == uint64_t(M) &&
              d.tcp.resets_sent == uint64_t(K) &&
              icmp(d, 3, 3) - icmp(before, 3, 3) == uint64_t(L);
@@ -303,9 +302,8 @@ TEST_F(TraceStackTest, CountsMatchTheTrafficSentExactly) {
 TEST_F(TraceStackTest, SampledPathsShowTheRuleOrTheDropReason) {
   start_tracer();
   ASSERT_TRUE(tracer_);
-  auto namer =
-      rule_namer_from_sidecar(psl::backend::artifact_to_json(
-          policy_->artifact()));
+  auto namer = rule_namer_from_sidecar(
+      psl::backend::artifact_to_json(policy_->artifact()));
   ASSERT_TRUE(namer.ok());
   PathCollector paths(64, tracer_->drop_reasons(), *namer);
   auto poller =
@@ -317,7 +315,7 @@ TEST_F(TraceStackTest, SampledPathsShowTheRuleOrTheDropReason) {
   ASSERT_TRUE(tracer_->set_sampling(s).ok());
   ASSERT_TRUE(xdp_->set_sampling(s).ok());
 
-  datagrams(1, 9999); // the policy drops it
+  datagrams(1, 9999);       // the policy drops it
   datagrams(1, kClosedUdp); // not sampled: another port
   auto dropped_by_rule = [&] {
     (void)(*poller)->poll(10);

@@ -3,6 +3,8 @@
 // path assembly from events.
 #include <gtest/gtest.h>
 
+#include <time.h>
+
 #include <cmath>
 #include <cstring>
 
@@ -61,33 +63,31 @@ TEST(LinearCounting, EstimatesWithinItsDocumentedError) {
 }
 
 TEST(Sources, PerCpuSharesMergeIntoOneSource) {
-  psl_ip_key k;
-  std::memset(&k, 0, sizeof k);
-  k.addr[10] = k.addr[11] = 0xff;
-  k.addr[12] = 192;
-  k.addr[15] = 7;
-  k.family = 4;
+  uint8_t addr[16] = {0};
+  addr[10] = addr[11] = 0xff;
+  addr[12] = 192;
+  addr[15] = 7;
   pso_src_val v[2];
   std::memset(v, 0, sizeof v);
-  v[0].first_seen_ns = 500;
-  v[0].last_seen_ns = 900;
+  v[0].first_seen = 500;
+  v[0].last_seen = 900;
   v[0].packets = 3;
   v[0].bytes = 300;
   v[0].tcp_syn = 2;
   v[0].dport_bits[0] = 0x3;
   v[0].daddr_bits[0] = 0x1;
-  v[1].first_seen_ns = 100;
-  v[1].last_seen_ns = 1000;
+  v[1].first_seen = 100;
+  v[1].last_seen = 1000;
   v[1].packets = 1;
   v[1].bytes = 60;
   v[1].udp = 1;
   v[1].udp_reflection[1] = 1;
   v[1].dport_bits[1] = 0x1;
   v[1].daddr_bits[0] = 0x1;
-  SourceStats s = merge_source(&k, v, 2);
+  SourceStats s = merge_source(addr, 4, {&v[0], &v[1]});
   EXPECT_EQ(s.family, 4);
   EXPECT_EQ(s.addr[12], 192);
-  EXPECT_EQ(s.first_seen_ns, 100u);
+  EXPECT_EQ(s.first_seen_ns, 100u); // still jiffies
   EXPECT_EQ(s.last_seen_ns, 1000u);
   EXPECT_EQ(s.packets, 4u);
   EXPECT_EQ(s.bytes, 360u);
@@ -96,6 +96,23 @@ TEST(Sources, PerCpuSharesMergeIntoOneSource) {
   EXPECT_EQ(s.udp_reflection[1], 1u);
   EXPECT_EQ(s.distinct_dports, 3u); // 3 bits of 128
   EXPECT_EQ(s.distinct_daddrs, 1u); // the same bit on both CPUs
+}
+
+TEST(Sources, JiffiesBecomeMonotonicNanoseconds) {
+  JiffiesClock c = JiffiesClock::from(10'000'000'000ull, 5000, 250);
+  EXPECT_EQ(c.to_ns(5000), 10'000'000'000ull);
+  EXPECT_EQ(c.to_ns(4750), 9'000'000'000ull); // 250 jiffies: 1 s
+  EXPECT_EQ(c.to_ns(0), 0u);                  // never seen
+  auto k = JiffiesClock::read();
+  if (!k.ok())
+    GTEST_SKIP() << k.error().message; // /proc/timer_list needs root
+  EXPECT_TRUE(k->hz() == 100 || k->hz() == 250 || k->hz() == 300 ||
+              k->hz() == 1000);
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  const double mono = double(now.tv_sec) * 1e9 + double(now.tv_nsec);
+  // The kernel's pair is CLOCK_MONOTONIC, read just now.
+  EXPECT_NEAR(double(k->to_ns(k->jiffies())), mono, 1e9);
 }
 
 TEST(Sampling, AddressesParseAndBadOnesAreNamed) {
@@ -109,8 +126,7 @@ TEST(Sampling, AddressesParseAndBadOnesAreNamed) {
   EXPECT_EQ(family, 6);
   auto bad = parse_address("192.0.2", a, family);
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().message,
-            "'192.0.2' is not an IPv4 or IPv6 address");
+  EXPECT_EQ(bad.error().message, "'192.0.2' is not an IPv4 or IPv6 address");
 }
 
 TEST(Hooks, EveryStackHookIsNamedAndFound) {
@@ -190,8 +206,7 @@ TEST(Paths, TheSameIdEnteringAgainIsAnotherPacket) {
 TEST(Paths, ASidecarWithoutRulesIsRefused) {
   EXPECT_FALSE(rule_namer_from_sidecar("{}").ok());
   EXPECT_FALSE(rule_namer_from_sidecar("not json").ok());
-  EXPECT_FALSE(
-      rule_namer_from_sidecar(R"({"rules": [{"name": "x"}]})").ok());
+  EXPECT_FALSE(rule_namer_from_sidecar(R"({"rules": [{"name": "x"}]})").ok());
 }
 
 } // namespace

@@ -42,8 +42,9 @@ Loaded load(bool observe) {
   psl::backend::PolicyLoadOptions o;
   o.observe = observe;
   auto obj = psl::backend::load_policy(l.compiled->artifact(), o);
-  EXPECT_TRUE(obj.ok()) << (obj.ok() ? "" : obj.error().message + "\n" +
-                                                obj.error().detail);
+  EXPECT_TRUE(obj.ok()) << (obj.ok() ? ""
+                                     : obj.error().message + "\n" +
+                                           obj.error().detail);
   if (obj.ok())
     l.obj = std::make_unique<psl::backend::BpfObject>(std::move(*obj));
   return l;
@@ -115,8 +116,7 @@ TEST(XdpObservation, CountsByClassVerdictAndSource) {
   for (int i = 0; i < 2; ++i)
     EXPECT_EQ(run(*l.obj, build(echo("192.0.2.2"))), "XDP_PASS");
   for (int i = 0; i < 4; ++i)
-    EXPECT_EQ(run(*l.obj, build(udp("192.0.2.3", 53, 40000 + i))),
-              "XDP_PASS");
+    EXPECT_EQ(run(*l.obj, build(udp("192.0.2.3", 53, 40000 + i))), "XDP_PASS");
   for (int i = 0; i < 5; ++i)
     EXPECT_EQ(run(*l.obj, build(udp("198.51.100.9", 1000, 53))), "XDP_DROP");
   Pkt v6 = tcp("2001:db8::2", 443);
