@@ -88,8 +88,8 @@ Expected<backend::PolicyArtifact> build(const std::string &name,
                                checked.diags.file_ptr().get());
 }
 
-Expected<std::unique_ptr<BpfObject>>
-load(const backend::PolicyArtifact &a, bool observe) {
+Expected<std::unique_ptr<BpfObject>> load(const backend::PolicyArtifact &a,
+                                          bool observe) {
   backend::PolicyLoadOptions o;
   o.observe = observe;
   auto obj = backend::load_policy(a, o);
@@ -169,8 +169,8 @@ void run(benchmark::State &state, const std::string &name,
     if (i == 0)
       want = r->retval;
     else if (r->retval != want) {
-      state.SkipWithError((std::string(lanes[i].name) + " gives another verdict")
-                              .c_str());
+      state.SkipWithError(
+          (std::string(lanes[i].name) + " gives another verdict").c_str());
       return;
     }
   }
@@ -219,17 +219,16 @@ void register_all() {
                    "  rule block: ip.src in { 198.51.100.9 } => drop\n"
                    "  default pass\n}\n"}};
   for (const char *file : {"ssh_guard", "syn_flood", "edge_allowlist"}) {
-    const fs::path path = fs::path(PSC_SOURCE_DIR) / "policies" /
-                          (std::string(file) + ".psl");
+    const fs::path path =
+        fs::path(PSC_SOURCE_DIR) / "policies" / (std::string(file) + ".psl");
     if (fs::exists(path))
       policies.push_back({file, read_text(path)});
   }
   const std::vector<uint8_t> frame = syn_frame();
   for (const Policy &p : policies)
-    benchmark::RegisterBenchmark(("trace/" + p.name + "/tcp_syn").c_str(),
-                                 [p, frame](benchmark::State &s) {
-                                   run(s, p.name, p.text, frame);
-                                 })
+    benchmark::RegisterBenchmark(
+        ("trace/" + p.name + "/tcp_syn").c_str(),
+        [p, frame](benchmark::State &s) { run(s, p.name, p.text, frame); })
         ->UseManualTime()
         ->Iterations(7)
         ->Unit(benchmark::kNanosecond);
