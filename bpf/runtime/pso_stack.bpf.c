@@ -8,8 +8,9 @@
  * programs with one body: `btf_<hook>` (tp_btf: typed arguments) and
  * `raw_<hook>` (raw_tp: the same arguments as plain words). The loader
  * keeps one of them per hook, or neither when the hook is unavailable or
- * turned off (autoload), and says which in its status. Both read kernel
- * memory through BPF_CORE_READ, so one body serves both.
+ * turned off (autoload), and says which in its status. The body reads
+ * kernel memory through PSO_RD: plain loads under tp_btf, probe reads
+ * under raw_tp.
  *
  * Only the traced network namespace counts (pso_netns, the namespace's
  * inode; 0: every namespace): other traffic on the host never shows up.
@@ -72,11 +73,14 @@ struct {
   __type(value, struct pso_latency);
 } pso_latency SEC(".maps");
 
-/* Received skbs not yet freed, by address. LRU: an skb freed without a
- * tracepoint leaves its entry behind until it is evicted or its address
- * is received again. */
+/* Received skbs, by address; rx_ns 0 once freed. Entries are not
+ * deleted: the skb cache hands the same addresses out again soon, and an
+ * entry rewritten in place costs one lookup where an insert and a delete
+ * cost two more helper calls per skb (docs/tracing.md). A plain hash, not
+ * an LRU, for the same reason; if the table ever fills, the skbs that
+ * find no room are counted in rx but not followed. */
 struct {
-  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 65536);
   __type(key, __u64);
   __type(value, struct pso_inflight);
@@ -111,25 +115,41 @@ static __always_inline int ns_ok(__u32 inum) {
   return pso_netns == 0 || inum == pso_netns;
 }
 
-static __always_inline __u32 sk_netns(const struct sock *sk) {
+/*
+ * Kernel memory reads. `d` (direct) is a constant: 1 in the tp_btf
+ * programs, whose arguments the verifier knows the types of, so a field
+ * is one load (a faulting one reads as 0); 0 in the raw_tp ones, whose
+ * arguments are plain numbers, so each read is a bpf_probe_read_kernel()
+ * call. Inlined, the branch not taken disappears.
+ */
+#define PSO_RD(d, base, field)                                                 \
+  ((d) ? (base)->field : BPF_CORE_READ(base, field))
+
+static __always_inline __u32 sk_netns(const struct sock *sk, int d) {
+  const struct net *net;
+
   if (!sk)
     return 0;
-  return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+  net = PSO_RD(d, sk, __sk_common.skc_net.net);
+  return net ? PSO_RD(d, net, ns.inum) : 0;
 }
 
-static __always_inline __u32 dev_netns(const struct net_device *dev) {
+static __always_inline __u32 dev_netns(const struct net_device *dev, int d) {
+  const struct net *net;
+
   if (!dev)
     return 0;
-  return BPF_CORE_READ(dev, nd_net.net, ns.inum);
+  net = PSO_RD(d, dev, nd_net.net);
+  return net ? PSO_RD(d, net, ns.inum) : 0;
 }
 
 /* The namespace an skb belongs to: its socket's, else its device's. */
-static __always_inline __u32 skb_netns(const struct sk_buff *skb) {
-  const struct sock *sk = BPF_CORE_READ(skb, sk);
+static __always_inline __u32 skb_netns(const struct sk_buff *skb, int d) {
+  const struct sock *sk = PSO_RD(d, skb, sk);
 
   if (sk)
-    return sk_netns(sk);
-  return dev_netns(BPF_CORE_READ(skb, dev));
+    return sk_netns(sk, d);
+  return dev_netns(PSO_RD(d, skb, dev), d);
 }
 
 static __always_inline void count_hook(struct pso_stack_cnt *c, __u32 hook) {
@@ -137,19 +157,29 @@ static __always_inline void count_hook(struct pso_stack_cnt *c, __u32 hook) {
     c->hook_events[hook] += 1;
 }
 
+/* Bytes read at the network header in one call: an IPv4 header without
+ * options or the IPv6 one, and the first 16 bytes after it (ports, the
+ * words the sample id uses, TCP's flags). Past a short skb's data the
+ * read returns the buffer's tail, which nothing below uses. */
+#define PSO_HDR_BYTES 56
+
 /* The identity (pso_abi.h) of the IP packet whose network header is at
- * `l3` (kernel memory) with EtherType `eth_proto`; returns its class. The
- * same fields as pso_xdp_ident() reads at XDP. */
+ * `l3` (kernel memory) with EtherType `eth_proto`; returns its class and
+ * sets *tcp_flags for TCP. The same fields as pso_xdp_ident() reads at
+ * XDP. */
 static __always_inline __u32 ident_at(const void *l3, __u16 eth_proto,
-                                      struct pso_ident *id) {
-  __u8 h[40];
-  __u8 l4[8];
+                                      struct pso_ident *id, __u8 *tcp_flags) {
+  __u8 h[PSO_HDR_BYTES];
+  const __u8 *l4;
   __u32 l4_off;
-  int has_ports = 0;
 
   __builtin_memset(id, 0, sizeof(*id));
+  *tcp_flags = 0;
+  if ((eth_proto != PSO_ETH_P_IP && eth_proto != PSO_ETH_P_IPV6) ||
+      bpf_probe_read_kernel(h, sizeof(h), l3))
+    return PSO_PROTO_OTHER;
   if (eth_proto == PSO_ETH_P_IP) {
-    if (bpf_probe_read_kernel(h, 20, l3) || (h[0] >> 4) != 4)
+    if ((h[0] >> 4) != 4)
       return PSO_PROTO_OTHER;
     id->family = 4;
     id->saddr[10] = id->saddr[11] = 0xff;
@@ -161,47 +191,45 @@ static __always_inline __u32 ident_at(const void *l3, __u16 eth_proto,
     if (((h[6] << 8) | h[7]) & 0x1fff) /* not the first fragment */
       return pso_proto_of(4, id->ip_proto);
     l4_off = (h[0] & 0x0f) * 4;
-  } else if (eth_proto == PSO_ETH_P_IPV6) {
-    if (bpf_probe_read_kernel(h, 40, l3) || (h[0] >> 4) != 6)
+  } else {
+    if ((h[0] >> 4) != 6)
       return PSO_PROTO_OTHER;
     id->family = 6;
     __builtin_memcpy(id->saddr, h + 8, 16);
     __builtin_memcpy(id->daddr, h + 24, 16);
     id->ip_proto = h[6];
     l4_off = 40;
-  } else {
-    return PSO_PROTO_OTHER;
   }
-  switch (id->ip_proto) {
-  case 6:
-  case 17:
-    has_ports = 1;
-    break;
-  case 1:
-  case 58:
-    break;
-  default:
+  if (id->ip_proto != 6 && id->ip_proto != 17 && id->ip_proto != 1 &&
+      id->ip_proto != 58)
     return pso_proto_of(id->family, id->ip_proto);
+  if (l4_off == 20 || l4_off == 40) {
+    l4 = h + l4_off;
+  } else { /* IPv4 options: the L4 bytes are further on */
+    if (bpf_probe_read_kernel(h, 16, (const __u8 *)l3 + (l4_off & 0x3f)))
+      return pso_proto_of(id->family, id->ip_proto);
+    l4 = h;
   }
-  if (bpf_probe_read_kernel(l4, 8, (const __u8 *)l3 + (l4_off & 0x3ff)) == 0) {
-    if (has_ports) {
-      id->sport = (__u16)((l4[0] << 8) | l4[1]);
-      id->dport = (__u16)((l4[2] << 8) | l4[3]);
-    }
-    __builtin_memcpy(&id->l4_disc, l4 + 4, 4);
+  if (id->ip_proto == 6 || id->ip_proto == 17) {
+    id->sport = (__u16)((l4[0] << 8) | l4[1]);
+    id->dport = (__u16)((l4[2] << 8) | l4[3]);
   }
+  __builtin_memcpy(&id->l4_disc, l4 + 4, 4);
+  if (id->ip_proto == 6)
+    *tcp_flags = l4[13];
   return pso_proto_of(id->family, id->ip_proto);
 }
 
 /* The class of an skb whose network header is set (after receive, or on
- * output), from its first bytes. */
+ * output). */
 static __always_inline __u32 skb_class(const struct sk_buff *skb,
-                                       struct pso_ident *id) {
-  const unsigned char *head = BPF_CORE_READ(skb, head);
-  __u16 nh = BPF_CORE_READ(skb, network_header);
-  __u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+                                       struct pso_ident *id, __u8 *tcp_flags,
+                                       int d) {
+  const unsigned char *head = PSO_RD(d, skb, head);
+  __u16 nh = PSO_RD(d, skb, network_header);
+  __u16 proto = bpf_ntohs(PSO_RD(d, skb, protocol));
 
-  return ident_at(head + nh, proto, id);
+  return ident_at(head + nh, proto, id, tcp_flags);
 }
 
 /* Whether the packet is sampled (pso_cfg), its sample id in *hash. */
@@ -292,21 +320,22 @@ static __always_inline void add_latency(__u32 proto, __u64 ns) {
 
 /* ---- hook bodies --------------------------------------------------------- */
 
-static __always_inline int on_receive(struct sk_buff *skb) {
+static __always_inline int on_receive(struct sk_buff *skb, int d) {
   struct pso_stack_cnt *c;
   const struct pso_cfg *cfg;
   struct pso_ident id;
   struct pso_inflight f = {};
   __u64 key = (__u64)(long)skb;
   __u32 proto, hash = 0;
-  const struct net_device *dev = BPF_CORE_READ(skb, dev);
+  __u8 flags;
+  const struct net_device *dev = PSO_RD(d, skb, dev);
 
-  if (!ns_ok(dev_netns(dev)) || !(c = counters()))
+  if (!ns_ok(dev_netns(dev, d)) || !(c = counters()))
     return 0;
   /* Before the stack's own processing: data points at the network
    * header, the network header offset is not set yet. */
-  proto = ident_at(BPF_CORE_READ(skb, data),
-                   bpf_ntohs(BPF_CORE_READ(skb, protocol)), &id);
+  proto = ident_at(PSO_RD(d, skb, data), bpf_ntohs(PSO_RD(d, skb, protocol)),
+                   &id, &flags);
   count_hook(c, PSO_HOOK_NETIF_RECEIVE_SKB);
   if (proto < PSO_PROTO_COUNT)
     c->rx[proto] += 1;
@@ -316,16 +345,21 @@ static __always_inline int on_receive(struct sk_buff *skb) {
     f.sampled = 1;
     f.id = hash;
     emit(PSO_HOOK_NETIF_RECEIVE_SKB, PSO_VERDICT_RECEIVED, hash, proto, 0,
-         BPF_CORE_READ(skb, len), BPF_CORE_READ(dev, ifindex), &id, f.rx_ns);
+         PSO_RD(d, skb, len), PSO_RD(d, dev, ifindex), &id, f.rx_ns);
   }
-  if (bpf_map_update_elem(&pso_inflight, &key, &f, BPF_NOEXIST) != 0) {
-    /* The address is back: the skb it held was freed without a
-     * tracepoint. */
+  /* An skb address comes back soon (the skb cache reuses them), so its
+   * entry is rewritten in place: one lookup, no update or delete. A live
+   * entry there means the skb it held was freed without a tracepoint. */
+  {
     struct pso_inflight *old = bpf_map_lookup_elem(&pso_inflight, &key);
 
-    if (old && old->proto < PSO_PROTO_COUNT)
-      c->untracked[old->proto] += 1;
-    bpf_map_update_elem(&pso_inflight, &key, &f, BPF_ANY);
+    if (old) {
+      if (old->rx_ns != 0 && old->proto < PSO_PROTO_COUNT)
+        c->untracked[old->proto] += 1;
+      *old = f;
+    } else {
+      bpf_map_update_elem(&pso_inflight, &key, &f, BPF_NOEXIST);
+    }
   }
   return 0;
 }
@@ -334,17 +368,29 @@ static __always_inline int on_receive(struct sk_buff *skb) {
  * one of ours (then *proto_out is its class). */
 static __always_inline int on_free(struct sk_buff *skb, __u32 hook,
                                    __u32 verdict, __u32 reason,
-                                   __u32 *proto_out) {
+                                   __u32 *proto_out, int d) {
   __u64 key = (__u64)(long)skb;
-  struct pso_inflight *f = bpf_map_lookup_elem(&pso_inflight, &key);
+  struct pso_inflight *f;
   struct pso_inflight copy;
   struct pso_stack_cnt *c;
   __u64 now;
 
-  if (!f)
+  /* Every skb of the machine comes here. With direct reads, one of
+   * another namespace (its socket's or its device's) goes without the
+   * hash lookup (a helper call). A namespace that reads as 0 (no socket,
+   * no device, or a device field UDP reused for its own state, which
+   * faults as a pointer) may still be ours: looked up. */
+  if (d && pso_netns) {
+    const __u32 ns = skb_netns(skb, d);
+
+    if (ns != 0 && ns != pso_netns)
+      return 0;
+  }
+  f = bpf_map_lookup_elem(&pso_inflight, &key);
+  if (!f || f->rx_ns == 0)
     return 0;
   copy = *f;
-  bpf_map_delete_elem(&pso_inflight, &key);
+  f->rx_ns = 0; /* ended; the entry waits for its address to come back */
   c = counters();
   if (!c || copy.proto >= PSO_PROTO_COUNT)
     return 0;
@@ -357,26 +403,28 @@ static __always_inline int on_free(struct sk_buff *skb, __u32 hook,
   now = bpf_ktime_get_ns();
   add_latency(copy.proto, now - copy.rx_ns);
   if (copy.sampled)
-    emit(hook, verdict, copy.id, copy.proto, reason, BPF_CORE_READ(skb, len), 0,
-         0, now);
+    emit(hook, verdict, copy.id, copy.proto, reason, PSO_RD(d, skb, len), 0, 0,
+         now);
   return 1;
 }
 
-static __always_inline int on_kfree(struct sk_buff *skb, __u32 reason) {
+static __always_inline int on_kfree(struct sk_buff *skb, __u32 reason, int d) {
   struct pso_drop_key k = {.reason = reason};
   __u32 proto = PSO_PROTO_OTHER;
   __u64 one = 1, *v;
 
-  if (!on_free(skb, PSO_HOOK_KFREE_SKB, PSO_VERDICT_DROPPED, reason, &proto)) {
+  if (!on_free(skb, PSO_HOOK_KFREE_SKB, PSO_VERDICT_DROPPED, reason, &proto,
+               d)) {
     /* Not a received one (sent, or received before tracing began): still
      * a drop of this namespace. */
     struct pso_stack_cnt *c;
     struct pso_ident id;
+    __u8 flags;
 
-    if (!ns_ok(skb_netns(skb)) || !(c = counters()))
+    if (!ns_ok(skb_netns(skb, d)) || !(c = counters()))
       return 0;
     count_hook(c, PSO_HOOK_KFREE_SKB);
-    proto = skb_class(skb, &id);
+    proto = skb_class(skb, &id, &flags, d);
   }
   k.proto = proto;
   v = bpf_map_lookup_elem(&pso_drops, &k);
@@ -387,18 +435,18 @@ static __always_inline int on_kfree(struct sk_buff *skb, __u32 reason) {
   return 0;
 }
 
-static __always_inline int on_consume(struct sk_buff *skb) {
+static __always_inline int on_consume(struct sk_buff *skb, int d) {
   __u32 proto;
 
-  on_free(skb, PSO_HOOK_CONSUME_SKB, PSO_VERDICT_CONSUMED, 0, &proto);
+  on_free(skb, PSO_HOOK_CONSUME_SKB, PSO_VERDICT_CONSUMED, 0, &proto, d);
   return 0;
 }
 
 static __always_inline int on_set_state(const struct sock *sk, int oldstate,
-                                        int newstate) {
+                                        int newstate, int d) {
   struct pso_stack_cnt *c;
 
-  if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP || !ns_ok(sk_netns(sk)) ||
+  if (PSO_RD(d, sk, sk_protocol) != IPPROTO_TCP || !ns_ok(sk_netns(sk, d)) ||
       !(c = counters()))
     return 0;
   count_hook(c, PSO_HOOK_INET_SOCK_SET_STATE);
@@ -418,10 +466,10 @@ static __always_inline int on_set_state(const struct sock *sk, int oldstate,
 
 /* A counter of sock-level hooks: `field` of pso_stack_cnt, bumped when the
  * socket is in the traced namespace. */
-#define PSO_SOCK_COUNT(sk, hook, field)                                        \
+#define PSO_SOCK_COUNT(sk, d, hook, field)                                     \
   do {                                                                         \
     struct pso_stack_cnt *c;                                                   \
-    if (!ns_ok(sk_netns(sk)) || !(c = counters()))                             \
+    if (!ns_ok(sk_netns(sk, d)) || !(c = counters()))                          \
       return 0;                                                                \
     count_hook(c, hook);                                                       \
     c->field += 1;                                                             \
@@ -432,15 +480,15 @@ static __always_inline int on_set_state(const struct sock *sk, int oldstate,
  * received skb's path gets the step. */
 static __always_inline struct pso_stack_cnt *reply_to(const struct sock *sk,
                                                       const struct sk_buff *skb,
-                                                      __u32 hook,
-                                                      __u32 detail) {
+                                                      __u32 hook, __u32 detail,
+                                                      int d) {
   struct pso_inflight *f = 0;
   struct pso_stack_cnt *c;
   __u64 key = (__u64)(long)skb;
 
   if (skb)
     f = bpf_map_lookup_elem(&pso_inflight, &key);
-  if (!f && !ns_ok(sk ? sk_netns(sk) : skb ? skb_netns(skb) : 0))
+  if (!f && !ns_ok(sk ? sk_netns(sk, d) : skb ? skb_netns(skb, d) : 0))
     return 0;
   c = counters();
   if (!c)
@@ -448,13 +496,13 @@ static __always_inline struct pso_stack_cnt *reply_to(const struct sock *sk,
   count_hook(c, hook);
   if (f && f->sampled)
     emit(hook, PSO_VERDICT_REPLIED, f->id, f->proto, detail,
-         BPF_CORE_READ(skb, len), 0, 0, bpf_ktime_get_ns());
+         PSO_RD(d, skb, len), 0, 0, bpf_ktime_get_ns());
   return c;
 }
 
 static __always_inline int on_send_reset(const struct sock *sk,
-                                         const struct sk_buff *skb) {
-  struct pso_stack_cnt *c = reply_to(sk, skb, PSO_HOOK_TCP_SEND_RESET, 0);
+                                         const struct sk_buff *skb, int d) {
+  struct pso_stack_cnt *c = reply_to(sk, skb, PSO_HOOK_TCP_SEND_RESET, 0, d);
 
   if (c)
     c->tcp_resets_sent += 1;
@@ -462,9 +510,9 @@ static __always_inline int on_send_reset(const struct sock *sk,
 }
 
 static __always_inline int on_icmp_send(const struct sk_buff *skb, int type,
-                                        int code) {
-  struct pso_stack_cnt *c = reply_to(0, skb, PSO_HOOK_ICMP_SEND,
-                                     ((__u32)type << 8) | ((__u32)code & 0xff));
+                                        int code, int d) {
+  struct pso_stack_cnt *c = reply_to(
+      0, skb, PSO_HOOK_ICMP_SEND, ((__u32)type << 8) | ((__u32)code & 0xff), d);
   __u32 slot;
   __u64 *v;
 
@@ -479,77 +527,75 @@ static __always_inline int on_icmp_send(const struct sk_buff *skb, int type,
 }
 
 static __always_inline int on_xmit(struct sk_buff *skb, int rc,
-                                   const struct net_device *dev) {
+                                   const struct net_device *dev, int d) {
   struct pso_stack_cnt *c;
   const struct pso_cfg *cfg;
   struct pso_ident id;
   __u32 proto, hash = 0;
+  __u8 flags;
 
-  if (rc != 0 || !ns_ok(dev_netns(dev)) || !(c = counters()))
+  if (rc != 0 || !ns_ok(dev_netns(dev, d)) || !(c = counters()))
     return 0;
   count_hook(c, PSO_HOOK_NET_DEV_XMIT);
-  proto = skb_class(skb, &id);
+  proto = skb_class(skb, &id, &flags, d);
   if (proto < PSO_PROTO_COUNT)
     c->sent[proto] += 1;
-  if (id.ip_proto == 6 &&
-      (proto == PSO_PROTO_IPV4_TCP || proto == PSO_PROTO_IPV6_TCP)) {
-    const unsigned char *head = BPF_CORE_READ(skb, head);
-    __u16 th = BPF_CORE_READ(skb, transport_header);
-    __u8 flags = 0;
-
-    bpf_probe_read_kernel(&flags, 1, head + th + 13);
-    if ((flags & 0x12) == 0x12) /* SYN and ACK */
-      c->tcp_synack_sent += 1;
-  }
+  if ((flags & 0x12) == 0x12) /* SYN and ACK */
+    c->tcp_synack_sent += 1;
   if (sampled(&id, &hash, &cfg))
     emit(PSO_HOOK_NET_DEV_XMIT, PSO_VERDICT_SENT, hash, proto, 0,
-         BPF_CORE_READ(skb, len), BPF_CORE_READ(dev, ifindex), &id,
-         bpf_ktime_get_ns());
+         PSO_RD(d, skb, len), PSO_RD(d, dev, ifindex), &id, bpf_ktime_get_ns());
+  return 0;
+}
+
+static __always_inline int on_retransmit(const struct sock *sk, int d) {
+  PSO_SOCK_COUNT(sk, d, PSO_HOOK_TCP_RETRANSMIT_SKB, tcp_retransmits);
+  return 0;
+}
+static __always_inline int on_receive_reset(const struct sock *sk, int d) {
+  PSO_SOCK_COUNT(sk, d, PSO_HOOK_TCP_RECEIVE_RESET, tcp_resets_received);
+  return 0;
+}
+static __always_inline int on_rcvqueue_full(const struct sock *sk, int d) {
+  PSO_SOCK_COUNT(sk, d, PSO_HOOK_SOCK_RCVQUEUE_FULL, sock_rcvqueue_full);
+  return 0;
+}
+static __always_inline int on_udp_fail(const struct sock *sk, int d) {
+  PSO_SOCK_COUNT(sk, d, PSO_HOOK_UDP_FAIL_QUEUE_RCV_SKB, udp_rcvbuf_errors);
   return 0;
 }
 
 /* ---- the programs: tp_btf and raw_tp for each hook ---------------------- */
 
+/* `call` uses `d`: 1 (direct reads) in the tp_btf program, 0 in raw_tp. */
 #define PSO_PROGS(tp, call, ...)                                               \
   SEC("tp_btf/" #tp)                                                           \
-  int BPF_PROG(btf_##tp, __VA_ARGS__) { return call; }                         \
+  int BPF_PROG(btf_##tp, __VA_ARGS__) {                                        \
+    const int d = 1;                                                           \
+    return call;                                                               \
+  }                                                                            \
   SEC("raw_tp/" #tp)                                                           \
-  int BPF_PROG(raw_##tp, __VA_ARGS__) { return call; }
+  int BPF_PROG(raw_##tp, __VA_ARGS__) {                                        \
+    const int d = 0;                                                           \
+    return call;                                                               \
+  }
 
-PSO_PROGS(netif_receive_skb, on_receive(skb), struct sk_buff *skb)
-PSO_PROGS(kfree_skb, on_kfree(skb, (__u32)reason), struct sk_buff *skb,
+PSO_PROGS(netif_receive_skb, on_receive(skb, d), struct sk_buff *skb)
+PSO_PROGS(kfree_skb, on_kfree(skb, (__u32)reason, d), struct sk_buff *skb,
           void *location, enum skb_drop_reason reason)
-PSO_PROGS(consume_skb, on_consume(skb), struct sk_buff *skb)
-PSO_PROGS(inet_sock_set_state, on_set_state(sk, oldstate, newstate),
+PSO_PROGS(consume_skb, on_consume(skb, d), struct sk_buff *skb)
+PSO_PROGS(inet_sock_set_state, on_set_state(sk, oldstate, newstate, d),
           const struct sock *sk, int oldstate, int newstate)
-PSO_PROGS(tcp_send_reset, on_send_reset(sk, skb), const struct sock *sk,
+PSO_PROGS(tcp_send_reset, on_send_reset(sk, skb, d), const struct sock *sk,
           const struct sk_buff *skb)
-PSO_PROGS(icmp_send, on_icmp_send(skb, type, code), const struct sk_buff *skb,
-          int type, int code)
-PSO_PROGS(net_dev_xmit, on_xmit(skb, rc, dev), struct sk_buff *skb, int rc,
+PSO_PROGS(icmp_send, on_icmp_send(skb, type, code, d),
+          const struct sk_buff *skb, int type, int code)
+PSO_PROGS(net_dev_xmit, on_xmit(skb, rc, dev, d), struct sk_buff *skb, int rc,
           struct net_device *dev)
-
-static __always_inline int on_retransmit(const struct sock *sk) {
-  PSO_SOCK_COUNT(sk, PSO_HOOK_TCP_RETRANSMIT_SKB, tcp_retransmits);
-  return 0;
-}
-static __always_inline int on_receive_reset(const struct sock *sk) {
-  PSO_SOCK_COUNT(sk, PSO_HOOK_TCP_RECEIVE_RESET, tcp_resets_received);
-  return 0;
-}
-static __always_inline int on_rcvqueue_full(const struct sock *sk) {
-  PSO_SOCK_COUNT(sk, PSO_HOOK_SOCK_RCVQUEUE_FULL, sock_rcvqueue_full);
-  return 0;
-}
-static __always_inline int on_udp_fail(const struct sock *sk) {
-  PSO_SOCK_COUNT(sk, PSO_HOOK_UDP_FAIL_QUEUE_RCV_SKB, udp_rcvbuf_errors);
-  return 0;
-}
-
-PSO_PROGS(tcp_retransmit_skb, on_retransmit(sk), const struct sock *sk)
-PSO_PROGS(tcp_receive_reset, on_receive_reset(sk), const struct sock *sk)
-PSO_PROGS(sock_rcvqueue_full, on_rcvqueue_full(sk), const struct sock *sk)
-PSO_PROGS(udp_fail_queue_rcv_skb, on_udp_fail(sk), int rc,
+PSO_PROGS(tcp_retransmit_skb, on_retransmit(sk, d), const struct sock *sk)
+PSO_PROGS(tcp_receive_reset, on_receive_reset(sk, d), const struct sock *sk)
+PSO_PROGS(sock_rcvqueue_full, on_rcvqueue_full(sk, d), const struct sock *sk)
+PSO_PROGS(udp_fail_queue_rcv_skb, on_udp_fail(sk, d), int rc,
           const struct sock *sk)
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -61,6 +61,28 @@ void demote(Choice &c, const std::string &why) {
   }
 }
 
+// The verifier's last words in libbpf's log of a refused program (the
+// line before "-- END PROG LOAD LOG --"), for the status.
+std::string verifier_reason(const std::string &log) {
+  const auto end = log.find("-- END PROG LOAD LOG --");
+  if (end == std::string::npos)
+    return {};
+  std::string before = log.substr(0, end);
+  while (!before.empty() && (before.back() == '\n' || before.back() == ' '))
+    before.pop_back();
+  // Skip the statistics lines the verifier ends with.
+  for (int i = 0; i < 4 && !before.empty(); ++i) {
+    const auto nl = before.rfind('\n');
+    std::string line = before.substr(nl == std::string::npos ? 0 : nl + 1);
+    if (line.rfind("processed ", 0) != 0 &&
+        line.rfind("verification time", 0) != 0 &&
+        line.rfind("stack depth", 0) != 0 && line.rfind("libbpf:", 0) != 0)
+      return line;
+    before.resize(nl == std::string::npos ? 0 : nl);
+  }
+  return {};
+}
+
 // The program a failed bpf_object__load names in libbpf's log.
 std::string failed_program(const std::string &log) {
   static const std::regex re("prog '([^']+)': (BPF program load failed|"
@@ -191,9 +213,11 @@ Expected<std::unique_ptr<Tracer>> Tracer::create(const TracerOptions &opts) {
           continue;
         bpf_program *p = program_of(skel, specs[i], choice[i].kind);
         if (p != nullptr && failed == bpf_program__name(p)) {
+          const std::string why = verifier_reason(log);
           demote(choice[i], std::string("the kernel refused the ") +
                                 attach_kind_name(choice[i].kind) +
-                                " program: " + std::strerror(-err));
+                                " program: " + std::strerror(-err) +
+                                (why.empty() ? "" : " (" + why + ")"));
           demoted = true;
         }
       }

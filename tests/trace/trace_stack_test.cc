@@ -295,7 +295,7 @@ TEST_F(TraceStackTest, CountsMatchTheTrafficSentExactly) {
   start_tracer();
   ASSERT_TRUE(tracer_);
   for (const auto &h : tracer_->hooks())
-    EXPECT_EQ(h.attach, "tp_btf") << h.name << ": " << h.missing;
+    EXPECT_EQ(h.attach, "tp_btf") << h.name << ": " << h.missing << h.fallback;
   exact_counts(/*N=*/10, /*M=*/5, /*K=*/4, /*L=*/6);
 }
 
