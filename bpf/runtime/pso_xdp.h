@@ -18,9 +18,9 @@
  * policy runtime pins the maps with the policy's and reuses them on every
  * swap, so a swap never resets them.
  *
- * Cost when on, per packet: per-CPU array lookups for the class counters,
- * the source's slot, the scratch space and the sampling configuration,
- * and bpf_jiffies64(), all of which the kernel inlines: no call at all.
+ * Cost when on, per packet: array lookups for the class counters, the
+ * source's slot and the sampling configuration, and bpf_jiffies64(), all
+ * of which the kernel inlines: no call at all.
  * The sample hash, a clock read and the ring buffer cost only while
  * sampling is on (docs/tracing.md has the numbers).
  *
@@ -120,12 +120,17 @@ PSO_INLINE void pso_xdp_ident(struct xdp_md *ctx, const struct psl_pkt *p,
 /* The path event of a sampled packet: its verdict and deciding rule. */
 PSO_INLINE void pso_xdp_sample(struct xdp_md *ctx, const struct psl_pkt *p,
                                __u32 proto, int drop, __u32 rule,
-                               const struct pso_cfg *cfg,
-                               struct pso_scratch *scratch) {
-  struct pso_ident *id = &scratch->id;
+                               const struct pso_cfg *cfg) {
+  __u32 zero = 0;
+  struct pso_scratch *scratch = bpf_map_lookup_elem(&pso_scratch, &zero);
+  struct pso_ident *id;
   struct pso_event *e;
   __u32 h;
   __u64 now;
+
+  if (!scratch)
+    return;
+  id = &scratch->id;
 
   pso_xdp_ident(ctx, p, id);
   h = pso_ident_hash(id);
@@ -216,7 +221,6 @@ PSO_INLINE void pso_xdp_observe(struct xdp_md *ctx, const struct psl_pkt *p,
   __u32 proto = PSO_PROTO_OTHER, zero = 0;
   struct pso_verdict_cnt *c;
   const struct pso_cfg *cfg;
-  struct pso_scratch *scratch;
 
   if (p->present & PSL_PRESENT_IP)
     proto = pso_proto_of(p->ip_version, p->ip_proto);
@@ -233,13 +237,12 @@ PSO_INLINE void pso_xdp_observe(struct xdp_md *ctx, const struct psl_pkt *p,
         (p->tcp_flags & (PSL_TCP_SYN | PSL_TCP_ACK)) == PSL_TCP_SYN)
       c->tcp_syn += 1;
   }
-  scratch = bpf_map_lookup_elem(&pso_scratch, &zero);
-  if (!(p->present & PSL_PRESENT_IP) || !scratch)
+  if (!(p->present & PSL_PRESENT_IP))
     return;
   pso_xdp_source(p, drop);
   cfg = bpf_map_lookup_elem(&pso_cfg, &zero);
   if (cfg && cfg->sample_every)
-    pso_xdp_sample(ctx, p, proto, drop, rule, cfg, scratch);
+    pso_xdp_sample(ctx, p, proto, drop, rule, cfg);
 }
 
 #endif /* PSO_XDP_H */
