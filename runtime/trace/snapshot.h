@@ -113,9 +113,11 @@ struct StackLatency {
   uint64_t sum_ns = 0;
 };
 
-// Per-source statistics kept at XDP in an LRU table (counters since the
-// entry was created; an entry evicted and created again starts at 0, and
-// `first_seen_ns` tells). Address in network order, IPv4 as
+// Per-source statistics kept at XDP in a table of 16384 slots per CPU, in
+// which a new source takes over the slot its address hashes to
+// (docs/tracing.md). Counters since the entry was created; an entry
+// evicted and created again starts at 0, and `first_seen_ns` tells (tick
+// resolution: the kernel's jiffies). Address in network order, IPv4 as
 // ::ffff:a.b.c.d with family 4, as struct psl_ip_key.
 struct SourceStats {
   std::array<uint8_t, 16> addr{};
@@ -156,7 +158,7 @@ struct Snapshot {
   SocketHealth socket;
   std::vector<IcmpSent> icmp_sent; // nonzero only
   std::array<StackLatency, kProtoCount> latency{};
-  std::vector<SourceStats> sources; // every live entry of the LRU table
+  std::vector<SourceStats> sources; // every source the table holds
   std::vector<HookStatus> hooks;
   uint64_t ring_lost = 0; // path events the ring buffer had no room for
 };

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <thread>
@@ -416,6 +417,47 @@ TEST_F(TraceStackTest, AMissingHookLeavesTheRestWorkingAndIsNamed) {
   // The snapshot carries the status: xdp first, then every stack hook.
   ASSERT_EQ(after.hooks.size(), stack_hooks().size() + 1);
   EXPECT_EQ(after.hooks[0].name, "xdp");
+}
+
+TEST_F(TraceStackTest, ASwapKeepsTheObservationAndItsCounts) {
+  auto icmp_nic = [&] {
+    Snapshot s;
+    EXPECT_TRUE(xdp_->read(s).ok());
+    return s.funnel[idx(Proto::Ipv4Icmp)].nic.packets;
+  };
+  const uint64_t before = icmp_nic();
+  pings(3);
+  EXPECT_TRUE(wait_until([&] { return icmp_nic() == before + 3; }));
+
+  // The next policy takes the pinned maps over, as every swap does.
+  std::string err;
+  auto next = psl::bpftest::CompiledPolicy::make(
+      "rule other: udp.dport == 9998 => drop\n default pass", &err);
+  ASSERT_TRUE(next) << err;
+  psl::backend::PolicyLoadOptions lo;
+  lo.observe = true;
+  lo.bpf.reuse_maps_dir = attacher_->maps_pin_dir(veth_->ifname());
+  auto obj = psl::backend::load_policy(next->artifact(), lo);
+  ASSERT_TRUE(obj.ok()) << obj.error().message;
+  for (const char *m : {"pso_proto", "pso_src", "pso_cfg", "pso_events"}) {
+    const auto &r = obj->reused_maps();
+    EXPECT_NE(std::find(r.begin(), r.end(), m), r.end()) << m;
+  }
+  {
+    ScopedNetns in(veth_->ns());
+    auto a = attacher_->attach(veth_->ifname(), *obj);
+    ASSERT_TRUE(a.ok()) << a.error().message;
+    EXPECT_NE(a->replaced_prog_id, 0u); // swapped, not attached anew
+  }
+  pings(2);
+  EXPECT_TRUE(wait_until([&] { return icmp_nic() == before + 5; }))
+      << icmp_nic() - before;
+  Snapshot s;
+  ASSERT_TRUE(xdp_->read(s).ok());
+  bool peer = false;
+  for (const auto &src : s.sources)
+    peer |= src.family == 4 && src.addr[15] == 2 && src.icmp_echo >= 5;
+  EXPECT_TRUE(peer); // the source's statistics went on across the swap
 }
 
 TEST_F(TraceStackTest, AnUnknownHookNameIsAnError) {
