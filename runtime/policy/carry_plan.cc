@@ -128,19 +128,18 @@ CarryPlan plan_carry(const ProgramState *old, const ProgramState &next,
   // The map as it is only when every old bucket means the same in the new
   // program: each old rate() matched at its own id, with the same rate.
   plan.keep_rate_map = from != nullptr && !from->rates.empty();
-  for (const RateEntry &o : from ? from->rates : std::vector<RateEntry>{}) {
-    auto it = matched_old_by_new.find(o.id);
-    if (it == matched_old_by_new.end() || it->second != &o) {
-      plan.keep_rate_map = false;
-      break;
+  if (plan.keep_rate_map)
+    for (const RateEntry &o : from->rates) {
+      // Matched by the new rate() of its own id, and with the same rate.
+      auto it = matched_old_by_new.find(o.id);
+      if (it == matched_old_by_new.end() || it->second != &o) {
+        plan.keep_rate_map = false;
+        break;
+      }
+      for (const RateEntry &r : next.rates)
+        if (r.id == o.id && !same_rate(o, r))
+          plan.keep_rate_map = false;
     }
-    const RateEntry *n = nullptr;
-    for (const RateEntry &r : next.rates)
-      if (r.id == o.id)
-        n = &r;
-    if (n == nullptr || !same_rate(o, *n))
-      plan.keep_rate_map = false;
-  }
   if (plan.keep_rate_map)
     for (RateCarryPlan &p : plan.rates)
       if (p.old_id)

@@ -114,6 +114,11 @@ without_rules(const std::string &path, const std::string &text,
       s = Span{line_begin, std::min(text.size(), line_end + 1)};
     spans.push_back(s);
   }
+  for (const std::string &name : rules)
+    if (std::find_if(p.rules.begin(), p.rules.end(),
+                     [&](const psl::RuleDecl *r) { return r->name == name; }) ==
+        p.rules.end())
+      return be::Error("the policy has no rule '" + name + "'");
   std::sort(spans.begin(), spans.end(),
             [](const Span &a, const Span &b) { return a.begin > b.begin; });
   out_text = text;
@@ -121,8 +126,7 @@ without_rules(const std::string &path, const std::string &text,
     out_text.erase(s.begin, s.end - s.begin);
   be::Expected<psl::CheckedModule> after = check(path, out_text);
   if (!after)
-    return be::Error("without rule(s) " + std::to_string(rules.size()) + ", " +
-                     after.error().message);
+    return be::Error("without the rules taken out, " + after.error().message);
   std::vector<std::string> got;
   for (const psl::RuleDecl *r : after->module.policy->rules)
     got.push_back(r->name);
@@ -150,6 +154,9 @@ be::Expected<ExpiryResult> enforce_rule_expiry(const StateLayout &layout,
   be::Expected<NetnsId> ns = current_netns();
   if (!ns)
     return ns.error();
+  if (ns->name() != t.netns)
+    return be::Error("rule expiry on '" + t.ifname + "' of network namespace " +
+                     t.netns + " runs from inside it, not from " + ns->name());
   be::Expected<InForce> in = find_in_force(layout, t, ns->cookie);
   if (!in)
     return in.error();

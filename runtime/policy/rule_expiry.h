@@ -63,7 +63,8 @@ struct ExpiryResult {
 };
 
 // Puts the policy in force on `t` again without the rules expired at
-// `now`, keeping state as any swap. Nothing expired: nothing happens. If
+// `now`, keeping state as any swap. Runs in `t`'s network namespace (as
+// put_in_force). Nothing expired: nothing happens. If
 // another load changed the policy meanwhile, nothing happens either (the
 // next call looks again).
 be::Expected<ExpiryResult>
