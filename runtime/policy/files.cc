@@ -70,7 +70,7 @@ void remove_tree(const std::string &path, int depth) {
 }
 
 be::Status write_file_atomically(const std::string &path,
-                                 const std::string &content, unsigned mode) {
+                                 std::string_view content, unsigned mode) {
   const size_t slash = path.rfind('/');
   const std::string dir =
       slash == std::string::npos ? std::string(".") : path.substr(0, slash);

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "backend/status.h"
@@ -33,7 +34,7 @@ void remove_tree(const std::string &path, int depth = 4);
 // Replaces `path` with `content`: a temporary beside it, fsync, rename.
 // Readers see the old file or the new one, never a part.
 be::Status write_file_atomically(const std::string &path,
-                                 const std::string &content,
+                                 std::string_view content,
                                  unsigned mode = 0644);
 
 // The whole file; nullopt when it cannot be read.

@@ -49,6 +49,11 @@ be::Status adopt_in_force(const StateLayout &layout, const Target &t,
                          ", which is not in force (a load that did not "
                          "finish)");
     }
+  if (path_exists(layout.state_dir(t) + "/new")) {
+    remove_tree(layout.state_dir(t) + "/new", 1);
+    if (notes != nullptr)
+      notes->push_back("removed the files of a load that did not finish");
+  }
   const std::string staging = layout.pin_dir(t) + "/staging";
   for (const std::string &name : list_dir(staging))
     ::unlink((staging + "/" + name).c_str());

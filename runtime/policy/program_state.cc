@@ -111,13 +111,33 @@ std::string state_to_json(const ProgramState &s) {
 }
 
 be::Expected<ProgramState> state_from_json(const std::string &text) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    return be::Error("the state file is not valid JSON");
   ProgramState s;
+  // The rule rows are taken out as the parser meets them, so a 100k-rule
+  // table never becomes a JSON tree.
+  bool in_rules = false;
+  const json::parser_callback_t rows = [&](int depth, json::parse_event_t event,
+                                           json &parsed) {
+    if (event == json::parse_event_t::key && depth == 1)
+      in_rules = parsed == "rules";
+    if (!in_rules || depth != 2 || event != json::parse_event_t::array_end)
+      return true;
+    RuleEntry e;
+    e.name = parsed.at(0).get<std::string>();
+    e.action = parsed.at(1).get<std::string>();
+    e.shadow = parsed.at(2).get<bool>();
+    e.counter = parsed.at(3).get<uint32_t>();
+    e.ttl_ns = parsed.at(4).get<uint64_t>();
+    s.rules.push_back(std::move(e));
+    return false;
+  };
   try {
+    json j = json::parse(text, rows, false);
+    if (j.is_discarded() || !j.is_object())
+      return be::Error("the state file is not valid JSON");
     if (j.value("version", 0) != 1)
       return be::Error("the state file has an unknown version");
+    if (!j.contains("rules"))
+      return be::Error("the state file has no rule table");
     s.netns = j.at("netns").get<std::string>();
     s.netns_cookie = j.value("netns_cookie", uint64_t{0});
     s.ifname = j.at("ifname").get<std::string>();
@@ -150,17 +170,6 @@ be::Expected<ProgramState> state_from_json(const std::string &text) {
     s.default_base = counts_from(j.at("default_base"));
     for (const auto &[name, t] : j.at("rule_started_boottime_ns").items())
       s.rule_started_ns[name] = t.get<uint64_t>();
-    const json &rules = j.at("rules");
-    s.rules.reserve(rules.size());
-    for (const json &r : rules) {
-      RuleEntry e;
-      e.name = r.at(0).get<std::string>();
-      e.action = r.at(1).get<std::string>();
-      e.shadow = r.at(2).get<bool>();
-      e.counter = r.at(3).get<uint32_t>();
-      e.ttl_ns = r.at(4).get<uint64_t>();
-      s.rules.push_back(std::move(e));
-    }
   } catch (const json::exception &e) {
     return be::Error(std::string("the state file is malformed: ") + e.what());
   }

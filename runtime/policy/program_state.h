@@ -9,8 +9,11 @@
 //   policy.psl   the text of the policy in force, so that removing an
 //                expired rule never rebuilds from a file edited since
 //   policy.json  the build's sidecar (psc build's OUT.o.maps.json) with
-//                `ifname`, `netns`, `source`, `prog_id` and `mode` in
-//                front: for people and scripts; the runtime reads state.json
+//                `ifname`, `netns` and `source` in front: for people and
+//                scripts; the runtime reads state.json
+//
+// A load writes policy.json and policy.psl to <state dir>/new before it
+// loads the program, then renames new/ to prog-<ID>/ and adds state.json.
 //
 // The directory of a program is written completely before the program is
 // switched in, and which one is in force is the kernel's answer: the

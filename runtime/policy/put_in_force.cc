@@ -6,6 +6,9 @@
 #include <set>
 
 #include <bpf/bpf.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <net/if.h>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
@@ -96,6 +99,8 @@ public:
       return;
     if (prog_id_ != 0)
       remove_tree(layout_.program_dir(t_, prog_id_), 2);
+    if (!staged_.empty())
+      remove_tree(staged_, 1);
     if (lock_ != nullptr && first_load_) {
       lock_->remove_state_dir();
       remove_created_dirs(lock_->created_dirs());
@@ -113,6 +118,7 @@ public:
     first_load_ = first_load;
   }
   void set_program(uint32_t id) { prog_id_ = id; }
+  void set_staged(std::string dir) { staged_ = std::move(dir); }
   void commit() { done_ = true; }
 
 private:
@@ -122,6 +128,7 @@ private:
   TargetLock *lock_ = nullptr;
   bool first_load_ = false;
   uint32_t prog_id_ = 0;
+  std::string staged_;
   bool done_ = false;
 };
 
@@ -249,6 +256,11 @@ be::Expected<PutResult> put_in_force(const StateLayout &layout,
   be::Expected<InForce> in = find_in_force(layout, target, ns->cookie);
   if (!in)
     return in.error();
+#ifdef __GLIBC__
+  // Reading a 100k-rule state leaves freed pages behind; give them back
+  // before the load, the peak of a put (psc load's memory target).
+  malloc_trim(0);
+#endif
   cleanup.set_lock(&*lock, !in->has_policy());
   if (options.expected_prog_id != 0 &&
       in->link.prog_id != options.expected_prog_id)
@@ -303,6 +315,30 @@ be::Expected<PutResult> put_in_force(const StateLayout &layout,
       return tracing_map(name) || reuse.count(name) != 0;
     };
   }
+  // The sidecar and the text go to <state dir>/new before the load: the
+  // sidecar of a 100k-rule policy is tens of MB of text, freed before the
+  // loaded program's memory comes on top. new/ becomes prog-<ID>/ once
+  // the program has its id.
+  const std::string staged = layout.state_dir(target) + "/new";
+  remove_tree(staged, 1);
+  if (be::Status s = make_dirs(staged, 0755); !s.ok())
+    return s.error();
+  cleanup.set_staged(staged);
+  {
+    std::string sidecar = be::artifact_to_json(artifact);
+    json extra;
+    extra["ifname"] = target.ifname;
+    extra["netns"] = target.netns;
+    extra["source"] = policy.source;
+    splice_members(sidecar, extra);
+    if (be::Status s = write_file_atomically(staged + "/policy.json", sidecar);
+        !s.ok())
+      return s.error();
+  }
+  if (be::Status s = write_file_atomically(staged + "/policy.psl", policy.text);
+      !s.ok())
+    return s.error();
+
   be::Expected<be::BpfObject> obj = be::load_policy(artifact, load);
   if (!obj)
     return prefixed("the kernel rejected the policy: ", obj.error());
@@ -433,25 +469,11 @@ be::Expected<PutResult> put_in_force(const StateLayout &layout,
   next.default_base = counters.default_base;
 
   const std::string dir = layout.program_dir(target, prog_id);
-  if (be::Status s = make_dirs(dir, 0755); !s.ok())
-    return s.error();
-  {
-    std::string sidecar = be::artifact_to_json(artifact);
-    json extra;
-    extra["ifname"] = target.ifname;
-    extra["netns"] = target.netns;
-    extra["source"] = policy.source;
-    extra["prog_id"] = prog_id;
-    extra["mode"] = next.mode;
-    splice_members(sidecar, extra);
-    for (const auto &[name, text] :
-         {std::pair<const char *, const std::string *>{"policy.psl",
-                                                       &policy.text},
-          {"policy.json", &sidecar}})
-      if (be::Status s = write_file_atomically(dir + "/" + name, *text);
-          !s.ok())
-        return s.error();
-  }
+  remove_tree(dir, 1); // (an id the kernel gave out again)
+  if (::rename(staged.c_str(), dir.c_str()) != 0)
+    return be::errno_error("cannot move '" + staged + "' to '" + dir + "'",
+                           errno);
+  cleanup.set_staged({});
   if (be::Status s = write_program_state(layout, target, next); !s.ok())
     return s.error();
   step("state-written");

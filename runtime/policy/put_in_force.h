@@ -7,8 +7,9 @@
 //   3. plan what carries over (carry_plan.h), load the program (the
 //      verifier) reusing the maps the plan keeps, fill its maps, copy what
 //      the plan copies;
-//   4. write the new program's state directory (state.json, policy.psl,
-//      policy.json), complete, before the switch;
+//   4. write the new program's state directory (policy.json and
+//      policy.psl before the load, state.json after it), complete, before
+//      the switch;
 //   5. switch: attach, or point the pinned link at the new program in one
 //      bpf_link_update; pin its maps;
 //   6. after every run of the old program has ended, add the old
@@ -46,8 +47,8 @@ namespace psr::policy {
 // What is put in force: the built policy and where it came from.
 struct PolicyToLoad {
   const be::PolicyArtifact *artifact = nullptr;
-  std::string text;   // the policy's source text, kept in the state
-  std::string source; // the file it came from (absolute), or "<stdin>"
+  std::string_view text; // the policy's source text, kept in the state
+  std::string source;    // the file it came from (absolute), or "<stdin>"
   // `ttl D` of each rule that has one (rule_ttls() of the checked tree).
   std::map<std::string, uint64_t> rule_ttls;
   // Rules an expiry removed from `text` (recorded in the state).

@@ -184,7 +184,7 @@ be::Expected<ExpiryResult> enforce_rule_expiry(const StateLayout &layout,
     return built.error();
   PolicyToLoad load;
   load.artifact = &*built;
-  load.text = std::move(new_text);
+  load.text = new_text;
   load.source = s.source;
   load.rule_ttls = rule_ttls(*checked->module.policy);
   load.expired_rules = s.expired_rules;
