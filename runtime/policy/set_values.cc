@@ -41,33 +41,11 @@ be::Expected<uint64_t> parse_number(const std::string &text, uint64_t max,
 } // namespace
 
 std::optional<SetElem> set_elem_from_name(const std::string &name) {
-  if (name == "ip")
-    return SetElem::Ip;
-  if (name == "port")
-    return SetElem::Port;
-  if (name == "int")
-    return SetElem::Int;
-  if (name == "mac")
-    return SetElem::Mac;
-  if (name == "proto")
-    return SetElem::Proto;
+  for (SetElem e :
+       {SetElem::Ip, SetElem::Port, SetElem::Int, SetElem::Mac, SetElem::Proto})
+    if (psl::type_kind_name(e) == name)
+      return e;
   return std::nullopt;
-}
-
-const char *set_elem_name(SetElem e) {
-  switch (e) {
-  case SetElem::Ip:
-    return "ip";
-  case SetElem::Port:
-    return "port";
-  case SetElem::Int:
-    return "int";
-  case SetElem::Mac:
-    return "mac";
-  case SetElem::Proto:
-    return "proto";
-  }
-  return "int";
 }
 
 uint32_t set_key_size(SetElem e) {
@@ -144,8 +122,11 @@ be::Expected<std::vector<uint8_t>> encode_set_value(SetElem elem,
       return v.error();
     return int_key(*v);
   }
+  default:
+    break;
   }
-  return be::Error("unknown set element type");
+  return be::Error("a dynamic set cannot hold " + psl::type_kind_name(elem) +
+                   " values");
 }
 
 std::string decode_set_key(SetElem elem, const std::vector<uint8_t> &key) {
@@ -180,11 +161,9 @@ std::string decode_set_key(SetElem elem, const std::vector<uint8_t> &key) {
         return n.name;
     return "proto(" + std::to_string(v) + ")";
   }
-  case SetElem::Port:
-  case SetElem::Int:
+  default:
     return std::to_string(int_of(key));
   }
-  return std::to_string(int_of(key));
 }
 
 be::Expected<SetFilter> SetFilter::parse(SetElem elem,

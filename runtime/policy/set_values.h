@@ -11,16 +11,19 @@
 #include <string>
 #include <vector>
 
+#include "ast/value.h"
 #include "backend/status.h"
 
 namespace psr::policy {
 
 namespace be = psl::backend;
 
-enum class SetElem { Ip, Port, Int, Mac, Proto };
-// "ip", "port", "int", "mac", "proto" (a set's `elem` in the state).
+// A dynamic set's element type: one of the type checker's Ip, Port, Int,
+// Mac and Proto.
+using SetElem = psl::TypeKind;
+// A set's `elem` as the state keeps it (psl::type_kind_name: "ip",
+// "port", ...) -> its type; nullopt for a type a set cannot have.
 std::optional<SetElem> set_elem_from_name(const std::string &name);
-const char *set_elem_name(SetElem e);
 // Bytes of the map key: sizeof(struct psl_ip_key) or psl_int_key.
 uint32_t set_key_size(SetElem e);
 
