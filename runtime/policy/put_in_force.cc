@@ -273,7 +273,7 @@ be::Expected<PutResult> put_in_force(const StateLayout &layout,
       !s.ok())
     return prefixed("cannot take over what an earlier load left: ", s.error());
   const ProgramState *old = in->state ? &*in->state : nullptr;
-  if (in->has_policy() && old == nullptr)
+  if (in->has_policy() && old == nullptr && in->link.ifindex != 0)
     result.notes.push_back("program " + std::to_string(in->link.prog_id) +
                            " is in force without a state (" +
                            in->state_problem +
