@@ -349,7 +349,7 @@ Examples:
   status_cmd
       ->add_flag("--all-namespaces", status.all_namespaces,
                  "Every network namespace with a policy, also ones that\n"
-                 "are gone")
+                 "are gone (with --dev: that interface in each)")
       ->excludes(status_netns);
   std::string status_format = "text";
   choice(status_cmd, "--format", status_format, {"text", "json"},

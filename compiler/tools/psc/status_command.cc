@@ -173,7 +173,7 @@ int run_status(const StatusOptions &options, Streams io) {
     return kExitFindings;
   const pp::StateLayout layout = pp::StateLayout::from_environment();
   std::vector<pp::Target> targets;
-  if (!options.dev.empty()) {
+  if (!options.dev.empty() && !options.all_namespaces) {
     targets.push_back(pp::Target{*netns, options.dev});
   } else {
     std::vector<std::string> spaces{*netns};
@@ -181,7 +181,8 @@ int run_status(const StatusOptions &options, Streams io) {
       spaces = layout.namespaces();
     for (const std::string &ns : spaces)
       for (const pp::Target &t : pp::status_targets(layout, ns))
-        targets.push_back(t);
+        if (options.dev.empty() || t.ifname == options.dev)
+          targets.push_back(t);
   }
   json all = json::array();
   std::vector<pp::TargetStatus> shown;
@@ -206,7 +207,7 @@ int run_status(const StatusOptions &options, Streams io) {
   if (options.format == StatusOptions::Format::Json) {
     for (const pp::TargetStatus &s : shown)
       all.push_back(status_json(s));
-    if (options.dev.empty())
+    if (options.dev.empty() || options.all_namespaces)
       io.out << all.dump(1) << "\n";
     else if (!all.empty())
       io.out << all[0].dump(1) << "\n";
