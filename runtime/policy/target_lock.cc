@@ -15,6 +15,8 @@ namespace psr::policy {
 
 namespace {
 
+constexpr std::chrono::seconds kBriefHolderWait{2};
+
 bool same_file(int fd, const std::string &path) {
   struct stat a, b;
   return ::fstat(fd, &a) == 0 && ::stat(path.c_str(), &b) == 0 &&
@@ -44,7 +46,8 @@ be::Expected<TargetLock> TargetLock::acquire(const StateLayout &layout,
                                              const Target &t,
                                              const std::string &purpose,
                                              std::chrono::milliseconds wait) {
-  const auto deadline = std::chrono::steady_clock::now() + wait;
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + wait;
   TargetLock lock;
   lock.path_ = layout.lock_file(t);
   lock.dir_ = layout.state_dir(t);
@@ -74,8 +77,12 @@ be::Expected<TargetLock> TargetLock::acquire(const StateLayout &layout,
     }
     if (errno != EWOULDBLOCK && errno != EINTR)
       return be::errno_error("cannot lock '" + lock.path_ + "'", errno);
-    if (std::chrono::steady_clock::now() >= deadline) {
-      const LockHolder h = lock_holder(lock.path_);
+    // Set edits and sweeps hold the lock for milliseconds: worth waiting
+    // for even when the caller would not wait for a load.
+    const LockHolder h = lock_holder(lock.path_);
+    const auto now = std::chrono::steady_clock::now();
+    const bool brief = h.purpose == "set" || h.purpose == "sweep";
+    if (now >= deadline && (!brief || now >= start + kBriefHolderWait)) {
       return be::Error("another " + h.purpose + " on '" + t.ifname +
                            "' is in progress" +
                            (h.pid > 0 ? " (pid " + std::to_string(h.pid) + ")"

@@ -10,6 +10,9 @@
 //
 // Whether a second loader waits is the caller's choice (`wait`): psc load
 // refuses at once, set edits wait a few seconds, psd may wait longer.
+// A holder that is only editing a set or sweeping (milliseconds) is waited
+// for up to 2 s whatever `wait` says, so a load does not fail because psd
+// was sweeping at that instant.
 #pragma once
 
 #include <chrono>

@@ -169,6 +169,24 @@ TEST(PolicyLock, WaiterGetsItOnceReleased) {
   EXPECT_EQ(pp::lock_holder(l.lock_file(t)).purpose, "set");
 }
 
+TEST(PolicyLock, ABriefHolderIsWaitedFor) {
+  TempDir d;
+  pp::StateLayout l;
+  l.state_root = d.path;
+  const pp::Target t{"net-1", "psc0"};
+  auto sweep = pp::TargetLock::acquire(l, t, "sweep");
+  ASSERT_TRUE(sweep.ok());
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    sweep =
+        psl::backend::Expected<pp::TargetLock>(psl::backend::Error("released"));
+  });
+  // No wait asked for, but a sweep is over in a moment.
+  auto load = pp::TargetLock::acquire(l, t, "load");
+  release.join();
+  EXPECT_TRUE(load.ok()) << load.error().message;
+}
+
 TEST(PolicyLock, RemoveStateDirLeavesNothing) {
   TempDir d;
   pp::StateLayout l;
