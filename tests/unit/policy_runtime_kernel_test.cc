@@ -336,8 +336,8 @@ TEST_F(PolicyRuntimeKernel, TheObservationIsOnAndSurvivesSwapsAndReset) {
   ASSERT_TRUE(put(p, kNoPing).ok());
   EXPECT_EQ(pings(p), 0);
   auto icmp_drops = [&] {
-    auto obs = psr::trace::XdpObservation::open_pinned(
-        layout_.maps_dir(target(p)));
+    auto obs =
+        psr::trace::XdpObservation::open_pinned(layout_.maps_dir(target(p)));
     EXPECT_TRUE(obs.ok()) << (obs.ok() ? "" : obs.error().message);
     psr::trace::Snapshot snap;
     if (obs.ok())
