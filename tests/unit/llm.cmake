@@ -13,3 +13,21 @@ target_compile_definitions(grammar_export_test PRIVATE
                            PSC_BINARY="$<TARGET_FILE:psc>")
 add_dependencies(grammar_export_test psc)
 gtest_discover_tests(grammar_export_test PROPERTIES LABELS llm)
+
+# Test support: the scripted model server and summary windows.
+pkg_check_modules(PSL_TEST_HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+find_package(OpenSSL REQUIRED)
+add_library(psl_llm_testing STATIC
+  ${PROJECT_SOURCE_DIR}/tests/llm/fake_llm_server.cc
+  ${PROJECT_SOURCE_DIR}/tests/llm/summary_fixture.cc)
+target_include_directories(psl_llm_testing PUBLIC ${PROJECT_SOURCE_DIR}/tests/llm)
+target_link_libraries(psl_llm_testing
+  PUBLIC nlohmann_json::nlohmann_json Threads::Threads
+  PRIVATE PkgConfig::PSL_TEST_HTTPLIB OpenSSL::SSL OpenSSL::Crypto)
+
+foreach(t llm_unit_test)
+  add_executable(${t} ${CMAKE_CURRENT_SOURCE_DIR}/${t}.cc)
+  target_link_libraries(${t} PRIVATE psr_llm psl_llm_testing GTest::gtest_main)
+  target_compile_definitions(${t} PRIVATE PSL_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  gtest_discover_tests(${t} PROPERTIES LABELS llm)
+endforeach()
