@@ -45,6 +45,10 @@ Step delayed(std::chrono::milliseconds d, Step step) {
 
 namespace {
 
+// With a charset the library does not compress the answer: brotli on a
+// few megabytes of test answer would take seconds of the tests' time.
+const char *const kJson = "application/json; charset=utf-8";
+
 std::string answer_body(FakeApi api, const Step &s) {
   if (api == FakeApi::Ollama)
     return json{{"model", "fake"},
@@ -98,7 +102,7 @@ FakeLlmServer::FakeLlmServer(FakeApi api, const TlsFiles *tls)
           // the connection close early.
           auto shared = std::make_shared<std::string>(body);
           res.set_content_provider(
-              shared->size(), "application/json",
+              shared->size(), kJson,
               [shared](size_t offset, size_t, httplib::DataSink &sink) {
                 if (offset == 0)
                   sink.write(shared->data(), shared->size() / 2);
@@ -106,14 +110,16 @@ FakeLlmServer::FakeLlmServer(FakeApi api, const TlsFiles *tls)
               });
           return;
         }
-        res.set_content(body, "application/json");
+        res.set_content(body, kJson);
       });
   port_ = server_->bind_to_any_port("127.0.0.1");
   if (port_ <= 0)
     throw std::runtime_error("fake LLM server: cannot bind 127.0.0.1");
   thread_ = std::thread([this] { server_->listen_after_bind(); });
-  // The socket listens from bind_to_any_port on: connections queue until
-  // the loop accepts them.
+  // stop() only stops a loop that runs: wait for it, so that a server
+  // made and destroyed at once (a port to be refused) shuts down too.
+  for (int i = 0; i < 5000 && !server_->is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 FakeLlmServer::~FakeLlmServer() {

@@ -113,8 +113,9 @@ void read_evidence(const json &j, ExtractedAnswer &out) {
 
 bool from_json(std::string_view text, ExtractedAnswer &out) {
   std::string_view body = trim(text);
+  std::vector<Fence> fs; // holds what `body` views
   if (body.rfind("```", 0) == 0) {
-    auto fs = fences(body);
+    fs = fences(body);
     if (fs.size() != 1)
       return false;
     body = trim(fs[0].body);
@@ -199,8 +200,9 @@ ExtractedAnswer extract_answer(std::string_view content) {
   if (bare_policy(text, begin, end)) {
     out.kind = ExtractedAnswer::Kind::Policy;
     out.policy = std::string(text.substr(begin, end - begin));
-    out.analysis = std::string(trim(std::string(text.substr(0, begin)) + "\n" +
-                                    std::string(text.substr(end))));
+    out.analysis = std::string(trim(text.substr(0, begin))) + "\n" +
+                   std::string(trim(text.substr(end)));
+    out.analysis = std::string(trim(out.analysis));
     return out;
   }
   out.kind = ExtractedAnswer::Kind::NoPolicy;

@@ -177,6 +177,22 @@ CheckOutcome check_policy_answer(const std::string &text,
     return out;
   }
 
+  // The rule count first, from the parse alone: the passes (the lint
+  // above all) need not run over 50,000 hostile rules.
+  {
+    auto file = std::make_shared<const psl::SourceFile>(file_name, text);
+    psl::DiagnosticSink parse_diags(file);
+    psl::Module parsed = psl::parse_policy(file, parse_diags);
+    if (parsed.policy && parsed.policy->rules.size() > limits.max_rules) {
+      out.reason = "too_many_rules";
+      out.message = "the policy has " +
+                    std::to_string(parsed.policy->rules.size()) +
+                    " rules, more than the " +
+                    std::to_string(limits.max_rules) + " allowed";
+      return out;
+    }
+  }
+
   uint32_t llm_lines = 0;
   std::string composed = with_protects(text, op, llm_lines);
   psl::CheckOptions check;
@@ -195,13 +211,6 @@ CheckOutcome check_policy_answer(const std::string &text,
   }
   const psl::Policy *policy = checked.module.policy.get();
   if (policy) {
-    if (policy->rules.size() > limits.max_rules) {
-      out.reason = "too_many_rules";
-      out.message = "the policy has " + std::to_string(policy->rules.size()) +
-                    " rules, more than the " +
-                    std::to_string(limits.max_rules) + " allowed";
-      return out;
-    }
     std::set<std::string> taken(op.names.begin(), op.names.end());
     for (const psl::DeclPtr &d : policy->decls) {
       const char *kind = nullptr;

@@ -221,6 +221,12 @@ std::string summary_note(const WindowSelection &w, size_t total) {
   return s.str();
 }
 
+std::string without_last_newline(std::string s) {
+  if (!s.empty() && s.back() == '\n')
+    s.pop_back();
+  return s;
+}
+
 std::string system_text(OutputMode output, size_t max_rules) {
   return fill(select_sections(prompts::system_v1(), answer_section(output)),
               {{"max_rules", std::to_string(max_rules)},
@@ -272,8 +278,8 @@ Expected<Prompt> build_prompt(const PromptContext &ctx,
             {"rules_in_force", rules_section(ctx.generated_rules)},
             {"summary_note", summary_note(p.windows, ctx.summaries.size())},
             {"nonce", tag},
-            {"index", p.windows.index},
-            {"details", p.windows.details}});
+            {"index", without_last_newline(p.windows.index)},
+            {"details", without_last_newline(p.windows.details)}});
   p.version = prompt_version(options.output);
   return p;
 }

@@ -13,6 +13,7 @@
 namespace psr::analyze::llm {
 
 using nlohmann::json;
+using nlohmann::ordered_json;
 
 namespace {
 
@@ -29,16 +30,48 @@ bool all_of_chars(std::string_view s, const char *extra, bool upper,
 
 // Members the prompt leaves out wherever they occur.
 const std::set<std::string> kLeftOut = {
-    "version",       "hooks",       "notes",       "ring_lost", "buckets",
-    "sum_ns",        "mean_ns",     "start_ns",    "end_ns",    "program_id",
-    "total_packets", "total_bytes", "shadow_total"};
+    "version",       "hooks",       "notes",        "ring_lost", "buckets",
+    "sum_ns",        "mean_ns",     "start_ns",     "end_ns",    "program_id",
+    "total_packets", "total_bytes", "shadow_total", "family"};
+
+// What a fan-out entry keeps: the source and its spread (its traffic is
+// under `top` when it is busy).
+const std::set<std::string> kFanoutKeeps = {"addr", "distinct_dports",
+                                            "distinct_daddrs"};
 
 // Lists cut to the first `top` entries (the summary sorts them most
 // significant first).
 const std::set<std::string> kTopLists = {
     "top", "fanout", "drops", "rules", "icmp_errors", "sets", "interfaces"};
 
-bool zero_like(const json &v) {
+// Members first in this order (the schema's), then the others by name:
+// the window's number and times lead each line.
+const char *const kOrder[] = {"seq",
+                              "window",
+                              "counters_reset",
+                              "totals",
+                              "protocols",
+                              "drops",
+                              "drop_layers",
+                              "tcp",
+                              "udp_rcvbuf_errors",
+                              "socket_rcvqueue_full",
+                              "icmp_errors",
+                              "talkers",
+                              "interfaces",
+                              "latency"};
+
+size_t rank(const std::string &k) {
+  size_t i = 0;
+  for (const char *o : kOrder) {
+    if (k == o)
+      return i;
+    ++i;
+  }
+  return i;
+}
+
+bool zero_like(const ordered_json &v) {
   if (v.is_number())
     return v.get<double>() == 0;
   if (v.is_boolean())
@@ -48,7 +81,7 @@ bool zero_like(const json &v) {
   return v.is_null();
 }
 
-json round4(const json &v) {
+ordered_json round4(const json &v) {
   if (v.is_number_float()) {
     double d = v.get<double>();
     if (!std::isfinite(d))
@@ -60,43 +93,51 @@ json round4(const json &v) {
       return static_cast<int64_t>(r);
     return r;
   }
-  return v;
+  return ordered_json(v);
 }
 
 bool safe_key(const std::string &k) {
   return !k.empty() && k.size() <= 40 && all_of_chars(k, "_", false, true);
 }
 
-json compact(const json &v, const std::string &key, size_t top) {
+ordered_json compact(const json &v, const std::string &key, size_t top) {
   if (v.is_object()) {
     // {count, per_s} -> per_s; {packets, bytes, pps, bps} -> {pps, bps}
     if (v.size() == 2 && v.contains("count") && v.contains("per_s"))
       return round4(v["per_s"]);
     if (v.size() == 4 && v.contains("packets") && v.contains("bytes") &&
         v.contains("pps") && v.contains("bps")) {
-      json out = json::object();
+      ordered_json out = ordered_json::object();
       for (const char *k : {"pps", "bps"})
-        if (json r = round4(v[k]); !zero_like(r))
+        if (ordered_json r = round4(v[k]); !zero_like(r))
           out[k] = r;
       return out;
     }
-    json out = json::object();
-    for (const auto &[k, item] : v.items()) {
-      if (kLeftOut.count(k) || !safe_key(k))
+    std::vector<std::string> keys;
+    for (const auto &item : v.items())
+      keys.push_back(item.key());
+    std::stable_sort(keys.begin(), keys.end(),
+                     [](const std::string &a, const std::string &b) {
+                       return rank(a) < rank(b);
+                     });
+    ordered_json out = ordered_json::object();
+    for (const std::string &k : keys) {
+      if (kLeftOut.count(k) || !safe_key(k) ||
+          (key == "fanout" && !kFanoutKeeps.count(k)))
         continue;
-      json c = compact(item, k, top);
+      ordered_json c = compact(v[k], k, top);
       if (!zero_like(c) || k == "seq")
         out[k] = std::move(c);
     }
     return out;
   }
   if (v.is_array()) {
-    json out = json::array();
+    ordered_json out = ordered_json::array();
     size_t limit = kTopLists.count(key) ? top : 64;
     for (const json &item : v) {
       if (out.size() >= limit)
         break;
-      json c = compact(item, key, top);
+      ordered_json c = compact(item, key, top);
       // A protocol with nothing but its name says nothing.
       if (c.is_object() && c.size() == 1 && c.contains("proto"))
         continue;
@@ -146,9 +187,13 @@ std::string clock_text(int64_t unix_ms) {
   return buf;
 }
 
+// 4 significant digits, never an exponent: "59050", "12.5", "0.25".
 std::string number_text(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
+  char buf[64];
+  if (std::fabs(v) >= 1000)
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.4g", v);
   return buf;
 }
 
@@ -181,7 +226,7 @@ std::string safe_string(std::string_view key, std::string_view value) {
   return withheld(value.size());
 }
 
-json compact_summary(const json &summary, size_t top) {
+ordered_json compact_summary(const json &summary, size_t top) {
   return compact(summary, "", top);
 }
 

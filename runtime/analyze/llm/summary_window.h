@@ -15,7 +15,8 @@
 //
 // Compact. Members a model does not need are left out (the tracer's hooks
 // and notes, histogram buckets, program ids, monotonic times, totals since
-// start); a {count, per_s} pair becomes its per-second rate, a
+// start, an address's family); a fan-out entry keeps only the source and
+// its spread; a {count, per_s} pair becomes its per-second rate, a
 // {packets, bytes, pps, bps} volume its two rates; zeros, false and empty
 // lists are left out (absent means zero); lists are cut to the `top`
 // first entries (talkers, fan-out, drops, ICMP errors, rules); numbers
@@ -56,8 +57,10 @@ std::string safe_string(std::string_view key, std::string_view value);
 // The marker that replaces a string of `bytes` bytes.
 std::string withheld(size_t bytes);
 
-// One summary, safe and compact (see above).
-nlohmann::json compact_summary(const nlohmann::json &summary, size_t top);
+// One summary, safe and compact (see above); members in the schema's
+// order (seq and window first).
+nlohmann::ordered_json compact_summary(const nlohmann::json &summary,
+                                       size_t top);
 
 // The significance score (see above); 0 for an idle window.
 double significance(const nlohmann::json &summary);
