@@ -15,6 +15,7 @@
 #include "analyze/llm/config.h"
 #include "analyze/llm/provider.h"
 #include "analyze/llm/retry.h"
+#include "analyze/llm/settings.h"
 #include "analyze/proposal.h"
 
 namespace {
@@ -343,6 +344,58 @@ TEST(LlmProposal, JsonRoundTrip) {
   auto broken = psr::analyze::proposal_from_json(js);
   ASSERT_FALSE(broken);
   EXPECT_EQ(broken.error().message, "proposal: missing member 'evidence'");
+}
+
+} // namespace
+
+namespace {
+
+TEST(LlmSettings, OneSpellingForFlagsAndConfigKeys) {
+  LlmConfig c;
+  for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
+           {"provider", "ollama"},
+           {"url", "http://127.0.0.1:11434"},
+           {"model", "llama3.1:8b"},
+           {"temperature", "0.5"},
+           {"max-tokens", "4096"},
+           {"output", "json-object"},
+           {"timeout", "90s"},
+           {"connect-timeout", "1500ms"},
+           {"ca-bundle", "/etc/ssl/private-ca.pem"},
+           {"allow-plain-http", "true"},
+           {"attempts", "3"},
+           {"calls-per-minute", "2"},
+           {"tokens-per-hour", "100000"},
+           {"repair-rounds", "1"},
+           {"max-rules", "20"},
+           {"summary-tokens", "9000"}}) {
+    auto s = apply_setting(c, k, v);
+    EXPECT_TRUE(s.ok()) << k << ": " << (s.ok() ? "" : s.error().message);
+  }
+  EXPECT_EQ(c.provider, Provider::Ollama);
+  EXPECT_EQ(c.model, "llama3.1:8b");
+  EXPECT_DOUBLE_EQ(c.temperature, 0.5);
+  EXPECT_EQ(c.output, OutputMode::JsonObject);
+  EXPECT_EQ(c.timeout, std::chrono::milliseconds(90000));
+  EXPECT_EQ(c.connect_timeout, std::chrono::milliseconds(1500));
+  EXPECT_TRUE(c.allow_plain_http);
+  EXPECT_EQ(c.max_attempts, 3u);
+  EXPECT_EQ(c.tokens_per_hour, 100000u);
+  EXPECT_EQ(c.summary_token_budget, 9000u);
+  EXPECT_EQ(setting_keys().size(), 16u);
+  EXPECT_TRUE(validate(c).ok());
+
+  EXPECT_EQ(apply_setting(c, "timeout", "10").error().message,
+            "llm setting 'timeout': duration '10' needs a unit (ms, s, m or "
+            "h), e.g. '10s'");
+  EXPECT_EQ(apply_setting(c, "attempts", "0").error().message,
+            "llm setting 'attempts': '0' is not a whole number from 1 to 10");
+  EXPECT_FALSE(apply_setting(c, "temperature", "hot").ok());
+  EXPECT_FALSE(apply_setting(c, "output", "xml").ok());
+  EXPECT_FALSE(apply_setting(c, "provider", "bard").ok());
+  EXPECT_NE(
+      apply_setting(c, "key", "sk-x").error().message.find("unknown setting"),
+      std::string::npos);
 }
 
 } // namespace

@@ -44,7 +44,8 @@ struct LlmConfig {
   OutputMode output = OutputMode::JsonSchema;
 
   // Transport. TLS peer and host verification are always on; `ca_bundle`
-  // adds a CA file (a private CA in front of a local model server).
+  // names the CA file to trust instead of the system's store (a private
+  // CA in front of a local model server).
   // Proxies come from http_proxy / https_proxy / no_proxy (libcurl).
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds timeout{120000}; // one request, answer included
