@@ -20,7 +20,9 @@
 //             embedded detector on Failed, never on Refused.
 //
 // Nothing is put in force here, and every text in the result has been
-// through the key's Redactor.
+// through the key's Redactor. One analysis at a time per LlmAnalyzer (it
+// owns one HTTP handle); psd runs it off its main loop, and the Budget
+// may be shared between analyzers and read by the status API.
 #pragma once
 
 #include <cstdint>

@@ -191,8 +191,11 @@ HttpResponse HttpClient::post(const HttpRequest &req) {
       out.message = "the answer is larger than " +
                     std::to_string(req.max_response_bytes) + " bytes";
   }
-  // Headers and body pointers must not outlive this call in the handle.
+  // The handle must not keep pointers to this call's headers, body or
+  // error buffer.
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, nullptr);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);
   return out;
 }
 
