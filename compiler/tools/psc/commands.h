@@ -129,6 +129,17 @@ struct SetOptions {
 };
 int run_set(const SetOptions &options, Streams io);
 
+// psc grammar [--format gbnf|ebnf|antlr] [--generated] [--any-field]
+// [-o FILE]: the PSL grammar for grammar-constrained decoding
+// (compiler/grammar_export/grammar_export.h).
+struct GrammarOptions {
+  enum class Format { Gbnf, Ebnf, Antlr } format = Format::Gbnf;
+  bool generated = false; // only const and rule declarations
+  bool any_field = false; // FIELD as any dotted name, not psc's fields
+  std::string output;     // empty: standard output
+};
+int run_grammar(const GrammarOptions &options, Streams io);
+
 // The text of the SARIF tool.driver fields.
 extern const char *const kVersion;
 extern const char *const kInformationUri;

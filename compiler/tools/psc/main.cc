@@ -405,6 +405,35 @@ Examples:
   psc set list --dev eth0 banned 198.51.100.0/24
 )");
 
+  psc::GrammarOptions grammar;
+  CLI::App *grammar_cmd = app.add_subcommand(
+      "grammar", "Print the PSL grammar for grammar-constrained decoding");
+  std::string grammar_format = "gbnf";
+  choice(grammar_cmd, "--format", grammar_format, {"gbnf", "ebnf", "antlr"},
+         "gbnf (llama.cpp), ebnf (vLLM/xgrammar) or antlr (the .g4)");
+  grammar_cmd->add_flag("--generated", grammar.generated,
+                        "Only const and rule declarations (what an LLM or\n"
+                        "the detector may propose)");
+  grammar_cmd->add_flag("--any-field", grammar.any_field,
+                        "Accept any dotted name as a field, not only the\n"
+                        "fields psc knows");
+  grammar_cmd->add_option("-o,--output", grammar.output,
+                          "Write to this file instead of standard output");
+  grammar_cmd->footer(std::string(R"(
+Derived from grammar/Policy.g4 as psc was built with it, so it never
+drifts from the parser. gbnf and ebnf are character-level grammars: every
+sentence they accept is a policy that psc parses without a syntax error
+(one policy with a name, rate(FIELD, ..., burst N) and proto(N) as the only
+calls, keywords never used as names, whitespace where the lexer needs it);
+values are still checked by psc check --generated. Comments are not part
+of the exported language.
+
+Examples:
+  psc grammar --format gbnf --generated > psl.gbnf      llama.cpp "grammar"
+  psc grammar --format ebnf --generated > psl.ebnf      vLLM structured_outputs
+  psc grammar --format antlr                            grammar/Policy.g4
+)") + kExitStatuses);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
@@ -433,6 +462,13 @@ Examples:
                                         : psc::TestOptions::Format::Text;
     test.color = psc::use_color(color_mode(test_color), STDOUT_FILENO);
     return psc::run_test(test, io);
+  }
+  if (grammar_cmd->parsed()) {
+    grammar.format =
+        grammar_format == "ebnf"    ? psc::GrammarOptions::Format::Ebnf
+        : grammar_format == "antlr" ? psc::GrammarOptions::Format::Antlr
+                                    : psc::GrammarOptions::Format::Gbnf;
+    return psc::run_grammar(grammar, io);
   }
   if (fmt_cmd->parsed()) {
     fmt.color = psc::use_color(color_mode(fmt_color), STDERR_FILENO);
