@@ -216,23 +216,10 @@ InterfaceSummary summarize_interface(const PolicyView *prev,
   out.program_id = cur.program_id;
   out.mode = cur.mode;
   out.rules_total = cur.rules.size();
-
-  // A policy replaced by another of a different name starts its counters
-  // again: compare only within the same policy.
-  bool same_policy = prev != nullptr && prev->policy == cur.policy;
-  std::unordered_map<std::string, const RuleView *> before;
-  if (same_policy)
-    for (const RuleView &r : prev->rules)
-      before.emplace(r.name, &r);
-  std::vector<RuleSummary> rules;
-  rules.reserve(cur.rules.size());
-  for (const RuleView &r : cur.rules) {
-    auto it = before.find(r.name);
-    rules.push_back(summarize_rule(it == before.end() ? nullptr : it->second, r,
-                                   now_ns, m));
-  }
-  out.default_rule = summarize_rule(same_policy ? &prev->default_rule : nullptr,
-                                    cur.default_rule, now_ns, m);
+  std::vector<RuleSummary> rules =
+      rule_windows(prev, cur, now_ns, m.duration_s(), m.reset_flag());
+  out.default_rule = std::move(rules.back());
+  rules.pop_back();
   // Most hits first (shadow hits count: they are what the rule would do),
   // then rules that expire (generated rules), then policy order.
   std::stable_sort(rules.begin(), rules.end(),
@@ -254,6 +241,31 @@ InterfaceSummary summarize_interface(const PolicyView *prev,
 }
 
 } // namespace
+
+std::vector<RuleSummary> rule_windows(const PolicyView *prev,
+                                      const PolicyView &cur, uint64_t now_ns,
+                                      double duration_s, bool *reset) {
+  WindowMath m(duration_s);
+  // A policy replaced by another of a different name starts its counters
+  // again: compare only within the same policy.
+  bool same_policy = prev != nullptr && prev->policy == cur.policy;
+  std::unordered_map<std::string, const RuleView *> before;
+  if (same_policy)
+    for (const RuleView &r : prev->rules)
+      before.emplace(r.name, &r);
+  std::vector<RuleSummary> rules;
+  rules.reserve(cur.rules.size() + 1);
+  for (const RuleView &r : cur.rules) {
+    auto it = before.find(r.name);
+    rules.push_back(summarize_rule(it == before.end() ? nullptr : it->second, r,
+                                   now_ns, m));
+  }
+  rules.push_back(summarize_rule(same_policy ? &prev->default_rule : nullptr,
+                                 cur.default_rule, now_ns, m));
+  if (m.reset() && reset)
+    *reset = true;
+  return rules;
+}
 
 uint64_t ttl_left_ms(uint64_t expires_ns, uint64_t now_ns) {
   if (expires_ns <= now_ns)

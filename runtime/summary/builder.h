@@ -29,6 +29,13 @@ struct Observation {
 Summary build_summary(const Observation &prev, const Observation &cur,
                       uint64_t seq, const SummaryOptions &options = {});
 
+// The window's numbers of every rule of `cur` (and its default, last),
+// in policy order: hits since `prev` (null, or another policy: since 0),
+// totals and ttl left at `now_ns`. *reset is set if a counter went down.
+std::vector<RuleSummary> rule_windows(const PolicyView *prev,
+                                      const PolicyView &cur, uint64_t now_ns,
+                                      double duration_s, bool *reset);
+
 // The milliseconds left until `expires_ns` at `now_ns` (0 once passed).
 uint64_t ttl_left_ms(uint64_t expires_ns, uint64_t now_ns);
 

@@ -45,6 +45,7 @@ be::Expected<std::optional<RingEntry>> Collector::tick() {
   std::lock_guard<std::mutex> lock(mu_);
   if (entry)
     windows_ = seq;
+  before_last_ = std::move(last_);
   last_ = std::move(cur);
   return entry;
 }
@@ -52,6 +53,11 @@ be::Expected<std::optional<RingEntry>> Collector::tick() {
 std::shared_ptr<const Observation> Collector::latest() const {
   std::lock_guard<std::mutex> lock(mu_);
   return last_;
+}
+
+std::shared_ptr<const Observation> Collector::previous() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return before_last_;
 }
 
 uint64_t Collector::windows() const {

@@ -33,6 +33,9 @@ public:
   // The last good reading (null before the first): the API's source of
   // totals for the metrics and of the rules' counters.
   std::shared_ptr<const Observation> latest() const;
+  // The good reading before latest(): with it, the last window's rule
+  // hits for /api/v1/rules.
+  std::shared_ptr<const Observation> previous() const;
   uint64_t windows() const;
   uint64_t failed_readings() const;
 
@@ -44,7 +47,7 @@ private:
   SummaryOptions options_;
 
   mutable std::mutex mu_;
-  std::shared_ptr<const Observation> last_;
+  std::shared_ptr<const Observation> last_, before_last_;
   uint64_t windows_ = 0;
   uint64_t failed_ = 0;
 };
