@@ -137,6 +137,10 @@ struct psl_set_ip_key {
 #include "psl_counters.h"
 #include "psl_dynset.h"
 #include "psl_rate.h"
+/* The observation psl_decide() calls; a path relative to this header, so
+ * the C `psc build --emit-c` writes compiles with -I for this directory
+ * alone. */
+#include "../runtime/pso_xdp.h"
 
 /* Group maps. The value is the encoded rule (see above). */
 #define PSL_GROUP_ARRAY(name, entries)                                         \
@@ -499,14 +503,18 @@ PSL_INLINE int psl_ip_eq(const __u8 *a, const __u8 *b) {
   return x[0] == y[0] && x[1] == y[1];
 }
 
-/* The verdict: the first terminal rule, else `default`; counts it. */
-PSL_INLINE int psl_decide(__u32 best, __u32 pkt_len, int default_drop) {
-  if (best == PSL_NO_MATCH) {
-    psl_count(0, pkt_len);
-    return default_drop ? XDP_DROP : XDP_PASS;
-  }
-  psl_count(best >> 1, pkt_len);
-  return (best & 1) ? XDP_DROP : XDP_PASS;
+/* The verdict: the first terminal rule, else `default`; counts it, and
+ * hands the packet to the observation when the loader turned it on
+ * (pso_observe, bpf/runtime/pso_xdp.h; off, the verifier drops the call). */
+PSL_INLINE int psl_decide(struct xdp_md *ctx, __u32 best,
+                          const struct psl_pkt *p, int default_drop) {
+  const __u32 rule = best == PSL_NO_MATCH ? 0 : best >> 1;
+  const int drop = best == PSL_NO_MATCH ? default_drop : (int)(best & 1);
+
+  psl_count(rule, p->pkt_len);
+  if (pso_observe)
+    pso_xdp_observe(ctx, p, drop, rule);
+  return drop ? XDP_DROP : XDP_PASS;
 }
 #endif /* __bpf__ */
 

@@ -354,6 +354,13 @@ Status BpfObject::load(const BpfLoadOptions &options) {
   for (;;) {
     verifier_log_.clear();
     libbpf_log_.clear();
+    for (const auto &[map_name, entries] : options.max_entries) {
+      bpf_map *m = bpf_object__find_map_by_name(obj_, map_name.c_str());
+      if (m == nullptr)
+        continue;
+      if (int err = bpf_map__set_max_entries(m, entries); err != 0)
+        return errno_error("cannot size map '" + map_name + "'", err);
+    }
     if (!options.reuse_maps_dir.empty()) {
       if (Status s = reuse_pinned_maps(options.reuse_maps_dir); !s.ok())
         return s;

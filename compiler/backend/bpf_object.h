@@ -97,6 +97,11 @@ struct BpfLoadOptions {
   std::string reuse_maps_dir;
   // Also capture libbpf's debug-level lines into libbpf_log().
   bool libbpf_debug = false;
+  // Maps created with another size than the object declares
+  // (bpf_map__set_max_entries before creation), by name; a name the
+  // object lacks is ignored. Applied before maps are reused, so a pinned
+  // map is kept only if it has this size.
+  std::vector<std::pair<std::string, uint32_t>> max_entries;
 };
 
 // A BPF object (programs + maps) opened from an ELF held in memory with

@@ -223,6 +223,11 @@ Status write_map_contents(BpfObject &obj, const lower::Classifier &c) {
   return Status::success();
 }
 
+std::vector<std::string> observation_map_names() {
+  return {"pso_proto",  "pso_src",     "pso_cfg",
+          "pso_budget", "pso_scratch", "pso_events"};
+}
+
 Expected<BpfObject> load_policy(const PolicyArtifact &artifact,
                                 const PolicyLoadOptions &options) {
   auto obj = BpfObject::open(artifact.elf, artifact.classifier.policy.empty()
@@ -238,7 +243,19 @@ Expected<BpfObject> load_policy(const PolicyArtifact &artifact,
     if (!s.ok())
       return s.error();
   }
-  Status s = obj->load(options.bpf);
+  BpfLoadOptions bpf = options.bpf;
+  if (options.observe) {
+    uint8_t one = 1;
+    if (Status s = obj->set_global("pso_observe", one); !s.ok())
+      return Error("the policy object has no XDP observation (built by an "
+                   "older psc?): rebuild it",
+                   s.error().code, s.error().message);
+  } else {
+    // Never touched: the smallest each map type allows.
+    for (const std::string &name : observation_map_names())
+      bpf.max_entries.emplace_back(name, name == "pso_events" ? 4096u : 1u);
+  }
+  Status s = obj->load(bpf);
   if (!s.ok()) {
     Error e = s.error();
     e.notes =

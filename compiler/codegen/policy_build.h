@@ -67,8 +67,17 @@ struct PolicyLoadOptions {
   // Sets psl_clock_from_map: rate buckets and dynamic-set expiry read the
   // time from the psl_clock map (tests, replay).
   bool clock_from_map = false;
+  // Sets pso_observe: psl_decide() hands every packet to the XDP
+  // observation (bpf/runtime/pso_xdp.h: counters by class and verdict,
+  // per-source statistics, sampled path events; docs/tracing.md). psc load
+  // and psd turn it on. Off, the verifier removes it and the pso_* maps
+  // are created at their smallest (one entry; a one-page ring buffer).
+  bool observe = false;
   BpfLoadOptions bpf;
 };
+
+// The pso_* maps of the XDP observation, as pinned beside the policy's.
+std::vector<std::string> observation_map_names();
 
 // open_mem -> load (verifier) -> map contents written. A verifier
 // rejection's Error has the log in `detail` and, when the verifier stopped

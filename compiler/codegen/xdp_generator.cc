@@ -471,7 +471,7 @@ private:
     drain(static_cast<uint32_t>(c_.rules.size()));
     if (!c_.code.empty() || !table_rules.empty())
       b_.raw("decide:");
-    b_.line("return psl_decide(best, pkt.pkt_len, " +
+    b_.line("return psl_decide(ctx, best, p, " +
             std::string(c_.default_action == Action::Drop ? "1" : "0") + ");");
     b_.close();
     b_.line();

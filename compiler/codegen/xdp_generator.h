@@ -12,8 +12,9 @@
 //      with its class id (no class: those lookups are skipped);
 //   3. the code rules, in order, each only while its index is below the
 //      best candidate; count/shadow rules bump their counters there;
-//   4. psl_decide(): counts the deciding rule (or default) and returns
-//      XDP_PASS / XDP_DROP.
+//   4. psl_decide(): counts the deciding rule (or default), hands the
+//      packet to the observation when the loader turned it on
+//      (bpf/runtime/pso_xdp.h) and returns XDP_PASS / XDP_DROP.
 #pragma once
 
 #include <string>

@@ -47,12 +47,18 @@ struct Funnel {
   uint64_t delivered = 0; // received skbs consumed (skb:consume_skb)
   uint64_t dropped = 0;   // received skbs freed with a drop reason
   uint64_t sent = 0;      // net:net_dev_xmit (replies and our own traffic)
+  // Received skbs whose end no tracepoint reported (the kernel freed them
+  // with __kfree_skb, as TCP does with pure ACKs), noticed when their
+  // address is received again: stack_rx = delivered + dropped + untracked
+  // + those still in the stack.
+  uint64_t untracked = 0;
 };
 
 // Drops by the kernel's own reason, read from skb:kfree_skb. The name is
 // the enum skb_drop_reason constant without its SKB_DROP_REASON_ prefix,
 // as the running kernel's BTF spells it ("NO_SOCKET", "TCP_CSUM").
-// `layer` is derived from the name (docs/psd.md): "ip", "tcp", "udp",
+// `layer` is derived from the name (docs/tracing.md, runtime/trace/
+// drop_reasons.h): "ip", "tcp", "udp",
 // "icmp", "socket", "netfilter", "xdp", "core".
 struct DropCount {
   uint32_t reason = 0;
@@ -65,8 +71,13 @@ struct DropCount {
 // TCP connection health, from sock:inet_sock_set_state and the tcp:*
 // tracepoints, in the traced network namespace only.
 struct TcpHealth {
-  uint64_t syn_received = 0;    // SYN without ACK seen at XDP
-  uint64_t synack_sent = 0;     // SYN+ACK leaving (net:net_dev_xmit)
+  uint64_t syn_received = 0; // SYN without ACK seen at XDP
+  uint64_t synack_sent = 0;  // SYN+ACK leaving (net:net_dev_xmit)
+  uint64_t syn_recv = 0;     // -> TCP_SYN_RECV (a child socket made)
+  // Handshakes we answered and that did not complete (yet): synack_sent -
+  // passive_opens, at least 0. An estimate: a retransmitted SYN+ACK
+  // counts twice, and a SYN cookie answer is never completed.
+  uint64_t half_open = 0;
   uint64_t established = 0;     // -> TCP_ESTABLISHED (either side)
   uint64_t passive_opens = 0;   // SYN_RECV -> ESTABLISHED (we accepted)
   uint64_t active_opens = 0;    // SYN_SENT -> ESTABLISHED (we connected)
@@ -102,21 +113,23 @@ struct StackLatency {
   uint64_t sum_ns = 0;
 };
 
-// Per-source statistics kept at XDP in an LRU table (counters since the
-// entry was created; an entry evicted and created again starts at 0, and
-// `first_seen_ns` tells). Address in network order, IPv4 as
+// Per-source statistics kept at XDP in a table of 16384 slots per CPU, in
+// which a new source takes over the slot its address hashes to
+// (docs/tracing.md). Counters since the entry was created; an entry
+// evicted and created again starts at 0, and `first_seen_ns` tells (tick
+// resolution: the kernel's jiffies). Address in network order, IPv4 as
 // ::ffff:a.b.c.d with family 4, as struct psl_ip_key.
 struct SourceStats {
   std::array<uint8_t, 16> addr{};
-  uint8_t family = 0; // 4 or 6
+  uint8_t family = 0;         // 4 or 6
   uint64_t first_seen_ns = 0; // CLOCK_MONOTONIC
   uint64_t last_seen_ns = 0;
   uint64_t packets = 0;
   uint64_t bytes = 0;
-  uint64_t tcp_syn = 0;     // SYN without ACK
-  uint64_t icmp_echo = 0;   // ICMP / ICMPv6 echo requests
-  uint64_t udp = 0;         // UDP datagrams
-  uint64_t xdp_drop = 0;    // packets the policy dropped
+  uint64_t tcp_syn = 0;   // SYN without ACK
+  uint64_t icmp_echo = 0; // ICMP / ICMPv6 echo requests
+  uint64_t udp = 0;       // UDP datagrams
+  uint64_t xdp_drop = 0;  // packets the policy dropped
   // UDP from the well-known reflection source ports, in this order:
   // 53 (DNS), 123 (NTP), 11211 (memcached), 1900 (SSDP), 19 (chargen).
   std::array<uint64_t, 5> udp_reflection{};
@@ -129,14 +142,15 @@ inline constexpr uint16_t kReflectionPorts[5] = {53, 123, 11211, 1900, 19};
 
 // One tracing hook and how it is attached (or why it is not).
 struct HookStatus {
-  std::string name;      // "skb:kfree_skb", "xdp", ...
-  std::string attach;    // "tp_btf", "raw_tp", "xdp", or "" if missing
-  std::string missing;   // why it is not attached; empty when it is
+  std::string name;     // "skb:kfree_skb", "xdp", ...
+  std::string attach;   // "tp_btf", "raw_tp", "xdp", or "" if missing
+  std::string missing;  // why it is not attached; empty when it is
+  std::string fallback; // why not tp_btf, when raw_tp (or nothing) is used
 };
 
 struct Snapshot {
-  uint64_t taken_ns = 0;       // CLOCK_MONOTONIC
-  uint64_t taken_unix_ms = 0;  // wall clock, for humans
+  uint64_t taken_ns = 0;      // CLOCK_MONOTONIC
+  uint64_t taken_unix_ms = 0; // wall clock, for humans
   std::array<Funnel, kProtoCount> funnel{};
   std::vector<DropCount> drops; // nonzero only
   TcpHealth tcp;
@@ -144,18 +158,18 @@ struct Snapshot {
   SocketHealth socket;
   std::vector<IcmpSent> icmp_sent; // nonzero only
   std::array<StackLatency, kProtoCount> latency{};
-  std::vector<SourceStats> sources; // every live entry of the LRU table
+  std::vector<SourceStats> sources; // every source the table holds
   std::vector<HookStatus> hooks;
   uint64_t ring_lost = 0; // path events the ring buffer had no room for
 };
 
 // One hook a sampled packet passed (pwru-style), in time order.
 struct PathStep {
-  uint64_t ts_ns = 0;      // CLOCK_MONOTONIC
-  std::string hook;        // "xdp", "net:netif_receive_skb", ...
-  std::string verdict;     // "pass", "drop", "consumed", "dropped", "sent"
-  std::string rule;        // the policy rule that decided (xdp), if any
-  std::string reason;      // the drop reason's kernel name, if dropped
+  uint64_t ts_ns = 0;  // CLOCK_MONOTONIC
+  std::string hook;    // "xdp", "net:netif_receive_skb", ...
+  std::string verdict; // "pass", "drop", "consumed", "dropped", "sent"
+  std::string rule;    // the policy rule that decided (xdp), if any
+  std::string reason;  // the drop reason's kernel name, if dropped
 };
 
 // A sampled packet and every hook it passed.

@@ -1,0 +1,601 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * pso_stack.bpf.c — the stack tracepoints of the tracing runtime.
+ *
+ * Compiled when the project is built, against the vmlinux.h the build
+ * generates from the running kernel's BTF, and loaded through its libbpf
+ * skeleton by runtime/trace (never through psc). Each hook has two
+ * programs with one body: `btf_<hook>` (tp_btf: typed arguments) and
+ * `raw_<hook>` (raw_tp: the same arguments as plain words). The loader
+ * keeps one of them per hook, or neither when the hook is unavailable or
+ * turned off (autoload), and says which in its status. The body reads
+ * kernel memory through PSO_RD: plain loads under tp_btf, probe reads
+ * under raw_tp.
+ *
+ * Only the traced network namespace counts (pso_netns, the namespace's
+ * inode; 0: every namespace): other traffic on the host never shows up.
+ *
+ * What is counted (struct pso_stack_cnt, pso_abi.h):
+ *  - each skb net:netif_receive_skb hands to the stack, by class; the skb
+ *    is remembered in pso_inflight until skb:consume_skb (delivered) or
+ *    skb:kfree_skb (dropped, by reason) frees it, which gives the
+ *    receive-to-free time per class (pso_latency);
+ *  - TCP state changes, resets, retransmits, socket and UDP queue
+ *    overflows, ICMP errors sent (by type and code), and what leaves
+ *    through net:net_dev_xmit, by class.
+ * A sampled packet (pso_cfg, the same decision as at XDP) also writes a
+ * path event at every hook it passes.
+ */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "pso_abi.h"
+
+#define PSO_ETH_P_IP 0x0800
+#define PSO_ETH_P_IPV6 0x86DD
+#define PSO_TCP_ESTABLISHED 1
+#define PSO_TCP_SYN_SENT 2
+#define PSO_TCP_SYN_RECV 3
+#define PSO_TCP_CLOSE 7
+
+/* The traced namespace's inode (set by the loader); 0: all. */
+const volatile __u32 pso_netns = 0;
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct pso_stack_cnt);
+} pso_stack_cnt SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+  __uint(max_entries, 4096);
+  __type(key, struct pso_drop_key);
+  __type(value, __u64);
+} pso_drops SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, PSO_ICMP_SLOTS);
+  __type(key, __u32);
+  __type(value, __u64);
+} pso_icmp SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, PSO_PROTO_COUNT);
+  __type(key, __u32);
+  __type(value, struct pso_latency);
+} pso_latency SEC(".maps");
+
+/* Received skbs, by address; rx_ns 0 once freed. Entries are not
+ * deleted: the skb cache hands the same addresses out again soon, and an
+ * entry rewritten in place costs one lookup where an insert and a delete
+ * cost two more helper calls per skb (docs/tracing.md). A plain hash, not
+ * an LRU, for the same reason; if the table ever fills, the skbs that
+ * find no room are counted in rx but not followed. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 65536);
+  __type(key, __u64);
+  __type(value, struct pso_inflight);
+} pso_inflight SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct pso_cfg);
+} pso_cfg SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct pso_budget);
+} pso_budget SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 1u << 20);
+} pso_events SEC(".maps");
+
+static __always_inline struct pso_stack_cnt *counters(void) {
+  __u32 zero = 0;
+
+  return bpf_map_lookup_elem(&pso_stack_cnt, &zero);
+}
+
+static __always_inline int ns_ok(__u32 inum) {
+  return pso_netns == 0 || inum == pso_netns;
+}
+
+/*
+ * Kernel memory reads. `d` (direct) is a constant: 1 in the tp_btf
+ * programs, whose arguments the verifier knows the types of, so a field
+ * is one load (a faulting one reads as 0); 0 in the raw_tp ones, whose
+ * arguments are plain numbers, so each read is a bpf_probe_read_kernel()
+ * call. Inlined, the branch not taken disappears.
+ */
+#define PSO_RD(d, base, field)                                                 \
+  ((d) ? (base)->field : BPF_CORE_READ(base, field))
+
+static __always_inline __u32 sk_netns(const struct sock *sk, int d) {
+  const struct net *net;
+
+  if (!sk)
+    return 0;
+  net = PSO_RD(d, sk, __sk_common.skc_net.net);
+  return net ? PSO_RD(d, net, ns.inum) : 0;
+}
+
+static __always_inline __u32 dev_netns(const struct net_device *dev, int d) {
+  const struct net *net;
+
+  if (!dev)
+    return 0;
+  net = PSO_RD(d, dev, nd_net.net);
+  return net ? PSO_RD(d, net, ns.inum) : 0;
+}
+
+/* The namespace an skb belongs to: its socket's, else its device's. */
+static __always_inline __u32 skb_netns(const struct sk_buff *skb, int d) {
+  const struct sock *sk = PSO_RD(d, skb, sk);
+
+  if (sk)
+    return sk_netns(sk, d);
+  return dev_netns(PSO_RD(d, skb, dev), d);
+}
+
+static __always_inline void count_hook(struct pso_stack_cnt *c, __u32 hook) {
+  if (hook < PSO_HOOK_COUNT)
+    c->hook_events[hook] += 1;
+}
+
+/* Bytes read at the network header in one call: an IPv4 header without
+ * options or the IPv6 one, and the first 16 bytes after it (ports, the
+ * words the sample id uses, TCP's flags). Past a short skb's data the
+ * read returns the buffer's tail, which nothing below uses. */
+#define PSO_HDR_BYTES 56
+
+/* The identity (pso_abi.h) of the IP packet whose network header is at
+ * `l3` (kernel memory) with EtherType `eth_proto`; returns its class and
+ * sets *tcp_flags for TCP. The same fields as pso_xdp_ident() reads at
+ * XDP. */
+static __always_inline __u32 ident_at(const void *l3, __u16 eth_proto,
+                                      struct pso_ident *id, __u8 *tcp_flags) {
+  __u8 h[PSO_HDR_BYTES];
+  const __u8 *l4;
+  __u32 l4_off;
+
+  __builtin_memset(id, 0, sizeof(*id));
+  *tcp_flags = 0;
+  if ((eth_proto != PSO_ETH_P_IP && eth_proto != PSO_ETH_P_IPV6) ||
+      bpf_probe_read_kernel(h, sizeof(h), l3))
+    return PSO_PROTO_OTHER;
+  if (eth_proto == PSO_ETH_P_IP) {
+    if ((h[0] >> 4) != 4)
+      return PSO_PROTO_OTHER;
+    id->family = 4;
+    id->saddr[10] = id->saddr[11] = 0xff;
+    id->daddr[10] = id->daddr[11] = 0xff;
+    __builtin_memcpy(id->saddr + 12, h + 12, 4);
+    __builtin_memcpy(id->daddr + 12, h + 16, 4);
+    id->ip_proto = h[9];
+    id->ip_id = (__u16)((h[4] << 8) | h[5]);
+    if (((h[6] << 8) | h[7]) & 0x1fff) /* not the first fragment */
+      return pso_proto_of(4, id->ip_proto);
+    l4_off = (h[0] & 0x0f) * 4;
+  } else {
+    if ((h[0] >> 4) != 6)
+      return PSO_PROTO_OTHER;
+    id->family = 6;
+    __builtin_memcpy(id->saddr, h + 8, 16);
+    __builtin_memcpy(id->daddr, h + 24, 16);
+    id->ip_proto = h[6];
+    l4_off = 40;
+  }
+  if (id->ip_proto != 6 && id->ip_proto != 17 && id->ip_proto != 1 &&
+      id->ip_proto != 58)
+    return pso_proto_of(id->family, id->ip_proto);
+  if (l4_off == 20 || l4_off == 40) {
+    l4 = h + l4_off;
+  } else { /* IPv4 options: the L4 bytes are further on */
+    if (bpf_probe_read_kernel(h, 16, (const __u8 *)l3 + (l4_off & 0x3f)))
+      return pso_proto_of(id->family, id->ip_proto);
+    l4 = h;
+  }
+  if (id->ip_proto == 6 || id->ip_proto == 17) {
+    id->sport = (__u16)((l4[0] << 8) | l4[1]);
+    id->dport = (__u16)((l4[2] << 8) | l4[3]);
+  }
+  __builtin_memcpy(&id->l4_disc, l4 + 4, 4);
+  if (id->ip_proto == 6)
+    *tcp_flags = l4[13];
+  return pso_proto_of(id->family, id->ip_proto);
+}
+
+/* The class of an skb whose network header is set (after receive, or on
+ * output). */
+static __always_inline __u32 skb_class(const struct sk_buff *skb,
+                                       struct pso_ident *id, __u8 *tcp_flags,
+                                       int d) {
+  const unsigned char *head = PSO_RD(d, skb, head);
+  __u16 nh = PSO_RD(d, skb, network_header);
+  __u16 proto = bpf_ntohs(PSO_RD(d, skb, protocol));
+
+  return ident_at(head + nh, proto, id, tcp_flags);
+}
+
+/* Whether the packet is sampled (pso_cfg), its sample id in *hash. */
+static __always_inline int sampled(const struct pso_ident *id, __u32 *hash,
+                                   const struct pso_cfg **cfg_out) {
+  __u32 zero = 0;
+  const struct pso_cfg *cfg = bpf_map_lookup_elem(&pso_cfg, &zero);
+
+  *cfg_out = cfg;
+  if (!cfg || !cfg->sample_every || id->family == 0)
+    return 0;
+  *hash = pso_ident_hash(id);
+  return *hash % cfg->sample_every == 0 && pso_cfg_match(cfg, id);
+}
+
+static __always_inline void emit(__u32 hook, __u32 verdict, __u32 hash,
+                                 __u32 proto, __u32 detail, __u32 len,
+                                 __u32 ifindex, const struct pso_ident *id,
+                                 __u64 now) {
+  __u32 zero = 0;
+  const struct pso_cfg *cfg = bpf_map_lookup_elem(&pso_cfg, &zero);
+  struct pso_event *e;
+
+  if (!cfg || !pso_budget_take(&pso_budget, cfg, now))
+    return;
+  e = bpf_ringbuf_reserve(&pso_events, sizeof(*e), 0);
+  if (!e) {
+    pso_budget_lost(&pso_budget);
+    return;
+  }
+  e->ts_ns = now;
+  e->id = hash;
+  e->hook = (__u16)hook;
+  e->verdict = (__u8)verdict;
+  e->proto = (__u8)proto;
+  e->detail = detail;
+  e->len = len;
+  e->ifindex = ifindex;
+  e->_pad0 = 0;
+  e->_pad1 = 0;
+  if (id)
+    __builtin_memcpy(&e->ident, id, sizeof(*id));
+  else
+    __builtin_memset(&e->ident, 0, sizeof(e->ident));
+  bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline __u32 log2_u64(__u64 v) {
+  __u32 r = 0;
+
+  if (v >> 32) {
+    v >>= 32;
+    r += 32;
+  }
+  if (v >> 16) {
+    v >>= 16;
+    r += 16;
+  }
+  if (v >> 8) {
+    v >>= 8;
+    r += 8;
+  }
+  if (v >> 4) {
+    v >>= 4;
+    r += 4;
+  }
+  if (v >> 2) {
+    v >>= 2;
+    r += 2;
+  }
+  if (v >> 1)
+    r += 1;
+  return r;
+}
+
+static __always_inline void add_latency(__u32 proto, __u64 ns) {
+  struct pso_latency *l = bpf_map_lookup_elem(&pso_latency, &proto);
+  __u32 b = log2_u64(ns);
+
+  if (!l)
+    return;
+  if (b >= PSO_LAT_BUCKETS)
+    b = PSO_LAT_BUCKETS - 1;
+  l->buckets[b] += 1;
+  l->count += 1;
+  l->sum_ns += ns;
+}
+
+/* ---- hook bodies --------------------------------------------------------- */
+
+static __always_inline int on_receive(struct sk_buff *skb, int d) {
+  struct pso_stack_cnt *c;
+  const struct pso_cfg *cfg;
+  struct pso_ident id;
+  struct pso_inflight f = {};
+  __u64 key = (__u64)(long)skb;
+  __u32 proto, hash = 0;
+  __u8 flags;
+  const struct net_device *dev = PSO_RD(d, skb, dev);
+
+  if (!ns_ok(dev_netns(dev, d)) || !(c = counters()))
+    return 0;
+  /* Before the stack's own processing: data points at the network
+   * header, the network header offset is not set yet. */
+  proto = ident_at(PSO_RD(d, skb, data), bpf_ntohs(PSO_RD(d, skb, protocol)),
+                   &id, &flags);
+  count_hook(c, PSO_HOOK_NETIF_RECEIVE_SKB);
+  if (proto < PSO_PROTO_COUNT)
+    c->rx[proto] += 1;
+  f.rx_ns = bpf_ktime_get_ns();
+  f.proto = (__u8)proto;
+  if (sampled(&id, &hash, &cfg)) {
+    f.sampled = 1;
+    f.id = hash;
+    emit(PSO_HOOK_NETIF_RECEIVE_SKB, PSO_VERDICT_RECEIVED, hash, proto, 0,
+         PSO_RD(d, skb, len), PSO_RD(d, dev, ifindex), &id, f.rx_ns);
+  }
+  /* An skb address comes back soon (the skb cache reuses them), so its
+   * entry is rewritten in place: one lookup, no update or delete. A live
+   * entry there means the skb it held was freed without a tracepoint. */
+  {
+    struct pso_inflight *old = bpf_map_lookup_elem(&pso_inflight, &key);
+
+    if (old) {
+      if (old->rx_ns != 0 && old->proto < PSO_PROTO_COUNT)
+        c->untracked[old->proto] += 1;
+      *old = f;
+    } else {
+      bpf_map_update_elem(&pso_inflight, &key, &f, BPF_NOEXIST);
+    }
+  }
+  return 0;
+}
+
+/* The end of a received skb: delivered or dropped. Returns 1 if it was
+ * one of ours (then *proto_out is its class). */
+static __always_inline int on_free(struct sk_buff *skb, __u32 hook,
+                                   __u32 verdict, __u32 reason,
+                                   __u32 *proto_out, int d) {
+  __u64 key = (__u64)(long)skb;
+  struct pso_inflight *f;
+  struct pso_inflight copy;
+  struct pso_stack_cnt *c;
+  __u64 now;
+
+  /* Every skb of the machine comes here. With direct reads, one of
+   * another namespace (its socket's or its device's) goes without the
+   * hash lookup (a helper call). A namespace that reads as 0 (no socket,
+   * no device, or a device field UDP reused for its own state, which
+   * faults as a pointer) may still be ours: looked up. */
+  if (d && pso_netns) {
+    const __u32 ns = skb_netns(skb, d);
+
+    if (ns != 0 && ns != pso_netns)
+      return 0;
+  }
+  f = bpf_map_lookup_elem(&pso_inflight, &key);
+  if (!f || f->rx_ns == 0)
+    return 0;
+  copy = *f;
+  f->rx_ns = 0; /* ended; the entry waits for its address to come back */
+  c = counters();
+  if (!c || copy.proto >= PSO_PROTO_COUNT)
+    return 0;
+  *proto_out = copy.proto;
+  count_hook(c, hook);
+  if (verdict == PSO_VERDICT_CONSUMED)
+    c->delivered[copy.proto] += 1;
+  else
+    c->dropped[copy.proto] += 1;
+  now = bpf_ktime_get_ns();
+  add_latency(copy.proto, now - copy.rx_ns);
+  if (copy.sampled)
+    emit(hook, verdict, copy.id, copy.proto, reason, PSO_RD(d, skb, len), 0, 0,
+         now);
+  return 1;
+}
+
+static __always_inline int on_kfree(struct sk_buff *skb, __u32 reason, int d) {
+  struct pso_drop_key k = {.reason = reason};
+  __u32 proto = PSO_PROTO_OTHER;
+  __u64 one = 1, *v;
+
+  if (!on_free(skb, PSO_HOOK_KFREE_SKB, PSO_VERDICT_DROPPED, reason, &proto,
+               d)) {
+    /* Not a received one (sent, or received before tracing began): still
+     * a drop of this namespace. */
+    struct pso_stack_cnt *c;
+    struct pso_ident id;
+    __u8 flags;
+
+    if (!ns_ok(skb_netns(skb, d)) || !(c = counters()))
+      return 0;
+    count_hook(c, PSO_HOOK_KFREE_SKB);
+    proto = skb_class(skb, &id, &flags, d);
+  }
+  k.proto = proto;
+  v = bpf_map_lookup_elem(&pso_drops, &k);
+  if (v)
+    *v += 1;
+  else
+    bpf_map_update_elem(&pso_drops, &k, &one, BPF_NOEXIST);
+  return 0;
+}
+
+static __always_inline int on_consume(struct sk_buff *skb, int d) {
+  __u32 proto;
+
+  on_free(skb, PSO_HOOK_CONSUME_SKB, PSO_VERDICT_CONSUMED, 0, &proto, d);
+  return 0;
+}
+
+static __always_inline int on_set_state(const struct sock *sk, int oldstate,
+                                        int newstate, int d) {
+  struct pso_stack_cnt *c;
+
+  if (PSO_RD(d, sk, sk_protocol) != IPPROTO_TCP || !ns_ok(sk_netns(sk, d)) ||
+      !(c = counters()))
+    return 0;
+  count_hook(c, PSO_HOOK_INET_SOCK_SET_STATE);
+  if (newstate == PSO_TCP_SYN_RECV)
+    c->tcp_syn_recv += 1;
+  if (newstate == PSO_TCP_ESTABLISHED) {
+    c->tcp_established += 1;
+    if (oldstate == PSO_TCP_SYN_RECV)
+      c->tcp_passive_open += 1;
+    if (oldstate == PSO_TCP_SYN_SENT)
+      c->tcp_active_open += 1;
+  }
+  if (newstate == PSO_TCP_CLOSE)
+    c->tcp_closed += 1;
+  return 0;
+}
+
+/* A counter of sock-level hooks: `field` of pso_stack_cnt, bumped when the
+ * socket is in the traced namespace. */
+#define PSO_SOCK_COUNT(sk, d, hook, field)                                     \
+  do {                                                                         \
+    struct pso_stack_cnt *c;                                                   \
+    if (!ns_ok(sk_netns(sk, d)) || !(c = counters()))                          \
+      return 0;                                                                \
+    count_hook(c, hook);                                                       \
+    c->field += 1;                                                             \
+  } while (0)
+
+/* A reply the stack made to a received skb (a reset, an ICMP error):
+ * counted when the skb or the socket is of the traced namespace; the
+ * received skb's path gets the step. */
+static __always_inline struct pso_stack_cnt *reply_to(const struct sock *sk,
+                                                      const struct sk_buff *skb,
+                                                      __u32 hook, __u32 detail,
+                                                      int d) {
+  struct pso_inflight *f = 0;
+  struct pso_stack_cnt *c;
+  __u64 key = (__u64)(long)skb;
+
+  if (skb)
+    f = bpf_map_lookup_elem(&pso_inflight, &key);
+  if (!f && !ns_ok(sk ? sk_netns(sk, d) : skb ? skb_netns(skb, d) : 0))
+    return 0;
+  c = counters();
+  if (!c)
+    return 0;
+  count_hook(c, hook);
+  if (f && f->sampled)
+    emit(hook, PSO_VERDICT_REPLIED, f->id, f->proto, detail,
+         PSO_RD(d, skb, len), 0, 0, bpf_ktime_get_ns());
+  return c;
+}
+
+static __always_inline int on_send_reset(const struct sock *sk,
+                                         const struct sk_buff *skb, int d) {
+  struct pso_stack_cnt *c = reply_to(sk, skb, PSO_HOOK_TCP_SEND_RESET, 0, d);
+
+  if (c)
+    c->tcp_resets_sent += 1;
+  return 0;
+}
+
+static __always_inline int on_icmp_send(const struct sk_buff *skb, int type,
+                                        int code, int d) {
+  struct pso_stack_cnt *c = reply_to(
+      0, skb, PSO_HOOK_ICMP_SEND, ((__u32)type << 8) | ((__u32)code & 0xff), d);
+  __u32 slot;
+  __u64 *v;
+
+  if (!c || type < 0 || type > 255 || code < 0 ||
+      code >= (1 << PSO_ICMP_CODE_BITS))
+    return 0;
+  slot = ((__u32)type << PSO_ICMP_CODE_BITS) | (__u32)code;
+  v = bpf_map_lookup_elem(&pso_icmp, &slot);
+  if (v)
+    *v += 1;
+  return 0;
+}
+
+static __always_inline int on_xmit(struct sk_buff *skb, int rc,
+                                   const struct net_device *dev, int d) {
+  struct pso_stack_cnt *c;
+  const struct pso_cfg *cfg;
+  struct pso_ident id;
+  __u32 proto, hash = 0;
+  __u8 flags;
+
+  if (rc != 0 || !ns_ok(dev_netns(dev, d)) || !(c = counters()))
+    return 0;
+  count_hook(c, PSO_HOOK_NET_DEV_XMIT);
+  proto = skb_class(skb, &id, &flags, d);
+  if (proto < PSO_PROTO_COUNT)
+    c->sent[proto] += 1;
+  if ((flags & 0x12) == 0x12) /* SYN and ACK */
+    c->tcp_synack_sent += 1;
+  if (sampled(&id, &hash, &cfg))
+    emit(PSO_HOOK_NET_DEV_XMIT, PSO_VERDICT_SENT, hash, proto, 0,
+         PSO_RD(d, skb, len), PSO_RD(d, dev, ifindex), &id, bpf_ktime_get_ns());
+  return 0;
+}
+
+static __always_inline int on_retransmit(const struct sock *sk, int d) {
+  PSO_SOCK_COUNT(sk, d, PSO_HOOK_TCP_RETRANSMIT_SKB, tcp_retransmits);
+  return 0;
+}
+static __always_inline int on_receive_reset(const struct sock *sk, int d) {
+  PSO_SOCK_COUNT(sk, d, PSO_HOOK_TCP_RECEIVE_RESET, tcp_resets_received);
+  return 0;
+}
+static __always_inline int on_rcvqueue_full(const struct sock *sk, int d) {
+  PSO_SOCK_COUNT(sk, d, PSO_HOOK_SOCK_RCVQUEUE_FULL, sock_rcvqueue_full);
+  return 0;
+}
+static __always_inline int on_udp_fail(const struct sock *sk, int d) {
+  PSO_SOCK_COUNT(sk, d, PSO_HOOK_UDP_FAIL_QUEUE_RCV_SKB, udp_rcvbuf_errors);
+  return 0;
+}
+
+/* ---- the programs: tp_btf and raw_tp for each hook ---------------------- */
+
+/* `call` uses `d`: 1 (direct reads) in the tp_btf program, 0 in raw_tp. */
+#define PSO_PROGS(tp, call, ...)                                               \
+  SEC("tp_btf/" #tp)                                                           \
+  int BPF_PROG(btf_##tp, __VA_ARGS__) {                                        \
+    const int d = 1;                                                           \
+    return call;                                                               \
+  }                                                                            \
+  SEC("raw_tp/" #tp)                                                           \
+  int BPF_PROG(raw_##tp, __VA_ARGS__) {                                        \
+    const int d = 0;                                                           \
+    return call;                                                               \
+  }
+
+PSO_PROGS(netif_receive_skb, on_receive(skb, d), struct sk_buff *skb)
+PSO_PROGS(kfree_skb, on_kfree(skb, (__u32)reason, d), struct sk_buff *skb,
+          void *location, enum skb_drop_reason reason)
+PSO_PROGS(consume_skb, on_consume(skb, d), struct sk_buff *skb)
+PSO_PROGS(inet_sock_set_state, on_set_state(sk, oldstate, newstate, d),
+          const struct sock *sk, int oldstate, int newstate)
+PSO_PROGS(tcp_send_reset, on_send_reset(sk, skb, d), const struct sock *sk,
+          const struct sk_buff *skb)
+PSO_PROGS(icmp_send, on_icmp_send(skb, type, code, d),
+          const struct sk_buff *skb, int type, int code)
+PSO_PROGS(net_dev_xmit, on_xmit(skb, rc, dev, d), struct sk_buff *skb, int rc,
+          struct net_device *dev)
+PSO_PROGS(tcp_retransmit_skb, on_retransmit(sk, d), const struct sock *sk)
+PSO_PROGS(tcp_receive_reset, on_receive_reset(sk, d), const struct sock *sk)
+PSO_PROGS(sock_rcvqueue_full, on_rcvqueue_full(sk, d), const struct sock *sk)
+PSO_PROGS(udp_fail_queue_rcv_skb, on_udp_fail(sk, d), int rc,
+          const struct sock *sk)
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
