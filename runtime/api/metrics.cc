@@ -121,7 +121,7 @@ void traffic(Writer &w, const trace::Snapshot &s) {
   w.family("packetscope_stack_packets_total", "counter",
            "Received packets at each stage of the kernel stack: received "
            "(netif_receive_skb), delivered (consumed), dropped (freed with a "
-           "drop reason).");
+           "drop reason), untracked (freed without a tracepoint saying how).");
   for (size_t i = 0; i < trace::kProtoCount; ++i) {
     const trace::Funnel &f = s.funnel[i];
     w.sample("packetscope_stack_packets_total",
@@ -130,6 +130,8 @@ void traffic(Writer &w, const trace::Snapshot &s) {
              {{"protocol", proto_of(i)}, {"stage", "delivered"}}, f.delivered);
     w.sample("packetscope_stack_packets_total",
              {{"protocol", proto_of(i)}, {"stage", "dropped"}}, f.dropped);
+    w.sample("packetscope_stack_packets_total",
+             {{"protocol", proto_of(i)}, {"stage", "untracked"}}, f.untracked);
   }
   w.family("packetscope_sent_packets_total", "counter",
            "Packets sent by the host (net_dev_xmit).");
@@ -154,10 +156,15 @@ void traffic(Writer &w, const trace::Snapshot &s) {
   w.family("packetscope_tcp_events_total", "counter",
            "TCP connection events in the traced network namespace.");
   const std::pair<const char *, uint64_t> tcp[] = {
-      {"syn_received", t.syn_received}, {"synack_sent", t.synack_sent},
-      {"established", t.established},   {"passive_open", t.passive_opens},
-      {"active_open", t.active_opens},  {"closed", t.closed},
-      {"reset_sent", t.resets_sent},    {"reset_received", t.resets_received},
+      {"syn_received", t.syn_received},
+      {"synack_sent", t.synack_sent},
+      {"syn_recv", t.syn_recv},
+      {"established", t.established},
+      {"passive_open", t.passive_opens},
+      {"active_open", t.active_opens},
+      {"closed", t.closed},
+      {"reset_sent", t.resets_sent},
+      {"reset_received", t.resets_received},
       {"retransmit", t.retransmits},
   };
   for (const auto &[event, n] : tcp)

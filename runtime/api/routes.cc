@@ -80,8 +80,10 @@ Response status(const ApiBackend &b, const Request &req) {
   Json hooks = Json::array();
   if (latest)
     for (const trace::HookStatus &h : latest->snapshot.hooks)
-      hooks.push_back(
-          {{"name", h.name}, {"attach", h.attach}, {"missing", h.missing}});
+      hooks.push_back({{"name", h.name},
+                       {"attach", h.attach},
+                       {"missing", h.missing},
+                       {"fallback", h.fallback}});
   auto newest = b.ring->latest();
   uint64_t now = unix_ms();
   Json j{

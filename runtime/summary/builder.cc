@@ -62,7 +62,7 @@ void add(Count &to, const Count &c) {
 bool any_traffic(const ProtocolRates &p) {
   return p.nic.packets || p.xdp_pass.packets || p.xdp_drop.packets ||
          p.stack_rx.count || p.delivered.count || p.dropped.count ||
-         p.sent.count;
+         p.sent.count || p.untracked.count;
 }
 
 void build_protocols(const trace::Snapshot &a, const trace::Snapshot &b,
@@ -80,6 +80,7 @@ void build_protocols(const trace::Snapshot &a, const trace::Snapshot &b,
     r.delivered = m.count(p.delivered, c.delivered);
     r.dropped = m.count(p.dropped, c.dropped);
     r.sent = m.count(p.sent, c.sent);
+    r.untracked = m.count(p.untracked, c.untracked);
     add(s.totals.nic, r.nic);
     add(s.totals.xdp_pass, r.xdp_pass);
     add(s.totals.xdp_drop, r.xdp_drop);
@@ -87,6 +88,7 @@ void build_protocols(const trace::Snapshot &a, const trace::Snapshot &b,
     add(s.totals.delivered, r.delivered);
     add(s.totals.dropped, r.dropped);
     add(s.totals.sent, r.sent);
+    add(s.totals.untracked, r.untracked);
     if (any_traffic(r))
       s.protocols.push_back(std::move(r));
   }
@@ -141,6 +143,7 @@ void build_tcp(const trace::Snapshot &a, const trace::Snapshot &b,
   TcpSummary &t = s.tcp;
   t.syn_received = m.count(p.syn_received, c.syn_received);
   t.synack_sent = m.count(p.synack_sent, c.synack_sent);
+  t.syn_recv = m.count(p.syn_recv, c.syn_recv);
   t.established = m.count(p.established, c.established);
   t.passive_opens = m.count(p.passive_opens, c.passive_opens);
   t.active_opens = m.count(p.active_opens, c.active_opens);

@@ -56,6 +56,9 @@ struct ProtocolRates {
   std::string proto; // "ipv4/tcp", ... (proto_label), or "all"
   Volume nic, xdp_pass, xdp_drop;
   Count stack_rx, delivered, dropped, sent;
+  // Received packets whose end no tracepoint reported (freed without a
+  // drop reason or consume, as TCP does with pure ACKs).
+  Count untracked;
 };
 
 struct DropRate {
@@ -71,8 +74,8 @@ struct LayerDrops {
 };
 
 struct TcpSummary {
-  Count syn_received, synack_sent, established, passive_opens, active_opens,
-      closed, resets_sent, resets_received, retransmits;
+  Count syn_received, synack_sent, syn_recv, established, passive_opens,
+      active_opens, closed, resets_sent, resets_received, retransmits;
   // SYN-ACKs sent in the window that no accepted connection answered in
   // the window: max(0, synack_sent - passive_opens).
   uint64_t half_open_estimate = 0;

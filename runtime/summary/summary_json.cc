@@ -27,7 +27,8 @@ Json to_json(const ProtocolRates &p) {
               {"stack_rx", to_json(p.stack_rx)},
               {"delivered", to_json(p.delivered)},
               {"dropped", to_json(p.dropped)},
-              {"sent", to_json(p.sent)}};
+              {"sent", to_json(p.sent)},
+              {"untracked", to_json(p.untracked)}};
 }
 
 Json to_json(const Talker &t) {
@@ -52,6 +53,7 @@ Json to_json(const Talker &t) {
 Json to_json(const TcpSummary &t) {
   return Json{{"syn_received", to_json(t.syn_received)},
               {"synack_sent", to_json(t.synack_sent)},
+              {"syn_recv", to_json(t.syn_recv)},
               {"established", to_json(t.established)},
               {"passive_opens", to_json(t.passive_opens)},
               {"active_opens", to_json(t.active_opens)},
@@ -154,8 +156,10 @@ Json to_json(const Summary &s) {
     interfaces.push_back(to_json(i));
   Json hooks = Json::array();
   for (const trace::HookStatus &h : s.hooks)
-    hooks.push_back(
-        Json{{"name", h.name}, {"attach", h.attach}, {"missing", h.missing}});
+    hooks.push_back(Json{{"name", h.name},
+                         {"attach", h.attach},
+                         {"missing", h.missing},
+                         {"fallback", h.fallback}});
 
   return Json{
       {"version", s.version},

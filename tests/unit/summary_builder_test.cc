@@ -115,6 +115,8 @@ TEST_F(BusyWindow, ProtocolFunnelCountsAndRates) {
   const ProtocolRates *tcp6 = proto("ipv6/tcp");
   ASSERT_NE(tcp6, nullptr);
   EXPECT_EQ(tcp6->dropped.count, 20u);
+  EXPECT_EQ(tcp6->untracked.count, 10u);
+  EXPECT_DOUBLE_EQ(tcp6->untracked.per_s, 5.0);
   // Only protocols with traffic are listed; the totals add them up.
   EXPECT_EQ(s_.protocols.size(), 2u);
   EXPECT_EQ(proto("ipv4/udp"), nullptr);
@@ -139,6 +141,7 @@ TEST_F(BusyWindow, TcpHealthAndIcmpErrors) {
   EXPECT_EQ(s_.tcp.syn_received.count, 40u);
   EXPECT_DOUBLE_EQ(s_.tcp.syn_received.per_s, 20.0);
   EXPECT_EQ(s_.tcp.synack_sent.count, 20u);
+  EXPECT_EQ(s_.tcp.syn_recv.count, 16u);
   EXPECT_EQ(s_.tcp.passive_opens.count, 10u);
   EXPECT_EQ(s_.tcp.half_open_estimate, 10u);
   EXPECT_EQ(s_.tcp.resets_sent.count, 20u);

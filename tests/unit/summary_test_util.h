@@ -83,10 +83,12 @@ inline Observation busy_observation(uint64_t ns, uint64_t unix_ms,
   tcp6.stack_rx = 50 * scale;
   tcp6.delivered = 40 * scale;
   tcp6.dropped = 10 * scale;
+  tcp6.untracked = 5 * scale;
   s.drops.push_back(
       {2, "NO_SOCKET", "socket", trace::Proto::Ipv6Tcp, 10 * scale});
   s.tcp.syn_received = 20 * scale;
   s.tcp.synack_sent = 10 * scale;
+  s.tcp.syn_recv = 8 * scale;
   s.tcp.passive_opens = 5 * scale;
   s.tcp.established = 5 * scale;
   s.tcp.resets_sent = 10 * scale;
@@ -109,9 +111,10 @@ inline Observation busy_observation(uint64_t ns, uint64_t unix_ms,
   scan.distinct_daddrs = 1;
   scan.udp_reflection[1] = scale; // NTP
   s.sources.push_back(scan);
-  s.hooks.push_back({"xdp", "xdp", ""});
-  s.hooks.push_back({"skb:kfree_skb", "tp_btf", ""});
-  s.hooks.push_back({"tcp:tcp_retransmit_skb", "", "not in this kernel"});
+  s.hooks.push_back({"xdp", "xdp", "", ""});
+  s.hooks.push_back({"skb:kfree_skb", "tp_btf", "", ""});
+  s.hooks.push_back(
+      {"tcp:tcp_retransmit_skb", "", "not in this kernel", "no BTF for it"});
 
   RuleView flood_rule = rule("icmp_flood", "drop", 900 * scale);
   flood_rule.origin = "detector";
