@@ -314,11 +314,15 @@ Status BpfObject::apply_globals() {
   return Status::success();
 }
 
-Status BpfObject::reuse_pinned_maps(const std::string &dir) {
+Status BpfObject::reuse_pinned_maps(
+    const std::string &dir,
+    const std::function<bool(const std::string &)> &filter) {
   reused_maps_.clear();
   struct bpf_map *map = nullptr;
   bpf_object__for_each_map(map, obj_) {
     if (bpf_map__is_internal(map))
+      continue;
+    if (filter && !filter(bpf_map__name(map)))
       continue;
     const std::string path = dir + "/" + bpf_map__name(map);
     UniqueFd fd(bpf_obj_get(path.c_str()));
@@ -362,7 +366,9 @@ Status BpfObject::load(const BpfLoadOptions &options) {
         return errno_error("cannot size map '" + map_name + "'", err);
     }
     if (!options.reuse_maps_dir.empty()) {
-      if (Status s = reuse_pinned_maps(options.reuse_maps_dir); !s.ok())
+      if (Status s = reuse_pinned_maps(options.reuse_maps_dir,
+                                       options.reuse_map_filter);
+          !s.ok())
         return s;
     }
 

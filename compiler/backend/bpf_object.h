@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -95,6 +96,10 @@ struct BpfLoadOptions {
   // reused (their contents kept) when type, sizes and flags match; other
   // maps are created fresh. Empty: every map is fresh.
   std::string reuse_maps_dir;
+  // With reuse_maps_dir: only the maps whose name this accepts are reused
+  // (a policy swap keeps its dynamic sets but not its lookup groups).
+  // Empty: every pinned map of a matching shape.
+  std::function<bool(const std::string &name)> reuse_map_filter;
   // Also capture libbpf's debug-level lines into libbpf_log().
   bool libbpf_debug = false;
   // Maps created with another size than the object declares
@@ -171,7 +176,9 @@ private:
   BpfObject() = default;
   Status reopen();
   Status apply_globals();
-  Status reuse_pinned_maps(const std::string &dir);
+  Status
+  reuse_pinned_maps(const std::string &dir,
+                    const std::function<bool(const std::string &)> &filter);
   void close();
 
   struct PendingGlobal {

@@ -259,6 +259,14 @@ TEST_F(BpfObjectTest, PinnedMapsAreReusedWhenCompatible) {
   ASSERT_TRUE(first.map_lookup("seen", &slot, 4, &count, 8).ok());
   EXPECT_EQ(count, 42u) << "the second program counted into the first's map";
 
+  // The filter decides which pinned maps a load may reuse.
+  options.reuse_map_filter = [](const std::string &name) {
+    return name != "seen";
+  };
+  BpfObject filtered = load("xdp_count.c", options);
+  EXPECT_TRUE(filtered.reused_maps().empty());
+  options.reuse_map_filter = {};
+
   // A different shape is not reused: udp9_drop's `verdicts` vs `seen`.
   ASSERT_EQ(::rename((dir + "/seen").c_str(), (dir + "/verdicts").c_str()), 0);
   BpfObject third = load("udp9_drop.c", options);

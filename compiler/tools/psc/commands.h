@@ -83,31 +83,37 @@ struct RunOptions {
 };
 int run_replay(const RunOptions &options, Streams io);
 
-// psc load FILE --dev IFACE [--mode auto|native|generic]: check, build,
-// load (the verifier), fill the maps, then attach or switch the
+// psc load FILE --dev IFACE [--mode auto|native|generic] [--reset]: check,
+// build, then put in force through the policy runtime (runtime/policy/):
+// load (the verifier), fill the maps, carry dynamic sets, rate state and
+// counters over from the policy in force, and attach or switch the
 // interface's pinned XDP link in one step. Any failure before the switch
-// leaves the policy in force untouched (exit 1). The policy's rule table
-// goes to /run/packetscope/IFACE/policy.json (PSC_STATE_DIR), the pins
-// under /sys/fs/bpf/packetscope/IFACE (PSC_PIN_ROOT).
+// leaves the policy in force untouched (exit 1).
 struct LoadOptions {
   std::string path;
   std::string dev;
+  std::string netns; // empty: psc's own network namespace
   std::string mode = "auto";
+  bool reset = false;
   bool color = false; // for diagnostics on stderr
 };
 int run_load(const LoadOptions &options, Streams io);
 
-// psc unload --dev IFACE: detaches PacketScope's program, removes its pins.
+// psc unload --dev IFACE: detaches the policy, then removes pins and state.
 struct UnloadOptions {
   std::string dev;
+  std::string netns;
 };
 int run_unload(const UnloadOptions &options, Streams io);
 
-// psc status [--dev IFACE]: per interface the policy, program id, mode and
-// the packets/bytes of every rule (summed over CPUs), shadow and default.
+// psc status [--dev IFACE]: per target the policy, program and link ids,
+// mode, per rule the packets/bytes (summed over CPUs, carried across
+// swaps), shadow counts, ttls, the default and the dynamic sets.
 struct StatusOptions {
   enum class Format { Text, Json } format = Format::Text;
-  std::string dev; // empty: every interface with PacketScope pins
+  std::string dev; // empty: every interface with PacketScope pins or state
+  std::string netns;
+  bool all_namespaces = false;
 };
 int run_status(const StatusOptions &options, Streams io);
 
@@ -116,9 +122,10 @@ int run_status(const StatusOptions &options, Streams io);
 struct SetOptions {
   std::string action; // add, del, list
   std::string dev;
+  std::string netns;
   std::string set;
-  std::string value;
-  std::string ttl; // empty: the set's own ttl
+  std::string value; // add/del: the value; list: a filter (optional)
+  std::string ttl;   // empty: the set's own ttl
 };
 int run_set(const SetOptions &options, Streams io);
 

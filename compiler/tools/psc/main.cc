@@ -273,8 +273,16 @@ Exit status:
   load_cmd->add_option("FILE", load.path, "The policy (.psl) or '-'")
       ->required();
   load_cmd->add_option("--dev", load.dev, "The network interface")->required();
+  load_cmd->add_option("--netns", load.netns,
+                       "The interface's network namespace: a name (ip netns),\n"
+                       "a path (/proc/PID/ns/net) or net-INODE (default:\n"
+                       "psc's own)");
   choice(load_cmd, "--mode", load.mode, {"auto", "native", "generic"},
-         "XDP mode of a new attachment (default auto: native, else generic)");
+         "XDP mode of a new attachment (default auto: native, else\n"
+         "generic); a swap keeps the mode in force");
+  load_cmd->add_flag("--reset", load.reset,
+                     "Start clean: empty dynamic sets, full rate buckets,\n"
+                     "counters and rule ttls from zero");
   std::string load_color = "auto";
   choice(load_cmd, "--color", load_color, {"auto", "always", "never"},
          "Colour diagnostics on stderr (auto: when a terminal)");
@@ -282,15 +290,31 @@ Exit status:
 Checks, compiles and loads the policy (the kernel's verifier), writes its
 map contents, then attaches it, or switches the interface's pinned XDP link
 to it in one step: traffic is never without a policy. If anything fails
-before that switch, the policy in force stays as it was. A switch keeps the
-mode of the existing attachment. Needs root (CAP_BPF, CAP_NET_ADMIN).
+before that switch, the policy in force stays as it was and nothing is left
+behind. Needs root (CAP_BPF, CAP_NET_ADMIN).
 
-State: pins under /sys/fs/bpf/packetscope/IFACE/ (PSC_PIN_ROOT), the rule
-table under /run/packetscope/IFACE/policy.json (PSC_STATE_DIR).
+A swap keeps state: dynamic sets and rate() buckets whose name and layout
+are unchanged carry over (a set's entries survive an edit of the policy),
+and counters carry over by rule name; the lines after "loaded" say what
+carried and what starts afresh, and why. --reset starts clean instead.
+A swap keeps the XDP mode; asking for another mode is refused (it needs an
+unload, which leaves the interface without a policy).
+
+One change at a time per interface: a second load while one is running is
+refused, with the process id of the one in progress.
+
+Rule ttls (`drop ttl 10m`) are enforced by psd; psc load warns when psd is
+not running in the namespace.
+
+State, per network namespace and interface (docs/psc.md):
+  pins   /sys/fs/bpf/packetscope/net-INODE/IFACE/   (PSC_PIN_ROOT)
+  state  /run/packetscope/net-INODE/IFACE/          (PSC_STATE_DIR)
 
 Examples:
   psc load policies/edge_allowlist.psl --dev eth0
   psc load policies/edge_allowlist.psl --dev eth0 --mode generic
+  psc load edge.psl --dev eth0 --reset
+  psc load edge.psl --netns blue --dev veth0
 )") + kExitStatuses);
 
   psc::UnloadOptions unload;
@@ -298,12 +322,19 @@ Examples:
       app.add_subcommand("unload", "Detach the policy from an interface");
   unload_cmd->add_option("--dev", unload.dev, "The network interface")
       ->required();
+  unload_cmd->add_option("--netns", unload.netns,
+                         "The interface's network namespace (as for load;\n"
+                         "net-INODE of a namespace that is gone removes\n"
+                         "what it left)");
   unload_cmd->footer(R"(
-Detaches the policy psc loaded on the interface and removes its pins and
-state. Exits 1 if psc has no policy loaded there.
+Detaches the policy from the interface, then removes its pins and state
+(only once the detach worked). Exits 1 if there is no PacketScope policy
+on the interface in this network namespace: a policy on an interface of
+the same name in another namespace is a different one.
 
-Example:
+Examples:
   psc unload --dev eth0
+  psc unload --netns net-4026532329 --dev veth0
 )");
 
   psc::StatusOptions status;
@@ -312,18 +343,32 @@ Example:
   status_cmd->add_option(
       "--dev", status.dev,
       "Only this interface (default: every one with a policy)");
+  CLI::Option *status_netns = status_cmd->add_option(
+      "--netns", status.netns,
+      "The network namespace (as for load; default: psc's own)");
+  status_cmd
+      ->add_flag("--all-namespaces", status.all_namespaces,
+                 "Every network namespace with a policy, also ones that\n"
+                 "are gone (with --dev: that interface in each)")
+      ->excludes(status_netns);
   std::string status_format = "text";
   choice(status_cmd, "--format", status_format, {"text", "json"},
          "Output format (default text)");
   status_cmd->footer(R"(
-For each interface with a policy loaded by psc: the policy, its program
-and link ids, the XDP mode, and per rule the packets and bytes it decided
-(summed over CPUs), the shadow counts, the default's count and the number
-of entries of each dynamic set.
+For each interface with a PacketScope policy in the network namespace: the
+namespace (net-INODE, the inode lsns shows), the policy and the file it
+came from, its program and link ids, the XDP mode, when it was loaded, and
+per rule the packets and bytes it decided (summed over CPUs, carried over
+swaps by rule name), the shadow counts, ttls and when they run out, the
+default's count, and the live and expired entries of each dynamic set.
+
+Exits 1 if an interface named with --dev does not exist (showing what a
+policy on it left, if anything).
 
 Examples:
   psc status
   psc status --dev eth0 --format json
+  psc status --all-namespaces
 )");
 
   psc::SetOptions set;
@@ -334,16 +379,30 @@ Examples:
       ->check(CLI::IsMember({"add", "del", "list"}).description(""))
       ->type_name("add|del|list");
   set_cmd->add_option("SET", set.set, "The dynamic set's name")->required();
-  set_cmd->add_option("VALUE", set.value, "The value (add, del)");
+  set_cmd->add_option("VALUE", set.value,
+                      "The value (add, del); for list, only entries equal\n"
+                      "to it (or, for ip sets, inside a prefix)");
   set_cmd->add_option("--dev", set.dev, "The network interface")->required();
+  set_cmd->add_option("--netns", set.netns,
+                      "The interface's network namespace (as for load)");
   set_cmd->add_option("--ttl", set.ttl,
-                      "Expiry of an added entry: 500ms 30s 10m 1h\n"
-                      "(default: the set's ttl, if it has one)");
+                      "Expiry of an added entry, a PSL duration: 500ms 30s\n"
+                      "10m 1h, or never (default: the set's ttl, if any)");
   set_cmd->footer(R"(
+Values are written as in a policy: addresses (198.51.100.7, 2001:db8::1),
+ports and integers in decimal or 0x hex (010 is ten), protocols by name
+(tcp, udp, icmp, ...) or number, MAC addresses as aa:bb:cc:dd:ee:ff.
+'list' prints the live entries, with the time left for those that expire.
+
+A set whose capacity is reached first drops its expired entries, then
+adds. psd removes expired entries every second; without it they stay in
+the map (never matching) until an add needs the room.
+
 Examples:
   psc set add --dev eth0 banned 198.51.100.7 --ttl 10m
   psc set del --dev eth0 banned 198.51.100.7
   psc set list --dev eth0 banned
+  psc set list --dev eth0 banned 198.51.100.0/24
 )");
 
   try {

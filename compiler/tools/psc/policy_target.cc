@@ -1,0 +1,176 @@
+#include "policy_target.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend/bpf_features.h"
+#include "backend/bpf_object.h"
+#include "commands.h"
+
+namespace psc {
+
+namespace {
+
+namespace pp = psr::policy;
+
+// The file of a namespace named `net-<inode>`: a bind mount under
+// /var/run/netns, else some process's /proc/PID/ns/net.
+std::string file_of_netns_id(const std::string &id) {
+  const unsigned long long inode = std::strtoull(id.c_str() + 4, nullptr, 10);
+  auto matches = [&](const std::string &path) {
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0 && st.st_ino == inode;
+  };
+  for (const char *dir : {"/var/run/netns"}) {
+    if (DIR *d = ::opendir(dir)) {
+      while (struct dirent *e = ::readdir(d)) {
+        std::string p = std::string(dir) + "/" + e->d_name;
+        if (e->d_name[0] != '.' && matches(p)) {
+          ::closedir(d);
+          return p;
+        }
+      }
+      ::closedir(d);
+    }
+  }
+  if (DIR *d = ::opendir("/proc")) {
+    while (struct dirent *e = ::readdir(d)) {
+      const std::string name = e->d_name;
+      if (name.find_first_not_of("0123456789") != std::string::npos)
+        continue;
+      const std::string p = "/proc/" + name + "/ns/net";
+      if (matches(p)) {
+        ::closedir(d);
+        return p;
+      }
+    }
+    ::closedir(d);
+  }
+  return "";
+}
+
+} // namespace
+
+std::optional<std::string> enter_netns(const char *verb,
+                                       const std::string &netns,
+                                       bool allow_gone, std::ostream &err,
+                                       bool *gone) {
+  if (gone != nullptr)
+    *gone = false;
+  if (!netns.empty()) {
+    std::string path;
+    if (netns[0] == '/')
+      path = netns;
+    else if (pp::valid_netns_name(netns))
+      path = file_of_netns_id(netns);
+    else if (netns.find('/') == std::string::npos && netns != "." &&
+             netns != "..")
+      path = "/var/run/netns/" + netns;
+    if (path.empty() && pp::valid_netns_name(netns)) {
+      if (allow_gone) {
+        if (gone != nullptr)
+          *gone = true;
+        return netns;
+      }
+      err << "psc " << verb << ": network namespace " << netns
+          << " does not exist (any more)\n";
+      return std::nullopt;
+    }
+    psl::backend::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+      err << "psc " << verb << ": cannot open network namespace '" << netns
+          << "' (" << path << "): " << std::strerror(errno) << "\n";
+      return std::nullopt;
+    }
+    if (::setns(fd.get(), CLONE_NEWNET) != 0) {
+      err << "psc " << verb << ": cannot enter network namespace '" << netns
+          << "': " << std::strerror(errno) << "\n";
+      return std::nullopt;
+    }
+  }
+  auto id = pp::current_netns();
+  if (!id) {
+    err << "psc " << verb << ": " << id.error().message << "\n";
+    return std::nullopt;
+  }
+  return id->name();
+}
+
+std::optional<TargetChoice> choose_target(const char *verb,
+                                          const std::string &dev,
+                                          const std::string &netns,
+                                          bool allow_gone, std::ostream &err,
+                                          int *exit_status) {
+  if (psl::backend::Status s = pp::check_ifname(dev); !s.ok()) {
+    err << "psc " << verb << ": " << s.error().message << "\n";
+    *exit_status = kExitUsage;
+    return std::nullopt;
+  }
+  TargetChoice c;
+  std::optional<std::string> ns =
+      enter_netns(verb, netns, allow_gone, err, &c.netns_gone);
+  if (!ns) {
+    *exit_status = kExitFindings;
+    return std::nullopt;
+  }
+  c.target = pp::Target{*ns, dev};
+  return c;
+}
+
+bool bpf_ready(const char *verb, std::ostream &err) {
+  const psl::backend::BpfFeatures &f = psl::backend::bpf_features();
+  if (!f.load.available) {
+    err << "psc " << verb << ": cannot load BPF programs: " << f.load.reason
+        << "\n";
+    return false;
+  }
+  if (!f.xdp_link.available) {
+    err << "psc " << verb
+        << ": this kernel cannot attach XDP through a bpf_link: "
+        << f.xdp_link.reason << "\n";
+    return false;
+  }
+  return true;
+}
+
+std::string format_duration(uint64_t ns) {
+  constexpr uint64_t ms = 1000000ull, s = 1000 * ms, m = 60 * s, h = 60 * m;
+  if (ns != 0 && ns % h == 0)
+    return std::to_string(ns / h) + "h";
+  if (ns != 0 && ns % m == 0)
+    return std::to_string(ns / m) + "m";
+  if (ns != 0 && ns % s == 0)
+    return std::to_string(ns / s) + "s";
+  return std::to_string(ns / ms) + "ms";
+}
+
+namespace {
+
+std::string strftime_utc(uint64_t unix_ns, const char *format) {
+  const time_t t = static_cast<time_t>(unix_ns / 1000000000ull);
+  struct tm tm;
+  ::gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
+
+} // namespace
+
+std::string format_time(uint64_t unix_ns) {
+  return unix_ns == 0 ? "-" : strftime_utc(unix_ns, "%Y-%m-%d %H:%M:%S UTC");
+}
+
+std::string format_time_json(uint64_t unix_ns) {
+  return unix_ns == 0 ? "" : strftime_utc(unix_ns, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+} // namespace psc

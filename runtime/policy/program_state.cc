@@ -1,0 +1,228 @@
+#include "policy/program_state.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+
+#include "policy/files.h"
+
+namespace psr::policy {
+
+namespace {
+
+using nlohmann::json;
+
+uint64_t clock_ns(clockid_t clock) {
+  struct timespec ts;
+  ::clock_gettime(clock, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull +
+         static_cast<uint64_t>(ts.tv_nsec);
+}
+
+json counts_json(const RuleCounts &c) {
+  return json::array({c.packets, c.bytes, c.shadow_packets, c.shadow_bytes});
+}
+
+RuleCounts counts_from(const json &j) {
+  RuleCounts c;
+  c.packets = j.at(0).get<uint64_t>();
+  c.bytes = j.at(1).get<uint64_t>();
+  c.shadow_packets = j.at(2).get<uint64_t>();
+  c.shadow_bytes = j.at(3).get<uint64_t>();
+  return c;
+}
+
+} // namespace
+
+const RuleEntry *ProgramState::find_rule(const std::string &name) const {
+  for (const RuleEntry &r : rules)
+    if (r.name == name)
+      return &r;
+  return nullptr;
+}
+
+const DynSetEntry *ProgramState::find_dynset(const std::string &name) const {
+  for (const DynSetEntry &d : dynsets)
+    if (d.name == name)
+      return &d;
+  return nullptr;
+}
+
+std::string state_to_json(const ProgramState &s) {
+  // Everything but the rules as one object, then the rules spliced in row
+  // by row: the text of a 100k-rule table, never a tree of it.
+  json head;
+  head["version"] = 1;
+  head["netns"] = s.netns;
+  head["netns_cookie"] = s.netns_cookie;
+  head["ifname"] = s.ifname;
+  head["prog_id"] = s.prog_id;
+  head["mode"] = s.mode;
+  head["policy"] = s.policy;
+  head["source"] = s.source;
+  head["default"] = s.default_action;
+  head["loaded_at_unix_ns"] = s.loaded_at_unix_ns;
+  head["attached_at_unix_ns"] = s.attached_at_unix_ns;
+  head["expired_rules"] = s.expired_rules;
+  json sets = json::array();
+  for (const DynSetEntry &d : s.dynsets)
+    sets.push_back({{"name", d.name},
+                    {"elem", d.elem},
+                    {"capacity", d.capacity},
+                    {"ttl_ns", d.ttl_ns}});
+  head["dynsets"] = std::move(sets);
+  json rates = json::array();
+  for (const RateEntry &r : s.rates)
+    rates.push_back({{"id", r.id},
+                     {"rule", r.rule},
+                     {"ordinal", r.ordinal},
+                     {"keys", r.keys},
+                     {"per_second", r.per_second},
+                     {"bits", r.bits},
+                     {"burst", r.burst},
+                     {"shift", r.shift}});
+  head["rates"] = std::move(rates);
+  json base = json::object();
+  for (const auto &[name, c] : s.counter_base)
+    if (!c.zero())
+      base[name] = counts_json(c);
+  head["counter_base"] = std::move(base);
+  head["default_base"] = counts_json(s.default_base);
+  head["rule_started_boottime_ns"] = s.rule_started_ns;
+
+  std::string out = head.dump(1);
+  // The rules go last: "...\n}" -> "...,\n \"rules\": [\n  [...],\n ]\n}".
+  out.erase(out.rfind('}'));
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' '))
+    out.pop_back();
+  out += ",\n \"rules\": [";
+  for (size_t i = 0; i < s.rules.size(); ++i) {
+    const RuleEntry &r = s.rules[i];
+    out += i == 0 ? "\n  [" : ",\n  [";
+    out += json(r.name).dump();
+    out += ",\"" + r.action + "\",";
+    out += r.shadow ? "true," : "false,";
+    out += std::to_string(r.counter) + "," + std::to_string(r.ttl_ns) + "]";
+  }
+  out += s.rules.empty() ? "]\n}\n" : "\n ]\n}\n";
+  return out;
+}
+
+be::Expected<ProgramState> state_from_json(const std::string &text) {
+  ProgramState s;
+  // The rule rows are taken out as the parser meets them, so a 100k-rule
+  // table never becomes a JSON tree.
+  bool in_rules = false;
+  const json::parser_callback_t rows = [&](int depth, json::parse_event_t event,
+                                           json &parsed) {
+    if (event == json::parse_event_t::key && depth == 1)
+      in_rules = parsed == "rules";
+    if (!in_rules || depth != 2 || event != json::parse_event_t::array_end)
+      return true;
+    RuleEntry e;
+    e.name = parsed.at(0).get<std::string>();
+    e.action = parsed.at(1).get<std::string>();
+    e.shadow = parsed.at(2).get<bool>();
+    e.counter = parsed.at(3).get<uint32_t>();
+    e.ttl_ns = parsed.at(4).get<uint64_t>();
+    s.rules.push_back(std::move(e));
+    return false;
+  };
+  try {
+    json j = json::parse(text, rows, false);
+    if (j.is_discarded() || !j.is_object())
+      return be::Error("the state file is not valid JSON");
+    if (j.value("version", 0) != 1)
+      return be::Error("the state file has an unknown version");
+    if (!j.contains("rules"))
+      return be::Error("the state file has no rule table");
+    s.netns = j.at("netns").get<std::string>();
+    s.netns_cookie = j.value("netns_cookie", uint64_t{0});
+    s.ifname = j.at("ifname").get<std::string>();
+    s.prog_id = j.at("prog_id").get<uint32_t>();
+    s.mode = j.value("mode", std::string());
+    s.policy = j.at("policy").get<std::string>();
+    s.source = j.value("source", std::string());
+    s.default_action = j.value("default", std::string("pass"));
+    s.loaded_at_unix_ns = j.value("loaded_at_unix_ns", uint64_t{0});
+    s.attached_at_unix_ns = j.value("attached_at_unix_ns", uint64_t{0});
+    s.expired_rules = j.value("expired_rules", std::vector<std::string>{});
+    for (const json &d : j.at("dynsets"))
+      s.dynsets.push_back(
+          {d.at("name").get<std::string>(), d.at("elem").get<std::string>(),
+           d.at("capacity").get<uint32_t>(), d.value("ttl_ns", uint64_t{0})});
+    for (const json &r : j.at("rates")) {
+      RateEntry e;
+      e.id = r.at("id").get<uint32_t>();
+      e.rule = r.at("rule").get<std::string>();
+      e.ordinal = r.value("ordinal", 0u);
+      e.keys = r.at("keys").get<std::vector<std::string>>();
+      e.per_second = r.at("per_second").get<uint64_t>();
+      e.bits = r.value("bits", false);
+      e.burst = r.at("burst").get<uint64_t>();
+      e.shift = r.at("shift").get<uint32_t>();
+      s.rates.push_back(std::move(e));
+    }
+    for (const auto &[name, c] : j.at("counter_base").items())
+      s.counter_base[name] = counts_from(c);
+    s.default_base = counts_from(j.at("default_base"));
+    for (const auto &[name, t] : j.at("rule_started_boottime_ns").items())
+      s.rule_started_ns[name] = t.get<uint64_t>();
+  } catch (const json::exception &e) {
+    return be::Error(std::string("the state file is malformed: ") + e.what());
+  }
+  return s;
+}
+
+be::Expected<ProgramState> read_program_state(const StateLayout &layout,
+                                              const Target &t,
+                                              uint32_t prog_id) {
+  const std::string path = layout.program_dir(t, prog_id) + "/state.json";
+  std::optional<std::string> text = read_file(path);
+  if (!text)
+    return be::errno_error("cannot read '" + path + "'", errno);
+  be::Expected<ProgramState> s = state_from_json(*text);
+  if (!s)
+    return be::Error("'" + path + "': " + s.error().message);
+  return s;
+}
+
+be::Status write_program_state(const StateLayout &layout, const Target &t,
+                               const ProgramState &s) {
+  return write_file_atomically(layout.program_dir(t, s.prog_id) + "/state.json",
+                               state_to_json(s));
+}
+
+be::Expected<std::string> read_program_text(const StateLayout &layout,
+                                            const Target &t, uint32_t prog_id) {
+  const std::string path = layout.program_dir(t, prog_id) + "/policy.psl";
+  std::optional<std::string> text = read_file(path);
+  if (!text)
+    return be::errno_error("cannot read '" + path + "'", errno);
+  return std::move(*text);
+}
+
+std::vector<uint32_t> program_dirs(const StateLayout &layout, const Target &t) {
+  std::vector<uint32_t> ids;
+  for (const std::string &n : list_dir(layout.state_dir(t)))
+    if (n.size() > 5 && n.compare(0, 5, "prog-") == 0 &&
+        n.find_first_not_of("0123456789", 5) == std::string::npos)
+      ids.push_back(
+          static_cast<uint32_t>(std::strtoul(n.c_str() + 5, nullptr, 10)));
+  return ids;
+}
+
+void remove_program_dirs(const StateLayout &layout, const Target &t,
+                         uint32_t keep) {
+  for (uint32_t id : program_dirs(layout, t))
+    if (id != keep)
+      remove_tree(layout.program_dir(t, id), 2);
+}
+
+uint64_t unix_now_ns() { return clock_ns(CLOCK_REALTIME); }
+uint64_t boottime_now_ns() { return clock_ns(CLOCK_BOOTTIME); }
+uint64_t monotonic_now_ns() { return clock_ns(CLOCK_MONOTONIC); }
+
+} // namespace psr::policy
