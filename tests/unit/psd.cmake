@@ -10,3 +10,14 @@ target_compile_definitions(psd_test PRIVATE
   PSD_DOC="${PROJECT_SOURCE_DIR}/docs/psd.md"
   PSD_DEFAULT_POLICY="${PROJECT_SOURCE_DIR}/policies/default.psl")
 gtest_discover_tests(psd_test DISCOVERY_MODE PRE_TEST PROPERTIES TIMEOUT 120)
+
+# The psd binary as a subprocess: what it says before it touches the
+# kernel (help, bad flags and config files, token checks, --check-config).
+if(TARGET psd)
+  add_executable(psd_cli_test ${CMAKE_CURRENT_SOURCE_DIR}/psd_cli_test.cc)
+  target_link_libraries(psd_cli_test PRIVATE GTest::gtest_main)
+  target_compile_definitions(psd_cli_test PRIVATE
+    PSD_BINARY="$<TARGET_FILE:psd>" PSD_VERSION="${PROJECT_VERSION}")
+  add_dependencies(psd_cli_test psd)
+  gtest_discover_tests(psd_cli_test DISCOVERY_MODE PRE_TEST)
+endif()

@@ -109,8 +109,8 @@ be::Status KernelPolicy::put_in_force(const OperatorPolicy &policy) {
   psl::CheckedModule checked = psl::check_source(policy.path, policy.text);
   if (!checked.ok())
     return be::Error(policy.path + ": the policy has errors");
-  auto built = be::build_policy(*checked.module.policy,
-                                checked.diags.file_ptr().get());
+  auto built =
+      be::build_policy(*checked.module.policy, checked.diags.file_ptr().get());
   if (!built.ok())
     return built.error();
   pp::PolicyToLoad load;
@@ -145,8 +145,8 @@ be::Status KernelPolicy::maintain(const std::string &iface) {
     return t.error();
   pp::ExpiryOptions eo;
   eo.load.observe = true;
-  auto expired = pp::enforce_rule_expiry(layout_, *t,
-                                         pp::boottime_now_ns(), eo);
+  auto expired =
+      pp::enforce_rule_expiry(layout_, *t, pp::boottime_now_ns(), eo);
   auto swept = pp::sweep_sets(layout_, *t);
   if (!expired.ok())
     return be::Error("rule expiry: " + expired.error().message);
@@ -181,8 +181,8 @@ be::Expected<std::vector<summary::PolicyView>> KernelPolicy::policies() {
     v.default_rule.packets = st->default_counts.packets;
     v.default_rule.bytes = st->default_counts.bytes;
     for (const pp::SetStatus &s : st->sets)
-      v.sets.push_back({s.name, s.elem, s.live, s.capacity,
-                        s.ttl_ns / 1'000'000});
+      v.sets.push_back(
+          {s.name, s.elem, s.live, s.capacity, s.ttl_ns / 1'000'000});
     out.push_back(std::move(v));
   }
   return out;
@@ -198,8 +198,8 @@ KernelPolicy::rule_namer(const std::string &iface) const {
     return f.error();
   if (!f->has_policy())
     return be::Error("no policy in force on '" + iface + "'");
-  auto text = pp::read_file(layout_.program_dir(*t, f->link.prog_id) +
-                            "/policy.json");
+  auto text =
+      pp::read_file(layout_.program_dir(*t, f->link.prog_id) + "/policy.json");
   if (!text)
     return be::Error("no sidecar for program " +
                      std::to_string(f->link.prog_id));
