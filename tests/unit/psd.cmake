@@ -21,3 +21,13 @@ if(TARGET psd)
   add_dependencies(psd_cli_test psd)
   gtest_discover_tests(psd_cli_test DISCOVERY_MODE PRE_TEST)
 endif()
+
+# The systemd unit in the tree parses and names real settings
+# (systemd-analyze verify, with ExecStart pointed at the built psd).
+find_program(PSD_SYSTEMD_ANALYZE systemd-analyze)
+if(TARGET psd AND PSD_SYSTEMD_ANALYZE)
+  add_test(NAME psd_service_verify
+    COMMAND sh -c "sed 's|/usr/local/bin/psd|$<TARGET_FILE:psd>|g' \"$1\" > \"$2\" && \"$3\" verify \"$2\""
+            sh ${PROJECT_SOURCE_DIR}/runtime/tools/psd/psd.service
+            ${CMAKE_CURRENT_BINARY_DIR}/psd.service ${PSD_SYSTEMD_ANALYZE})
+endif()
