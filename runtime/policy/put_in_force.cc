@@ -308,6 +308,9 @@ be::Expected<PutResult> put_in_force(const StateLayout &layout,
     old_maps = std::move(*m);
   }
   be::PolicyLoadOptions load = options.load;
+  // Every program put in force carries the XDP observation (pso_*), so
+  // its maps have one size on both sides of every swap and carry over.
+  load.observe = true;
   if (path_exists(layout.maps_dir(target))) {
     const std::set<std::string> reuse = plan.maps_to_reuse();
     load.bpf.reuse_maps_dir = layout.maps_dir(target);

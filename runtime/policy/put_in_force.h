@@ -71,8 +71,9 @@ struct PutOptions {
   // Carry nothing over: empty sets, full rate buckets, counters from zero,
   // rule ttls from now. The tracing runtime's maps are kept regardless.
   bool reset = false;
-  // Load-time globals and the like; bpf.reuse_maps_dir and
-  // bpf.reuse_map_filter are put_in_force's own.
+  // Load-time globals and the like; bpf.reuse_maps_dir,
+  // bpf.reuse_map_filter and observe (always on: every program in force
+  // carries the XDP observation) are put_in_force's own.
   be::PolicyLoadOptions load;
   // How long to wait for another change on the target (0: refuse at once
   // with "another load on 'eth0' is in progress (pid N)").

@@ -8,7 +8,7 @@ gtest_discover_tests(policy_runtime_test DISCOVERY_TIMEOUT 30)
 
 add_executable(policy_runtime_kernel_test
                ${CMAKE_CURRENT_SOURCE_DIR}/policy_runtime_kernel_test.cc)
-target_link_libraries(policy_runtime_kernel_test PRIVATE psr_policy
+target_link_libraries(policy_runtime_kernel_test PRIVATE psr_policy psr_trace
                       psl_backend_testing GTest::gtest_main)
 gtest_discover_tests(policy_runtime_kernel_test DISCOVERY_TIMEOUT 30
                      PROPERTIES LABELS kernel RUN_SERIAL TRUE TIMEOUT 300)
