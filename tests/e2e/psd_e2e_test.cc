@@ -171,12 +171,10 @@ protected:
 
   std::vector<std::string> args(std::vector<std::string> extra = {},
                                 const std::string &listen = "127.0.0.1:9477") {
-    std::vector<std::string> a = {"--iface",      veth_->ifname(),
-                                  "--policy-dir", dir_ + "/policies",
-                                  "--state-dir",  dir_ + "/state",
-                                  "--pin-root",   pin_root_,
-                                  "--window",     "200ms",
-                                  "--listen",     listen};
+    std::vector<std::string> a = {
+        "--iface",     veth_->ifname(), "--policy-dir", dir_ + "/policies",
+        "--state-dir", dir_ + "/state", "--pin-root",   pin_root_,
+        "--window",    "200ms",         "--listen",     listen};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
@@ -290,8 +288,8 @@ protected:
     return err == 0;
   }
   bool xdp_attached() {
-    CommandResult r = run_command("ip -n " + veth_->ns() + " link show " +
-                                  veth_->ifname());
+    CommandResult r =
+        run_command("ip -n " + veth_->ns() + " link show " + veth_->ifname());
     return r.output.find("xdp") != std::string::npos;
   }
 
@@ -357,8 +355,8 @@ TEST_F(PsdE2e, ProtectsObservesAndServesTheDefaultPolicy) {
     for (const json &s : all)
       out << s.dump() << "\n";
   }
-  CommandResult v = run_command(std::string(PSD_PYTHON) + " " +
-                                PSD_VALIDATOR + " " + PSD_SCHEMA + " " + jsonl);
+  CommandResult v = run_command(std::string(PSD_PYTHON) + " " + PSD_VALIDATOR +
+                                " " + PSD_SCHEMA + " " + jsonl);
   EXPECT_EQ(v.exit_code, 0) << v.output;
 
   // The metrics of a real run are clean under promtool.
@@ -403,8 +401,7 @@ TEST_F(PsdE2e, TheBlockSetDropsButNotTheManagementPath) {
   EXPECT_TRUE(connects(22)) << "the protected management path was dropped";
   next_windows();
   json all = summaries();
-  EXPECT_EQ(rule_hits(all, "drop_blocked"),
-            5u + 1u /* the SYN to 8080 */ + 0u)
+  EXPECT_EQ(rule_hits(all, "drop_blocked"), 5u + 1u /* the SYN to 8080 */ + 0u)
       << all.back()["interfaces"].dump();
   EXPECT_GE(talker_sum(all, VethPair::peer_address(), "xdp_drop"), 6u);
   uint64_t dropped = 0;
@@ -573,8 +570,8 @@ TEST_F(PsdE2e, SampledPacketPathsAreFilterable) {
   ASSERT_EQ(pings(5, "0.1"), 5);
   json paths;
   for (int i = 0; i < 100; ++i) {
-    paths = get(std::string("/api/v1/trace?addr=") + VethPair::peer_address())
-                .j();
+    paths =
+        get(std::string("/api/v1/trace?addr=") + VethPair::peer_address()).j();
     if (paths.is_object() && paths["paths"].size() >= 5)
       break;
     std::this_thread::sleep_for(100ms);

@@ -99,7 +99,7 @@ TEST_F(PsdCli, BadConfigFilesNameFileLineAndKey) {
 
 TEST_F(PsdCli, BeyondLoopbackOnlyWithAPrivateTokenFile) {
   PsdRun r = psd("--iface eth0 --listen 0.0.0.0:9477 --policy-dir " + dir_ +
-              "/policies");
+                 "/policies");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "psd: psd will not listen on 0.0.0.0:9477, which is not a "
                    "loopback address, without a token file: give "
@@ -117,16 +117,16 @@ TEST_F(PsdCli, BeyondLoopbackOnlyWithAPrivateTokenFile) {
 TEST_F(PsdCli, CheckConfig) {
   write("policies/policy.psl", "policy site {\n  default pass\n}\n");
   std::string token = write("token", "s3cret-token-value-123456\n", 0600);
-  std::string cfg =
-      write("psd.toml", "interfaces = [\"eth0\", \"eth1\"]\npolicy_dir = \"" +
-                            dir_ + "/policies\"\n[api]\nlisten = "
-                                   "\"0.0.0.0:9477\"\ntoken_file = \"" +
-                            token + "\"\n");
+  std::string cfg = write(
+      "psd.toml", "interfaces = [\"eth0\", \"eth1\"]\npolicy_dir = \"" + dir_ +
+                      "/policies\"\n[api]\nlisten = "
+                      "\"0.0.0.0:9477\"\ntoken_file = \"" +
+                      token + "\"\n");
   PsdRun r = psd("--config " + cfg + " --check-config");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "api: 0.0.0.0:9477 (bearer token from " + token +
-                       ")\neth0: " + dir_ + "/policies/policy.psl: ok\neth1: " +
-                       dir_ +
+                       ")\neth0: " + dir_ +
+                       "/policies/policy.psl: ok\neth1: " + dir_ +
                        "/policies/policy.psl: ok\nthe configuration is "
                        "valid\n");
   EXPECT_EQ(r.out.find("s3cret"), std::string::npos);
