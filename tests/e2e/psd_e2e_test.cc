@@ -585,6 +585,8 @@ TEST_F(PsdE2e, SampledPacketPathsAreFilterable) {
     if (p["proto"] == "ipv4/icmp" && p["src"] == VethPair::peer_address()) {
       echo = true;
       EXPECT_EQ(p["steps"][0]["hook"], "xdp") << p.dump();
+      // Named from the sidecar of the policy in force.
+      EXPECT_EQ(p["steps"][0]["rule"], "default") << p.dump();
     }
   }
   EXPECT_TRUE(echo) << paths.dump();

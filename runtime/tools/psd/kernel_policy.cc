@@ -7,6 +7,7 @@
 #include "policy/dynamic_sets.h"
 #include "policy/files.h"
 #include "policy/in_force.h"
+#include "policy/program_maps.h"
 #include "policy/program_state.h"
 #include "policy/put_in_force.h"
 #include "policy/status.h"
@@ -164,12 +165,10 @@ be::Expected<std::vector<summary::PolicyView>> KernelPolicy::policies() {
     if (!t.ok())
       return t.error();
     auto st = pp::target_status(layout_, *t);
+    if (!st.ok())
+      return be::Error(iface + ": " + st.error().message);
     summary::PolicyView v;
     v.iface = iface;
-    if (!st.ok()) {
-      out.push_back(std::move(v)); // nothing readable there: no policy
-      continue;
-    }
     v.policy = st->policy;
     v.attached = st->attached;
     v.program_id = st->prog_id;
@@ -186,6 +185,14 @@ be::Expected<std::vector<summary::PolicyView>> KernelPolicy::policies() {
     out.push_back(std::move(v));
   }
   return out;
+}
+
+uint32_t KernelPolicy::program_id(const std::string &iface) const {
+  auto t = target(iface);
+  if (!t.ok())
+    return 0;
+  auto link = pp::read_link(layout_, *t);
+  return link.ok() && link->pinned ? link->prog_id : 0;
 }
 
 be::Expected<psr::trace::RuleNamer>
