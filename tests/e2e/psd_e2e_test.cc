@@ -498,6 +498,30 @@ TEST_F(PsdE2e, SighupReloadsAndABrokenPolicyLeavesTheOneInForce) {
   EXPECT_EQ(psd_->stop(SIGTERM), 0);
 }
 
+TEST_F(PsdE2e, ARuleWithATtlShowsTimeLeftAndExpires) {
+  write_policy("policy.psl", "policy temp {\n  rule no_ping_for_now: ip.proto "
+                             "== icmp => drop ttl 3s\n  default pass\n}\n");
+  start();
+  EXPECT_EQ(pings(2, "0.2"), 0);
+  json rules = get("/api/v1/rules").j();
+  ASSERT_EQ(rules["interfaces"][0]["rules"].size(), 1u) << rules.dump();
+  const json &r = rules["interfaces"][0]["rules"][0];
+  EXPECT_EQ(r["name"], "no_ping_for_now");
+  ASSERT_TRUE(r["ttl_left_ms"].is_number()) << r.dump();
+  EXPECT_GT(r["ttl_left_ms"].get<uint64_t>(), 0u);
+  EXPECT_LE(r["ttl_left_ms"].get<uint64_t>(), 3000u);
+  // psd takes it out once a second after its ttl ran out.
+  for (int i = 0; i < 100; ++i) {
+    rules = get("/api/v1/rules").j();
+    if (rules["interfaces"][0]["rules"].empty())
+      break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(rules["interfaces"][0]["rules"].empty()) << rules.dump();
+  EXPECT_EQ(pings(2, "0.2"), 2);
+  EXPECT_EQ(psd_->stop(SIGTERM), 0) << psd_->log();
+}
+
 TEST_F(PsdE2e, ABrokenPolicyWithNothingInForceStopsTheStart) {
   write_policy("policy.psl", kBroken);
   psd_ = std::make_unique<PsdProcess>(veth_->ns(), args(), dir_ + "/psd.log");
