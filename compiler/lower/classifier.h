@@ -131,14 +131,14 @@
 #include <string>
 #include <vector>
 
+#include "analysis/interval_set.h"
 #include "ast/ast.h"
-#include "passes/condition_space.h"
 
 namespace psl::lower {
 
-using cs::Interval;
-using cs::IntervalSet;
-using cs::Point;
+using analysis::Interval;
+using analysis::IntervalSet;
+using analysis::Point;
 
 // guard(field) ∧ [family] ∧ value ∈ values. For ip fields, family is 4 or 6
 // and values are in that family's domain (32 or 128 bits); 0 otherwise.

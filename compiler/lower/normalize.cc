@@ -1,5 +1,7 @@
 #include "lower/normalize.h"
 
+#include "analysis/literal_points.h"
+
 #include "lower/field_values.h"
 
 extern "C" {
@@ -135,11 +137,12 @@ private:
     if (!value.constant)
       return fail(value, "a comparison with a value that is not constant");
     FieldId id = f.field->id;
-    FamilySets s;
-    if (!value_points(id, *value.constant, s))
+    const bool ip = is_ip_field(id);
+    analysis::LiteralPoints s;
+    if (!analysis::literal_points(*value.constant, domain_max(id), s) ||
+        (ip && s.scalars))
       return fail(value,
                   "a constant of an unexpected kind for '" + f.path + "'");
-    const bool ip = is_ip_field(id);
     auto for_op = [&](const IntervalSet &eq, uint8_t fam) -> IntervalSet {
       Point max = domain_max(id, fam);
       switch (op) {

@@ -1,6 +1,6 @@
 // The lint: semantic checks on the typed, folded conditions (it runs last,
 // only on input without errors). Every check reasons about sets of packets
-// (passes/condition_space.h), never about the text of conditions.
+// (compiler/analysis/), never about the text of conditions.
 //
 //   W0203  a condition that is always false (rules and protect)
 //   W0205  a rule condition that is always true
@@ -24,8 +24,8 @@
 //
 // Cost: every rule is converted once; the shadow and redundancy checks ask
 // an incremental BoxIndex of the earlier (resp. later) rules for the rules
-// containing one witness packet at a time (cs::cover), so a rule only meets
-// rules that match a packet of its own that is still uncovered. A global
+// containing one witness packet at a time (analysis::cover), so a rule only
+// meets rules that match a packet of its own that is still uncovered. A global
 // budget bounds the total work on adversarial input; past it the checks
 // stop warning rather than guess.
 #include "passes/lint.h"
@@ -38,18 +38,25 @@
 #include <unordered_set>
 #include <vector>
 
-#include "passes/condition_space.h"
+#include "analysis/box.h"
+#include "analysis/box_index.h"
+#include "analysis/condition_builder.h"
+#include "analysis/cover.h"
+#include "analysis/describe.h"
+#include "analysis/dnf.h"
+#include "analysis/space.h"
+#include "analysis/witness.h"
 
 namespace psl {
 namespace {
 
-using cs::Box;
-using cs::BoxIndex;
-using cs::CoverItem;
-using cs::CoverResult;
-using cs::Dnf;
+using analysis::Box;
+using analysis::BoxIndex;
+using analysis::CoverItem;
+using analysis::CoverResult;
+using analysis::Dnf;
 
-constexpr cs::DnfLimits kDnfLimits{256};
+constexpr analysis::DnfLimits kDnfLimits{256};
 // Work of all cover() calls together (entries looked at, subtractions):
 // far above what real policies need (a generated 100k-rule policy uses a
 // few hundred thousand steps), a bound of about a second for adversarial
@@ -196,7 +203,7 @@ private:
   CondState build(const Expr *cond, Dnf &out) {
     if (!cond)
       return CondState::TooComplex; // nothing to reason about; stay silent
-    cs::ConditionBuilder builder(space_, kDnfLimits);
+    analysis::ConditionBuilder builder(space_, kDnfLimits);
     auto d = builder.build(*cond);
     if (!d)
       return CondState::TooComplex;
@@ -267,15 +274,16 @@ private:
 
   void check_always_true() {
     Box all; // the unconstrained box: every packet
-    cs::Witness w0 = cs::witness(all, &all);
+    analysis::Witness w0 = analysis::witness(all, &all);
     for (auto &ri : rules_) {
       if (ri.state != CondState::Ok)
         continue;
       // Quick rejection: the least packet (no IP, no VLAN, all zero) is
       // outside almost every condition.
       bool has_w0 =
-          std::any_of(ri.dnf.begin(), ri.dnf.end(),
-                      [&](const Box &b) { return cs::box_contains(b, w0); });
+          std::any_of(ri.dnf.begin(), ri.dnf.end(), [&](const Box &b) {
+            return analysis::box_contains(b, w0);
+          });
       if (!has_w0)
         continue;
       BoxIndex own;
@@ -317,7 +325,7 @@ private:
       note_exhausted();
       return none; // Unknown
     }
-    cs::CoverLimits limits;
+    analysis::CoverLimits limits;
     limits.max_visits = std::min(kMaxCoverVisits, budget_);
     limits.max_steps = std::min(limits.max_steps, steps_);
     auto res = cover(items, n, index, filter, limits);
@@ -457,7 +465,7 @@ private:
         if (generated()) {
           // Context-free: a generated rule may outlive the rules before it.
           report_protect(DiagCode::E0401, rd, pi, region,
-                         cs::witness(region, &region));
+                         analysis::witness(region, &region));
           return;
         }
         // Hand-written: only protected packets that reach the rule count
@@ -496,7 +504,7 @@ private:
     for (const auto &pi : protects_)
       for (const auto &b : pi.dnf) {
         for (const auto &c : b.constraints())
-          if (cs::is_opaque(c.dim))
+          if (analysis::is_opaque(c.dim))
             return false;
         auto res = cover({CoverItem{&b, &b}}, earlier_,
                          [&](uint32_t j) { return !expires(j); });
@@ -508,12 +516,12 @@ private:
   }
 
   void report_protect(DiagCode code, const RuleDecl &rd, const ProtectInfo &pi,
-                      const Box &region, const cs::Witness &w) {
+                      const Box &region, const analysis::Witness &w) {
     auto &diag = diags().report(code, rule_range(rd),
                                 "drop rule " + quoted(rd.name) +
                                     " touches protected traffic");
     diag.notes.push_back({"it drops packets protected here, for example " +
-                              cs::describe(region, w, space_),
+                              analysis::describe(region, w, space_),
                           cond_range(pi.decl->cond.get(), pi.decl->range)});
   }
 
@@ -545,7 +553,8 @@ private:
         if (res.uncovered)
           diag.notes.push_back(
               {"packets protected here reach it, for example " +
-                   cs::describe(res.uncovered_box, *res.uncovered, space_),
+                   analysis::describe(res.uncovered_box, *res.uncovered,
+                                      space_),
                cond_range(pi.decl->cond.get(), pi.decl->range)});
         else
           diag.notes.push_back(
@@ -637,7 +646,7 @@ private:
 
   Policy &policy_;
   PassContext &ctx_;
-  cs::Space space_;
+  analysis::Space space_;
   std::vector<RuleInfo> rules_;
   struct Expiry {
     uint64_t ns = 0;

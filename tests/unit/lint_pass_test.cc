@@ -12,9 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "analysis/box.h"
+#include "analysis/condition_builder.h"
+#include "analysis/witness.h"
 #include "driver.h"
 #include "frontend/parser.h"
-#include "passes/condition_space.h"
 #include "passes/lint.h"
 #include "passes/pass_manager.h"
 
@@ -517,45 +519,46 @@ TEST(LintProperty, FlaggedRulesCanAllBeRemoved) {
           if (d.code == DiagCode::W0201)
             shadowed[i] = true;
         }
-    cs::Space space;
-    std::vector<cs::Dnf> dnf;
+    analysis::Space space;
+    std::vector<analysis::Dnf> dnf;
     for (auto *r : p.rules) {
-      cs::ConditionBuilder b(space);
+      analysis::ConditionBuilder b(space);
       dnf.push_back(*b.build(*r->cond));
     }
-    auto matches = [&](size_t i, const cs::Witness &w) {
+    auto matches = [&](size_t i, const analysis::Witness &w) {
       for (const auto &b : dnf[i])
-        if (cs::box_contains(b, w))
+        if (analysis::box_contains(b, w))
           return true;
       return false;
     };
     for (int k = 0; k < 400; ++k) {
-      cs::Witness w;
+      analysis::Witness w;
       int kind = static_cast<int>(rng() % 4); // tcp, udp, icmp, none
       bool v6 = kind != 2 && rng() % 4 == 0;
       if (kind < 3) {
-        w.fixed[cs::kLayerIp] = 1;
-        w.fixed[cs::kDimIpVersion] = v6 ? 6 : 4;
-        w.fixed[cs::kDimEthType] = v6 ? 0x86dd : 0x0800;
-        w.fixed[cs::kDimIpProto] = kind == 0 ? 6 : kind == 1 ? 17 : 1;
+        w.fixed[analysis::kLayerIp] = 1;
+        w.fixed[analysis::kDimIpVersion] = v6 ? 6 : 4;
+        w.fixed[analysis::kDimEthType] = v6 ? 0x86dd : 0x0800;
+        w.fixed[analysis::kDimIpProto] = kind == 0 ? 6 : kind == 1 ? 17 : 1;
         const uint32_t srcs[] = {0x0a010203, 0x0a010909, 0x0a020000,
                                  0xc0000201};
         if (v6)
-          w.fixed[cs::kIpSrc6] = (cs::Point{0xfd} << 120) * (rng() % 2) + 1;
+          w.fixed[analysis::kIpSrc6] =
+              (analysis::Point{0xfd} << 120) * (rng() % 2) + 1;
         else
-          w.fixed[cs::kDimIpSrc4] = srcs[rng() % 4];
+          w.fixed[analysis::kDimIpSrc4] = srcs[rng() % 4];
       }
-      const cs::Point ports[] = {22, 23, 53, 80};
+      const analysis::Point ports[] = {22, 23, 53, 80};
       if (kind == 0) {
-        w.fixed[cs::kLayerTcp] = 1;
-        w.fixed[cs::field_dim(FieldId::TcpDport)] = ports[rng() % 4];
-        w.fixed[cs::field_dim(FieldId::TcpSyn)] = rng() % 2;
+        w.fixed[analysis::kLayerTcp] = 1;
+        w.fixed[analysis::field_dim(FieldId::TcpDport)] = ports[rng() % 4];
+        w.fixed[analysis::field_dim(FieldId::TcpSyn)] = rng() % 2;
       } else if (kind == 1) {
-        w.fixed[cs::kLayerUdp] = 1;
-        w.fixed[cs::field_dim(FieldId::UdpDport)] = ports[rng() % 4];
+        w.fixed[analysis::kLayerUdp] = 1;
+        w.fixed[analysis::field_dim(FieldId::UdpDport)] = ports[rng() % 4];
       } else if (kind == 2) {
-        w.fixed[cs::kLayerIcmp] = 1;
-        w.fixed[cs::field_dim(FieldId::IcmpType)] = 8 * (rng() % 2);
+        w.fixed[analysis::kLayerIcmp] = 1;
+        w.fixed[analysis::field_dim(FieldId::IcmpType)] = 8 * (rng() % 2);
       }
       auto verdict = [&](bool skip_flagged) {
         for (size_t i = 0; i < p.rules.size(); ++i) {
