@@ -93,7 +93,7 @@ private:
   void maps() {
     for (size_t g = 0; g < c_.groups.size(); ++g) {
       const LookupGroup &grp = c_.groups[g];
-      if (grp.rate_group >= 0)
+      if (grp.rate_group)
         continue; // after psl_rate_table.h, below
       const auto &m = c_.maps[grp.map];
       b_.comment("group " + std::to_string(g) + ": " + grp.shape + "; " +
@@ -120,15 +120,14 @@ private:
                                                      : "PSL_GROUP_HASH(";
       b_.line(macro + m.name + ", " + key + ", " +
               std::to_string(m.max_entries) + ");");
-      if (grp.value_filter >= 0) {
+      if (grp.value_filter) {
         b_.comment("group " + std::to_string(g) + ", the values of " +
                    field_info(grp.exact[grp.value_filter_part].field).name +
                    " in its keys (looked up first)");
-        b_.line("PSL_GROUP_VALUES(" +
-                c_.maps[static_cast<size_t>(grp.value_filter)].name + ");");
+        b_.line("PSL_GROUP_VALUES(" + c_.maps[*grp.value_filter].name + ");");
       }
-      if (grp.exact_map >= 0) {
-        const auto &h = c_.maps[static_cast<size_t>(grp.exact_map)];
+      if (grp.exact_map) {
+        const auto &h = c_.maps[*grp.exact_map];
         b_.comment("group " + std::to_string(g) +
                    ", full-length addresses (looked up first)");
         b_.open("struct " + h.name + "_key");
@@ -137,9 +136,9 @@ private:
         b_.line("PSL_CLASS_HASH(" + h.name + ", struct " + h.name + "_key, " +
                 std::to_string(h.max_entries) + ");");
       }
-      if (grp.v4_slots >= 0) {
-        const auto &slots = c_.maps[static_cast<size_t>(grp.v4_slots)];
-        const auto &longer = c_.maps[static_cast<size_t>(grp.v4_longer)];
+      if (grp.v4_slots) {
+        const auto &slots = c_.maps[*grp.v4_slots];
+        const auto &longer = c_.maps[*grp.v4_longer];
         b_.comment(
             "group " + std::to_string(g) +
             ", IPv4: slots by the top 16 bits, then prefixes /17 to /32");
@@ -148,11 +147,11 @@ private:
         b_.line("PSL_CLASS4_HASH(" + longer.name + ", " +
                 std::to_string(longer.max_entries) + ");");
       }
-      if (grp.v6_buckets >= 0) {
-        const auto &dir = c_.maps[static_cast<size_t>(grp.v6_dir)];
-        const auto &buckets = c_.maps[static_cast<size_t>(grp.v6_buckets)];
-        const auto &slots = c_.maps[static_cast<size_t>(grp.v6_slots)];
-        const auto &longer = c_.maps[static_cast<size_t>(grp.v6_longer)];
+      if (grp.v6_buckets) {
+        const auto &dir = c_.maps[*grp.v6_dir];
+        const auto &buckets = c_.maps[*grp.v6_buckets];
+        const auto &slots = c_.maps[*grp.v6_slots];
+        const auto &longer = c_.maps[*grp.v6_longer];
         b_.comment(
             "group " + std::to_string(g) +
             ", IPv6: directory and buckets by the top 32 bits, slots of the "
@@ -221,7 +220,7 @@ private:
     b_.line();
     for (size_t g = 0; g < c_.groups.size(); ++g) {
       const LookupGroup &grp = c_.groups[g];
-      if (grp.rate_group < 0)
+      if (!grp.rate_group)
         continue;
       const auto &m = c_.maps[grp.map];
       b_.comment("group " + std::to_string(g) + ": " + grp.shape + "; " +
@@ -331,8 +330,8 @@ private:
     if (a.values.is_full(max))
       return guard.empty() ? "1" : "(" + guard + ")";
     std::string test;
-    if (c.set_map >= 0) {
-      const auto &m = c_.maps[static_cast<size_t>(c.set_map)];
+    if (c.set_map) {
+      const auto &m = c_.maps[*c.set_map];
       if (lower::is_ip_field(f))
         test = "psl_set_has_ip(&" + m.name + ", " + std::to_string(c.set_id) +
                ", p, " + (f == FieldId::IpSrc ? "1" : "0") + ")";
@@ -502,17 +501,15 @@ private:
     // A class-keyed group is looked up only when the packet's class has
     // keys in it (its bit in the class table's mask; past bit 63, which the
     // map limit never reaches, whenever there is a class).
-    if (grp.class_group >= 0)
-      guards.insert(guards.begin(),
-                    g < 64
-                        ? "(" + mask_var(static_cast<size_t>(grp.class_group)) +
-                              " & (1ull << " + std::to_string(g) + "))"
-                        : class_var(static_cast<size_t>(grp.class_group)));
+    if (grp.class_group)
+      guards.insert(guards.begin(), g < 64 ? "(" + mask_var(*grp.class_group) +
+                                                 " & (1ull << " +
+                                                 std::to_string(g) + "))"
+                                           : class_var(*grp.class_group));
     // After the presence tests: the field must be there to be tested.
-    if (grp.value_filter >= 0)
+    if (grp.value_filter)
       guards.push_back(
-          "psl_value_in(&" +
-          c_.maps[static_cast<size_t>(grp.value_filter)].name + ", " +
+          "psl_value_in(&" + c_.maps[*grp.value_filter].name + ", " +
           value_expr(grp.exact[grp.value_filter_part].field) + ")");
     b_.comment("group " + std::to_string(g) + ": " + grp.shape);
     std::string guard = join(guards, "&&");
@@ -527,12 +524,13 @@ private:
     // A split class table: IPv4 through its slots and longer prefixes,
     // IPv6 through its buckets and longer prefixes, the trie below for what
     // those do not answer (v stays NULL).
-    const bool split4 = grp.v4_slots >= 0, split6 = grp.v6_buckets >= 0;
+    const bool split4 = grp.v4_slots.has_value(),
+               split6 = grp.v6_buckets.has_value();
     const bool split = split4 || split6;
     if (split) {
       const std::string addr = "p->" + lower::member_name(grp.prefix->field);
-      auto name = [&](int map) {
-        return "&" + c_.maps[static_cast<size_t>(map)].name;
+      auto name = [&](std::optional<uint32_t> map) {
+        return "&" + c_.maps[*map].name;
       };
       b_.line("const struct psl_class_val *v = 0;");
       b_.line();
@@ -586,22 +584,20 @@ private:
     b_.line("__builtin_memset(&k, 0, sizeof(k));");
     if (grp.kind == MapKind::Lpm)
       b_.line("k.prefixlen = " + std::to_string(8 * grp.data_size) + ";");
-    if (grp.class_group >= 0)
-      b_.line("psl_key_be(k.data, " +
-              class_var(static_cast<size_t>(grp.class_group)) + ", 4);");
+    if (grp.class_group)
+      b_.line("psl_key_be(k.data, " + class_var(*grp.class_group) + ", 4);");
     for (const auto &part : grp.exact)
       key_part(part);
     if (grp.prefix)
       key_part(*grp.prefix);
-    if (grp.rate_group >= 0) {
+    if (grp.rate_group) {
       // A rate group: the key's list of rate rules joins the run.
-      b_.line("psl_rate_collect(&run, " + std::to_string(grp.rate_group) +
+      b_.line("psl_rate_collect(&run, " + std::to_string(*grp.rate_group) +
               ", bpf_map_lookup_elem(&" + m.name + ", &k));");
     } else if (grp.classes) {
       const std::string v = split ? "v = " : "const struct psl_class_val *v = ";
-      if (grp.exact_map >= 0) {
-        b_.line(v + "bpf_map_lookup_elem(&" +
-                c_.maps[static_cast<size_t>(grp.exact_map)].name +
+      if (grp.exact_map) {
+        b_.line(v + "bpf_map_lookup_elem(&" + c_.maps[*grp.exact_map].name +
                 ", k.data);");
         b_.line();
         b_.line("if (!v)");

@@ -112,10 +112,11 @@ std::string to_string(const Classifier &c) {
     o << "group " << g << " (" << c.maps[grp.map].name;
     // A class table's other maps: its host hash, its IPv4 slots and
     // prefixes, its IPv6 buckets and prefixes.
-    for (int m : {grp.exact_map, grp.v4_slots, grp.v4_longer, grp.v6_dir,
-                  grp.v6_buckets, grp.v6_slots, grp.v6_longer})
-      if (m >= 0)
-        o << ", " << c.maps[static_cast<size_t>(m)].name;
+    for (std::optional<uint32_t> m :
+         {grp.exact_map, grp.v4_slots, grp.v4_longer, grp.v6_dir,
+          grp.v6_buckets, grp.v6_slots, grp.v6_longer})
+      if (m)
+        o << ", " << c.maps[*m].name;
     o << "): " << grp.shape << ", " << grp.entries << " entries, rules";
     for (uint32_t r : grp.rules)
       o << ' ' << c.rules[r].name;
