@@ -238,22 +238,4 @@ std::optional<Cond> normalize_condition(const Expr &cond, uint32_t rule,
   return n.conv(cond, false);
 }
 
-bool Cond::has_side_effects() const {
-  if (kind == Kind::Rate)
-    return true;
-  for (const Cond &ch : children)
-    if (ch.has_side_effects())
-      return true;
-  return false;
-}
-
-bool Cond::is_opaque() const {
-  if (kind == Kind::Rate || kind == Kind::DynSet || kind == Kind::FieldCmp)
-    return true;
-  for (const Cond &ch : children)
-    if (ch.is_opaque())
-      return true;
-  return false;
-}
-
 } // namespace psl::lower

@@ -43,7 +43,7 @@ std::string render(const DiagnosticSink &sink) {
 
 // The policy body starts on line 2.
 std::string lint(const std::string &body, bool generated = false) {
-  CheckOptions options;
+  PassOptions options;
   options.generated = generated;
   auto m = check_source("t.psl", "policy t {\n" + body + "}\n", options);
   return render(m.diags);
@@ -495,7 +495,7 @@ TEST(LintTiming, DISABLED_Files) {
     auto t0 = std::chrono::steady_clock::now();
     auto m = parse_policy(file, diags);
     auto t1 = std::chrono::steady_clock::now();
-    CheckOptions options;
+    PassOptions options;
     PassContext ctx{diags, options};
     auto passes = make_frontend_passes();
     for (size_t i = 0; i + 2 < passes.size(); ++i) // all but lint, protect

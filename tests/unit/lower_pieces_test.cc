@@ -36,6 +36,44 @@ AddrPrefix v4(uint32_t base, unsigned len) { return {4, Point{base}, len}; }
 AddrPrefix v6(Point base, unsigned len) { return {6, base, len}; }
 Point v6_top(uint32_t top32) { return Point{top32} << 96; }
 
+// -------------------------------------------------------------- classifier
+
+TEST(Classifier, CondSideEffectsAndOpaqueAtoms) {
+  Cond port = field(FieldId::TcpDport, IntervalSet::point(22));
+  Cond rate;
+  rate.kind = Cond::Kind::Rate;
+  Cond dynset;
+  dynset.kind = Cond::Kind::DynSet;
+  EXPECT_FALSE(port.has_side_effects() || port.is_opaque());
+  Cond with_rate = node(Cond::Kind::And, {port, rate});
+  EXPECT_TRUE(with_rate.has_side_effects());
+  EXPECT_TRUE(with_rate.is_opaque());
+  Cond with_set = node(Cond::Kind::Or, {port, dynset});
+  EXPECT_FALSE(with_set.has_side_effects()); // a set lookup changes nothing
+  EXPECT_TRUE(with_set.is_opaque());
+  EXPECT_EQ(Classifier::encode(0, Action::Pass), 2u);
+  EXPECT_EQ(Classifier::encode(0, Action::Drop), 3u);
+}
+
+TEST(Classifier, ToStringListsGroupsAndCodeRules) {
+  Classifier c;
+  c.policy = "p";
+  c.rules.push_back(RuleInfo{});
+  c.rules[0].name = "ssh";
+  c.rules[0].why_code = "it is a count rule";
+  c.maps.push_back({"psl_g0", MapKind::Array, 4, 4, 65536, "group 0"});
+  LookupGroup g;
+  g.shape = "array tcp.dport";
+  g.entries = 1;
+  g.rules = {0};
+  c.groups.push_back(g);
+  c.code.push_back(CodeRule{0, Cond{}, 1});
+  EXPECT_EQ(to_string(c),
+            "policy p: 1 rules, 1 groups, 1 code rules, 0 map entries\n"
+            "group 0 (psl_g0): array tcp.dport, 1 entries, rules ssh\n"
+            "code: ssh (it is a count rule)\n");
+}
+
 // ------------------------------------------------------------ conjunctions
 
 TEST(Conjunctions, AndDistributesOverOr) {

@@ -35,7 +35,7 @@ std::string render(const DiagnosticSink &sink) {
 
 // The policy body starts on line 2.
 std::string lint(const std::string &body, bool generated = false) {
-  CheckOptions options;
+  PassOptions options;
   options.generated = generated;
   auto m = check_source("t.psl", "policy t {\n" + body + "}\n", options);
   return render(m.diags);
@@ -47,7 +47,7 @@ std::string run_without(const std::string &body, const std::string &skip) {
                                                  "policy t {\n" + body + "}\n");
   DiagnosticSink diags(file);
   auto m = parse_policy(file, diags);
-  CheckOptions options;
+  PassOptions options;
   PassContext ctx{diags, options};
   for (auto &pass : make_frontend_passes())
     if (pass->name() != skip)
