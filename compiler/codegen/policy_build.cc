@@ -97,7 +97,7 @@ Expected<PolicyArtifact> build_policy(const Policy &policy,
     for (const auto &r : lowered.error->rules)
       detail += where(file, r.range) + ": note: rule '" + r.name + "'" +
                 (r.detail.empty() ? "" : ": " + r.detail) + "\n";
-    return Error(lowered.error->message, 0, detail);
+    return Error::user(lowered.error->message, detail);
   }
   a.classifier = std::move(lowered.classifier);
   a.c_file = options.c_file_name;
@@ -125,11 +125,12 @@ Expected<PolicyArtifact> build_policy(const Policy &policy,
     const CDiagnostic *e = res.first_error();
     std::string rule =
         e && e->in_main_file ? rule_at_line(a.c_source, e->line) : "";
-    return Error("internal error: the generated C does not compile" +
-                     (rule.empty() ? std::string()
-                                   : " (in the code of rule '" + rule + "')") +
-                     (e ? ": " + e->message : std::string()),
-                 0, res.format_diagnostics());
+    return Error::internal("internal error: the generated C does not compile" +
+                               (rule.empty()
+                                    ? std::string()
+                                    : " (in the code of rule '" + rule + "')") +
+                               (e ? ": " + e->message : std::string()),
+                           res.format_diagnostics());
   }
 
   const auto link_t0 = std::chrono::steady_clock::now();
@@ -143,7 +144,7 @@ Expected<PolicyArtifact> build_policy(const Policy &policy,
     return Error(
         "internal error: cannot link " + object_name +
             " with the prebuilt packet parser: " + linked.error().message,
-        linked.error().code, linked.error().detail);
+        linked.error().code, linked.error().detail, ErrorKind::Internal);
   a.elf = std::move(linked.value());
   return a;
 }

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -99,6 +100,58 @@ TEST_F(PscTest, UsageErrorsExitTwo) {
     EXPECT_EQ(r.status, 2) << "psc " << args << "\n" << r.out << r.err;
     EXPECT_FALSE(r.err.empty()) << "psc " << args;
   }
+}
+
+TEST_F(PscTest, UnknownVerbSuggestsTheNearest) {
+  Result r = psc("chek a.psl");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "psc: unknown verb 'chek'; did you mean 'check'?\n"
+                   "Run 'psc --help' for the verbs.\n");
+  Result far = psc("frobnicate");
+  EXPECT_EQ(far.status, 2);
+  EXPECT_EQ(far.err, "psc: unknown verb 'frobnicate'\n"
+                     "Run 'psc --help' for the verbs.\n");
+  EXPECT_EQ(psc("tset --interp a.psl").err.find("did you mean 'test'?") !=
+                std::string::npos,
+            true);
+}
+
+// Each verb's --help lists the exit statuses it can give, and no other.
+TEST_F(PscTest, HelpListsTheExitStatusesOfTheVerb) {
+  struct Case {
+    const char *verb;
+    std::vector<int> statuses;
+  };
+  for (const Case &c :
+       {Case{"check", {0, 1, 2, 4}}, Case{"fmt", {0, 1, 2, 3, 4}},
+        Case{"build", {0, 1, 2, 3, 4}}, Case{"test", {0, 1, 2, 3, 4}},
+        Case{"run", {0, 1, 2, 3, 4}}}) {
+    Result r = psc(std::string(c.verb) + " --help");
+    ASSERT_EQ(r.status, 0) << c.verb;
+    size_t at = r.out.find("Exit status:\n");
+    ASSERT_NE(at, std::string::npos) << c.verb;
+    std::string tail = r.out.substr(at);
+    for (int s = 0; s <= 4; ++s) {
+      bool listed =
+          tail.find("\n  " + std::to_string(s) + "  ") != std::string::npos;
+      bool expected = std::find(c.statuses.begin(), c.statuses.end(), s) !=
+                      c.statuses.end();
+      EXPECT_EQ(listed, expected) << c.verb << " status " << s << "\n" << tail;
+    }
+  }
+}
+
+TEST_F(PscTest, BuildExitStatuses) {
+  write("a.psl", kClean);
+  write("bad.psl", kBad);
+  EXPECT_EQ(psc("build a.psl -o a.o").status, 0);
+  EXPECT_EQ(psc("build bad.psl -o bad.o").status, 1);
+  // An output that cannot be written: the environment's, 3.
+  Result r = psc("build a.psl -o no/such/dir/a.o");
+  EXPECT_EQ(r.status, 3) << r.err;
+  EXPECT_NE(r.err.find("cannot write 'no/such/dir/a.o'"), std::string::npos)
+      << r.err;
 }
 
 // ------------------------------------------------------------------- check

@@ -44,10 +44,9 @@ int run_build(const BuildOptions &options, Streams io) {
       *checked.module.policy, checked.diags.file_ptr().get(), build);
   if (!built.ok()) {
     const auto &e = built.error();
-    bool internal = e.message.rfind("internal error", 0) == 0;
     io.err << policy->file->path() << ": error: " << e.message << "\n"
            << e.detail;
-    return internal ? kExitUsage : kExitFindings;
+    return exit_status(e.kind);
   }
   const psl::backend::PolicyArtifact &a = built.value();
   release_tree(*policy);
@@ -55,20 +54,20 @@ int run_build(const BuildOptions &options, Streams io) {
     if (auto err = write_file_atomically(options.emit_c, a.c_source)) {
       io.err << "psc build: cannot write '" << options.emit_c << "': " << *err
              << "\n";
-      return kExitFindings;
+      return kExitEnvironment;
     }
   }
   std::string elf(a.elf.begin(), a.elf.end());
   if (auto err = write_file_atomically(options.output, elf)) {
     io.err << "psc build: cannot write '" << options.output << "': " << *err
            << "\n";
-    return kExitFindings;
+    return kExitEnvironment;
   }
   std::string sidecar = options.output + ".maps.json";
   if (auto err =
           write_file_atomically(sidecar, psl::backend::artifact_to_json(a))) {
     io.err << "psc build: cannot write '" << sidecar << "': " << *err << "\n";
-    return kExitFindings;
+    return kExitEnvironment;
   }
   if (options.verbose) {
     auto ms = [](auto d) {
