@@ -162,6 +162,10 @@ struct ConstDecl : Decl {
   Type type;
 };
 
+// The largest capacity of a dynamic set: its map is a BPF hash, which the
+// kernel refuses past 2^27 entries (its buckets must fit in 4 GiB).
+inline constexpr uint64_t kMaxSetCapacity = uint64_t{1} << 27;
+
 struct SetDecl : Decl {
   SetDecl() : Decl(DeclKind::Set) {}
   std::string name;
