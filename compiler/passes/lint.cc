@@ -13,6 +13,8 @@
 //   W0202  a rule whose removal changes no verdict because later rules with
 //          the same action take over all of its packets
 //   W0207  a constant or dynamic set nobody uses
+//   W0209  a drop (the default included) that also drops ARP or IPv6
+//          neighbour discovery (lockout.h)
 //
 // Drops that touch `protect`ed traffic (W0204, E0401, E0402) are the
 // protect pass's (protect.h).
@@ -41,6 +43,7 @@
 #include "analysis/dnf.h"
 #include "analysis/space.h"
 #include "analysis/witness.h"
+#include "passes/lockout.h"
 
 namespace psl {
 namespace {
@@ -340,10 +343,13 @@ private:
   // --------------------------------------------------------------- W0201
 
   void forward() {
+    LockoutCheck lockout;
     for (uint32_t i = 0; i < rules_.size(); ++i) {
       current_ = i;
       RuleInfo &ri = rules_[i];
       const RuleDecl &rd = *ri.decl;
+      if (ri.state != CondState::AlwaysFalse)
+        lockout.rule(rd, ri.state == CondState::Ok, ri.dnf, space_, diags());
       if (ri.state != CondState::Ok)
         continue;
 
@@ -370,6 +376,7 @@ private:
         for (const auto &b : ri.dnf)
           earlier_.insert(&b, i);
     }
+    lockout.finish(policy_, space_, diags());
   }
 
   // --------------------------------------------------------------- W0202
