@@ -106,6 +106,14 @@ Expected<PolicyArtifact> build_policy(const Policy &policy,
   t0 = std::chrono::steady_clock::now();
   codegen::GenerateOptions gen;
   gen.file_name = options.c_file_name;
+  if (file)
+    gen.policy_source = file->path();
+  // Not the name of the linked object psc writes (a build next to it
+  // would replace it): the standalone one is another object.
+  const std::string stem =
+      options.c_file_name.substr(0, options.c_file_name.rfind('.'));
+  gen.compile_command = standalone_compile_command(
+      options.c_file_name, stem + ".standalone.o", options.cpu);
   a.c_source = codegen::generate_xdp(a.classifier, gen);
   a.generate_ms = ms_since(t0);
 

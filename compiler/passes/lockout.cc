@@ -41,7 +41,8 @@ SourceRange rule_range(const RuleDecl &r) {
 } // namespace
 
 LockoutCheck::LockoutCheck() {
-  kinds_.push_back(Kind{"ARP", "so the host stops answering on the link",
+  kinds_.push_back(Kind{"ARP",
+                        "so the host stops answering on the link",
                         "rule arp: eth.type == 0x0806 => pass",
                         {arp_region()}});
   kinds_.push_back(Kind{
@@ -94,8 +95,8 @@ void LockoutCheck::rule(const RuleDecl &rd, bool known,
     if (rd.action == Action::Drop && left.empty()) {
       const Box &l = k.left.front();
       auto &d = diags.report(DiagCode::W0209, rule_range(rd),
-                             "drop rule '" + rd.name + "' drops all " +
-                                 k.what + ", " + k.effect);
+                             "drop rule '" + rd.name + "' drops all " + k.what +
+                                 ", " + k.effect);
       d.notes.push_back(
           {std::string("for example ") +
                analysis::describe(l, analysis::witness(l, &l), space) +

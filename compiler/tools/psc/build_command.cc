@@ -40,6 +40,14 @@ int run_build(const BuildOptions &options, Streams io) {
   build.c_file_name = base.size() > 2 && base.substr(base.size() - 2) == ".o"
                           ? base.substr(0, base.size() - 2) + ".c"
                           : base + ".c";
+  // The C's header names its file and the command that compiles it there:
+  // the name --emit-c writes, when given.
+  if (!options.emit_c.empty()) {
+    auto emit_slash = options.emit_c.find_last_of('/');
+    build.c_file_name = emit_slash == std::string::npos
+                            ? options.emit_c
+                            : options.emit_c.substr(emit_slash + 1);
+  }
   auto built = psl::backend::build_policy(
       *checked.module.policy, checked.diags.file_ptr().get(), build);
   if (!built.ok()) {
