@@ -392,6 +392,30 @@ private:
     }
     if (transport && want == -1 && tcp_or_udp(c.value))
       return false;
+    if (!transport) {
+      // Two IP families: say so, and which field wants which.
+      auto family = [](int v) { return std::string(v == 6 ? "IPv6" : "IPv4"); };
+      auto &d = diags_.report(DiagCode::E0312, by.range,
+                              "the IP families differ: " + quoted(by.path) +
+                                  " needs an " + family(want) + " packet, " +
+                                  quoted(c.by->path) + " an " +
+                                  family(c.value) + " one");
+      d.notes.push_back({quoted(c.by->path) + " is set here", c.by->range});
+      auto guard = [](const FieldExpr &f) {
+        return f.field ? f.field->guard : Guard::None;
+      };
+      if (guard(by) == Guard::Icmp || guard(*c.by) == Guard::Icmp)
+        d.notes.push_back(
+            {"icmp.* is ICMP over IPv4; over IPv6 use icmp6.*", SourceRange{}});
+      else if (guard(by) == Guard::Icmp6 || guard(*c.by) == Guard::Icmp6)
+        d.notes.push_back(
+            {"icmp6.* is ICMP over IPv6; over IPv4 use icmp.*", SourceRange{}});
+      else
+        d.notes.push_back({"a packet has one IP family: use addresses of one "
+                           "family, or one packet line per family",
+                           SourceRange{}});
+      return true;
+    }
     auto &d =
         diags_.report(DiagCode::E0312, by.range,
                       quoted(by.path) + " cannot be set on a packet that has " +
