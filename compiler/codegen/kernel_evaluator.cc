@@ -10,7 +10,9 @@
 #include "backend/test_run.h"
 #include "psl_counters.h"
 
-namespace psl::backend {
+namespace psl::codegen {
+
+using namespace backend;
 
 std::string kernel_unavailable_reason() {
   const BpfFeatures &f = bpf_features();
@@ -159,4 +161,4 @@ KernelEvaluator::evaluate(const std::vector<uint8_t> &frame, uint64_t now_ns) {
                          std::string(action_name(ev.verdict)) + " verdict");
 }
 
-} // namespace psl::backend
+} // namespace psl::codegen

@@ -36,7 +36,13 @@
 #include "codegen/policy_build.h"
 #include "interp/test_runner.h"
 
-namespace psl::backend {
+namespace psl::codegen {
+
+// The backend's types this interface is written in.
+using backend::BpfObject;
+using backend::Error;
+using backend::Expected;
+using backend::Status;
 
 // Empty when this process can load XDP programs and test-run them; else
 // one sentence saying what is missing (no CAP_BPF/CAP_SYS_ADMIN, no
@@ -90,4 +96,4 @@ private:
   std::vector<uint64_t> last_packets_;
 };
 
-} // namespace psl::backend
+} // namespace psl::codegen

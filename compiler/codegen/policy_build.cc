@@ -16,7 +16,9 @@
 #include "codegen/verifier_rules.h"
 #include "codegen/xdp_generator.h"
 
-namespace psl::backend {
+namespace psl::codegen {
+
+using namespace backend;
 
 namespace {
 
@@ -409,4 +411,4 @@ Status artifact_from_json(const std::string &text, PolicyArtifact &a) {
   return Status::success();
 }
 
-} // namespace psl::backend
+} // namespace psl::codegen

@@ -4,7 +4,9 @@
 #error "PSC_BPF_TEMPLATE_DIR must be defined by the build"
 #endif
 
-namespace psl::backend {
+namespace psl::codegen {
+
+using namespace backend;
 
 CompileOptions policy_compile_options(const std::string &cpu) {
   CompileOptions copts;
@@ -33,4 +35,4 @@ std::string standalone_compile_command(const std::string &c_file,
   return cmd + " -c " + c_file + " -o " + object;
 }
 
-} // namespace psl::backend
+} // namespace psl::codegen

@@ -15,7 +15,12 @@
 #include "backend/clang_compiler.h"
 #include "backend/static_link.h"
 
-namespace psl::backend {
+namespace psl::codegen {
+
+// The backend's types this interface is written in.
+using backend::BpfCompiler;
+using backend::CompileOptions;
+using backend::ObjectBytes;
 
 // The -mcpu the embedded PCH is made for: PolicyBuildOptions' default.
 // A compile for another CPU does without it.
@@ -45,4 +50,4 @@ std::string standalone_compile_command(const std::string &c_file,
 // policy_compile_options(kPolicyPchCpu) (generated at build time).
 ObjectBytes policy_precompiled_header();
 
-} // namespace psl::backend
+} // namespace psl::codegen

@@ -84,7 +84,7 @@ private:
                " map entries written at load time.");
     // psl_policy.h is the same for every policy (psc loads it precompiled);
     // what depends on the policy comes after it.
-    b_.raw("#include \"" + std::string(backend::kPolicyHeader) + "\"");
+    b_.raw("#include \"" + std::string(kPolicyHeader) + "\"");
     b_.line();
     b_.comment(
         "Counter ids: rule i at i + 1, default at 0. The shadow counters "

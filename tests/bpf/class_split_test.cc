@@ -41,7 +41,7 @@ std::unique_ptr<CompiledPolicy> build_with_split_min(
     const std::string &policy = kPolicy,
     size_t dense_min = lower::GroupLimits{}.ipv6_dense_min_prefixes,
     size_t value_filter_min = lower::GroupLimits{}.value_filter_min_entries) {
-  backend::PolicyBuildOptions o;
+  codegen::PolicyBuildOptions o;
   o.lower.groups.ipv4_split_min_prefixes = split_min;
   o.lower.groups.ipv6_split_min_prefixes = split6_min;
   o.lower.groups.ipv6_dense_min_prefixes = dense_min;

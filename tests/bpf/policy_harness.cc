@@ -38,7 +38,7 @@ CompiledPolicy::make(const std::string &text, std::string *error, bool wrap) {
 
 std::unique_ptr<CompiledPolicy>
 CompiledPolicy::build(const std::string &text, BuildFailure *failure,
-                      const backend::PolicyBuildOptions &options) {
+                      const codegen::PolicyBuildOptions &options) {
   auto cp = std::unique_ptr<CompiledPolicy>(new CompiledPolicy());
   cp->checked_ =
       std::make_unique<CheckedModule>(check_source("test.psl", text));
@@ -52,7 +52,7 @@ CompiledPolicy::build(const std::string &text, BuildFailure *failure,
                           d.message;
     return nullptr;
   }
-  auto built = backend::build_policy(*checked.module.policy,
+  auto built = codegen::build_policy(*checked.module.policy,
                                      checked.diags.file_ptr().get(), options);
   if (!built.ok()) {
     // build_policy() marks compiler bugs "internal error"; anything else
@@ -64,9 +64,9 @@ CompiledPolicy::build(const std::string &text, BuildFailure *failure,
     return nullptr;
   }
   cp->artifact_ = std::move(built.value());
-  backend::PolicyLoadOptions lo;
+  codegen::PolicyLoadOptions lo;
   lo.clock_from_map = true;
-  auto obj = backend::load_policy(cp->artifact_, lo);
+  auto obj = codegen::load_policy(cp->artifact_, lo);
   if (!obj.ok()) {
     failure->stage = BuildStage::Load;
     failure->message = obj.error().message + "\n" +

@@ -37,7 +37,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace interp_test;
-using psl::backend::KernelEvaluator;
+using psl::codegen::KernelEvaluator;
 
 #define REQUIRE_KERNEL()                                                       \
   do {                                                                         \

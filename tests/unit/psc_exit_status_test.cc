@@ -48,9 +48,9 @@ TEST(ErrorKind, LoweringLimitIsTheInputs) {
   text += "}\n";
   auto checked = psl::check_source("p.psl", text);
   ASSERT_TRUE(checked.ok());
-  psl::backend::PolicyBuildOptions options;
+  psl::codegen::PolicyBuildOptions options;
   options.lower.code.max_code_rules = 2;
-  auto built = psl::backend::build_policy(
+  auto built = psl::codegen::build_policy(
       *checked.module.policy, checked.diags.file_ptr().get(), options);
   ASSERT_FALSE(built.ok());
   EXPECT_EQ(built.error().kind, ErrorKind::User) << built.error().message;

@@ -32,7 +32,7 @@ int run_build(const BuildOptions &options, Streams io) {
   const psl::CheckedModule &checked = policy->checked;
   auto t_check = std::chrono::steady_clock::now();
 
-  psl::backend::PolicyBuildOptions build;
+  psl::codegen::PolicyBuildOptions build;
   std::string out_name = options.output;
   auto slash = out_name.find_last_of('/');
   std::string base =
@@ -48,7 +48,7 @@ int run_build(const BuildOptions &options, Streams io) {
                             ? options.emit_c
                             : options.emit_c.substr(emit_slash + 1);
   }
-  auto built = psl::backend::build_policy(
+  auto built = psl::codegen::build_policy(
       *checked.module.policy, checked.diags.file_ptr().get(), build);
   if (!built.ok()) {
     const auto &e = built.error();
@@ -56,7 +56,7 @@ int run_build(const BuildOptions &options, Streams io) {
            << e.detail;
     return exit_status(e.kind);
   }
-  const psl::backend::PolicyArtifact &a = built.value();
+  const psl::codegen::PolicyArtifact &a = built.value();
   release_tree(*policy);
   if (!options.emit_c.empty()) {
     if (auto err = write_file_atomically(options.emit_c, a.c_source)) {
@@ -73,7 +73,7 @@ int run_build(const BuildOptions &options, Streams io) {
   }
   std::string sidecar = options.output + ".maps.json";
   if (auto err =
-          write_file_atomically(sidecar, psl::backend::artifact_to_json(a))) {
+          write_file_atomically(sidecar, psl::codegen::artifact_to_json(a))) {
     io.err << "psc build: cannot write '" << sidecar << "': " << *err << "\n";
     return kExitEnvironment;
   }

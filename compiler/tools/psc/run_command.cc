@@ -84,7 +84,7 @@ std::string rule_name(const psl::Policy &policy, int index) {
 
 int run_replay(const RunOptions &options, Streams io) {
   if (!options.interp) {
-    std::string missing = psl::backend::kernel_unavailable_reason();
+    std::string missing = psl::codegen::kernel_unavailable_reason();
     if (!missing.empty()) {
       io.err << "psc run: cannot run the policy in the kernel: " << missing
              << "; run 'psc run --interp' to "
@@ -106,7 +106,7 @@ int run_replay(const RunOptions &options, Streams io) {
   const psl::Policy &policy = *checked.module.policy;
 
   std::optional<psl::interp::Interpreter> interp;
-  std::unique_ptr<psl::backend::KernelEvaluator> kernel;
+  std::unique_ptr<psl::codegen::KernelEvaluator> kernel;
   auto report = [&](const char *what, const psl::backend::Error &e) {
     io.err << checked_policy->file->path() << ": error: " << what << ": "
            << e.message << "\n"
@@ -119,7 +119,7 @@ int run_replay(const RunOptions &options, Streams io) {
     if (options.interp) {
       interp.emplace(policy);
     } else {
-      auto k = psl::backend::KernelEvaluator::create(
+      auto k = psl::codegen::KernelEvaluator::create(
           policy, checked.diags.file_ptr().get());
       if (!k.ok())
         return report("cannot build the policy", k.error());
@@ -203,7 +203,7 @@ int run_replay(const RunOptions &options, Streams io) {
   };
   std::optional<psl::backend::Error> counter_error;
   auto from_kernel =
-      [&](psl::backend::Expected<psl::backend::KernelCounter> c) -> Counter {
+      [&](psl::backend::Expected<psl::codegen::KernelCounter> c) -> Counter {
     if (!c.ok()) {
       counter_error = c.error();
       return {};

@@ -76,7 +76,7 @@ struct Totals {
 
 int run_test(const TestOptions &options, Streams io) {
   if (!options.interp) {
-    std::string missing = psl::backend::kernel_unavailable_reason();
+    std::string missing = psl::codegen::kernel_unavailable_reason();
     if (!missing.empty()) {
       io.err << "psc test: cannot run the tests in the kernel: " << missing
              << "; run 'psc test --interp' to "
@@ -154,7 +154,7 @@ int run_test(const TestOptions &options, Streams io) {
         psl::interp::InterpreterEvaluator evaluator(policy);
         ran = psl::interp::run_tests(policy, evaluator);
       } else if (!policy.tests.empty()) {
-        auto evaluator = psl::backend::KernelEvaluator::create(policy, &file);
+        auto evaluator = psl::codegen::KernelEvaluator::create(policy, &file);
         if (!evaluator.ok())
           ran = evaluator.error();
         else
