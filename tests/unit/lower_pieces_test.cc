@@ -9,11 +9,15 @@
 
 #include "lower/class_table.h"
 #include "lower/conjunctions.h"
+#include "lower/group.h"
+#include "lower/group_builder.h"
 #include "lower/ipv4_split.h"
 #include "lower/ipv6_split.h"
 #include "lower/key_emission.h"
 #include "lower/map_entries.h"
 #include "lower/prefixes.h"
+#include "lower/rate_groups.h"
+#include "psl_rate_table.h"
 
 namespace psl::lower {
 namespace {
@@ -364,6 +368,143 @@ TEST(KeyEmission, FoldCoveringGivesLongerPrefixesTheLeastValue) {
   EXPECT_EQ(b.hash[key(16, 10)], 3u);
   EXPECT_EQ(b.hash[key(16, 11)], 5u);
   EXPECT_EQ(b.hash[key(8, 10)], 3u);
+}
+
+// ------------------------------------------------- group builder, placement
+
+Classifier with_rules(std::initializer_list<Action> actions) {
+  Classifier c;
+  uint32_t i = 0;
+  for (Action a : actions) {
+    RuleInfo r;
+    r.index = i;
+    r.name = "r" + std::to_string(i);
+    r.action = a;
+    r.counter_id = i + 1;
+    c.rules.push_back(r);
+    ++i;
+  }
+  return c;
+}
+
+uint32_t word(const MapEntry &e, size_t i) {
+  uint32_t w = 0;
+  std::memcpy(&w, e.value.data() + 4 * i, 4);
+  return w;
+}
+
+TEST(GroupBuilder, ArrayGroupKeepsTheFirstRulePerValue) {
+  Classifier c = with_rules({Action::Pass, Action::Drop});
+  GroupLimits limits;
+  GroupBuilder b(c, limits);
+  GroupKey key;
+  key.kind = MapKind::Array;
+  key.exact = {FieldId::TcpDport};
+  b.emit(0, key, {FieldAtom{FieldId::TcpDport, 0, IntervalSet::point(22)}},
+         Classifier::encode(0, Action::Pass));
+  b.emit(1, key, {FieldAtom{FieldId::TcpDport, 0, IntervalSet::range(22, 23)}},
+         Classifier::encode(1, Action::Drop));
+  EXPECT_TRUE(b.has_group(key));
+  b.finish();
+  ASSERT_EQ(c.groups.size(), 1u);
+  EXPECT_EQ(c.maps[c.groups[0].map].max_entries, 65536u);
+  EXPECT_EQ(c.groups[0].shape, "array tcp.dport");
+  ASSERT_EQ(c.entries.size(), 2u);
+  EXPECT_EQ(c.entries[0].key, host_u32_key(22));
+  EXPECT_EQ(word(c.entries[0], 0), Classifier::encode(0, Action::Pass));
+  EXPECT_EQ(c.entries[1].key, host_u32_key(23));
+  EXPECT_EQ(word(c.entries[1], 0), Classifier::encode(1, Action::Drop));
+  EXPECT_EQ(c.rules[0].groups, std::vector<uint32_t>{0});
+  EXPECT_EQ(c.groups[0].rules, (std::vector<uint32_t>{0, 1}));
+}
+
+TEST(ClassTable, NestedPrefixesGetClassIdsAndTheLeastPriority) {
+  Classifier c = with_rules({Action::Drop, Action::Pass});
+  GroupLimits limits;
+  GroupBuilder b(c, limits);
+  const GroupKey key = class_table_key(FieldId::IpSrc);
+  // 10/8 drop (rule 0), then 10.1/16 pass (rule 1): under 10/8, the first
+  // matching rule of 10.1/16 is still rule 0.
+  b.emit(0, key,
+         {FieldAtom{FieldId::IpSrc, 4,
+                    IntervalSet::range(0x0a000000, 0x0affffff)}},
+         Classifier::encode(0, Action::Drop));
+  b.emit(1, key,
+         {FieldAtom{FieldId::IpSrc, 4,
+                    IntervalSet::range(0x0a010000, 0x0a01ffff)}},
+         Classifier::encode(1, Action::Pass));
+  b.finish();
+  ASSERT_EQ(c.groups.size(), 1u);
+  const LookupGroup &g = c.groups[0];
+  EXPECT_TRUE(g.classes);
+  EXPECT_EQ(g.kind, MapKind::Lpm); // prefixes, no full-length address
+  EXPECT_FALSE(g.exact_map || g.v4_slots || g.v6_buckets);
+  ASSERT_EQ(c.entries.size(), 2u);
+  // Value { best, class id, group mask }: class ids in prefix order.
+  EXPECT_EQ(word(c.entries[0], 0), Classifier::encode(0, Action::Drop));
+  EXPECT_EQ(word(c.entries[0], 1), 1u);
+  EXPECT_EQ(word(c.entries[1], 0), Classifier::encode(0, Action::Drop));
+  EXPECT_EQ(word(c.entries[1], 1), 2u);
+}
+
+TEST(RateGroups, AKeyListsAtMostEightRulesTheRestGoToCode) {
+  const size_t n = PSL_RATE_LIST_MAX + 1;
+  Classifier c;
+  for (uint32_t i = 0; i < n; ++i) {
+    RuleInfo r;
+    r.index = i;
+    r.name = "r" + std::to_string(i);
+    r.action = Action::Drop;
+    r.counter_id = i + 1;
+    c.rules.push_back(r);
+    RateSpec spec;
+    spec.id = i;
+    spec.rule = i;
+    spec.keys = {FieldId::IpSrc};
+    spec.per_second = 100;
+    spec.burst = 100;
+    c.rates.push_back(spec);
+  }
+  GroupLimits limits;
+  GroupBuilder b(c, limits);
+  const Conj web = {FieldAtom{FieldId::TcpDport, 0, IntervalSet::point(80)}};
+  for (uint32_t i = 0; i < n; ++i)
+    EXPECT_EQ(place_rate(b, i, web, i), "") << i;
+  EXPECT_EQ(c.rate_kinds.size(), 1u); // one KEY list: (ip.src)
+  b.finish();
+  ASSERT_EQ(c.groups.size(), 1u);
+  EXPECT_TRUE(c.groups[0].rate_group.has_value());
+  // The ninth rule on the same key went back to code.
+  EXPECT_TRUE(c.rate_slots[n - 1].moved);
+  EXPECT_TRUE(c.rules[n - 1].in_code);
+  EXPECT_NE(c.rules[n - 1].why_code.find("more than 8 rate rules"),
+            std::string::npos);
+  // psl_rate_rules: one entry per slot still in a group.
+  ASSERT_TRUE(c.rate_rules_map.has_value());
+  size_t rules_entries = 0, list_entries = 0;
+  for (const MapEntry &e : c.entries) {
+    rules_entries += e.map == *c.rate_rules_map;
+    list_entries += e.map == c.groups[0].map;
+  }
+  EXPECT_EQ(rules_entries, n - 1);
+  EXPECT_EQ(list_entries, 1u); // the one key, tcp.dport 80
+}
+
+TEST(Placement, EachRuleToAGroupOrCodeWithTheReason) {
+  Classifier c = with_rules({Action::Drop, Action::Count, Action::Pass});
+  c.rules[1].terminal = false;
+  std::vector<std::optional<Cond>> conds;
+  conds.push_back(field(FieldId::TcpDport, IntervalSet::point(22)));
+  conds.push_back(field(FieldId::TcpDport, IntervalSet::point(80)));
+  conds.push_back(std::nullopt); // not normalized
+  place_rules(conds, c);
+  ASSERT_EQ(c.groups.size(), 1u);
+  EXPECT_EQ(c.groups[0].shape, "array tcp.dport");
+  EXPECT_FALSE(c.rules[0].in_code);
+  EXPECT_TRUE(c.rules[1].in_code);
+  EXPECT_EQ(c.rules[1].why_code, "it is a count rule");
+  EXPECT_TRUE(c.rules[2].in_code);
+  EXPECT_EQ(c.rules[2].why_code, "its condition could not be normalized");
 }
 
 } // namespace
