@@ -20,6 +20,8 @@
 // is never reported again.
 #include "passes/typecheck.h"
 
+#include "psl_rate.h"
+
 #include <map>
 #include <unordered_map>
 
@@ -207,6 +209,15 @@ private:
     if (s.capacity && *s.capacity == 0)
       diags_.report(DiagCode::E0313, s.capacity_range,
                     "set capacity must be at least 1");
+    else if (s.capacity && *s.capacity > kMaxSetCapacity) {
+      auto &d = diags_.report(DiagCode::E0313, s.capacity_range,
+                              "set capacity " + std::to_string(*s.capacity) +
+                                  " is more than the kernel allows (" +
+                                  std::to_string(kMaxSetCapacity) + ")");
+      d.notes.push_back({"a dynamic set is a BPF hash map, whose kernel "
+                         "limit is 2^27 entries",
+                         SourceRange{}});
+    }
     if (s.ttl && s.ttl->value.ns == 0)
       diags_.report(DiagCode::E0313, s.ttl->range,
                     "set ttl must be greater than 0");
@@ -381,6 +392,30 @@ private:
     }
     if (transport && want == -1 && tcp_or_udp(c.value))
       return false;
+    if (!transport) {
+      // Two IP families: say so, and which field wants which.
+      auto family = [](int v) { return std::string(v == 6 ? "IPv6" : "IPv4"); };
+      auto &d = diags_.report(DiagCode::E0312, by.range,
+                              "the IP families differ: " + quoted(by.path) +
+                                  " needs an " + family(want) + " packet, " +
+                                  quoted(c.by->path) + " an " +
+                                  family(c.value) + " one");
+      d.notes.push_back({quoted(c.by->path) + " is set here", c.by->range});
+      auto guard = [](const FieldExpr &f) {
+        return f.field ? f.field->guard : Guard::None;
+      };
+      if (guard(by) == Guard::Icmp || guard(*c.by) == Guard::Icmp)
+        d.notes.push_back(
+            {"icmp.* is ICMP over IPv4; over IPv6 use icmp6.*", SourceRange{}});
+      else if (guard(by) == Guard::Icmp6 || guard(*c.by) == Guard::Icmp6)
+        d.notes.push_back(
+            {"icmp6.* is ICMP over IPv6; over IPv4 use icmp.*", SourceRange{}});
+      else
+        d.notes.push_back({"a packet has one IP family: use addresses of one "
+                           "family, or one packet line per family",
+                           SourceRange{}});
+      return true;
+    }
     auto &d =
         diags_.report(DiagCode::E0312, by.range,
                       quoted(by.path) + " cannot be set on a packet that has " +
@@ -568,10 +603,60 @@ private:
       return;
     }
     if (c.rhs->constant)
-      if (auto *r = std::get_if<RateValue>(&c.rhs->constant->v);
-          r && r->per_second == 0)
-        diags_.report(DiagCode::E0310, c.rhs->range,
-                      "rate must be greater than 0");
+      if (auto *r = std::get_if<RateValue>(&c.rhs->constant->v)) {
+        if (r->per_second == 0)
+          diags_.report(DiagCode::E0310, c.rhs->range,
+                        "rate must be greater than 0");
+        else
+          check_bucket(static_cast<const RateExpr &>(*c.lhs), *r, *c.rhs);
+      }
+  }
+
+  // The token bucket of `meter > rate` as the kernel and the interpreter
+  // keep it (psl_rate.h): the same function decides here, so a rate that
+  // check accepts is one build, load and the interpreter can run.
+  void check_bucket(const RateExpr &meter, const RateValue &rate,
+                    const Expr &value) {
+    const uint64_t burst = meter.burst.value_or(rate.per_second);
+    if (burst == 0)
+      return; // reported with the burst
+    psl_rate_cfg cfg{};
+    if (psl_rate_cfg_make(rate.per_second, burst, &cfg) == 0)
+      return;
+    const char *unit = rate.unit == RateValue::Unit::Bits ? " bit/s" : "/s";
+    // Each token costs (1e9 << shift) / rate bucket units, at least one.
+    const uint64_t fastest = uint64_t{1000000000} << PSL_RATE_MAX_SHIFT;
+    if (rate.per_second > fastest) {
+      auto &d = diags_.report(DiagCode::E0314, value.range,
+                              "rate " + std::to_string(rate.per_second) + unit +
+                                  " is too fast for a token bucket");
+      d.notes.push_back({"the fastest rate a bucket can count is " +
+                             std::to_string(fastest) + unit,
+                         SourceRange{}});
+      return;
+    }
+    const SourceRange where =
+        meter.burst_range.valid() ? meter.burst_range : value.range;
+    if (burst > PSL_RATE_MAX_BURST_UNITS) {
+      auto &d =
+          diags_.report(DiagCode::E0314, where,
+                        "a burst of " + std::to_string(burst) +
+                            " tokens is more than a bucket can hold (" +
+                            std::to_string(PSL_RATE_MAX_BURST_UNITS) + ")");
+      if (!meter.burst)
+        d.notes.push_back({"without 'burst', the burst is one second of the "
+                           "rate; give a smaller one",
+                           SourceRange{}});
+      return;
+    }
+    auto &d = diags_.report(
+        DiagCode::E0314, where,
+        "a bucket of " + std::to_string(burst) + " tokens at " +
+            std::to_string(rate.per_second) + unit + " cannot be represented");
+    d.notes.push_back({"a bucket may take at most about 9 years (2^58 ns) to "
+                       "fill from empty: use a smaller burst or a higher "
+                       "rate",
+                       SourceRange{}});
   }
 
   // == != < <= > >=
