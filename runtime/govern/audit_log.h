@@ -48,9 +48,9 @@ namespace psr::govern {
 namespace be = psl::backend;
 
 struct AuditOptions {
-  std::string path;                    // <state dir>/audit.jsonl
-  uint64_t max_bytes = 16ull << 20;    // rotate past this
-  unsigned keep = 4;                   // rotated files kept
+  std::string path;                 // <state dir>/audit.jsonl
+  uint64_t max_bytes = 16ull << 20; // rotate past this
+  unsigned keep = 4;                // rotated files kept
 };
 
 // What /api/v1/decisions filters by; unset members match everything.

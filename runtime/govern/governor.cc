@@ -204,14 +204,13 @@ Checked check_rules(const std::string &display, const std::string &text,
   if (!alone.ok()) {
     const psl::Diagnostic *e = first_error(alone.diags);
     if (alone.module.policy == nullptr || (e && syntax_code(e->code))) {
-      out.refusal = refuse_with(
-          Reason::NotPsl,
-          "the proposal is not a PSL policy" + (e ? ": " + e->message : ""),
-          alone_diags);
-    } else if (has_error(alone.diags, psl::DiagCode::E0402)) {
-      out.refusal = refuse_with(Reason::NoTtl,
-                                "a drop rule of the proposal has no ttl",
+      out.refusal = refuse_with(Reason::NotPsl,
+                                "the proposal is not a PSL policy" +
+                                    (e ? ": " + e->message : ""),
                                 alone_diags);
+    } else if (has_error(alone.diags, psl::DiagCode::E0402)) {
+      out.refusal = refuse_with(
+          Reason::NoTtl, "a drop rule of the proposal has no ttl", alone_diags);
     } else {
       std::string m = "the proposal does not check";
       if (e)
@@ -247,9 +246,9 @@ Checked check_rules(const std::string &display, const std::string &text,
   const std::string blanked = blank_shadows(file, p);
   const size_t close = offset_of(file, p.range.end) - 1;
   if (close >= blanked.size() || blanked[close] != '}') {
-    out.refusal = refuse_with(Reason::NotPsl,
-                              "the proposal's policy has no closing brace",
-                              alone_diags);
+    out.refusal =
+        refuse_with(Reason::NotPsl,
+                    "the proposal's policy has no closing brace", alone_diags);
     return out;
   }
   std::set<const psl::RuleDecl *> exempt;
@@ -300,12 +299,12 @@ Checked check_rules(const std::string &display, const std::string &text,
             if (x.code == psl::DiagCode::W0203 &&
                 x.range.begin.line >= r->range.begin.line &&
                 x.range.begin.line <= r->range.end.line) {
-              out.refusal = refuse_with(
-                  Reason::TouchesProtected,
-                  "rule '" + r->name + "' (line " +
-                      std::to_string(r->range.begin.line) +
-                      ") drops nothing but protected traffic",
-                  render_diagnostics(guarded.diags));
+              out.refusal =
+                  refuse_with(Reason::TouchesProtected,
+                              "rule '" + r->name + "' (line " +
+                                  std::to_string(r->range.begin.line) +
+                                  ") drops nothing but protected traffic",
+                              render_diagnostics(guarded.diags));
               return out;
             }
     }
@@ -336,11 +335,11 @@ Checked check_rules(const std::string &display, const std::string &text,
             d);
       } else {
         const psl::Diagnostic *e = first_error(guarded.diags);
-        out.refusal = refuse_with(
-            Reason::CheckFailed,
-            "the proposal does not check with the protects added" +
-                (e ? ": " + e->message : std::string()),
-            d);
+        out.refusal =
+            refuse_with(Reason::CheckFailed,
+                        "the proposal does not check with the protects added" +
+                            (e ? ": " + e->message : std::string()),
+                        d);
       }
       return out;
     }
@@ -349,9 +348,8 @@ Checked check_rules(const std::string &display, const std::string &text,
   // (c) the governor's own rules, rule by rule.
   const std::string prefix = std::string(analyze::origin_name(origin)) + "_";
   for (const psl::RuleDecl *r : p.rules) {
-    const std::string where =
-        "rule '" + r->name + "' (line " + std::to_string(r->range.begin.line) +
-        ")";
+    const std::string where = "rule '" + r->name + "' (line " +
+                              std::to_string(r->range.begin.line) + ")";
     if (r->action == psl::Action::Pass) {
       out.refusal = refuse_with(
           Reason::PassRefused,
@@ -361,17 +359,18 @@ Checked check_rules(const std::string &display, const std::string &text,
       return out;
     }
     if (!r->ttl) {
-      out.refusal = refuse_with(Reason::NoTtl, where + " has no ttl",
-                                alone_diags);
+      out.refusal =
+          refuse_with(Reason::NoTtl, where + " has no ttl", alone_diags);
       return out;
     }
     if (r->ttl->value.ns > ctx.options.max_ttl_ns) {
-      out.refusal = refuse_with(
-          Reason::TtlTooLong,
-          where + " asks for ttl " + r->ttl->spelling + ", more than the " +
-              duration_text(ctx.options.max_ttl_ns) + " a generated rule "
-              "may have",
-          alone_diags);
+      out.refusal = refuse_with(Reason::TtlTooLong,
+                                where + " asks for ttl " + r->ttl->spelling +
+                                    ", more than the " +
+                                    duration_text(ctx.options.max_ttl_ns) +
+                                    " a generated rule "
+                                    "may have",
+                                alone_diags);
       return out;
     }
     if (r->action == psl::Action::Drop) {
@@ -407,21 +406,21 @@ Checked check_rules(const std::string &display, const std::string &text,
       }
     }
     if (r->name.rfind(prefix, 0) != 0 || r->name.size() == prefix.size()) {
-      out.refusal = refuse_with(
-          Reason::BadName,
-          where + ": rules from the " + analyze::origin_name(origin) +
-              " are named " + prefix + "<kind>_<n>",
-          alone_diags);
+      out.refusal = refuse_with(Reason::BadName,
+                                where + ": rules from the " +
+                                    analyze::origin_name(origin) +
+                                    " are named " + prefix + "<kind>_<n>",
+                                alone_diags);
       return out;
     }
     if (ctx.op->names.count(r->name) ||
         generated_name_taken(ctx, r->name, nullptr, self)) {
-      out.refusal = refuse_with(
-          Reason::NameTaken,
-          where + ": the name is taken by " +
-              (ctx.op->names.count(r->name) ? "the operator policy"
-                                            : "a generated rule in force"),
-          alone_diags);
+      out.refusal = refuse_with(Reason::NameTaken,
+                                where + ": the name is taken by " +
+                                    (ctx.op->names.count(r->name)
+                                         ? "the operator policy"
+                                         : "a generated rule in force"),
+                                alone_diags);
       return out;
     }
   }
@@ -502,12 +501,12 @@ Verdict review_policy(const Proposal &p, const GovernorContext &ctx) {
             " one proposal may have");
   const size_t in_force = ctx.generated ? ctx.generated->size() : 0;
   if (in_force + c.rules.size() > o.max_generated_rules)
-    return Verdict::refuse(
-        Reason::TooLarge,
-        "with this proposal the target would have " +
-            std::to_string(in_force + c.rules.size()) +
-            " generated rules in force, more than the " +
-            std::to_string(o.max_generated_rules) + " allowed");
+    return Verdict::refuse(Reason::TooLarge,
+                           "with this proposal the target would have " +
+                               std::to_string(in_force + c.rules.size()) +
+                               " generated rules in force, more than the " +
+                               std::to_string(o.max_generated_rules) +
+                               " allowed");
 
   // Modes.
   const uint64_t period = o.shadow_period_ns(p.origin);
@@ -537,9 +536,10 @@ Verdict review_policy(const Proposal &p, const GovernorContext &ctx) {
       return refuse_with(comp.reason, comp.message, comp.diagnostics);
     v.composed_text = std::move(comp.text);
     v.artifact = std::move(comp.artifact);
+    v.rule_ttls = std::move(comp.rule_ttls);
   } else {
-    v.composed_text = compose_policy(*ctx.op, all,
-                                     exemption_clause(*ctx.op, ctx.protect));
+    v.composed_text =
+        compose_policy(*ctx.op, all, exemption_clause(*ctx.op, ctx.protect));
     psl::CheckedModule m = psl::check_source(
         ctx.op->path.empty() ? "<composed policy>" : ctx.op->path,
         v.composed_text);
@@ -593,9 +593,8 @@ Verdict review_set_insert(const Proposal &p, const GovernorContext &ctx) {
   const GovernorOptions &o = ctx.options;
   const analyze::SetInsert &in = p.insert;
   if (in.values.empty())
-    return Verdict::refuse(Reason::Empty,
-                           "the proposal adds no value to set '" + in.set +
-                               "'");
+    return Verdict::refuse(
+        Reason::Empty, "the proposal adds no value to set '" + in.set + "'");
   if (in.values.size() > o.max_set_values)
     return Verdict::refuse(
         Reason::TooLarge,
@@ -635,17 +634,16 @@ Verdict review_set_insert(const Proposal &p, const GovernorContext &ctx) {
     if (!key)
       return Verdict::refuse(Reason::BadValue,
                              "set '" + in.set + "' holds " +
-                                 set->elem_type_name + " values: " +
-                                 key.error().message);
+                                 set->elem_type_name +
+                                 " values: " + key.error().message);
     values.push_back(policy::decode_set_key(set->elem, *key));
   }
   uint64_t ttl = in.ttl_ms * 1000000ull;
   if (in.ttl_ms > o.max_ttl_ns / 1000000ull)
-    return Verdict::refuse(Reason::TtlTooLong,
-                           "the entries would stay " +
-                               duration_text(in.ttl_ms * 1000000ull) +
-                               ", more than the " +
-                               duration_text(o.max_ttl_ns) + " allowed");
+    return Verdict::refuse(
+        Reason::TtlTooLong,
+        "the entries would stay " + duration_text(in.ttl_ms * 1000000ull) +
+            ", more than the " + duration_text(o.max_ttl_ns) + " allowed");
   if (ttl == 0) {
     if (!set->ttl)
       return Verdict::refuse(Reason::NoTtl,
@@ -676,11 +674,11 @@ Verdict review_set_insert(const Proposal &p, const GovernorContext &ctx) {
     for (size_t i = 0; i < values.size(); ++i)
       for (const std::string &f : fields) {
         const std::string test = f + " == " + values[i];
-        text += "  rule value_" + std::to_string(rule_value.size()) + ": " +
-                (f == "ip.src" || clause.empty()
-                     ? test
-                     : clause + " and (" + test + ")") +
-                " => drop ttl 1m\n";
+        text +=
+            "  rule value_" + std::to_string(rule_value.size()) + ": " +
+            (f == "ip.src" || clause.empty() ? test
+                                             : clause + " and (" + test + ")") +
+            " => drop ttl 1m\n";
         rule_value.push_back(values[i]);
       }
     text += protects + "}\n";
@@ -711,14 +709,14 @@ Verdict review_set_insert(const Proposal &p, const GovernorContext &ctx) {
     }
   }
   if (ctx.inserts != nullptr && !ctx.inserts->take(values.size(), ctx.now_ns))
-    return Verdict::refuse(
-        Reason::InsertRate,
-        "over the cap of " + std::to_string(o.set_inserts_per_second) +
-            " set inserts per second (" + std::to_string(values.size()) +
-            " asked, " +
-            std::to_string(static_cast<uint64_t>(
-                ctx.inserts->available(ctx.now_ns))) +
-            " available)");
+    return Verdict::refuse(Reason::InsertRate,
+                           "over the cap of " +
+                               std::to_string(o.set_inserts_per_second) +
+                               " set inserts per second (" +
+                               std::to_string(values.size()) + " asked, " +
+                               std::to_string(static_cast<uint64_t>(
+                                   ctx.inserts->available(ctx.now_ns))) +
+                               " available)");
   Verdict v;
   v.accepted = true;
   v.values = std::move(values);

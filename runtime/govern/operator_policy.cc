@@ -137,9 +137,8 @@ OperatorLoad load_operator_policy(std::string path, std::string text) {
   }
   const std::string &t = op->text;
   const size_t line_start = t.rfind('\n', at == 0 ? 0 : at - 1);
-  const size_t ls = line_start == std::string::npos || at == 0
-                        ? 0
-                        : line_start + 1;
+  const size_t ls =
+      line_start == std::string::npos || at == 0 ? 0 : line_start + 1;
   if (blank(t, ls, at)) {
     op->insert_at = ls;
     op->insert_on_own_line = true;

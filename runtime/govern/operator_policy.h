@@ -48,7 +48,7 @@ struct OperatorPolicy {
 
 struct OperatorLoad {
   std::shared_ptr<const OperatorPolicy> policy; // null: refused
-  std::string message; // why it was refused
+  std::string message;                          // why it was refused
   RenderedDiagnostics diagnostics; // the checker's, warnings included
 };
 

@@ -122,8 +122,8 @@ be::Status check_management(const std::vector<std::string> &entries) {
       return be::Error("management address '" + e + "': " + r.error);
     // One literal: the checker has the last word (a prefix's host bits).
     psl::CheckedModule m = psl::check_source(
-        "management", "policy management {\n  protect ip.src in { " + e +
-                          " }\n}\n");
+        "management",
+        "policy management {\n  protect ip.src in { " + e + " }\n}\n");
     for (const psl::Diagnostic &d : m.diags.diagnostics())
       if (d.severity == psl::Severity::Error)
         return be::Error("management address '" + e + "': " + d.message);

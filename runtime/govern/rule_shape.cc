@@ -45,8 +45,8 @@ cs::Point cap_of(cs::DimId d) {
 bool narrows(const cs::Constraint &c, const cs::Space &space) {
   if (cs::is_opaque(c.dim)) {
     // A rate() that must be over its rate bounds the rule.
-    return space.opaque_key(c.dim).rfind("rate(", 0) == 0 &&
-           c.set.is_point() && c.set.min() == 1;
+    return space.opaque_key(c.dim).rfind("rate(", 0) == 0 && c.set.is_point() &&
+           c.set.min() == 1;
   }
   const cs::Point cap = cap_of(c.dim);
   return cap != 0 && points(c.set, cap) <= cap;
@@ -54,9 +54,9 @@ bool narrows(const cs::Constraint &c, const cs::Space &space) {
 
 // Whether the box fixes a protocol (a transport layer or ip.proto).
 bool fixes_protocol(const cs::Box &b) {
-  for (cs::DimId d : {cs::DimId{cs::kLayerTcp}, cs::DimId{cs::kLayerUdp},
-                      cs::DimId{cs::kLayerIcmp}, cs::DimId{cs::kLayerIcmp6},
-                      cs::kDimIpProto})
+  for (cs::DimId d :
+       {cs::DimId{cs::kLayerTcp}, cs::DimId{cs::kLayerUdp},
+        cs::DimId{cs::kLayerIcmp}, cs::DimId{cs::kLayerIcmp6}, cs::kDimIpProto})
     if (b.find(d) != nullptr)
       return true;
   return false;

@@ -8,10 +8,10 @@ size_t offset_of(const psl::SourceFile &file, const psl::SourceLoc &loc) {
   if (loc.line == 0 || loc.line > file.line_count())
     return file.text().size();
   const std::string_view line = file.line(loc.line);
-  const size_t start = line.data() == nullptr
-                           ? file.text().size()
-                           : static_cast<size_t>(line.data() -
-                                                 file.text().data());
+  const size_t start =
+      line.data() == nullptr
+          ? file.text().size()
+          : static_cast<size_t>(line.data() - file.text().data());
   return std::min(file.text().size(), start + (loc.column - 1));
 }
 

@@ -18,8 +18,8 @@ size_t offset_of(const psl::SourceFile &file, const psl::SourceLoc &loc);
 std::string slice(const psl::SourceFile &file, const psl::SourceRange &range);
 
 struct RenderedDiagnostics {
-  std::string text;                                   // psc check's text
-  nlohmann::json json = nlohmann::json::array();      // psc check --format json
+  std::string text;                              // psc check's text
+  nlohmann::json json = nlohmann::json::array(); // psc check --format json
   bool empty() const { return text.empty(); }
 };
 RenderedDiagnostics render_diagnostics(const psl::DiagnosticSink &diags);

@@ -50,15 +50,12 @@ const char *reason_code(Reason r) {
 
 const std::vector<Reason> &all_reasons() {
   static const std::vector<Reason> all = {
-      Reason::TooLarge,       Reason::Empty,
-      Reason::NotPsl,         Reason::CheckFailed,
-      Reason::ForbiddenDecl,  Reason::TouchesProtected,
-      Reason::NoTtl,          Reason::TtlTooLong,
-      Reason::PassRefused,    Reason::DropsEverything,
-      Reason::WholeProtocol,  Reason::BadName,
-      Reason::NameTaken,      Reason::UnknownSet,
-      Reason::SetNotEnforced, Reason::BadValue,
-      Reason::InsertRate,     Reason::ComposeFailed,
+      Reason::TooLarge,        Reason::Empty,         Reason::NotPsl,
+      Reason::CheckFailed,     Reason::ForbiddenDecl, Reason::TouchesProtected,
+      Reason::NoTtl,           Reason::TtlTooLong,    Reason::PassRefused,
+      Reason::DropsEverything, Reason::WholeProtocol, Reason::BadName,
+      Reason::NameTaken,       Reason::UnknownSet,    Reason::SetNotEnforced,
+      Reason::BadValue,        Reason::InsertRate,    Reason::ComposeFailed,
       Reason::BuildFailed};
   return all;
 }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -71,6 +72,7 @@ struct Verdict {
   std::vector<GeneratedRule> rules;
   std::string composed_text;
   std::shared_ptr<const be::PolicyArtifact> artifact;
+  std::map<std::string, uint64_t> rule_ttls; // of the composed policy
 
   // Accepted SetInsert proposals: the values as the set reads them back
   // and the ttl each entry gets (0: the set's own).

@@ -6,3 +6,13 @@ add_executable(govern_test ${CMAKE_CURRENT_SOURCE_DIR}/govern_test.cc)
 target_link_libraries(govern_test PRIVATE psr_govern psl_interp
                       GTest::gtest_main)
 gtest_discover_tests(govern_test DISCOVERY_TIMEOUT 30)
+
+add_executable(govern_kernel_test
+               ${CMAKE_CURRENT_SOURCE_DIR}/govern_kernel_test.cc)
+target_link_libraries(govern_kernel_test PRIVATE psr_govern
+                      psl_backend_testing GTest::gtest_main)
+target_compile_definitions(govern_kernel_test PRIVATE
+                           PSC_BINARY="$<TARGET_FILE:psc>")
+add_dependencies(govern_kernel_test psc)
+gtest_discover_tests(govern_kernel_test DISCOVERY_TIMEOUT 30
+                     PROPERTIES LABELS kernel RUN_SERIAL TRUE TIMEOUT 300)

@@ -170,7 +170,7 @@ TEST_F(Governor, ANarrowDropWithATtlIsAccepted) {
   EXPECT_EQ(r.accepted_unix_ms, 1700000000000);
   EXPECT_FALSE(r.exempt);
   EXPECT_EQ(r.text(), "rule detector_icmp_flood_1: ip.src == 203.0.113.7 and "
-                    "icmp.type == echo_request => drop ttl 10m");
+                      "icmp.type == echo_request => drop ttl 10m");
   // Composed before the operator's first rule (and its comment).
   const size_t gen = v.composed_text.find("rule detector_icmp_flood_1");
   const size_t first = v.composed_text.find("  # SSH first.");
@@ -213,10 +213,11 @@ TEST_F(Governor, ConstantsComeAlongWithTheRulesThatUseThem) {
 
 TEST_F(Governor, WithAShadowPeriodDropsGoInAsShadow) {
   ctx_.options.llm_shadow_ns = 60000000000ull;
-  gv::Verdict v =
-      review_rules("  rule llm_scan_1: ip.src == 203.0.113.7 and udp.dport == 53 => drop ttl 10m\n"
-                   "  rule llm_watch_1: ip.src == 203.0.113.8 and udp.dport == 53 => count ttl 10m",
-                   an::Origin::Llm);
+  gv::Verdict v = review_rules("  rule llm_scan_1: ip.src == 203.0.113.7 and "
+                               "udp.dport == 53 => drop ttl 10m\n"
+                               "  rule llm_watch_1: ip.src == 203.0.113.8 and "
+                               "udp.dport == 53 => count ttl 10m",
+                               an::Origin::Llm);
   ASSERT_TRUE(v.accepted) << v.message;
   EXPECT_EQ(v.rules[0].mode, gv::RuleMode::Shadow);
   EXPECT_EQ(v.rules[0].shadow_since_ns, 5000000000ull);
@@ -225,7 +226,8 @@ TEST_F(Governor, WithAShadowPeriodDropsGoInAsShadow) {
   EXPECT_NE(v.composed_text.find("=> drop ttl 10m shadow"), std::string::npos);
   EXPECT_EQ(v.message, "accepted 2 rules (1 drop in shadow for 1m)");
   // The detector has no shadow period here.
-  EXPECT_EQ(review_rules("  rule detector_x_1: ip.src == 203.0.113.7 and udp.dport == 53 => drop "
+  EXPECT_EQ(review_rules("  rule detector_x_1: ip.src == 203.0.113.7 and "
+                         "udp.dport == 53 => drop "
                          "ttl 10m")
                 .rules[0]
                 .mode,
@@ -233,11 +235,11 @@ TEST_F(Governor, WithAShadowPeriodDropsGoInAsShadow) {
 }
 
 TEST_F(Governor, AShadowWrittenInTheProposalIsNotKept) {
-  gv::Verdict v = review_rules(
-      "  rule detector_x_1: ip.src == 203.0.113.7 and udp.dport == 53 => drop shadow ttl 10m");
+  gv::Verdict v = review_rules("  rule detector_x_1: ip.src == 203.0.113.7 and "
+                               "udp.dport == 53 => drop shadow ttl 10m");
   ASSERT_TRUE(v.accepted) << v.message;
-  EXPECT_EQ(v.rules[0].text(),
-            "rule detector_x_1: ip.src == 203.0.113.7 and udp.dport == 53 => drop ttl 10m");
+  EXPECT_EQ(v.rules[0].text(), "rule detector_x_1: ip.src == 203.0.113.7 and "
+                               "udp.dport == 53 => drop ttl 10m");
   EXPECT_EQ(v.rules[0].mode, gv::RuleMode::Enforce);
 }
 
@@ -267,14 +269,17 @@ TEST_F(Governor, MegabytesAreRefused) {
 
 TEST_F(Governor, RulesInCommentsAndStringsAreNotCounted) {
   ctx_.options.max_rules_per_proposal = 1;
-  gv::Verdict v = review_rules("  # rule rule rule\n"
-                               "  rule detector_x_1: ip.src == 203.0.113.7 and udp.dport == 53 => "
-                               "drop ttl 1m # rule");
+  gv::Verdict v = review_rules(
+      "  # rule rule rule\n"
+      "  rule detector_x_1: ip.src == 203.0.113.7 and udp.dport == 53 => "
+      "drop ttl 1m # rule");
   EXPECT_TRUE(v.accepted) << v.message;
-  EXPECT_REFUSED(review_rules("  rule detector_x_1: ip.src == 203.0.113.7 and udp.dport == 53 => "
-                              "drop ttl 1m\n  rule detector_x_2: ip.src == "
-                              "203.0.113.8 => drop ttl 1m"),
-                 Reason::TooLarge);
+  EXPECT_REFUSED(
+      review_rules(
+          "  rule detector_x_1: ip.src == 203.0.113.7 and udp.dport == 53 => "
+          "drop ttl 1m\n  rule detector_x_2: ip.src == "
+          "203.0.113.8 => drop ttl 1m"),
+      Reason::TooLarge);
 }
 
 TEST_F(Governor, EmptyProposalsAreRefused) {
@@ -295,8 +300,8 @@ TEST_F(Governor, TooManyGeneratedRulesInForce) {
   g.action = "drop";
   g.ttl_text = "1m";
   in_force_.push_back(g);
-  gv::Verdict v =
-      review_rules("  rule detector_x_1: ip.src == 203.0.113.7 and udp.dport == 53 => drop ttl 1m");
+  gv::Verdict v = review_rules("  rule detector_x_1: ip.src == 203.0.113.7 and "
+                               "udp.dport == 53 => drop ttl 1m");
   EXPECT_REFUSED(v, Reason::TooLarge);
   EXPECT_NE(v.message.find("2 generated rules in force, more than the 1"),
             std::string::npos)
@@ -325,23 +330,25 @@ TEST_F(Governor, ProseIsNotPsl) {
   an::Proposal p = rules_proposal("");
   p.psl = "I suggest blocking 203.0.113.7 for ten minutes.";
   EXPECT_REFUSED(review(p), Reason::NotPsl);
-  p.psl = policy_of("  rule detector_a_1: ip.src == 203.0.113.7 and udp.dport == 53 => drop ttl "
+  p.psl = policy_of("  rule detector_a_1: ip.src == 203.0.113.7 and udp.dport "
+                    "== 53 => drop ttl "
                     "10m") +
-          policy_of("  rule detector_b_1: ip.src == 203.0.113.8 and udp.dport == 53 => drop ttl "
+          policy_of("  rule detector_b_1: ip.src == 203.0.113.8 and udp.dport "
+                    "== 53 => drop ttl "
                     "10m");
   EXPECT_REFUSED(review(p), Reason::NotPsl); // two policies
 }
 
 TEST_F(Governor, ADropWithoutTtlIsRefusedByTheCompiler) {
-  gv::Verdict v =
-      review_rules("  rule detector_x_1: ip.src == 203.0.113.7 and udp.dport == 53 => drop");
+  gv::Verdict v = review_rules(
+      "  rule detector_x_1: ip.src == 203.0.113.7 and udp.dport == 53 => drop");
   EXPECT_REFUSED(v, Reason::NoTtl);
   EXPECT_NE(v.diagnostics_text.find("error[E0402]"), std::string::npos)
       << v.diagnostics_text;
   // A count without ttl: the governor's own rule (it would never go).
-  EXPECT_REFUSED(
-      review_rules("  rule detector_x_1: ip.src == 203.0.113.7 and udp.dport == 53 => count"),
-      Reason::NoTtl);
+  EXPECT_REFUSED(review_rules("  rule detector_x_1: ip.src == 203.0.113.7 and "
+                              "udp.dport == 53 => count"),
+                 Reason::NoTtl);
 }
 
 TEST_F(Governor, ADropOfAProtectedPrefixIsRefused) {
@@ -450,10 +457,10 @@ TEST_F(Governor, OnlyConstantsAndRules) {
        {"  set detector_s : ip dynamic ttl 1m", "  protect ip.src == 1.2.3.4",
         "  default drop",
         "  test \"t\" { packet { ip.src = 203.0.113.7 } => drop }"}) {
-    gv::Verdict v =
-        review_rules(std::string(decl) +
-                     "\n  rule detector_x_1: ip.src == 203.0.113.7 and udp.dport == 53 => drop "
-                     "ttl 1m");
+    gv::Verdict v = review_rules(std::string(decl) +
+                                 "\n  rule detector_x_1: ip.src == 203.0.113.7 "
+                                 "and udp.dport == 53 => drop "
+                                 "ttl 1m");
     EXPECT_REFUSED(v, Reason::ForbiddenDecl);
     EXPECT_NE(v.message.find("(line 2)"), std::string::npos) << v.message;
   }
@@ -464,8 +471,8 @@ TEST_F(Governor, OnlyConstantsAndRules) {
 TEST_F(Governor, APassIsRefused) {
   // First in the composition, it would pass what the operator's telnet
   // rule drops.
-  gv::Verdict v = review_rules(
-      "  rule detector_x_1: ip.src == 203.0.113.7 and udp.dport == 53 => pass ttl 10m");
+  gv::Verdict v = review_rules("  rule detector_x_1: ip.src == 203.0.113.7 and "
+                               "udp.dport == 53 => pass ttl 10m");
   EXPECT_REFUSED(v, Reason::PassRefused);
   EXPECT_NE(v.message.find("rule 'detector_x_1' (line 2) passes"),
             std::string::npos)
@@ -486,11 +493,11 @@ TEST_F(Governor, DroppingEverythingIsRefused) {
 
 TEST_F(Governor, DroppingAWholeProtocolIsRefused) {
   use_no_protects();
-  for (const char *cond :
-       {"ip.proto == udp", "tcp.syn", "udp.len > 0", "icmp.type == "
-                                                     "echo_request",
-        "tcp.syn and not tcp.ack", "tcp.dport > 1024",
-        "udp.dport != 53 and ip.ttl == 64"}) {
+  for (const char *cond : {"ip.proto == udp", "tcp.syn", "udp.len > 0",
+                           "icmp.type == "
+                           "echo_request",
+                           "tcp.syn and not tcp.ack", "tcp.dport > 1024",
+                           "udp.dport != 53 and ip.ttl == 64"}) {
     gv::Verdict v = review_rules(std::string("  rule detector_x_1: ") + cond +
                                  " => drop ttl 1m");
     EXPECT_REFUSED(v, Reason::WholeProtocol) << cond;
@@ -525,14 +532,17 @@ TEST_F(Governor, ShapeIsJudgedBox_by_box) {
 }
 
 TEST_F(Governor, NamesSayWhoWroteThem) {
-  gv::Verdict v =
-      review_rules("  rule block_1: ip.src == 203.0.113.7 and udp.dport == 53 => drop ttl 1m");
+  gv::Verdict v = review_rules("  rule block_1: ip.src == 203.0.113.7 and "
+                               "udp.dport == 53 => drop ttl 1m");
   EXPECT_REFUSED(v, Reason::BadName);
   EXPECT_NE(v.message.find("are named detector_<kind>_<n>"), std::string::npos);
-  EXPECT_REFUSED(review_rules("  rule llm_x_1: ip.src == 203.0.113.7 and udp.dport == 53 => drop "
-                              "ttl 1m"),
-                 Reason::BadName); // the detector may not pose as the LLM
-  EXPECT_TRUE(review_rules("  rule llm_x_1: ip.src == 203.0.113.7 and udp.dport == 53 => drop ttl "
+  EXPECT_REFUSED(
+      review_rules(
+          "  rule llm_x_1: ip.src == 203.0.113.7 and udp.dport == 53 => drop "
+          "ttl 1m"),
+      Reason::BadName); // the detector may not pose as the LLM
+  EXPECT_TRUE(review_rules("  rule llm_x_1: ip.src == 203.0.113.7 and "
+                           "udp.dport == 53 => drop ttl "
                            "1m",
                            an::Origin::Llm)
                   .accepted);
@@ -546,9 +556,11 @@ TEST_F(Governor, NamesMustBeNew) {
   g.ttl_text = "1m";
   g.consts = {{"detector_bad", "const detector_bad = { 198.51.100.1 }"}};
   in_force_.push_back(g);
-  EXPECT_REFUSED(review_rules("  rule detector_x_1: ip.src == 203.0.113.7 and udp.dport == 53 => "
-                              "drop ttl 1m"),
-                 Reason::NameTaken);
+  EXPECT_REFUSED(
+      review_rules(
+          "  rule detector_x_1: ip.src == 203.0.113.7 and udp.dport == 53 => "
+          "drop ttl 1m"),
+      Reason::NameTaken);
   // A constant named like the operator's set, rule or a generated one.
   for (const char *name : {"blocked", "telnet", "detector_x_1"})
     EXPECT_REFUSED(review_rules(std::string("  const ") + name +
@@ -577,8 +589,8 @@ TEST_F(Governor, NamesMustBeNew) {
 }
 
 TEST_F(Governor, TtlsHaveACap) {
-  gv::Verdict v =
-      review_rules("  rule detector_x_1: ip.src == 203.0.113.7 and udp.dport == 53 => drop ttl 48h");
+  gv::Verdict v = review_rules("  rule detector_x_1: ip.src == 203.0.113.7 and "
+                               "udp.dport == 53 => drop ttl 48h");
   EXPECT_REFUSED(v, Reason::TtlTooLong);
   EXPECT_NE(v.message.find("more than the 24h"), std::string::npos);
 }
@@ -599,8 +611,8 @@ TEST_F(Governor, ABuildFailureIsRefusedAndNamesTheRule) {
 
 TEST_F(Governor, AnAcceptedProposalComesBuilt) {
   ctx_.build = true;
-  gv::Verdict v =
-      review_rules("  rule detector_x_1: ip.src == 203.0.113.7 and udp.dport == 53 => drop ttl 1m");
+  gv::Verdict v = review_rules("  rule detector_x_1: ip.src == 203.0.113.7 and "
+                               "udp.dport == 53 => drop ttl 1m");
   ASSERT_TRUE(v.accepted) << v.message << v.diagnostics_text;
   ASSERT_NE(v.artifact, nullptr);
   EXPECT_FALSE(v.artifact->elf.empty());
@@ -721,8 +733,8 @@ TEST_F(Governor, TheComposedPolicyDecidesAsOneExpects) {
   in_force_ = v.rules;
   // A second proposal, in shadow: counts, decides nothing.
   ctx_.options.detector_shadow_ns = 60000000000ull;
-  gv::Verdict w = review_rules(
-      "  rule detector_watch_1: ip.src == 203.0.113.9 and udp.dport == 53 => drop ttl 10m");
+  gv::Verdict w = review_rules("  rule detector_watch_1: ip.src == 203.0.113.9 "
+                               "and udp.dport == 53 => drop ttl 10m");
   ASSERT_TRUE(w.accepted) << w.message;
   psl::CheckedModule m = psl::check_source("composed.psl", w.composed_text);
   ASSERT_TRUE(m.ok()) << w.composed_text;
@@ -740,9 +752,9 @@ TEST_F(Governor, TheComposedPolicyDecidesAsOneExpects) {
                          {"tcp.dport", port(443)},
                          {"tcp.syn", yes()}}}),
             std::make_pair(psl::Action::Pass, std::string("allow_web")));
-  EXPECT_EQ(decide(in, {{{"ip.src", ip("192.0.2.99")},
-                         {"tcp.dport", port(23)}}}),
-            std::make_pair(psl::Action::Drop, std::string("telnet")));
+  EXPECT_EQ(
+      decide(in, {{{"ip.src", ip("192.0.2.99")}, {"tcp.dport", port(23)}}}),
+      std::make_pair(psl::Action::Drop, std::string("telnet")));
   // The shadow rule counts and passes.
   psl::interp::BuiltPacket b = psl::interp::build_packet(psl::interp::fields_of(
       {{"ip.src", ip("203.0.113.9")}, {"udp.dport", port(53)}}));
@@ -757,17 +769,17 @@ TEST_F(Governor, TheComposedPolicyDecidesAsOneExpects) {
                          {"tcp.ack", yes()}}})
                 .first,
             psl::Action::Pass);
-  EXPECT_EQ(decide(in, {{{"ip.src", ip("198.51.100.5")},
-                         {"udp.sport", port(11211)}}})
-                .first,
-            psl::Action::Pass);
+  EXPECT_EQ(
+      decide(in, {{{"ip.src", ip("198.51.100.5")}, {"udp.sport", port(11211)}}})
+          .first,
+      psl::Action::Pass);
 }
 
 // ------------------------------------------------------------ SetInsert
 
 TEST_F(Governor, ASetInsertIsAcceptedWithCanonicalValues) {
-  gv::Verdict v = review(insert_proposal("blocked", {"203.0.113.7",
-                                                     "2001:DB8::7"}));
+  gv::Verdict v =
+      review(insert_proposal("blocked", {"203.0.113.7", "2001:DB8::7"}));
   ASSERT_TRUE(v.accepted) << v.message << v.diagnostics_text;
   EXPECT_EQ(v.values, (std::vector<std::string>{"203.0.113.7", "2001:db8::7"}));
   EXPECT_EQ(v.ttl_ns, 60000000000ull);
@@ -787,14 +799,14 @@ TEST_F(Governor, ASetInsertNeedsAnEnforcedSetOfTheOperator) {
   EXPECT_REFUSED(review(insert_proposal("forever", {"203.0.113.7"}, 0)),
                  Reason::NoTtl); // would never expire
   EXPECT_TRUE(review(insert_proposal("forever", {"203.0.113.7"})).accepted);
-  EXPECT_REFUSED(review(insert_proposal("blocked", {"203.0.113.7"},
-                                        48ull * 3600 * 1000)),
-                 Reason::TtlTooLong);
+  EXPECT_REFUSED(
+      review(insert_proposal("blocked", {"203.0.113.7"}, 48ull * 3600 * 1000)),
+      Reason::TtlTooLong);
 }
 
 TEST_F(Governor, ASetInsertTakesOnlyValuesOfItsType) {
-  for (const char *bad : {"22", "203.0.113.0/24", "203.0.113.7 => pass",
-                          "10.0.0.300", ""}) {
+  for (const char *bad :
+       {"22", "203.0.113.0/24", "203.0.113.7 => pass", "10.0.0.300", ""}) {
     gv::Verdict v = review(insert_proposal("blocked", {"203.0.113.9", bad}));
     EXPECT_REFUSED(v, Reason::BadValue) << bad;
   }
@@ -823,17 +835,15 @@ TEST_F(Governor, SetInsertsHaveARateCap) {
   EXPECT_TRUE(review(insert_proposal("blocked", {"203.0.113.1", "203.0.113.2",
                                                  "203.0.113.3"}))
                   .accepted);
-  gv::Verdict v =
-      review(insert_proposal("blocked", {"203.0.113.4", "203.0.113.5",
-                                         "203.0.113.6"}));
+  gv::Verdict v = review(insert_proposal(
+      "blocked", {"203.0.113.4", "203.0.113.5", "203.0.113.6"}));
   EXPECT_REFUSED(v, Reason::InsertRate);
   EXPECT_NE(v.message.find("3 asked, 2 available"), std::string::npos)
       << v.message;
   // A refused proposal for another reason takes no token.
   EXPECT_REFUSED(review(insert_proposal("blocked", {"10.9.1.1"})),
                  Reason::TouchesProtected);
-  EXPECT_TRUE(review(insert_proposal("blocked", {"203.0.113.4",
-                                                 "203.0.113.5"}))
+  EXPECT_TRUE(review(insert_proposal("blocked", {"203.0.113.4", "203.0.113.5"}))
                   .accepted);
   ctx_.now_ns += 1000000000ull; // a second later: 5 more
   EXPECT_TRUE(review(insert_proposal("blocked", {"203.0.113.6", "203.0.113.7",
@@ -919,8 +929,8 @@ TEST(GovernStore, RoundTripsAndRefusesWhatItCannotRead) {
   gv::GeneratedStore s;
   s.operator_hash = gv::text_hash("policy p {}");
   s.operator_expired = {"old"};
-  gv::GeneratedRule r = make_rule("detector_a_1", "ip.src == 203.0.113.8",
-                                  gv::RuleMode::Shadow);
+  gv::GeneratedRule r =
+      make_rule("detector_a_1", "ip.src == 203.0.113.8", gv::RuleMode::Shadow);
   r.origin = an::Origin::Llm;
   r.proposal_id = "llm-1";
   r.consts = {{"c", "const c = 1"}};
@@ -1081,8 +1091,9 @@ TEST(GovernAddresses, ProtectDeclarationsAreSortedAndChecked) {
             "  protect ip.src in { 127.0.0.1, 192.0.2.1, ::1 }\n");
   EXPECT_EQ(gv::protect_declarations({}), "");
   EXPECT_TRUE(gv::check_management(p.management).ok());
-  EXPECT_EQ(gv::check_management({"10.0.0.1/8"}).error().message.rfind(
-                "management address '10.0.0.1/8': ", 0),
+  EXPECT_EQ(gv::check_management({"10.0.0.1/8"})
+                .error()
+                .message.rfind("management address '10.0.0.1/8': ", 0),
             0u);
   EXPECT_FALSE(gv::check_management({"example.com"}).ok());
 }
