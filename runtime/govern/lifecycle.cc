@@ -72,8 +72,7 @@ json Lifecycle::rule_record(const char *event, const GeneratedRule &g,
 
 void Lifecycle::refresh_addresses(bool force) {
   const auto now = std::chrono::steady_clock::now();
-  if (!force && protect_known_ &&
-      now - protect_at_ < options_.address_refresh)
+  if (!force && protect_known_ && now - protect_at_ < options_.address_refresh)
     return;
   protect_.management = options_.governor.management;
   be::Expected<HostAddresses> h = options_.addresses->discover();
@@ -82,8 +81,7 @@ void Lifecycle::refresh_addresses(bool force) {
   } else {
     // Keep what was found last: forgetting protected addresses because a
     // discovery failed would be the wrong way round.
-    record({{"event", "address_discovery_failed"},
-            {"why", h.error().message}});
+    record({{"event", "address_discovery_failed"}, {"why", h.error().message}});
   }
   protect_at_ = now;
   protect_known_ = true;
@@ -106,8 +104,8 @@ Lifecycle::context(const OperatorPolicy &op,
 }
 
 be::Status Lifecycle::save(const GeneratedStore &s) {
-  if (be::Status st = policy::make_dirs(options_.layout.state_dir(target_),
-                                        0755);
+  if (be::Status st =
+          policy::make_dirs(options_.layout.state_dir(target_), 0755);
       !st.ok())
     return st;
   return write_store(store_path_, s);
@@ -235,9 +233,9 @@ Lifecycle::open(LifecycleOptions options, const std::string &operator_path,
   lc->target_ = *t;
   if (!options.addresses)
     options.addresses = std::make_shared<NetnsAddressSource>();
-  lc->bucket_ = std::make_unique<InsertBucket>(
-      options.governor.set_inserts_per_second,
-      options.governor.set_insert_burst);
+  lc->bucket_ =
+      std::make_unique<InsertBucket>(options.governor.set_inserts_per_second,
+                                     options.governor.set_insert_burst);
   lc->options_ = std::move(options);
   lc->store_path_ =
       lc->options_.layout.state_dir(lc->target_) + "/generated.json";
@@ -274,8 +272,7 @@ Lifecycle::open(LifecycleOptions options, const std::string &operator_path,
   // The same operator text as before: its expired rules stay out.
   const std::string hash = text_hash(operator_text);
   if (lc->store_.operator_hash == hash) {
-    if (auto smaller =
-            lc->without_rules(*lc->op_, lc->store_.operator_expired))
+    if (auto smaller = lc->without_rules(*lc->op_, lc->store_.operator_expired))
       lc->op_ = smaller;
   } else {
     lc->store_.operator_expired.clear();
@@ -294,8 +291,7 @@ Lifecycle::open(LifecycleOptions options, const std::string &operator_path,
     Verdict v = recheck(g, ctx);
     if (!v.accepted) {
       lc->record(lc->rule_record(
-          "dropped", g,
-          std::string(reason_code(v.reason)) + ": " + v.message));
+          "dropped", g, std::string(reason_code(v.reason)) + ": " + v.message));
       continue;
     }
     kept.push_back(v.rules.front());
@@ -308,9 +304,8 @@ Lifecycle::open(LifecycleOptions options, const std::string &operator_path,
         lc->options_.layout, lc->target_, lc->prog_id_);
     adopt = in_text && *in_text == text;
     for (const policy::RuleEntry &r : (*state)->rules) {
-      auto g = std::find_if(kept.begin(), kept.end(), [&](auto &k) {
-        return k.name == r.name;
-      });
+      auto g = std::find_if(kept.begin(), kept.end(),
+                            [&](auto &k) { return k.name == r.name; });
       const std::string want =
           g == kept.end() ? "operator" : analyze::origin_name(g->origin);
       adopt = adopt && r.origin == want;
@@ -336,9 +331,8 @@ Lifecycle::open(LifecycleOptions options, const std::string &operator_path,
         return be::Error("the policy on '" + lc->target_.ifname +
                              "' changed while psd took it over; try again",
                          ESTALE);
-      if (be::Status s =
-              policy::adopt_in_force(lc->options_.layout, lc->target_, *in,
-                                     &notes);
+      if (be::Status s = policy::adopt_in_force(lc->options_.layout,
+                                                lc->target_, *in, &notes);
           !s.ok())
         return s.error();
     }
@@ -408,8 +402,7 @@ SubmitResult Lifecycle::submit(const analyze::Proposal &p) {
           {"origin", analyze::origin_name(p.origin)},
           {"proposal", analyze::to_json(p)}});
   SubmitResult out;
-  if (be::Expected<std::optional<policy::ProgramState>> s = sync(nullptr);
-      !s) {
+  if (be::Expected<std::optional<policy::ProgramState>> s = sync(nullptr); !s) {
     out.verdict = Verdict::refuse(Reason::ComposeFailed,
                                   "the policy in force cannot be read: " +
                                       s.error().message);
@@ -439,8 +432,8 @@ SubmitResult Lifecycle::apply_set_insert(const analyze::Proposal &p,
   so.lock_wait = options_.lock_wait;
   json added = json::array();
   for (const std::string &value : v.values) {
-    be::Expected<policy::SetAddResult> r = policy::set_add(
-        options_.layout, target_, p.insert.set, value, ttl, so);
+    be::Expected<policy::SetAddResult> r =
+        policy::set_add(options_.layout, target_, p.insert.set, value, ttl, so);
     if (!r) {
       out.error = "adding " + value + " to set '" + p.insert.set +
                   "': " + r.error().message;
@@ -592,8 +585,7 @@ be::Expected<TickResult> Lifecycle::tick() {
     if (!v.accepted) {
       out.dropped.push_back(g.name);
       records.push_back(rule_record(
-          "dropped", g,
-          std::string(reason_code(v.reason)) + ": " + v.message));
+          "dropped", g, std::string(reason_code(v.reason)) + ": " + v.message));
       continue;
     }
     GeneratedRule e = v.rules.front();
@@ -720,9 +712,8 @@ OperatorResult Lifecycle::replace_operator(const std::string &path,
     return refuse(l.message, l.diagnostics);
   be::Expected<std::optional<policy::ProgramState>> state = sync(nullptr);
   if (!state)
-    return refuse("the policy in force cannot be read: " +
-                      state.error().message,
-                  {});
+    return refuse(
+        "the policy in force cannot be read: " + state.error().message, {});
   refresh_addresses(false);
   std::vector<GeneratedRule> kept;
   std::vector<json> drops;

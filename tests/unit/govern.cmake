@@ -2,7 +2,8 @@
 # governor's checks, the composition, the store and the audit log without
 # a kernel; then the lifecycle against the kernel in network namespaces
 # (root; skips, or with PSC_REQUIRE_BPF=1 fails, without BPF).
-add_executable(govern_test ${CMAKE_CURRENT_SOURCE_DIR}/govern_test.cc)
+add_executable(govern_test ${CMAKE_CURRENT_SOURCE_DIR}/govern_test.cc
+               ${CMAKE_CURRENT_SOURCE_DIR}/govern_parts_test.cc)
 target_link_libraries(govern_test PRIVATE psr_govern psl_interp
                       GTest::gtest_main)
 gtest_discover_tests(govern_test DISCOVERY_TIMEOUT 30)

@@ -103,8 +103,8 @@ protected:
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
     layout_.state_root = dir_ + "/state";
-    audit_ = std::make_unique<gv::AuditLog>(
-        gv::AuditOptions{dir_ + "/audit.jsonl"});
+    audit_ =
+        std::make_unique<gv::AuditLog>(gv::AuditOptions{dir_ + "/audit.jsonl"});
     auto p = VethPair::create();
     ASSERT_TRUE(p.ok()) << p.error().message;
     pair_ = std::move(p.value());
@@ -139,8 +139,8 @@ protected:
                                       const std::string &text = kOperator) {
     ScopedNetns in(pair_->ns());
     gv::OperatorResult refusal;
-    auto lc = gv::Lifecycle::open(std::move(o), "/etc/psd/edge.psl", text,
-                                  &refusal);
+    auto lc =
+        gv::Lifecycle::open(std::move(o), "/etc/psd/edge.psl", text, &refusal);
     EXPECT_TRUE(lc.ok()) << (lc.ok() ? "" : lc.error().message) << "\n"
                          << refusal.diagnostics.text;
     return lc.ok() ? std::move(lc.value()) : nullptr;
@@ -183,10 +183,10 @@ protected:
   // an answer.
   int pings(int count = 3, const std::string &source = "",
             const char *interval = "0.2") {
-    auto r = pair_->run_in_peer(
-        "ping -n -q -c " + std::to_string(count) + " -i " + interval +
-        " -W 1 " + (source.empty() ? "" : "-I " + source + " ") +
-        VethPair::address());
+    auto r = pair_->run_in_peer("ping -n -q -c " + std::to_string(count) +
+                                " -i " + interval + " -W 1 " +
+                                (source.empty() ? "" : "-I " + source + " ") +
+                                VethPair::address());
     int sent = 0, received = 0;
     auto pos = r.output.find("packets transmitted");
     if (pos == std::string::npos)
@@ -274,10 +274,10 @@ TEST_F(GovernKernel, ASetInsertDropsThePeerAtOnceWithoutASwap) {
 
 TEST_F(GovernKernel, ARuleDropsWhatItNamesAndProtectedTrafficPasses) {
   // A second source on the peer, a management address.
-  ASSERT_EQ(pair_->run_in_peer("ip addr add 192.0.2.3/24 dev " +
-                               pair_->peer_ifname())
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      pair_->run_in_peer("ip addr add 192.0.2.3/24 dev " + pair_->peer_ifname())
+          .exit_code,
+      0);
   gv::LifecycleOptions o = options();
   o.governor.management = {"192.0.2.3"};
   lc_ = open(o);
@@ -493,11 +493,10 @@ TEST_F(GovernKernel, WithdrawAndANewOperatorPolicy) {
   {
     ScopedNetns in(pair_->ns());
     res = lc_->replace_operator(
-        "/etc/psd/edge.psl",
-        std::string(kOperator).replace(
-            std::string(kOperator).find("  protect tcp"), 0,
-            "  protect ip.src in 198.51.100.0/24\n") +
-            "");
+        "/etc/psd/edge.psl", std::string(kOperator).replace(
+                                 std::string(kOperator).find("  protect tcp"),
+                                 0, "  protect ip.src in 198.51.100.0/24\n") +
+                                 "");
   }
   ASSERT_TRUE(res.loaded) << res.message << res.diagnostics.text;
   EXPECT_EQ(res.dropped, std::vector<std::string>{"detector_udp_1"});
