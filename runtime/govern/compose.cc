@@ -32,8 +32,10 @@ Composition compose_and_build(const OperatorPolicy &op,
                               const be::PolicyBuildOptions &build) {
   Composition out;
   out.text = compose_policy(op, rules, exemption);
+  // Named apart from the operator's file: its lines are not the file's.
   psl::CheckedModule m = psl::check_source(
-      op.path.empty() ? "<composed policy>" : op.path, out.text);
+      op.path.empty() ? "<composed policy>" : op.path + " (composed)",
+      out.text);
   if (!m.ok()) {
     out.reason = Reason::ComposeFailed;
     out.diagnostics = render_diagnostics(m.diags);

@@ -540,9 +540,10 @@ Verdict review_policy(const Proposal &p, const GovernorContext &ctx) {
   } else {
     v.composed_text =
         compose_policy(*ctx.op, all, exemption_clause(*ctx.op, ctx.protect));
-    psl::CheckedModule m = psl::check_source(
-        ctx.op->path.empty() ? "<composed policy>" : ctx.op->path,
-        v.composed_text);
+    psl::CheckedModule m =
+        psl::check_source(ctx.op->path.empty() ? "<composed policy>"
+                                               : ctx.op->path + " (composed)",
+                          v.composed_text);
     if (!m.ok()) {
       const psl::Diagnostic *e = first_error(m.diags);
       return refuse_with(Reason::ComposeFailed,

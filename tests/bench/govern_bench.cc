@@ -10,7 +10,9 @@
 //               already in force (1, 10, 100 after it): review, compose,
 //               check, build (Clang), load (verifier), carry, switch
 //   review      the governor alone, checks only (no build): a rule
-//               proposal and a set insert
+//               proposal and a set insert; and a rule proposal's review
+//               with the build, the part of the swap path before the
+//               kernel
 //
 //   govern_bench [--policy FILE] [--set NAME] [--inserts N] [--swaps N]
 //                [--reviews N]
@@ -47,6 +49,7 @@ namespace an = psr::analyze;
 using Clock = std::chrono::steady_clock;
 
 struct Stats {
+  explicit Stats(std::string w) : what(std::move(w)) {}
   std::string what;
   std::vector<double> ms;
   void print() const {
@@ -96,7 +99,8 @@ an::Proposal insert_proposal(const std::string &set, size_t n) {
 }
 
 int run(int argc, char **argv) {
-  std::string policy_path = std::string(PSC_SOURCE_DIR) + "/policies/port_scan.psl";
+  std::string policy_path =
+      std::string(PSC_SOURCE_DIR) + "/policies/port_scan.psl";
   std::string set = "scanners";
   size_t inserts = 500, swaps = 5, reviews = 200;
   for (int i = 1; i < argc; ++i) {
@@ -139,8 +143,8 @@ int run(int argc, char **argv) {
   char tmpl[] = "/dev/shm/govern-bench-XXXXXX";
   const std::string dir = ::mkdtemp(tmpl);
   pp::StateLayout layout;
-  layout.pin_root = "/sys/fs/bpf/psc-test-" + std::to_string(::getpid()) +
-                    "-govern-bench";
+  layout.pin_root =
+      "/sys/fs/bpf/psc-test-" + std::to_string(::getpid()) + "-govern-bench";
   layout.state_root = dir + "/state";
   gv::AuditLog audit({dir + "/audit.jsonl"});
   int rc = 0;
@@ -160,10 +164,11 @@ int run(int argc, char **argv) {
     } else {
       std::printf("operator policy %s, set %s; kernel %s\n\n",
                   policy_path.c_str(), set.c_str(), "(see machine.txt)");
-      std::printf("| what | n | median ms | p90 ms | max ms |\n|---|---|---|---|"
-                  "---|\n");
+      std::printf(
+          "| what | n | median ms | p90 ms | max ms |\n|---|---|---|---|"
+          "---|\n");
       // The fast path.
-      Stats fast{"set insert: submit -> map updated"};
+      Stats fast("set insert: submit -> map updated");
       for (size_t i = 0; i < inserts && rc == 0; ++i) {
         auto t0 = Clock::now();
         gv::SubmitResult r = (*lc)->submit(insert_proposal(set, i));
@@ -199,8 +204,8 @@ int run(int argc, char **argv) {
             rc = 1;
           }
         }
-        Stats swap{"rule proposal: submit -> swapped, " +
-                   std::to_string(target) + " generated"};
+        Stats swap("rule proposal: submit -> swapped, " +
+                   std::to_string(target) + " generated");
         for (size_t k = 0; k < swaps && rc == 0; ++k, ++n) {
           auto t0 = Clock::now();
           gv::SubmitResult r = (*lc)->submit(rule_proposal(n));
@@ -233,9 +238,23 @@ int run(int argc, char **argv) {
         ctx.protect = &prot;
         ctx.options = o.governor;
         ctx.build = false;
-        Stats rule{"review, checks only: a rule proposal (" +
-                   std::to_string(gen.size()) + " generated in force)"};
-        Stats ins{"review: a set insert"};
+        Stats rule("review, checks only: a rule proposal (" +
+                   std::to_string(gen.size()) + " generated in force)");
+        Stats ins("review: a set insert");
+        Stats built("review with the build (compose, check, lower, Clang, "
+                    "link): a rule proposal (" +
+                    std::to_string(gen.size()) + " generated in force)");
+        for (size_t i = 0; i < swaps; ++i, ++n) {
+          gv::GovernorContext with_build = ctx;
+          with_build.build = true;
+          auto t0 = Clock::now();
+          gv::Verdict v = gv::review(rule_proposal(n), with_build);
+          built.ms.push_back(ms_since(t0));
+          if (!v.accepted) {
+            std::cerr << "govern_bench: review refused: " << v.message << "\n";
+            rc = 1;
+          }
+        }
         for (size_t i = 0; i < reviews; ++i, ++n) {
           auto t0 = Clock::now();
           gv::Verdict v = gv::review(rule_proposal(n), ctx);
@@ -253,6 +272,7 @@ int run(int argc, char **argv) {
         if (rc == 0) {
           rule.print();
           ins.print();
+          built.print();
         }
       }
     }

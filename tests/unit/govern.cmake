@@ -6,6 +6,8 @@ add_executable(govern_test ${CMAKE_CURRENT_SOURCE_DIR}/govern_test.cc
                ${CMAKE_CURRENT_SOURCE_DIR}/govern_parts_test.cc)
 target_link_libraries(govern_test PRIVATE psr_govern psl_interp
                       GTest::gtest_main)
+target_compile_definitions(govern_test PRIVATE
+                           PSC_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 gtest_discover_tests(govern_test DISCOVERY_TIMEOUT 30)
 
 add_executable(govern_kernel_test

@@ -3,6 +3,7 @@
 // bucket, the discovery's parsers and the reason codes.
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -26,9 +27,9 @@ namespace {
 
 namespace gv = psr::govern;
 namespace an = psr::analyze;
-using gv::Reason;
 using govern_test::kOperator;
 using govern_test::make_rule;
+using gv::Reason;
 
 TEST(GovernCompose, ABadGeneratedTextFailsTheCompositionNotTheProgram) {
   gv::OperatorLoad op = gv::load_operator_policy("edge.psl", kOperator);
@@ -41,7 +42,7 @@ TEST(GovernCompose, ABadGeneratedTextFailsTheCompositionNotTheProgram) {
   gv::Composition c = gv::compose_and_build(*op.policy, {g});
   EXPECT_FALSE(c.ok);
   EXPECT_EQ(c.reason, Reason::ComposeFailed);
-  EXPECT_NE(c.diagnostics.text.find("edge.psl:"), std::string::npos)
+  EXPECT_NE(c.diagnostics.text.find("edge.psl (composed):"), std::string::npos)
       << c.diagnostics.text;
   EXPECT_EQ(c.artifact, nullptr);
 }
@@ -310,6 +311,16 @@ TEST(GovernAddresses, ProtectDeclarationsAreSortedAndChecked) {
                 .message.rfind("management address '10.0.0.1/8': ", 0),
             0u);
   EXPECT_FALSE(gv::check_management({"example.com"}).ok());
+}
+
+TEST(GovernReasons, EveryCodeIsDocumented) {
+  std::optional<std::string> doc =
+      psr::policy::read_file(std::string(PSC_SOURCE_DIR) + "/docs/governor.md");
+  ASSERT_TRUE(doc);
+  for (Reason r : gv::all_reasons())
+    EXPECT_NE(doc->find(std::string("`") + gv::reason_code(r) + "`"),
+              std::string::npos)
+        << gv::reason_code(r);
 }
 
 TEST(GovernReasons, CodesAreStableAndUnique) {
