@@ -39,6 +39,23 @@ json carried_json(const policy::PutResult &r) {
           {"counters_dropped", r.counters.dropped}};
 }
 
+// The proposal's JSON for the audit log, its text and values cut at the
+// caps (a megabyte proposal is refused as too large; its record says so
+// without taking a megabyte of the log).
+json bounded_json(const analyze::Proposal &p, const GovernorOptions &o) {
+  json j = analyze::to_json(p);
+  if (p.psl.size() > o.max_proposal_bytes) {
+    j["psl"] = p.psl.substr(0, o.max_proposal_bytes);
+    j["psl_bytes"] = p.psl.size();
+  }
+  if (p.insert.values.size() > o.max_set_values) {
+    j["insert"]["values"] = std::vector<std::string>(
+        p.insert.values.begin(), p.insert.values.begin() + o.max_set_values);
+    j["insert"]["value_count"] = p.insert.values.size();
+  }
+  return j;
+}
+
 bool contains(const std::vector<std::string> &v, const std::string &s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
@@ -400,7 +417,7 @@ SubmitResult Lifecycle::submit(const analyze::Proposal &p) {
   record({{"event", "proposal"},
           {"proposal_id", p.id},
           {"origin", analyze::origin_name(p.origin)},
-          {"proposal", analyze::to_json(p)}});
+          {"proposal", bounded_json(p, options_.governor)}});
   SubmitResult out;
   if (be::Expected<std::optional<policy::ProgramState>> s = sync(nullptr); !s) {
     out.verdict = Verdict::refuse(Reason::ComposeFailed,

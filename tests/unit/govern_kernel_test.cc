@@ -359,6 +359,8 @@ TEST_F(GovernKernel, ARefusedProposalChangesNothing) {
   c_code = rule_proposal("bad-7", "");
   c_code.psl = "int main() { return 0; }";
   cases.push_back({c_code, "not_psl"});
+  an::Proposal huge = rule_proposal("bad-8", std::string(3 << 20, '#'));
+  cases.push_back({huge, "too_large"});
   for (const Case &c : cases) {
     gv::SubmitResult r = submit(c.p);
     EXPECT_FALSE(r.verdict.accepted) << c.p.id;
@@ -390,6 +392,12 @@ TEST_F(GovernKernel, ARefusedProposalChangesNothing) {
     EXPECT_EQ((*refused)[i]["origin"], "detector");
   }
   EXPECT_TRUE(audit("applied").size() == 1u); // the first insert only
+  // The megabytes are not in the log: cut at the cap, with their size.
+  std::vector<json> proposals = audit("proposal");
+  ASSERT_EQ(proposals.back()["proposal_id"], "bad-8");
+  EXPECT_EQ(proposals.back()["proposal"]["psl"].get<std::string>().size(),
+            65536u);
+  EXPECT_EQ(proposals.back()["proposal"]["psl_bytes"], huge.psl.size());
   EXPECT_EQ(pings(), 3);
 }
 
