@@ -162,8 +162,8 @@ int run(int argc, char **argv) {
       std::cerr << "govern_bench: " << lc.error().message << "\n";
       rc = 1;
     } else {
-      std::printf("operator policy %s, set %s; kernel %s\n\n",
-                  policy_path.c_str(), set.c_str(), "(see machine.txt)");
+      std::printf("operator policy %s, set %s\n\n", policy_path.c_str(),
+                  set.c_str());
       std::printf(
           "| what | n | median ms | p90 ms | max ms |\n|---|---|---|---|"
           "---|\n");
