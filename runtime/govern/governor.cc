@@ -554,6 +554,7 @@ Verdict review_policy(const Proposal &p, const GovernorContext &ctx) {
     }
   }
   v.accepted = true;
+  v.mode = shadowed > 0 ? RuleMode::Shadow : RuleMode::Enforce;
   v.diagnostics_text = c.warnings.text;
   v.diagnostics_json = c.warnings.json;
   v.message = "accepted " + plural(c.rules.size(), "rule", "rules");

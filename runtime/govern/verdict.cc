@@ -71,6 +71,8 @@ Verdict Verdict::refuse(Reason r, std::string message) {
 nlohmann::json verdict_json(const Verdict &v) {
   nlohmann::json j;
   j["accepted"] = v.accepted;
+  if (v.accepted)
+    j["mode"] = mode_name(v.mode);
   j["reason"] = v.accepted ? nlohmann::json(nullptr)
                            : nlohmann::json(reason_code(v.reason));
   j["message"] = v.message;

@@ -59,6 +59,9 @@ const std::vector<Reason> &all_reasons();
 
 struct Verdict {
   bool accepted = false;
+  // Accepted: enforced at once, or (drops of an origin with a shadow
+  // period) first only counted; per rule in `rules`.
+  RuleMode mode = RuleMode::Enforce;
   Reason reason = Reason::None;
   std::string message; // one sentence; for accepted proposals what happens
   // The compiler's diagnostics, where it produced them: psc check's text
@@ -82,9 +85,10 @@ struct Verdict {
   static Verdict refuse(Reason r, std::string message);
 };
 
-// The audit/API form: {"accepted", "reason" (code or null), "message",
-// "mode" (accepted policies: per rule), "diagnostics" (text),
-// "diagnostics_json"}.
+// The audit/API form: {"accepted", "mode" (accepted: "enforce" or
+// "shadow"), "reason" (code or null), "message", "rules" (accepted
+// policies: name, mode, ttl_ns), "values" and "ttl_ns" (accepted set
+// inserts), "diagnostics" (text), "diagnostics_json"}.
 nlohmann::json verdict_json(const Verdict &v);
 
 } // namespace psr::govern

@@ -200,6 +200,8 @@ TEST_F(Governor, WithAShadowPeriodDropsGoInAsShadow) {
   EXPECT_EQ(v.rules[1].mode, gv::RuleMode::Enforce); // counts anyway
   EXPECT_NE(v.composed_text.find("=> drop ttl 10m shadow"), std::string::npos);
   EXPECT_EQ(v.message, "accepted 2 rules (1 drop in shadow for 1m)");
+  EXPECT_EQ(v.mode, gv::RuleMode::Shadow);
+  EXPECT_EQ(gv::verdict_json(v)["mode"], "shadow");
   // The detector has no shadow period here.
   EXPECT_EQ(review_rules("  rule detector_x_1: ip.src == 203.0.113.7 and "
                          "udp.dport == 53 => drop "
