@@ -230,6 +230,7 @@ Lifecycle::put(const Composition &c, const OperatorPolicy &op,
   out.carried = carried_json(*r);
   prog_id_ = r->prog_id;
   expired_in_force_ = expired;
+  protects_in_force_ = protect_declarations(protect_);
   return out;
 }
 
@@ -356,6 +357,7 @@ Lifecycle::open(LifecycleOptions options, const std::string &operator_path,
     if (be::Status s = lc->save(next); !s.ok())
       return s.error();
     lc->store_ = std::move(next);
+    lc->protects_in_force_ = protect_declarations(lc->protect_);
     lc->record({{"event", "adopted"},
                 {"origin", "operator"},
                 {"prog_id", lc->prog_id_},
@@ -566,6 +568,12 @@ be::Expected<TickResult> Lifecycle::tick() {
     if (store_.find(n) == nullptr && op_->names.count(n))
       op_expired.push_back(n);
 
+  // The protected addresses changed (a new host address, another
+  // gateway): every generated rule is judged again, and the exemptions
+  // are made of the new addresses.
+  const std::string protects_now = protect_declarations(protect_);
+  const bool protects_changed = protects_now != protects_in_force_;
+
   // Shadow rules whose period is over: their hits decide.
   std::optional<policy::TargetStatus> status;
   for (const GeneratedRule &g : store_.rules) {
@@ -576,7 +584,21 @@ be::Expected<TickResult> Lifecycle::tick() {
     }
     if (g.mode != RuleMode::Shadow ||
         g.shadow_since_ns + g.shadow_period_ns > boot_now) {
-      next.push_back(g);
+      if (!protects_changed) {
+        next.push_back(g);
+        continue;
+      }
+      GovernorContext ctx = context(*op_, next);
+      Verdict v = recheck(g, ctx);
+      if (!v.accepted) {
+        out.dropped.push_back(g.name);
+        records.push_back(rule_record("dropped", g,
+                                      "the protected addresses changed: " +
+                                          std::string(reason_code(v.reason)) +
+                                          ": " + v.message));
+        continue;
+      }
+      next.push_back(v.rules.front());
       continue;
     }
     if (!status) {
@@ -619,6 +641,21 @@ be::Expected<TickResult> Lifecycle::tick() {
                        {"origin", "operator"},
                        {"rule", n},
                        {"why", "its ttl ran out"}});
+  }
+  if (records.empty() && protects_changed) {
+    // Nothing dropped: only the exemptions may read differently.
+    be::Expected<std::string> in_text =
+        policy::read_program_text(options_.layout, target_, prog_id_);
+    if (in_text &&
+        *in_text ==
+            compose_policy(*op_, next, exemption_clause(*op_, &protect_))) {
+      protects_in_force_ = protects_now;
+      return out;
+    }
+    records.push_back({{"event", "recomposed"},
+                       {"origin", "operator"},
+                       {"why", "the protected addresses changed"},
+                       {"protects", protects_now}});
   }
   if (records.empty())
     return out;

@@ -18,7 +18,10 @@
 //                      are enforced (if they matched something and still
 //                      pass the governor) or dropped; rules whose ttl ran
 //                      out (runtime/policy's expired_rules(): generated or
-//                      the operator's) are taken out; one swap for all
+//                      the operator's) are taken out; when the protected
+//                      addresses changed, every generated rule is judged
+//                      again (and exemptions made of the new addresses);
+//                      one swap for all
 //   withdraw()         a generated rule, by name
 //   replace_operator() a new operator policy: refused (nothing changes) if
 //                      it does not check, has a reserved rule name, or
@@ -183,6 +186,9 @@ private:
   GeneratedStore store_;
   uint32_t prog_id_ = 0;
   std::vector<std::string> expired_in_force_; // the state's expired_rules
+  // The protected addresses (protect_declarations()) the program in force
+  // was composed with.
+  std::string protects_in_force_;
   ProtectedAddresses protect_;
   std::chrono::steady_clock::time_point protect_at_{};
   bool protect_known_ = false;

@@ -629,6 +629,38 @@ TEST_F(GovernKernel, DiscoveryFindsTheGatewayAndTheHostInTheNamespace) {
   EXPECT_EQ(pings(), 3);
 }
 
+TEST_F(GovernKernel, ANewGatewayIsNeverDroppedAfterTheNextTick) {
+  gv::LifecycleOptions o = options();
+  o.address_refresh = std::chrono::milliseconds(0);
+  lc_ = open(o);
+  ASSERT_NE(lc_, nullptr);
+  ASSERT_TRUE(submit(rule_proposal("det-1", kPingRule)).applied);
+  ASSERT_EQ(pings(), 0);
+  auto t = tick();
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_FALSE(t->swapped); // nothing changed
+  // The peer becomes this host's default gateway: protected from now on.
+  ASSERT_EQ(run_command("ip -n " + pair_->ns() + " route add default via " +
+                        VethPair::peer_address())
+                .exit_code,
+            0);
+  t = tick();
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_TRUE(t->swapped);
+  EXPECT_EQ(t->dropped, std::vector<std::string>{"detector_icmp_1"});
+  EXPECT_EQ(pings(), 3);
+  EXPECT_TRUE(lc_->generated().empty());
+  std::vector<json> dropped = audit("dropped");
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_NE(dropped[0]["why"].get<std::string>().find(
+                "the protected addresses changed: touches_protected"),
+            std::string::npos)
+      << dropped[0].dump();
+  t = tick();
+  ASSERT_TRUE(t.ok());
+  EXPECT_FALSE(t->swapped); // and settled
+}
+
 // A process applying a proposal is killed (-9) at each step of the swap.
 class GovernKill : public GovernKernel,
                    public ::testing::WithParamInterface<const char *> {};
