@@ -1,0 +1,27 @@
+// Top talkers: the window's traffic of each source address from two
+// readings of the tracer's per-source table, ranked and cut to a few.
+#pragma once
+
+#include <vector>
+
+#include "summary/summary.h"
+#include "trace/snapshot.h"
+
+namespace psr::summary {
+
+struct TalkerInput {
+  const std::vector<trace::SourceStats> *prev = nullptr;
+  const std::vector<trace::SourceStats> *cur = nullptr;
+  uint64_t now_ns = 0;   // the current reading's CLOCK_MONOTONIC time
+  double duration_s = 0; // the window; rates are 0 when it is not > 0
+  size_t top = 10;       // SummaryOptions::top_talkers
+  size_t fanout = 5;     // SummaryOptions::top_fanout
+};
+
+// A source missing from `prev`, or whose entry was created again since
+// (another first_seen_ns), counts whole. A counter that went down sets
+// *reset. Ties are broken by bytes, then by address, so the order is the
+// same for the same input.
+Talkers rank_talkers(const TalkerInput &in, bool *reset);
+
+} // namespace psr::summary

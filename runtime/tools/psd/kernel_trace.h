@@ -1,0 +1,57 @@
+// The summary's TraceSource over the tracing runtime (runtime/trace): the
+// stack tracepoints of psd's network namespace and the XDP observation of
+// each interface's policy program, read into one snapshot, and the
+// sampled packet paths from their ring buffers.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <utility>
+#include <string>
+#include <vector>
+
+#include "backend/status.h"
+#include "options.h"
+#include "summary/sources.h"
+#include "trace/observation.h"
+#include "trace/paths.h"
+#include "trace/tracer.h"
+
+namespace psd {
+
+namespace summary = psr::summary;
+namespace trace = psr::trace;
+
+class KernelTrace : public summary::TraceSource {
+public:
+  // `maps_dirs`: the pinned maps directory of each interface's policy
+  // program (loaded with the observation on). An interface whose maps
+  // cannot be opened yet is tried again at each snapshot.
+  static psl::backend::Expected<std::unique_ptr<KernelTrace>>
+  create(const PsdOptions &options, std::vector<std::string> maps_dirs);
+
+  psl::backend::Expected<trace::Snapshot> snapshot() override;
+  std::vector<trace::PacketPath> take_paths() override;
+
+  // Names rules in paths by counter id (the policy in force's sidecar).
+  void set_rule_namer(trace::RuleNamer namer);
+  const std::vector<trace::HookStatus> &hooks() const {
+    return tracer_->hooks();
+  }
+
+private:
+  KernelTrace() = default;
+  void open_observations();
+
+  trace::Sampling sampling_;
+  std::unique_ptr<trace::Tracer> tracer_;
+  std::vector<std::string> maps_dirs_;
+  std::vector<std::unique_ptr<trace::XdpObservation>> xdp_; // null: not yet
+  std::unique_ptr<trace::PathCollector> paths_;
+  std::unique_ptr<trace::PathPoller> poller_;
+  bool poller_stale_ = true; // the set of rings changed
+  uint64_t watermark_ns_ = 0;
+  std::set<std::pair<uint64_t, uint64_t>> handed_; // (id, first step)
+};
+
+} // namespace psd

@@ -1,0 +1,370 @@
+#include "options.h"
+
+#include <algorithm>
+#include <set>
+
+#include "api/listen_address.h"
+
+namespace psd {
+
+namespace be = psl::backend;
+
+const std::vector<SettingInfo> &setting_table() {
+  using K = SettingKind;
+  static const std::vector<SettingInfo> table = {
+      {"interfaces", K::TextList, "[]", "--iface",
+       "the interfaces to protect and observe (at least one)"},
+      {"policy_dir", K::Text, "\"/etc/packetscope/policies\"", "--policy-dir",
+       "where the operator policies are: policy.psl, or IFACE.psl for one "
+       "interface"},
+      {"state_dir", K::Text, "\"/run/packetscope\"", "--state-dir",
+       "the policy runtime's state (shared with psc)"},
+      {"pin_root", K::Text, "\"/sys/fs/bpf/packetscope\"", "--pin-root",
+       "where the XDP links and maps are pinned on bpffs (shared with psc)"},
+      {"xdp_mode", K::Text, "\"auto\"", "--xdp-mode",
+       "auto, native or generic: how a policy is attached"},
+      {"detach_on_exit", K::Bool, "false", "--detach-on-exit",
+       "take the policies down when psd stops (by default they stay in "
+       "force)"},
+      {"log_level", K::Text, "\"info\"", "--log-level",
+       "trace, debug, info, warn or error"},
+      {"api.listen", K::Text, "\"127.0.0.1:9477\"", "--listen",
+       "HOST:PORT of the HTTP API; beyond loopback only with a token file"},
+      {"api.token_file", K::Text, "\"\"", "--token-file",
+       "a file (mode 0600) holding the bearer token"},
+      {"api.threads", K::Count, "8", nullptr,
+       "worker threads of the HTTP server", 2, 256},
+      {"api.max_event_clients", K::Count, "4", nullptr,
+       "event stream clients at once (each holds a worker thread)", 0, 255},
+      {"api.event_queue", K::Count, "32", nullptr,
+       "events waiting per stream client; a slower client loses the oldest",
+       1, 10000},
+      {"api.read_timeout", K::Duration, "\"5s\"", nullptr,
+       "how long a connection may stay silent", 1000, 600000},
+      {"api.max_body_bytes", K::Count, "1048576", nullptr,
+       "the largest request body accepted", 1024, 64 << 20},
+      {"summary.window", K::Duration, "\"1s\"", "--window",
+       "the length of a window: one summary each", 100, 3600000},
+      {"summary.keep", K::Count, "600", nullptr,
+       "summaries kept in memory for the API", 1, 86400},
+      {"summary.top_talkers", K::Count, "10", nullptr,
+       "sources listed per summary, most packets first", 1, 1000},
+      {"summary.top_fanout", K::Count, "5", nullptr,
+       "sources listed by distinct destination ports", 0, 1000},
+      {"summary.max_rules", K::Count, "64", nullptr,
+       "rules listed per interface in a summary, most hits first", 1,
+       100000},
+      {"summary.max_drops", K::Count, "32", nullptr,
+       "drop reasons listed per summary, most drops first", 1, 1000},
+      {"trace.sample_every", K::Count, "0", nullptr,
+       "one packet in N gets its path traced (0: none)", 0, 1000000000},
+      {"trace.sample_max_per_sec", K::Count, "1000", nullptr,
+       "path events per second and CPU at most", 1, 1000000},
+      {"trace.paths_kept", K::Count, "1000", nullptr,
+       "sampled packet paths kept for /api/v1/trace", 1, 100000},
+      {"metrics.max_rules", K::Count, "1000", nullptr,
+       "rules per interface with their own /metrics series", 0, 1000000},
+  };
+  return table;
+}
+
+const SettingInfo *find_setting(std::string_view key) {
+  for (const SettingInfo &s : setting_table())
+    if (key == s.key)
+      return &s;
+  return nullptr;
+}
+
+namespace {
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
+                         diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+const char *kind_name(SettingKind k) {
+  switch (k) {
+  case SettingKind::Bool:
+    return "true or false";
+  case SettingKind::Count:
+    return "a whole number";
+  case SettingKind::Duration:
+    return "a duration such as \"1s\" or \"500ms\"";
+  case SettingKind::Text:
+    return "a string";
+  case SettingKind::TextList:
+    return "a list of strings";
+  }
+  return "";
+}
+
+std::string shown(const SettingValue &v) {
+  struct Show {
+    std::string operator()(bool b) const { return b ? "true" : "false"; }
+    std::string operator()(int64_t n) const { return std::to_string(n); }
+    std::string operator()(const std::string &s) const {
+      return "\"" + (s.size() > 60 ? s.substr(0, 60) + "..." : s) + "\"";
+    }
+    std::string operator()(const std::vector<std::string> &) const {
+      return "a list";
+    }
+  };
+  return std::visit(Show{}, v.value);
+}
+
+std::string duration_text(int64_t ms) {
+  if (ms % 3600000 == 0)
+    return std::to_string(ms / 3600000) + "h";
+  if (ms % 60000 == 0)
+    return std::to_string(ms / 60000) + "m";
+  if (ms % 1000 == 0)
+    return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+// Converts one setting; the error names where it came from and the key.
+class Converter {
+public:
+  Converter(const std::string &key, const SettingValue &v)
+      : info_(*find_setting(key)), v_(v) {}
+
+  be::Error error(const std::string &what) const {
+    return be::Error(v_.where + ": " + info_.key + ": " + what);
+  }
+  be::Error wrong_type() const {
+    return error(std::string("expected ") + kind_name(info_.kind) + ", got " +
+                 shown(v_));
+  }
+
+  be::Expected<bool> boolean() const {
+    if (auto *b = std::get_if<bool>(&v_.value))
+      return *b;
+    return wrong_type();
+  }
+  be::Expected<size_t> count() const {
+    auto *n = std::get_if<int64_t>(&v_.value);
+    if (n == nullptr)
+      return wrong_type();
+    if (*n < info_.min || *n > info_.max)
+      return error("expected a number from " + std::to_string(info_.min) +
+                   " to " + std::to_string(info_.max) + ", got " +
+                   std::to_string(*n));
+    return static_cast<size_t>(*n);
+  }
+  be::Expected<std::chrono::milliseconds> duration() const {
+    auto *s = std::get_if<std::string>(&v_.value);
+    if (s == nullptr)
+      return wrong_type();
+    auto d = parse_duration(*s);
+    if (!d)
+      return wrong_type();
+    if (d->count() < info_.min || d->count() > info_.max)
+      return error("expected a duration from " + duration_text(info_.min) +
+                   " to " + duration_text(info_.max) + ", got \"" + *s + "\"");
+    return *d;
+  }
+  be::Expected<std::string> text() const {
+    if (auto *s = std::get_if<std::string>(&v_.value))
+      return *s;
+    return wrong_type();
+  }
+  be::Expected<std::string> one_of(std::initializer_list<const char *> ok) const {
+    auto s = text();
+    if (!s.ok())
+      return s;
+    std::string list;
+    for (const char *o : ok) {
+      if (*s == o)
+        return s;
+      list += (list.empty() ? "" : ", ") + std::string(o);
+    }
+    return error("expected one of " + list + ", got \"" + *s + "\"");
+  }
+  be::Expected<std::vector<std::string>> list() const {
+    if (auto *l = std::get_if<std::vector<std::string>>(&v_.value))
+      return *l;
+    return wrong_type();
+  }
+  be::Expected<std::string> path() const {
+    auto s = text();
+    if (s.ok() && s->empty())
+      return error("expected a path, got \"\"");
+    return s;
+  }
+
+private:
+  const SettingInfo &info_;
+  const SettingValue &v_;
+};
+
+// Sets `field` from `e` or returns its error.
+#define PSD_TAKE(field, expr)                                                  \
+  do {                                                                         \
+    auto taken_ = (expr);                                                      \
+    if (!taken_.ok())                                                          \
+      return taken_.error();                                                   \
+    field = std::move(taken_.value());                                         \
+  } while (0)
+
+be::Status check_interface_name(const Converter &c, const std::string &name) {
+  bool ok = !name.empty() && name.size() < 16 && name != "." && name != "..";
+  for (char ch : name)
+    ok = ok && ch != '/' && ch != ':' && ch > ' ' && ch < 0x7f;
+  if (!ok)
+    return c.error("'" + name + "' cannot be an interface name");
+  return be::Status::success();
+}
+
+} // namespace
+
+std::string nearest_setting(std::string_view key) {
+  std::string best;
+  size_t best_d = 4; // more than 3 edits away is no suggestion
+  for (const SettingInfo &s : setting_table()) {
+    std::string_view k = s.key;
+    // "window" for "summary.window": compare the last part too.
+    size_t dot = k.rfind('.');
+    size_t d = std::min(edit_distance(key, k),
+                        dot == std::string_view::npos
+                            ? edit_distance(key, k)
+                            : edit_distance(key, k.substr(dot + 1)) + 1);
+    if (d < best_d) {
+      best_d = d;
+      best = s.key;
+    }
+  }
+  return best;
+}
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view t) {
+  size_t i = 0;
+  while (i < t.size() && t[i] >= '0' && t[i] <= '9')
+    ++i;
+  if (i == 0 || i > 12)
+    return std::nullopt;
+  int64_t n = std::stoll(std::string(t.substr(0, i)));
+  std::string_view unit = t.substr(i);
+  int64_t ms = 0;
+  if (unit == "ms")
+    ms = n;
+  else if (unit == "s")
+    ms = n * 1000;
+  else if (unit == "m")
+    ms = n * 60'000;
+  else if (unit == "h")
+    ms = n * 3'600'000;
+  else
+    return std::nullopt;
+  return std::chrono::milliseconds(ms);
+}
+
+be::Expected<PsdOptions> make_options(const Settings &file,
+                                      const Settings &flags) {
+  Settings all = file;
+  for (const auto &[key, value] : flags)
+    all[key] = value;
+  PsdOptions o;
+  for (const auto &[key, value] : all) {
+    if (find_setting(key) == nullptr) {
+      std::string near = nearest_setting(key);
+      return be::Error(value.where + ": unknown setting '" + key + "'" +
+                       (near.empty() ? "" : "; did you mean '" + near + "'?"));
+    }
+    Converter c(key, value);
+    if (key == "interfaces") {
+      PSD_TAKE(o.interfaces, c.list());
+      std::set<std::string> seen;
+      for (const std::string &name : o.interfaces) {
+        be::Status st = check_interface_name(c, name);
+        if (!st.ok())
+          return st.error();
+        if (!seen.insert(name).second)
+          return c.error("'" + name + "' is given twice");
+      }
+    } else if (key == "policy_dir") {
+      PSD_TAKE(o.policy_dir, c.path());
+      o.policy_dir_given = true;
+    } else if (key == "state_dir") {
+      PSD_TAKE(o.state_dir, c.path());
+    } else if (key == "pin_root") {
+      PSD_TAKE(o.pin_root, c.path());
+    } else if (key == "xdp_mode") {
+      PSD_TAKE(o.xdp_mode, c.one_of({"auto", "native", "generic"}));
+    } else if (key == "detach_on_exit") {
+      PSD_TAKE(o.detach_on_exit, c.boolean());
+    } else if (key == "log_level") {
+      PSD_TAKE(o.log_level,
+               c.one_of({"trace", "debug", "info", "warn", "error"}));
+    } else if (key == "api.listen") {
+      PSD_TAKE(o.listen, c.text());
+      auto a = psr::api::parse_listen_address(o.listen);
+      if (!a.ok())
+        return c.error(a.error().message);
+    } else if (key == "api.token_file") {
+      PSD_TAKE(o.token_file, c.text());
+    } else if (key == "api.threads") {
+      PSD_TAKE(o.api_threads, c.count());
+    } else if (key == "api.max_event_clients") {
+      PSD_TAKE(o.max_event_clients, c.count());
+    } else if (key == "api.event_queue") {
+      PSD_TAKE(o.event_queue, c.count());
+    } else if (key == "api.read_timeout") {
+      PSD_TAKE(o.read_timeout, c.duration());
+    } else if (key == "api.max_body_bytes") {
+      PSD_TAKE(o.max_body_bytes, c.count());
+    } else if (key == "summary.window") {
+      PSD_TAKE(o.window, c.duration());
+    } else if (key == "summary.keep") {
+      PSD_TAKE(o.keep, c.count());
+    } else if (key == "summary.top_talkers") {
+      PSD_TAKE(o.top_talkers, c.count());
+    } else if (key == "summary.top_fanout") {
+      PSD_TAKE(o.top_fanout, c.count());
+    } else if (key == "summary.max_rules") {
+      PSD_TAKE(o.max_rules, c.count());
+    } else if (key == "summary.max_drops") {
+      PSD_TAKE(o.max_drops, c.count());
+    } else if (key == "trace.sample_every") {
+      size_t n = 0;
+      PSD_TAKE(n, c.count());
+      o.sample_every = static_cast<uint32_t>(n);
+    } else if (key == "trace.sample_max_per_sec") {
+      size_t n = 0;
+      PSD_TAKE(n, c.count());
+      o.sample_max_per_sec = static_cast<uint32_t>(n);
+    } else if (key == "trace.paths_kept") {
+      PSD_TAKE(o.paths_kept, c.count());
+    } else if (key == "metrics.max_rules") {
+      PSD_TAKE(o.metrics_max_rules, c.count());
+    }
+  }
+
+  // Settings that only make sense together.
+  if (o.interfaces.empty())
+    return be::Error("no interface to protect: give --iface IFACE (or "
+                     "interfaces = [\"IFACE\"] in the config file)");
+  if (o.max_event_clients >= o.api_threads) {
+    auto it = all.find("api.max_event_clients");
+    std::string where = it != all.end() ? it->second.where + ": " : "";
+    return be::Error(where + "api.max_event_clients (" +
+                     std::to_string(o.max_event_clients) +
+                     ") must be below api.threads (" +
+                     std::to_string(o.api_threads) +
+                     "): each event stream client holds a thread");
+  }
+  return o;
+}
+
+} // namespace psd

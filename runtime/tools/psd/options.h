@@ -1,0 +1,97 @@
+// psd's options: one struct, made from the config file and the command
+// line (flags override the file), every setting named by its config key.
+//
+// The settings table is the one list of keys: the config file is checked
+// against it (an unknown key is an error that suggests the nearest known
+// one), flags map onto it, `psd --help` and docs/psd.md list it (a test
+// checks that the doc has every key with its default).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "backend/status.h"
+
+namespace psd {
+
+struct PsdOptions {
+  std::vector<std::string> interfaces;
+  std::string policy_dir = "/etc/packetscope/policies";
+  bool policy_dir_given = false; // by flag or config: it must exist
+  std::string state_dir = "/run/packetscope";
+  std::string pin_root = "/sys/fs/bpf/packetscope";
+  std::string xdp_mode = "auto"; // auto, native, generic
+  bool detach_on_exit = false;
+  std::string log_level = "info";
+
+  // [api]
+  std::string listen = "127.0.0.1:9477";
+  std::string token_file; // empty: none
+  size_t api_threads = 8;
+  size_t max_event_clients = 4;
+  size_t event_queue = 32;
+  std::chrono::milliseconds read_timeout{5000};
+  size_t max_body_bytes = 1 << 20;
+
+  // [summary]
+  std::chrono::milliseconds window{1000};
+  size_t keep = 600;
+  size_t top_talkers = 10;
+  size_t top_fanout = 5;
+  size_t max_rules = 64;
+  size_t max_drops = 32;
+
+  // [trace]
+  uint32_t sample_every = 0;
+  uint32_t sample_max_per_sec = 1000;
+  size_t paths_kept = 1000;
+
+  // [metrics]
+  size_t metrics_max_rules = 1000;
+
+  // What the command line asked for, besides running.
+  bool check_config = false;
+  std::string config_path;
+};
+
+enum class SettingKind { Bool, Count, Duration, Text, TextList };
+
+struct SettingInfo {
+  const char *key;           // "summary.window": [summary] window = ...
+  SettingKind kind;
+  const char *default_value; // as written in the config file
+  const char *flag;          // "--window", or nullptr
+  const char *help;          // one line
+  int64_t min = 0, max = 0;  // Count: the range; Duration: in ms
+};
+const std::vector<SettingInfo> &setting_table();
+const SettingInfo *find_setting(std::string_view key);
+// The known key nearest to `key` (for "did you mean"); empty if none is
+// close.
+std::string nearest_setting(std::string_view key);
+
+// A value from the config file or a flag, and where it came from, for
+// errors: "psd.toml:7:10" or "--window".
+struct SettingValue {
+  std::variant<bool, int64_t, std::string, std::vector<std::string>> value;
+  std::string where;
+};
+using Settings = std::map<std::string, SettingValue>;
+
+// `file` with `flags` over it, checked and converted. Absent keys keep
+// their defaults. Errors are "WHERE: KEY: what is wrong", e.g.
+// "psd.toml:7:10: summary.window: expected a duration such as 1s or
+// 500ms, got \"fast\"".
+psl::backend::Expected<PsdOptions> make_options(const Settings &file,
+                                                const Settings &flags);
+
+// "500ms", "1s", "5m", "1h" (PSL's duration literals).
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+} // namespace psd
