@@ -24,6 +24,16 @@ struct SourceWindow {
   trace::SourceStats delta;
 };
 
+// The tracer stamps sources in jiffies and converts them to ns at each
+// reading, so the same entry's first_seen_ns moves by up to a tick or two
+// between readings. An entry created again after an eviction starts later
+// than that.
+constexpr uint64_t kFirstSeenJitterNs = 50'000'000;
+
+bool same_entry(const trace::SourceStats &prev, const trace::SourceStats &cur) {
+  return cur.first_seen_ns <= prev.first_seen_ns + kFirstSeenJitterNs;
+}
+
 Count rate(uint64_t n, double duration_s) {
   return Count{n, duration_s > 0 ? static_cast<double>(n) / duration_s : 0};
 }
@@ -90,7 +100,7 @@ Talkers rank_talkers(const TalkerInput &in, bool *reset) {
     w.cur = &s;
     w.addr = normalize_address(s.addr, s.family);
     auto it = before.find(key_of(s));
-    if (it == before.end() || it->second->first_seen_ns != s.first_seen_ns) {
+    if (it == before.end() || !same_entry(*it->second, s)) {
       w.delta = s; // a new entry: everything it counted is new
     } else {
       const trace::SourceStats &p = *it->second;

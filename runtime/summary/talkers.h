@@ -19,9 +19,10 @@ struct TalkerInput {
 };
 
 // A source missing from `prev`, or whose entry was created again since
-// (another first_seen_ns), counts whole. A counter that went down sets
-// *reset. Ties are broken by bytes, then by address, so the order is the
-// same for the same input.
+// (its first_seen_ns more than 50 ms later: the tracer's jiffies-to-ns
+// conversion moves the same entry's by a tick or two), counts whole. A counter
+// that went down sets *reset. Ties are broken by bytes, then by address, so the
+// order is the same for the same input.
 Talkers rank_talkers(const TalkerInput &in, bool *reset);
 
 } // namespace psr::summary

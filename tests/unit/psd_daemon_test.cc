@@ -172,8 +172,7 @@ TEST_F(DaemonTest, WithoutAPolicyDirectoryTheDefaultGoesInForce) {
   Daemon d(options_, control_, log_);
   ASSERT_TRUE(d.start_policies().ok()) << log();
   ASSERT_EQ(control_.puts.size(), 1u);
-  EXPECT_EQ(control_.puts[0],
-            std::string("eth0 <- ") + kDefaultPolicyPath);
+  EXPECT_EQ(control_.puts[0], std::string("eth0 <- ") + kDefaultPolicyPath);
   EXPECT_EQ(d.status().interfaces[0].policy_from, "default");
 }
 
@@ -276,17 +275,17 @@ TEST_F(DaemonTest, ServesSummariesMetricsAndEventsUntilStopped) {
   std::atomic<int> reloads{1};
   be::Status served;
   std::thread loop([&] {
-    served = d.serve(trace, status, std::nullopt,
-                     [&](std::chrono::milliseconds t) {
-                       if (stop)
-                         return Wake::Stop;
-                       if (reloads > 0 && trace.readings > 2) {
-                         --reloads;
-                         return Wake::Reload;
-                       }
-                       std::this_thread::sleep_for(t);
-                       return Wake::Timeout;
-                     });
+    served =
+        d.serve(trace, status, std::nullopt, [&](std::chrono::milliseconds t) {
+          if (stop)
+            return Wake::Stop;
+          if (reloads > 0 && trace.readings > 2) {
+            --reloads;
+            return Wake::Reload;
+          }
+          std::this_thread::sleep_for(t);
+          return Wake::Timeout;
+        });
   });
   for (int i = 0; i < 500 && d.api_port() == 0; ++i)
     std::this_thread::sleep_for(10ms);
@@ -361,9 +360,9 @@ TEST_F(DaemonTest, ABusyPortIsAnError) {
   be::Status st = d.serve(trace, status, std::nullopt,
                           [](std::chrono::milliseconds) { return Wake::Stop; });
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().message, "cannot listen on 127.0.0.1:" +
-                                    std::to_string(port) +
-                                    ": Address already in use");
+  EXPECT_EQ(st.error().message,
+            "cannot listen on 127.0.0.1:" + std::to_string(port) +
+                ": Address already in use");
 }
 
 } // namespace

@@ -99,8 +99,8 @@ TEST(Config, EveryKey) {
 TEST(Config, DefaultsMatchTheTable) {
   // Every default the table (and so --help and the doc) states is the
   // struct's.
-  auto o = make_options({}, {{"interfaces", {std::vector<std::string>{"x"},
-                                             "--iface"}}});
+  auto o = make_options(
+      {}, {{"interfaces", {std::vector<std::string>{"x"}, "--iface"}}});
   ASSERT_TRUE(o.ok()) << o.error().message;
   PsdOptions d;
   std::string text = "interfaces = [\"x\"]\n";
@@ -340,8 +340,8 @@ TEST(Docs, EveryKeyIsDocumentedWithItsDefault) {
   std::string doc = ss.str();
   for (const SettingInfo &s : setting_table()) {
     // A row of the settings table: | `key` | default | ...
-    std::string row = std::string("| `") + s.key + "` | `" + s.default_value +
-                      "` |";
+    std::string row =
+        std::string("| `") + s.key + "` | `" + s.default_value + "` |";
     EXPECT_NE(doc.find(row), std::string::npos) << "docs/psd.md lacks " << row;
     if (s.flag) {
       EXPECT_NE(doc.find(std::string("`") + s.flag), std::string::npos)

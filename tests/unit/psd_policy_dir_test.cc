@@ -69,8 +69,8 @@ TEST_F(PolicyDirTest, TheBuiltInDefaultIsPoliciesDefaultPsl) {
   std::stringstream ss;
   ss << in.rdbuf();
   EXPECT_EQ(default_policy_text(), ss.str());
-  PolicyCheck c = check_policy({"eth0", kDefaultPolicyPath, "default",
-                                default_policy_text()});
+  PolicyCheck c = check_policy(
+      {"eth0", kDefaultPolicyPath, "default", default_policy_text()});
   EXPECT_TRUE(c.ok) << c.diagnostics;
   EXPECT_EQ(c.warnings, 0u) << c.diagnostics;
 }
@@ -107,8 +107,8 @@ TEST_F(PolicyDirTest, UnreadableFilesAndDirectoriesNamedPsl) {
 }
 
 TEST_F(PolicyDirTest, ChecksLikePscCheck) {
-  PolicyCheck bad = check_policy({"eth0", "/etc/p/policy.psl", "policy-dir",
-                                  kBroken});
+  PolicyCheck bad =
+      check_policy({"eth0", "/etc/p/policy.psl", "policy-dir", kBroken});
   EXPECT_FALSE(bad.ok);
   EXPECT_EQ(bad.errors, 1u);
   EXPECT_NE(bad.diagnostics.find("/etc/p/policy.psl:2:11: error[E0202]: "
@@ -180,8 +180,7 @@ TEST_F(PolicyDirTest, CheckConfigurationReportsEachInterface) {
   EXPECT_NE(err2.str().find(dir_ + "/eth1.psl:2:11: error[E0202]"),
             std::string::npos)
       << err2.str();
-  EXPECT_NE(out2.str().find("the configuration has errors"),
-            std::string::npos);
+  EXPECT_NE(out2.str().find("the configuration has errors"), std::string::npos);
 }
 
 } // namespace

@@ -292,6 +292,26 @@ TEST(BuildSummary, ASourceCreatedAgainCountsWhole) {
   EXPECT_EQ(s.talkers.top[1].traffic.packets, 30u);
 }
 
+TEST(BuildSummary, AFirstSeenThatMovesByATickIsTheSameEntry) {
+  Observation prev, cur;
+  prev.snapshot = testing::snapshot_at(10 * kSecond, 1000);
+  cur.snapshot = testing::snapshot_at(11 * kSecond, 2000);
+  uint64_t first = 5 * kSecond;
+  prev.snapshot.sources.push_back(testing::source("192.0.2.1", 500, first));
+  // Converted from jiffies again at this reading: 4 ms later, or earlier.
+  cur.snapshot.sources.push_back(
+      testing::source("192.0.2.1", 520, first + 4'000'000));
+  prev.snapshot.sources.push_back(testing::source("192.0.2.2", 100, first));
+  cur.snapshot.sources.push_back(
+      testing::source("192.0.2.2", 130, first - 4'000'000));
+  Summary s = build_summary(prev, cur, 1);
+  EXPECT_FALSE(s.counters_reset);
+  ASSERT_EQ(s.talkers.top.size(), 2u);
+  EXPECT_EQ(s.talkers.top[0].addr, "192.0.2.2");
+  EXPECT_EQ(s.talkers.top[0].traffic.packets, 30u);
+  EXPECT_EQ(s.talkers.top[1].traffic.packets, 20u);
+}
+
 TEST(BuildSummary, ASourceCounterGoingDownIsARestart) {
   Observation prev, cur;
   prev.snapshot = testing::snapshot_at(kSecond, 1000);

@@ -10,11 +10,11 @@ namespace psd {
 namespace {
 
 const char *const kDescription =
-    "psd, the PacketScope daemon: puts the operator policy in force on each "
-    "interface (XDP), observes traffic through the policy program and the "
-    "kernel stack's tracepoints, summarizes it every window and serves "
-    "summaries, rules, sampled packet paths, metrics and a live event "
-    "stream over HTTP.";
+    "psd, the PacketScope daemon: puts the operator policy in force on each\n"
+    "interface (XDP), observes traffic through the policy program and the\n"
+    "kernel stack's tracepoints, summarizes it every window, and serves\n"
+    "summaries, rules, sampled packet paths, metrics and a live event stream\n"
+    "over HTTP.";
 
 const char *const kFooterTop = R"(
 Policies:
@@ -109,7 +109,7 @@ struct Parser {
     app.add_option("--iface", ifaces,
                    "interfaces to protect and observe; repeat or list "
                    "several (config: interfaces)")
-        ->type_name("IFACE...");
+        ->type_name("IFACE");
     app.add_option("--config", config, "the config file (TOML)")
         ->type_name("FILE");
     app.add_option("--listen", listen,

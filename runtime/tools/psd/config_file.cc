@@ -61,8 +61,8 @@ be::Expected<Settings> parse_config(const std::string &path,
   try {
     root = toml::parse(text, path);
   } catch (const toml::parse_error &e) {
-    return be::Error(where(path, e.source()) + ": error: " +
-                     std::string(e.description()));
+    return be::Error(where(path, e.source()) +
+                     ": error: " + std::string(e.description()));
   }
   Settings out;
   for (auto &&[key, node] : root) {

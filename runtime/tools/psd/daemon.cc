@@ -28,7 +28,9 @@ uint64_t unix_ms() {
 }
 
 // The first line of a multi-line message, for the status.
-std::string first_line(const std::string &s) { return s.substr(0, s.find('\n')); }
+std::string first_line(const std::string &s) {
+  return s.substr(0, s.find('\n'));
+}
 
 } // namespace
 
@@ -129,8 +131,8 @@ be::Status Daemon::apply_policies(bool at_start) {
       ++failures_[i].second;
     }
     if (protected_now) {
-      log_->error("{}: {}; the policy in force ('{}', program {}) stays",
-                  iface, error, in_force->policy, in_force->prog_id);
+      log_->error("{}: {}; the policy in force ('{}', program {}) stays", iface,
+                  error, in_force->policy, in_force->prog_id);
     } else {
       log_->error("{}: {}; no policy is in force on it", iface, error);
       unprotected.push_back(iface);
@@ -193,8 +195,7 @@ be::Status Daemon::serve(summary::TraceSource &trace,
   backend.metrics = [&, this] {
     api::DaemonMetrics m;
     m.version = PSD_VERSION;
-    m.window_seconds =
-        std::chrono::duration<double>(options_.window).count();
+    m.window_seconds = std::chrono::duration<double>(options_.window).count();
     m.windows = collector.windows();
     m.failed_readings = collector.failed_readings();
     m.ring_summaries = ring.size();
@@ -254,9 +255,10 @@ be::Status Daemon::serve(summary::TraceSource &trace,
   for (;;) {
     auto now = Clock::now();
     auto until = std::min(next_tick, next_maintain);
-    auto timeout = until > now ? std::chrono::duration_cast<
-                                     std::chrono::milliseconds>(until - now)
-                               : std::chrono::milliseconds(0);
+    auto timeout =
+        until > now
+            ? std::chrono::duration_cast<std::chrono::milliseconds>(until - now)
+            : std::chrono::milliseconds(0);
     // Wake at least every 100 ms for the path events.
     Wake w = wait(std::min(timeout, std::chrono::milliseconds(100)));
     if (w == Wake::Stop)
@@ -279,8 +281,7 @@ be::Status Daemon::serve(summary::TraceSource &trace,
         next_tick = now + window;
     }
   }
-  log_->info("stopping: ending {} event stream(s) and the API",
-             hub->clients());
+  log_->info("stopping: ending {} event stream(s) and the API", hub->clients());
   hub->close();
   server->stop();
   return be::Status::success();

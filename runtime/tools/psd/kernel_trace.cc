@@ -77,9 +77,8 @@ be::Expected<trace::Snapshot> KernelTrace::snapshot() {
   }
   for (size_t i = 0; i < xdp_.size(); ++i)
     if (!xdp_[i])
-      snap->hooks.push_back({"xdp", "", "no observation maps under '" +
-                                            maps_dirs_[i] + "'",
-                             ""});
+      snap->hooks.push_back(
+          {"xdp", "", "no observation maps under '" + maps_dirs_[i] + "'", ""});
   return snap;
 }
 

@@ -6,8 +6,8 @@
 
 #include <memory>
 #include <set>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backend/status.h"

@@ -37,8 +37,8 @@ const std::vector<SettingInfo> &setting_table() {
       {"api.max_event_clients", K::Count, "4", nullptr,
        "event stream clients at once (each holds a worker thread)", 0, 255},
       {"api.event_queue", K::Count, "32", nullptr,
-       "events waiting per stream client; a slower client loses the oldest",
-       1, 10000},
+       "events waiting per stream client; a slower client loses the oldest", 1,
+       10000},
       {"api.read_timeout", K::Duration, "\"5s\"", nullptr,
        "how long a connection may stay silent", 1000, 600000},
       {"api.max_body_bytes", K::Count, "1048576", nullptr,
@@ -52,8 +52,7 @@ const std::vector<SettingInfo> &setting_table() {
       {"summary.top_fanout", K::Count, "5", nullptr,
        "sources listed by distinct destination ports", 0, 1000},
       {"summary.max_rules", K::Count, "64", nullptr,
-       "rules listed per interface in a summary, most hits first", 1,
-       100000},
+       "rules listed per interface in a summary, most hits first", 1, 100000},
       {"summary.max_drops", K::Count, "32", nullptr,
        "drop reasons listed per summary, most drops first", 1, 1000},
       {"trace.sample_every", K::Count, "0", nullptr,
@@ -86,8 +85,8 @@ size_t edit_distance(std::string_view a, std::string_view b) {
     row[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
       size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
-                         diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      row[j] = std::min(
+          {row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
       diag = up;
     }
   }
@@ -180,7 +179,8 @@ public:
       return *s;
     return wrong_type();
   }
-  be::Expected<std::string> one_of(std::initializer_list<const char *> ok) const {
+  be::Expected<std::string>
+  one_of(std::initializer_list<const char *> ok) const {
     auto s = text();
     if (!s.ok())
       return s;

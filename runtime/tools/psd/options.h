@@ -63,7 +63,7 @@ struct PsdOptions {
 enum class SettingKind { Bool, Count, Duration, Text, TextList };
 
 struct SettingInfo {
-  const char *key;           // "summary.window": [summary] window = ...
+  const char *key; // "summary.window": [summary] window = ...
   SettingKind kind;
   const char *default_value; // as written in the config file
   const char *flag;          // "--window", or nullptr

@@ -13,9 +13,9 @@ namespace psd {
 
 struct InForceInfo {
   bool present = false;
-  std::string policy;  // its name
+  std::string policy; // its name
   uint32_t prog_id = 0;
-  std::string text;    // the source text it was built from
+  std::string text; // the source text it was built from
 };
 
 class PolicyControl {

@@ -77,7 +77,7 @@ find_operator_policies(const std::string &dir, bool dir_required,
     OperatorPolicy p;
     p.iface = iface;
     std::string own = iface + ".psl";
-    std::string chosen = files.count(own)       ? own
+    std::string chosen = files.count(own)            ? own
                          : files.count("policy.psl") ? "policy.psl"
                                                      : "";
     if (chosen.empty()) {
@@ -122,9 +122,10 @@ PolicyCheck check_policy(const OperatorPolicy &policy) {
   }
   c.ok = m.ok();
   if (!m.diags.diagnostics().empty()) {
-    auto file = m.module.file ? m.module.file
-                              : std::make_shared<const psl::SourceFile>(
-                                    policy.path, policy.text);
+    auto file =
+        m.module.file
+            ? m.module.file
+            : std::make_shared<const psl::SourceFile>(policy.path, policy.text);
     psl::FileReport report{file, m.diags.diagnostics()};
     c.diagnostics = psl::render_text(report);
   }

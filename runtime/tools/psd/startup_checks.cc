@@ -39,9 +39,9 @@ int check_configuration(const PsdOptions &options, std::ostream &out,
     ok = false;
   } else {
     out << "api: " << options.listen
-        << (token->has_value() ? " (bearer token from " + options.token_file +
-                                     ")"
-                               : std::string(" (no token: read-only API)"))
+        << (token->has_value()
+                ? " (bearer token from " + options.token_file + ")"
+                : std::string(" (no token: read-only API)"))
         << "\n";
   }
   auto policies = find_operator_policies(

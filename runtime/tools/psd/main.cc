@@ -1,0 +1,151 @@
+// psd, the PacketScope daemon: flags and config into options, then the
+// daemon over the policy runtime and the tracer. Everything it decides is
+// in psd_lib (options, policy directory, daemon loop) and runtime/.
+#include <signal.h>
+#include <time.h>
+
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "backend/bpf_features.h"
+#include "command_line.h"
+#include "config_file.h"
+#include "daemon.h"
+#include "kernel_policy.h"
+#include "kernel_trace.h"
+#include "startup_checks.h"
+
+namespace {
+
+namespace be = psl::backend;
+
+// SIGTERM, SIGINT and SIGHUP are blocked in every thread (the mask is
+// inherited by the threads psd starts) and taken by sigtimedwait() in the
+// loop: no handler runs at an arbitrary point.
+sigset_t psd_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+psd::Wake wait_for_signal(std::chrono::milliseconds timeout) {
+  sigset_t set = psd_signals();
+  timespec ts{};
+  ts.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+  ts.tv_nsec = static_cast<long>((timeout.count() % 1000) * 1'000'000);
+  int sig = ::sigtimedwait(&set, nullptr, &ts);
+  if (sig == SIGTERM || sig == SIGINT)
+    return psd::Wake::Stop;
+  if (sig == SIGHUP)
+    return psd::Wake::Reload;
+  return psd::Wake::Timeout;
+}
+
+std::shared_ptr<spdlog::logger> make_logger(const std::string &level) {
+  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  auto log = std::make_shared<spdlog::logger>("psd", sink);
+  log->set_pattern("%Y-%m-%d %H:%M:%S.%e psd %l: %v");
+  log->set_level(spdlog::level::from_str(level));
+  log->flush_on(spdlog::level::trace);
+  return log;
+}
+
+int run(const psd::PsdOptions &options,
+        const std::optional<std::string> &token) {
+  auto log = make_logger(options.log_level);
+  const be::BpfFeatures &f = be::bpf_features();
+  if (!f.load.available) {
+    log->error("cannot load BPF programs: {}", f.load.reason);
+    return psd::kExitFailure;
+  }
+  if (!f.xdp_link.available) {
+    log->error("this kernel cannot attach XDP through a bpf_link: {}",
+               f.xdp_link.reason);
+    return psd::kExitFailure;
+  }
+  auto control = psd::KernelPolicy::create(options);
+  if (!control.ok()) {
+    log->error("{}", control.error().message);
+    return psd::kExitFailure;
+  }
+  psd::Daemon daemon(options, **control, log);
+  be::Status started = daemon.start_policies();
+  if (!started.ok()) {
+    log->error("{}", started.error().message);
+    return psd::kExitFailure;
+  }
+
+  std::vector<std::string> maps;
+  for (const std::string &iface : options.interfaces)
+    maps.push_back((*control)->maps_dir(iface));
+  auto trace = psd::KernelTrace::create(options, maps);
+  if (!trace.ok()) {
+    log->error("cannot start tracing: {}; the policies stay in force",
+               trace.error().message);
+    return psd::kExitFailure;
+  }
+  for (const auto &h : (*trace)->hooks())
+    if (!h.missing.empty())
+      log->warn("hook {} is not attached: {}", h.name, h.missing);
+  if (auto namer = (*control)->rule_namer(options.interfaces.front());
+      namer.ok())
+    (*trace)->set_rule_namer(std::move(namer.value()));
+
+  be::Status served = daemon.serve(**trace, **control, token, wait_for_signal);
+  if (!served.ok()) {
+    log->error("{}; the policies stay in force", served.error().message);
+    return psd::kExitFailure;
+  }
+  daemon.shutdown();
+  return psd::kExitOk;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  // Before any thread starts, so that every thread inherits the mask.
+  sigset_t set = psd_signals();
+  ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  ::signal(SIGPIPE, SIG_IGN); // a client that went away is a write error
+
+  int status = psd::kExitOk;
+  auto cl = psd::parse_command_line(argc, argv, std::cout, std::cerr, &status);
+  if (!cl)
+    return status;
+  psd::Settings file;
+  if (!cl->config_path.empty()) {
+    auto read = psd::read_config_file(cl->config_path);
+    if (!read.ok()) {
+      std::cerr << "psd: " << read.error().message << "\n";
+      return psd::kExitUsage;
+    }
+    file = std::move(read.value());
+  }
+  auto options = psd::make_options(file, cl->flags);
+  if (!options.ok()) {
+    std::cerr << "psd: " << options.error().message << "\n";
+    return psd::kExitUsage;
+  }
+  options->config_path = cl->config_path;
+  if (cl->check_config)
+    return psd::check_configuration(*options, std::cout, std::cerr);
+  auto token = psd::load_api_token(*options);
+  if (!token.ok()) {
+    std::cerr << "psd: " << token.error().message << "\n";
+    return psd::kExitUsage;
+  }
+  try {
+    return run(*options, *token);
+  } catch (const std::exception &e) {
+    std::cerr << "psd: internal error: " << e.what() << "\n";
+    return psd::kExitFailure;
+  }
+}
