@@ -61,8 +61,9 @@ json to_json(const Proposal &p) {
   for (const EvidenceCounter &c : p.evidence.counters)
     counters.push_back(
         {{"window", c.window}, {"name", c.name}, {"value", c.value}});
-  j["evidence"] = {
-      {"windows", windows}, {"counters", counters}, {"cited", p.evidence.cited}};
+  j["evidence"] = {{"windows", windows},
+                   {"counters", counters},
+                   {"cited", p.evidence.cited}};
   j["created_unix_ms"] = p.created_unix_ms;
   if (p.llm) {
     json rounds = json::array();
@@ -136,7 +137,8 @@ Expected<Proposal> proposal_from_json(const json &j) {
     for (const json &r : rules) {
       ProposedRule pr;
       if (!get(r, "name", pr.name, err) || !get(r, "action", pr.action, err) ||
-          !get(r, "ttl_ms", pr.ttl_ms, err) || !get(r, "shadow", pr.shadow, err))
+          !get(r, "ttl_ms", pr.ttl_ms, err) ||
+          !get(r, "shadow", pr.shadow, err))
         return fail();
       p.rules.push_back(pr);
     }

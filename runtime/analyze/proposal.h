@@ -11,9 +11,12 @@
 //    generated rules and the constants they use. Every rule carries a
 //    `ttl` (the governor removes it when it expires). It never names a
 //    declaration of the operator policy (its constants, sets or rules):
-//    it is checked on its own (psc check --generated) and composed after
-//    the operator's rules, so a name of the operator's would be unknown
-//    or a duplicate. It has no `default`, `protect`, `set` or `test`.
+//    it is checked on its own (psc check --generated), then its rules are
+//    composed into the operator policy before the operator's first rule
+//    (after its const, set and protect declarations), so that only
+//    `protect` exempts traffic from them, never an operator `pass`; a name
+//    of the operator's would be unknown or a duplicate. It has no
+//    `default`, `protect`, `set` or `test`.
 //    `rules` lists its rules as the checker read them.
 //  - SetInsert, the fast path: values added to a dynamic set the operator
 //    policy declares (`set banned : ip dynamic ...`), with a ttl; no
@@ -96,7 +99,7 @@ struct SetInsert {
 struct LlmRound {
   unsigned round = 0; // 0: the first answer; 1, 2: repair rounds
   uint64_t tokens_in = 0, tokens_out = 0;
-  double latency_s = 0; // of the answer that counted, retries excluded
+  double latency_s = 0;  // of the answer that counted, retries excluded
   unsigned attempts = 1; // HTTP requests, retries included
   // The checker's diagnostics of this answer as psc check prints them
   // (with carets), which the next round sent back; empty if it checked.
