@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <unordered_set>
 #include <utility>
 
 #include "analyze/detector/proposal_text.h"
@@ -75,10 +76,6 @@ public:
   Tick(EmbeddedDetector &d, const summary::Summary &w,
        const DetectorContext &ctx)
       : d_(d), o_(d.options_), w_(w), ctx_(ctx) {
-    for (const std::string &a : ctx.blocked)
-      if (auto c = canonical_address(a))
-        blocked_.insert(*c);
-    names_.insert(ctx.rules_in_force.begin(), ctx.rules_in_force.end());
     flood_set_ = pick_flood_set();
     scan_set_ = flood_set_;
     for (const BlockSet &b : ctx.block_sets)
@@ -102,6 +99,23 @@ private:
     return nullptr;
   }
 
+  // The context's lists as sets, made when first needed: most windows
+  // have no ripe finding, and a block set may hold many entries.
+  bool blocked(const std::string &addr) {
+    if (!blocked_ready_) {
+      d_.blocked_cache_.refresh(ctx_.blocked);
+      blocked_ready_ = true;
+    }
+    return d_.blocked_cache_.contains(addr);
+  }
+  std::set<std::string> &names() {
+    if (!names_ready_) {
+      names_.insert(ctx_.rules_in_force.begin(), ctx_.rules_in_force.end());
+      names_ready_ = true;
+    }
+    return names_;
+  }
+
   uint64_t repropose_ns() const {
     return static_cast<uint64_t>(o_.repropose_after.count()) * 1'000'000;
   }
@@ -114,12 +128,12 @@ private:
   std::string fresh_name(const std::string &base) {
     for (;;) {
       std::string name = base + "_" + std::to_string(d_.next_rule_++);
-      if (names_.insert(name).second)
+      if (names().insert(name).second)
         return name;
     }
   }
-  bool in_force(const std::string &prefix) const {
-    auto it = names_.lower_bound(prefix);
+  bool in_force(const std::string &prefix) {
+    auto it = names().lower_bound(prefix);
     return it != names_.end() && it->compare(0, prefix.size(), prefix) == 0;
   }
 
@@ -134,10 +148,11 @@ private:
     p.evidence.cited = true;
     std::map<uint64_t, EvidenceWindow> windows;
     for (const RipeFinding *r : why) {
-      for (const EvidenceWindow &w : r->windows)
+      for (const EvidenceWindow &w : r->windows())
         windows.emplace(w.seq, w);
-      p.evidence.counters.insert(p.evidence.counters.end(), r->counters.begin(),
-                                 r->counters.end());
+      std::vector<EvidenceCounter> counters = r->counters();
+      p.evidence.counters.insert(p.evidence.counters.end(), counters.begin(),
+                                 counters.end());
     }
     for (const auto &[seq, w] : windows)
       p.evidence.windows.push_back(w);
@@ -205,7 +220,7 @@ private:
     const BlockSet *set = g == Group::Scan ? scan_set_ : flood_set_;
     std::vector<const Source *> inserts, rules;
     for (const Source *s : members) {
-      bool in_set = set != nullptr && blocked_.count(s->addr) != 0;
+      bool in_set = set != nullptr && blocked(s->addr);
       std::string insert_action =
           set == nullptr ? "" : "insert|" + set->name + "|" + s->addr;
       if (set != nullptr && !in_set) {
@@ -407,8 +422,8 @@ private:
   const DetectorOptions &o_;
   const summary::Summary &w_;
   const DetectorContext &ctx_;
-  std::set<std::string> blocked_;
   std::set<std::string> names_;
+  bool blocked_ready_ = false, names_ready_ = false;
   const BlockSet *flood_set_ = nullptr;
   const BlockSet *scan_set_ = nullptr;
   std::vector<Proposal> out_;
@@ -424,6 +439,8 @@ std::vector<Proposal> EmbeddedDetector::analyze(const summary::Summary &window,
   tracker_.forget_before(
       ctx.now_ns,
       static_cast<uint64_t>(options_.repropose_after.count()) * 1'000'000);
+  if (ripe.empty())
+    return {};
   return Tick(*this, window, ctx).run(ripe);
 }
 

@@ -50,6 +50,7 @@ private:
 
   DetectorOptions options_;
   FindingTracker tracker_;
+  BlockedAddresses blocked_cache_;
   uint64_t next_rule_ = 1;
   uint64_t next_id_ = 1;
 };

@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <set>
 #include <string_view>
+#include <unordered_set>
 
 namespace psr::analyze {
 
@@ -173,7 +174,7 @@ private:
   // server we are a client of are ACKs, or come from port 53 or 123), and
   // the policy does not drop most of them already.
   void scans() {
-    std::set<std::string> seen;
+    std::unordered_set<std::string_view> seen;
     auto consider = [&](const Talker &t, const char *list) {
       if (!seen.insert(t.addr).second || t.traffic.packets == 0 ||
           drop_share(t) >= 0.5)

@@ -1,6 +1,7 @@
 #include "analyze/detector/tracker.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace psr::analyze {
 
@@ -11,6 +12,21 @@ std::string key_of(const Finding &f) {
 }
 
 } // namespace
+
+std::vector<EvidenceWindow> RipeFinding::windows() const {
+  std::vector<EvidenceWindow> out;
+  for (const auto &[w, counters] : *history)
+    out.push_back(w);
+  return out;
+}
+
+std::vector<EvidenceCounter> RipeFinding::counters() const {
+  std::vector<EvidenceCounter> out;
+  for (const auto &[w, counters] : *history)
+    for (const ReadCounter &c : counters)
+      out.push_back({w.seq, c.name, c.value});
+  return out;
+}
 
 std::vector<RipeFinding> FindingTracker::update(std::vector<Finding> findings,
                                                 const EvidenceWindow &window) {
@@ -26,19 +42,13 @@ std::vector<RipeFinding> FindingTracker::update(std::vector<Finding> findings,
     }
     h.last_tick = tick_;
     h.in_a_row += 1;
-    h.history.emplace_back(window, f.counters);
+    h.history.emplace_back(window, std::move(f.counters));
+    f.counters.clear();
     while (h.history.size() > std::max<uint32_t>(hold_, 1))
       h.history.pop_front();
     if (h.in_a_row < hold_ && !f.hard)
       continue;
-    RipeFinding r;
-    for (const auto &[w, counters] : h.history) {
-      r.windows.push_back(w);
-      for (const ReadCounter &c : counters)
-        r.counters.push_back({w.seq, c.name, c.value});
-    }
-    r.finding = std::move(f);
-    ripe.push_back(std::move(r));
+    ripe.push_back({std::move(f), &h.history});
   }
   // What did not hold in this window starts again from 0 next time.
   for (auto it = held_.begin(); it != held_.end();)
@@ -70,6 +80,31 @@ void FindingTracker::proposed(const std::string &action, uint64_t now_ns) {
 void FindingTracker::forget_before(uint64_t now_ns, uint64_t after_ns) {
   for (auto it = proposed_.begin(); it != proposed_.end();)
     it = now_ns >= it->second + after_ns ? proposed_.erase(it) : std::next(it);
+}
+
+size_t BlockedAddresses::Hash::operator()(const summary::Address &a) const {
+  uint64_t h = 0, w = 0;
+  for (size_t i = 0; i < a.size(); i += 8) {
+    std::memcpy(&w, a.data() + i, 8);
+    h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+  }
+  return static_cast<size_t>(h ^ (h >> 29));
+}
+
+void BlockedAddresses::refresh(const std::vector<std::string> &list) {
+  if (list == list_)
+    return;
+  list_ = list;
+  set_.clear();
+  set_.reserve(list_.size());
+  for (const std::string &a : list_)
+    if (auto k = summary::parse_address(a))
+      set_.insert(*k);
+}
+
+bool BlockedAddresses::contains(const std::string &address) const {
+  auto k = summary::parse_address(address);
+  return k && set_.count(*k) != 0;
 }
 
 } // namespace psr::analyze

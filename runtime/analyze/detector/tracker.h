@@ -10,18 +10,30 @@
 #include <deque>
 #include <map>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "analyze/detector/signals.h"
 #include "analyze/proposal.h"
+#include "summary/labels.h"
 
 namespace psr::analyze {
 
-// A finding that held long enough, with its evidence (oldest first).
+// The windows a finding held in, each with the counters read in it
+// (oldest first).
+using FindingHistory =
+    std::deque<std::pair<EvidenceWindow, std::vector<ReadCounter>>>;
+
+// A finding that held long enough, with its evidence.
 struct RipeFinding {
-  Finding finding; // as read in the last window
-  std::vector<EvidenceWindow> windows;
-  std::vector<EvidenceCounter> counters;
+  // As read in the last window; its counters are in `history`.
+  Finding finding;
+  // The tracker's record: valid until its next update(). Evidence is
+  // made from it only for what is proposed (most ripe findings are
+  // proposed already and wait).
+  const FindingHistory *history = nullptr;
+  std::vector<EvidenceWindow> windows() const;
+  std::vector<EvidenceCounter> counters() const;
 };
 
 class FindingTracker {
@@ -53,12 +65,29 @@ private:
   struct Held {
     uint64_t last_tick = 0;
     uint32_t in_a_row = 0;
-    std::deque<std::pair<EvidenceWindow, std::vector<ReadCounter>>> history;
+    FindingHistory history;
   };
   uint32_t hold_;
   uint64_t tick_ = 0;
   std::map<std::string, Held> held_;
   std::map<std::string, uint64_t> proposed_;
+};
+
+// The context's blocked addresses as a set of their 16-byte forms (any
+// text of an address finds it), made again only when the list changes: a
+// block set may hold many entries, and most ticks it is the same as at
+// the last one.
+class BlockedAddresses {
+public:
+  void refresh(const std::vector<std::string> &list);
+  bool contains(const std::string &address) const;
+
+private:
+  struct Hash {
+    size_t operator()(const summary::Address &a) const;
+  };
+  std::vector<std::string> list_;
+  std::unordered_set<summary::Address, Hash> set_;
 };
 
 } // namespace psr::analyze
