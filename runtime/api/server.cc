@@ -105,7 +105,8 @@ ApiServer::ApiServer(Router router, ServerOptions options)
   s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   s.set_read_timeout(options_.read_timeout);
   s.set_write_timeout(options_.write_timeout);
-  s.set_keep_alive_timeout(options_.keep_alive_timeout.count());
+  s.set_keep_alive_timeout(
+      std::max<time_t>(1, (options_.keep_alive_timeout.count() + 999) / 1000));
   s.set_keep_alive_max_count(options_.keep_alive_max_requests);
   s.set_payload_max_length(options_.max_body_bytes);
   s.set_tcp_nodelay(true);

@@ -33,9 +33,12 @@ namespace psr::api {
 struct ServerOptions {
   ListenAddress listen;
   size_t threads = 8;
-  std::chrono::seconds read_timeout{5};
-  std::chrono::seconds write_timeout{5};
-  std::chrono::seconds keep_alive_timeout{5};
+  // How long a connection may stay silent while a request is read (and
+  // hold its worker), and between two requests on one connection
+  // (rounded up to whole seconds).
+  std::chrono::milliseconds read_timeout{2000};
+  std::chrono::milliseconds write_timeout{5000};
+  std::chrono::milliseconds keep_alive_timeout{2000};
   size_t keep_alive_max_requests = 100;
   size_t max_body_bytes = 1 << 20;
   // An event stream without events gets a comment this often, which also

@@ -6,10 +6,7 @@
 // only), so its connections never mix with anyone else's traffic;
 // otherwise on the host's loopback, on a port the kernel picks.
 #include <arpa/inet.h>
-#include <net/if.h>
 #include <netinet/in.h>
-#include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,29 +25,12 @@
 #include "api/event_hub.h"
 #include "api/routes.h"
 #include "api/server.h"
+#include "private_netns.h"
 
 namespace psr::api {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Moves this process (it is still single-threaded when called from the
-// first test) into a fresh network namespace with `lo` up.
-void private_network_once() {
-  static bool done = [] {
-    if (::geteuid() != 0 || ::unshare(CLONE_NEWNET) != 0)
-      return false;
-    int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    ifreq ifr{};
-    std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-    bool up = ::ioctl(fd, SIOCGIFFLAGS, &ifr) == 0;
-    ifr.ifr_flags |= IFF_UP;
-    up = up && ::ioctl(fd, SIOCSIFFLAGS, &ifr) == 0;
-    ::close(fd);
-    return up;
-  }();
-  (void)done;
-}
 
 int connect_raw(uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -94,7 +74,7 @@ std::string read_reply(int fd) {
 class ServerTest : public ::testing::Test {
 protected:
   void SetUp() override {
-    private_network_once();
+    psr::testing::private_network_once();
     events_ = EventHub::create({8, 2, 16});
     ApiBackend b;
     b.ring = &ring_;

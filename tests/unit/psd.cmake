@@ -10,3 +10,24 @@ target_compile_definitions(psd_test PRIVATE
   PSD_DOC="${PROJECT_SOURCE_DIR}/docs/psd.md"
   PSD_DEFAULT_POLICY="${PROJECT_SOURCE_DIR}/policies/default.psl")
 gtest_discover_tests(psd_test DISCOVERY_MODE PRE_TEST PROPERTIES TIMEOUT 120)
+
+# The psd binary as a subprocess: what it says before it touches the
+# kernel (help, bad flags and config files, token checks, --check-config).
+if(TARGET psd)
+  add_executable(psd_cli_test ${CMAKE_CURRENT_SOURCE_DIR}/psd_cli_test.cc)
+  target_link_libraries(psd_cli_test PRIVATE GTest::gtest_main)
+  target_compile_definitions(psd_cli_test PRIVATE
+    PSD_BINARY="$<TARGET_FILE:psd>" PSD_VERSION="${PROJECT_VERSION}")
+  add_dependencies(psd_cli_test psd)
+  gtest_discover_tests(psd_cli_test DISCOVERY_MODE PRE_TEST)
+endif()
+
+# The systemd unit in the tree parses and names real settings
+# (systemd-analyze verify, with ExecStart pointed at the built psd).
+find_program(PSD_SYSTEMD_ANALYZE systemd-analyze)
+if(TARGET psd AND PSD_SYSTEMD_ANALYZE)
+  add_test(NAME psd_service_verify
+    COMMAND sh -c "sed 's|/usr/local/bin/psd|$<TARGET_FILE:psd>|g' \"$1\" > \"$2\" && \"$3\" verify \"$2\""
+            sh ${PROJECT_SOURCE_DIR}/runtime/tools/psd/psd.service
+            ${CMAKE_CURRENT_BINARY_DIR}/psd.service ${PSD_SYSTEMD_ANALYZE})
+endif()

@@ -20,6 +20,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include "daemon.h"
+#include "private_netns.h"
 #include "summary_test_util.h"
 
 namespace psd {
@@ -102,6 +103,9 @@ const char *const kBroken = "policy broken {\n  rule a: tcp.dprot == 22 => "
 class DaemonTest : public ::testing::Test {
 protected:
   void SetUp() override {
+    // The tests that serve HTTP do it on loopback (port 0): in a network
+    // namespace of their own when run as root.
+    psr::testing::private_network_once();
     char tmpl[] = "/tmp/psd-daemon-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;

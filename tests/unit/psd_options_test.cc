@@ -43,7 +43,7 @@ log_level = "debug"
 [api]
 listen = "[::1]:9999"
 token_file = "/etc/ps/token"
-threads = 16
+threads = 24
 max_event_clients = 8
 event_queue = 64
 read_timeout = "10s"
@@ -79,7 +79,7 @@ TEST(Config, EveryKey) {
   EXPECT_EQ(o->log_level, "debug");
   EXPECT_EQ(o->listen, "[::1]:9999");
   EXPECT_EQ(o->token_file, "/etc/ps/token");
-  EXPECT_EQ(o->api_threads, 16u);
+  EXPECT_EQ(o->api_threads, 24u);
   EXPECT_EQ(o->max_event_clients, 8u);
   EXPECT_EQ(o->event_queue, 64u);
   EXPECT_EQ(o->read_timeout, 10s);

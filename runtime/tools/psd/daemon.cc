@@ -172,8 +172,7 @@ be::Status Daemon::serve(summary::TraceSource &trace,
   api::ServerOptions server_options;
   server_options.listen = *listen;
   server_options.threads = options_.api_threads;
-  server_options.read_timeout =
-      std::chrono::duration_cast<std::chrono::seconds>(options_.read_timeout);
+  server_options.read_timeout = options_.read_timeout;
   server_options.keep_alive_timeout = server_options.read_timeout;
   server_options.max_body_bytes = options_.max_body_bytes;
   server_options.log_error = [this](const std::string &line) {

@@ -7,6 +7,7 @@
 #include "policy/dynamic_sets.h"
 #include "policy/files.h"
 #include "policy/in_force.h"
+#include "policy/program_maps.h"
 #include "policy/program_state.h"
 #include "policy/put_in_force.h"
 #include "policy/status.h"
@@ -109,8 +110,8 @@ be::Status KernelPolicy::put_in_force(const OperatorPolicy &policy) {
   psl::CheckedModule checked = psl::check_source(policy.path, policy.text);
   if (!checked.ok())
     return be::Error(policy.path + ": the policy has errors");
-  auto built = be::build_policy(*checked.module.policy,
-                                checked.diags.file_ptr().get());
+  auto built =
+      be::build_policy(*checked.module.policy, checked.diags.file_ptr().get());
   if (!built.ok())
     return built.error();
   pp::PolicyToLoad load;
@@ -145,8 +146,8 @@ be::Status KernelPolicy::maintain(const std::string &iface) {
     return t.error();
   pp::ExpiryOptions eo;
   eo.load.observe = true;
-  auto expired = pp::enforce_rule_expiry(layout_, *t,
-                                         pp::boottime_now_ns(), eo);
+  auto expired =
+      pp::enforce_rule_expiry(layout_, *t, pp::boottime_now_ns(), eo);
   auto swept = pp::sweep_sets(layout_, *t);
   if (!expired.ok())
     return be::Error("rule expiry: " + expired.error().message);
@@ -164,12 +165,10 @@ be::Expected<std::vector<summary::PolicyView>> KernelPolicy::policies() {
     if (!t.ok())
       return t.error();
     auto st = pp::target_status(layout_, *t);
+    if (!st.ok())
+      return be::Error(iface + ": " + st.error().message);
     summary::PolicyView v;
     v.iface = iface;
-    if (!st.ok()) {
-      out.push_back(std::move(v)); // nothing readable there: no policy
-      continue;
-    }
     v.policy = st->policy;
     v.attached = st->attached;
     v.program_id = st->prog_id;
@@ -181,11 +180,19 @@ be::Expected<std::vector<summary::PolicyView>> KernelPolicy::policies() {
     v.default_rule.packets = st->default_counts.packets;
     v.default_rule.bytes = st->default_counts.bytes;
     for (const pp::SetStatus &s : st->sets)
-      v.sets.push_back({s.name, s.elem, s.live, s.capacity,
-                        s.ttl_ns / 1'000'000});
+      v.sets.push_back(
+          {s.name, s.elem, s.live, s.capacity, s.ttl_ns / 1'000'000});
     out.push_back(std::move(v));
   }
   return out;
+}
+
+uint32_t KernelPolicy::program_id(const std::string &iface) const {
+  auto t = target(iface);
+  if (!t.ok())
+    return 0;
+  auto link = pp::read_link(layout_, *t);
+  return link.ok() && link->pinned ? link->prog_id : 0;
 }
 
 be::Expected<psr::trace::RuleNamer>
@@ -198,8 +205,8 @@ KernelPolicy::rule_namer(const std::string &iface) const {
     return f.error();
   if (!f->has_policy())
     return be::Error("no policy in force on '" + iface + "'");
-  auto text = pp::read_file(layout_.program_dir(*t, f->link.prog_id) +
-                            "/policy.json");
+  auto text =
+      pp::read_file(layout_.program_dir(*t, f->link.prog_id) + "/policy.json");
   if (!text)
     return be::Error("no sidecar for program " +
                      std::to_string(f->link.prog_id));

@@ -38,6 +38,8 @@ public:
   // Where the policy program of `iface` has its maps pinned (the XDP
   // observation's among them).
   std::string maps_dir(const std::string &iface) const;
+  // The program in force on `iface` (0: none or unreadable).
+  uint32_t program_id(const std::string &iface) const;
   // Rule names by counter id, from the sidecar of the program in force.
   psl::backend::Expected<psr::trace::RuleNamer>
   rule_namer(const std::string &iface) const;

@@ -96,6 +96,15 @@ std::vector<trace::PacketPath> KernelTrace::take_paths() {
       poller_ = std::move(p.value());
     poller_stale_ = false;
   }
+  if (program_ && load_names_) {
+    uint32_t id = program_();
+    if (id != 0 && id != named_program_) {
+      auto namer = load_names_();
+      if (namer.ok())
+        paths_->set_rule_namer(std::move(namer.value()));
+      named_program_ = id;
+    }
+  }
   if (poller_)
     (void)poller_->poll(0);
   uint64_t now = monotonic_ns();
@@ -122,8 +131,12 @@ std::vector<trace::PacketPath> KernelTrace::take_paths() {
   return out;
 }
 
-void KernelTrace::set_rule_namer(trace::RuleNamer namer) {
-  paths_->set_rule_namer(std::move(namer));
+void KernelTrace::set_rule_names(
+    std::function<uint32_t()> program,
+    std::function<be::Expected<trace::RuleNamer>()> load) {
+  program_ = std::move(program);
+  load_names_ = std::move(load);
+  named_program_ = 0;
 }
 
 } // namespace psd

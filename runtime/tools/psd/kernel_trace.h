@@ -4,6 +4,7 @@
 // sampled packet paths from their ring buffers.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -33,8 +34,13 @@ public:
   psl::backend::Expected<trace::Snapshot> snapshot() override;
   std::vector<trace::PacketPath> take_paths() override;
 
-  // Names rules in paths by counter id (the policy in force's sidecar).
-  void set_rule_namer(trace::RuleNamer namer);
+  // Rules in paths are named by counter id from the sidecar of the policy
+  // in force: `program` says which program is in force (0: none), `load`
+  // reads its names; they are read again whenever the program changes
+  // (a reload, a rule that expired).
+  void set_rule_names(
+      std::function<uint32_t()> program,
+      std::function<psl::backend::Expected<trace::RuleNamer>()> load);
   const std::vector<trace::HookStatus> &hooks() const {
     return tracer_->hooks();
   }
@@ -52,6 +58,9 @@ private:
   bool poller_stale_ = true; // the set of rings changed
   uint64_t watermark_ns_ = 0;
   std::set<std::pair<uint64_t, uint64_t>> handed_; // (id, first step)
+  std::function<uint32_t()> program_;
+  std::function<psl::backend::Expected<trace::RuleNamer>()> load_names_;
+  uint32_t named_program_ = 0;
 };
 
 } // namespace psd

@@ -95,9 +95,12 @@ int run(const psd::PsdOptions &options,
   for (const auto &h : (*trace)->hooks())
     if (!h.missing.empty())
       log->warn("hook {} is not attached: {}", h.name, h.missing);
-  if (auto namer = (*control)->rule_namer(options.interfaces.front());
-      namer.ok())
-    (*trace)->set_rule_namer(std::move(namer.value()));
+  // Paths name rules from the first interface's policy: a path event does
+  // not say which interface it came from (docs/psd.md, limits).
+  psd::KernelPolicy *kp = control->get();
+  const std::string first = options.interfaces.front();
+  (*trace)->set_rule_names([kp, first] { return kp->program_id(first); },
+                           [kp, first] { return kp->rule_namer(first); });
 
   be::Status served = daemon.serve(**trace, **control, token, wait_for_signal);
   if (!served.ok()) {

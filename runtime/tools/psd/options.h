@@ -33,10 +33,10 @@ struct PsdOptions {
   // [api]
   std::string listen = "127.0.0.1:9477";
   std::string token_file; // empty: none
-  size_t api_threads = 8;
+  size_t api_threads = 16;
   size_t max_event_clients = 4;
   size_t event_queue = 32;
-  std::chrono::milliseconds read_timeout{5000};
+  std::chrono::milliseconds read_timeout{2000};
   size_t max_body_bytes = 1 << 20;
 
   // [summary]
