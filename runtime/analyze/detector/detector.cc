@@ -1,9 +1,8 @@
 #include "analyze/detector/detector.h"
 
-#include <algorithm>
 #include <cmath>
 #include <map>
-#include <unordered_set>
+#include <set>
 #include <utility>
 
 #include "analyze/detector/proposal_text.h"
