@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -583,7 +584,9 @@ TEST(DetectorState, ProposalIdsAreUniqueAndRoundTrip) {
   std::vector<std::string> ids;
   for (const Proposal &p : out[0]) {
     ids.push_back(p.id);
-    EXPECT_EQ(p.id.rfind("detector-", 0), 0u) << p.id;
+    EXPECT_TRUE(std::regex_match(
+        p.id, std::regex("detector-1760000009000-[0-9a-f]{4}-[0-9]+")))
+        << p.id;
     auto back = proposal_from_json(to_json(p));
     ASSERT_TRUE(back.ok()) << back.error().message;
     EXPECT_EQ(to_json(*back), to_json(p));

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <map>
+#include <random>
 #include <set>
 #include <utility>
 
@@ -67,7 +68,14 @@ struct Source {
 } // namespace
 
 EmbeddedDetector::EmbeddedDetector(DetectorOptions options)
-    : options_(std::move(options)), tracker_(options_.hold_ticks) {}
+    : options_(std::move(options)), tracker_(options_.hold_ticks) {
+  // Several detectors (one per policy context) may propose in the same
+  // millisecond: each has its own tag in the ids.
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint32_t r = std::random_device{}();
+  for (int i = 0; i < 4; ++i, r >>= 4)
+    instance_ += kHex[r & 15];
+}
 
 // One call of analyze(): what the context says, and the proposals made.
 class EmbeddedDetector::Tick {
@@ -139,8 +147,8 @@ private:
   Proposal start(Proposal::Kind kind,
                  const std::vector<const RipeFinding *> &why) {
     Proposal p;
-    p.id = "detector-" + std::to_string(ctx_.now_unix_ms) + "-" +
-           std::to_string(d_.next_id_++);
+    p.id = "detector-" + std::to_string(ctx_.now_unix_ms) + "-" + d_.instance_ +
+           "-" + std::to_string(d_.next_id_++);
     p.origin = Origin::Detector;
     p.kind = kind;
     p.created_unix_ms = ctx_.now_unix_ms;

@@ -52,6 +52,7 @@ private:
   BlockedAddresses blocked_cache_;
   uint64_t next_rule_ = 1;
   uint64_t next_id_ = 1;
+  std::string instance_; // 4 hex digits in the proposal ids
 };
 
 } // namespace psr::analyze
