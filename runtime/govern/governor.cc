@@ -195,7 +195,7 @@ Checked check_rules(const std::string &display, const std::string &text,
                     Origin origin, const GovernorContext &ctx,
                     const std::string &self) {
   Checked out;
-  psl::CheckOptions generated;
+  psl::PassOptions generated;
   generated.generated = true;
   // The proposal alone: is it PSL, does it stand on its own?
   psl::CheckedModule alone = psl::check_source(display, text, generated);
@@ -684,7 +684,7 @@ Verdict review_set_insert(const Proposal &p, const GovernorContext &ctx) {
         rule_value.push_back(values[i]);
       }
     text += protects + "}\n";
-    psl::CheckOptions generated;
+    psl::PassOptions generated;
     generated.generated = true;
     psl::CheckedModule m = psl::check_source(
         "set insert " + p.id + " into " + in.set, text, generated);

@@ -1,10 +1,12 @@
 #include "govern/rule_shape.h"
 
-#include "passes/condition_space.h"
+#include "analysis/condition_builder.h"
+#include "analysis/describe.h"
+#include "analysis/witness.h"
 
 namespace psr::govern {
 
-namespace cs = psl::cs;
+namespace cs = psl::analysis;
 
 namespace {
 

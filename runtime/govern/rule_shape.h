@@ -1,6 +1,6 @@
 // The governor's shape rule for generated drops: no rule that drops every
 // packet or a whole protocol unless a `rate()` bounds it. Judged on the
-// set of packets the condition matches (compiler/passes/condition_space.h:
+// set of packets the condition matches (compiler/analysis/:
 // the lint's algebra), never on its text, so `ip.proto == udp`,
 // `udp.len > 0`, `not (ip.src == 203.0.113.7)` and `tcp.syn or true` are
 // all seen for what they match.

@@ -45,7 +45,7 @@ std::string diagnostics(const psl::CheckedModule &m) {
 // and with the default policy's protects: no error, no warning.
 void expect_checks(const Proposal &p) {
   ASSERT_EQ(p.kind, Proposal::Kind::Policy);
-  psl::CheckOptions generated;
+  psl::PassOptions generated;
   generated.generated = true;
   psl::CheckedModule alone =
       psl::check_source("proposal.psl", p.psl, generated);
@@ -272,7 +272,7 @@ TEST(DetectorSyn, SpoofedFloodOverManyPortsLimitsEachPort) {
       << out[1][0].psl;
   // Alone it checks; the default policy protects SSH, which a rule
   // without a port would touch: the governor refuses it (E0401).
-  psl::CheckOptions generated;
+  psl::PassOptions generated;
   generated.generated = true;
   EXPECT_TRUE(psl::check_source("p.psl", out[1][0].psl, generated).ok());
 }
