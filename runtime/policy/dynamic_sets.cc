@@ -151,10 +151,9 @@ be::Expected<OpenSet> open_set(const StateLayout &layout, const Target &t,
   s.maps = std::move(*maps);
   s.fd = s.maps.fd(name);
   if (s.fd < 0)
-    return be::Error::user("set '" + name +
-                           "' is not used by any rule of policy '" +
-                           s.state.policy +
-                           "', so the program has no map for it");
+    return be::Error::user(
+        "set '" + name + "' is not used by any rule of policy '" +
+        s.state.policy + "', so the program has no map for it");
   return s;
 }
 

@@ -91,8 +91,9 @@ be::Status target_exists(const Target &t) {
     return be::Status::success();
   }
   if (!netns_alive(t.netns))
-    return be::Error("network namespace " + t.netns + " does not exist (any "
-                                                      "more)",
+    return be::Error("network namespace " + t.netns +
+                         " does not exist (any "
+                         "more)",
                      ENOENT);
   return be::Status::success();
 }

@@ -233,8 +233,8 @@ be::Expected<PutResult> put_in_force(const StateLayout &layout,
   if (!ns)
     return ns.error();
   if (ns->name() != target.netns) // the caller's to enter it first
-    return be::Error::internal("'" + target.ifname +
-                               "' of network namespace " + target.netns +
+    return be::Error::internal("'" + target.ifname + "' of network namespace " +
+                               target.netns +
                                " cannot be changed from namespace " +
                                ns->name() + " (enter it first)");
   const unsigned ifindex = ::if_nametoindex(target.ifname.c_str());

@@ -34,7 +34,7 @@ be::Expected<uint64_t> parse_number(const std::string &text, uint64_t max,
   const uint64_t v = std::get<uint64_t>(r.value.v);
   if (v > max)
     return be::Error::user(std::string(what) + " " + quoted(text) +
-                     " is out of range (0.." + std::to_string(max) + ")");
+                           " is out of range (0.." + std::to_string(max) + ")");
   return v;
 }
 
@@ -62,8 +62,8 @@ be::Expected<std::vector<uint8_t>> encode_set_value(SetElem elem,
     if (!r.ok())
       return be::Error::user(r.error);
     if (r.kind != psl::TypeKind::Ip)
-      return be::Error::user(quoted(text) +
-                       " is a prefix; a dynamic set holds single addresses");
+      return be::Error::user(
+          quoted(text) + " is a prefix; a dynamic set holds single addresses");
     const psl::IpAddr &a = std::get<psl::IpAddr>(r.value.v);
     psl_ip_key k{};
     if (a.family == 4) {
@@ -114,8 +114,8 @@ be::Expected<std::vector<uint8_t>> encode_set_value(SetElem elem,
       std::string names;
       for (const psl::NamedNumber &n : psl::proto_names())
         names += std::string(names.empty() ? "" : ", ") + n.name;
-      return be::Error::user("unknown protocol " + quoted(text) + " (use " + names +
-                       ", a number or proto(N))");
+      return be::Error::user("unknown protocol " + quoted(text) + " (use " +
+                             names + ", a number or proto(N))");
     }
     be::Expected<uint64_t> v = parse_number(number, 0xff, "protocol");
     if (!v)
@@ -126,8 +126,8 @@ be::Expected<std::vector<uint8_t>> encode_set_value(SetElem elem,
     break;
   }
   // Only a caller that skipped set_elem_from_name() gets here.
-  return be::Error::internal("a dynamic set cannot hold " + psl::type_kind_name(elem) +
-                   " values");
+  return be::Error::internal("a dynamic set cannot hold " +
+                             psl::type_kind_name(elem) + " values");
 }
 
 std::string decode_set_key(SetElem elem, const std::vector<uint8_t> &key) {
@@ -182,9 +182,9 @@ be::Expected<SetFilter> SetFilter::parse(SetElem elem,
       masked.bytes[bit / 8] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
     if (!(masked == c.addr))
       return be::Error::user("prefix " + quoted(text) +
-                       " has host bits set (did you mean " +
-                       psl::ip_to_string(masked) + "/" +
-                       std::to_string(c.prefix_len) + "?)");
+                             " has host bits set (did you mean " +
+                             psl::ip_to_string(masked) + "/" +
+                             std::to_string(c.prefix_len) + "?)");
     be::Expected<std::vector<uint8_t>> k =
         encode_set_value(elem, psl::ip_to_string(c.addr));
     if (!k)
@@ -229,8 +229,9 @@ be::Expected<EntryTtl> parse_entry_ttl(const std::string &text) {
     return be::Error::user(r.error);
   t.ns = std::get<psl::Duration>(r.value.v).ns;
   if (t.ns == 0)
-    return be::Error::user("a ttl must be longer than 0 (use 'never' for an entry "
-                     "that does not expire)");
+    return be::Error::user(
+        "a ttl must be longer than 0 (use 'never' for an entry "
+        "that does not expire)");
   return t;
 }
 
@@ -238,8 +239,9 @@ be::Expected<uint64_t> expiry_time(uint64_t now, uint64_t ttl_ns) {
   if (ttl_ns == 0)
     return uint64_t{0};
   if (ttl_ns > std::numeric_limits<uint64_t>::max() - now)
-    return be::Error::user("a ttl of " + std::to_string(ttl_ns / 1000000000ull) +
-                     " s runs past the end of the clock; use 'never'");
+    return be::Error::user("a ttl of " +
+                           std::to_string(ttl_ns / 1000000000ull) +
+                           " s runs past the end of the clock; use 'never'");
   return now + ttl_ns;
 }
 

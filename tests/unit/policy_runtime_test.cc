@@ -786,9 +786,9 @@ TEST(PolicyErrorKinds, NothingLoadedIsTheUsersWhereTheTargetExists) {
     pp::Target target;
     ErrorKind kind;
   };
-  for (const Case &c : {Case{lo, ErrorKind::User},
-                        Case{missing, ErrorKind::Environment},
-                        Case{gone, ErrorKind::Environment}}) {
+  for (const Case &c :
+       {Case{lo, ErrorKind::User}, Case{missing, ErrorKind::Environment},
+        Case{gone, ErrorKind::Environment}}) {
     const std::string who = c.target.display();
     auto down = pp::take_down(l, c.target);
     ASSERT_FALSE(down.ok()) << who;
@@ -889,9 +889,8 @@ TEST(PolicyErrorKinds, RuleExpiryTextRefusals) {
   auto broken = pp::remove_rules_from_text("p.psl", "policy p { rule", {"x"});
   ASSERT_FALSE(broken.ok());
   EXPECT_EQ(broken.error().kind, ErrorKind::User);
-  EXPECT_EQ(broken.error().message.rfind("the policy in force does not check",
-                                         0),
-            0u)
+  EXPECT_EQ(
+      broken.error().message.rfind("the policy in force does not check", 0), 0u)
       << broken.error().message;
 }
 

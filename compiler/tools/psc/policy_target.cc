@@ -80,14 +80,13 @@ be::Expected<EnteredNetns> enter_netns(const std::string &netns,
         out.gone = true;
         return out;
       }
-      return be::Error("network namespace " + netns +
-                           " does not exist (any more)",
-                       ENOENT);
+      return be::Error(
+          "network namespace " + netns + " does not exist (any more)", ENOENT);
     }
     be::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd)
-      return be::errno_error("cannot open network namespace '" + netns +
-                                 "' (" + path + ")",
+      return be::errno_error("cannot open network namespace '" + netns + "' (" +
+                                 path + ")",
                              errno);
     if (::setns(fd.get(), CLONE_NEWNET) != 0)
       return be::errno_error("cannot enter network namespace '" + netns + "'",
