@@ -356,16 +356,16 @@ Examples:
   psc load edge.psl --dev eth0 --reset
   psc load edge.psl --netns blue --dev veth0
 
-Exit status (after 1 and 3, nothing changed on the interface):
+Exit status:
   0  the policy is in force
-  1  the policy is refused: it does not check, cannot be read, exceeds a
-     limit of the lowering or is refused by the kernel's verifier; or a
-     swap is: another XDP mode asked with --mode, a dynamic set whose new
-     capacity is below its live entries
+  1  the policy is refused, nothing changed: it does not check, cannot be
+     read, exceeds a limit of the lowering or is refused by the kernel's
+     verifier; or the swap is: another XDP mode asked with --mode, a
+     dynamic set whose new capacity is below its live entries
   2  bad command line
-  3  the machine cannot do it: no BPF support or privileges, an interface
-     or network namespace that does not exist, another load in progress
-     on the interface, a failed system call
+  3  the machine cannot do it, nothing changed: no BPF support or
+     privileges, an interface or network namespace that does not exist,
+     another load in progress on the interface, a failed system call
   4  an internal error in psc (a bug: please report it with the input)
 )"));
 
