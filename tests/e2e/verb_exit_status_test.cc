@@ -293,6 +293,30 @@ TEST_F(VerbExitStatus, Status) {
   }
 }
 
+// An interface named with --dev that is gone, with what its policy left:
+// shown, and still 3; unload then removes what was left.
+TEST_F(VerbExitStatus, StatusOfAnInterfaceThatIsGone) {
+  ASSERT_EQ(on("load", write_policy("no_ping", kNoPing)).exit_code, 0);
+  ASSERT_EQ(run_command("ip -n " + veth_->ns() + " link del psc0").exit_code,
+            0);
+  CommandResult r = on("status");
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_TRUE(has(r.output, "psc status: interface 'psc0' does not exist in "
+                            "this network namespace (" +
+                                target().netns +
+                                "); what a policy on it left:\n"))
+      << r.output;
+  EXPECT_TRUE(has(r.output, "policy 'no_ping'")) << r.output;
+  r = on("unload");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  // Now nothing is left: the interface is simply missing.
+  r = on("status");
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_EQ(r.output, "psc status: interface 'psc0' does not exist in this "
+                      "network namespace (" +
+                          target().netns + ")\n");
+}
+
 TEST_F(VerbExitStatus, Set) {
   // 1: nothing loaded on an interface that exists.
   CommandResult r = on("set add", "banned 10.0.0.1");
