@@ -44,18 +44,17 @@ Response decisions(const GovernBackend &b, const Request &req) {
       if (ok)
         event = q.text("event", 64);
       else if (q.ok())
-        return error_response(
-            400, "event=" + it->second.substr(0, 40) +
-                     ": expected one of " + known);
+        return error_response(400, "event=" + it->second.substr(0, 40) +
+                                       ": expected one of " + known);
     }
   }
   if (!q.ok())
     return q.bad_request();
   d.event = event;
   if (d.since_unix_ms && d.until_unix_ms && *d.since_unix_ms > *d.until_unix_ms)
-    return error_response(400, "since=" + std::to_string(*d.since_unix_ms) +
-                                   " is after until=" +
-                                   std::to_string(*d.until_unix_ms));
+    return error_response(
+        400, "since=" + std::to_string(*d.since_unix_ms) +
+                 " is after until=" + std::to_string(*d.until_unix_ms));
   d.limit = limit.value_or(std::min<size_t>(1000, b.max_decisions));
   auto page = b.decisions(d);
   if (!page.ok())
@@ -80,11 +79,10 @@ Response install_policy(const GovernBackend &b, const Request &req) {
     return error_response(400, "the request has no body: send the policy's "
                                "PSL text (curl --data-binary @policy.psl)");
   if (req.body.size() > b.max_policy_bytes)
-    return error_response(413, "the policy is " +
-                                   std::to_string(req.body.size()) +
-                                   " bytes; at most " +
-                                   std::to_string(b.max_policy_bytes) +
-                                   " are taken (api.max_policy_bytes)");
+    return error_response(
+        413, "the policy is " + std::to_string(req.body.size()) +
+                 " bytes; at most " + std::to_string(b.max_policy_bytes) +
+                 " are taken (api.max_policy_bytes)");
   return respond(b.install_policy(iface, req.body));
 }
 
@@ -106,10 +104,12 @@ Response withdraw_rule(const GovernBackend &b, const Request &req) {
 
 const std::vector<const char *> &decision_events() {
   static const std::vector<const char *> events = {
-      "proposal",        "verdict",          "applied",
-      "apply_failed",    "enforced",         "shadow_dropped",
-      "expired",         "withdrawn",        "dropped",
-      "recomposed",      "operator_loaded",  "operator_refused",
+      "proposal",        "verdict",
+      "applied",         "apply_failed",
+      "enforced",        "shadow_dropped",
+      "expired",         "withdrawn",
+      "dropped",         "recomposed",
+      "operator_loaded", "operator_refused",
       "adopted",         "address_discovery_failed"};
   return events;
 }

@@ -49,9 +49,10 @@ void render_governance(PrometheusText &w, const GovernanceMetrics &g) {
            "Proposals the governor judged, by origin, verdict and reason "
            "code (\"none\" for accepted ones).");
   for (const auto &p : g.proposals)
-    w.sample("packetscope_proposals_total",
-             {{"origin", p.origin}, {"verdict", p.verdict}, {"reason", p.reason}},
-             p.count);
+    w.sample(
+        "packetscope_proposals_total",
+        {{"origin", p.origin}, {"verdict", p.verdict}, {"reason", p.reason}},
+        p.count);
   w.family("packetscope_decisions_total", "counter",
            "Audit log records by event (proposal, verdict, applied, expired, "
            "...).");

@@ -60,8 +60,8 @@ struct GovernanceMetrics {
     uint64_t rules = 0;
   };
   std::vector<Generated> generated;
-  DurationHistogram tick;      // a detection tick: reading to proposals
-  DurationHistogram submit;    // a proposal: submit to its verdict applied
+  DurationHistogram tick;   // a detection tick: reading to proposals
+  DurationHistogram submit; // a proposal: submit to its verdict applied
   uint64_t analyzer_failures = 0;
   uint64_t governor_failures = 0; // submits and ticks that failed
   uint64_t audit_failures = 0;    // audit records the disk did not take

@@ -32,8 +32,7 @@ void PrometheusText::family(const char *name, const char *type,
   out_ += '\n';
 }
 
-void PrometheusText::sample(const std::string &name,
-                            const MetricLabels &labels,
+void PrometheusText::sample(const std::string &name, const MetricLabels &labels,
                             const std::string &value) {
   out_ += name;
   if (!labels.empty()) {

@@ -17,8 +17,7 @@ public:
   void family(const char *name, const char *type, const char *help);
   void sample(const std::string &name, const MetricLabels &labels,
               const std::string &value);
-  void sample(const std::string &name, const MetricLabels &labels,
-              uint64_t v) {
+  void sample(const std::string &name, const MetricLabels &labels, uint64_t v) {
     sample(name, labels, std::to_string(v));
   }
   void sample_double(const std::string &name, const MetricLabels &labels,

@@ -35,8 +35,8 @@ public:
   std::optional<trace::Proto> proto(const char *key);
   std::optional<std::string> text(const char *key, size_t max_len = 64);
   // One of `allowed`, exactly.
-  std::optional<std::string> one_of(const char *key,
-                                    std::initializer_list<const char *> allowed);
+  std::optional<std::string>
+  one_of(const char *key, std::initializer_list<const char *> allowed);
   // A name: a letter or '_', then letters, digits, '_' and '-' (interface
   // names, rule names, proposal ids), at most `max_len`.
   std::optional<std::string> name(const char *key, size_t max_len = 128);

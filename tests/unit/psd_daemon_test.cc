@@ -20,8 +20,8 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include "daemon.h"
-#include "psd_fake_control.h"
 #include "private_netns.h"
+#include "psd_fake_control.h"
 #include "summary_test_util.h"
 
 namespace psd {
@@ -323,9 +323,9 @@ TEST_F(DaemonTest, ServesSummariesMetricsAndEventsUntilStopped) {
   stop = true;
   loop.join();
   EXPECT_TRUE(served.ok()) << served.error().message;
-  EXPECT_NE(log().find("reading the policy directory '" + dir_ +
-                       "' again (SIGHUP)"),
-            std::string::npos)
+  EXPECT_NE(
+      log().find("reading the policy directory '" + dir_ + "' again (SIGHUP)"),
+      std::string::npos)
       << log();
   EXPECT_FALSE(c.Get("/api/v1/status")); // the API is gone
 }
@@ -340,8 +340,9 @@ TEST_F(DaemonTest, ABusyPortIsAnError) {
   ASSERT_TRUE(d->start_policies().ok());
   FakeTrace trace;
   FakeStatus status;
-  be::Status st = d->serve(trace, status, std::nullopt,
-                          [](std::chrono::milliseconds) { return Wake::Stop; });
+  be::Status st =
+      d->serve(trace, status, std::nullopt,
+               [](std::chrono::milliseconds) { return Wake::Stop; });
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().message,
             "cannot listen on 127.0.0.1:" + std::to_string(port) +

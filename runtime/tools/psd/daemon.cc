@@ -70,9 +70,9 @@ void Daemon::on_record(const nlohmann::json &record, bool written) {
     hub = hub_;
   }
   if (hub)
-    hub->publish("decision",
-                 std::make_shared<const std::string>(record.dump(
-                     -1, ' ', false, nlohmann::json::error_handler_t::replace)));
+    hub->publish("decision", std::make_shared<const std::string>(record.dump(
+                                 -1, ' ', false,
+                                 nlohmann::json::error_handler_t::replace)));
 }
 
 be::Status Daemon::start_policies() {
@@ -201,8 +201,8 @@ be::Status Daemon::serve(summary::TraceSource &trace,
 
   api::GovernBackend governed;
   governed.max_policy_bytes = options_.max_policy_bytes;
-  governed.decisions = [this](const api::DecisionQuery &q)
-      -> be::Expected<api::DecisionPage> {
+  governed.decisions =
+      [this](const api::DecisionQuery &q) -> be::Expected<api::DecisionPage> {
     psr::govern::AuditFilter f;
     if (q.since_unix_ms)
       f.since_unix_ms = static_cast<int64_t>(*q.since_unix_ms);

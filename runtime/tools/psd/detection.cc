@@ -46,8 +46,7 @@ std::string what_of(const analyze::Proposal &p) {
 Detection::Detection(DetectionOptions options,
                      std::vector<std::string> interfaces,
                      PolicyControl &control, AnalyzerFactory factory,
-                     DecisionStats &stats,
-                     std::shared_ptr<spdlog::logger> log)
+                     DecisionStats &stats, std::shared_ptr<spdlog::logger> log)
     : options_(std::move(options)), interfaces_(std::move(interfaces)),
       control_(control), factory_(std::move(factory)), stats_(stats),
       log_(std::move(log)) {
@@ -93,12 +92,11 @@ void Detection::tick(std::shared_ptr<const summary::Observation> reading) {
   }
 
   // Set inserts first: a map update must not wait behind a compile.
-  std::stable_sort(proposals.begin(), proposals.end(),
-                   [](const auto &a, const auto &b) {
-                     return a.second.kind ==
-                                analyze::Proposal::Kind::SetInsert &&
-                            b.second.kind != analyze::Proposal::Kind::SetInsert;
-                   });
+  std::stable_sort(
+      proposals.begin(), proposals.end(), [](const auto &a, const auto &b) {
+        return a.second.kind == analyze::Proposal::Kind::SetInsert &&
+               b.second.kind != analyze::Proposal::Kind::SetInsert;
+      });
   for (const auto &[iface, p] : proposals)
     submit(iface, p);
   for (const std::string &iface : interfaces_)
@@ -156,9 +154,9 @@ Detection::analyze(const std::string &iface, PerInterface &pi,
   return {};
 }
 
-std::vector<std::string>
-Detection::blocked(const std::string &iface, PerInterface &pi,
-                   const summary::PolicyView *view) {
+std::vector<std::string> Detection::blocked(const std::string &iface,
+                                            PerInterface &pi,
+                                            const summary::PolicyView *view) {
   std::vector<std::string> out;
   const auto now = Clock::now();
   for (const analyze::BlockSet &b : pi.block_sets) {
@@ -217,9 +215,10 @@ void Detection::submit(const std::string &iface, const analyze::Proposal &p) {
   }
   if (r.prog_id != 0 && r.prog_id != r.replaced_prog_id)
     stats_.swap(iface, "proposal");
-  log_->info("{}: proposal {} ({}, {}) in force{} after {:.0f} ms", iface,
-             p.id, analyze::origin_name(p.origin), what,
-             r.verdict.mode == psr::govern::RuleMode::Shadow ? " in shadow" : "",
+  log_->info("{}: proposal {} ({}, {}) in force{} after {:.0f} ms", iface, p.id,
+             analyze::origin_name(p.origin), what,
+             r.verdict.mode == psr::govern::RuleMode::Shadow ? " in shadow"
+                                                             : "",
              seconds_since(started) * 1000);
 }
 

@@ -126,7 +126,8 @@ KernelPolicy::open(const OperatorPolicy &policy,
   o.load.observe = true;
   o.on_step = on_step_;
   auto before = in_force(policy.iface);
-  const uint32_t before_id = before.ok() && before->present ? before->prog_id : 0;
+  const uint32_t before_id =
+      before.ok() && before->present ? before->prog_id : 0;
   auto lc = psr::govern::Lifecycle::open(std::move(o), policy.path, policy.text,
                                          refusal);
   if (!lc.ok())
@@ -154,8 +155,9 @@ KernelPolicy::replace_operator(const OperatorPolicy &policy) {
   return lc->replace_operator(policy.path, policy.text);
 }
 
-psr::govern::SubmitResult KernelPolicy::submit(const std::string &iface,
-                                               const psr::analyze::Proposal &p) {
+psr::govern::SubmitResult
+KernelPolicy::submit(const std::string &iface,
+                     const psr::analyze::Proposal &p) {
   auto lc = lifecycle(iface);
   if (!lc) {
     psr::govern::SubmitResult r;

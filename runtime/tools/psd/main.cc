@@ -102,7 +102,9 @@ int run(const psd::PsdOptions &options,
   }
   psd::AnalyzerFactory analyzer;
   if (options.analyzer == "embedded")
-    analyzer = [d = options.detector] { return psd::make_embedded_analyzer(d); };
+    analyzer = [d = options.detector] {
+      return psd::make_embedded_analyzer(d);
+    };
   psd::Daemon daemon(options, **control, audit, analyzer, log);
   be::Status started = daemon.start_policies();
   if (!started.ok()) {

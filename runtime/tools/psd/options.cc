@@ -124,8 +124,8 @@ const std::vector<SettingInfo> &base_settings() {
        "the audit log (JSON Lines); empty: STATE_DIR/audit.jsonl"},
       {"governor.audit_max_bytes", K::Count, "16777216", nullptr,
        "the audit log's size before it is rotated", 4096, 1ll << 30},
-      {"governor.audit_keep", K::Count, "4", nullptr,
-       "rotated audit logs kept", 0, 100},
+      {"governor.audit_keep", K::Count, "4", nullptr, "rotated audit logs kept",
+       0, 100},
   };
   return table;
 }
@@ -346,8 +346,7 @@ be::Status set_detector_key(psr::analyze::DetectorOptions &d,
     v = t;
   }
   be::Status st = psr::analyze::set_detector_option(
-      d, std::string_view(key).substr(std::string_view("detector.").size()),
-      v);
+      d, std::string_view(key).substr(std::string_view("detector.").size()), v);
   if (!st.ok())
     return be::Error(value.where + ": " + st.error().message);
   return be::Status::success();

@@ -74,8 +74,8 @@ PolicyChanges::Applied PolicyChanges::apply(Iface &f, const OperatorPolicy &p,
     if (out.result.loaded) {
       changed = !out.result.unchanged;
       log_->info("{}: {} the policy from {}{}", iface,
-                 changed ? "put in force" : "already in force:",
-                 p.path, changed ? "" : " (the same program: no swap)");
+                 changed ? "put in force" : "already in force:", p.path,
+                 changed ? "" : " (the same program: no swap)");
       for (const std::string &d : out.result.dropped)
         log_->warn("{}: generated rule {} dropped: the new operator policy "
                    "makes it illegal",
@@ -100,8 +100,8 @@ PolicyChanges::Applied PolicyChanges::apply(Iface &f, const OperatorPolicy &p,
           from = "adopted";
       } else {
         log_->info("{}: {} policy from {} (program {})", iface,
-                   protected_now ? "replaced the" : "put in force the",
-                   p.path, o->prog_id);
+                   protected_now ? "replaced the" : "put in force the", p.path,
+                   o->prog_id);
       }
     } else {
       out.error = o.error().message;
@@ -227,8 +227,9 @@ PolicyChanges::pick(const std::optional<std::string> &iface,
                                 "): say which with ?iface=");
 }
 
-api::ChangeOutcome PolicyChanges::install(const std::optional<std::string> &iface,
-                                          const std::string &text) {
+api::ChangeOutcome
+PolicyChanges::install(const std::optional<std::string> &iface,
+                       const std::string &text) {
   std::vector<Iface *> targets;
   if (auto e = pick(iface, &targets, false))
     return *e;
@@ -242,8 +243,8 @@ api::ChangeOutcome PolicyChanges::install(const std::optional<std::string> &ifac
   Iface &f = *targets.front();
   OperatorPolicy p;
   p.iface = f.status.name;
-  p.path = api_policy_file(options_.policy_dir, p.iface,
-                           options_.interfaces.size());
+  p.path =
+      api_policy_file(options_.policy_dir, p.iface, options_.interfaces.size());
   p.from = "api";
   p.text = text;
   Applied a = apply(f, p, Trigger::Signal);
@@ -315,10 +316,10 @@ PolicyChanges::withdraw(const std::optional<std::string> &iface,
     std::string all;
     for (const std::string &e : errors)
       all += (all.empty() ? "" : "; ") + e;
-    return outcome(500, json{{"error", "withdrawing '" + rule +
-                                           "' failed, it stays in force: " +
-                                           all},
-                             {"withdrawn", done}});
+    return outcome(500,
+                   json{{"error", "withdrawing '" + rule +
+                                      "' failed, it stays in force: " + all},
+                        {"withdrawn", done}});
   }
   if (done.empty()) {
     if (!operator_on.empty())

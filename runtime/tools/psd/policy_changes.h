@@ -82,7 +82,7 @@ private:
   DecisionStats &stats_;
   std::shared_ptr<spdlog::logger> log_;
 
-  std::mutex change_mu_; // one change of an operator policy at a time
+  std::mutex change_mu_;  // one change of an operator policy at a time
   mutable std::mutex mu_; // guards ifaces_' status and counters
   std::vector<Iface> ifaces_;
 };

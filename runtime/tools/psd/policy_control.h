@@ -55,8 +55,8 @@ public:
   virtual psr::govern::OperatorResult
   replace_operator(const OperatorPolicy &policy) = 0;
 
-  virtual psr::govern::SubmitResult
-  submit(const std::string &iface, const psr::analyze::Proposal &p) = 0;
+  virtual psr::govern::SubmitResult submit(const std::string &iface,
+                                           const psr::analyze::Proposal &p) = 0;
   // The lifecycle's tick: ttls, shadow periods, protected addresses.
   virtual psl::backend::Expected<psr::govern::TickResult>
   tick(const std::string &iface) = 0;

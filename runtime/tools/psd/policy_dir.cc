@@ -124,7 +124,8 @@ std::string api_policy_file(const std::string &dir, const std::string &iface,
 
 be::Status write_policy_file(const std::string &path, const std::string &text) {
   const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  const std::string dir =
+      slash == std::string::npos ? "." : path.substr(0, slash);
   const std::string name =
       slash == std::string::npos ? path : path.substr(slash + 1);
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)

@@ -86,8 +86,8 @@ ProposalFeed::Read ProposalFeed::poll() {
     if (partial_.size() > max_line_) {
       ++line_no_;
       out.errors.push_back(path_ + ":" + std::to_string(line_no_) +
-                           ": a line longer than " +
-                           std::to_string(max_line_) + " bytes; skipped");
+                           ": a line longer than " + std::to_string(max_line_) +
+                           " bytes; skipped");
       partial_.clear();
       skipping_ = true;
     }

@@ -39,7 +39,7 @@ private:
   uint64_t line_no_ = 0;
   std::string partial_;
   bool skipping_ = false; // inside a line over max_line
-  std::string refused_; // the last complaint about the file itself
+  std::string refused_;   // the last complaint about the file itself
 };
 
 } // namespace psd

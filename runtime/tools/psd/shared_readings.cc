@@ -23,7 +23,8 @@ std::shared_ptr<const summary::Observation> SharedReadings::fresh() {
     if (kept_)
       o->policies = kept_->policies;
     o->notes.push_back("the policy status could not be read (" +
-                       p.error().message + "): rules show the last status read");
+                       p.error().message +
+                       "): rules show the last status read");
   }
   kept_ = o;
   kept_at_ = Clock::now();
