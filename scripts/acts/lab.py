@@ -463,6 +463,7 @@ def measure_block(lab, attack, timeout=10.0, poll=0.005):
     base_drops = sum(d for _, d in before.values())
     base_packets = before[cls][0]
     t0 = time.monotonic()
+    t0_unix = time.time()
     p = lab.start_attack(attack)
     first_packet = None
     drop = None
@@ -479,6 +480,9 @@ def measure_block(lab, attack, timeout=10.0, poll=0.005):
         time.sleep(poll)
     res = {
         "attack": attack,
+        "start_unix_ms": int(t0_unix * 1000),
+        "drop_unix_ms": None if drop is None
+        else int((t0_unix + drop - t0) * 1000),
         "from_start_ms": None if drop is None else (drop - t0) * 1000,
         "from_first_packet_ms": None if drop is None or first_packet is None
         else (drop - first_packet) * 1000,
