@@ -73,7 +73,8 @@ def timeline(lab, res):
                 at(t), "accepted" if v["accepted"] else "REFUSED",
                 ": " + (v.get("message") or "")))
         elif ev == "applied":
-            how = "set insert (map update)" if "insert" in r else "swap"
+            how = ("set insert (a map update)" if "set_insert" in r else
+                   "swap (program %s)" % r.get("swap", {}).get("prog_id", "?"))
             lines.append("  %s  in force   %s" % (at(t), how))
         else:
             lines.append("  %s  %-10s %s" % (at(t), ev, pid))
