@@ -112,9 +112,10 @@ ApiServer::ApiServer(Router router, ServerOptions options)
   s.set_tcp_nodelay(true);
   // The library's default also sets SO_REUSEPORT, which would let a
   // second psd bind the same port and take half of the connections.
-  s.set_socket_options([](socket_t sock) {
+  s.set_socket_options([this](socket_t sock) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_fd_ = sock;
   });
 
   auto handle = [this](const httplib::Request &in, httplib::Response &out) {
@@ -181,6 +182,9 @@ be::Status ApiServer::start() {
                      err);
   }
   port_ = static_cast<uint16_t>(port);
+  // listen() again on a listening socket only sets its backlog.
+  if (listen_fd_ >= 0)
+    ::listen(listen_fd_, std::max(options_.backlog, 5));
   auto done = std::make_shared<std::atomic<bool>>(false);
   thread_ = std::thread([this, done] {
     server_->listen_after_bind();

@@ -40,6 +40,10 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{5000};
   std::chrono::milliseconds keep_alive_timeout{2000};
   size_t keep_alive_max_requests = 100;
+  // Connections the kernel queues before psd accepts them (the library
+  // listens with 5: a burst of clients would see SYNs dropped and wait
+  // seconds for the retry).
+  int backlog = 256;
   size_t max_body_bytes = 1 << 20;
   // An event stream without events gets a comment this often, which also
   // finds clients that went away.
@@ -75,6 +79,7 @@ private:
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   uint16_t port_ = 0;
+  int listen_fd_ = -1; // the bound socket, set while binding
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, uint64_t> counts_;
 };

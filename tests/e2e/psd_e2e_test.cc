@@ -188,10 +188,22 @@ protected:
       if (!psd_->running())
         FAIL() << "psd exited while starting:\n" << psd_->log();
       if (get("/api/v1/status").status == 200)
+        break;
+      std::this_thread::sleep_for(50ms);
+    }
+    if (get("/api/v1/status").status != 200)
+      FAIL() << "psd's API did not answer within 30 s:\n" << psd_->log();
+    // The first window is complete: psd has taken its first reading, so
+    // everything counted from here on is in some window's summary (what
+    // comes before the first reading is in none).
+    for (int i = 0; i < 600; ++i) {
+      if (!psd_->running())
+        FAIL() << "psd exited while starting:\n" << psd_->log();
+      if (get("/api/v1/summary").status == 200)
         return;
       std::this_thread::sleep_for(50ms);
     }
-    FAIL() << "psd's API did not answer within 30 s:\n" << psd_->log();
+    FAIL() << "psd gave no summary within 30 s:\n" << psd_->log();
   }
 
   Reply request(const std::string &method, const std::string &path,

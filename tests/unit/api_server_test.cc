@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -329,6 +330,27 @@ TEST_F(ServerTest, StoppingEndsOpenStreamsAndConnections) {
   EXPECT_NE(rest.find("0\r\n\r\n"), std::string::npos) << rest;
   ::close(stream);
   ::close(idle);
+}
+
+// The library listens with a backlog of 5; psd raises it, so a burst of
+// clients is queued by the kernel instead of having SYNs dropped.
+TEST_F(ServerTest, TheListenBacklogTakesABurstOfClients) {
+  const std::string cmd =
+      "ss -Hltn 'sport = :" + std::to_string(port_) + "' 2>&1";
+  FILE *p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char line[512] = {};
+  std::string out;
+  while (::fgets(line, sizeof line, p) != nullptr)
+    out += line;
+  ::pclose(p);
+  // State, Recv-Q (waiting to be accepted), Send-Q (the backlog), ...
+  char state[32] = {};
+  unsigned queued = 0, backlog = 0;
+  ASSERT_EQ(std::sscanf(out.c_str(), "%31s %u %u", state, &queued, &backlog), 3)
+      << out;
+  EXPECT_STREQ(state, "LISTEN");
+  EXPECT_EQ(backlog, 256u) << out;
 }
 
 TEST_F(ServerTest, ABoundPortIsAClearError) {
