@@ -101,7 +101,8 @@ Response Router::dispatch(Request request, std::string *matched) const {
     if (matched)
       *matched = route.pattern;
     match(route, path, &request);
-    if (route.access == Access::Token || token_everywhere_) {
+    if (route.access == Access::Token ||
+        (token_everywhere_ && route.access != Access::Public)) {
       if (!authorized(request)) {
         Response r = error_response(
             401, token_ ? "this request needs the bearer token: "

@@ -28,6 +28,7 @@ struct InterfaceStatus {
   bool protected_ = false; // a policy is in force
   std::string last_error;  // the last failed load (the old one stayed)
   uint64_t last_change_unix_ms = 0;
+  std::string policy_text; // the operator policy's text (GET /api/v1/policy)
 };
 
 struct DaemonStatus {
@@ -58,7 +59,8 @@ struct ApiBackend {
 };
 
 // Adds GET /metrics, /api/v1/status, /api/v1/summary, /api/v1/summaries,
-// /api/v1/rules, /api/v1/trace and /api/v1/events (docs/psd.md).
+// /api/v1/rules, /api/v1/policy, /api/v1/trace and /api/v1/events
+// (docs/psd.md).
 void add_read_routes(Router &router, const ApiBackend &backend);
 
 } // namespace psr::api

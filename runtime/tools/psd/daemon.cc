@@ -9,6 +9,7 @@
 #include "api/listen_address.h"
 #include "api/router.h"
 #include "api/server.h"
+#include "api/web_assets.h"
 #include "summary/collector.h"
 #include "summary/path_log.h"
 #include "summary/ring.h"
@@ -99,6 +100,7 @@ be::Status Daemon::apply_policies(bool at_start) {
           s.last_change_unix_ms = unix_ms();
         }
         s.policy_file = p.path;
+        s.policy_text = p.text;
         s.protected_ = true;
         s.last_error.clear();
         continue;
@@ -111,6 +113,7 @@ be::Status Daemon::apply_policies(bool at_start) {
           std::lock_guard<std::mutex> lock(mu_);
           auto &s = interfaces_[i];
           s.policy_file = p.path;
+          s.policy_text = p.text;
           s.policy_from = p.from;
           s.protected_ = true;
           s.last_error.clear();
@@ -214,6 +217,7 @@ be::Status Daemon::serve(summary::TraceSource &trace,
     return m;
   };
   api::add_read_routes(router, backend);
+  api::add_web_routes(router);
   server = std::make_unique<api::ApiServer>(std::move(router), server_options);
   be::Status started = server->start();
   if (!started.ok())
