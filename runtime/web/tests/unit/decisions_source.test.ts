@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildStories, describe, recordsFromEvent, recordsOf, storyOfRule } from '../../src/decisions_source';
+import audit from './fixtures/decisions.json';
+
+test('the reply may be a bare list or an object holding it; odd entries are skipped', () => {
+  const list = audit.decisions;
+  assert.equal(recordsOf(audit).length, list.length);
+  assert.equal(recordsOf(list).length, list.length);
+  assert.equal(recordsOf({ records: list }).length, list.length);
+  assert.equal(recordsOf([{ nope: 1 }, 3, null, ...list]).length, list.length);
+  assert.deepEqual(recordsOf('x'), []);
+});
+
+test('records of one proposal make one story, from its evidence to the kernel', () => {
+  const stories = buildStories(recordsOf(audit));
+  const icmp = stories.find((s) => s.proposalId === 'det-1796597480000-1')!;
+  assert.ok(icmp);
+  assert.equal(icmp.origin, 'detector');
+  assert.equal(icmp.outcome, 'accepted');
+  assert.deepEqual(icmp.records.map((r) => r.event), ['proposal', 'verdict', 'applied', 'expired']);
+  assert.deepEqual(icmp.rules, ['detector_icmp_flood_1']);
+  assert.equal(icmp.firstPacketUnixMs, 1796597478889);
+  assert.match(describe(icmp.records[2]), /program 41 replaced by 42/);
+  assert.equal(storyOfRule(stories, 'detector_icmp_flood_1'), icmp);
+
+  const refused = stories.find((s) => s.outcome === 'refused')!;
+  assert.equal(refused.verdict?.reason, 'touches_protected');
+  assert.match(describe(refused.records[1]), /refused \(touches_protected\)/);
+
+  const insert = stories.find((s) => s.proposal?.kind === 'set_insert')!;
+  assert.deepEqual(insert.values, ['192.0.2.2']);
+  assert.equal(insert.set, 'blocked');
+
+  const op = stories.filter((s) => s.outcome === 'operator');
+  assert.ok(op.length >= 1);
+  assert.ok(op.every((s) => s.proposalId === ''));
+});
+
+test('a decision event carries one record or several', () => {
+  const one = JSON.stringify(audit.decisions[0]);
+  assert.equal(recordsFromEvent(one).length, 1);
+  assert.equal(recordsFromEvent(JSON.stringify(audit.decisions)).length, audit.decisions.length);
+  assert.deepEqual(recordsFromEvent('not json'), []);
+});
