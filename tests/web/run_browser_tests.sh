@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The web view's browser tests: a real psd on a veth pair (with_psd.sh),
+# then tests/web/browser.test.mjs under node's test runner inside psd's
+# namespace, driving Debian's Chromium through playwright-core.
+#
+#   tests/web/run_browser_tests.sh PSD PSC NODE_MODULES WORKDIR
+#
+# Screenshots of every page: WORKDIR/screenshots/. Exit 77 (skipped) when
+# not root or without Chromium, unless PSC_REQUIRE_BPF=1 (CI), where that
+# is a failure.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+psd=$1 psc=$2 node_modules=$3 work=$4
+
+skip() {
+  if [[ ${PSC_REQUIRE_BPF:-0} == 1 ]]; then
+    echo "run_browser_tests.sh: $1 (PSC_REQUIRE_BPF=1: a failure)" >&2
+    exit 1
+  fi
+  echo "run_browser_tests.sh: skipped: $1" >&2
+  exit 77
+}
+((EUID == 0)) || skip "needs root (network namespaces, XDP)"
+chromium=${PSW_CHROMIUM:-/usr/bin/chromium}
+[[ -x $chromium ]] || skip "no Chromium at $chromium (Debian's package chromium; scripts/deps)"
+[[ -d $node_modules/playwright-core ]] || skip "no playwright-core in $node_modules (npm ci)"
+
+mkdir -p "$work"
+rm -rf "$work/screenshots"
+# Chromium's profile: fresh for each run, removed afterwards.
+profile=$(mktemp -d /tmp/psw-chromium-XXXXXX)
+trap 'rm -rf "$profile"' EXIT
+export PSW_NODE_MODULES=$node_modules PSW_SCREENSHOTS=$work/screenshots \
+  PSW_CHROMIUM=$chromium HOME=$profile XDG_CONFIG_HOME=$profile XDG_CACHE_HOME=$profile
+"$here/with_psd.sh" "$psd" "$psc" "$work/psd" -- \
+  node --test --test-concurrency=1 "$here/browser.test.mjs"
