@@ -76,7 +76,7 @@ async function openPage(errors, options = {}) {
     if (!decisionsRoute && /\/api\/v1\/decisions/.test(m.location()?.url ?? '') && /404/.test(m.text())) return;
     errors.push(`console: ${m.text()} (${m.location()?.url ?? ''})`);
   });
-  page.on("pageerror", (e) => errors.push(`page error: ${e.message} ${(e.stack ?? "").split("\n").slice(1, 4).join(" | ")}`));
+  page.on("pageerror", (e) => errors.push(`page error: ${e.message} ${(e.stack ?? "").split("\n").slice(1, 14).join(" | ")}`));
   page.on('requestfailed', (r) => {
     // Leaving a page aborts its requests (the event stream, a search).
     if (!/ERR_ABORTED/.test(r.failure()?.errorText ?? '')) errors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);

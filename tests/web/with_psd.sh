@@ -15,7 +15,8 @@
 # PSW_NS, PSW_PEER_NS, PSW_IFACE, PSW_ADDR, PSW_PEER_ADDR, PSW_URL,
 # PSW_PSC (psc, for `set add`), PSW_PIN_ROOT, PSW_STATE_DIR and
 # PSW_WORKDIR in its environment. psd's log is WORKDIR/psd.log; the
-# window is 1 s and every packet's path is sampled.
+# window is 1 s (PSW_WINDOW sets another) and every packet's path is
+# sampled.
 set -euo pipefail
 
 if (($# < 5)) || [[ $4 != -- ]]; then
@@ -76,7 +77,7 @@ TOML
 
 nsenter --net=/var/run/netns/"$ns" "$psd" --config "$work/psd.toml" \
   --iface "$iface" --policy-dir "$work/policies" --state-dir "$work/state" \
-  --pin-root "$pin_root" --window 1s --listen 127.0.0.1:9477 \
+  --pin-root "$pin_root" --window "${PSW_WINDOW:-1s}" --listen 127.0.0.1:9477 \
   >"$work/psd.log" 2>&1 &
 psd_pid=$!
 

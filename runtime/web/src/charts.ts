@@ -54,7 +54,34 @@ export function mountChart(el: HTMLElement, label: string): Chart {
   el.setAttribute('role', 'img');
   el.setAttribute('aria-label', label);
   const chart = echarts.init(el, undefined, { renderer: 'canvas' });
-  const observer = new ResizeObserver(() => chart.resize());
+  // ECharts 6 lays a Sankey out in a view whose transform it inverts: a
+  // container of no size (hidden, or being laid out) makes that matrix
+  // singular and ECharts throws. Such a chart is drawn once it has a size.
+  const hasSize = () => el.clientWidth > 0 && el.clientHeight > 0;
+  let pending: { option: Option; opts: unknown } | null = null;
+  const setOption = chart.setOption.bind(chart) as (o: Option, opts?: unknown) => void;
+  const draw = (option: Option, opts?: unknown) => {
+    if (!hasSize()) {
+      pending = { option, opts };
+      return;
+    }
+    pending = null;
+    try {
+      setOption(option, opts);
+    } catch (e) {
+      console.warn(`chart "${label}" not drawn this time:`, e);
+    }
+  };
+  (chart as { setOption: unknown }).setOption = draw;
+  const observer = new ResizeObserver(() => {
+    if (!hasSize()) return;
+    try {
+      chart.resize();
+      if (pending) draw(pending.option, pending.opts);
+    } catch (e) {
+      console.warn(`chart "${label}" not resized this time:`, e);
+    }
+  });
   observer.observe(el);
   const dispose = chart.dispose.bind(chart);
   chart.dispose = () => {

@@ -27,6 +27,7 @@ function button(text: string, onClick: () => void, attrs: Record<string, string>
 export class StackPage implements Page {
   private charts: Chart[] = [];
   private off: (() => void) | null = null;
+  private rendered = false;
 
   mount(root: HTMLElement, ctx: PageContext): void {
     const { store } = ctx;
@@ -116,6 +117,11 @@ export class StackPage implements Page {
       setText(windowNote, `Window ${s.seq}, ${s.window.duration_s.toFixed(2)} s${s.counters_reset ? ' (counters restarted in it)' : ''}${s.notes.length ? ` — ${s.notes.join('; ')}` : ''}`);
 
       const model = buildSankey(s, n);
+      if (!this.rendered) {
+        // For scripts/bench-web: the first render with data.
+        this.rendered = true;
+        requestAnimationFrame(() => performance.mark('packetscope:first-render'));
+      }
       // The node names, for tests and for anyone reading the DOM.
       sankeyEl.dataset.nodes = model.nodes.map((x) => x.name).join('|');
       sankey.setOption(
