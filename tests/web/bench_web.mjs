@@ -94,7 +94,8 @@ try {
   const started = Date.now();
   let seen = 0;
   const firstSeq = Number((await (await fetch(`${URL}/api/v1/summary`)).json()).seq);
-  const browserPid = browser.process?.()?.pid;
+  // Chromium runs as a child of this process.
+  const browserPid = process.pid;
   const sample = async () => {
     await cdp.send('HeapProfiler.collectGarbage').catch(() => undefined);
     const m = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((x) => [x.name, x.value]));

@@ -79,6 +79,14 @@ function tokenDialog(): HTMLDialogElement {
 }
 
 async function loadHistory(): Promise<void> {
+  // The latest summary first: the page has something to draw at once;
+  // the history (up to 600 summaries, megabytes with short windows)
+  // follows.
+  try {
+    store.addSummary(await getJson<Summary>('/api/v1/summary'));
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 503)) throw e;
+  }
   const since = Date.now() - HISTORY_LIMIT * 1000;
   const reply = await getJson<{ summaries: Summary[]; more: boolean }>(`/api/v1/summaries?since=${since}&limit=${HISTORY_LIMIT}`);
   store.setHistory(reply.summaries);

@@ -54,7 +54,10 @@ export class Store {
     const last = this.latest;
     if (last && s.seq === last.seq) return;
     // A restarted psd counts seq from 1 again: start over.
-    if (last && s.seq < last.seq && s.window.end_unix_ms > last.window.end_unix_ms) this.history = [];
+    if (last && s.seq < last.seq) {
+      if (s.window.end_unix_ms <= last.window.end_unix_ms) return; // older: the history has it
+      this.history = [];
+    }
     this.history.push(s);
     if (this.history.length > HISTORY_LIMIT) this.history.splice(0, this.history.length - HISTORY_LIMIT);
     this.emit('summary');
