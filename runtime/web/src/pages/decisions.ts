@@ -38,6 +38,16 @@ export function firstDrop(story: Story, history: Summary[], afterMs: number): { 
   return undefined;
 }
 
+// The time axis's ends, a little beyond the first and last points so
+// that none sits on the edge.
+function padded(times: number[]): { min?: number; max?: number } {
+  if (times.length === 0) return {};
+  const lo = Math.min(...times);
+  const hi = Math.max(...times);
+  const pad = Math.max(500, (hi - lo) * 0.05);
+  return { min: lo - pad, max: hi + pad };
+}
+
 function offset(ms: number, from: number | undefined): string {
   if (from === undefined) return '';
   const d = ms - from;
@@ -88,7 +98,7 @@ export class DecisionsPage implements Page {
           ...baseOption,
           tooltip: { ...baseOption.tooltip, trigger: 'item', formatter: (x: { name: string; value: [number, string] }) => `${timeOfDay(x.value[0])} ${x.name}` },
           grid: { left: 80, right: 20, top: 10, bottom: 50 },
-          xAxis: { type: 'time', axisLabel: { formatter: (v: number) => timeOfDay(v).slice(0, 8) } },
+          xAxis: { type: 'time', ...padded(points.map((x) => x.value[0] as number)), axisLabel: { formatter: (v: number) => timeOfDay(v).slice(0, 8) } },
           yAxis: { type: 'category', data: LANES, inverse: true },
           dataZoom: [{ type: 'inside' }, { type: 'slider', height: 16, bottom: 8 }],
           series: [{ type: 'scatter', symbolSize: 10, data: points }],
@@ -142,7 +152,7 @@ export class DecisionsPage implements Page {
       const counters = p.evidence.counters;
       details.push(
         h('h4', {}, `Evidence${p.evidence.cited ? '' : ' (the windows it was shown)'}`),
-        h('p', {}, `Windows ${p.evidence.windows.map((w) => `${w.seq} (${timeOfDay(w.start_unix_ms)}–${timeOfDay(w.end_unix_ms)})`).join(', ') || '–'}`),
+        h('p', {}, `${p.evidence.windows.length === 1 ? 'Window' : 'Windows'} ${p.evidence.windows.map((w) => `${w.seq} (${timeOfDay(w.start_unix_ms)}–${timeOfDay(w.end_unix_ms)})`).join(', ') || '–'}`),
         counters.length
           ? h('table', { class: 'evidence' }, h('thead', {}, h('tr', {}, h('th', {}, 'counter'), h('th', {}, 'window'), h('th', {}, 'value'))), h('tbody', {}, ...counters.map((c) => h('tr', {}, h('td', {}, h('code', {}, c.name)), h('td', {}, String(c.window)), h('td', { 'data-testid': 'evidence-value' }, si(c.value))))))
           : h('p', { class: 'muted' }, 'no counters cited'),
