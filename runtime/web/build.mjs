@@ -45,6 +45,7 @@ const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'application/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
 };
 
 async function main() {
@@ -62,7 +63,9 @@ async function main() {
     minify: !a.dev,
     keepNames: a.dev,
     sourcemap: false,
-    legalComments: 'none',
+    // ECharts (Apache-2.0) and zrender (BSD-3-Clause) ask for their
+    // notices to travel with them: kept, once each, at the end.
+    legalComments: 'eof',
     outdir: a.out,
     entryNames: 'app-[hash]',
     assetNames: 'asset-[hash]',
@@ -78,6 +81,13 @@ async function main() {
   const base = (p) => p.slice(a.out.length + 1);
   const html = readFileSync(join(here, 'src/index.html'), 'utf8').replace('{{JS}}', `/${base(js)}`).replace('{{CSS}}', `/${base(css)}`);
   writeFileSync(join(a.out, 'index.html'), html);
+  // The licenses of what the bundle holds, served as /licenses.txt.
+  const nm = a.nodeModules ?? join(here, 'node_modules');
+  const notices = [];
+  for (const [pkg, files] of [['echarts', ['LICENSE', 'NOTICE']], ['zrender', ['LICENSE']], ['tslib', ['LICENSE.txt']]]) {
+    for (const f of files) notices.push(`==== ${pkg}/${f}\n\n${readFileSync(join(nm, pkg, f), 'utf8')}`);
+  }
+  writeFileSync(join(a.out, 'licenses.txt'), `The PacketScope web view bundles these packages from npm.\n\n${notices.join('\n')}`);
 
   // The table: every file with its type, a gzip copy, and whether its name
   // is content-hashed (cached for good) or not (index.html: revalidated).
@@ -94,7 +104,7 @@ async function main() {
       path: f === 'index.html' ? '/' : `/${f}`,
       file: f,
       type: TYPES[ext] ?? 'application/octet-stream',
-      immutable: f !== 'index.html',
+      immutable: f.startsWith('app-'),
       bytes: body.length,
       gzip_bytes: gz.length,
       sha256: createHash('sha256').update(body).digest('hex'),

@@ -63,9 +63,10 @@ TEST(WebAssets, EveryFileWithItsTypeCachingAndSecurityHeaders) {
     EXPECT_EQ(plain.body, std::string(a->body)) << a->path;
     EXPECT_EQ(count_header(plain, "Content-Encoding"), 0) << a->path;
     EXPECT_EQ(plain.content_type, a->content_type);
-    if (std::string(a->path) != "/")
-      EXPECT_EQ(header(plain, "Cache-Control"),
-                "public, max-age=31536000, immutable");
+    EXPECT_EQ(header(plain, "Cache-Control"),
+              a->immutable ? "public, max-age=31536000, immutable" : "no-cache")
+        << a->path;
+    EXPECT_EQ(a->immutable, std::string(a->path).rfind("/app-", 0) == 0);
     Response gz = router.dispatch(get(a->path, true));
     if (std::string(a->content_type).rfind("text/", 0) == 0) {
       // text/*: the HTTP library compresses it per request.

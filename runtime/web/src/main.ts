@@ -115,7 +115,8 @@ function start(): void {
   const header = h('header', { class: 'top' }, h('span', { class: 'brand' }, 'PacketScope'), nav, h('span', { class: 'status' }, who, ' ', state, ' ', logout));
   const main = h('main', { id: 'main', tabindex: -1 });
   const dialog = tokenDialog();
-  document.body.replaceChildren(skip, header, main, dialog);
+  const footer = h('footer', {}, h('a', { href: '/licenses.txt' }, 'Licenses of the bundled packages'));
+  document.body.replaceChildren(skip, header, main, footer, dialog);
   onUnauthorized(() => {
     if (!dialog.open) dialog.showModal();
   });
