@@ -28,7 +28,10 @@ function median(xs) {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-// RSS (KiB) of every renderer process of this browser.
+// RSS (KiB) of every renderer process of this browser: all of it, and
+// its parts: anonymous (the page's own heap, V8, layout), file-backed
+// (the shared libraries, mapped once for the machine) and shared memory
+// (buffers shared with the browser process).
 function rendererRssKiB(browserPid) {
   const out = [];
   const walk = (pid) => {
@@ -42,8 +45,9 @@ function rendererRssKiB(browserPid) {
       try {
         const cmd = readFileSync(`/proc/${c}/cmdline`, 'utf8');
         if (cmd.includes('--type=renderer')) {
-          const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${c}/status`, 'utf8'));
-          if (m) out.push(Number(m[1]));
+          const status = readFileSync(`/proc/${c}/status`, 'utf8');
+          const kib = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+          out.push({ rss: kib('VmRSS'), anon: kib('RssAnon'), file: kib('RssFile'), shmem: kib('RssShmem') });
         }
       } catch {
         // gone
@@ -76,7 +80,11 @@ try {
     const t = await page.evaluate(() => ({
       render: performance.getEntriesByName('packetscope:first-render')[0].startTime,
       dcl: performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd,
+      script: performance.getEntriesByType('resource').find((e) => /app-.*\.js$/.test(e.name))?.responseEnd ?? 0,
+      summary: performance.getEntriesByType('resource').find((e) => /\/api\/v1\/summary$/.test(e.name))?.responseEnd ?? 0,
     }));
+    (result.script_loaded_ms ??= []).push(Math.round(t.script));
+    (result.summary_loaded_ms ??= []).push(Math.round(t.summary));
     result.first_render_ms.push(Math.round(t.render));
     result.dom_content_loaded_ms.push(Math.round(t.dcl));
     await context.close();
@@ -84,6 +92,17 @@ try {
   result.first_render_median_ms = median(result.first_render_ms);
   result.first_render_max_ms = Math.max(...result.first_render_ms);
   log(`first render: median ${result.first_render_median_ms} ms, max ${result.first_render_max_ms} ms over ${runs} runs`);
+
+  // Chromium's own share: a renderer with an empty page.
+  {
+    const blank = await browser.newContext();
+    const p = await blank.newPage();
+    await p.goto('about:blank');
+    await new Promise((r) => setTimeout(r, 1000));
+    const r = rendererRssKiB(process.pid).sort((a, b) => b.anon - a.anon)[0];
+    if (r) result.memory.blank_renderer = { rss_mib: +(r.rss / 1024).toFixed(1), anon_mib: +(r.anon / 1024).toFixed(1) };
+    await blank.close();
+  }
 
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
   const page = await context.newPage();
@@ -109,7 +128,13 @@ try {
       js_heap_total_mib: +(m.JSHeapTotalSize / 1048576).toFixed(1),
       dom_nodes: m.Nodes,
       listeners: m.JSEventListeners,
-      renderer_rss_mib: rss.length ? +(Math.max(...rss) / 1024).toFixed(1) : null,
+      // The renderer with the most private memory is the page's.
+      ...(() => {
+        const r = rss.sort((a, b) => b.anon - a.anon)[0];
+        return r
+          ? { renderer_rss_mib: +(r.rss / 1024).toFixed(1), renderer_anon_mib: +(r.anon / 1024).toFixed(1), renderer_file_mib: +(r.file / 1024).toFixed(1), renderer_shmem_mib: +(r.shmem / 1024).toFixed(1) }
+          : { renderer_rss_mib: null, renderer_anon_mib: null };
+      })(),
     };
     result.memory.samples.push(s);
     log(`memory: ${JSON.stringify(s)}`);
@@ -134,6 +159,8 @@ try {
   const rssAll = result.memory.samples.map((s) => s.renderer_rss_mib).filter((x) => x !== null);
   result.memory.max_js_heap_used_mib = Math.max(...result.memory.samples.map((s) => s.js_heap_used_mib));
   result.memory.max_renderer_rss_mib = rssAll.length ? Math.max(...rssAll) : null;
+  const anonAll = result.memory.samples.map((s) => s.renderer_anon_mib).filter((x) => x !== null);
+  result.memory.max_renderer_anon_mib = anonAll.length ? Math.max(...anonAll) : null;
   await context.close();
 } finally {
   await browser.close();

@@ -34,3 +34,7 @@ export PSW_NODE_MODULES=$node_modules PSW_SCREENSHOTS=$work/screenshots \
   PSW_CHROMIUM=$chromium HOME=$profile XDG_CONFIG_HOME=$profile XDG_CACHE_HOME=$profile
 "$here/with_psd.sh" "$psd" "$psc" "$work/psd" -- \
   node --test --test-concurrency=1 "$here/browser.test.mjs"
+# Beyond loopback, with a token (a new one each run).
+PSW_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n') \
+  "$here/with_psd.sh" "$psd" "$psc" "$work/psd-token" -- \
+  node --test "$here/browser_token.test.mjs"

@@ -16,7 +16,9 @@
 # PSW_PSC (psc, for `set add`), PSW_PIN_ROOT, PSW_STATE_DIR and
 # PSW_WORKDIR in its environment. psd's log is WORKDIR/psd.log; the
 # window is 1 s (PSW_WINDOW sets another) and every packet's path is
-# sampled.
+# sampled. With PSW_TOKEN set, psd listens on 192.0.2.1:9477 (beyond
+# loopback: every API request needs the token) with that token in a 0600
+# file, and PSW_URL says so.
 set -euo pipefail
 
 if (($# < 5)) || [[ $4 != -- ]]; then
@@ -75,10 +77,18 @@ sample_every = 1
 sample_max_per_sec = 200
 TOML
 
+listen=127.0.0.1:9477 auth=() token_args=()
+if [[ -n ${PSW_TOKEN:-} ]]; then
+  listen=192.0.2.1:9477
+  (umask 077 && printf '%s\n' "$PSW_TOKEN" >"$work/token")
+  token_args=(--token-file "$work/token")
+  auth=(-H "Authorization: Bearer $PSW_TOKEN")
+fi
+
 nsenter --net=/var/run/netns/"$ns" "$psd" --config "$work/psd.toml" \
   --iface "$iface" --policy-dir "$work/policies" --state-dir "$work/state" \
-  --pin-root "$pin_root" --window "${PSW_WINDOW:-1s}" --listen 127.0.0.1:9477 \
-  >"$work/psd.log" 2>&1 &
+  --pin-root "$pin_root" --window "${PSW_WINDOW:-1s}" --listen "$listen" \
+  "${token_args[@]}" >"$work/psd.log" 2>&1 &
 psd_pid=$!
 
 up=
@@ -88,8 +98,8 @@ for _ in $(seq 300); do
     cat "$work/psd.log" >&2
     exit 1
   fi
-  if nsenter --net=/var/run/netns/"$ns" curl -sf -o /dev/null \
-    http://127.0.0.1:9477/api/v1/summary; then
+  if nsenter --net=/var/run/netns/"$ns" curl -sf -o /dev/null "${auth[@]}" \
+    "http://$listen/api/v1/summary"; then
     up=1
     break
   fi
@@ -102,7 +112,7 @@ if [[ -z $up ]]; then
 fi
 
 export PSW_NS=$ns PSW_PEER_NS=$peer PSW_IFACE=$iface PSW_ADDR=192.0.2.1 \
-  PSW_PEER_ADDR=192.0.2.2 PSW_URL=http://127.0.0.1:9477 PSW_PSC=$psc \
+  PSW_PEER_ADDR=192.0.2.2 PSW_URL=http://$listen PSW_PSC=$psc \
   PSW_PIN_ROOT=$pin_root PSW_STATE_DIR=$work/state PSW_WORKDIR=$work
 set +e
 nsenter --net=/var/run/netns/"$ns" "$@"

@@ -87,6 +87,9 @@ async function loadHistory(): Promise<void> {
   } catch (e) {
     if (!(e instanceof ApiError && e.status === 503)) throw e;
   }
+  // The history after the page has drawn: its transfer and parsing do
+  // not hold the first render up.
+  await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
   const since = Date.now() - HISTORY_LIMIT * 1000;
   const reply = await getJson<{ summaries: Summary[]; more: boolean }>(`/api/v1/summaries?since=${since}&limit=${HISTORY_LIMIT}`);
   store.setHistory(reply.summaries);
