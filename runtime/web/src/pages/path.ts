@@ -33,7 +33,6 @@ export class PathPage implements Page {
   private charts: Chart[] = [];
   private off: (() => void) | null = null;
   private abort: AbortController | null = null;
-  private timer: ReturnType<typeof setInterval> | null = null;
 
   mount(root: HTMLElement, ctx: PageContext): void {
     const { store, params } = ctx;
@@ -198,7 +197,6 @@ export class PathPage implements Page {
   unmount(): void {
     this.off?.();
     this.abort?.abort();
-    if (this.timer) clearInterval(this.timer);
     for (const c of this.charts) c.dispose();
     this.charts = [];
   }
