@@ -6,7 +6,7 @@
 namespace psl {
 
 CheckedModule check_source(std::string path, std::string text,
-                           const CheckOptions &options) {
+                           const PassOptions &options) {
   auto file =
       std::make_shared<const SourceFile>(std::move(path), std::move(text));
   CheckedModule out{Module{}, DiagnosticSink(file)};

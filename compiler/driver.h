@@ -18,6 +18,6 @@ struct CheckedModule {
 };
 
 CheckedModule check_source(std::string path, std::string text,
-                           const CheckOptions &options = {});
+                           const PassOptions &options = {});
 
 } // namespace psl

@@ -95,7 +95,32 @@ struct pso_verdict_cnt {
   __u64 drop_packets;
   __u64 drop_bytes;
   __u64 tcp_syn; /* SYN without ACK (TCP classes only) */
+  /* The destination port most SYNs go to, by a majority vote over this
+   * CPU's SYNs of the class (pso_syn_port_vote): a port that takes more
+   * than half of them ends up as syn_port. What a SYN flood toward one
+   * service is rate-limited by (docs/detector.md). */
+  __u64 syn_port_votes; /* the vote's counter; 0: no candidate */
+  __u64 syn_port_hits;  /* SYNs to syn_port since it became the candidate */
+  __u16 syn_port;
+  __u16 _pad0[3];
 };
+
+/* One SYN toward `port` in the majority vote (Boyer-Moore): the same port
+ * adds a vote, another takes one away, and at 0 the next port becomes the
+ * candidate with its hits counted from 0. Plain stores into the entry the
+ * class counters already hold: no lookup, no call. */
+PSO_INLINE void pso_syn_port_vote(struct pso_verdict_cnt *c, __u16 port) {
+  if (c->syn_port_votes == 0) {
+    c->syn_port = port;
+    c->syn_port_hits = 0;
+  }
+  if (c->syn_port == port) {
+    c->syn_port_votes += 1;
+    c->syn_port_hits += 1;
+  } else {
+    c->syn_port_votes -= 1;
+  }
+}
 
 /* ---- XDP: per source (pso_src, per-CPU array of slots) ------------------ */
 /* A direct-mapped table: a source's slot is a hash of its address
@@ -401,7 +426,7 @@ PSO_INLINE void pso_budget_lost(void *budget_map) {
 #else
 #define PSO_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
 #endif
-PSO_STATIC_ASSERT(sizeof(struct pso_verdict_cnt) == 40, "pso_verdict_cnt");
+PSO_STATIC_ASSERT(sizeof(struct pso_verdict_cnt) == 64, "pso_verdict_cnt");
 PSO_STATIC_ASSERT(sizeof(struct pso_src_val) == 128, "pso_src_val");
 PSO_STATIC_ASSERT(sizeof(struct pso_src_slot) == 152, "pso_src_slot");
 PSO_STATIC_ASSERT(sizeof(struct pso_cfg) == 32, "pso_cfg");

@@ -234,8 +234,10 @@ PSO_INLINE void pso_xdp_observe(struct xdp_md *ctx, const struct psl_pkt *p,
       c->pass_bytes += p->pkt_len;
     }
     if ((p->present & PSL_PRESENT_TCP) &&
-        (p->tcp_flags & (PSL_TCP_SYN | PSL_TCP_ACK)) == PSL_TCP_SYN)
+        (p->tcp_flags & (PSL_TCP_SYN | PSL_TCP_ACK)) == PSL_TCP_SYN) {
       c->tcp_syn += 1;
+      pso_syn_port_vote(c, p->tcp_dport);
+    }
   }
   if (!(p->present & PSL_PRESENT_IP))
     return;

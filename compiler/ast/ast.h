@@ -81,9 +81,34 @@ struct FieldExpr : Expr {
   const FieldInfo *field = nullptr; // set by name resolution
 };
 
+// A source comment. Kept so fmt can print it back.
+struct Comment {
+  SourceRange range;
+  std::string text;      // including the leading '#'
+  bool own_line = false; // nothing but whitespace before it on its line
+};
+
 struct SetExpr : Expr {
   SetExpr() : Expr(ExprKind::Set) {}
   std::vector<ExprPtr> elements; // scalars, names or RangeExpr
+  // Comments inside the braces, kept with the element they annotate (fmt
+  // then prints the set one element per line): per element, the comments
+  // on their own lines before it and the one after it on its line; and
+  // those after the last element. Empty, or one entry per element.
+  std::vector<std::vector<Comment>> element_leading;
+  std::vector<std::optional<Comment>> element_trailing;
+  std::vector<Comment> trailing_inner;
+  bool has_comments() const {
+    if (!trailing_inner.empty())
+      return true;
+    for (const auto &l : element_leading)
+      if (!l.empty())
+        return true;
+    for (const auto &t : element_trailing)
+      if (t)
+        return true;
+    return false;
+  }
 };
 
 struct RangeExpr : Expr {
@@ -129,13 +154,6 @@ struct RateExpr : Expr {
 
 enum class DeclKind : uint8_t { Const, Set, Protect, Rule, Default, Test };
 
-// A source comment. Kept so fmt can print it back.
-struct Comment {
-  SourceRange range;
-  std::string text;      // including the leading '#'
-  bool own_line = false; // nothing but whitespace before it on its line
-};
-
 struct Decl : Node {
   explicit Decl(DeclKind k) : kind(k) {}
   const DeclKind kind;
@@ -161,6 +179,10 @@ struct ConstDecl : Decl {
   std::optional<Value> folded;
   Type type;
 };
+
+// The largest capacity of a dynamic set: its map is a BPF hash, which the
+// kernel refuses past 2^27 entries (its buckets must fit in 4 GiB).
+inline constexpr uint64_t kMaxSetCapacity = uint64_t{1} << 27;
 
 struct SetDecl : Decl {
   SetDecl() : Decl(DeclKind::Set) {}

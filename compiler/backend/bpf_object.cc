@@ -441,6 +441,8 @@ Status BpfObject::load(const BpfLoadOptions &options) {
                           "'",
                       err);
       e.detail = failed_log.empty() ? libbpf_log_ : failed_log;
+      // The program is built from the policy: the input is refused.
+      e.kind = ErrorKind::User;
     } else {
       e = errno_error("cannot load BPF object '" + name_ + "'", err);
       e.detail = libbpf_log_;

@@ -5,6 +5,18 @@
 
 namespace psl::backend {
 
+const char *error_kind_name(ErrorKind kind) {
+  switch (kind) {
+  case ErrorKind::User:
+    return "user input";
+  case ErrorKind::Environment:
+    return "environment";
+  case ErrorKind::Internal:
+    return "internal";
+  }
+  return "internal";
+}
+
 Error errno_error(std::string what, int err) {
   if (err < 0)
     err = -err;

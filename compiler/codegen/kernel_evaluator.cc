@@ -8,8 +8,11 @@
 
 #include "backend/bpf_features.h"
 #include "backend/test_run.h"
+#include "psl_counters.h"
 
-namespace psl::backend {
+namespace psl::codegen {
+
+using namespace backend;
 
 std::string kernel_unavailable_reason() {
   const BpfFeatures &f = bpf_features();
@@ -55,72 +58,79 @@ void KernelEvaluator::reset() {
   last_packets_.assign(watch_ids_.size(), 0);
 }
 
-void KernelEvaluator::ensure_loaded() {
+Status KernelEvaluator::ensure_loaded() {
   if (obj_)
-    return;
+    return Status::success();
   PolicyLoadOptions lo;
   lo.clock_from_map = true;
   auto obj = load_policy(artifact_, lo);
-  if (!obj.ok())
-    throw KernelError("cannot load the compiled policy: " + obj.error().message,
-                      obj.error().detail, obj.error().notes);
+  if (!obj.ok()) {
+    Error e = obj.error();
+    e.message = "cannot load the compiled policy: " + e.message;
+    return e;
+  }
   obj_ = std::make_unique<BpfObject>(std::move(obj.value()));
   prog_fd_ = obj_->program_fd(artifact_.program);
   if (prog_fd_ < 0)
     prog_fd_ = obj_->program_fd();
   if (prog_fd_ < 0) {
     obj_.reset();
-    throw KernelError("the compiled policy has no program '" +
-                      artifact_.program + "'");
+    return Error::internal("the compiled policy has no program '" +
+                           artifact_.program + "'");
   }
   last_packets_.assign(watch_ids_.size(), 0);
+  return Status::success();
 }
 
-KernelCounter KernelEvaluator::read_counter(const char *map,
-                                            uint32_t id) const {
+Expected<KernelCounter> KernelEvaluator::read_counter(const char *map,
+                                                      uint32_t id) const {
   KernelCounter sum;
   if (!obj_)
     return sum;
   int n = libbpf_num_possible_cpus();
   if (n <= 0)
-    throw KernelError("cannot count the possible CPUs");
-  // struct psl_counter { u64 packets, bytes; } per CPU.
-  std::vector<uint64_t> buf(static_cast<size_t>(n) * 2);
-  if (bpf_map_lookup_elem(obj_->map_fd(map), &id, buf.data()) != 0)
-    throw KernelError(std::string("cannot read counter ") + std::to_string(id) +
-                      " of map '" + map + "': " + std::strerror(errno));
-  for (int i = 0; i < n; ++i) {
-    sum.packets += buf[static_cast<size_t>(i) * 2];
-    sum.bytes += buf[static_cast<size_t>(i) * 2 + 1];
+    return errno_error("cannot count the possible CPUs", n);
+  // One struct psl_counter per possible CPU.
+  std::vector<psl_counter> per_cpu(static_cast<size_t>(n));
+  if (bpf_map_lookup_elem(obj_->map_fd(map), &id, per_cpu.data()) != 0)
+    return errno_error("cannot read counter " + std::to_string(id) +
+                           " of map '" + map + "'",
+                       errno);
+  for (const psl_counter &c : per_cpu) {
+    sum.packets += c.packets;
+    sum.bytes += c.bytes;
   }
   return sum;
 }
 
-KernelCounter KernelEvaluator::rule_counter(uint32_t rule_index) const {
+Expected<KernelCounter>
+KernelEvaluator::rule_counter(uint32_t rule_index) const {
   for (const auto &r : artifact_.classifier.rules)
     if (r.index == rule_index)
       return read_counter(r.shadow ? "psl_shadow_cnt" : "psl_rule_cnt",
                           r.counter_id);
-  throw KernelError("rule index " + std::to_string(rule_index) +
-                    " out of range");
+  return Error::internal("rule index " + std::to_string(rule_index) +
+                         " out of range");
 }
 
-KernelCounter KernelEvaluator::default_counter() const {
+Expected<KernelCounter> KernelEvaluator::default_counter() const {
   return read_counter("psl_rule_cnt", 0);
 }
 
-interp::Evaluation KernelEvaluator::evaluate(const std::vector<uint8_t> &frame,
-                                             uint64_t now_ns) {
-  ensure_loaded();
+Expected<interp::Evaluation>
+KernelEvaluator::evaluate(const std::vector<uint8_t> &frame, uint64_t now_ns) {
+  if (Status s = ensure_loaded(); !s.ok())
+    return s;
   uint32_t slot = 0;
   if (bpf_map_update_elem(obj_->map_fd("psl_clock"), &slot, &now_ns, BPF_ANY) !=
       0)
-    throw KernelError(std::string("cannot set the clock: ") +
-                      std::strerror(errno));
+    return errno_error("cannot set the clock", errno);
   auto run = test_run_xdp(prog_fd_, frame);
-  if (!run.ok())
-    throw KernelError("test run failed: " + run.error().message,
-                      run.error().detail);
+  if (!run.ok()) {
+    Error e = run.error();
+    e.message = "test run failed: " + e.message;
+    return e;
+  }
   interp::Evaluation ev;
   switch (run->action()) {
   case XdpAction::Pass:
@@ -130,22 +140,25 @@ interp::Evaluation KernelEvaluator::evaluate(const std::vector<uint8_t> &frame,
     ev.verdict = Action::Drop;
     break;
   default:
-    throw KernelError("the program returned " + xdp_action_name(run->retval));
+    return Error::internal("the program returned " +
+                           xdp_action_name(run->retval));
   }
   // The deciding rule: the watched counter that grew. Only candidates whose
   // action is the verdict can have grown, so only they are read.
   for (size_t i = 0; i < watch_ids_.size(); ++i) {
     if (watch_actions_[i] != ev.verdict)
       continue;
-    uint64_t now = read_counter("psl_rule_cnt", watch_ids_[i]).packets;
-    if (now != last_packets_[i]) {
-      last_packets_[i] = now;
+    auto now = read_counter("psl_rule_cnt", watch_ids_[i]);
+    if (!now.ok())
+      return now.error();
+    if (now->packets != last_packets_[i]) {
+      last_packets_[i] = now->packets;
       ev.rule = watch_rules_[i];
       return ev;
     }
   }
-  throw KernelError("no rule counter moved for a " +
-                    std::string(action_name(ev.verdict)) + " verdict");
+  return Error::internal("no rule counter moved for a " +
+                         std::string(action_name(ev.verdict)) + " verdict");
 }
 
-} // namespace psl::backend
+} // namespace psl::codegen

@@ -13,9 +13,12 @@
 // own slot on the way and shadow rules bump psl_shadow_cnt instead. So the
 // evaluator keeps the last seen packet count of slot 0 and of every
 // terminal rule's slot, and after each run the one that grew is the
-// deciding rule. Exactly one must grow; anything else is an error
-// (KernelError), as is a verdict other than XDP_PASS / XDP_DROP or a
-// verdict that disagrees with the deciding rule's action.
+// deciding rule. Exactly one must grow; anything else is an error, as is
+// a verdict other than XDP_PASS / XDP_DROP or a verdict that disagrees
+// with the deciding rule's action. Errors are values (backend/status.h),
+// like the rest of the backend's: a load the verifier refuses is the
+// input's (ErrorKind::User), a failed system call the environment's, a
+// counter that does not add up psc's (Internal).
 //
 // reset(): closes the loaded object and loads a fresh one on the next
 // packet, so rate buckets, dynamic sets and counters all start empty (the
@@ -24,7 +27,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -34,18 +36,13 @@
 #include "codegen/policy_build.h"
 #include "interp/test_runner.h"
 
-namespace psl::backend {
+namespace psl::codegen {
 
-// A kernel operation failed while evaluating (load, test run, map access).
-class KernelError : public std::runtime_error {
-public:
-  explicit KernelError(const std::string &what, std::string detail = {},
-                       std::vector<ErrorNote> notes = {})
-      : std::runtime_error(what), detail(std::move(detail)),
-        notes(std::move(notes)) {}
-  std::string detail;           // verifier log and the like; may be empty
-  std::vector<ErrorNote> notes; // a rejection: the rule the verifier stopped in
-};
+// The backend's types this interface is written in.
+using backend::BpfObject;
+using backend::Error;
+using backend::Expected;
+using backend::Status;
 
 // Empty when this process can load XDP programs and test-run them; else
 // one sentence saying what is missing (no CAP_BPF/CAP_SYS_ADMIN, no
@@ -68,25 +65,24 @@ public:
 
   std::string name() const override { return "kernel"; }
   void reset() override;
-  // Throws KernelError.
-  interp::Evaluation evaluate(const std::vector<uint8_t> &frame,
-                              uint64_t now_ns) override;
+  Expected<interp::Evaluation> evaluate(const std::vector<uint8_t> &frame,
+                                        uint64_t now_ns) override;
 
-  // Loads now if not loaded (throws KernelError): to report a verifier
-  // rejection before the first packet.
-  void ensure_loaded();
+  // Loads now if not loaded: to report a verifier rejection before the
+  // first packet.
+  Status ensure_loaded();
 
   // Counters since the last reset, summed over CPUs (zero before the first
   // packet). rule_counter: psl_shadow_cnt for a shadow rule, else
-  // psl_rule_cnt. Throws KernelError.
-  KernelCounter rule_counter(uint32_t rule_index) const;
-  KernelCounter default_counter() const;
+  // psl_rule_cnt.
+  Expected<KernelCounter> rule_counter(uint32_t rule_index) const;
+  Expected<KernelCounter> default_counter() const;
 
   const PolicyArtifact &artifact() const { return artifact_; }
 
 private:
   KernelEvaluator(const Policy &policy, PolicyArtifact artifact);
-  KernelCounter read_counter(const char *map, uint32_t id) const;
+  Expected<KernelCounter> read_counter(const char *map, uint32_t id) const;
 
   const Policy &policy_;
   PolicyArtifact artifact_;
@@ -100,4 +96,4 @@ private:
   std::vector<uint64_t> last_packets_;
 };
 
-} // namespace psl::backend
+} // namespace psl::codegen

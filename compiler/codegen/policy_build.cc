@@ -16,7 +16,9 @@
 #include "codegen/verifier_rules.h"
 #include "codegen/xdp_generator.h"
 
-namespace psl::backend {
+namespace psl::codegen {
+
+using namespace backend;
 
 namespace {
 
@@ -97,7 +99,7 @@ Expected<PolicyArtifact> build_policy(const Policy &policy,
     for (const auto &r : lowered.error->rules)
       detail += where(file, r.range) + ": note: rule '" + r.name + "'" +
                 (r.detail.empty() ? "" : ": " + r.detail) + "\n";
-    return Error(lowered.error->message, 0, detail);
+    return Error::user(lowered.error->message, detail);
   }
   a.classifier = std::move(lowered.classifier);
   a.c_file = options.c_file_name;
@@ -106,6 +108,14 @@ Expected<PolicyArtifact> build_policy(const Policy &policy,
   t0 = std::chrono::steady_clock::now();
   codegen::GenerateOptions gen;
   gen.file_name = options.c_file_name;
+  if (file)
+    gen.policy_source = file->path();
+  // Not the name of the linked object psc writes (a build next to it
+  // would replace it): the standalone one is another object.
+  const std::string stem =
+      options.c_file_name.substr(0, options.c_file_name.rfind('.'));
+  gen.compile_command = standalone_compile_command(
+      options.c_file_name, stem + ".standalone.o", options.cpu);
   a.c_source = codegen::generate_xdp(a.classifier, gen);
   a.generate_ms = ms_since(t0);
 
@@ -125,11 +135,12 @@ Expected<PolicyArtifact> build_policy(const Policy &policy,
     const CDiagnostic *e = res.first_error();
     std::string rule =
         e && e->in_main_file ? rule_at_line(a.c_source, e->line) : "";
-    return Error("internal error: the generated C does not compile" +
-                     (rule.empty() ? std::string()
-                                   : " (in the code of rule '" + rule + "')") +
-                     (e ? ": " + e->message : std::string()),
-                 0, res.format_diagnostics());
+    return Error::internal("internal error: the generated C does not compile" +
+                               (rule.empty()
+                                    ? std::string()
+                                    : " (in the code of rule '" + rule + "')") +
+                               (e ? ": " + e->message : std::string()),
+                           res.format_diagnostics());
   }
 
   const auto link_t0 = std::chrono::steady_clock::now();
@@ -143,7 +154,7 @@ Expected<PolicyArtifact> build_policy(const Policy &policy,
     return Error(
         "internal error: cannot link " + object_name +
             " with the prebuilt packet parser: " + linked.error().message,
-        linked.error().code, linked.error().detail);
+        linked.error().code, linked.error().detail, ErrorKind::Internal);
   a.elf = std::move(linked.value());
   return a;
 }
@@ -417,4 +428,4 @@ Status artifact_from_json(const std::string &text, PolicyArtifact &a) {
   return Status::success();
 }
 
-} // namespace psl::backend
+} // namespace psl::codegen

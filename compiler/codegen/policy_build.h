@@ -26,7 +26,15 @@
 #include "backend/status.h"
 #include "lower/lower.h"
 
-namespace psl::backend {
+namespace psl::codegen {
+
+// The backend's types this interface is written in.
+using backend::BpfLoadOptions;
+using backend::BpfObject;
+using backend::Error;
+using backend::ErrorKind;
+using backend::Expected;
+using backend::Status;
 
 struct PolicyBuildOptions {
   std::string c_file_name =
@@ -96,4 +104,18 @@ std::string artifact_to_json(const PolicyArtifact &a);
 // a.classifier; the ELF is read separately.
 Status artifact_from_json(const std::string &json, PolicyArtifact &a);
 
+} // namespace psl::codegen
+
+// Transitional: the names these had in psl::backend before they took the
+// folder's namespace, for callers written against them (psc load, the
+// runtime's policy library on other branches). Remove with the last one.
+namespace psl::backend {
+using codegen::artifact_from_json;
+using codegen::artifact_to_json;
+using codegen::build_policy;
+using codegen::load_policy;
+using codegen::PolicyArtifact;
+using codegen::PolicyBuildOptions;
+using codegen::PolicyLoadOptions;
+using codegen::write_map_contents;
 } // namespace psl::backend

@@ -4,7 +4,9 @@
 #error "PSC_BPF_TEMPLATE_DIR must be defined by the build"
 #endif
 
-namespace psl::backend {
+namespace psl::codegen {
+
+using namespace backend;
 
 CompileOptions policy_compile_options(const std::string &cpu) {
   CompileOptions copts;
@@ -20,4 +22,17 @@ std::string policy_header_path() {
   return std::string(PSC_BPF_TEMPLATE_DIR) + "/" + kPolicyHeader;
 }
 
-} // namespace psl::backend
+std::string standalone_compile_command(const std::string &c_file,
+                                       const std::string &object,
+                                       const std::string &cpu) {
+  std::string cmd = "clang -O2 -g -target bpf -mcpu=" + cpu + " -I" +
+                    std::string(PSC_BPF_TEMPLATE_DIR);
+  // clang searches /usr/include itself; the others it does not for a BPF
+  // target.
+  for (const std::string &dir : BpfCompiler::default_system_include_dirs())
+    if (dir != "/usr/include")
+      cmd += " -idirafter " + dir;
+  return cmd + " -c " + c_file + " -o " + object;
+}
+
+} // namespace psl::codegen

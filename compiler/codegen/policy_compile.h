@@ -15,7 +15,12 @@
 #include "backend/clang_compiler.h"
 #include "backend/static_link.h"
 
-namespace psl::backend {
+namespace psl::codegen {
+
+// The backend's types this interface is written in.
+using backend::BpfCompiler;
+using backend::CompileOptions;
+using backend::ObjectBytes;
 
 // The -mcpu the embedded PCH is made for: PolicyBuildOptions' default.
 // A compile for another CPU does without it.
@@ -32,8 +37,17 @@ CompileOptions policy_compile_options(const std::string &cpu);
 // The template directory's psl_policy.h.
 std::string policy_header_path();
 
+// The clang command line that compiles the generated C `c_file` on its
+// own, into `object`, as `psc build --emit-c` writes it: no PCH and no
+// PSL_PARSE_PREBUILT (the parser inlined), the templates and the host's
+// multiarch headers (<asm/types.h>) on the include path, as psc's own
+// compile has them.
+std::string standalone_compile_command(const std::string &c_file,
+                                       const std::string &object,
+                                       const std::string &cpu);
+
 // The embedded PCH of psl_policy.h, made with
 // policy_compile_options(kPolicyPchCpu) (generated at build time).
 ObjectBytes policy_precompiled_header();
 
-} // namespace psl::backend
+} // namespace psl::codegen

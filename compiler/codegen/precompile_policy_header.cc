@@ -16,6 +16,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   using namespace psl::backend;
+  using namespace psl::codegen;
   const BpfCompiler compiler(policy_compile_options(kPolicyPchCpu));
   const CompileResult result =
       compiler.precompile(policy_header_path(), argv[1]);

@@ -4,7 +4,9 @@
 #include <cstdlib>
 #include <regex>
 
-namespace psl::backend {
+namespace psl::codegen {
+
+using namespace backend;
 
 std::string rule_at_line(const std::string &c_source, uint32_t line) {
   // Where each of the first `line` lines starts.
@@ -81,4 +83,4 @@ verifier_stop_notes(const std::string &log, const std::string &c_source,
   return notes;
 }
 
-} // namespace psl::backend
+} // namespace psl::codegen

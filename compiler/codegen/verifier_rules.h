@@ -21,7 +21,10 @@
 #include "backend/status.h"
 #include "lower/classifier.h"
 
-namespace psl::backend {
+namespace psl::codegen {
+
+// The backend's types this interface is written in.
+using backend::ErrorNote;
 
 // The rule whose code holds line `line` (1-based) of `c_source`; "" for
 // code of no single rule (lookup groups, the entry's fixed parts) and for
@@ -49,4 +52,4 @@ verifier_stop_notes(const std::string &log, const std::string &c_source,
                     const std::vector<lower::RuleInfo> &rules,
                     const std::string &policy_file);
 
-} // namespace psl::backend
+} // namespace psl::codegen

@@ -25,6 +25,11 @@ namespace psl::codegen {
 
 struct GenerateOptions {
   std::string file_name = "policy.c"; // mentioned in the header comment
+  // The policy's source file, named in the header comment; empty: none.
+  std::string policy_source;
+  // The command that compiles the C on its own (policy_compile.h
+  // standalone_compile_command), quoted in the header; empty: none.
+  std::string compile_command;
 };
 
 std::string generate_xdp(const lower::Classifier &c,

@@ -37,15 +37,48 @@ int precedence(const Expr &e) {
   throw InternalError("fmt: unknown expression kind");
 }
 
-void print_expr(const Expr &e, int min_prec, std::string &out);
+// `indent`: the indentation (in steps of two spaces) of the line the
+// expression starts on, for a set printed one element per line.
+void print_expr(const Expr &e, int min_prec, std::string &out, int indent);
 
-void print_child(const Expr *e, int min_prec, std::string &out) {
+void print_child(const Expr *e, int min_prec, std::string &out,
+                 int indent = 0) {
   if (!e)
     throw InternalError("fmt: expression without an operand");
-  print_expr(*e, min_prec, out);
+  print_expr(*e, min_prec, out, indent);
 }
 
-void print_expr(const Expr &e, int min_prec, std::string &out) {
+// A set is printed one element per line when it was written over several
+// lines (a long list stays a list, not one 9,000-character line) or holds
+// comments, which then stay on their element's line.
+bool one_per_line(const SetExpr &set) {
+  return set.has_comments() ||
+         (set.range.valid() && set.range.end.line > set.range.begin.line &&
+          set.elements.size() > 1);
+}
+
+void print_set_lines(const SetExpr &set, std::string &out, int indent) {
+  const std::string pad(static_cast<size_t>(indent + 1) * 2, ' ');
+  out += "{\n";
+  for (size_t i = 0; i < set.elements.size(); ++i) {
+    if (i < set.element_leading.size())
+      for (const Comment &c : set.element_leading[i])
+        out += pad + c.text + "\n";
+    out += pad;
+    print_child(set.elements[i].get(), kPrecRange, out, indent + 1);
+    if (i + 1 < set.elements.size())
+      out += ',';
+    if (i < set.element_trailing.size() && set.element_trailing[i])
+      out += "  " + set.element_trailing[i]->text;
+    out += '\n';
+  }
+  for (const Comment &c : set.trailing_inner)
+    out += pad + c.text + "\n";
+  out.append(static_cast<size_t>(indent) * 2, ' ');
+  out += '}';
+}
+
+void print_expr(const Expr &e, int min_prec, std::string &out, int indent) {
   const bool parens = precedence(e) < min_prec;
   if (parens)
     out += '(';
@@ -65,47 +98,51 @@ void print_expr(const Expr &e, int min_prec, std::string &out) {
     break;
   case ExprKind::Set: {
     const auto &set = as<SetExpr>(e);
-    if (set.elements.empty()) {
+    if (set.elements.empty() && set.trailing_inner.empty()) {
       out += "{}";
+      break;
+    }
+    if (one_per_line(set)) {
+      print_set_lines(set, out, indent);
       break;
     }
     out += "{ ";
     for (size_t i = 0; i < set.elements.size(); ++i) {
       if (i)
         out += ", ";
-      print_child(set.elements[i].get(), kPrecRange, out);
+      print_child(set.elements[i].get(), kPrecRange, out, indent);
     }
     out += " }";
     break;
   }
   case ExprKind::Range: {
     const auto &r = as<RangeExpr>(e);
-    print_child(r.lo.get(), kPrecPrimary, out);
+    print_child(r.lo.get(), kPrecPrimary, out, indent);
     out += "..";
-    print_child(r.hi.get(), kPrecPrimary, out);
+    print_child(r.hi.get(), kPrecPrimary, out, indent);
     break;
   }
   case ExprKind::Not:
     out += "not ";
-    print_child(as<NotExpr>(e).operand.get(), kPrecNot, out);
+    print_child(as<NotExpr>(e).operand.get(), kPrecNot, out, indent);
     break;
   case ExprKind::Binary: {
     const auto &b = as<BinaryExpr>(e);
     const int p = precedence(b);
     // Left-associative: a right operand of the same strength keeps its
     // parentheses so the tree (and ast_equal) is unchanged.
-    print_child(b.lhs.get(), p, out);
+    print_child(b.lhs.get(), p, out, indent);
     out += b.op == BinaryOp::Or ? " or " : " and ";
-    print_child(b.rhs.get(), p + 1, out);
+    print_child(b.rhs.get(), p + 1, out, indent);
     break;
   }
   case ExprKind::Compare: {
     const auto &c = as<CompareExpr>(e);
-    print_child(c.lhs.get(), kPrecRange, out);
+    print_child(c.lhs.get(), kPrecRange, out, indent);
     out += ' ';
     out += compare_op_spelling(c.op);
     out += ' ';
-    print_child(c.rhs.get(), kPrecRange, out);
+    print_child(c.rhs.get(), kPrecRange, out, indent);
     break;
   }
   case ExprKind::Rate: {
@@ -114,7 +151,7 @@ void print_expr(const Expr &e, int min_prec, std::string &out) {
     for (size_t i = 0; i < r.keys.size(); ++i) {
       if (i)
         out += ", ";
-      print_child(r.keys[i].get(), kPrecPrimary, out);
+      print_child(r.keys[i].get(), kPrecPrimary, out, indent);
     }
     if (r.burst) {
       if (!r.keys.empty())
@@ -225,7 +262,7 @@ private:
     case DeclKind::Const: {
       const auto &c = as<ConstDecl>(d);
       std::string text = "const " + c.name + " = ";
-      print_child(c.value.get(), 0, text);
+      print_child(c.value.get(), 0, text, indent_);
       line(text, d.range.begin.line, d.range.end.line, trailing);
       break;
     }
@@ -242,14 +279,14 @@ private:
     }
     case DeclKind::Protect: {
       std::string text = "protect ";
-      print_child(as<ProtectDecl>(d).cond.get(), 0, text);
+      print_child(as<ProtectDecl>(d).cond.get(), 0, text, indent_);
       line(text, d.range.begin.line, d.range.end.line, trailing);
       break;
     }
     case DeclKind::Rule: {
       const auto &r = as<RuleDecl>(d);
       std::string text = "rule " + r.name + ": ";
-      print_child(r.cond.get(), 0, text);
+      print_child(r.cond.get(), 0, text, indent_);
       text += " => ";
       text += action_name(r.action);
       if (r.ttl)
@@ -367,7 +404,7 @@ private:
 
 std::string format_expr(const Expr &expr) {
   std::string out;
-  print_expr(expr, 0, out);
+  print_expr(expr, 0, out, 0);
   return out;
 }
 
@@ -404,6 +441,42 @@ std::string format_module(const Module &module) {
   return printer.take();
 }
 
+namespace {
+
+// Comments kept inside the set literals of an expression.
+size_t set_comment_count(const Expr *e) {
+  if (!e)
+    return 0;
+  switch (e->kind) {
+  case ExprKind::Set: {
+    const auto &set = as<SetExpr>(*e);
+    size_t n = set.trailing_inner.size();
+    for (const auto &l : set.element_leading)
+      n += l.size();
+    for (const auto &t : set.element_trailing)
+      n += t ? 1 : 0;
+    for (const auto &el : set.elements)
+      n += set_comment_count(el.get());
+    return n;
+  }
+  case ExprKind::Range:
+    return set_comment_count(as<RangeExpr>(*e).lo.get()) +
+           set_comment_count(as<RangeExpr>(*e).hi.get());
+  case ExprKind::Not:
+    return set_comment_count(as<NotExpr>(*e).operand.get());
+  case ExprKind::Binary:
+    return set_comment_count(as<BinaryExpr>(*e).lhs.get()) +
+           set_comment_count(as<BinaryExpr>(*e).rhs.get());
+  case ExprKind::Compare:
+    return set_comment_count(as<CompareExpr>(*e).lhs.get()) +
+           set_comment_count(as<CompareExpr>(*e).rhs.get());
+  default:
+    return 0;
+  }
+}
+
+} // namespace
+
 size_t comment_count(const Module &module) {
   size_t n = module.header_comments.size() + module.footer_comments.size();
   if (!module.policy)
@@ -411,6 +484,12 @@ size_t comment_count(const Module &module) {
   n += module.policy->trailing_inner_comments.size();
   for (const DeclPtr &d : module.policy->decls) {
     n += d->leading_comments.size() + (d->trailing_comment ? 1 : 0);
+    if (d->kind == DeclKind::Const)
+      n += set_comment_count(as<ConstDecl>(*d).value.get());
+    else if (d->kind == DeclKind::Rule)
+      n += set_comment_count(as<RuleDecl>(*d).cond.get());
+    else if (d->kind == DeclKind::Protect)
+      n += set_comment_count(as<ProtectDecl>(*d).cond.get());
     if (d->kind != DeclKind::Test)
       continue;
     const auto &t = as<TestDecl>(*d);

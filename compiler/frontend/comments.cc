@@ -44,6 +44,92 @@ Item *item_ending_at(std::vector<Item> &items, size_t index) {
   return it != items.end() && it->span.last == index ? &*it : nullptr;
 }
 
+bool before(const SourceLoc &a, const SourceLoc &b) {
+  return a.line < b.line || (a.line == b.line && a.column < b.column);
+}
+
+bool holds(const SourceRange &r, const SourceLoc &at) {
+  return r.valid() && !before(at, r.begin) && !before(r.end, at);
+}
+
+// The innermost set literal of `e` whose braces hold `at`, or null.
+SetExpr *set_holding(Expr *e, const SourceLoc &at) {
+  if (!e || !holds(e->range, at))
+    return nullptr;
+  auto first_of = [&](std::initializer_list<Expr *> children) -> SetExpr * {
+    for (Expr *c : children)
+      if (SetExpr *s = set_holding(c, at))
+        return s;
+    return nullptr;
+  };
+  switch (e->kind) {
+  case ExprKind::Set: {
+    auto &set = static_cast<SetExpr &>(*e);
+    for (auto &el : set.elements)
+      if (SetExpr *s = set_holding(el.get(), at))
+        return s;
+    return &set;
+  }
+  case ExprKind::Range: {
+    auto &r = static_cast<RangeExpr &>(*e);
+    return first_of({r.lo.get(), r.hi.get()});
+  }
+  case ExprKind::Not:
+    return set_holding(static_cast<NotExpr &>(*e).operand.get(), at);
+  case ExprKind::Binary: {
+    auto &b = static_cast<BinaryExpr &>(*e);
+    return first_of({b.lhs.get(), b.rhs.get()});
+  }
+  case ExprKind::Compare: {
+    auto &c = static_cast<CompareExpr &>(*e);
+    return first_of({c.lhs.get(), c.rhs.get()});
+  }
+  default:
+    return nullptr;
+  }
+}
+
+// The set literal of a declaration's expression whose braces hold `at`.
+SetExpr *set_holding(Decl &d, const SourceLoc &at) {
+  switch (d.kind) {
+  case DeclKind::Const:
+    return set_holding(static_cast<ConstDecl &>(d).value.get(), at);
+  case DeclKind::Rule:
+    return set_holding(static_cast<RuleDecl &>(d).cond.get(), at);
+  case DeclKind::Protect:
+    return set_holding(static_cast<ProtectDecl &>(d).cond.get(), at);
+  default:
+    return nullptr;
+  }
+}
+
+// Keeps a comment inside a set's braces with the element it annotates:
+// after an element on its line, the element's; on its own line, the next
+// element's; after the last element, the set's.
+void attach_to_set(SetExpr &set, Comment c) {
+  const size_t n = set.elements.size();
+  set.element_leading.resize(n);
+  set.element_trailing.resize(n);
+  const SourceLoc at = c.range.begin;
+  if (!c.own_line)
+    for (size_t k = n; k-- > 0;) {
+      const SourceRange &r = set.elements[k]->range;
+      if (r.end.line == at.line && !before(at, r.end)) {
+        if (!set.element_trailing[k]) {
+          set.element_trailing[k] = std::move(c);
+          return;
+        }
+        break;
+      }
+    }
+  for (size_t k = 0; k < n; ++k)
+    if (before(at, set.elements[k]->range.begin)) {
+      set.element_leading[k].push_back(std::move(c));
+      return;
+    }
+  set.trailing_inner.push_back(std::move(c));
+}
+
 } // namespace
 
 std::vector<CommentToken> collect_comments(const TokenMap &map) {
@@ -101,6 +187,11 @@ void attach_comments(Module &module, BuiltPolicy *built,
       continue;
     }
     bool inside = d->span.first < i;
+    if (inside && d->decl->kind != DeclKind::Test)
+      if (SetExpr *set = set_holding(*d->decl, c.range.begin)) {
+        attach_to_set(*set, std::move(c));
+        continue;
+      }
     if (!inside || d->decl->kind != DeclKind::Test) {
       // Before the declaration, or inside a (multi-line) one: printed
       // before it.

@@ -339,7 +339,7 @@ Interpreter::Interpreter(const Policy &policy) : policy_(policy) {
       m.bits = rv->unit == RateValue::Unit::Bits;
       uint64_t burst = meter.burst.value_or(rv->per_second);
       if (psl_rate_cfg_make(rv->per_second, burst, &m.cfg) != 0)
-        throw InterpError("rule '" + r->name + "': rate() " + where(*c) +
+        throw InterpError("rule '" + r->name + "': rate()" + where(*c) +
                           " cannot be represented as a token bucket (rate " +
                           std::to_string(rv->per_second) + ", burst " +
                           std::to_string(burst) + ")");

@@ -6,8 +6,9 @@
 
 namespace psl::interp {
 
-Evaluation InterpreterEvaluator::evaluate(const std::vector<uint8_t> &frame,
-                                          uint64_t now_ns) {
+backend::Expected<Evaluation>
+InterpreterEvaluator::evaluate(const std::vector<uint8_t> &frame,
+                               uint64_t now_ns) {
   Decision d = interp_.evaluate_frame(frame.data(), frame.size(), now_ns);
   return Evaluation{d.verdict, d.rule_index()};
 }
@@ -86,8 +87,9 @@ LineSchedule schedule_line(uint64_t start, uint64_t copies,
   return s;
 }
 
-TestResult run_test(const Policy &policy, const TestDecl &test,
-                    PacketEvaluator &evaluator) {
+backend::Expected<TestResult> run_test(const Policy &policy,
+                                       const TestDecl &test,
+                                       PacketEvaluator &evaluator) {
   TestResult result;
   result.test = &test;
   result.name = test.name;
@@ -118,8 +120,11 @@ TestResult run_test(const Policy &policy, const TestDecl &test,
     f.packet = &p;
     f.range = p.range;
     for (uint64_t i = 0; i < copies; ++i) {
-      Evaluation e =
+      auto evaluated =
           evaluator.evaluate(built.frame, copy_time(start, i, copies, within));
+      if (!evaluated.ok())
+        return evaluated.error();
+      const Evaluation &e = *evaluated;
       const std::string label = rule_key(policy, e.rule);
       if (e.verdict == Action::Drop) {
         f.dropped++;
@@ -161,11 +166,15 @@ TestResult run_test(const Policy &policy, const TestDecl &test,
   return result;
 }
 
-std::vector<TestResult> run_tests(const Policy &policy,
-                                  PacketEvaluator &evaluator) {
+backend::Expected<std::vector<TestResult>>
+run_tests(const Policy &policy, PacketEvaluator &evaluator) {
   std::vector<TestResult> out;
-  for (const TestDecl *t : policy.tests)
-    out.push_back(run_test(policy, *t, evaluator));
+  for (const TestDecl *t : policy.tests) {
+    auto r = run_test(policy, *t, evaluator);
+    if (!r.ok())
+      return r.error();
+    out.push_back(std::move(r.value()));
+  }
   return out;
 }
 

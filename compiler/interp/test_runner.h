@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "ast/ast.h"
+#include "backend/status.h"
 #include "diag/diagnostics.h"
 #include "interp/interpreter.h"
 
@@ -45,9 +46,11 @@ public:
   virtual std::string name() const = 0;
   // Fresh state: empty rate buckets and dynamic sets, zero counters.
   virtual void reset() = 0;
-  // One frame (Ethernet, as XDP sees it) at time now_ns.
-  virtual Evaluation evaluate(const std::vector<uint8_t> &frame,
-                              uint64_t now_ns) = 0;
+  // One frame (Ethernet, as XDP sees it) at time now_ns. An evaluator
+  // that can fail (the kernel's: a load, a test run) says why as a value
+  // (backend/status.h); the interpreter never does.
+  virtual backend::Expected<Evaluation>
+  evaluate(const std::vector<uint8_t> &frame, uint64_t now_ns) = 0;
 };
 
 class InterpreterEvaluator final : public PacketEvaluator {
@@ -56,8 +59,8 @@ public:
   explicit InterpreterEvaluator(const Policy &policy) : interp_(policy) {}
   std::string name() const override { return "interp"; }
   void reset() override { interp_.reset(); }
-  Evaluation evaluate(const std::vector<uint8_t> &frame,
-                      uint64_t now_ns) override;
+  backend::Expected<Evaluation> evaluate(const std::vector<uint8_t> &frame,
+                                         uint64_t now_ns) override;
   Interpreter &interpreter() { return interp_; }
 
 private:
@@ -92,12 +95,14 @@ struct TestResult {
   bool passed() const { return failures.empty(); }
 };
 
-// Runs every test block of `policy` in order.
-std::vector<TestResult> run_tests(const Policy &policy,
-                                  PacketEvaluator &evaluator);
+// Runs every test block of `policy` in order. An error of the evaluator
+// stops the run.
+backend::Expected<std::vector<TestResult>>
+run_tests(const Policy &policy, PacketEvaluator &evaluator);
 // Runs one test block (resets the evaluator first).
-TestResult run_test(const Policy &policy, const TestDecl &test,
-                    PacketEvaluator &evaluator);
+backend::Expected<TestResult> run_test(const Policy &policy,
+                                       const TestDecl &test,
+                                       PacketEvaluator &evaluator);
 
 // The times of the copies of a packet line starting at `start`, and where
 // the next line starts. Exposed for tests of the timing model.

@@ -131,14 +131,14 @@
 #include <string>
 #include <vector>
 
+#include "analysis/interval_set.h"
 #include "ast/ast.h"
-#include "passes/condition_space.h"
 
 namespace psl::lower {
 
-using cs::Interval;
-using cs::IntervalSet;
-using cs::Point;
+using analysis::Interval;
+using analysis::IntervalSet;
+using analysis::Point;
 
 // guard(field) ∧ [family] ∧ value ∈ values. For ip fields, family is 4 or 6
 // and values are in that family's domain (32 or 128 bits); 0 otherwise.
@@ -164,10 +164,10 @@ struct Cond {
     Rate
   };
   Kind kind = Kind::True;
-  std::vector<Cond> children; // And, Or
-  FieldAtom atom;             // Field
-  int set_map = -1;           // Field: reads this set map (index into maps)
-  uint32_t set_id = 0;        // Field with set_map: the set's id in that map
+  std::vector<Cond> children;      // And, Or
+  FieldAtom atom;                  // Field
+  std::optional<uint32_t> set_map; // Field: reads this set map (into maps)
+  uint32_t set_id = 0; // Field with set_map: the set's id in that map
   // FieldCmp: field OP field (same type); DynSet: field (not) in set.
   FieldId lhs = FieldId::EthType, rhs = FieldId::EthType;
   CompareOp op = CompareOp::Eq;
@@ -214,34 +214,34 @@ struct LookupGroup {
   // kind Lpm (every stored prefix, or the shorter ones when exact_map is
   // set) or Hash (only full-length addresses: key = family + 16 bytes).
   bool classes = false;
-  int exact_map =
-      -1; // class table: hash of full-length addresses, looked up first
+  // Class table: the hash of full-length addresses, looked up first.
+  std::optional<uint32_t> exact_map;
   // Class table split by family: the IPv4 prefixes' /16 array and hash of
-  // prefixes /17../32 (maps; -1: IPv4 is in the trie like IPv6).
-  int v4_slots = -1, v4_longer = -1;
+  // prefixes /17../32 (maps; none: IPv4 is in the trie like IPv6).
+  std::optional<uint32_t> v4_slots, v4_longer;
   // Split: bit L - 17 set when some stored IPv4 prefix has length L
   // (17..32). Few lengths: codegen probes them in straight-line code.
   uint32_t v4_lengths = 0;
   // The same for IPv6 prefixes of /32 and longer: the directory of buckets,
   // the buckets by /32, slots by /48 of the dense /32s, hash of prefixes
-  // /33../128 and markers (maps; -1: IPv6 is in the trie). v6_trie: the
+  // /33../128 and markers (maps; none: IPv6 is in the trie). v6_trie: the
   // trie holds IPv6 prefixes, so a /32 the buckets do not answer asks it.
-  int v6_dir = -1, v6_buckets = -1, v6_slots = -1, v6_longer = -1;
+  std::optional<uint32_t> v6_dir, v6_buckets, v6_slots, v6_longer;
   bool v6_trie = false;
 
   // Class-keyed: the class trie (group index) whose class id leads the key
-  // (4 bytes, big-endian; the lookup is skipped without a class); -1: none.
-  int class_group = -1;
+  // (4 bytes, big-endian; the lookup is skipped without a class).
+  std::optional<uint32_t> class_group;
   // A rate group (psl_rate_table.h): keys map to the list of every
   // table-driven rate rule whose condition holds for them (value struct
   // psl_rate_list of rate slots), not to the first rule; its index among
-  // the rate groups (0..PSL_RATE_GROUPS_MAX-1); -1: a lookup group.
-  int rate_group = -1;
+  // the rate groups (0..PSL_RATE_GROUPS_MAX-1); none: a lookup group.
+  std::optional<uint32_t> rate_group;
   // A large class-keyed hash group: the map (an array of 1024 u64, 65536
   // bits, psl_classify.h PSL_GROUP_VALUES) of the values its 16-bit key
   // part exact[value_filter_part] takes; a packet whose value has no bit
-  // skips the lookup. -1: none.
-  int value_filter = -1;
+  // skips the lookup.
+  std::optional<uint32_t> value_filter;
   uint32_t value_filter_part = 0;
   std::vector<uint32_t> rules; // rule indices with entries here, ascending
   size_t entries = 0;
@@ -311,7 +311,7 @@ struct Classifier {
   std::vector<RateSlot> rate_slots;
   std::vector<std::vector<FieldId>> rate_kinds;
   uint32_t rate_groups = 0;
-  int rate_rules_map = -1;
+  std::optional<uint32_t> rate_rules_map;
 
   static uint32_t encode(uint32_t rule, Action a) {
     return ((rule + 1) << 1) | (a == Action::Drop ? 1u : 0u);

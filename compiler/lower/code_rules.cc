@@ -70,7 +70,7 @@ private:
     return static_cast<uint32_t>(slot);
   }
 
-  int ip_set_map(Cond &cond) {
+  uint32_t ip_set_map(Cond &cond) {
     const FieldAtom &a = cond.atom;
     unsigned width = a.family == 6 ? 128 : 32;
     uint32_t id = shared_map(ip_map_, MapKind::Lpm, "psl_sets_ip", 28,
@@ -90,10 +90,10 @@ private:
         c_.entries.push_back(std::move(e));
         ++c_.maps[id].max_entries;
       }
-    return static_cast<int>(id);
+    return id;
   }
 
-  int flag_map(Cond &cond) {
+  uint32_t flag_map(Cond &cond) {
     const FieldAtom &a = cond.atom;
     uint32_t id = shared_map(val_map_, MapKind::Hash, "psl_sets_val", 4,
                              "literal value sets of code rules");
@@ -111,7 +111,7 @@ private:
         if (v == i.hi)
           break;
       }
-    return static_cast<int>(id);
+    return id;
   }
 
   Classifier &c_;

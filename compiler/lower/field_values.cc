@@ -4,9 +4,9 @@
 
 namespace psl::lower {
 
-using cs::Interval;
-using cs::IntervalSet;
-using cs::Point;
+using analysis::Interval;
+using analysis::IntervalSet;
+using analysis::Point;
 
 bool is_ip_field(FieldId f) {
   return f == FieldId::IpSrc || f == FieldId::IpDst;
@@ -74,85 +74,6 @@ std::string guard_mask(FieldId f) {
     return "PSL_PRESENT_ICMP6";
   }
   return "";
-}
-
-static Point ip_point(const IpAddr &a) {
-  Point p = 0;
-  int n = a.family == 6 ? 16 : 4;
-  for (int i = 0; i < n; ++i)
-    p = (p << 8) | a.bytes[i];
-  return p;
-}
-
-static void add_cidr(const Cidr &c, std::vector<Interval> &v4,
-                     std::vector<Interval> &v6) {
-  unsigned w = c.addr.family == 6 ? 128 : 32;
-  Point base = ip_point(c.addr);
-  unsigned host = w - c.prefix_len;
-  Point mask = host >= 128 ? ~Point(0) : (Point(1) << host) - 1;
-  base &= ~mask;
-  (c.addr.family == 6 ? v6 : v4).push_back({base, base | mask});
-}
-
-static bool add_element(FieldId f, const Value &v, std::vector<Interval> &v4,
-                        std::vector<Interval> &v6,
-                        std::vector<Interval> &other) {
-  if (auto *a = std::get_if<IpAddr>(&v.v)) {
-    Point p = ip_point(*a);
-    (a->family == 6 ? v6 : v4).push_back({p, p});
-  } else if (auto *c = std::get_if<Cidr>(&v.v)) {
-    add_cidr(*c, v4, v6);
-  } else if (auto *m = std::get_if<MacAddr>(&v.v)) {
-    Point p = 0;
-    for (uint8_t b : m->bytes)
-      p = (p << 8) | b;
-    other.push_back({p, p});
-  } else if (auto *b = std::get_if<bool>(&v.v)) {
-    other.push_back({*b ? 1u : 0u, *b ? 1u : 0u});
-  } else if (auto *n = std::get_if<uint64_t>(&v.v)) {
-    other.push_back({*n, *n});
-  } else if (auto *pr = std::get_if<ProtoValue>(&v.v)) {
-    other.push_back({pr->number, pr->number});
-  } else if (auto *it = std::get_if<IcmpTypeValue>(&v.v)) {
-    other.push_back({it->number, it->number});
-  } else if (auto *r = std::get_if<RangeValue>(&v.v)) {
-    if (r->lo > r->hi)
-      return true; // empty range
-    other.push_back({r->lo, r->hi});
-  } else if (auto *s = std::get_if<SetValue>(&v.v)) {
-    for (const Value &e : s->elements)
-      if (!add_element(f, e, v4, v6, other))
-        return false;
-  } else {
-    return false;
-  }
-  return true;
-}
-
-bool value_points(FieldId f, const Value &v, FamilySets &out) {
-  std::vector<Interval> v4, v6, other;
-  if (!add_element(f, v, v4, v6, other))
-    return false;
-  if (is_ip_field(f) && !other.empty())
-    return false;
-  // Values past the field's width cannot match (the type checker rejects
-  // them; clip for safety).
-  Point max = domain_max(f);
-  if (!is_ip_field(f))
-    for (auto &i : other) {
-      if (i.lo > max)
-        i.lo = i.hi = max + 1; // marked for removal below
-      else if (i.hi > max)
-        i.hi = max;
-    }
-  std::vector<Interval> kept;
-  for (auto &i : other)
-    if (i.lo <= max)
-      kept.push_back(i);
-  out.v4 = IntervalSet::from(std::move(v4));
-  out.v6 = IntervalSet::from(std::move(v6));
-  out.other = IntervalSet::from(std::move(kept));
-  return true;
 }
 
 void ip_point_bytes(uint8_t family, Point p, uint8_t out[16]) {

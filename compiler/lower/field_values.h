@@ -1,5 +1,6 @@
-// Field facts the lowering and code generation share: value domains, how a
-// constant becomes a set of points, key encodings, C member names.
+// Field facts the lowering and code generation share: value domains, key
+// encodings, C member names. Constants become points through
+// analysis/literal_points.h.
 #pragma once
 
 #include <cstdint>
@@ -7,9 +8,9 @@
 #include <utility>
 #include <vector>
 
+#include "analysis/interval_set.h"
 #include "ast/fields.h"
 #include "ast/value.h"
-#include "passes/condition_space.h"
 
 namespace psl::lower {
 
@@ -17,7 +18,7 @@ bool is_ip_field(FieldId f);
 bool is_mac_field(FieldId f);
 // Width in bits of a field's values (bool 1, mac 48, ip: per family).
 unsigned field_bits(FieldId f, uint8_t family = 0);
-cs::Point domain_max(FieldId f, uint8_t family = 0);
+analysis::Point domain_max(FieldId f, uint8_t family = 0);
 // Bytes of the field in key data (ip: 17 = family + address).
 uint32_t key_bytes(FieldId f);
 // The struct psl_pkt member: "tcp_dport".
@@ -26,21 +27,12 @@ std::string member_name(FieldId f);
 // when the field is always present.
 std::string guard_mask(FieldId f);
 
-struct FamilySets {
-  cs::IntervalSet v4, v6; // ip fields
-  cs::IntervalSet other;  // everything else
-};
-// The points a constant stands for when compared with field f: a scalar, a
-// cidr, a range or a literal set. False if the value has an unexpected
-// shape (reported as an internal error by the caller).
-bool value_points(FieldId f, const Value &v, FamilySets &out);
-
 // An IPv4 (32-bit) or IPv6 (128-bit) point as 16 bytes in psl_pkt form.
-void ip_point_bytes(uint8_t family, cs::Point p, uint8_t out[16]);
+void ip_point_bytes(uint8_t family, analysis::Point p, uint8_t out[16]);
 // Splits [lo, hi] of a width-bit domain into aligned prefixes.
-std::vector<std::pair<cs::Point, unsigned>>
-interval_prefixes(cs::Point lo, cs::Point hi, unsigned width);
+std::vector<std::pair<analysis::Point, unsigned>>
+interval_prefixes(analysis::Point lo, analysis::Point hi, unsigned width);
 // Appends the big-endian encoding of a value of field f (non-ip).
-void put_value(std::vector<uint8_t> &out, FieldId f, cs::Point v);
+void put_value(std::vector<uint8_t> &out, FieldId f, analysis::Point v);
 
 } // namespace psl::lower

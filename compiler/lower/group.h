@@ -29,6 +29,12 @@
 // Everything else goes to code, with the reason recorded in RuleInfo.
 // Group contents (least encoded priority per key, covering prefixes and
 // covering classes folded in) are written to Classifier::entries.
+//
+// The pass, in pieces: placement.cc (place_rules: each rule's shape),
+// conjunctions.h (a condition's alternatives), group_builder.h (one group
+// per shape, finish() in order), key_emission.h (enumerated and prefix
+// keys), class_table.h with ipv4_split.h and ipv6_split.h (the class
+// tables), rate_groups.h, prefixes.h and map_entries.h.
 #pragma once
 
 #include <optional>

@@ -1,5 +1,7 @@
 #include "lower/normalize.h"
 
+#include "analysis/literal_points.h"
+
 #include "lower/field_values.h"
 
 extern "C" {
@@ -135,11 +137,12 @@ private:
     if (!value.constant)
       return fail(value, "a comparison with a value that is not constant");
     FieldId id = f.field->id;
-    FamilySets s;
-    if (!value_points(id, *value.constant, s))
+    const bool ip = is_ip_field(id);
+    analysis::LiteralPoints s;
+    if (!analysis::literal_points(*value.constant, domain_max(id), s) ||
+        (ip && s.scalars))
       return fail(value,
                   "a constant of an unexpected kind for '" + f.path + "'");
-    const bool ip = is_ip_field(id);
     auto for_op = [&](const IntervalSet &eq, uint8_t fam) -> IntervalSet {
       Point max = domain_max(id, fam);
       switch (op) {
@@ -233,24 +236,6 @@ std::optional<Cond> normalize_condition(const Expr &cond, uint32_t rule,
                                         Classifier &c, std::string *error) {
   Normalizer n(rule, c, error);
   return n.conv(cond, false);
-}
-
-bool Cond::has_side_effects() const {
-  if (kind == Kind::Rate)
-    return true;
-  for (const Cond &ch : children)
-    if (ch.has_side_effects())
-      return true;
-  return false;
-}
-
-bool Cond::is_opaque() const {
-  if (kind == Kind::Rate || kind == Kind::DynSet || kind == Kind::FieldCmp)
-    return true;
-  for (const Cond &ch : children)
-    if (ch.is_opaque())
-      return true;
-  return false;
 }
 
 } // namespace psl::lower

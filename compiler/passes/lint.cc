@@ -1,8 +1,8 @@
 // The lint: semantic checks on the typed, folded conditions (it runs last,
 // only on input without errors). Every check reasons about sets of packets
-// (passes/condition_space.h), never about the text of conditions.
+// (compiler/analysis/), never about the text of conditions.
 //
-//   W0203  a condition that is always false (rules and protect)
+//   W0203  a rule condition that is always false
 //   W0205  a rule condition that is always true
 //   W0208  a condition too complex to reason about: reported once, and the
 //          other checks then skip it (they never warn because of it); also
@@ -12,20 +12,17 @@
 //          together match every packet it matches
 //   W0202  a rule whose removal changes no verdict because later rules with
 //          the same action take over all of its packets
-//   W0204  a drop rule (not shadow) that drops protected packets: in a
-//          hand-written policy the protected packets that reach it (earlier
-//          rules without a ttl may pass them first); `default drop`
-//          reached by protected packets
-//   E0401  the same for generated policies, on the rule's own condition (a
-//          generated rule must not rely on others), failing closed when a
-//          condition is too complex
-//   E0402  a generated drop (shadow ones too) without a ttl
 //   W0207  a constant or dynamic set nobody uses
+//   W0209  a drop (the default included) that also drops ARP or IPv6
+//          neighbour discovery (lockout.h)
+//
+// Drops that touch `protect`ed traffic (W0204, E0401, E0402) are the
+// protect pass's (protect.h).
 //
 // Cost: every rule is converted once; the shadow and redundancy checks ask
 // an incremental BoxIndex of the earlier (resp. later) rules for the rules
-// containing one witness packet at a time (cs::cover), so a rule only meets
-// rules that match a packet of its own that is still uncovered. A global
+// containing one witness packet at a time (analysis::cover), so a rule only
+// meets rules that match a packet of its own that is still uncovered. A global
 // budget bounds the total work on adversarial input; past it the checks
 // stop warning rather than guess.
 #include "passes/lint.h"
@@ -38,18 +35,26 @@
 #include <unordered_set>
 #include <vector>
 
-#include "passes/condition_space.h"
+#include "analysis/box.h"
+#include "analysis/box_index.h"
+#include "analysis/condition_builder.h"
+#include "analysis/cover.h"
+#include "analysis/describe.h"
+#include "analysis/dnf.h"
+#include "analysis/space.h"
+#include "analysis/witness.h"
+#include "passes/lockout.h"
 
 namespace psl {
 namespace {
 
-using cs::Box;
-using cs::BoxIndex;
-using cs::CoverItem;
-using cs::CoverResult;
-using cs::Dnf;
+using analysis::Box;
+using analysis::BoxIndex;
+using analysis::CoverItem;
+using analysis::CoverResult;
+using analysis::Dnf;
 
-constexpr cs::DnfLimits kDnfLimits{256};
+constexpr analysis::DnfLimits kDnfLimits{256};
 // Work of all cover() calls together (entries looked at, subtractions):
 // far above what real policies need (a generated 100k-rule policy uses a
 // few hundred thousand steps), a bound of about a second for adversarial
@@ -68,12 +73,6 @@ struct RuleInfo {
   Dnf dnf;
   bool shadowed = false;
   bool redundant = false;
-};
-
-struct ProtectInfo {
-  ProtectDecl *decl = nullptr;
-  CondState state = CondState::Ok;
-  Dnf dnf;
 };
 
 std::string quoted(const std::string &s) { return "'" + s + "'"; }
@@ -117,17 +116,13 @@ public:
   void run() {
     check_unused();
     build_conditions();
-    if (ctx_.options.generated)
-      check_generated_ttl();
     check_always_true();
     forward();
-    check_default_drop();
     backward();
   }
 
 private:
   DiagnosticSink &diags() { return ctx_.diags; }
-  bool generated() const { return ctx_.options.generated; }
 
   // ------------------------------------------------------------ W0207
 
@@ -196,7 +191,7 @@ private:
   CondState build(const Expr *cond, Dnf &out) {
     if (!cond)
       return CondState::TooComplex; // nothing to reason about; stay silent
-    cs::ConditionBuilder builder(space_, kDnfLimits);
+    analysis::ConditionBuilder builder(space_, kDnfLimits);
     auto d = builder.build(*cond);
     if (!d)
       return CondState::TooComplex;
@@ -216,23 +211,6 @@ private:
   }
 
   void build_conditions() {
-    for (auto *p : policy_.protects) {
-      ProtectInfo info;
-      info.decl = p;
-      info.state = build(p->cond.get(), info.dnf);
-      SourceRange range = cond_range(p->cond.get(), p->range);
-      if (info.state == CondState::TooComplex && p->cond)
-        report_too_complex(range, "protect condition", "it");
-      else if (info.state == CondState::AlwaysFalse)
-        diags().report(DiagCode::W0203, range,
-                       "protect condition is always false");
-      protects_.push_back(std::move(info));
-    }
-    for (auto &pi : protects_)
-      for (const auto &b : pi.dnf)
-        protect_index_.insert(&b,
-                              static_cast<uint32_t>(&pi - protects_.data()));
-
     rules_.reserve(policy_.rules.size());
     expiry_.reserve(policy_.rules.size());
     for (auto *r : policy_.rules) {
@@ -252,30 +230,20 @@ private:
     }
   }
 
-  // --------------------------------------------------------------- E0402
-
-  void check_generated_ttl() {
-    for (auto *r : policy_.rules)
-      if (r->action == Action::Drop && !r->ttl)
-        diags().report(
-            DiagCode::E0402,
-            r->action_range.valid() ? r->action_range : rule_range(*r),
-            "generated drop rule " + quoted(r->name) + " has no ttl");
-  }
-
   // --------------------------------------------------------------- W0205
 
   void check_always_true() {
     Box all; // the unconstrained box: every packet
-    cs::Witness w0 = cs::witness(all, &all);
+    analysis::Witness w0 = analysis::witness(all, &all);
     for (auto &ri : rules_) {
       if (ri.state != CondState::Ok)
         continue;
       // Quick rejection: the least packet (no IP, no VLAN, all zero) is
       // outside almost every condition.
       bool has_w0 =
-          std::any_of(ri.dnf.begin(), ri.dnf.end(),
-                      [&](const Box &b) { return cs::box_contains(b, w0); });
+          std::any_of(ri.dnf.begin(), ri.dnf.end(), [&](const Box &b) {
+            return analysis::box_contains(b, w0);
+          });
       if (!has_w0)
         continue;
       BoxIndex own;
@@ -317,7 +285,7 @@ private:
       note_exhausted();
       return none; // Unknown
     }
-    cs::CoverLimits limits;
+    analysis::CoverLimits limits;
     limits.max_visits = std::min(kMaxCoverVisits, budget_);
     limits.max_steps = std::min(limits.max_steps, steps_);
     auto res = cover(items, n, index, filter, limits);
@@ -336,7 +304,7 @@ private:
         diags().report(DiagCode::W0208, rule_range(rd),
                        "lint budget exhausted at rule " + quoted(rd.name));
     diag.notes.push_back({"the policy needs more work than the lint allows; "
-                          "shadowing, redundancy and protect checks that "
+                          "shadowing and redundancy checks that "
                           "remained were skipped",
                           SourceRange{}});
   }
@@ -372,23 +340,16 @@ private:
            SourceRange{}});
   }
 
-  // ------------------------------------------ W0201, W0204 / E0401
+  // --------------------------------------------------------------- W0201
 
   void forward() {
+    LockoutCheck lockout;
     for (uint32_t i = 0; i < rules_.size(); ++i) {
       current_ = i;
       RuleInfo &ri = rules_[i];
       const RuleDecl &rd = *ri.decl;
-      if (ri.state == CondState::TooComplex) {
-        if (generated() && rd.action == Action::Drop && !rd.shadow &&
-            !protects_.empty())
-          report_unprovable_drop(rd, "its condition is too complex");
-        // It may pass protected packets before later rules see them: the
-        // hand-written protect check cannot tell any more, so it is quiet.
-        if (rd.terminal() && rd.action == Action::Pass)
-          complex_pass_seen_ = true;
-        continue;
-      }
+      if (ri.state != CondState::AlwaysFalse)
+        lockout.rule(rd, ri.state == CondState::Ok, ri.dnf, space_, diags());
       if (ri.state != CondState::Ok)
         continue;
 
@@ -411,149 +372,11 @@ private:
         }
       }
 
-      if (rd.action == Action::Drop && !rd.shadow)
-        check_protect(i);
-
       if (rd.terminal() && !ri.shadowed)
         for (const auto &b : ri.dnf)
           earlier_.insert(&b, i);
     }
-  }
-
-  void report_unprovable_drop(const RuleDecl &rd, const std::string &why) {
-    diags().report(DiagCode::E0401, rule_range(rd),
-                   "cannot prove that drop rule " + quoted(rd.name) +
-                       " spares protected traffic: " + why);
-  }
-
-  void check_protect(uint32_t i) {
-    const RuleInfo &ri = rules_[i];
-    const RuleDecl &rd = *ri.decl;
-    if (protects_.empty())
-      return;
-    if (generated()) {
-      for (const auto &pi : protects_)
-        if (pi.state == CondState::TooComplex) {
-          report_unprovable_drop(rd, "a protect condition is too complex");
-          return;
-        }
-    }
-    // Hand-written: only protected packets that reach the rule count (see
-    // below), so with a too-complex pass rule before it, or with every
-    // protected packet passed already, there is nothing to report.
-    if (!generated() && (complex_pass_seen_ || protects_covered()))
-      return;
-    // Pairs (box of the rule, box of a protect) that meet, and where.
-    for (const auto &b : ri.dnf) {
-      std::vector<std::pair<uint32_t, Box>> hits;
-      protect_index_.for_each_intersection(
-          b, [](uint32_t) { return true; },
-          [&](uint32_t id, Box &&region) {
-            hits.emplace_back(id, std::move(region));
-            return true;
-          });
-      for (const auto &[id, region] : hits) {
-        const ProtectInfo &pi = protects_[protect_index_.entry(id).tag];
-        if (generated()) {
-          // Context-free: a generated rule may outlive the rules before it.
-          report_protect(DiagCode::E0401, rd, pi, region,
-                         cs::witness(region, &region));
-          return;
-        }
-        // Hand-written: only protected packets that reach the rule count
-        // (a rule passing the protected traffic first is the usual way to
-        // write it). Rules with a ttl expire, so they do not count.
-        if (complex_pass_seen_)
-          return;
-        auto res = run_cover(CoverItem{&region, &region}, earlier_,
-                             [&](uint32_t j) { return !expires(j); });
-        if (res.status == CoverResult::Status::NotCovered) {
-          report_protect(DiagCode::W0204, rd, pi, res.uncovered_box,
-                         *res.uncovered);
-          return;
-        }
-      }
-    }
-  }
-
-  // Do the earlier terminal rules without a ttl cover every protect box?
-  // Then they also cover each part of one that a later drop rule meets,
-  // which check_protect would otherwise prove for every drop rule (a
-  // policy that passes its protected traffic first, as most do, paid two
-  // covers per drop rule). earlier_ only grows, so a yes stays true; a no
-  // is asked again once earlier_ has doubled. These covers are not charged
-  // to the lint's budget: they only stand in for covers that would be.
-  // Only for protect boxes without opaque atoms (dynamic sets, rates):
-  // their covers then use no box that constrains one, and such boxes hold
-  // every packet of a part of the protect box, whatever the drop rule's
-  // own atoms.
-  bool protects_covered() {
-    if (protects_covered_)
-      return true;
-    if (earlier_.size() == 0 || earlier_.size() < 2 * protects_checked_at_)
-      return false;
-    protects_checked_at_ = earlier_.size();
-    for (const auto &pi : protects_)
-      for (const auto &b : pi.dnf) {
-        for (const auto &c : b.constraints())
-          if (cs::is_opaque(c.dim))
-            return false;
-        auto res = cover({CoverItem{&b, &b}}, earlier_,
-                         [&](uint32_t j) { return !expires(j); });
-        if (res.status != CoverResult::Status::Covered)
-          return false;
-      }
-    protects_covered_ = true;
-    return true;
-  }
-
-  void report_protect(DiagCode code, const RuleDecl &rd, const ProtectInfo &pi,
-                      const Box &region, const cs::Witness &w) {
-    auto &diag = diags().report(code, rule_range(rd),
-                                "drop rule " + quoted(rd.name) +
-                                    " touches protected traffic");
-    diag.notes.push_back({"it drops packets protected here, for example " +
-                              cs::describe(region, w, space_),
-                          cond_range(pi.decl->cond.get(), pi.decl->range)});
-  }
-
-  void check_default_drop() {
-    if (policy_.default_action() != Action::Drop || !policy_.default_decl)
-      return;
-    const DefaultDecl &dd = *policy_.default_decl;
-    if (complex_pass_seen_ && !generated())
-      return; // that rule may pass what reaches the default
-    for (const auto &pi : protects_) {
-      if (pi.state == CondState::TooComplex) {
-        if (!generated())
-          continue;
-        diags().report(DiagCode::E0401, dd.range,
-                       "cannot prove that the default drop spares protected "
-                       "traffic: a protect condition is too complex");
-        return;
-      }
-      for (const auto &p : pi.dnf) {
-        auto res = run_cover(CoverItem{&p, &p}, earlier_,
-                             [&](uint32_t j) { return !expires(j); });
-        bool bad = res.status == CoverResult::Status::NotCovered ||
-                   (generated() && res.status == CoverResult::Status::Unknown);
-        if (!bad)
-          continue;
-        auto &diag =
-            diags().report(generated() ? DiagCode::E0401 : DiagCode::W0204,
-                           dd.range, "default drop touches protected traffic");
-        if (res.uncovered)
-          diag.notes.push_back(
-              {"packets protected here reach it, for example " +
-                   cs::describe(res.uncovered_box, *res.uncovered, space_),
-               cond_range(pi.decl->cond.get(), pi.decl->range)});
-        else
-          diag.notes.push_back(
-              {"packets protected here may reach it",
-               cond_range(pi.decl->cond.get(), pi.decl->range)});
-        return;
-      }
-    }
+    lockout.finish(policy_, space_, diags());
   }
 
   // --------------------------------------------------------------- W0202
@@ -637,23 +460,18 @@ private:
 
   Policy &policy_;
   PassContext &ctx_;
-  cs::Space space_;
+  analysis::Space space_;
   std::vector<RuleInfo> rules_;
   struct Expiry {
     uint64_t ns = 0;
     bool expires = false; // the rule has a ttl of ns
   };
   std::vector<Expiry> expiry_; // by rule index
-  std::vector<ProtectInfo> protects_;
-  BoxIndex protect_index_;
   BoxIndex earlier_; // terminal rules before the current one, not shadowed
   size_t budget_ = kGlobalVisitBudget;
   size_t steps_ = kGlobalStepBudget;
   size_t current_ = 0; // the rule being checked (for note_exhausted)
   bool exhausted_ = false;
-  bool complex_pass_seen_ = false; // a too-complex terminal pass rule so far
-  bool protects_covered_ = false;  // see protects_covered()
-  size_t protects_checked_at_ = 0; // earlier_.size() when last asked
 };
 
 class LintPass final : public Pass {

@@ -10,7 +10,7 @@
 
 namespace psl {
 
-struct CheckOptions {
+struct PassOptions {
   // The policy comes from the daemon (LLM or embedded detector): a drop
   // that touches `protect`ed traffic is an error (E0401) instead of a
   // warning, and every drop must carry a `ttl` (E0402).
@@ -19,7 +19,7 @@ struct CheckOptions {
 
 struct PassContext {
   DiagnosticSink &diags;
-  const CheckOptions &options;
+  const PassOptions &options;
 };
 
 class Pass {

@@ -2,6 +2,7 @@
 
 #include "passes/consteval.h"
 #include "passes/lint.h"
+#include "passes/protect.h"
 #include "passes/resolve.h"
 #include "passes/typecheck.h"
 
@@ -21,6 +22,9 @@ std::vector<std::unique_ptr<Pass>> make_frontend_passes() {
   // Lint last: it reasons about typed, folded conditions and runs only on
   // input without errors.
   passes.push_back(create_lint_pass());
+  // The protect check last, on the same clean input: a drop that touches
+  // protected traffic (the guard generated policies face as an error).
+  passes.push_back(create_protect_pass());
   return passes;
 }
 

@@ -11,9 +11,12 @@
 //    generated rules and the constants they use. Every rule carries a
 //    `ttl` (the governor removes it when it expires). It never names a
 //    declaration of the operator policy (its constants, sets or rules):
-//    it is checked on its own (psc check --generated) and composed after
-//    the operator's rules, so a name of the operator's would be unknown
-//    or a duplicate. It has no `default`, `protect`, `set` or `test`.
+//    it is checked on its own (psc check --generated) and composed into
+//    the operator policy before the operator's first rule (after its
+//    declarations; only `protect` exempts traffic from a generated drop,
+//    never an operator `pass`), so a name of the operator's would be
+//    unknown or a duplicate. It has no `default`, `protect`, `set` or
+//    `test`.
 //    `rules` lists its rules as the checker read them.
 //  - SetInsert, the fast path: values added to a dynamic set the operator
 //    policy declares (`set banned : ip dynamic ...`), with a ttl; no

@@ -104,7 +104,10 @@ std::string state_to_json(const ProgramState &s) {
     out += json(r.name).dump();
     out += ",\"" + r.action + "\",";
     out += r.shadow ? "true," : "false,";
-    out += std::to_string(r.counter) + "," + std::to_string(r.ttl_ns) + "]";
+    out += std::to_string(r.counter) + "," + std::to_string(r.ttl_ns);
+    if (r.origin != "operator")
+      out += "," + json(r.origin).dump();
+    out += "]";
   }
   out += s.rules.empty() ? "]\n}\n" : "\n ]\n}\n";
   return out;
@@ -127,6 +130,8 @@ be::Expected<ProgramState> state_from_json(const std::string &text) {
     e.shadow = parsed.at(2).get<bool>();
     e.counter = parsed.at(3).get<uint32_t>();
     e.ttl_ns = parsed.at(4).get<uint64_t>();
+    if (parsed.size() > 5)
+      e.origin = parsed.at(5).get<std::string>();
     s.rules.push_back(std::move(e));
     return false;
   };

@@ -40,6 +40,10 @@ struct RuleEntry {
   bool shadow = false;
   uint32_t counter = 0; // id in psl_rule_cnt / psl_shadow_cnt
   uint64_t ttl_ns = 0;  // `ttl D`; 0: none
+  // Who wrote it: "operator" (the policy file), or the analyzer whose
+  // proposal the governor accepted ("detector", "llm"). Not part of ==:
+  // the origin changes nothing the kernel or a carry-over sees.
+  std::string origin = "operator";
   bool operator==(const RuleEntry &o) const {
     return name == o.name && action == o.action && shadow == o.shadow &&
            counter == o.counter && ttl_ns == o.ttl_ns;
@@ -117,7 +121,8 @@ struct ProgramState {
 
 // state.json's text and back. The rule table is written row by row
 // (a 100k-rule policy has 100k rules), one compact array per rule:
-// [name, action, shadow, counter, ttl_ns].
+// [name, action, shadow, counter, ttl_ns], and the origin as a sixth
+// element for rules not written by the operator.
 std::string state_to_json(const ProgramState &s);
 be::Expected<ProgramState> state_from_json(const std::string &text);
 

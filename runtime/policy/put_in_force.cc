@@ -297,6 +297,10 @@ be::Expected<PutResult> put_in_force(const StateLayout &layout,
 
   // Plan, load, fill.
   ProgramState next = describe_program(artifact.classifier, policy.rule_ttls);
+  for (RuleEntry &r : next.rules)
+    if (auto it = policy.rule_origins.find(r.name);
+        it != policy.rule_origins.end())
+      r.origin = it->second;
   CarryPlan plan = plan_carry(old, next, options.reset);
   std::optional<ProgramMaps> old_maps;
   if (in->has_policy()) {

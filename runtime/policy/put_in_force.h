@@ -53,6 +53,9 @@ struct PolicyToLoad {
   std::map<std::string, uint64_t> rule_ttls;
   // Rules an expiry removed from `text` (recorded in the state).
   std::vector<std::string> expired_rules;
+  // Who wrote each rule, by name ("detector", "llm": psd's governor);
+  // rules not listed are the operator's.
+  std::map<std::string, std::string> rule_origins;
 };
 
 // The `ttl` of each rule of a checked policy, by name.

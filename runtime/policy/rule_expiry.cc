@@ -188,6 +188,9 @@ be::Expected<ExpiryResult> enforce_rule_expiry(const StateLayout &layout,
   load.source = s.source;
   load.rule_ttls = rule_ttls(*checked->module.policy);
   load.expired_rules = s.expired_rules;
+  for (const RuleEntry &r : s.rules)
+    if (r.origin != "operator")
+      load.rule_origins[r.name] = r.origin;
   load.expired_rules.insert(load.expired_rules.end(), names.begin(),
                             names.end());
   PutOptions put;

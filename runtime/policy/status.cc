@@ -136,6 +136,7 @@ be::Expected<TargetStatus> target_status(const StateLayout &layout,
     rs.shadow = r.shadow;
     rs.counts = totals.rules[r.name];
     rs.ttl_ns = r.ttl_ns;
+    rs.origin = r.origin;
     auto started = s.rule_started_ns.find(r.name);
     if (r.ttl_ns != 0 && started != s.rule_started_ns.end()) {
       rs.started_unix_ns = boot_to_unix(started->second, boot_now, unix_now);

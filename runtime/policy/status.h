@@ -28,7 +28,9 @@ struct RuleStatus {
   // (wall clock, ns since 1970), and whether it has (psd removes it).
   uint64_t started_unix_ns = 0, expires_unix_ns = 0;
   bool expired = false;
-  std::string origin = "operator"; // who wrote it; psd adds "generated"
+  // Who wrote it: "operator", or the analyzer of a generated rule
+  // ("detector", "llm").
+  std::string origin = "operator";
 };
 
 struct SetStatus {

@@ -159,6 +159,33 @@ void build_tcp(const trace::Snapshot &a, const trace::Snapshot &b,
       m.count(a.socket.rcvqueue_full, b.socket.rcvqueue_full);
 }
 
+// The SYNs of the window by destination port. A vote whose candidate is
+// the same port as at the last reading counts the difference; a vote that
+// is new, changed its candidate or went down (the candidate changed and
+// came back) counts what its candidate got since it became it. Never a
+// reset: a vote's count going down is how it works.
+void build_syn_ports(const trace::Snapshot &a, const trace::Snapshot &b,
+                     const WindowMath &m, Summary &s) {
+  std::unordered_map<uint64_t, const trace::SynPort *> before;
+  for (const trace::SynPort &p : a.tcp.syn_ports)
+    before.emplace(p.vote, &p);
+  std::map<uint16_t, uint64_t> by_port;
+  for (const trace::SynPort &p : b.tcp.syn_ports) {
+    auto it = before.find(p.vote);
+    bool same = it != before.end() && it->second->port == p.port &&
+                it->second->syns <= p.syns;
+    uint64_t n = same ? p.syns - it->second->syns : p.syns;
+    if (n != 0)
+      by_port[p.port] += n;
+  }
+  for (const auto &[port, n] : by_port)
+    s.tcp.syn_ports.push_back({port, m.count(n)});
+  std::stable_sort(s.tcp.syn_ports.begin(), s.tcp.syn_ports.end(),
+                   [](const SynPortRate &x, const SynPortRate &y) {
+                     return x.syns.count > y.syns.count;
+                   });
+}
+
 void build_icmp(const trace::Snapshot &a, const trace::Snapshot &b,
                 WindowMath &m, Summary &s) {
   std::map<std::pair<uint8_t, uint8_t>, uint64_t> before;
@@ -297,6 +324,7 @@ Summary build_summary(const Observation &prev, const Observation &cur,
   build_protocols(a, b, m, s);
   build_drops(a, b, m, options, s);
   build_tcp(a, b, m, s);
+  build_syn_ports(a, b, m, s);
   build_icmp(a, b, m, s);
   build_latency(a, b, m, s);
   s.ring_lost = m.count(a.ring_lost, b.ring_lost);

@@ -24,7 +24,8 @@ inline constexpr int kSchemaVersion = 1;
 // How big the ranked lists may grow.
 struct SummaryOptions {
   size_t top_talkers = 10; // sources, by packets in the window
-  size_t top_fanout = 5;   // sources, by distinct destination ports
+  size_t top_fanout = 5;   // sources, by distinct destination ports, and
+                           // by distinct destination addresses
   size_t max_rules = 64;   // per interface, most hits first
   size_t max_drops = 32;   // (reason, layer, protocol) rows
 };
@@ -73,12 +74,22 @@ struct LayerDrops {
   Count packets;
 };
 
+// A destination port of the window's SYNs: the SYNs counted to it by the
+// majority votes it led (trace::SynPort). A port that takes more than half
+// of the SYNs shows here with most of them; with no such port the list
+// holds whichever ports led the votes, with few SYNs each.
+struct SynPortRate {
+  uint16_t port = 0;
+  Count syns;
+};
+
 struct TcpSummary {
   Count syn_received, synack_sent, syn_recv, established, passive_opens,
       active_opens, closed, resets_sent, resets_received, retransmits;
   // SYN-ACKs sent in the window that no accepted connection answered in
   // the window: max(0, synack_sent - passive_opens).
   uint64_t half_open_estimate = 0;
+  std::vector<SynPortRate> syn_ports; // most SYNs first; nonzero only
 };
 
 struct IcmpError {
@@ -122,12 +133,26 @@ struct Talker {
   double tracked_s = 0; // how long the tracer has tracked this source
 };
 
+// Every active source of the window together: the per-source counters
+// summed over the whole table, not only `top`. A lower bound when the
+// table churns (a source whose slot another takes over before a reading
+// loses what it sent since the last one), as under a flood of random
+// source addresses.
+struct SourceTotals {
+  Count tcp_syn, icmp_echo, udp, xdp_drop;
+  std::vector<ReflectionRate> udp_reflection; // nonzero only
+};
+
 struct Talkers {
   uint64_t active_sources = 0; // sources that sent in the window
   uint64_t tracked_sources = 0;
   std::vector<Talker> top;    // by packets in the window
   Volume others;              // every active source not in `top`
   std::vector<Talker> fanout; // by distinct destination ports
+  // By distinct destination addresses (at least 2): a horizontal scan
+  // sends to one port of many addresses, so it is in neither list above.
+  std::vector<Talker> fanout_addrs;
+  SourceTotals all;
 };
 
 // A rule's hits in the window and in total.

@@ -31,12 +31,25 @@ Json to_json(const ProtocolRates &p) {
               {"untracked", to_json(p.untracked)}};
 }
 
-Json to_json(const Talker &t) {
+Json to_json(const std::vector<ReflectionRate> &rates) {
   Json reflection = Json::array();
-  for (const ReflectionRate &r : t.udp_reflection)
+  for (const ReflectionRate &r : rates)
     reflection.push_back(Json{{"port", r.port},
                               {"count", r.packets.count},
                               {"per_s", rounded(r.packets.per_s)}});
+  return reflection;
+}
+
+Json to_json(const SourceTotals &t) {
+  return Json{{"tcp_syn", to_json(t.tcp_syn)},
+              {"icmp_echo", to_json(t.icmp_echo)},
+              {"udp", to_json(t.udp)},
+              {"xdp_drop", to_json(t.xdp_drop)},
+              {"udp_reflection", to_json(t.udp_reflection)}};
+}
+
+Json to_json(const Talker &t) {
+  Json reflection = to_json(t.udp_reflection);
   return Json{{"addr", t.addr},
               {"family", t.family},
               {"traffic", to_json(t.traffic)},
@@ -51,6 +64,11 @@ Json to_json(const Talker &t) {
 }
 
 Json to_json(const TcpSummary &t) {
+  Json ports = Json::array();
+  for (const SynPortRate &p : t.syn_ports)
+    ports.push_back(Json{{"port", p.port},
+                         {"count", p.syns.count},
+                         {"per_s", rounded(p.syns.per_s)}});
   return Json{{"syn_received", to_json(t.syn_received)},
               {"synack_sent", to_json(t.synack_sent)},
               {"syn_recv", to_json(t.syn_recv)},
@@ -61,7 +79,8 @@ Json to_json(const TcpSummary &t) {
               {"resets_sent", to_json(t.resets_sent)},
               {"resets_received", to_json(t.resets_received)},
               {"retransmits", to_json(t.retransmits)},
-              {"half_open_estimate", t.half_open_estimate}};
+              {"half_open_estimate", t.half_open_estimate},
+              {"syn_ports", std::move(ports)}};
 }
 
 Json to_json(const LatencySummary &l) {
@@ -151,6 +170,9 @@ Json to_json(const Summary &s) {
   Json fanout = Json::array();
   for (const Talker &t : s.talkers.fanout)
     fanout.push_back(to_json(t));
+  Json fanout_addrs = Json::array();
+  for (const Talker &t : s.talkers.fanout_addrs)
+    fanout_addrs.push_back(to_json(t));
   Json interfaces = Json::array();
   for (const InterfaceSummary &i : s.interfaces)
     interfaces.push_back(to_json(i));
@@ -184,7 +206,9 @@ Json to_json(const Summary &s) {
                        {"tracked_sources", s.talkers.tracked_sources},
                        {"top", std::move(top)},
                        {"others", to_json(s.talkers.others)},
-                       {"fanout", std::move(fanout)}}},
+                       {"fanout", std::move(fanout)},
+                       {"fanout_addrs", std::move(fanout_addrs)},
+                       {"all", to_json(s.talkers.all)}}},
       {"interfaces", std::move(interfaces)},
       {"hooks", std::move(hooks)},
       {"ring_lost", to_json(s.ring_lost)},

@@ -80,6 +80,54 @@ bool more_fanout(const SourceWindow &a, const SourceWindow &b) {
   return more_traffic(a, b);
 }
 
+bool more_fanout_addrs(const SourceWindow &a, const SourceWindow &b) {
+  if (a.cur->distinct_daddrs != b.cur->distinct_daddrs)
+    return a.cur->distinct_daddrs > b.cur->distinct_daddrs;
+  if (a.cur->distinct_dports != b.cur->distinct_dports)
+    return a.cur->distinct_dports > b.cur->distinct_dports;
+  return more_traffic(a, b);
+}
+
+// The per-source counters of every active source, summed.
+SourceTotals sum_sources(const std::vector<SourceWindow> &active,
+                         double duration_s) {
+  trace::SourceStats sum;
+  for (const SourceWindow &w : active) {
+    sum.tcp_syn += w.delta.tcp_syn;
+    sum.icmp_echo += w.delta.icmp_echo;
+    sum.udp += w.delta.udp;
+    sum.xdp_drop += w.delta.xdp_drop;
+    for (size_t i = 0; i < sum.udp_reflection.size(); ++i)
+      sum.udp_reflection[i] += w.delta.udp_reflection[i];
+  }
+  SourceTotals t;
+  t.tcp_syn = rate(sum.tcp_syn, duration_s);
+  t.icmp_echo = rate(sum.icmp_echo, duration_s);
+  t.udp = rate(sum.udp, duration_s);
+  t.xdp_drop = rate(sum.xdp_drop, duration_s);
+  for (size_t i = 0; i < sum.udp_reflection.size(); ++i)
+    if (sum.udp_reflection[i] != 0)
+      t.udp_reflection.push_back({trace::kReflectionPorts[i],
+                                  rate(sum.udp_reflection[i], duration_s)});
+  return t;
+}
+
+// The `n` sources of `candidates` that come first by `before`.
+template <class Before>
+std::vector<Talker> rank(std::vector<const SourceWindow *> candidates, size_t n,
+                         Before before, const TalkerInput &in) {
+  size_t k = std::min(n, candidates.size());
+  std::partial_sort(candidates.begin(), candidates.begin() + k,
+                    candidates.end(),
+                    [&](const SourceWindow *a, const SourceWindow *b) {
+                      return before(*a, *b);
+                    });
+  std::vector<Talker> out;
+  for (size_t i = 0; i < k; ++i)
+    out.push_back(to_talker(*candidates[i], in));
+  return out;
+}
+
 } // namespace
 
 Talkers rank_talkers(const TalkerInput &in, bool *reset) {
@@ -121,6 +169,7 @@ Talkers rank_talkers(const TalkerInput &in, bool *reset) {
       active.push_back(w);
   }
   out.active_sources = active.size();
+  out.all = sum_sources(active, in.duration_s);
 
   size_t top = std::min(in.top, active.size());
   std::partial_sort(active.begin(), active.begin() + top, active.end(),
@@ -138,18 +187,18 @@ Talkers rank_talkers(const TalkerInput &in, bool *reset) {
     out.others.bps = static_cast<double>(out.others.bytes) * 8 / in.duration_s;
   }
 
-  // Fan-out: a scanner sends few packets to many ports, so it may be
-  // missing from the top by packets.
-  auto end =
-      std::remove_if(active.begin(), active.end(), [](const SourceWindow &w) {
-        return w.cur->distinct_dports < 2;
-      });
-  active.erase(end, active.end());
-  size_t fan = std::min(in.fanout, active.size());
-  std::partial_sort(active.begin(), active.begin() + fan, active.end(),
-                    more_fanout);
-  for (size_t i = 0; i < fan; ++i)
-    out.fanout.push_back(to_talker(active[i], in));
+  // Fan-out: a scanner sends few packets to many ports (vertical) or to
+  // many addresses (horizontal), so it may be missing from the top by
+  // packets.
+  std::vector<const SourceWindow *> ports, addrs;
+  for (const SourceWindow &w : active) {
+    if (w.cur->distinct_dports >= 2)
+      ports.push_back(&w);
+    if (w.cur->distinct_daddrs >= 2)
+      addrs.push_back(&w);
+  }
+  out.fanout = rank(std::move(ports), in.fanout, more_fanout, in);
+  out.fanout_addrs = rank(std::move(addrs), in.fanout, more_fanout_addrs, in);
   return out;
 }
 

@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -285,9 +286,23 @@ uint64_t read_lost(int budget_map_fd) {
   return lost;
 }
 
+namespace {
+
+// The id of the map behind `fd` (0 if it cannot be read).
+uint32_t map_id(int fd) {
+  bpf_map_info info{};
+  uint32_t len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0)
+    return 0;
+  return info.id;
+}
+
+} // namespace
+
 Status XdpObservation::read(Snapshot &snap) const {
   const int ncpus = possible_cpus();
   std::vector<pso_verdict_cnt> cnt(ncpus);
+  const uint32_t proto_id = map_id(proto_.get());
   for (uint32_t p = 0; p < PSO_PROTO_COUNT && p < kProtoCount; ++p) {
     if (bpf_map_lookup_elem(proto_.get(), &p, cnt.data()) != 0) {
       // An observation that is off has one slot: the others read as zero.
@@ -297,6 +312,12 @@ Status XdpObservation::read(Snapshot &snap) const {
           std::string("cannot read pso_proto: ") + std::strerror(errno), errno);
     }
     Funnel &f = snap.funnel[p];
+    bool tcp = p == PSO_PROTO_IPV4_TCP || p == PSO_PROTO_IPV6_TCP;
+    for (int cpu = 0; cpu < ncpus && tcp; ++cpu)
+      if (cnt[cpu].syn_port_votes != 0)
+        snap.tcp.syn_ports.push_back(
+            {cnt[cpu].syn_port, cnt[cpu].syn_port_hits,
+             (uint64_t{proto_id} << 32) | (uint64_t(cpu) << 8) | p});
     for (const auto &c : cnt) {
       f.xdp_pass.packets += c.pass_packets;
       f.xdp_pass.bytes += c.pass_bytes;

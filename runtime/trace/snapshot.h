@@ -68,6 +68,20 @@ struct DropCount {
   uint64_t packets = 0;
 };
 
+// The destination port most SYNs (without ACK) seen at XDP go to. Each CPU
+// keeps, per TCP class, a majority vote over the destination ports of its
+// SYNs (bpf/runtime/pso_abi.h, pso_syn_port_vote): a port that gets more
+// than half of them ends up as that vote's candidate. One entry per vote
+// that has a candidate; `syns` counts the SYNs to the candidate since it
+// became the candidate, so it starts again from 0 when the candidate
+// changes. `vote` tells the votes apart (the pso_proto map's id, the CPU
+// and the class), so that two readings compare the same vote.
+struct SynPort {
+  uint16_t port = 0;
+  uint64_t syns = 0;
+  uint64_t vote = 0;
+};
+
 // TCP connection health, from sock:inet_sock_set_state and the tcp:*
 // tracepoints, in the traced network namespace only.
 struct TcpHealth {
@@ -85,6 +99,8 @@ struct TcpHealth {
   uint64_t resets_sent = 0;     // tcp:tcp_send_reset
   uint64_t resets_received = 0; // tcp:tcp_receive_reset
   uint64_t retransmits = 0;     // tcp:tcp_retransmit_skb
+  // The SYN port votes' candidates (XDP).
+  std::vector<SynPort> syn_ports;
 };
 
 struct UdpHealth {

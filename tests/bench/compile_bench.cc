@@ -48,6 +48,9 @@
 #include "driver.h"
 
 namespace psl::backend {
+
+// The policy build (compiler/codegen/) this test drives.
+using namespace psl::codegen;
 namespace {
 
 std::string data_path(const std::string &name) {

@@ -191,11 +191,11 @@ Expected<std::unique_ptr<Program>> load_psl(const std::string &shape,
   CheckedModule checked = check_source(file.string(), read_text(file));
   if (!checked.ok())
     return error(file.string() + ": does not check");
-  Expected<backend::PolicyArtifact> built = backend::build_policy(
+  Expected<codegen::PolicyArtifact> built = codegen::build_policy(
       *checked.module.policy, checked.diags.file_ptr().get());
   if (!built)
     return error("build: " + built.error().message);
-  Expected<BpfObject> object = backend::load_policy(*built);
+  Expected<BpfObject> object = codegen::load_policy(*built);
   if (!object)
     return error("load: " + object.error().message);
   auto program =
@@ -224,7 +224,7 @@ Expected<std::vector<uint8_t>> clang_command_line(const fs::path &source,
   close(out_fd);
   // The flags psc compiles policies with (PolicyBuildOptions: -mcpu=v3).
   backend::CompileOptions options;
-  options.cpu = backend::PolicyBuildOptions{}.cpu;
+  options.cpu = codegen::PolicyBuildOptions{}.cpu;
   options.include_dirs = {PSC_BENCH_BPF_DIR};
   options.system_include_dirs =
       backend::BpfCompiler::default_system_include_dirs();

@@ -40,6 +40,9 @@
 #include "driver.h"
 
 namespace psl::backend {
+
+// The policy build (compiler/codegen/) this test drives.
+using namespace psl::codegen;
 namespace {
 
 using Clock = std::chrono::steady_clock;

@@ -41,7 +41,7 @@ std::unique_ptr<CompiledPolicy> build_with_split_min(
     const std::string &policy = kPolicy,
     size_t dense_min = lower::GroupLimits{}.ipv6_dense_min_prefixes,
     size_t value_filter_min = lower::GroupLimits{}.value_filter_min_entries) {
-  backend::PolicyBuildOptions o;
+  codegen::PolicyBuildOptions o;
   o.lower.groups.ipv4_split_min_prefixes = split_min;
   o.lower.groups.ipv6_split_min_prefixes = split6_min;
   o.lower.groups.ipv6_dense_min_prefixes = dense_min;
@@ -99,11 +99,11 @@ TEST(ClassSplit, LongestMatchAtPrefixAndSlotBoundaries) {
   auto both = build_with_split_min(
       0, 0, kPolicy, lower::GroupLimits{}.ipv6_dense_min_prefixes, 0);
   ASSERT_TRUE(split && trie && both);
-  ASSERT_EQ(split->artifact().classifier.groups[1].value_filter, -1);
-  ASSERT_GE(both->artifact().classifier.groups[1].value_filter, 0);
-  ASSERT_GE(split->artifact().classifier.groups[0].v4_slots, 0);
-  ASSERT_EQ(trie->artifact().classifier.groups[0].v4_slots, -1);
-  ASSERT_GE(both->artifact().classifier.groups[0].v6_buckets, 0);
+  ASSERT_FALSE(split->artifact().classifier.groups[1].value_filter.has_value());
+  ASSERT_TRUE(both->artifact().classifier.groups[1].value_filter.has_value());
+  ASSERT_TRUE(split->artifact().classifier.groups[0].v4_slots.has_value());
+  ASSERT_FALSE(trie->artifact().classifier.groups[0].v4_slots.has_value());
+  ASSERT_TRUE(both->artifact().classifier.groups[0].v6_buckets.has_value());
   ASSERT_FALSE(both->artifact().classifier.groups[0].v6_trie);
 
   const Probe probes[] = {
@@ -218,24 +218,23 @@ TEST(ClassSplit, Ipv6LongestMatchAtPrefixAndBucketBoundaries) {
   // most four are).
   auto dense = build_with_split_min(SIZE_MAX, 0, policy, 1);
   ASSERT_TRUE(split6 && both && trie && dense);
-  ASSERT_GE(dense->artifact().classifier.groups[0].v6_slots, 0);
+  ASSERT_TRUE(dense->artifact().classifier.groups[0].v6_slots.has_value());
   // The directory has an entry shared by 2005:: and shared_net (kind 2).
   {
     const auto &c = split6->artifact().classifier;
-    const int dir = c.groups[0].v6_dir;
-    ASSERT_GE(dir, 0);
+    ASSERT_TRUE(c.groups[0].v6_dir.has_value());
+    const uint32_t dir = *c.groups[0].v6_dir;
     size_t shared = 0;
     for (const auto &e : c.entries)
-      shared += static_cast<int>(e.map) == dir && e.value.size() == 48 &&
-                e.value[44] == 2;
+      shared += e.map == dir && e.value.size() == 48 && e.value[44] == 2;
     ASSERT_EQ(shared, 1u);
   }
   for (CompiledPolicy *pol : {split6.get(), both.get()}) {
     const auto &g = pol->artifact().classifier.groups[0];
-    ASSERT_GE(g.v6_buckets, 0);
+    ASSERT_TRUE(g.v6_buckets.has_value());
     ASSERT_TRUE(g.v6_trie); // 2001::/16 and the 17 lengths of 2002::/32
   }
-  ASSERT_EQ(trie->artifact().classifier.groups[0].v6_buckets, -1);
+  ASSERT_FALSE(trie->artifact().classifier.groups[0].v6_buckets.has_value());
 
   const Probe probes[] = {
       {"2001:db8:1::1", 6, 17, 53, "pass", "host"},

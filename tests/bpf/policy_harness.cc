@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "psl_counters.h"
+
 namespace psl::bpftest {
 
 const char *build_stage_name(BuildStage s) {
@@ -36,7 +38,7 @@ CompiledPolicy::make(const std::string &text, std::string *error, bool wrap) {
 
 std::unique_ptr<CompiledPolicy>
 CompiledPolicy::build(const std::string &text, BuildFailure *failure,
-                      const backend::PolicyBuildOptions &options) {
+                      const codegen::PolicyBuildOptions &options) {
   auto cp = std::unique_ptr<CompiledPolicy>(new CompiledPolicy());
   cp->checked_ =
       std::make_unique<CheckedModule>(check_source("test.psl", text));
@@ -50,7 +52,7 @@ CompiledPolicy::build(const std::string &text, BuildFailure *failure,
                           d.message;
     return nullptr;
   }
-  auto built = backend::build_policy(*checked.module.policy,
+  auto built = codegen::build_policy(*checked.module.policy,
                                      checked.diags.file_ptr().get(), options);
   if (!built.ok()) {
     // build_policy() marks compiler bugs "internal error"; anything else
@@ -62,9 +64,9 @@ CompiledPolicy::build(const std::string &text, BuildFailure *failure,
     return nullptr;
   }
   cp->artifact_ = std::move(built.value());
-  backend::PolicyLoadOptions lo;
+  codegen::PolicyLoadOptions lo;
   lo.clock_from_map = true;
-  auto obj = backend::load_policy(cp->artifact_, lo);
+  auto obj = codegen::load_policy(cp->artifact_, lo);
   if (!obj.ok()) {
     failure->stage = BuildStage::Load;
     failure->message = obj.error().message + "\n" +
@@ -111,16 +113,16 @@ CounterValue CompiledPolicy::read_counter(const char *map, uint32_t id) const {
   if (n <= 0)
     throw std::runtime_error("cannot count the possible CPUs: " +
                              std::string(std::strerror(-n)));
-  // struct psl_counter { u64 packets, bytes; } per possible CPU.
-  std::vector<uint64_t> buf(static_cast<size_t>(n) * 2);
+  // One struct psl_counter (psl_counters.h) per possible CPU.
+  std::vector<psl_counter> buf(static_cast<size_t>(n));
   if (bpf_map_lookup_elem(obj_->map_fd(map), &id, buf.data()) != 0)
     throw std::runtime_error(std::string("cannot read counter ") +
                              std::to_string(id) + " of map '" + map +
                              "': " + std::strerror(errno));
   CounterValue sum;
-  for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
-    sum.packets += buf[i * 2];
-    sum.bytes += buf[i * 2 + 1];
+  for (const psl_counter &c : buf) {
+    sum.packets += c.packets;
+    sum.bytes += c.bytes;
   }
   return sum;
 }

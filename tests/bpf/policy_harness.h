@@ -44,7 +44,7 @@ public:
   // A whole policy file; on failure returns null and says where it stopped.
   static std::unique_ptr<CompiledPolicy>
   build(const std::string &text, BuildFailure *failure,
-        const backend::PolicyBuildOptions &options = {});
+        const codegen::PolicyBuildOptions &options = {});
 
   // "pass" / "drop" (or "XDP_n").
   std::string run(const Pkt &p, uint32_t repeat = 1);
@@ -71,7 +71,7 @@ public:
 
   // The checked policy the object was built from (rule indices, names).
   const Policy &policy() const { return *checked_->module.policy; }
-  const backend::PolicyArtifact &artifact() const { return artifact_; }
+  const codegen::PolicyArtifact &artifact() const { return artifact_; }
   backend::BpfObject &object() { return *obj_; }
 
 private:
@@ -80,7 +80,7 @@ private:
 
   std::unique_ptr<CheckedModule>
       checked_; // owns the AST `policy()` points into
-  backend::PolicyArtifact artifact_;
+  codegen::PolicyArtifact artifact_;
   std::unique_ptr<backend::BpfObject> obj_;
 };
 

@@ -623,9 +623,9 @@ TEST(ExamplePolicies, BuildLoadAndRoundTripTheSidecar) {
     std::string v = pol->run(udp(53));
     EXPECT_TRUE(v == "pass" || v == "drop") << ent.path();
 
-    backend::PolicyArtifact copy;
-    ASSERT_TRUE(backend::artifact_from_json(
-                    backend::artifact_to_json(pol->artifact()), copy)
+    codegen::PolicyArtifact copy;
+    ASSERT_TRUE(codegen::artifact_from_json(
+                    codegen::artifact_to_json(pol->artifact()), copy)
                     .ok());
     const auto &a = pol->artifact().classifier, &b = copy.classifier;
     ASSERT_EQ(a.entries.size(), b.entries.size());

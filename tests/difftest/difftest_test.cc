@@ -130,12 +130,12 @@ TEST(DifftestGenerator, OddCasesSplitTheClassTables) {
         *checked.module.policy, checked.diags.file_ptr().get(),
         build_options(true).lower);
     const auto &groups = lowered.classifier.groups;
-    split4 += std::any_of(
-        groups.begin(), groups.end(),
-        [](const lower::LookupGroup &g) { return g.v4_slots >= 0; });
-    split6 += std::any_of(
-        groups.begin(), groups.end(),
-        [](const lower::LookupGroup &g) { return g.v6_buckets >= 0; });
+    split4 +=
+        std::any_of(groups.begin(), groups.end(),
+                    [](const lower::LookupGroup &g) { return g.v4_slots; });
+    split6 +=
+        std::any_of(groups.begin(), groups.end(),
+                    [](const lower::LookupGroup &g) { return g.v6_buckets; });
   }
   std::printf("[ difftest ] of %llu cases, %llu split a class table's IPv4 "
               "part, %llu its IPv6 part\n",

@@ -229,7 +229,7 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  if (std::string why = psl::backend::kernel_unavailable_reason();
+  if (std::string why = psl::codegen::kernel_unavailable_reason();
       !why.empty()) {
     std::fprintf(
         stderr, "psc-difftest: this machine cannot run compiled policies: %s\n",

@@ -205,7 +205,7 @@ Outcome run_compiled(bpftest::CompiledPolicy &k,
 }
 
 backend::PolicyBuildOptions build_options(bool split_class_tables) {
-  backend::PolicyBuildOptions o;
+  codegen::PolicyBuildOptions o;
   if (split_class_tables) {
     o.lower.groups.ipv4_split_min_prefixes = 0;
     o.lower.groups.ipv6_split_min_prefixes = 0;

@@ -122,7 +122,7 @@ void check_fmt(const psl::CheckedModule &m, const std::string &input) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const std::string input(reinterpret_cast<const char *>(data), size);
 
-  psl::CheckOptions generated;
+  psl::PassOptions generated;
   generated.generated = true;
   psl::CheckedModule gen = psl::check_source("fuzz.psl", input, generated);
   check_ranges(gen, input);

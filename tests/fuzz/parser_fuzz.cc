@@ -146,7 +146,7 @@ void check_contract(const psl_pkt &p, size_t len) {
 } // namespace
 
 extern "C" int LLVMFuzzerInitialize(int *, char ***) {
-  const std::string why = psl::backend::kernel_unavailable_reason();
+  const std::string why = psl::codegen::kernel_unavailable_reason();
   if (!why.empty()) {
     const char *required = std::getenv("PSC_REQUIRE_BPF");
     if (required && std::string(required) == "1")

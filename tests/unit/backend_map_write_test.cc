@@ -16,6 +16,9 @@
 #include "codegen/policy_build.h"
 
 namespace psl::backend {
+
+// The policy build (compiler/codegen/) this test drives.
+using namespace psl::codegen;
 namespace {
 
 // Three maps of the kinds the lowering emits, and a program that uses them

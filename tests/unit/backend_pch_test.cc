@@ -18,6 +18,9 @@
 #include "driver.h"
 
 namespace psl::backend {
+
+// The policy build (compiler/codegen/) this test drives.
+using namespace psl::codegen;
 namespace {
 
 // One rule of each kind that reaches the generated code: a host and a

@@ -89,4 +89,27 @@ TEST(DocsTest, EveryCodeHeadingHasTheExactForm) {
   }
 }
 
+// The set-up commands of the README and the testing guide run as root on a
+// machine without sudo: no command line in their sh blocks starts with it
+// (the text says when to add it).
+TEST(DocsTest, SetUpCommandsNeedNoSudo) {
+  for (const char *doc : {"README.md", "docs/testing.md"}) {
+    std::istringstream lines(read_doc(doc));
+    std::string line;
+    bool in_sh = false;
+    int commands = 0;
+    while (std::getline(lines, line)) {
+      if (line.rfind("```", 0) == 0) {
+        in_sh = !in_sh && line == "```sh";
+        continue;
+      }
+      if (!in_sh || line.empty())
+        continue;
+      ++commands;
+      EXPECT_NE(line.rfind("sudo ", 0), 0u) << doc << ": " << line;
+    }
+    EXPECT_GT(commands, 0) << doc;
+  }
+}
+
 } // namespace

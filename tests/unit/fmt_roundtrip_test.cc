@@ -309,12 +309,37 @@ TEST(FmtRoundTrip, CommentsInsideMultiLineDeclarationsMoveAboveThem) {
                                      "  rule r: tcp.dport in web and  # web\n"
                                      "          tcp.syn => pass\n"
                                      "}\n");
+  // A comment inside a set stays with its element (the set is then one
+  // element per line); elsewhere it moves above the declaration.
   EXPECT_EQ(out, "policy p {\n"
-                 "  # http\n"
-                 "  const web = { 80, 443 }  # https\n"
+                 "  const web = {\n"
+                 "    80,  # http\n"
+                 "    443\n"
+                 "  }  # https\n"
                  "  # web\n"
                  "  rule r: tcp.dport in web and tcp.syn => pass\n"
                  "}\n");
+}
+
+// Golden files: each tests/fmt/X.psl formats to tests/fmt/X.formatted.psl
+// (commented lists, long lists one element per line), which is a fixed
+// point, with every property of check_round_trip.
+TEST(FmtRoundTrip, GoldenFiles) {
+  size_t cases = 0;
+  for (const fs::path &f :
+       psl_files_under(fs::path(PSL_SOURCE_DIR) / "tests" / "fmt")) {
+    const std::string name = f.filename().string();
+    if (name.find(".formatted.") != std::string::npos)
+      continue;
+    fs::path golden = f;
+    golden.replace_extension(".formatted.psl");
+    ASSERT_TRUE(fs::exists(golden)) << golden;
+    const std::string want = read_file(golden);
+    EXPECT_EQ(check_round_trip(f.string(), read_file(f)), want) << f;
+    EXPECT_EQ(check_round_trip(golden.string(), want), want) << golden;
+    ++cases;
+  }
+  EXPECT_GT(cases, 0u);
 }
 
 TEST(FmtRoundTrip, ParenthesesFollowTheTree) {

@@ -1,6 +1,9 @@
 // `psc test` as users and CI run it: exit statuses, the final
 // "N passed, M failed" line, failures with file:line, JSON output, policies
 // that do not check, and kernel mode (runs, or says what is missing).
+#include <unistd.h>
+
+#include <filesystem>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -112,11 +115,11 @@ TEST_F(PscTestVerb, Json) {
 }
 
 // Kernel mode is the default: it runs where BPF works, and elsewhere says
-// what is missing and exits 2 (the kernel runs: tests/unit/kernel_eval*).
+// what is missing and exits 3 (the kernel runs: tests/unit/kernel_eval*).
 TEST_F(PscTestVerb, KernelModeRunsOrSaysWhatIsMissing) {
   write("good.psl", kGood);
   Result r = psc("test good.psl");
-  if (r.status == 2) {
+  if (r.status == 3) {
     EXPECT_EQ(r.out, "");
     EXPECT_NE(r.err.find("cannot run the tests in the kernel"),
               std::string::npos)
@@ -128,6 +131,39 @@ TEST_F(PscTestVerb, KernelModeRunsOrSaysWhatIsMissing) {
   }
 }
 
+// Without the capabilities BPF needs (root without them, as setpriv
+// leaves it): exit 3, the environment's status, for test and run alike.
+TEST_F(PscTestVerb, WithoutBpfPrivilegesExitsThree) {
+  if (::geteuid() != 0 || ::access("/usr/bin/setpriv", X_OK) != 0)
+    GTEST_SKIP() << "needs root and setpriv to drop the capabilities";
+  write("good.psl", kGood);
+  const std::string drop = "--securebits +noroot,+noroot_locked "
+                           "--bounding-set -all --inh-caps -all ";
+  auto wrapped = [&](const std::string &args) {
+    return shell("/usr/bin/setpriv " + drop + psc_test::quote(PSC_BINARY) +
+                 " " + args);
+  };
+  Result t = wrapped("test good.psl");
+  EXPECT_EQ(t.status, 3) << t.out << t.err;
+  EXPECT_NE(t.err.find("cannot run the tests in the kernel"), std::string::npos)
+      << t.err;
+  Result r = wrapped("run good.psl --pcap missing.pcap");
+  EXPECT_EQ(r.status, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("cannot run the policy in the kernel"),
+            std::string::npos)
+      << r.err;
+  // The interpreter needs no privileges.
+  EXPECT_EQ(wrapped("test --interp good.psl").status, 0);
+}
+
+TEST_F(PscTestVerb, DirectoryWithoutPoliciesSaysSo) {
+  std::filesystem::create_directory(path("empty"));
+  Result r = psc("test --interp empty");
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  EXPECT_EQ(r.out, "empty: error: no policies to test: no *.psl file under "
+                   "'empty'\n0 passed, 0 failed\n");
+}
+
 TEST_F(PscTestVerb, UsageAndHelp) {
   EXPECT_EQ(psc("test --interp").status, 2);
   EXPECT_EQ(psc("test --interp --format xml x.psl").status, 2);
@@ -135,6 +171,11 @@ TEST_F(PscTestVerb, UsageAndHelp) {
   EXPECT_EQ(help.status, 0);
   EXPECT_NE(help.out.find("within D"), std::string::npos);
   EXPECT_NE(help.out.find("t + i*D/N"), std::string::npos);
+  // The exit statuses test can give, and no other.
+  for (const char *line :
+       {"  0  every test passed", "  1  a test failed", "  2  bad command line",
+        "  3  kernel mode", "  4  an internal error"})
+    EXPECT_NE(help.out.find(line), std::string::npos) << line;
 }
 
 } // namespace

@@ -29,8 +29,8 @@ class Recorder final : public PacketEvaluator {
 public:
   std::string name() const override { return "recorder"; }
   void reset() override { times.push_back({}); }
-  Evaluation evaluate(const std::vector<uint8_t> &frame,
-                      uint64_t now_ns) override {
+  backend::Expected<Evaluation> evaluate(const std::vector<uint8_t> &frame,
+                                         uint64_t now_ns) override {
     times.back().push_back(now_ns);
     sizes.push_back(frame.size());
     return Evaluation{Action::Pass, -1};
@@ -66,7 +66,7 @@ TEST(TestRunnerTiming, LinesFollowEachOtherAndBlocksStartFresh) {
                       "  packet { udp.dport = 1 } => pass\n"
                       "}");
   Recorder rec;
-  auto results = run_tests(c.policy(), rec);
+  auto results = run_tests(c.policy(), rec).value();
   ASSERT_EQ(results.size(), 2u);
   EXPECT_TRUE(results[0].passed());
   EXPECT_EQ(results[0].packets_sent, 10u);
@@ -96,7 +96,7 @@ TEST(TestRunnerTiming, RateBucketsCarryOverWithinABlock) {
                       "  packet { ip.src = 10.0.0.1 } => pass\n"
                       "}");
   InterpreterEvaluator ev(c.policy());
-  auto results = run_tests(c.policy(), ev);
+  auto results = run_tests(c.policy(), ev).value();
   ASSERT_EQ(results.size(), 2u);
   EXPECT_TRUE(results[0].passed())
       << format_failures(c.m->diags.file(), results[0]);
@@ -124,7 +124,7 @@ TEST(TestRunnerExpect, CountsAndMessages) {
       "  packet { ip.len = 10, udp.dport = 1 } => pass\n"
       "}");
   InterpreterEvaluator ev(c.policy());
-  auto results = run_tests(c.policy(), ev);
+  auto results = run_tests(c.policy(), ev).value();
   ASSERT_EQ(results.size(), 3u);
   const SourceFile &file = c.m->diags.file();
   const auto &flood = results[0].failures;
@@ -170,7 +170,7 @@ TEST(TestRunnerExpect, FloodArithmetic) {
               "  packet { ip.src = 10.0.0.1 } x 1000 within 1s => drop == 801\n"
               "}");
   InterpreterEvaluator ev(c.policy());
-  auto r = run_test(c.policy(), *c.policy().tests.at(0), ev);
+  auto r = run_test(c.policy(), *c.policy().tests.at(0), ev).value();
   EXPECT_TRUE(r.passed()) << format_failures(c.m->diags.file(), r);
 }
 
@@ -181,7 +181,7 @@ TEST(TestRunnerExpect, CountRulesAndShadowDoNotChangeVerdicts) {
                       "  packet { tcp.dport = 22 } => pass\n"
                       "}");
   InterpreterEvaluator ev(c.policy());
-  EXPECT_TRUE(run_tests(c.policy(), ev).at(0).passed());
+  EXPECT_TRUE(run_tests(c.policy(), ev).value().at(0).passed());
   EXPECT_EQ(ev.interpreter().rule_counter(0).packets, 1u);
   EXPECT_EQ(ev.interpreter().rule_counter(1).packets, 1u);
 }

@@ -37,7 +37,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace interp_test;
-using psl::backend::KernelEvaluator;
+using psl::codegen::KernelEvaluator;
 
 #define REQUIRE_KERNEL()                                                       \
   do {                                                                         \
@@ -58,10 +58,13 @@ public:
     a_.reset();
     b_.reset();
   }
-  Evaluation evaluate(const std::vector<uint8_t> &frame,
-                      uint64_t now_ns) override {
-    Evaluation x = a_.evaluate(frame, now_ns);
-    Evaluation y = b_.evaluate(frame, now_ns);
+  backend::Expected<Evaluation> evaluate(const std::vector<uint8_t> &frame,
+                                         uint64_t now_ns) override {
+    Evaluation x = a_.evaluate(frame, now_ns).value();
+    auto kernel = b_.evaluate(frame, now_ns);
+    if (!kernel.ok())
+      return kernel;
+    Evaluation y = *kernel;
     ++packets;
     if (x.verdict != y.verdict || x.rule != y.rule)
       mismatches.push_back(
@@ -95,12 +98,14 @@ TEST(KernelEval, EveryPolicyPassesAndAgreesWithTheInterpreter) {
     ASSERT_TRUE(kernel.ok()) << kernel.error().message << "\n"
                              << kernel.error().detail;
     // The kernel alone: every test block passes.
-    for (const auto &r : run_tests(policy, **kernel))
+    auto ran = run_tests(policy, **kernel);
+    ASSERT_TRUE(ran.ok()) << ran.error().message;
+    for (const auto &r : *ran)
       EXPECT_TRUE(r.passed()) << format_failures(m.diags.file(), r);
     // Both at once, packet by packet.
     InterpreterEvaluator interp(policy);
     TeeEvaluator tee(interp, **kernel);
-    run_tests(policy, tee);
+    ASSERT_TRUE(run_tests(policy, tee).ok());
     EXPECT_TRUE(tee.mismatches.empty())
         << tee.mismatches.size() << " of " << tee.packets
         << " packets differ; first: " << tee.mismatches.front();
@@ -135,7 +140,7 @@ TEST(KernelEval, InjectedClockAndReset) {
   const uint64_t t0 = kTestStartNs;
   int passed = 0, dropped = 0;
   for (int i = 0; i < 10; ++i) {
-    Evaluation e = kernel.evaluate(f, t0);
+    Evaluation e = kernel.evaluate(f, t0).value();
     if (e.verdict == Action::Pass) {
       ++passed;
       EXPECT_EQ(e.rule, -1);
@@ -147,20 +152,21 @@ TEST(KernelEval, InjectedClockAndReset) {
   EXPECT_EQ(passed, 5);
   EXPECT_EQ(dropped, 5);
   // Ten seconds later by the injected clock the bucket is full again.
-  EXPECT_EQ(kernel.evaluate(f, t0 + 10'000'000'000).verdict, Action::Pass);
-  EXPECT_EQ(kernel.rule_counter(0).packets, 11u); // count rule
-  EXPECT_EQ(kernel.rule_counter(1).packets, 11u); // shadow rule
-  EXPECT_EQ(kernel.rule_counter(2).packets, 5u);
-  EXPECT_EQ(kernel.default_counter().packets, 6u);
-  EXPECT_EQ(kernel.default_counter().bytes, 6u * f.size());
+  EXPECT_EQ(kernel.evaluate(f, t0 + 10'000'000'000).value().verdict,
+            Action::Pass);
+  EXPECT_EQ(kernel.rule_counter(0).value().packets, 11u); // count rule
+  EXPECT_EQ(kernel.rule_counter(1).value().packets, 11u); // shadow rule
+  EXPECT_EQ(kernel.rule_counter(2).value().packets, 5u);
+  EXPECT_EQ(kernel.default_counter().value().packets, 6u);
+  EXPECT_EQ(kernel.default_counter().value().bytes, 6u * f.size());
 
   // reset(): empty buckets and zero counters.
   kernel.reset();
-  EXPECT_EQ(kernel.default_counter().packets, 0u);
+  EXPECT_EQ(kernel.default_counter().value().packets, 0u);
   for (int i = 0; i < 5; ++i)
-    EXPECT_EQ(kernel.evaluate(f, t0).verdict, Action::Pass) << i;
-  EXPECT_EQ(kernel.evaluate(f, t0).verdict, Action::Drop);
-  EXPECT_EQ(kernel.rule_counter(2).packets, 1u);
+    EXPECT_EQ(kernel.evaluate(f, t0).value().verdict, Action::Pass) << i;
+  EXPECT_EQ(kernel.evaluate(f, t0).value().verdict, Action::Drop);
+  EXPECT_EQ(kernel.rule_counter(2).value().packets, 1u);
 }
 
 using psc_test::Result;

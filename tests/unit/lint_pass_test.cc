@@ -12,9 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "analysis/box.h"
+#include "analysis/condition_builder.h"
+#include "analysis/witness.h"
 #include "driver.h"
 #include "frontend/parser.h"
-#include "passes/condition_space.h"
 #include "passes/lint.h"
 #include "passes/pass_manager.h"
 
@@ -22,9 +24,14 @@ namespace psl {
 namespace {
 
 // "L:C: W0201: message", then "  note L:C: message" per note.
+// The lockout warning (W0209) is left out: the snippets here are about
+// other findings, many with a `default drop` and no rule passing ARP; it
+// has its own tests (tests/diag/lint/lockout*.psl).
 std::string render(const DiagnosticSink &sink) {
   std::string out;
   for (const auto &d : sink.diagnostics()) {
+    if (d.code == DiagCode::W0209)
+      continue;
     out += std::to_string(d.range.begin.line) + ":" +
            std::to_string(d.range.begin.column) + ": " +
            diag_info(d.code).name + ": " + d.message + "\n";
@@ -41,7 +48,7 @@ std::string render(const DiagnosticSink &sink) {
 
 // The policy body starts on line 2.
 std::string lint(const std::string &body, bool generated = false) {
-  CheckOptions options;
+  PassOptions options;
   options.generated = generated;
   auto m = check_source("t.psl", "policy t {\n" + body + "}\n", options);
   return render(m.diags);
@@ -249,85 +256,6 @@ TEST(LintCondition, AlwaysTrue) {
 
 // ---------------------------------------------------------- W0204, E04xx
 
-TEST(LintProtect, DropTouchingProtectedTraffic) {
-  EXPECT_EQ(lint("  protect ip.src in 192.0.2.0/24\n"
-                 "  rule a: tcp.dport == 22 => drop\n"),
-            "3:8: W0204: drop rule 'a' touches protected traffic\n"
-            "  note 2:11: it drops packets protected here, for example "
-            "ip.src = 192.0.2.0, tcp.dport = 22\n");
-}
-
-TEST(LintProtect, PassingProtectedTrafficFirstIsEnough) {
-  const char *body = "  const mgmt = { 192.0.2.0/24, 2001:db8::/32 }\n"
-                     "  protect ip.src in mgmt\n"
-                     "  rule admin: ip.src in mgmt => pass\n"
-                     "  rule a: tcp.dport == 22 => drop\n"
-                     "  rule b: ip.src in 198.51.100.0/24 => drop shadow\n"
-                     "  default drop\n";
-  EXPECT_EQ(lint(body), "");
-  // A generated policy may not rely on other rules: they may expire.
-  EXPECT_EQ(lint(body, /*generated=*/true),
-            "5:8: E0401: drop rule 'a' touches protected traffic\n"
-            "  note 3:11: it drops packets protected here, for example "
-            "ip.src = 192.0.2.0, tcp.dport = 22\n"
-            "5:30: E0402: generated drop rule 'a' has no ttl\n"
-            "6:40: E0402: generated drop rule 'b' has no ttl\n");
-}
-
-// Once earlier pass rules cover every protected packet, later drop rules
-// are not checked one by one; before that they are.
-TEST(LintProtect, ProtectCoveredPartWayThrough) {
-  EXPECT_EQ(lint("  protect ip.src in { 192.0.2.0/24, 2001:db8::/32 }\n"
-                 "  rule a: tcp.dport == 22 => drop\n"
-                 "  rule v4: ip.src in 192.0.2.0/24 => pass\n"
-                 "  rule b: tcp.dport == 23 => drop\n"
-                 "  rule v6: ip.src in 2001:db8::/32 => pass\n"
-                 "  rule c: tcp.dport == 24 => drop\n"),
-            "3:8: W0204: drop rule 'a' touches protected traffic\n"
-            "  note 2:11: it drops packets protected here, for example "
-            "ip.src = 192.0.2.0, tcp.dport = 22\n"
-            "5:8: W0204: drop rule 'b' touches protected traffic\n"
-            "  note 2:11: it drops packets protected here, for example "
-            "tcp.dport = 23, ip.src = 2001:db8::\n");
-}
-
-TEST(LintProtect, ExpiringPassDoesNotProtect) {
-  EXPECT_EQ(lint("  protect ip.src in 192.0.2.0/24\n"
-                 "  rule admin: ip.src in 192.0.2.0/24 => pass ttl 1h\n"
-                 "  rule a: tcp.dport == 22 => drop\n"),
-            "4:8: W0204: drop rule 'a' touches protected traffic\n"
-            "  note 2:11: it drops packets protected here, for example "
-            "ip.src = 192.0.2.0, tcp.dport = 22\n");
-}
-
-TEST(LintProtect, DynamicSetsMayHoldProtectedAddresses) {
-  const char *head = "  set banned : ip dynamic ttl 10m\n"
-                     "  protect ip.src in 192.0.2.0/24\n";
-  EXPECT_EQ(
-      lint(std::string(head) + "  rule a: ip.src in banned => drop ttl 10m\n",
-           /*generated=*/true),
-      "4:8: E0401: drop rule 'a' touches protected traffic\n"
-      "  note 3:11: it drops packets protected here, for example "
-      "ip.src = 192.0.2.0, ip.src in banned\n");
-  EXPECT_EQ(
-      lint(std::string(head) +
-               "  rule b: ip.src in banned and not (ip.src in 192.0.2.0/24) "
-               "=> drop ttl 10m\n",
-           /*generated=*/true),
-      "");
-}
-
-TEST(LintProtect, DefaultDropReachedByProtectedTraffic) {
-  EXPECT_EQ(lint("  protect ip.src in 192.0.2.0/24\n"
-                 "  rule web: tcp.dport == 443 => pass\n"
-                 "  default drop\n"),
-            "4:3: W0204: default drop touches protected traffic\n"
-            "  note 2:11: packets protected here reach it, for example "
-            "ip.src = 192.0.2.0\n");
-}
-
-// ------------------------------------------------------------------ W0207
-
 TEST(LintUnused, ConstantsAndSets) {
   EXPECT_EQ(lint("  const a = { 10.0.0.0/8 }\n"
                  "  const b = { a, 192.168.0.0/16 }\n"
@@ -382,30 +310,6 @@ TEST(LintComplex, ReportedOnceAndSkipped) {
             "skip this rule\n");
 }
 
-TEST(LintComplex, APassTooComplexToReadSilencesTheProtectCheck) {
-  std::string big =
-      "(tcp.sport == 1 or tcp.dport == 1) and "
-      "(ip.ttl == 1 or ip.tos == 1) and (ip.len == 1 or pkt.len == 1) and "
-      "(vlan.id == 1 or tcp.window == 1) and "
-      "(eth.src == 00:00:00:00:00:01 or eth.dst == 00:00:00:00:00:01) and "
-      "(ip.src == 10.0.0.1 or ip.dst == 10.0.0.1) and (tcp.syn or tcp.ack) and "
-      "(tcp.fin or tcp.rst) and (tcp.psh or tcp.urg)";
-  // It may pass the protected packets first: no W0204 either way.
-  EXPECT_EQ(lint("  protect ip.src in 192.0.2.0/24\n"
-                 "  rule big: " +
-                 big +
-                 " => pass\n"
-                 "  rule a: tcp.dport == 22 => drop\n"
-                 "  default drop\n"),
-            "3:13: W0208: condition of rule 'big' is too complex to lint\n"
-            "  note: it has more than 256 alternatives; the other lint checks "
-            "skip this rule\n");
-}
-
-// ------------------------------------------------------------ positives
-
-// The example of language.md: no shadowed or redundant rule. (It does drop
-// banned and flooding sources without exempting the trusted ones.)
 TEST(LintPositive, LanguageExample) {
   EXPECT_EQ(
       lint("  const trusted  = { 10.0.0.0/8, 192.168.0.0/16, fd00::/8 }\n"
@@ -517,45 +421,46 @@ TEST(LintProperty, FlaggedRulesCanAllBeRemoved) {
           if (d.code == DiagCode::W0201)
             shadowed[i] = true;
         }
-    cs::Space space;
-    std::vector<cs::Dnf> dnf;
+    analysis::Space space;
+    std::vector<analysis::Dnf> dnf;
     for (auto *r : p.rules) {
-      cs::ConditionBuilder b(space);
+      analysis::ConditionBuilder b(space);
       dnf.push_back(*b.build(*r->cond));
     }
-    auto matches = [&](size_t i, const cs::Witness &w) {
+    auto matches = [&](size_t i, const analysis::Witness &w) {
       for (const auto &b : dnf[i])
-        if (cs::box_contains(b, w))
+        if (analysis::box_contains(b, w))
           return true;
       return false;
     };
     for (int k = 0; k < 400; ++k) {
-      cs::Witness w;
+      analysis::Witness w;
       int kind = static_cast<int>(rng() % 4); // tcp, udp, icmp, none
       bool v6 = kind != 2 && rng() % 4 == 0;
       if (kind < 3) {
-        w.fixed[cs::kLayerIp] = 1;
-        w.fixed[cs::kDimIpVersion] = v6 ? 6 : 4;
-        w.fixed[cs::kDimEthType] = v6 ? 0x86dd : 0x0800;
-        w.fixed[cs::kDimIpProto] = kind == 0 ? 6 : kind == 1 ? 17 : 1;
+        w.fixed[analysis::kLayerIp] = 1;
+        w.fixed[analysis::kDimIpVersion] = v6 ? 6 : 4;
+        w.fixed[analysis::kDimEthType] = v6 ? 0x86dd : 0x0800;
+        w.fixed[analysis::kDimIpProto] = kind == 0 ? 6 : kind == 1 ? 17 : 1;
         const uint32_t srcs[] = {0x0a010203, 0x0a010909, 0x0a020000,
                                  0xc0000201};
         if (v6)
-          w.fixed[cs::kIpSrc6] = (cs::Point{0xfd} << 120) * (rng() % 2) + 1;
+          w.fixed[analysis::kIpSrc6] =
+              (analysis::Point{0xfd} << 120) * (rng() % 2) + 1;
         else
-          w.fixed[cs::kDimIpSrc4] = srcs[rng() % 4];
+          w.fixed[analysis::kDimIpSrc4] = srcs[rng() % 4];
       }
-      const cs::Point ports[] = {22, 23, 53, 80};
+      const analysis::Point ports[] = {22, 23, 53, 80};
       if (kind == 0) {
-        w.fixed[cs::kLayerTcp] = 1;
-        w.fixed[cs::field_dim(FieldId::TcpDport)] = ports[rng() % 4];
-        w.fixed[cs::field_dim(FieldId::TcpSyn)] = rng() % 2;
+        w.fixed[analysis::kLayerTcp] = 1;
+        w.fixed[analysis::field_dim(FieldId::TcpDport)] = ports[rng() % 4];
+        w.fixed[analysis::field_dim(FieldId::TcpSyn)] = rng() % 2;
       } else if (kind == 1) {
-        w.fixed[cs::kLayerUdp] = 1;
-        w.fixed[cs::field_dim(FieldId::UdpDport)] = ports[rng() % 4];
+        w.fixed[analysis::kLayerUdp] = 1;
+        w.fixed[analysis::field_dim(FieldId::UdpDport)] = ports[rng() % 4];
       } else if (kind == 2) {
-        w.fixed[cs::kLayerIcmp] = 1;
-        w.fixed[cs::field_dim(FieldId::IcmpType)] = 8 * (rng() % 2);
+        w.fixed[analysis::kLayerIcmp] = 1;
+        w.fixed[analysis::field_dim(FieldId::IcmpType)] = 8 * (rng() % 2);
       }
       auto verdict = [&](bool skip_flagged) {
         for (size_t i = 0; i < p.rules.size(); ++i) {
@@ -595,10 +500,10 @@ TEST(LintTiming, DISABLED_Files) {
     auto t0 = std::chrono::steady_clock::now();
     auto m = parse_policy(file, diags);
     auto t1 = std::chrono::steady_clock::now();
-    CheckOptions options;
+    PassOptions options;
     PassContext ctx{diags, options};
     auto passes = make_frontend_passes();
-    for (size_t i = 0; i + 1 < passes.size(); ++i) // all but the lint
+    for (size_t i = 0; i + 2 < passes.size(); ++i) // all but lint, protect
       passes[i]->run(*m.policy, ctx);
     auto t2 = std::chrono::steady_clock::now();
     double best_wall = 1e9, best_cpu = 1e9;

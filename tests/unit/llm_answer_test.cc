@@ -120,7 +120,7 @@ TEST(LlmCheck, AGoodPolicyIsAcceptedInCanonicalForm) {
   EXPECT_EQ(c.rules[0].ttl_ms, 600000u);
   EXPECT_FALSE(c.rules[0].shadow);
   // The accepted text checks on its own.
-  psl::CheckOptions o;
+  psl::PassOptions o;
   o.generated = true;
   EXPECT_TRUE(psl::check_source("x.psl", c.psl, o).ok());
 }
@@ -228,7 +228,7 @@ TEST(LlmCheck, DropsOfEverything) {
 }
 
 TEST(LlmCheck, ProbeShare) {
-  psl::CheckOptions o;
+  psl::PassOptions o;
   o.generated = true;
   auto m = psl::check_source(
       "p.psl", "policy p {\n  rule a: tcp.syn => drop ttl 1m\n}\n", o);

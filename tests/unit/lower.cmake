@@ -9,3 +9,10 @@ target_include_directories(lower_classifier_test PRIVATE ${PSC_BPF_TEMPLATE_DIR}
 add_executable(lower_class_split_test ${CMAKE_CURRENT_SOURCE_DIR}/lower_class_split_test.cc)
 target_link_libraries(lower_class_split_test PRIVATE psl_codegen psl_driver GTest::gtest_main)
 gtest_discover_tests(lower_class_split_test DISCOVERY_TIMEOUT 30)
+
+# The pure pieces of placement (conjunctions, prefixes, the IPv4 and IPv6
+# class-table splits, entry encodings) on hand-made input.
+add_executable(lower_pieces_test ${CMAKE_CURRENT_SOURCE_DIR}/lower_pieces_test.cc)
+target_link_libraries(lower_pieces_test PRIVATE psl_lower GTest::gtest_main)
+target_include_directories(lower_pieces_test PRIVATE ${PSC_BPF_TEMPLATE_DIR})
+gtest_discover_tests(lower_pieces_test)

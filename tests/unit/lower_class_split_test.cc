@@ -43,7 +43,7 @@ std::map<uint32_t, SlotWords> slots_of(const Classifier &c,
                                        const LookupGroup &g) {
   std::map<uint32_t, SlotWords> out;
   for (const auto &e : c.entries)
-    if (static_cast<int>(e.map) == g.v4_slots) {
+    if (e.map == g.v4_slots) {
       EXPECT_EQ(e.key.size(), 4u);
       EXPECT_EQ(e.value.size(), 24u);
       uint32_t index;
@@ -60,7 +60,7 @@ std::map<std::string, ValWords> longer_of(const Classifier &c,
                                           const LookupGroup &g) {
   std::map<std::string, ValWords> out;
   for (const auto &e : c.entries)
-    if (static_cast<int>(e.map) == g.v4_longer) {
+    if (e.map == g.v4_longer) {
       EXPECT_EQ(e.key.size(), 8u);
       EXPECT_EQ(e.value.size(), 16u);
       uint32_t len;
@@ -97,10 +97,10 @@ TEST(LowerClassSplit, NestedPrefixesFillSlotsAndLongerPrefixes) {
   ASSERT_EQ(c.groups.size(), 1u) << to_string(c);
   const LookupGroup &g = c.groups[0];
   EXPECT_EQ(g.shape, "lpm ip.src, ipv4 by /16 array + hash");
-  ASSERT_GE(g.v4_slots, 0);
-  ASSERT_GE(g.v4_longer, 0);
-  const MapSpec &a = c.maps[static_cast<size_t>(g.v4_slots)];
-  const MapSpec &h = c.maps[static_cast<size_t>(g.v4_longer)];
+  ASSERT_TRUE(g.v4_slots.has_value());
+  ASSERT_TRUE(g.v4_longer.has_value());
+  const MapSpec &a = c.maps[*g.v4_slots];
+  const MapSpec &h = c.maps[*g.v4_longer];
   EXPECT_EQ(a.name, "psl_g0_v4a");
   EXPECT_EQ(a.kind, MapKind::Array);
   EXPECT_EQ(a.key_size, 4u);
@@ -247,7 +247,7 @@ TEST(LowerClassSplit, ClassKeyedGroupsKeepTheirMask) {
   const Classifier &c = l->c();
   ASSERT_EQ(c.groups.size(), 2u) << to_string(c);
   const LookupGroup &g = c.groups[0];
-  ASSERT_GE(g.v4_slots, 0);
+  ASSERT_TRUE(g.v4_slots.has_value());
   const uint32_t net = Classifier::encode(1, Action::Pass);
   EXPECT_EQ(slots_of(c, g),
             (std::map<uint32_t, SlotWords>{
@@ -262,19 +262,19 @@ TEST(LowerClassSplit, ThresholdCountsIpv4PrefixesOnly) {
     rule b: ip.src in { 10.1.0.0/16, 2001:db8::/32, 2001:db8:1::/48 } => pass)";
   auto below = lower_text(body, 3);
   ASSERT_TRUE(below && below->result.ok());
-  EXPECT_EQ(below->c().groups[0].v4_slots, -1);
+  EXPECT_FALSE(below->c().groups[0].v4_slots.has_value());
   EXPECT_EQ(below->c().groups[0].shape, "lpm ip.src");
   auto at = lower_text(body, 2);
   ASSERT_TRUE(at && at->result.ok());
-  EXPECT_GE(at->c().groups[0].v4_slots, 0);
+  EXPECT_TRUE(at->c().groups[0].v4_slots.has_value());
   // Without IPv4 prefixes nothing is split, whatever the threshold.
   auto v6 = lower_text("rule a: ip.src in 2001:db8::/32 => drop", 0);
   ASSERT_TRUE(v6 && v6->result.ok());
-  EXPECT_EQ(v6->c().groups[0].v4_slots, -1);
+  EXPECT_FALSE(v6->c().groups[0].v4_slots.has_value());
   // The default keeps a handful of prefixes in the trie.
   auto def = lower_text(body, GroupLimits{}.ipv4_split_min_prefixes);
   ASSERT_TRUE(def && def->result.ok());
-  EXPECT_EQ(def->c().groups[0].v4_slots, -1);
+  EXPECT_FALSE(def->c().groups[0].v4_slots.has_value());
 }
 
 TEST(LowerClassSplit, HostListsSplitWithStraightLineProbes) {
@@ -287,7 +287,7 @@ TEST(LowerClassSplit, HostListsSplitWithStraightLineProbes) {
   auto l = lower_text(hosts, GroupLimits{}.ipv4_split_min_prefixes);
   ASSERT_TRUE(l && l->result.ok());
   const LookupGroup &g = l->c().groups[0];
-  ASSERT_GE(g.v4_slots, 0);
+  ASSERT_TRUE(g.v4_slots.has_value());
   EXPECT_EQ(g.v4_lengths, (1u << (32 - 17)) | (1u << (24 - 17)));
   const std::string c = codegen::generate_xdp(l->c());
   const size_t at32 = c.find("PSL_CLASS4_HAS(s, 32)");
@@ -301,7 +301,7 @@ TEST(LowerClassSplit, HostListsSplitWithStraightLineProbes) {
     rule a: ip.src in { 10.0.0.1, 10.0.0.2, 10.0.1.0/24, 10.0.2.0/25, 10.0.3.0/26 } => drop)";
   auto by_default = lower_text(four, GroupLimits{}.ipv4_split_min_prefixes);
   ASSERT_TRUE(by_default && by_default->result.ok());
-  EXPECT_EQ(by_default->c().groups[0].v4_slots, -1);
+  EXPECT_FALSE(by_default->c().groups[0].v4_slots.has_value());
   auto forced = lower_text(four, 0);
   ASSERT_TRUE(forced && forced->result.ok());
   EXPECT_NE(codegen::generate_xdp(forced->c()).find("psl_class4(&"),
@@ -311,7 +311,7 @@ TEST(LowerClassSplit, HostListsSplitWithStraightLineProbes) {
     rule a: ip.src in { 10.0.0.1, 10.1.0.0/16, 10.2.0.0/16 } => drop)",
                              GroupLimits{}.ipv4_split_min_prefixes);
   ASSERT_TRUE(prefixes && prefixes->result.ok());
-  EXPECT_EQ(prefixes->c().groups[0].v4_slots, -1);
+  EXPECT_FALSE(prefixes->c().groups[0].v4_slots.has_value());
 }
 
 TEST(LowerClassSplit, Ipv6HostListsStayInTheHostHash) {
@@ -326,13 +326,13 @@ TEST(LowerClassSplit, Ipv6HostListsStayInTheHostHash) {
   auto def = lower_text(body, GroupLimits{}.ipv4_split_min_prefixes);
   ASSERT_TRUE(def && def->result.ok());
   const LookupGroup &g = def->c().groups[0];
-  EXPECT_EQ(g.v6_buckets, -1);
-  ASSERT_GE(g.exact_map, 0);
-  EXPECT_EQ(def->c().maps[static_cast<size_t>(g.exact_map)].max_entries, 130u);
+  EXPECT_FALSE(g.v6_buckets.has_value());
+  ASSERT_TRUE(g.exact_map.has_value());
+  EXPECT_EQ(def->c().maps[*g.exact_map].max_entries, 130u);
   // Threshold 0 (the differential tester's odd cases) splits them anyway.
   auto forced = lower_text(body, GroupLimits{}.ipv4_split_min_prefixes, 0);
   ASSERT_TRUE(forced && forced->result.ok());
-  EXPECT_GE(forced->c().groups[0].v6_buckets, 0);
+  EXPECT_TRUE(forced->c().groups[0].v6_buckets.has_value());
 }
 
 TEST(LowerClassSplit, HostsWithIpv6HostsKeepTheHashInFrontOfTheTrie) {
@@ -345,11 +345,11 @@ TEST(LowerClassSplit, HostsWithIpv6HostsKeepTheHashInFrontOfTheTrie) {
   const Classifier &c = l->c();
   const LookupGroup &g = c.groups[0];
   EXPECT_EQ(g.shape, "hash+lpm ip.src, ipv4 by /16 array + hash");
-  ASSERT_GE(g.exact_map, 0);
-  EXPECT_EQ(c.maps[static_cast<size_t>(g.exact_map)].max_entries, 2u);
+  ASSERT_TRUE(g.exact_map.has_value());
+  EXPECT_EQ(c.maps[*g.exact_map].max_entries, 2u);
   EXPECT_EQ(c.maps[g.map].max_entries, 1u);
   EXPECT_EQ(entries_in(c, g.map), 1u);
-  EXPECT_EQ(entries_in(c, static_cast<uint32_t>(g.exact_map)), 2u);
+  EXPECT_EQ(entries_in(c, *g.exact_map), 2u);
 }
 
 // Lowers with only the IPv6 split forced on.
@@ -401,7 +401,7 @@ std::map<uint32_t, Bucket6> buckets_of(const Classifier &c,
                                        const LookupGroup &g) {
   std::map<uint32_t, Bucket6> out;
   for (const auto &e : c.entries)
-    if (static_cast<int>(e.map) == g.v6_buckets) {
+    if (e.map == g.v6_buckets) {
       EXPECT_EQ(e.key.size(), 4u);
       const uint32_t top = uint32_t{e.key[0]} << 24 | uint32_t{e.key[1]} << 16 |
                            uint32_t{e.key[2]} << 8 | e.key[3];
@@ -415,7 +415,7 @@ std::map<uint32_t, Bucket6> slots6_of(const Classifier &c,
                                       const LookupGroup &g) {
   std::map<uint32_t, Bucket6> out;
   for (const auto &e : c.entries)
-    if (static_cast<int>(e.map) == g.v6_slots) {
+    if (e.map == g.v6_slots) {
       EXPECT_EQ(e.key.size(), 4u);
       uint32_t index;
       std::memcpy(&index, e.key.data(), 4);
@@ -431,7 +431,7 @@ std::map<uint32_t, Bucket6> dir_of(const Classifier &c, const LookupGroup &g,
   std::map<uint32_t, Bucket6> out;
   *shared = 0;
   for (const auto &e : c.entries)
-    if (static_cast<int>(e.map) == g.v6_dir) {
+    if (e.map == g.v6_dir) {
       EXPECT_EQ(e.value.size(), 48u);
       if (e.value.size() != 48)
         continue;
@@ -456,7 +456,7 @@ std::map<std::string, ValWords> longer6_of(const Classifier &c,
                                            const LookupGroup &g) {
   std::map<std::string, ValWords> out;
   for (const auto &e : c.entries)
-    if (static_cast<int>(e.map) == g.v6_longer) {
+    if (e.map == g.v6_longer) {
       EXPECT_EQ(e.key.size(), 20u);
       EXPECT_EQ(e.value.size(), 16u);
       char text[INET6_ADDRSTRLEN];
@@ -490,12 +490,12 @@ TEST(LowerClassSplit, Ipv6BucketsByTheTop32Bits) {
   ASSERT_EQ(c.groups.size(), 1u) << to_string(c);
   const LookupGroup &g = c.groups[0];
   EXPECT_EQ(g.shape, "lpm ip.src, ipv6 by /32 hash + hash");
-  ASSERT_GE(g.v6_buckets, 0);
-  ASSERT_GE(g.v6_longer, 0);
-  EXPECT_EQ(g.v4_slots, -1);
+  ASSERT_TRUE(g.v6_buckets.has_value());
+  ASSERT_TRUE(g.v6_longer.has_value());
+  EXPECT_FALSE(g.v4_slots.has_value());
   EXPECT_TRUE(g.v6_trie);
-  const MapSpec &bm = c.maps[static_cast<size_t>(g.v6_buckets)];
-  const MapSpec &hm = c.maps[static_cast<size_t>(g.v6_longer)];
+  const MapSpec &bm = c.maps[*g.v6_buckets];
+  const MapSpec &hm = c.maps[*g.v6_longer];
   EXPECT_EQ(bm.name, "psl_g0_v6b");
   EXPECT_EQ(bm.kind, MapKind::Hash);
   EXPECT_EQ(bm.key_size, 4u);
@@ -540,7 +540,7 @@ TEST(LowerClassSplit, Ipv6BucketsByTheTop32Bits) {
   // The search over 48, 64, 128 starts at 64: the host leaves a marker
   // there, holding the /48 that covers it.
   // The directory copies every bucket (no two share an entry here).
-  const MapSpec &dm = c.maps[static_cast<size_t>(g.v6_dir)];
+  const MapSpec &dm = c.maps[*g.v6_dir];
   EXPECT_EQ(dm.name, "psl_g0_v6d");
   EXPECT_EQ(dm.kind, MapKind::Array);
   EXPECT_EQ(dm.value_size, 48u);
@@ -548,7 +548,7 @@ TEST(LowerClassSplit, Ipv6BucketsByTheTop32Bits) {
   size_t shared = 0;
   EXPECT_EQ(dir_of(c, g, &shared), buckets_of(c, g));
   EXPECT_EQ(shared, 0u);
-  EXPECT_EQ(entries_in(c, static_cast<uint32_t>(g.v6_dir)), 4u);
+  EXPECT_EQ(entries_in(c, *g.v6_dir), 4u);
   EXPECT_EQ(longer6_of(c, g),
             (std::map<std::string, ValWords>{
                 {"2001:db8:1::/48", {sub, 4, 0, 0}},
@@ -591,7 +591,7 @@ TEST(LowerClassSplit, Ipv6BucketWithTooManyLengthsStaysInTheTrie) {
   EXPECT_EQ(c.maps[g.map].max_entries, 18u);
   auto longer = longer6_of(c, g);
   ASSERT_EQ(longer.size(), 16u);
-  EXPECT_EQ(c.maps[static_cast<size_t>(g.v6_longer)].max_entries, 16u);
+  EXPECT_EQ(c.maps[*g.v6_longer].max_entries, 16u);
   // Classes: the /32 and its 17 (1..18), then 2001:db9::/33.. (19..34); the
   // /33's rule comes first of those, so every longer one folds it in.
   for (uint32_t len = 33; len <= 48; ++len)
@@ -610,7 +610,7 @@ TEST(LowerClassSplit, Ipv6PrefixesShorterThan32StayInTheTrie) {
                       0, 0);
   ASSERT_TRUE(l && l->result.ok());
   const LookupGroup &g = l->c().groups[0];
-  EXPECT_EQ(g.v4_slots, -1); // no IPv4 prefix
+  EXPECT_FALSE(g.v4_slots.has_value()); // no IPv4 prefix
   EXPECT_TRUE(g.v6_trie);
   EXPECT_EQ(entries_in(l->c(), g.map), 1u);
   const uint32_t all = Classifier::encode(0, Action::Drop);
@@ -621,7 +621,7 @@ TEST(LowerClassSplit, Ipv6PrefixesShorterThan32StayInTheTrie) {
   auto short_only =
       lower_text("rule all: ip.src in 2000::/8 => drop", SIZE_MAX, 0);
   ASSERT_TRUE(short_only && short_only->result.ok());
-  EXPECT_EQ(short_only->c().groups[0].v6_buckets, -1);
+  EXPECT_FALSE(short_only->c().groups[0].v6_buckets.has_value());
   EXPECT_EQ(short_only->c().groups[0].shape, "lpm ip.src");
 
   auto both = lower_text(R"(
@@ -630,8 +630,8 @@ TEST(LowerClassSplit, Ipv6PrefixesShorterThan32StayInTheTrie) {
                          0, 0);
   ASSERT_TRUE(both && both->result.ok());
   const LookupGroup &b = both->c().groups[0];
-  EXPECT_GE(b.v4_slots, 0);
-  EXPECT_GE(b.v6_buckets, 0);
+  EXPECT_TRUE(b.v4_slots.has_value());
+  EXPECT_TRUE(b.v6_buckets.has_value());
   EXPECT_FALSE(b.v6_trie);
   EXPECT_EQ(entries_in(both->c(), b.map), 0u);
 }
@@ -646,19 +646,19 @@ TEST(LowerClassSplit, Ipv6ThresholdCountsIpv6PrefixesOnly) {
     rule d: ip.src in 2001:db9::/32 => pass)";
   auto below = lower_text(body, SIZE_MAX, 4);
   ASSERT_TRUE(below && below->result.ok());
-  EXPECT_EQ(below->c().groups[0].v6_buckets, -1);
+  EXPECT_FALSE(below->c().groups[0].v6_buckets.has_value());
   EXPECT_EQ(below->c().groups[0].shape, "lpm ip.src");
   auto at = lower_text(body, SIZE_MAX, 3);
   ASSERT_TRUE(at && at->result.ok());
-  EXPECT_GE(at->c().groups[0].v6_buckets, 0);
+  EXPECT_TRUE(at->c().groups[0].v6_buckets.has_value());
   // Without IPv6 prefixes nothing is split, whatever the threshold.
   auto v4 = lower_text("rule a: ip.src in 10.0.0.0/8 => drop", SIZE_MAX, 0);
   ASSERT_TRUE(v4 && v4->result.ok());
-  EXPECT_EQ(v4->c().groups[0].v6_buckets, -1);
+  EXPECT_FALSE(v4->c().groups[0].v6_buckets.has_value());
   // The default keeps a handful of prefixes in the trie.
   auto def = lower_text(body, SIZE_MAX);
   ASSERT_TRUE(def && def->result.ok());
-  EXPECT_EQ(def->c().groups[0].v6_buckets, -1);
+  EXPECT_FALSE(def->c().groups[0].v6_buckets.has_value());
 }
 
 TEST(LowerClassSplit, DenseIpv6BucketsGetSlotsByTheNext16Bits) {
@@ -678,8 +678,8 @@ TEST(LowerClassSplit, DenseIpv6BucketsGetSlotsByTheNext16Bits) {
   const Classifier &c = l->c();
   ASSERT_EQ(c.groups.size(), 1u) << to_string(c);
   const LookupGroup &g = c.groups[0];
-  ASSERT_GE(g.v6_slots, 0);
-  const MapSpec &a = c.maps[static_cast<size_t>(g.v6_slots)];
+  ASSERT_TRUE(g.v6_slots.has_value());
+  const MapSpec &a = c.maps[*g.v6_slots];
   EXPECT_EQ(a.name, "psl_g0_v6a");
   EXPECT_EQ(a.kind, MapKind::Array);
   EXPECT_EQ(a.value_size, 40u);

@@ -57,7 +57,7 @@ TEST(LowerClassifier, SameShapeRulesShareOneGroup) {
   // ip.src; as many prefixes as single addresses, so one LPM trie.
   EXPECT_EQ(c.groups[0].shape, "lpm ip.src");
   EXPECT_TRUE(c.groups[0].classes);
-  EXPECT_EQ(c.groups[0].exact_map, -1);
+  EXPECT_FALSE(c.groups[0].exact_map.has_value());
   EXPECT_EQ(c.groups[0].rules, (std::vector<uint32_t>{0, 1, 2, 6}));
   EXPECT_EQ(c.maps[c.groups[0].map].key_size,
             4u + 20u);                                // 17 bytes padded to 20
@@ -218,18 +218,15 @@ TEST(LowerClassifier, MostlySingleAddressesAreAHashBeforeTheTrie) {
   ASSERT_EQ(c.groups.size(), 1u) << to_string(c);
   const LookupGroup &g = c.groups[0];
   EXPECT_EQ(g.shape, "hash+lpm ip.src");
-  ASSERT_GE(g.exact_map, 0);
-  const auto &h = c.maps[static_cast<size_t>(g.exact_map)];
+  ASSERT_TRUE(g.exact_map.has_value());
+  const auto &h = c.maps[*g.exact_map];
   EXPECT_EQ(h.kind, MapKind::Hash);
   EXPECT_EQ(h.max_entries, 3u);
   EXPECT_EQ(c.maps[g.map].kind, MapKind::Lpm);
   EXPECT_EQ(c.maps[g.map].max_entries, 1u);
   uint32_t wide = Classifier::encode(1, Action::Drop);
-  EXPECT_EQ(hashed_class(c, static_cast<uint32_t>(g.exact_map), 4,
-                         a4(10, 1, 1, 1))[0],
-            wide);
-  EXPECT_EQ(hashed_class(c, static_cast<uint32_t>(g.exact_map), 4,
-                         a4(192, 0, 2, 2))[0],
+  EXPECT_EQ(hashed_class(c, *g.exact_map, 4, a4(10, 1, 1, 1))[0], wide);
+  EXPECT_EQ(hashed_class(c, *g.exact_map, 4, a4(192, 0, 2, 2))[0],
             Classifier::encode(3, Action::Pass));
   auto e = class_entry(c, 0, 4, a4(10, 0, 0, 0), 96 + 8);
   ASSERT_TRUE(e);
@@ -247,7 +244,7 @@ TEST(LowerClassifier, PrefixAndPortIsClassKeyed) {
   EXPECT_TRUE(c.groups[0].rules.empty()); // only a class, no address-only rule
   const LookupGroup &g = c.groups[1];
   EXPECT_EQ(g.shape, "hash class(ip.dst), tcp.dport");
-  EXPECT_EQ(g.class_group, 0);
+  EXPECT_EQ(g.class_group, 0u);
   ASSERT_EQ(g.exact.size(), 1u);
   EXPECT_EQ(g.exact[0].offset, 4u);
   EXPECT_EQ(g.exact[0].size, 2u);
@@ -303,15 +300,15 @@ TEST(LowerClassifier, LargeClassKeyedPortGroupsHaveABitmapOfTheirPorts) {
   ASSERT_EQ(c.groups.size(), 3u) << to_string(c);
   const LookupGroup &ports = c.groups[1];
   EXPECT_EQ(ports.shape, "hash class(ip.src), tcp.dport");
-  ASSERT_GE(ports.value_filter, 0);
+  ASSERT_TRUE(ports.value_filter.has_value());
   EXPECT_EQ(ports.value_filter_part, 0u);
-  const MapSpec &m = c.maps[static_cast<size_t>(ports.value_filter)];
+  const MapSpec &m = c.maps[*ports.value_filter];
   EXPECT_EQ(m.name, c.maps[ports.map].name + "_f");
   EXPECT_EQ(m.kind, MapKind::Array);
   EXPECT_EQ(m.max_entries, 1024u);
   std::map<uint32_t, uint64_t> words;
   for (const auto &e : c.entries)
-    if (e.map == static_cast<uint32_t>(ports.value_filter)) {
+    if (e.map == *ports.value_filter) {
       uint32_t i;
       uint64_t w;
       std::memcpy(&i, e.key.data(), 4);
@@ -323,11 +320,11 @@ TEST(LowerClassifier, LargeClassKeyedPortGroupsHaveABitmapOfTheirPorts) {
                        {443 / 64, uint64_t{1} << (443 % 64)},
                        {8080 / 64, uint64_t{1} << (8080 % 64)}}));
   // ip.proto is 8 bits: no bitmap.
-  EXPECT_EQ(c.groups[2].value_filter, -1) << c.groups[2].shape;
+  EXPECT_FALSE(c.groups[2].value_filter.has_value()) << c.groups[2].shape;
 
   auto small = lower_text(body);
   ASSERT_TRUE(small && small->result.ok());
-  EXPECT_EQ(small->c().groups[1].value_filter, -1);
+  EXPECT_FALSE(small->c().groups[1].value_filter.has_value());
 }
 
 TEST(LowerClassifier, FewPortsAfterAClassAreHashKeys) {
@@ -465,9 +462,9 @@ TEST(LowerClassifier, RateRulesListEveryRuleOfAKeyInRuleOrder) {
   ASSERT_EQ(c.groups.size(), 3u) << to_string(c);
   EXPECT_EQ(c.groups[0].shape, "lpm ip.src");
   EXPECT_EQ(c.groups[1].shape, "rate hash class(ip.src)");
-  EXPECT_EQ(c.groups[1].rate_group, 0);
+  EXPECT_EQ(c.groups[1].rate_group, 0u);
   EXPECT_EQ(c.groups[2].shape, "rate hash tcp.dport");
-  EXPECT_EQ(c.groups[2].rate_group, 1);
+  EXPECT_EQ(c.groups[2].rate_group, 1u);
   EXPECT_EQ(c.rate_groups, 2u);
   // 10.1.0.0/16 is class 2, inside class 1 (10.0.0.0/8): its key lists
   // both rules, the wider (earlier) one first.
@@ -486,10 +483,10 @@ TEST(LowerClassifier, RateRulesListEveryRuleOfAKeyInRuleOrder) {
   EXPECT_FALSE(rule(c, "ssh").in_code);
   EXPECT_EQ(rule(c, "alone").why_code, "its condition is rate() alone");
   // psl_rate_rules holds each slot's rule, verdict, bucket and key kind.
-  ASSERT_GE(c.rate_rules_map, 0);
+  ASSERT_TRUE(c.rate_rules_map.has_value());
   std::vector<psl_rate_rule> slots;
   for (const auto &e : c.entries)
-    if (e.map == static_cast<uint32_t>(c.rate_rules_map)) {
+    if (e.map == *c.rate_rules_map) {
       psl_rate_rule r;
       ASSERT_EQ(e.value.size(), sizeof r);
       std::memcpy(&r, e.value.data(), sizeof r);

@@ -409,6 +409,21 @@ TEST(PolicyState, JsonRoundTrip) {
   EXPECT_EQ(back->rule_started_ns, s.rule_started_ns);
 }
 
+TEST(PolicyState, RuleOriginsRoundTripAndDefaultToTheOperator) {
+  pp::ProgramState s = sample_state();
+  s.rules[1].origin = "detector";
+  const std::string text = pp::state_to_json(s);
+  // Operator rules keep the five-element row of earlier state files; a
+  // generated rule has its origin as a sixth element.
+  EXPECT_NE(text.find("[\"a\",\"pass\",false,1,0]"), std::string::npos) << text;
+  EXPECT_NE(text.find(",5000000000,\"detector\"]"), std::string::npos) << text;
+  auto back = pp::state_from_json(text);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  ASSERT_EQ(back->rules.size(), 2u);
+  EXPECT_EQ(back->rules[0].origin, "operator");
+  EXPECT_EQ(back->rules[1].origin, "detector");
+}
+
 TEST(PolicyState, BadFilesAreErrorsNotCrashes) {
   EXPECT_FALSE(pp::state_from_json("").ok());
   EXPECT_FALSE(pp::state_from_json("[]").ok());

@@ -31,3 +31,8 @@ add_test(NAME policies_check
 add_test(NAME policies_fmt
          COMMAND psc fmt --check ${PROJECT_SOURCE_DIR}/policies)
 set_tests_properties(policies_check policies_fmt PROPERTIES LABELS policies)
+
+# Typed errors and psc's exit status per kind (links the verbs' library).
+add_executable(psc_exit_status_test ${CMAKE_CURRENT_SOURCE_DIR}/psc_exit_status_test.cc)
+target_link_libraries(psc_exit_status_test PRIVATE psc_cli GTest::gtest_main)
+gtest_discover_tests(psc_exit_status_test DISCOVERY_MODE PRE_TEST)

@@ -494,9 +494,10 @@ TEST(TypeCheck, TestPacketProtocolConflicts) {
           "  note 4:14: 'tcp.dport' is set here",
           "6:30: E0312 'tcp.syn' cannot be set on a packet that has 'ip.proto'",
           "  note 6:14: 'ip.proto' is set here",
-          "7:33: E0312 'icmp6.type' cannot be set on a packet that has "
-          "'ip.src'",
-          "  note 7:14: 'ip.src' is set here"}));
+          "7:33: E0312 the IP families differ: 'icmp6.type' needs an IPv6 "
+          "packet, 'ip.src' an IPv4 one",
+          "  note 7:14: 'ip.src' is set here",
+          "  note: icmp6.* is ICMP over IPv6; over IPv4 use icmp.*"}));
 }
 
 // ------------------------------------------------------------------ E0313

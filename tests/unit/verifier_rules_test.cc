@@ -26,9 +26,9 @@
 
 namespace {
 
-using psl::backend::find_verifier_stop;
-using psl::backend::rule_at_line;
-using psl::backend::verifier_stop_notes;
+using psl::codegen::find_verifier_stop;
+using psl::codegen::rule_at_line;
+using psl::codegen::verifier_stop_notes;
 
 const char *kSource = R"(/* header */
 SEC("xdp") int psl_policy(struct xdp_md *ctx) {
@@ -154,10 +154,10 @@ TEST(VerifierStop, ARealRejectionNamesTheRuleWhoseCodeFailed) {
 }
 )");
   ASSERT_TRUE(checked.ok());
-  auto built = psl::backend::build_policy(*checked.module.policy,
+  auto built = psl::codegen::build_policy(*checked.module.policy,
                                           checked.diags.file_ptr().get());
   ASSERT_TRUE(built.ok()) << built.error().message;
-  psl::backend::PolicyArtifact artifact = std::move(built.value());
+  psl::codegen::PolicyArtifact artifact = std::move(built.value());
 
   // A read 4000 bytes into the packet without a bounds check: compiles,
   // and the verifier must refuse it.
@@ -174,7 +174,7 @@ TEST(VerifierStop, ARealRejectionNamesTheRuleWhoseCodeFailed) {
   ASSERT_TRUE(compiled.ok()) << compiled.format_diagnostics();
   artifact.elf = compiled.object;
 
-  auto loaded = psl::backend::load_policy(artifact);
+  auto loaded = psl::codegen::load_policy(artifact);
   ASSERT_FALSE(loaded.ok()) << "the verifier accepted an unchecked packet read";
   const psl::backend::Error &e = loaded.error();
   EXPECT_NE(e.message.find("verifier rejected"), std::string::npos)

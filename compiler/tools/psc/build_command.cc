@@ -32,7 +32,7 @@ int run_build(const BuildOptions &options, Streams io) {
   const psl::CheckedModule &checked = policy->checked;
   auto t_check = std::chrono::steady_clock::now();
 
-  psl::backend::PolicyBuildOptions build;
+  psl::codegen::PolicyBuildOptions build;
   std::string out_name = options.output;
   auto slash = out_name.find_last_of('/');
   std::string base =
@@ -40,35 +40,42 @@ int run_build(const BuildOptions &options, Streams io) {
   build.c_file_name = base.size() > 2 && base.substr(base.size() - 2) == ".o"
                           ? base.substr(0, base.size() - 2) + ".c"
                           : base + ".c";
-  auto built = psl::backend::build_policy(
+  // The C's header names its file and the command that compiles it there:
+  // the name --emit-c writes, when given.
+  if (!options.emit_c.empty()) {
+    auto emit_slash = options.emit_c.find_last_of('/');
+    build.c_file_name = emit_slash == std::string::npos
+                            ? options.emit_c
+                            : options.emit_c.substr(emit_slash + 1);
+  }
+  auto built = psl::codegen::build_policy(
       *checked.module.policy, checked.diags.file_ptr().get(), build);
   if (!built.ok()) {
     const auto &e = built.error();
-    bool internal = e.message.rfind("internal error", 0) == 0;
     io.err << policy->file->path() << ": error: " << e.message << "\n"
            << e.detail;
-    return internal ? kExitUsage : kExitFindings;
+    return exit_status(e.kind);
   }
-  const psl::backend::PolicyArtifact &a = built.value();
+  const psl::codegen::PolicyArtifact &a = built.value();
   release_tree(*policy);
   if (!options.emit_c.empty()) {
     if (auto err = write_file_atomically(options.emit_c, a.c_source)) {
       io.err << "psc build: cannot write '" << options.emit_c << "': " << *err
              << "\n";
-      return kExitFindings;
+      return kExitEnvironment;
     }
   }
   std::string elf(a.elf.begin(), a.elf.end());
   if (auto err = write_file_atomically(options.output, elf)) {
     io.err << "psc build: cannot write '" << options.output << "': " << *err
            << "\n";
-    return kExitFindings;
+    return kExitEnvironment;
   }
   std::string sidecar = options.output + ".maps.json";
   if (auto err =
-          write_file_atomically(sidecar, psl::backend::artifact_to_json(a))) {
+          write_file_atomically(sidecar, psl::codegen::artifact_to_json(a))) {
     io.err << "psc build: cannot write '" << sidecar << "': " << *err << "\n";
-    return kExitFindings;
+    return kExitEnvironment;
   }
   if (options.verbose) {
     auto ms = [](auto d) {

@@ -12,7 +12,7 @@
 namespace psc {
 
 int run_check(const CheckOptions &options, Streams io) {
-  psl::CheckOptions check_options;
+  psl::PassOptions check_options;
   check_options.generated = options.generated;
   psl::TextOptions text_options;
   text_options.color = options.color;

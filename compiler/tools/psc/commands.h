@@ -1,20 +1,35 @@
 // The verbs of psc. Each takes its parsed options and the process streams
 // and returns the exit status; main() owns argument parsing and turns
-// exceptions into "internal error" (status 2).
+// exceptions into "internal error" (kExitInternal).
 #pragma once
 
 #include <iosfwd>
 #include <string>
 #include <vector>
 
+#include "backend/status.h"
+
 namespace psc {
 
-// Exit statuses shared by every verb.
+// Exit statuses, one per kind of outcome, the same for every verb
+// (docs/psc.md). A verb's --help lists the ones it can give.
 enum ExitStatus : int {
-  kExitOk = 0,       // clean (warnings allowed unless --werror)
-  kExitFindings = 1, // errors found, files unformatted, unreadable input
-  kExitUsage = 2,    // bad command line or internal error
+  kExitOk = 0, // done (warnings allowed unless --werror)
+  // The input is refused (ErrorKind::User): errors in a policy, failed
+  // tests, a file that would be reformatted, an input that cannot be read
+  // or an output that cannot be written, a policy the kernel's verifier
+  // refuses, a value a dynamic set refuses.
+  kExitFindings = 1,
+  kExitUsage = 2, // bad command line: unknown verb or option, bad argument
+  // The machine cannot do it (ErrorKind::Environment): no BPF support or
+  // privileges (kernel-mode test and run, load, unload, status, set), an
+  // interface that does not exist, a failed system call.
+  kExitEnvironment = 3,
+  kExitInternal = 4, // a bug in psc (ErrorKind::Internal): please report it
 };
+
+// The exit status of an error of this kind.
+int exit_status(psl::backend::ErrorKind kind);
 
 enum class ColorMode { Auto, Always, Never };
 
@@ -59,7 +74,8 @@ int run_build(const BuildOptions &options, Streams io);
 
 // psc test [--interp] FILE|DIR...: runs the policies' `test` blocks and
 // prints each failure, then "N passed, M failed" (test blocks). By default
-// in the kernel (BPF_PROG_TEST_RUN); without BPF that exits kExitUsage.
+// in the kernel (BPF_PROG_TEST_RUN); without BPF that exits
+// kExitEnvironment.
 struct TestOptions {
   enum class Format { Text, Json } format = Format::Text;
   bool interp = false;  // run on the reference interpreter
@@ -72,7 +88,7 @@ int run_test(const TestOptions &options, Streams io);
 // psc run [--interp] FILE --pcap IN.pcap [--write-passed OUT.pcap]:
 // replays a capture through the policy, one verdict per packet, then the
 // rule counters. By default in the kernel; without BPF that exits
-// kExitUsage.
+// kExitEnvironment.
 struct RunOptions {
   enum class Format { Text, Json } format = Format::Text;
   bool interp = false;      // run on the reference interpreter

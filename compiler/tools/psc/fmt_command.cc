@@ -1,4 +1,5 @@
 // psc fmt: parse (no passes) and print the canonical layout.
+#include <algorithm>
 #include <ostream>
 
 #include "atomic_write.h"
@@ -73,7 +74,7 @@ int run_fmt(const FmtOptions &options, Streams io) {
     std::optional<std::string> formatted =
         format_file(loaded, text_options, io.err);
     if (!formatted) {
-      status = kExitFindings;
+      status = std::max(status, int{kExitFindings});
       continue;
     }
     if (print) {
@@ -84,13 +85,13 @@ int run_fmt(const FmtOptions &options, Streams io) {
       continue;
     if (options.check) {
       io.out << input.display << "\n";
-      status = kExitFindings;
+      status = std::max(status, int{kExitFindings});
       continue;
     }
     if (auto error = write_file_atomically(input.path, *formatted)) {
       io.err << "psc fmt: cannot write '" << input.display << "': " << *error
              << "\n";
-      status = kExitFindings;
+      status = std::max(status, int{kExitEnvironment});
     }
   }
   io.out.flush();

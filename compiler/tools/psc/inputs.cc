@@ -99,6 +99,7 @@ std::vector<Input> expand_inputs(const std::vector<std::string> &args) {
       inputs.push_back(
           Input{arg, arg, false,
                 "cannot read '" + arg + "': directory has no .psl files"});
+      inputs.back().no_policies = true;
       continue;
     }
     std::sort(found.begin(), found.end());

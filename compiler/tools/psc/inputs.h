@@ -20,6 +20,8 @@ struct Input {
   // Set when the argument could not be expanded (a directory without .psl
   // files, an unreadable directory): the E0001 message.
   std::optional<std::string> error;
+  // A directory that holds no *.psl file (error is set too).
+  bool no_policies = false;
 };
 
 // Expands command-line arguments in order. Directories are walked

@@ -1,4 +1,5 @@
 // psc: the PacketScope policy compiler's command line.
+#include <algorithm>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -11,12 +12,48 @@
 
 namespace {
 
+// Exit statuses (commands.h, docs/psc.md): each verb lists the ones it
+// can give.
 const char *const kExitStatuses = R"(
+Exit status (the same numbers for every verb; each verb's --help lists
+the ones it can give):
+  0  done
+  1  the input is refused: errors in a policy, failed tests, a file that
+     would be reformatted, an input that cannot be read
+  2  bad command line
+  3  the machine cannot do it: no BPF support or privileges, an interface
+     that does not exist, an output that cannot be written
+  4  an internal error in psc (a bug: please report it with the input)
+)";
+
+const char *const kCheckExit = R"(
 Exit status:
   0  no errors (warnings allowed, unless --werror)
-  1  errors found, a file would be reformatted (fmt --check), or an input
-     could not be read
-  2  bad command line, or an internal error in psc (a bug: please report it)
+  1  errors found (warnings too with --werror), or an input could not be
+     read
+  2  bad command line
+  4  an internal error in psc (a bug: please report it with the input)
+)";
+
+const char *const kFmtExit = R"(
+Exit status:
+  0  done; with --check, every file is in the canonical layout
+  1  a file would be reformatted (--check), has syntax errors, or could
+     not be read
+  2  bad command line
+  3  a file could not be rewritten (-w)
+  4  an internal error in psc (a bug: please report it with the input)
+)";
+
+const char *const kBuildExit = R"(
+Exit status:
+  0  the object and its .maps.json were written
+  1  the policy does not check, could not be read, or exceeds a limit of
+     the lowering
+  2  bad command line
+  3  an output could not be written
+  4  an internal error in psc (generated C that does not compile: a bug,
+     please report it with the input)
 )";
 
 const char *const kMainFooter = R"(
@@ -88,7 +125,7 @@ and counts each of its test blocks as failed.
 By default each policy is compiled and its test packets run through the
 compiled program in the kernel (BPF_PROG_TEST_RUN, the clock injected per
 packet; fresh maps for every test block). That needs root (or CAP_BPF and
-CAP_NET_ADMIN); without it psc test says what is missing and exits 2.
+CAP_NET_ADMIN); without it psc test says what is missing and exits 3.
 --interp runs the tests on the reference interpreter instead.
 
 Examples:
@@ -97,10 +134,12 @@ Examples:
 
 Exit status:
   0  every test passed
-  1  a test failed, or a policy does not check or could not be read
-  2  bad command line, kernel mode without BPF (not root, no
-     BPF_PROG_TEST_RUN), or an internal error in psc (a bug: please
-     report it)
+  1  a test failed, a policy does not check or could not be read, a path
+     holds no policy, or the kernel's verifier refused a policy
+  2  bad command line
+  3  kernel mode without BPF (not root, no BPF_PROG_TEST_RUN), or a
+     kernel operation failed
+  4  an internal error in psc (a bug: please report it with the input)
 )";
 
 psc::ColorMode color_mode(const std::string &name) {
@@ -157,7 +196,7 @@ int run(int argc, char **argv) {
       ->add_option("PATH", check.paths,
                    "Files, directories or '-' (standard input)")
       ->required();
-  check_cmd->footer(std::string(kCheckFooter) + kExitStatuses);
+  check_cmd->footer(std::string(kCheckFooter) + kCheckExit);
 
   psc::FmtOptions fmt;
   CLI::App *fmt_cmd =
@@ -175,7 +214,7 @@ int run(int argc, char **argv) {
       ->add_option("FILE", fmt.paths,
                    "Files, directories (with -w or --check) or '-'")
       ->required();
-  fmt_cmd->footer(std::string(kFmtFooter) + kExitStatuses);
+  fmt_cmd->footer(std::string(kFmtFooter) + kFmtExit);
 
   psc::BuildOptions build;
   CLI::App *build_cmd = app.add_subcommand(
@@ -194,9 +233,9 @@ int run(int argc, char **argv) {
   build_cmd->footer(std::string(R"(
 Writes OUT (the ELF, atomically) and OUT.maps.json: the rule table and the
 map contents (lookup-group entries, literal sets) the loader writes into
-the maps after load. Policy errors exit 1; an internal error (generated C
-that does not compile) exits 2.
-)") + kExitStatuses);
+the maps after load. --emit-c writes the generated C; its header names the
+policy and the clang command that compiles it on its own.
+)") + kBuildExit);
 
   psc::TestOptions test;
   CLI::App *test_cmd =
@@ -242,7 +281,7 @@ dynamic-set expiry; dynamic sets start empty). Ethernet captures are used
 as they are; Linux cooked captures (tcpdump -i any) get an Ethernet header
 with the captured source address and protocol. By default the compiled
 program runs in the kernel (BPF_PROG_TEST_RUN; needs root, or CAP_BPF and
-CAP_NET_ADMIN, else exit 2); --interp uses the reference interpreter. On
+CAP_NET_ADMIN, else exit 3); --interp uses the reference interpreter. On
 the interpreter pkt.len is the length on the wire; the kernel sees the
 bytes the capture kept. --write-passed OUT.pcap copies the records that
 got `pass` (original bytes, the input's link type) to OUT.pcap.
@@ -261,10 +300,11 @@ Examples:
 Exit status:
   0  the capture was replayed
   1  the policy does not check, the capture cannot be read, or the
-     passed packets cannot be written
-  2  bad command line, kernel mode without BPF (not root, no
-     BPF_PROG_TEST_RUN), or an internal error in psc (a bug: please
-     report it)
+     kernel's verifier refused the policy
+  2  bad command line
+  3  kernel mode without BPF (not root, no BPF_PROG_TEST_RUN), a kernel
+     operation failed, or the passed packets cannot be written
+  4  an internal error in psc (a bug: please report it with the input)
 )");
 
   psc::LoadOptions load;
@@ -434,6 +474,22 @@ Examples:
   psc grammar --format antlr                            grammar/Policy.g4
 )") + kExitStatuses);
 
+  // An unknown verb: say so, with the nearest one, instead of CLI11's
+  // "The following arguments were not expected".
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> verbs;
+    for (const CLI::App *sub : app.get_subcommands({}))
+      verbs.push_back(sub->get_name());
+    if (std::find(verbs.begin(), verbs.end(), argv[1]) == verbs.end()) {
+      std::cerr << "psc: unknown verb '" << argv[1] << "'";
+      std::string near = psl::closest_match(argv[1], verbs);
+      if (!near.empty())
+        std::cerr << "; did you mean '" << near << "'?";
+      std::cerr << "\nRun 'psc --help' for the verbs.\n";
+      return psc::kExitUsage;
+    }
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
@@ -506,5 +562,5 @@ int main(int argc, char **argv) {
     std::cout.flush();
     std::cerr << "psc: internal error: unknown exception\n";
   }
-  return psc::kExitUsage;
+  return psc::kExitInternal;
 }

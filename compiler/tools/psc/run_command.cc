@@ -84,12 +84,12 @@ std::string rule_name(const psl::Policy &policy, int index) {
 
 int run_replay(const RunOptions &options, Streams io) {
   if (!options.interp) {
-    std::string missing = psl::backend::kernel_unavailable_reason();
+    std::string missing = psl::codegen::kernel_unavailable_reason();
     if (!missing.empty()) {
       io.err << "psc run: cannot run the policy in the kernel: " << missing
              << "; run 'psc run --interp' to "
                 "replay the capture on the reference interpreter\n";
-      return kExitUsage;
+      return kExitEnvironment;
     }
   }
   const bool text = options.format == RunOptions::Format::Text;
@@ -106,57 +106,50 @@ int run_replay(const RunOptions &options, Streams io) {
   const psl::Policy &policy = *checked.module.policy;
 
   std::optional<psl::interp::Interpreter> interp;
-  std::unique_ptr<psl::backend::KernelEvaluator> kernel;
+  std::unique_ptr<psl::codegen::KernelEvaluator> kernel;
+  auto report = [&](const char *what, const psl::backend::Error &e) {
+    io.err << checked_policy->file->path() << ": error: " << what << ": "
+           << e.message << "\n"
+           << psl::backend::format_notes(e.notes);
+    if (!e.detail.empty())
+      io.err << e.detail << (e.detail.back() == '\n' ? "" : "\n");
+    return exit_status(e.kind);
+  };
   try {
     if (options.interp) {
       interp.emplace(policy);
     } else {
-      auto k = psl::backend::KernelEvaluator::create(
+      auto k = psl::codegen::KernelEvaluator::create(
           policy, checked.diags.file_ptr().get());
-      if (!k.ok()) {
-        io.err << checked_policy->file->path()
-               << ": error: cannot build the policy: " << k.error().message
-               << "\n";
-        if (!k.error().detail.empty())
-          io.err << k.error().detail
-                 << (k.error().detail.back() == '\n' ? "" : "\n");
-        return kExitFindings;
-      }
+      if (!k.ok())
+        return report("cannot build the policy", k.error());
       kernel = std::move(k.value());
-      kernel->ensure_loaded();
+      if (psl::backend::Status s = kernel->ensure_loaded(); !s.ok())
+        return report("cannot run the policy", s.error());
     }
   } catch (const psl::interp::InterpError &e) {
-    io.err << checked_policy->file->path()
-           << ": error: cannot run the policy: " << e.what() << "\n";
-    return kExitFindings;
-  } catch (const psl::backend::KernelError &e) {
-    io.err << checked_policy->file->path()
-           << ": error: cannot run the policy: " << e.what() << "\n"
-           << psl::backend::format_notes(e.notes);
-    if (!e.detail.empty())
-      io.err << e.detail << (e.detail.back() == '\n' ? "" : "\n");
-    return kExitFindings;
+    return report("cannot run the policy", psl::backend::Error::user(e.what()));
   }
 
   uint64_t packets = 0, passed = 0, dropped = 0;
   std::vector<bool> keep; // by capture index: the record got `pass`
-  std::string kernel_error;
+  std::optional<psl::backend::Error> kernel_error;
   auto error = psl::interp::replay_pcap(
       options.pcap, [&](const psl::interp::CapturedFrame &f) {
-        if (!kernel_error.empty())
+        if (kernel_error)
           return;
         psl::Action verdict;
         std::string rule;
         if (kernel) {
-          try {
-            psl::interp::Evaluation ev = kernel->evaluate(f.frame, f.time_ns);
-            verdict = ev.verdict;
-            rule = rule_name(policy, ev.rule);
-          } catch (const psl::backend::KernelError &e) {
-            kernel_error =
-                "packet " + std::to_string(f.index) + ": " + e.what();
+          auto ev = kernel->evaluate(f.frame, f.time_ns);
+          if (!ev.ok()) {
+            kernel_error = ev.error();
+            kernel_error->message =
+                "packet " + std::to_string(f.index) + ": " + ev.error().message;
             return;
           }
+          verdict = ev->verdict;
+          rule = rule_name(policy, ev->rule);
         } else {
           psl_pkt p;
           psl_parse_buffer(f.frame.data(), static_cast<__u32>(f.frame.size()),
@@ -185,12 +178,15 @@ int run_replay(const RunOptions &options, Streams io) {
                  << "\n";
         }
       });
-  if (!error && !kernel_error.empty())
-    error = kernel_error;
   if (error) {
     io.out.flush();
     io.err << "psc run: " << *error << "\n";
     return kExitFindings;
+  }
+  if (kernel_error) {
+    io.out.flush();
+    io.err << "psc run: " << kernel_error->message << "\n";
+    return exit_status(kernel_error->kind);
   }
 
   if (!options.write_passed.empty()) {
@@ -198,39 +194,35 @@ int run_replay(const RunOptions &options, Streams io) {
     if (!e.empty()) {
       io.out.flush();
       io.err << "psc run: " << e << "\n";
-      return kExitFindings;
+      return kExitEnvironment;
     }
   }
 
   struct Counter {
     uint64_t packets = 0, bytes = 0;
   };
-  std::string counter_error;
+  std::optional<psl::backend::Error> counter_error;
+  auto from_kernel =
+      [&](psl::backend::Expected<psl::codegen::KernelCounter> c) -> Counter {
+    if (!c.ok()) {
+      counter_error = c.error();
+      return {};
+    }
+    return {c->packets, c->bytes};
+  };
   auto rule_counter = [&](uint32_t index) -> Counter {
     if (interp) {
       const auto &c = interp->rule_counter(index);
       return {c.packets, c.bytes};
     }
-    try {
-      auto c = kernel->rule_counter(index);
-      return {c.packets, c.bytes};
-    } catch (const psl::backend::KernelError &e) {
-      counter_error = e.what();
-      return {};
-    }
+    return from_kernel(kernel->rule_counter(index));
   };
   auto default_counter = [&]() -> Counter {
     if (interp) {
       const auto &c = interp->default_counter();
       return {c.packets, c.bytes};
     }
-    try {
-      auto c = kernel->default_counter();
-      return {c.packets, c.bytes};
-    } catch (const psl::backend::KernelError &e) {
-      counter_error = e.what();
-      return {};
-    }
+    return from_kernel(kernel->default_counter());
   };
 
   if (text) {
@@ -273,10 +265,10 @@ int run_replay(const RunOptions &options, Streams io) {
            << "\n";
   }
   io.out.flush();
-  if (!counter_error.empty()) {
-    io.err << "psc run: cannot read the rule counters: " << counter_error
-           << "\n";
-    return kExitFindings;
+  if (counter_error) {
+    io.err << "psc run: cannot read the rule counters: "
+           << counter_error->message << "\n";
+    return exit_status(counter_error->kind);
   }
   return kExitOk;
 }

@@ -123,7 +123,9 @@ void print_status(const pp::TargetStatus &s, std::ostream &out) {
         << std::setw(14) << b << " bytes" << extra << "\n";
   };
   for (const pp::RuleStatus &r : s.rules) {
-    std::string extra;
+    // Generated rules (psd's governor) say whose they are.
+    std::string extra =
+        r.origin == "operator" ? std::string() : "  [" + r.origin + "]";
     if (r.shadow)
       extra += "  (shadow: would have matched " +
                std::to_string(r.counts.shadow_packets) + " pkts)";

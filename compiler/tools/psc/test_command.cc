@@ -76,12 +76,12 @@ struct Totals {
 
 int run_test(const TestOptions &options, Streams io) {
   if (!options.interp) {
-    std::string missing = psl::backend::kernel_unavailable_reason();
+    std::string missing = psl::codegen::kernel_unavailable_reason();
     if (!missing.empty()) {
       io.err << "psc test: cannot run the tests in the kernel: " << missing
              << "; run 'psc test --interp' to "
                 "run them on the reference interpreter\n";
-      return kExitUsage;
+      return kExitEnvironment;
     }
   }
   const char *evaluator_name = options.interp ? "interp" : "kernel";
@@ -90,8 +90,24 @@ int run_test(const TestOptions &options, Streams io) {
   text_options.color = options.color;
 
   Totals totals;
+  // A policy the kernel could not run for the machine's sake or psc's
+  // (not the input's) decides the exit status over failed tests.
+  int worst = kExitOk;
   json files = json::array();
   for (const Input &input : expand_inputs(options.paths)) {
+    if (input.no_policies) {
+      // Nothing to test is not a pass: say so, and exit 1.
+      const std::string message =
+          "no policies to test: no *.psl file under '" + input.display + "'";
+      if (text)
+        io.out << input.display << ": error: " << message << "\n";
+      files.push_back(json{{"file", input.display},
+                           {"status", "error"},
+                           {"error", message},
+                           {"failed", 0}});
+      worst = std::max(worst, int{kExitFindings});
+      continue;
+    }
     LoadedInput loaded = load_input(input, io.in);
     json file_json{{"file", loaded.file->path()}};
     psl::FileReport report;
@@ -130,29 +146,33 @@ int run_test(const TestOptions &options, Streams io) {
     const psl::Policy &policy = *checked->module.policy;
     const psl::SourceFile &file = checked->diags.file();
     std::vector<psl::interp::TestResult> results;
-    std::string run_error, run_detail;
-    std::vector<psl::backend::ErrorNote> run_notes;
+    std::optional<psl::backend::Error> run_failure;
     try {
+      psl::backend::Expected<std::vector<psl::interp::TestResult>> ran =
+          std::vector<psl::interp::TestResult>{};
       if (options.interp) {
         psl::interp::InterpreterEvaluator evaluator(policy);
-        results = psl::interp::run_tests(policy, evaluator);
+        ran = psl::interp::run_tests(policy, evaluator);
       } else if (!policy.tests.empty()) {
-        auto evaluator = psl::backend::KernelEvaluator::create(policy, &file);
-        if (!evaluator.ok()) {
-          run_error = evaluator.error().message;
-          run_detail = evaluator.error().detail;
-        } else {
-          results = psl::interp::run_tests(policy, **evaluator);
-        }
+        auto evaluator = psl::codegen::KernelEvaluator::create(policy, &file);
+        if (!evaluator.ok())
+          ran = evaluator.error();
+        else
+          ran = psl::interp::run_tests(policy, **evaluator);
       }
+      if (ran.ok())
+        results = std::move(ran.value());
+      else
+        run_failure = ran.error();
     } catch (const psl::interp::InterpError &e) {
-      run_error = e.what();
-    } catch (const psl::backend::KernelError &e) {
-      run_error = e.what();
-      run_detail = e.detail;
-      run_notes = e.notes;
+      run_failure = psl::backend::Error::user(e.what());
     }
-    if (!run_error.empty()) {
+    if (run_failure) {
+      worst = std::max(worst, exit_status(run_failure->kind));
+      const std::string &run_error = run_failure->message;
+      const std::string &run_detail = run_failure->detail;
+      const std::vector<psl::backend::ErrorNote> &run_notes =
+          run_failure->notes;
       size_t failed = std::max<size_t>(1, policy.tests.size());
       totals.failed += failed;
       if (text) {
@@ -222,6 +242,8 @@ int run_test(const TestOptions &options, Streams io) {
     io.err << summary << "\n";
   }
   io.out.flush();
+  if (worst != kExitOk)
+    return worst;
   return totals.failed > 0 ? kExitFindings : kExitOk;
 }
 

@@ -195,7 +195,7 @@ CheckOutcome check_policy_answer(const std::string &text,
 
   uint32_t llm_lines = 0;
   std::string composed = with_protects(text, op, llm_lines);
-  psl::CheckOptions check;
+  psl::PassOptions check;
   check.generated = true;
   psl::CheckedModule checked = psl::check_source(file_name, composed, check);
   const psl::SourceFile &file = checked.diags.file();

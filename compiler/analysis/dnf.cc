@@ -1,0 +1,112 @@
+#include "analysis/dnf.h"
+
+#include <algorithm>
+
+namespace psl::analysis {
+
+Dnf dnf_true() { return Dnf{Box{}}; }
+
+std::optional<Dnf> dnf_and(const Dnf &a, const Dnf &b, const DnfLimits &l) {
+  Dnf r;
+  for (const auto &x : a)
+    for (const auto &y : b) {
+      Box z;
+      if (intersect(x, y, &z)) {
+        r.push_back(std::move(z));
+        if (r.size() > l.max_boxes * 4)
+          return std::nullopt;
+      }
+    }
+  simplify(r);
+  if (r.size() > l.max_boxes)
+    return std::nullopt;
+  return r;
+}
+
+std::optional<Dnf> dnf_or(Dnf a, Dnf b, const DnfLimits &l) {
+  for (auto &y : b)
+    a.push_back(std::move(y));
+  simplify(a);
+  if (a.size() > l.max_boxes)
+    return std::nullopt;
+  return a;
+}
+
+std::optional<Dnf> dnf_not(const Dnf &a, const DnfLimits &l) {
+  Dnf r = dnf_true();
+  for (const auto &y : a) {
+    Dnf next;
+    for (const auto &x : r) {
+      subtract(x, y, next);
+      if (next.size() > l.max_boxes * 4)
+        return std::nullopt;
+    }
+    simplify(next);
+    if (next.size() > l.max_boxes)
+      return std::nullopt;
+    r = std::move(next);
+    if (r.empty())
+      break;
+  }
+  return r;
+}
+
+void simplify(Dnf &d) {
+  if (d.size() < 2 || d.size() > 64)
+    return;
+  // Absorption: drop boxes inside another (the earlier of two equal ones
+  // stays).
+  std::vector<bool> dead(d.size(), false);
+  for (size_t i = 0; i < d.size(); ++i) {
+    if (dead[i])
+      continue;
+    for (size_t j = 0; j < d.size(); ++j) {
+      if (i == j || dead[j])
+        continue;
+      if (box_contains(d[j], d[i]) && !(j > i && box_contains(d[i], d[j]))) {
+        dead[i] = true;
+        break;
+      }
+    }
+  }
+  Dnf kept;
+  for (size_t i = 0; i < d.size(); ++i)
+    if (!dead[i])
+      kept.push_back(std::move(d[i]));
+  d = std::move(kept);
+  // Merge boxes equal but in one dimension, until nothing merges.
+  bool merged = true;
+  while (merged && d.size() > 1) {
+    merged = false;
+    for (size_t i = 0; i < d.size() && !merged; ++i)
+      for (size_t j = i + 1; j < d.size() && !merged; ++j) {
+        const auto &a = d[i].constraints();
+        const auto &b = d[j].constraints();
+        if (a.size() != b.size())
+          continue;
+        int diff = -1;
+        bool ok = true;
+        for (size_t k = 0; k < a.size() && ok; ++k) {
+          if (a[k].dim != b[k].dim)
+            ok = false;
+          else if (a[k].set != b[k].set) {
+            if (diff >= 0)
+              ok = false;
+            diff = static_cast<int>(k);
+          }
+        }
+        if (!ok || diff < 0)
+          continue;
+        Box m = d[i];
+        DimId dim = a[diff].dim;
+        m.set(dim, a[diff].set.unite(b[diff].set));
+        if (!normalize(m))
+          continue;
+        d[i] = std::move(m);
+        d.erase(d.begin() + static_cast<ptrdiff_t>(j));
+        merged = true;
+      }
+  }
+}
+
+} // namespace psl::analysis

@@ -1,0 +1,135 @@
+#include "lower/conjunctions.h"
+
+#include <algorithm>
+
+#include "lower/field_values.h"
+
+namespace psl::lower {
+
+bool conj_and(const Conj &a, const Conj &b, Conj &out) {
+  out = a;
+  for (const FieldAtom &x : b) {
+    auto it = std::find_if(out.begin(), out.end(), [&](const FieldAtom &y) {
+      return y.field == x.field;
+    });
+    if (it == out.end()) {
+      out.push_back(x);
+      continue;
+    }
+    if (it->family != x.family)
+      return false;
+    it->values = it->values.intersect(x.values);
+    if (it->values.empty())
+      return false;
+  }
+  std::sort(out.begin(), out.end(), [](const FieldAtom &l, const FieldAtom &r) {
+    return l.field < r.field;
+  });
+  return true;
+}
+
+std::optional<Conjunctions> to_conjunctions(const Cond &c, size_t max) {
+  switch (c.kind) {
+  case Cond::Kind::True:
+    return Conjunctions{Conj{}};
+  case Cond::Kind::False:
+    return Conjunctions{};
+  case Cond::Kind::Field:
+    if (c.atom.values.empty())
+      return Conjunctions{};
+    return Conjunctions{Conj{c.atom}};
+  case Cond::Kind::Or: {
+    Conjunctions out;
+    for (const Cond &ch : c.children) {
+      auto d = to_conjunctions(ch, max);
+      if (!d)
+        return std::nullopt;
+      for (auto &x : *d)
+        out.push_back(std::move(x));
+      if (out.size() > max)
+        return std::nullopt;
+    }
+    return out;
+  }
+  case Cond::Kind::And: {
+    Conjunctions out{Conj{}};
+    for (const Cond &ch : c.children) {
+      auto d = to_conjunctions(ch, max);
+      if (!d)
+        return std::nullopt;
+      Conjunctions next;
+      for (const Conj &a : out)
+        for (const Conj &b : *d) {
+          Conj m;
+          if (conj_and(a, b, m))
+            next.push_back(std::move(m));
+          if (next.size() > max)
+            return std::nullopt;
+        }
+      out = std::move(next);
+    }
+    return out;
+  }
+  default:
+    return std::nullopt;
+  }
+}
+
+std::optional<std::pair<Cond, uint32_t>> split_rate(const Cond &c) {
+  if (c.kind == Cond::Kind::Rate && !c.negated)
+    return std::make_pair(Cond{}, c.rate);
+  if (c.kind != Cond::Kind::And || c.children.empty())
+    return std::nullopt;
+  const Cond &last = c.children.back();
+  if (last.kind != Cond::Kind::Rate || last.negated)
+    return std::nullopt;
+  Cond a;
+  a.kind = Cond::Kind::And;
+  for (size_t i = 0; i + 1 < c.children.size(); ++i) {
+    if (c.children[i].is_opaque())
+      return std::nullopt;
+    a.children.push_back(c.children[i]);
+  }
+  return std::make_pair(std::move(a), last.rate);
+}
+
+const FieldAtom &atom(const Conj &cj, FieldId f) {
+  return *std::find_if(cj.begin(), cj.end(),
+                       [&](const FieldAtom &a) { return a.field == f; });
+}
+
+Point count_points(const IntervalSet &s) {
+  Point n = 0;
+  for (const Interval &i : s)
+    n += i.hi - i.lo + 1;
+  return n;
+}
+
+Point sat_mul(Point a, Point b) {
+  if (a != 0 && b > ~Point(0) / a)
+    return ~Point(0);
+  return a * b;
+}
+
+bool all_single(const FieldAtom &a) {
+  return std::all_of(a.values.begin(), a.values.end(),
+                     [](const Interval &i) { return i.lo == i.hi; });
+}
+
+Point dim_values(const FieldAtom &a) {
+  return is_ip_field(a.field) ? a.values.size() : count_points(a.values);
+}
+
+unsigned prefix_width(const FieldAtom &a) {
+  return is_ip_field(a.field) ? (a.family == 6 ? 128 : 32)
+                              : field_bits(a.field);
+}
+
+size_t prefix_count(const FieldAtom &a) {
+  size_t n = 0;
+  for (const Interval &i : a.values)
+    n += interval_prefixes(i.lo, i.hi, prefix_width(a)).size();
+  return n;
+}
+
+} // namespace psl::lower

@@ -1,0 +1,165 @@
+#include "lower/key_emission.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "lower/field_values.h"
+#include "lower/map_entries.h"
+#include "psl_classify.h"
+
+namespace psl::lower {
+
+namespace {
+
+template <typename Fn>
+void enumerate(const std::vector<const FieldAtom *> &dims, size_t i,
+               std::vector<uint8_t> &data, Fn &&fn) {
+  if (i == dims.size()) {
+    fn(data);
+    return;
+  }
+  const FieldAtom &a = *dims[i];
+  size_t mark = data.size();
+  for (const Interval &iv : a.values)
+    for (Point v = iv.lo;; ++v) {
+      data.resize(mark);
+      if (is_ip_field(a.field)) {
+        data.push_back(a.family);
+        uint8_t addr[16];
+        ip_point_bytes(a.family, v, addr);
+        data.insert(data.end(), addr, addr + 16);
+      } else {
+        put_value(data, a.field, v);
+      }
+      enumerate(dims, i + 1, data, fn);
+      if (v == iv.hi)
+        break;
+    }
+  data.resize(mark);
+}
+
+} // namespace
+
+void emit_keys(const LookupGroup &grp, GroupBuild &b, const Conj &cj,
+               std::vector<uint8_t> &data, uint32_t enc) {
+  std::vector<const FieldAtom *> exact;
+  for (const KeyPart &k : grp.exact)
+    exact.push_back(&atom(cj, k.field));
+  const FieldAtom *pfx = grp.prefix ? &atom(cj, grp.prefix->field) : nullptr;
+  enumerate(exact, 0, data, [&](std::vector<uint8_t> &d) {
+    if (grp.rate_group) {
+      // Rate groups have no prefix dimension; one rule lists itself once
+      // per key (its prefixes are disjoint, so one covers a class).
+      std::vector<uint32_t> &list = b.lists[std::string(d.begin(), d.end())];
+      if (list.empty() || list.back() != enc)
+        list.push_back(enc);
+      return;
+    }
+    if (!pfx) {
+      keep_min(b.hash[std::string(d.begin(), d.end())], enc);
+      return;
+    }
+    const bool ip = is_ip_field(pfx->field);
+    const unsigned width = prefix_width(*pfx);
+    // Key bits before the value's own bits: the data so far, the family
+    // byte and the ::ffff: of an IPv4 address, or the unused high bits of
+    // a field narrower than its bytes.
+    const uint32_t lead = 8 * static_cast<uint32_t>(d.size()) +
+                          (ip ? 8 + (pfx->family == 6 ? 0 : 96)
+                              : 8 * key_bytes(pfx->field) - width);
+    for (const Interval &i : pfx->values)
+      for (auto [base, plen] : interval_prefixes(i.lo, i.hi, width)) {
+        const uint32_t bits = lead + plen;
+        std::vector<uint8_t> k;
+        k.reserve(4 + grp.data_size + 3);
+        k.resize(4);
+        std::memcpy(k.data(), &bits, 4);
+        k.insert(k.end(), d.begin(), d.end());
+        if (ip) {
+          k.push_back(pfx->family);
+          uint8_t addr[16];
+          ip_point_bytes(pfx->family, base, addr);
+          k.insert(k.end(), addr, addr + 16);
+        } else {
+          put_value(k, pfx->field, base);
+        }
+        k.resize(4 + ((grp.data_size + 3) & ~uint32_t{3}), 0);
+        keep_min(b.hash[std::string(k.begin(), k.end())], enc);
+      }
+  });
+}
+
+void fold_covering(GroupBuild &b) {
+  std::vector<uint32_t> lens;
+  for (auto &kv : b.hash) {
+    uint32_t l;
+    std::memcpy(&l, kv.first.data(), 4);
+    lens.push_back(l);
+  }
+  std::sort(lens.begin(), lens.end());
+  lens.erase(std::unique(lens.begin(), lens.end()), lens.end());
+  if (lens.size() < 2)
+    return;
+  // Longer prefixes against the original values of shorter ones (the
+  // fold is a min over ancestors, so order does not matter); updates are
+  // applied after the walk. Map nodes do not move, so keys stay valid.
+  std::vector<std::pair<const std::string *, uint32_t>> updates;
+  std::string k;
+  for (const auto &kv : b.hash) {
+    uint32_t l;
+    std::memcpy(&l, kv.first.data(), 4);
+    uint32_t best = kv.second;
+    for (uint32_t shorter : lens) {
+      if (shorter >= l)
+        break;
+      // Mask the data to `shorter` bits.
+      k.assign(kv.first);
+      std::memcpy(&k[0], &shorter, 4);
+      for (size_t byte = shorter / 8; byte + 4 < k.size(); ++byte) {
+        uint32_t first = static_cast<uint32_t>(byte * 8);
+        if (first >= shorter)
+          k[4 + byte] = 0;
+        else
+          k[4 + byte] = static_cast<char>(static_cast<uint8_t>(k[4 + byte]) &
+                                          (0xff << (8 - (shorter - first))));
+      }
+      auto it = b.hash.find(k);
+      if (it != b.hash.end() && it->second < best)
+        best = it->second;
+    }
+    if (best != kv.second)
+      updates.push_back({&kv.first, best});
+  }
+  for (const auto &[key, best] : updates)
+    b.hash.find(*key)->second = best;
+}
+
+void add_value_filter(
+    Classifier &c_, LookupGroup &grp,
+    const std::vector<std::pair<std::string, uint32_t>> &keys) {
+  static constexpr uint32_t kWords = PSL_VALUE_WORDS;
+  auto part = std::find_if(grp.exact.begin(), grp.exact.end(),
+                           [](const KeyPart &k) { return k.size == 2; });
+  if (part == grp.exact.end())
+    return;
+  std::vector<uint64_t> words(kWords);
+  for (const auto &kv : keys) {
+    const auto *k = reinterpret_cast<const uint8_t *>(kv.first.data());
+    const uint32_t v = uint32_t{k[part->offset]} << 8 | k[part->offset + 1];
+    words[v >> 6] |= uint64_t{1} << (v & 63);
+  }
+  const MapSpec &m = c_.maps[grp.map];
+  grp.value_filter = static_cast<uint32_t>(c_.maps.size());
+  grp.value_filter_part = static_cast<uint32_t>(part - grp.exact.begin());
+  c_.maps.push_back(
+      {m.name + "_f", MapKind::Array, 4, 8, kWords,
+       m.purpose + " (values of " + field_info(part->field).name + ")"});
+  for (uint32_t i = 0; i < kWords; ++i)
+    if (words[i]) {
+      add_entry(c_, *grp.value_filter, host_u32_key(i),
+                {static_cast<uint32_t>(words[i]),
+                 static_cast<uint32_t>(words[i] >> 32)});
+    }
+}
+
+} // namespace psl::lower

@@ -1,0 +1,34 @@
+// The keys of lookup groups: a conjunction enumerated into exact key data
+// (and, for an LPM group, the prefixes of its prefix dimension), the
+// least-priority fold over covering prefixes, and the value bitmap in
+// front of large class-keyed groups.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lower/classifier.h"
+#include "lower/conjunctions.h"
+#include "lower/group_builder.h"
+
+namespace psl::lower {
+
+// Every key of a conjunct after `data` (class-keyed groups: the class id):
+// the exact dimensions enumerated, then (LPM) the prefixes of the prefix
+// dimension, each keeping the least `enc` (a rate group: listing it).
+void emit_keys(const LookupGroup &grp, GroupBuild &b, const Conj &cj,
+               std::vector<uint8_t> &data, uint32_t enc);
+
+// At each stored prefix of an LPM group, the least value over it and every
+// stored prefix covering it, so the longest match answers for all of them.
+void fold_covering(GroupBuild &b);
+
+// The bitmap of the values the group's first 16-bit key part takes
+// (LookupGroup::value_filter), if it has one: a map and its entries.
+void add_value_filter(
+    Classifier &c, LookupGroup &grp,
+    const std::vector<std::pair<std::string, uint32_t>> &keys);
+
+} // namespace psl::lower
