@@ -23,9 +23,10 @@ export interface Proposal {
   origin: string; // "detector", "llm"
   kind: string; // "policy", "set_insert"
   psl?: string;
+  psl_bytes?: number; // set when the log keeps only the first bytes of psl
   policy_name?: string;
   rules?: { name: string; action: string; ttl_ms: number; shadow: boolean }[];
-  insert?: { set: string; values: string[]; ttl_ms: number };
+  insert?: { set: string; values: string[]; ttl_ms: number; value_count?: number }; // value_count: the log keeps the first values only
   analysis?: string;
   evidence?: { windows: EvidenceWindow[]; counters: EvidenceCounter[]; cited: boolean };
   created_unix_ms?: number;
@@ -34,12 +35,14 @@ export interface Proposal {
 
 export interface Verdict {
   accepted: boolean;
+  mode?: string; // accepted: "enforce" or "shadow" (how it goes in force)
   reason: string | null;
   message: string;
   rules?: { name: string; mode: string; ttl_ns: number }[];
   values?: string[];
   ttl_ns?: number;
   diagnostics?: string;
+  diagnostics_json?: unknown[];
 }
 
 // One audit record. `event` says which members are there.
@@ -67,6 +70,7 @@ export interface DecisionRecord {
   replaced_prog_id?: number;
   shadow_packets?: number;
   generated?: number;
+  protects?: unknown;
   notes?: string | string[];
 }
 
@@ -221,11 +225,13 @@ export function describe(r: DecisionRecord): string {
         ? `proposes adding ${p.insert.values.join(', ')} to set ${p.insert.set}`
         : `proposes ${(p.rules ?? []).map((x) => `${x.action} rule ${x.name}`).join(', ') || 'a policy'}`;
     }
-    case 'verdict':
+    case 'verdict': {
       if (!r.verdict) return 'verdict';
+      const again = r.why ? ` (${r.why})` : '';
       return r.verdict.accepted
-        ? `governor accepted${r.verdict.message ? `: ${r.verdict.message}` : ''}`
-        : `governor refused (${r.verdict.reason ?? 'no reason code'}): ${r.verdict.message}`;
+        ? `governor accepted${r.verdict.mode ? `, ${r.verdict.mode === 'shadow' ? 'in shadow (counted, not enforced)' : 'enforced'}` : ''}${r.verdict.message ? `: ${r.verdict.message}` : ''}${again}`
+        : `governor refused (${r.verdict.reason ?? 'no reason code'}): ${r.verdict.message}${again}`;
+    }
     case 'applied':
       if (r.set_insert)
         return `kernel: ${(r.set_insert.added ?? []).map((a) => a.value).join(', ') || 'values'} inserted into set ${r.set_insert.set} (map update, no swap)`;
@@ -239,7 +245,7 @@ export function describe(r: DecisionRecord): string {
     case 'shadow_dropped':
       return `shadow rule ${r.rule} matched nothing and was dropped`;
     case 'expired':
-      return `rule ${r.rule} expired${r.why ? ` (${r.why})` : ''}`;
+      return `rule ${r.rule} expired${r.why ? ` (${r.why})` : ''}${r.prog_id ? `; program ${r.replaced_prog_id ?? '–'} → ${r.prog_id} without it` : ''}`;
     case 'withdrawn':
       return `rule ${r.rule} withdrawn${r.why ? `: ${r.why}` : ''}`;
     case 'dropped':
@@ -250,6 +256,8 @@ export function describe(r: DecisionRecord): string {
       return `operator policy ${r.path ?? ''} refused: ${r.message ?? ''}; the one in force stays`;
     case 'adopted':
       return `a restarted psd adopted program ${r.prog_id ?? ''} with ${r.generated ?? 0} generated rules`;
+    case 'recomposed':
+      return `generated rules composed again: ${r.why ?? 'the operator policy or the protected addresses changed'} (program ${r.replaced_prog_id ?? '–'} → ${r.prog_id ?? '–'})`;
     case 'address_discovery_failed':
       return `address discovery failed: ${r.why ?? ''}`;
     default:

@@ -75,6 +75,9 @@ export interface Rule {
   shadow_hits: Count;
   shadow_total?: number;
   ttl_left_ms: number | null;
+  // /api/v1/rules only, once psd runs the governor: the proposal that put
+  // a generated rule in force (null for the operator's).
+  proposal_id?: string | null;
 }
 
 export interface InterfaceSummary {

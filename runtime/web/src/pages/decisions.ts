@@ -160,8 +160,14 @@ export class DecisionsPage implements Page {
     }
     if (p?.analysis) details.push(h('h4', {}, 'Analysis'), h('p', { class: 'analysis' }, p.analysis));
     if (p?.llm) details.push(h('p', { class: 'muted' }, `${p.llm.provider} ${p.llm.model}: ${p.llm.tokens_in} tokens in, ${p.llm.tokens_out} out, ${p.llm.latency_s.toFixed(1)} s`));
-    if (p?.psl) details.push(h('h4', {}, 'Proposed PSL'), highlighted(p.psl));
-    if (p?.insert) details.push(h('h4', {}, 'Proposed set insert'), h('p', {}, `set ${p.insert.set}: ${p.insert.values.join(', ')}${p.insert.ttl_ms ? `, ttl ${p.insert.ttl_ms / 1000} s` : ''}`));
+    if (p?.psl) {
+      details.push(h('h4', {}, 'Proposed PSL'), highlighted(p.psl));
+      if (p.psl_bytes) details.push(h('p', { class: 'muted' }, `the first ${p.psl.length} of its ${p.psl_bytes} bytes (the audit log cuts a proposal at the governor's cap)`));
+    }
+    if (p?.insert) {
+      const more = p.insert.value_count && p.insert.value_count > p.insert.values.length ? ` and ${p.insert.value_count - p.insert.values.length} more (the audit log keeps the first ${p.insert.values.length})` : '';
+      details.push(h('h4', {}, 'Proposed set insert'), h('p', {}, `set ${p.insert.set}: ${p.insert.values.join(', ')}${more}${p.insert.ttl_ms ? `, ttl ${p.insert.ttl_ms / 1000} s` : ''}`));
+    }
     const diag = s.verdict?.diagnostics || s.records.find((r) => r.diagnostics)?.diagnostics;
     if (diag) details.push(h('h4', {}, 'Diagnostics'), h('pre', { class: 'diagnostics', tabindex: 0 }, diag));
 

@@ -52,11 +52,12 @@ export class PoliciesPage implements Page {
                 'tbody',
                 {},
                 ...[...i.rules, i.default].map((r) => {
-                  const story = r.origin !== 'operator' ? storyOfRule(stories, r.name) : undefined;
+                  // psd names the proposal (proposal_id); an older psd
+                  // does not, and the decision log is searched instead.
+                  const proposal = r.proposal_id || (r.origin !== 'operator' ? storyOfRule(stories, r.name)?.proposalId : undefined);
                   let link: Node | string = '–';
-                  if (story) {
-                    const a = h('a', { href: `#/decisions?proposal=${encodeURIComponent(story.proposalId)}`, 'data-testid': `decision-link-${r.name}` }, story.proposalId);
-                    link = a;
+                  if (proposal) {
+                    link = h('a', { href: `#/decisions?proposal=${encodeURIComponent(proposal)}`, 'data-testid': `decision-link-${r.name}` }, proposal);
                   } else if (r.origin !== 'operator') {
                     link = 'not in the decision log';
                   }
@@ -95,7 +96,7 @@ export class PoliciesPage implements Page {
       const shown = new Set<string>();
       const blocks: Node[] = [];
       for (const r of generated) {
-        const story = storyOfRule(stories, r.name);
+        const story = (r.proposal_id ? stories.find((x) => x.proposalId === r.proposal_id) : undefined) ?? storyOfRule(stories, r.name);
         if (!story || shown.has(story.key)) continue;
         shown.add(story.key);
         const psl = story.proposal?.psl;
@@ -108,7 +109,7 @@ export class PoliciesPage implements Page {
           ),
         );
       }
-      const orphans = generated.filter((r) => !storyOfRule(stories, r.name));
+      const orphans = generated.filter((r) => !stories.some((x) => x.proposalId && x.proposalId === r.proposal_id) && !storyOfRule(stories, r.name));
       if (orphans.length) blocks.push(h('p', { class: 'muted' }, `In force without a record in the decision log shown here: ${orphans.map((r) => r.name).join(', ')}.`));
       replaceChildren(generatedEl, blocks.length ? blocks : [h('p', { class: 'muted' }, 'No generated rule is in force.')]);
     };

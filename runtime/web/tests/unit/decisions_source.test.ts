@@ -43,3 +43,23 @@ test('a decision event carries one record or several', () => {
   assert.equal(recordsFromEvent(JSON.stringify(audit.decisions)).length, audit.decisions.length);
   assert.deepEqual(recordsFromEvent('not json'), []);
 });
+
+test('a shadow rule enforced later, a recomposition and an operator rule expiring read as the lifecycle wrote them', () => {
+  const stories = buildStories(recordsOf(audit));
+  const dns = stories.find((s) => s.proposalId === 'llm-1796597600000-77aa')!;
+  assert.equal(dns.origin, 'llm');
+  assert.equal(dns.verdict?.mode, 'shadow');
+  assert.match(describe(dns.records[1]), /accepted, in shadow/);
+  assert.match(describe(dns.records[2]), /program 43 replaced by 44 \(llm_dns_1 shadow\)/);
+  assert.match(describe(dns.records[3]), /llm_dns_1 enforced after its shadow period \(48000 shadow hits\)/);
+  assert.equal(dns.proposal?.psl_bytes, 9000);
+  assert.deepEqual(dns.rules, ['llm_dns_1']);
+
+  const accepted = stories.find((s) => s.proposalId === 'det-1796597480000-1')!;
+  assert.match(describe(accepted.records[1]), /governor accepted, enforced/);
+  assert.match(describe(accepted.records[3]), /expired .*program 42 → 43 without it/);
+
+  const ops = stories.filter((s) => s.outcome === 'operator').map((s) => describe(s.records[0]));
+  assert.ok(ops.some((d) => /composed again: the protected addresses changed \(program 45 → 46\)/.test(d)));
+  assert.ok(ops.some((d) => /rule temp_block expired/.test(d)));
+});
