@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# The web view's browser tests: a real psd on a veth pair (with_psd.sh),
-# then tests/web/browser.test.mjs under node's test runner inside psd's
-# namespace, driving Debian's Chromium through playwright-core.
+# The web view's browser tests: each file under node's test runner next to
+# a real psd of its own on a veth pair (with_psd.sh), inside psd's
+# namespace, driving Debian's Chromium through playwright-core:
+#   browser.test.mjs        every page, the live stream, keyboard and axe
+#                           (psd with no analyzer: no test's traffic gets
+#                           the peer blocked for the next)
+#   browser_flood.test.mjs  a ping flood, its block and its decision (psd's
+#                           embedded detector, where psd has one)
+#   browser_token.test.mjs  beyond loopback with a token
 #
 #   tests/web/run_browser_tests.sh PSD PSC NODE_MODULES WORKDIR
 #
@@ -32,9 +38,11 @@ profile=$(mktemp -d /tmp/psw-chromium-XXXXXX)
 trap 'rm -rf "$profile"' EXIT
 export PSW_NODE_MODULES=$node_modules PSW_SCREENSHOTS=$work/screenshots \
   PSW_CHROMIUM=$chromium HOME=$profile XDG_CONFIG_HOME=$profile XDG_CACHE_HOME=$profile
-"$here/with_psd.sh" "$psd" "$psc" "$work/psd" -- \
+PSW_ANALYZER=none "$here/with_psd.sh" "$psd" "$psc" "$work/psd" -- \
   node --test --test-concurrency=1 "$here/browser.test.mjs"
+PSW_ANALYZER=embedded "$here/with_psd.sh" "$psd" "$psc" "$work/psd-flood" -- \
+  node --test "$here/browser_flood.test.mjs"
 # Beyond loopback, with a token (a new one each run).
-PSW_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n') \
+PSW_ANALYZER=none PSW_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n') \
   "$here/with_psd.sh" "$psd" "$psc" "$work/psd-token" -- \
   node --test "$here/browser_token.test.mjs"

@@ -18,7 +18,8 @@
 # window is 1 s (PSW_WINDOW sets another) and every packet's path is
 # sampled. With PSW_TOKEN set, psd listens on 192.0.2.1:9477 (beyond
 # loopback: every API request needs the token) with that token in a 0600
-# file, and PSW_URL says so.
+# file, and PSW_URL says so. With PSW_ANALYZER set (embedded, none) and a
+# psd that has --analyzer, psd runs with that analyzer.
 set -euo pipefail
 
 if (($# < 5)) || [[ $4 != -- ]]; then
@@ -85,10 +86,15 @@ if [[ -n ${PSW_TOKEN:-} ]]; then
   auth=(-H "Authorization: Bearer $PSW_TOKEN")
 fi
 
+analyzer_args=()
+if [[ -n ${PSW_ANALYZER:-} ]] && "$psd" --help 2>&1 | grep -q -- --analyzer; then
+  analyzer_args=(--analyzer "$PSW_ANALYZER")
+fi
+
 nsenter --net=/var/run/netns/"$ns" "$psd" --config "$work/psd.toml" \
   --iface "$iface" --policy-dir "$work/policies" --state-dir "$work/state" \
   --pin-root "$pin_root" --window "${PSW_WINDOW:-1s}" --listen "$listen" \
-  "${token_args[@]}" >"$work/psd.log" 2>&1 &
+  "${token_args[@]}" "${analyzer_args[@]}" >"$work/psd.log" 2>&1 &
 psd_pid=$!
 
 up=
