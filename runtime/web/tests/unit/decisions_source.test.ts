@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildStories, describe, recordsFromEvent, recordsOf, storyOfRule } from '../../src/decisions_source';
 import audit from './fixtures/decisions.json';
+import recorded from './fixtures/decisions_recorded.json';
+import recordedRules from './fixtures/rules_recorded.json';
 
 test('the reply may be a bare list or an object holding it; odd entries are skipped', () => {
   const list = audit.decisions;
@@ -62,4 +64,38 @@ test('a shadow rule enforced later, a recomposition and an operator rule expirin
   const ops = stories.filter((s) => s.outcome === 'operator').map((s) => describe(s.records[0]));
   assert.ok(ops.some((d) => /composed again: the protected addresses changed \(program 45 → 46\)/.test(d)));
   assert.ok(ops.some((d) => /rule temp_block expired/.test(d)));
+});
+
+// `recorded` and `recordedRules`: recorded from a real psd with the
+// embedded detector and the governor (GET /api/v1/decisions and
+// /api/v1/rules after `ping -f` and then `hping3 -S --flood --rand-source
+// -p 443` from a peer namespace). `audit`: written after
+// runtime/govern/lifecycle.cc for what a flood does not produce (a
+// refusal, shadow, expiry, recomposition).
+test('records recorded from a real psd: a set insert and two swaps, each one story', () => {
+  const stories = buildStories(recordsOf(recorded));
+  assert.equal(stories.length, 4);
+  assert.equal(stories[0].outcome, 'operator');
+  assert.match(describe(stories[0].records[0]), /operator policy .* put in force \(program 0 → \d+\)/);
+
+  const insert = stories.find((s) => s.proposal?.kind === 'set_insert')!;
+  assert.deepEqual(insert.records.map((r) => r.event), ['proposal', 'verdict', 'applied']);
+  assert.equal(insert.set, 'blocked');
+  assert.deepEqual(insert.values, ['192.0.2.2']);
+  assert.match(describe(insert.records[2]), /192\.0\.2\.2 inserted into set blocked \(map update, no swap\)/);
+  assert.ok(insert.firstPacketUnixMs! < insert.firstUnixMs);
+
+  const swaps = stories.filter((s) => s.proposal?.kind === 'policy');
+  assert.equal(swaps.length, 2);
+  for (const s of swaps) {
+    assert.equal(s.outcome, 'accepted');
+    assert.equal(s.rules.length, 1);
+    assert.match(describe(s.records[2]), new RegExp(`program \\d+ replaced by \\d+ \\(${s.rules[0]} enforce\\)`));
+    assert.ok((s.proposal?.evidence?.counters.length ?? 0) > 0);
+  }
+
+  // /api/v1/rules names each generated rule's proposal: the same story.
+  const rules = recordedRules.interfaces.flatMap((i) => i.rules).filter((r) => r.origin === 'detector');
+  assert.equal(rules.length, 2);
+  for (const r of rules) assert.equal(storyOfRule(stories, r.name)?.proposalId, r.proposal_id);
 });
