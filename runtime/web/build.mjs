@@ -1,5 +1,5 @@
-// Bundles the view for psd: src/main.ts (and the CSS it imports) into
-// content-hashed files, index.html pointing at them, and a gzip copy of
+// Bundles the view for psd: src/main.ts (and the CSS it imports) and
+// src/boot.ts (the first requests, api.ts) into content-hashed files, index.html pointing at them, and a gzip copy of
 // each, all in --out. Then, with --cpp FILE, writes the C++ table that
 // embeds them in psd (runtime/api/web_assets.h).
 //
@@ -56,7 +56,7 @@ async function main() {
   rmSync(a.out, { recursive: true, force: true });
   mkdirSync(a.out, { recursive: true });
   const result = await build({
-    entryPoints: [join(here, 'src/main.ts')],
+    entryPoints: { app: join(here, 'src/main.ts'), 'app-boot': join(here, 'src/boot.ts') },
     bundle: true,
     format: 'esm',
     target: ['es2020', 'chrome100', 'firefox100', 'safari15'],
@@ -67,7 +67,7 @@ async function main() {
     // notices to travel with them: kept, once each, at the end.
     legalComments: 'eof',
     outdir: a.out,
-    entryNames: 'app-[hash]',
+    entryNames: '[name]-[hash]',
     assetNames: 'asset-[hash]',
     metafile: true,
     nodePaths: a.nodeModules ? [a.nodeModules] : [],
@@ -75,11 +75,12 @@ async function main() {
     logLevel: 'warning',
   });
   const outputs = Object.keys(result.metafile.outputs).map((p) => resolve(here, p));
-  const js = outputs.find((p) => p.endsWith('.js'));
+  const js = outputs.find((p) => /\/app-[A-Z0-9]+\.js$/.test(p));
+  const boot = outputs.find((p) => /\/app-boot-[A-Z0-9]+\.js$/.test(p));
   const css = outputs.find((p) => p.endsWith('.css'));
-  if (!js || !css) throw new Error('the bundle has no .js or no .css output');
+  if (!js || !boot || !css) throw new Error('the bundle lacks its main script, its boot script or its style');
   const base = (p) => p.slice(a.out.length + 1);
-  const html = readFileSync(join(here, 'src/index.html'), 'utf8').replace('{{JS}}', `/${base(js)}`).replace('{{CSS}}', `/${base(css)}`);
+  const html = readFileSync(join(here, 'src/index.html'), 'utf8').replace('{{JS}}', `/${base(js)}`).replace('{{BOOT}}', `/${base(boot)}`).replace('{{CSS}}', `/${base(css)}`);
   writeFileSync(join(a.out, 'index.html'), html);
   // The licenses of what the bundle holds, served as /licenses.txt.
   const nm = a.nodeModules ?? join(here, 'node_modules');

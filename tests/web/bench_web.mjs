@@ -80,7 +80,7 @@ try {
     const t = await page.evaluate(() => ({
       render: performance.getEntriesByName('packetscope:first-render')[0].startTime,
       dcl: performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd,
-      script: performance.getEntriesByType('resource').find((e) => /app-.*\.js$/.test(e.name))?.responseEnd ?? 0,
+      script: performance.getEntriesByType('resource').find((e) => /\/app-[A-Z0-9]+\.js$/.test(e.name))?.responseEnd ?? 0,
       summary: performance.getEntriesByType('resource').find((e) => /\/api\/v1\/summary$/.test(e.name))?.responseEnd ?? 0,
     }));
     (result.script_loaded_ms ??= []).push(Math.round(t.script));
