@@ -104,7 +104,7 @@ export class PoliciesPage implements Page {
           h(
             'div',
             { class: 'generated' },
-            h('p', {}, h('a', { href: `#/decisions?proposal=${encodeURIComponent(story.proposalId)}` }, story.title), ` — ${story.rules.join(', ')}`),
+            h('p', {}, h('a', { href: `#/decisions?proposal=${encodeURIComponent(story.proposalId)}` }, story.title), story.proposal?.analysis ? ` — ${story.proposal.analysis}` : ''),
             psl ? highlighted(psl) : h('p', { class: 'muted' }, 'the proposal holds no PSL text'),
           ),
         );
@@ -135,7 +135,7 @@ export class PoliciesPage implements Page {
           reply.interfaces.map((i) => h('div', { class: 'iface' }, h('h3', {}, `${i.name}: ${i.policy_file || '(none)'} (${i.policy_from || 'unknown'})`), i.text ? highlighted(i.text) : h('p', { class: 'muted' }, 'no policy in force'))),
         );
       } catch (e) {
-        const msg = e instanceof ApiError && e.status === 404 ? 'this psd does not serve the policy text (GET /api/v1/policy)' : (e as Error).message;
+        const msg = e instanceof ApiError && (e.status === 404 || e.status === 405) ? 'this psd does not serve the policy text (GET /api/v1/policy)' : (e as Error).message;
         replaceChildren(operatorEl, [h('p', { class: 'muted' }, msg)]);
       }
     };
