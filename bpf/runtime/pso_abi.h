@@ -376,14 +376,24 @@ struct pso_latency {
   __u64 sum_ns;
 };
 
-/* A received skb until it is freed (pso_inflight, LRU hash keyed by the
- * skb's address). */
+/* A received skb until it is freed: a slot of pso_inflight, a
+ * direct-mapped array indexed by a hash of the skb's address (no helper
+ * call to find it, docs/tracing.md). `skb` says whose slot it is now. */
 struct pso_inflight {
-  __u64 rx_ns;
+  __u64 skb;    /* the skb's address */
+  __u64 rx_ns;  /* receive time; 0: not timed (pso_lat_budget) */
   __u32 id;     /* sample id */
   __u8 proto;   /* enum pso_proto */
   __u8 sampled; /* its path is being traced */
-  __u16 _pad;
+  __u8 live;    /* received and not freed yet */
+  __u8 _pad;
+};
+
+/* Each CPU's working state in the stack programs (pso_cpu). */
+struct pso_stack_cpu {
+  __u64 tick; /* jiffies of the current tick */
+  __u64 used; /* received skbs timed in it (pso_timed_per_tick) */
+  __u64 addr; /* an skb's address, stored and loaded back as a number */
 };
 
 #ifdef __bpf__
@@ -435,7 +445,7 @@ PSO_STATIC_ASSERT(sizeof(struct pso_event) == 80, "pso_event");
 PSO_STATIC_ASSERT(sizeof(struct pso_stack_cnt) ==
                       8 * (5 * PSO_PROTO_COUNT + 11 + PSO_HOOK_COUNT),
                   "pso_stack_cnt");
-PSO_STATIC_ASSERT(sizeof(struct pso_inflight) == 16, "pso_inflight");
+PSO_STATIC_ASSERT(sizeof(struct pso_inflight) == 24, "pso_inflight");
 PSO_STATIC_ASSERT(sizeof(struct pso_scratch) == 48, "pso_scratch");
 
 #endif /* PSO_ABI_H */

@@ -19,7 +19,8 @@
  *  - each skb net:netif_receive_skb hands to the stack, by class; the skb
  *    is remembered in pso_inflight until skb:consume_skb (delivered) or
  *    skb:kfree_skb (dropped, by reason) frees it, which gives the
- *    receive-to-free time per class (pso_latency);
+ *    receive-to-free time per class (pso_latency) of up to
+ *    pso_timed_per_tick skbs per CPU and clock tick;
  *  - TCP state changes, resets, retransmits, socket and UDP queue
  *    overflows, ICMP errors sent (by type and code), and what leaves
  *    through net:net_dev_xmit, by class.
@@ -44,6 +45,11 @@
 
 /* The traced namespace's inode (set by the loader); 0: all. */
 const volatile __u32 pso_netns = 0;
+
+/* Received skbs whose time in the stack is measured, at most, per CPU and
+ * clock tick (jiffy); the rest are followed without a clock read. 0: every
+ * one. Set by the loader (TracerOptions::timed_per_tick). */
+const volatile __u32 pso_timed_per_tick = 64;
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -73,18 +79,26 @@ struct {
   __type(value, struct pso_latency);
 } pso_latency SEC(".maps");
 
-/* Received skbs, by address; rx_ns 0 once freed. Entries are not
- * deleted: the skb cache hands the same addresses out again soon, and an
- * entry rewritten in place costs one lookup where an insert and a delete
- * cost two more helper calls per skb (docs/tracing.md). A plain hash, not
- * an LRU, for the same reason; if the table ever fills, the skbs that
- * find no room are counted in rx but not followed. */
+/* Received skbs until freed, direct-mapped by a hash of the skb's
+ * address: finding an skb's slot is an array access the kernel inlines,
+ * where a hash map costs a helper call on every skb received and on every
+ * skb freed (docs/tracing.md has both measured). A slot is shared by all
+ * CPUs; an skb received while its slot holds another live one takes the
+ * slot over, and the one it displaces is counted untracked. */
+#define PSO_INFLIGHT_SLOTS 65536
 struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 65536);
-  __type(key, __u64);
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, PSO_INFLIGHT_SLOTS);
+  __type(key, __u32);
   __type(value, struct pso_inflight);
 } pso_inflight SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct pso_stack_cpu);
+} pso_cpu SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
@@ -152,31 +166,121 @@ static __always_inline __u32 skb_netns(const struct sk_buff *skb, int d) {
   return dev_netns(PSO_RD(d, skb, dev), d);
 }
 
+static __always_inline struct pso_stack_cpu *this_cpu(void) {
+  __u32 zero = 0;
+
+  return bpf_map_lookup_elem(&pso_cpu, &zero);
+}
+
+/* The pso_inflight slot of an skb, by a hash of its address. The verifier
+ * lets a program store a pointer but not compute with it: stored in this
+ * CPU's state and loaded back, it is a number. sk_buffs are slab objects
+ * 256 bytes apart. */
+static __always_inline struct pso_inflight *inflight_slot(const void *skb) {
+  struct pso_stack_cpu *cpu = this_cpu();
+  __u64 a;
+  __u32 i;
+
+  if (!cpu)
+    return 0;
+  cpu->addr = (__u64)(long)skb;
+  a = *(volatile __u64 *)&cpu->addr;
+  i = (__u32)((a >> 8) ^ (a >> 24)) & (PSO_INFLIGHT_SLOTS - 1);
+  return bpf_map_lookup_elem(&pso_inflight, &i);
+}
+
+/* The live slot of a received skb, or 0. */
+static __always_inline struct pso_inflight *inflight_find(const void *skb) {
+  struct pso_inflight *f = inflight_slot(skb);
+
+  if (!f || f->skb != (__u64)(long)skb || !f->live)
+    return 0;
+  return f;
+}
+
+/* Whether this CPU may time one more received skb in this clock tick
+ * (pso_timed_per_tick); bpf_jiffies64() is inlined, no call. */
+static __always_inline int lat_budget_take(void) {
+  struct pso_stack_cpu *b = this_cpu();
+  __u64 tick = bpf_jiffies64();
+
+  if (pso_timed_per_tick == 0)
+    return 1;
+  if (!b)
+    return 0;
+  if (b->tick != tick) {
+    b->tick = tick;
+    b->used = 0;
+  }
+  if (b->used >= pso_timed_per_tick)
+    return 0;
+  b->used += 1;
+  return 1;
+}
+
 static __always_inline void count_hook(struct pso_stack_cnt *c, __u32 hook) {
   if (hook < PSO_HOOK_COUNT)
     c->hook_events[hook] += 1;
 }
 
-/* Bytes read at the network header in one call: an IPv4 header without
- * options or the IPv6 one, and the first 16 bytes after it (ports, the
- * words the sample id uses, TCP's flags). Past a short skb's data the
- * read returns the buffer's tail, which nothing below uses. */
+/* Bytes read at the network header: an IPv4 header without options or
+ * the IPv6 one, and the first 16 bytes after it (ports, the words the
+ * sample id uses, TCP's flags). Past a short skb's data the read returns
+ * the buffer's tail, which nothing below uses. */
 #define PSO_HDR_BYTES 56
+
+/* A read-only, fault-safe view of kernel memory (6.2+): the verifier
+ * replaces the call with a move, and loads through the result are plain
+ * loads that read 0 if they fault, where bpf_probe_read_kernel() is a
+ * helper call (5-6 ns on this CPU before it copies a byte). */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+/* 16 bytes of kernel memory at `p` (any alignment), through a typed view
+ * of struct in6_addr, the kernel's 16-byte plain type. */
+static __always_inline void copy16(__u8 *to, const __u8 *p) {
+  const struct in6_addr *a =
+      bpf_rdonly_cast(p, bpf_core_type_id_kernel(struct in6_addr));
+  __u32 w0 = a->in6_u.u6_addr32[0], w1 = a->in6_u.u6_addr32[1];
+  __u32 w2 = a->in6_u.u6_addr32[2], w3 = a->in6_u.u6_addr32[3];
+
+  __builtin_memcpy(to, &w0, 4);
+  __builtin_memcpy(to + 4, &w1, 4);
+  __builtin_memcpy(to + 8, &w2, 4);
+  __builtin_memcpy(to + 12, &w3, 4);
+}
+
+/* `n` bytes at `from` into `to`: direct loads in the tp_btf programs
+ * (d; 16 bytes, or 64 for anything longer), one probe read in raw_tp. */
+static __always_inline int read_kernel(__u8 *to, __u32 n, const void *from,
+                                       int d) {
+  const __u8 *p = from;
+
+  if (!d)
+    return bpf_probe_read_kernel(to, n, from);
+  copy16(to, p);
+  if (n > 16) {
+    copy16(to + 16, p + 16);
+    copy16(to + 32, p + 32);
+    copy16(to + 48, p + 48);
+  }
+  return 0;
+}
 
 /* The identity (pso_abi.h) of the IP packet whose network header is at
  * `l3` (kernel memory) with EtherType `eth_proto`; returns its class and
  * sets *tcp_flags for TCP. The same fields as pso_xdp_ident() reads at
  * XDP. */
 static __always_inline __u32 ident_at(const void *l3, __u16 eth_proto,
-                                      struct pso_ident *id, __u8 *tcp_flags) {
-  __u8 h[PSO_HDR_BYTES];
+                                      struct pso_ident *id, __u8 *tcp_flags,
+                                      int d) {
+  __u8 h[64];
   const __u8 *l4;
   __u32 l4_off;
 
   __builtin_memset(id, 0, sizeof(*id));
   *tcp_flags = 0;
   if ((eth_proto != PSO_ETH_P_IP && eth_proto != PSO_ETH_P_IPV6) ||
-      bpf_probe_read_kernel(h, sizeof(h), l3))
+      read_kernel(h, d ? 64 : PSO_HDR_BYTES, l3, d))
     return PSO_PROTO_OTHER;
   if (eth_proto == PSO_ETH_P_IP) {
     if ((h[0] >> 4) != 4)
@@ -206,7 +310,7 @@ static __always_inline __u32 ident_at(const void *l3, __u16 eth_proto,
   if (l4_off == 20 || l4_off == 40) {
     l4 = h + l4_off;
   } else { /* IPv4 options: the L4 bytes are further on */
-    if (bpf_probe_read_kernel(h, 16, (const __u8 *)l3 + (l4_off & 0x3f)))
+    if (read_kernel(h, 16, (const __u8 *)l3 + (l4_off & 0x3f), d))
       return pso_proto_of(id->family, id->ip_proto);
     l4 = h;
   }
@@ -220,26 +324,67 @@ static __always_inline __u32 ident_at(const void *l3, __u16 eth_proto,
   return pso_proto_of(id->family, id->ip_proto);
 }
 
+/* The class alone of the IP packet at `l3`, and TCP's flags if
+ * `want_flags`: what the counters need when no packet is sampled, from the
+ * first 16 bytes of the network header (and 16 of the TCP header). */
+static __always_inline __u32 class_at(const void *l3, __u16 eth_proto,
+                                      __u8 *tcp_flags, int want_flags, int d) {
+  __u8 h[16];
+  __u32 family, proto, l4_off;
+
+  *tcp_flags = 0;
+  if ((eth_proto != PSO_ETH_P_IP && eth_proto != PSO_ETH_P_IPV6) ||
+      read_kernel(h, 16, l3, d))
+    return PSO_PROTO_OTHER;
+  if (eth_proto == PSO_ETH_P_IP) {
+    if ((h[0] >> 4) != 4)
+      return PSO_PROTO_OTHER;
+    family = 4;
+    proto = h[9];
+    if (((h[6] << 8) | h[7]) & 0x1fff) /* not the first fragment */
+      return pso_proto_of(family, proto);
+    l4_off = (h[0] & 0x0f) * 4;
+  } else {
+    if ((h[0] >> 4) != 6)
+      return PSO_PROTO_OTHER;
+    family = 6;
+    proto = h[6];
+    l4_off = 40;
+  }
+  if (want_flags && proto == 6 &&
+      read_kernel(h, 16, (const __u8 *)l3 + (l4_off & 0x3f), d) == 0)
+    *tcp_flags = h[13];
+  return pso_proto_of(family, proto);
+}
+
+/* The sampling configuration when sampling is on, else 0. */
+static __always_inline const struct pso_cfg *sampling(void) {
+  __u32 zero = 0;
+  const struct pso_cfg *cfg = bpf_map_lookup_elem(&pso_cfg, &zero);
+
+  return cfg && cfg->sample_every ? cfg : 0;
+}
+
 /* The class of an skb whose network header is set (after receive, or on
- * output). */
+ * output), and TCP's flags; its identity too when sampling (`cfg`). */
 static __always_inline __u32 skb_class(const struct sk_buff *skb,
+                                       const struct pso_cfg *cfg,
                                        struct pso_ident *id, __u8 *tcp_flags,
                                        int d) {
   const unsigned char *head = PSO_RD(d, skb, head);
   __u16 nh = PSO_RD(d, skb, network_header);
   __u16 proto = bpf_ntohs(PSO_RD(d, skb, protocol));
 
-  return ident_at(head + nh, proto, id, tcp_flags);
+  if (cfg)
+    return ident_at(head + nh, proto, id, tcp_flags, d);
+  return class_at(head + nh, proto, tcp_flags, 1, d);
 }
 
-/* Whether the packet is sampled (pso_cfg), its sample id in *hash. */
-static __always_inline int sampled(const struct pso_ident *id, __u32 *hash,
-                                   const struct pso_cfg **cfg_out) {
-  __u32 zero = 0;
-  const struct pso_cfg *cfg = bpf_map_lookup_elem(&pso_cfg, &zero);
-
-  *cfg_out = cfg;
-  if (!cfg || !cfg->sample_every || id->family == 0)
+/* Whether the packet is sampled (`cfg`: sampling()), its sample id in
+ * *hash. */
+static __always_inline int sampled(const struct pso_cfg *cfg,
+                                   const struct pso_ident *id, __u32 *hash) {
+  if (!cfg || id->family == 0)
     return 0;
   *hash = pso_ident_hash(id);
   return *hash % cfg->sample_every == 0 && pso_cfg_match(cfg, id);
@@ -322,45 +467,53 @@ static __always_inline void add_latency(__u32 proto, __u64 ns) {
 
 static __always_inline int on_receive(struct sk_buff *skb, int d) {
   struct pso_stack_cnt *c;
+  struct pso_inflight *f;
   const struct pso_cfg *cfg;
   struct pso_ident id;
-  struct pso_inflight f = {};
-  __u64 key = (__u64)(long)skb;
   __u32 proto, hash = 0;
-  __u8 flags;
+  __u64 now = 0;
+  __u8 flags, sample = 0;
   const struct net_device *dev = PSO_RD(d, skb, dev);
 
   if (!ns_ok(dev_netns(dev, d)) || !(c = counters()))
     return 0;
   /* Before the stack's own processing: data points at the network
    * header, the network header offset is not set yet. */
-  proto = ident_at(PSO_RD(d, skb, data), bpf_ntohs(PSO_RD(d, skb, protocol)),
-                   &id, &flags);
+  const void *l3 = PSO_RD(d, skb, data);
+  const __u16 eth_proto = bpf_ntohs(PSO_RD(d, skb, protocol));
+
+  /* Zeroed on both paths: the compiler must not see an undefined value. */
+  __builtin_memset(&id, 0, sizeof(id));
+  cfg = sampling();
+  if (cfg)
+    proto = ident_at(l3, eth_proto, &id, &flags, d);
+  else
+    proto = class_at(l3, eth_proto, &flags, 0, d);
   count_hook(c, PSO_HOOK_NETIF_RECEIVE_SKB);
   if (proto < PSO_PROTO_COUNT)
     c->rx[proto] += 1;
-  f.rx_ns = bpf_ktime_get_ns();
-  f.proto = (__u8)proto;
-  if (sampled(&id, &hash, &cfg)) {
-    f.sampled = 1;
-    f.id = hash;
+  if (cfg && sampled(cfg, &id, &hash)) {
+    sample = 1;
+    now = bpf_ktime_get_ns();
     emit(PSO_HOOK_NETIF_RECEIVE_SKB, PSO_VERDICT_RECEIVED, hash, proto, 0,
-         PSO_RD(d, skb, len), PSO_RD(d, dev, ifindex), &id, f.rx_ns);
+         PSO_RD(d, skb, len), PSO_RD(d, dev, ifindex), &id, now);
+  } else if (lat_budget_take()) {
+    now = bpf_ktime_get_ns();
   }
-  /* An skb address comes back soon (the skb cache reuses them), so its
-   * entry is rewritten in place: one lookup, no update or delete. A live
-   * entry there means the skb it held was freed without a tracepoint. */
-  {
-    struct pso_inflight *old = bpf_map_lookup_elem(&pso_inflight, &key);
-
-    if (old) {
-      if (old->rx_ns != 0 && old->proto < PSO_PROTO_COUNT)
-        c->untracked[old->proto] += 1;
-      *old = f;
-    } else {
-      bpf_map_update_elem(&pso_inflight, &key, &f, BPF_NOEXIST);
-    }
-  }
+  /* The slot may still hold a live skb: this one if it was freed without
+   * a tracepoint and came back from the skb cache, or another one whose
+   * address shares the slot. Either way it is not followed any more. */
+  f = inflight_slot(skb);
+  if (!f)
+    return 0;
+  if (f->live && f->proto < PSO_PROTO_COUNT)
+    c->untracked[f->proto] += 1;
+  f->skb = (__u64)(long)skb;
+  f->rx_ns = now;
+  f->id = hash;
+  f->proto = (__u8)proto;
+  f->sampled = sample;
+  f->live = 1;
   return 0;
 }
 
@@ -369,42 +522,47 @@ static __always_inline int on_receive(struct sk_buff *skb, int d) {
 static __always_inline int on_free(struct sk_buff *skb, __u32 hook,
                                    __u32 verdict, __u32 reason,
                                    __u32 *proto_out, int d) {
-  __u64 key = (__u64)(long)skb;
   struct pso_inflight *f;
-  struct pso_inflight copy;
   struct pso_stack_cnt *c;
-  __u64 now;
+  __u64 rx_ns, now = 0;
+  __u32 proto, id;
+  __u8 sample;
 
   /* Every skb of the machine comes here. With direct reads, one of
-   * another namespace (its socket's or its device's) goes without the
-   * hash lookup (a helper call). A namespace that reads as 0 (no socket,
-   * no device, or a device field UDP reused for its own state, which
-   * faults as a pointer) may still be ours: looked up. */
+   * another namespace (its socket's or its device's) is left at once: its
+   * address may be one a received skb of ours had, freed without a
+   * tracepoint. A namespace that reads as 0 (no socket, no device, or a
+   * device field UDP reused for its own state, which faults as a pointer)
+   * may still be ours: looked up. */
   if (d && pso_netns) {
     const __u32 ns = skb_netns(skb, d);
 
     if (ns != 0 && ns != pso_netns)
       return 0;
   }
-  f = bpf_map_lookup_elem(&pso_inflight, &key);
-  if (!f || f->rx_ns == 0)
+  f = inflight_find(skb);
+  if (!f)
     return 0;
-  copy = *f;
-  f->rx_ns = 0; /* ended; the entry waits for its address to come back */
+  rx_ns = f->rx_ns;
+  proto = f->proto;
+  id = f->id;
+  sample = f->sampled;
+  f->live = 0; /* ended; the slot waits for the next skb */
   c = counters();
-  if (!c || copy.proto >= PSO_PROTO_COUNT)
+  if (!c || proto >= PSO_PROTO_COUNT)
     return 0;
-  *proto_out = copy.proto;
+  *proto_out = proto;
   count_hook(c, hook);
   if (verdict == PSO_VERDICT_CONSUMED)
-    c->delivered[copy.proto] += 1;
+    c->delivered[proto] += 1;
   else
-    c->dropped[copy.proto] += 1;
-  now = bpf_ktime_get_ns();
-  add_latency(copy.proto, now - copy.rx_ns);
-  if (copy.sampled)
-    emit(hook, verdict, copy.id, copy.proto, reason, PSO_RD(d, skb, len), 0, 0,
-         now);
+    c->dropped[proto] += 1;
+  if (rx_ns || sample)
+    now = bpf_ktime_get_ns();
+  if (rx_ns)
+    add_latency(proto, now - rx_ns);
+  if (sample)
+    emit(hook, verdict, id, proto, reason, PSO_RD(d, skb, len), 0, 0, now);
   return 1;
 }
 
@@ -424,7 +582,7 @@ static __always_inline int on_kfree(struct sk_buff *skb, __u32 reason, int d) {
     if (!ns_ok(skb_netns(skb, d)) || !(c = counters()))
       return 0;
     count_hook(c, PSO_HOOK_KFREE_SKB);
-    proto = skb_class(skb, &id, &flags, d);
+    proto = skb_class(skb, 0, &id, &flags, d);
   }
   k.proto = proto;
   v = bpf_map_lookup_elem(&pso_drops, &k);
@@ -484,10 +642,9 @@ static __always_inline struct pso_stack_cnt *reply_to(const struct sock *sk,
                                                       int d) {
   struct pso_inflight *f = 0;
   struct pso_stack_cnt *c;
-  __u64 key = (__u64)(long)skb;
 
   if (skb)
-    f = bpf_map_lookup_elem(&pso_inflight, &key);
+    f = inflight_find(skb);
   if (!f && !ns_ok(sk ? sk_netns(sk, d) : skb ? skb_netns(skb, d) : 0))
     return 0;
   c = counters();
@@ -537,12 +694,14 @@ static __always_inline int on_xmit(struct sk_buff *skb, int rc,
   if (rc != 0 || !ns_ok(dev_netns(dev, d)) || !(c = counters()))
     return 0;
   count_hook(c, PSO_HOOK_NET_DEV_XMIT);
-  proto = skb_class(skb, &id, &flags, d);
+  __builtin_memset(&id, 0, sizeof(id));
+  cfg = sampling();
+  proto = skb_class(skb, cfg, &id, &flags, d);
   if (proto < PSO_PROTO_COUNT)
     c->sent[proto] += 1;
   if ((flags & 0x12) == 0x12) /* SYN and ACK */
     c->tcp_synack_sent += 1;
-  if (sampled(&id, &hash, &cfg))
+  if (cfg && sampled(cfg, &id, &hash))
     emit(PSO_HOOK_NET_DEV_XMIT, PSO_VERDICT_SENT, hash, proto, 0,
          PSO_RD(d, skb, len), PSO_RD(d, dev, ifindex), &id, bpf_ktime_get_ns());
   return 0;

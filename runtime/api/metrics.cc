@@ -10,6 +10,8 @@
 #include <sstream>
 #include <tuple>
 
+#include "api/governance_metrics.h"
+#include "api/prometheus_text.h"
 #include "summary/labels.h"
 #include "summary/latency.h"
 
@@ -17,71 +19,8 @@ namespace psr::api {
 
 namespace {
 
-using Labels = std::vector<std::pair<const char *, std::string>>;
-
-std::string escape_label(const std::string &v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '"')
-      out += "\\\"";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-  return out;
-}
-
-// Writes families: HELP and TYPE once, then the samples.
-class Writer {
-public:
-  void family(const char *name, const char *type, const char *help) {
-    out_ += "# HELP ";
-    out_ += name;
-    out_ += ' ';
-    out_ += help;
-    out_ += "\n# TYPE ";
-    out_ += name;
-    out_ += ' ';
-    out_ += type;
-    out_ += '\n';
-  }
-  void sample(const std::string &name, const Labels &labels,
-              const std::string &value) {
-    out_ += name;
-    if (!labels.empty()) {
-      out_ += '{';
-      bool first = true;
-      for (const auto &[k, v] : labels) {
-        if (!first)
-          out_ += ',';
-        first = false;
-        out_ += k;
-        out_ += "=\"";
-        out_ += escape_label(v);
-        out_ += '"';
-      }
-      out_ += '}';
-    }
-    out_ += ' ';
-    out_ += value;
-    out_ += '\n';
-  }
-  void sample(const std::string &name, const Labels &labels, uint64_t v) {
-    sample(name, labels, std::to_string(v));
-  }
-  void sample_double(const std::string &name, const Labels &labels, double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.9g", v);
-    sample(name, labels, buf);
-  }
-  std::string take() { return std::move(out_); }
-
-private:
-  std::string out_;
-};
+using Labels = MetricLabels;
+using Writer = PrometheusText;
 
 const char *proto_of(size_t i) {
   return summary::proto_label(static_cast<trace::Proto>(i));
@@ -362,6 +301,7 @@ void daemon(Writer &w, const DaemonMetrics &d) {
            "When psd started, in seconds since the epoch.");
   w.sample_double("packetscope_process_start_time_seconds", {},
                   d.process.start_time_seconds);
+  render_governance(w, d.governance);
 }
 
 uint64_t monotonic_ns() {

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/governance_metrics.h"
 #include "summary/builder.h"
 
 namespace psr::api {
@@ -49,6 +50,7 @@ struct DaemonMetrics {
   // Per interface: policy loads that failed (the policy in force stayed).
   std::vector<std::pair<std::string, uint64_t>> policy_failures;
   ProcessStats process;
+  GovernanceMetrics governance;
 };
 
 struct MetricsOptions {

@@ -132,4 +132,48 @@ std::optional<std::string> QueryReader::text(const char *key, size_t max_len) {
   return v;
 }
 
+std::optional<std::string>
+QueryReader::one_of(const char *key,
+                    std::initializer_list<const char *> allowed) {
+  auto v = value(key);
+  if (!v)
+    return std::nullopt;
+  std::string list;
+  for (const char *a : allowed) {
+    if (*v == a)
+      return v;
+    list += (list.empty() ? "" : ", ") + std::string(a);
+  }
+  fail(std::string(key) + "=" + shown(*v) + ": expected one of " + list);
+  return std::nullopt;
+}
+
+bool is_name(const std::string &t, size_t max_len) {
+  if (t.empty() || t.size() > max_len)
+    return false;
+  auto letter = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+  };
+  if (!letter(t[0]))
+    return false;
+  for (char c : t)
+    if (!letter(c) && !(c >= '0' && c <= '9') && c != '-' && c != '.')
+      return false;
+  return true;
+}
+
+std::optional<std::string> QueryReader::name(const char *key, size_t max_len) {
+  auto v = value(key);
+  if (!v)
+    return std::nullopt;
+  if (!is_name(*v, max_len)) {
+    fail(std::string(key) + "=" + shown(*v) +
+         ": expected a name (letters, digits, '_', '-', '.', starting with a "
+         "letter or '_'; at most " +
+         std::to_string(max_len) + " characters)");
+    return std::nullopt;
+  }
+  return v;
+}
+
 } // namespace psr::api

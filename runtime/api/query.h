@@ -18,6 +18,8 @@ namespace psr::api {
 // A whole decimal number (digits only, no sign or space) that fits 64
 // bits; none otherwise.
 std::optional<uint64_t> parse_u64(const std::string &text);
+// What name() accepts (also for path segments).
+bool is_name(const std::string &text, size_t max_len = 128);
 
 class QueryReader {
 public:
@@ -32,6 +34,12 @@ public:
   std::optional<summary::Address> address(const char *key);
   std::optional<trace::Proto> proto(const char *key);
   std::optional<std::string> text(const char *key, size_t max_len = 64);
+  // One of `allowed`, exactly.
+  std::optional<std::string>
+  one_of(const char *key, std::initializer_list<const char *> allowed);
+  // A name: a letter or '_', then letters, digits, '_' and '-' (interface
+  // names, rule names, proposal ids), at most `max_len`.
+  std::optional<std::string> name(const char *key, size_t max_len = 128);
 
   bool ok() const { return error_.empty(); }
   const std::string &error() const { return error_; }

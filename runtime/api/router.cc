@@ -101,6 +101,14 @@ Response Router::dispatch(Request request, std::string *matched) const {
     if (matched)
       *matched = route.pattern;
     match(route, path, &request);
+    if (route.access == Access::Token && !token_) {
+      // Never open: with no token to check against, nobody may change
+      // what is in force through the API.
+      return error_response(
+          403, "no token configured: psd changes what is in force through "
+               "the API only with a bearer token (api.token_file, "
+               "--token-file)");
+    }
     if (route.access == Access::Token ||
         (token_everywhere_ && route.access != Access::Public)) {
       if (!authorized(request)) {

@@ -3,7 +3,8 @@
 // the bearer token (changes: policy, rules) or public (the web view's
 // static files, which hold no data). Unknown paths get 404, known
 // paths with another method 405 (with Allow), missing or wrong tokens
-// 401; always a JSON {"error": "..."} body.
+// 401, a token route while no token is configured 403 (never open);
+// always a JSON {"error": "..."} body.
 #pragma once
 
 #include <functional>
@@ -30,7 +31,7 @@ public:
   void add(const std::string &method, const std::string &pattern, Access access,
            Handler handler);
 
-  // The token that Access::Token routes need; none: they are refused.
+  // The token that Access::Token routes need; none: they answer 403.
   void set_token(std::optional<std::string> token) {
     token_ = std::move(token);
   }

@@ -61,6 +61,7 @@ Response status(const ApiBackend &b, const Request &req) {
   for (const InterfaceStatus &i : d.interfaces) {
     Json j{{"name", i.name},
            {"protected", i.protected_},
+           {"governed", i.governed},
            {"policy_file", i.policy_file},
            {"policy_from", i.policy_from},
            {"last_error", i.last_error},
@@ -95,6 +96,8 @@ Response status(const ApiBackend &b, const Request &req) {
       {"listen", d.listen},
       {"token_configured", d.token_configured},
       {"detach_on_exit", d.detach_on_exit},
+      {"analyzer", d.analyzer},
+      {"audit_log", d.audit_log},
       {"interfaces", std::move(interfaces)},
       {"hooks", std::move(hooks)},
       {"summaries",
@@ -150,9 +153,10 @@ Response rules(const ApiBackend &b, const Request &req) {
   auto origin = q.text("origin", 16);
   auto limit = q.u64("limit", 100'000);
   auto offset = q.u64("offset");
-  if (q.ok() && origin && *origin != "operator" && *origin != "detector")
+  if (q.ok() && origin && *origin != "operator" && *origin != "detector" &&
+      *origin != "llm")
     return error_response(400, "origin=" + *origin +
-                                   ": expected operator or detector");
+                                   ": expected operator, detector or llm");
   if (!q.ok())
     return q.bad_request();
   auto latest = b.latest();
@@ -178,6 +182,9 @@ Response rules(const ApiBackend &b, const Request &req) {
           before = &x;
     std::vector<summary::RuleSummary> all =
         summary::rule_windows(before, p, now, window_s, nullptr);
+    std::map<std::string, std::string> proposals;
+    if (b.rule_proposals)
+      proposals = b.rule_proposals(p.iface);
     summary::RuleSummary dflt = std::move(all.back());
     all.pop_back();
     Json list = Json::array();
@@ -189,7 +196,12 @@ Response rules(const ApiBackend &b, const Request &req) {
         continue;
       if (matching++ < skip || list.size() >= cap)
         continue;
-      list.push_back(summary::to_json(r));
+      Json rule = summary::to_json(r);
+      // Links a generated rule to its decision (/api/v1/decisions?
+      // proposal_id=); null for the operator's.
+      auto id = proposals.find(r.name);
+      rule["proposal_id"] = id == proposals.end() ? Json() : Json(id->second);
+      list.push_back(std::move(rule));
     }
     interfaces.push_back({{"name", p.iface},
                           {"policy", p.policy},

@@ -1,12 +1,12 @@
 // The read-only routes of /api/v1 and /metrics over what psd keeps: the
 // summary ring, the packet path log, the latest readings, the event hub
-// and psd's own status. The token-guarded routes of "psd acts" (POST
-// /api/v1/policy, DELETE /api/v1/rules/NAME) are added to the same router
-// by their owner.
+// and psd's own status. The decisions and the token-guarded routes that
+// change what is in force are govern_routes.h's, on the same router.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +26,7 @@ struct InterfaceStatus {
   std::string policy_file; // the file of the operator policy in force
   std::string policy_from; // "policy-dir", "default" or "adopted"
   bool protected_ = false; // a policy is in force
+  bool governed = false;   // psd's lifecycle keeps it (proposals, ttls)
   std::string last_error;  // the last failed load (the old one stayed)
   uint64_t last_change_unix_ms = 0;
   std::string policy_text; // the operator policy's text (GET /api/v1/policy)
@@ -38,6 +39,8 @@ struct DaemonStatus {
   std::string listen;
   bool token_configured = false;
   bool detach_on_exit = false;
+  std::string analyzer;  // "embedded", "none"
+  std::string audit_log; // its path
   std::vector<InterfaceStatus> interfaces;
 };
 
@@ -52,6 +55,10 @@ struct ApiBackend {
   std::function<std::shared_ptr<const summary::Observation>()> previous;
   std::function<DaemonStatus()> status;
   std::function<DaemonMetrics()> metrics;
+  // Optional: the generated rules in force on an interface, by name, with
+  // the id of the proposal each came from (for /api/v1/rules).
+  std::function<std::map<std::string, std::string>(const std::string &iface)>
+      rule_proposals;
   MetricsOptions metrics_options;
   // The hard caps of list queries.
   size_t max_summaries = 3600;

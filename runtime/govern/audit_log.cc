@@ -55,6 +55,18 @@ be::Status AuditLog::append(json record) {
   // never lost to an odd byte in a proposal.
   std::string line =
       record.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  be::Status written = write_line(line);
+  // A decision happened whether or not the disk took its record.
+  if (listener_)
+    listener_(record, written.ok());
+  return written;
+}
+
+void AuditLog::set_listener(Listener listener) {
+  listener_ = std::move(listener);
+}
+
+be::Status AuditLog::write_line(const std::string &line) {
   std::lock_guard<std::mutex> lock(mu_);
   const size_t slash = options_.path.rfind('/');
   if (slash != std::string::npos && slash > 0)
@@ -94,6 +106,12 @@ bool matches(const json &r, const AuditFilter &f) {
     return false;
   if (f.proposal_id && str("proposal_id") != *f.proposal_id)
     return false;
+  if (f.ifname) {
+    auto t = r.find("target");
+    if (t == r.end() || !t->is_object() ||
+        t->value("ifname", std::string()) != *f.ifname)
+      return false;
+  }
   if (f.verdict) {
     if (str("event") != "verdict")
       return false;

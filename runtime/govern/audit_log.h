@@ -34,6 +34,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -61,7 +62,8 @@ struct AuditFilter {
   std::optional<std::string> origin;    // "detector", "llm", "operator"
   std::optional<std::string> event;
   std::optional<std::string> proposal_id;
-  size_t limit = 1000; // the most recent this many
+  std::optional<std::string> ifname; // the record's target.ifname
+  size_t limit = 1000;               // the most recent this many
 };
 
 class AuditLog {
@@ -69,7 +71,17 @@ public:
   explicit AuditLog(AuditOptions options);
 
   // Appends `record` (an object), adding `time_unix_ms` if it has none.
+  // Then the listener (if any) sees it, also when the write failed: the
+  // decision it records was made.
   be::Status append(nlohmann::json record);
+
+  // Called with each record after it was appended (psd: the event stream
+  // and the decision metrics), outside the log's lock, on the thread that
+  // appended it. Set it before records are appended from other threads.
+  // `written`: whether the file took it.
+  using Listener =
+      std::function<void(const nlohmann::json &record, bool written)>;
+  void set_listener(Listener listener);
 
   // The matching records, oldest first, the last `filter.limit` of them.
   // Lines that are not JSON objects are skipped and counted in `skipped`.
@@ -80,8 +92,10 @@ public:
 
 private:
   be::Status rotate_if_needed(size_t next_record);
+  be::Status write_line(const std::string &line);
   AuditOptions options_;
   mutable std::mutex mu_;
+  Listener listener_;
 };
 
 int64_t unix_now_ms();

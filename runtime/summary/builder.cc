@@ -334,6 +334,7 @@ Summary build_summary(const Observation &prev, const Observation &cur,
   t.prev = &a.sources;
   t.cur = &b.sources;
   t.now_ns = b.taken_ns;
+  t.prev_ns = a.taken_ns;
   t.duration_s = duration_s;
   t.top = options.top_talkers;
   t.fanout = options.top_fanout;

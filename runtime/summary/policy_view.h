@@ -18,7 +18,7 @@ namespace psr::summary {
 struct RuleView {
   std::string name;
   std::string action;              // "pass", "drop" or "count"
-  std::string origin = "operator"; // "operator" or "detector"
+  std::string origin = "operator"; // "operator", "detector" or "llm"
   bool shadow = false;             // the rule only counts what it would do
   uint64_t packets = 0;
   uint64_t bytes = 0;

@@ -159,7 +159,7 @@ struct Talkers {
 struct RuleSummary {
   std::string name;
   std::string action;
-  std::string origin; // "operator" or "detector"
+  std::string origin; // "operator", "detector" or "llm"
   bool shadow = false;
   Count hits; // packets that matched
   uint64_t bytes = 0;

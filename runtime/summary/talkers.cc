@@ -148,6 +148,10 @@ Talkers rank_talkers(const TalkerInput &in, bool *reset) {
     w.cur = &s;
     w.addr = normalize_address(s.addr, s.family);
     auto it = before.find(key_of(s));
+    if (it == before.end() && in.prev != nullptr && in.prev_ns != 0 &&
+        s.first_seen_ns + kFirstSeenJitterNs < in.prev_ns) {
+      continue; // there at the previous reading, which missed it
+    }
     if (it == before.end() || !same_entry(*it->second, s)) {
       w.delta = s; // a new entry: everything it counted is new
     } else {

@@ -190,6 +190,7 @@ Expected<std::unique_ptr<Tracer>> Tracer::create(const TracerOptions &opts) {
     if (skel == nullptr)
       return Error("cannot open the tracing programs", errno, log);
     skel->rodata->pso_netns = t->netns_;
+    skel->rodata->pso_timed_per_tick = opts.timed_per_tick;
     for (size_t i = 0; i < specs.size(); ++i) {
       for (AttachKind k : {AttachKind::TpBtf, AttachKind::RawTp}) {
         bpf_program *p = program_of(skel, specs[i], k);

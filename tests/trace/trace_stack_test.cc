@@ -293,11 +293,49 @@ protected:
 };
 
 TEST_F(TraceStackTest, CountsMatchTheTrafficSentExactly) {
-  start_tracer();
+  TracerOptions o;
+  o.timed_per_tick = 0; // every skb's time in the stack, to count them
+  start_tracer(o);
   ASSERT_TRUE(tracer_);
   for (const auto &h : tracer_->hooks())
     EXPECT_EQ(h.attach, "tp_btf") << h.name << ": " << h.missing << h.fallback;
   exact_counts(/*N=*/10, /*M=*/5, /*K=*/4, /*L=*/6);
+}
+
+// Under load only a few skbs per CPU and clock tick are timed (each costs
+// two clock reads), but every one is still followed and counted.
+TEST_F(TraceStackTest, UnderLoadTheTimeInTheStackIsASample) {
+  TracerOptions o;
+  o.timed_per_tick = 1;
+  start_tracer(o);
+  ASSERT_TRUE(tracer_);
+  constexpr int kBurst = 400;
+  const Snapshot before = snap();
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = veth_->run_in_peer("ping -n -q -f -c " + std::to_string(kBurst) +
+                              " -W 1 " + VethPair::address());
+  ASSERT_NE(r.output.find(std::to_string(kBurst) + " received"),
+            std::string::npos)
+      << r.output;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - t0)
+                      .count();
+  const auto i = idx(Proto::Ipv4Icmp);
+  uint64_t delivered = 0, dropped = 0, timed = 0;
+  wait_until([&] {
+    const Snapshot s = snap();
+    delivered = s.funnel[i].delivered - before.funnel[i].delivered;
+    dropped = s.funnel[i].dropped - before.funnel[i].dropped;
+    timed = s.latency[i].count - before.latency[i].count;
+    return delivered + dropped == uint64_t(kBurst);
+  });
+  // Every echo request followed from receive to its end...
+  EXPECT_EQ(delivered + dropped, uint64_t(kBurst));
+  // ...some timed, at most one per CPU and tick (HZ is at most 1000).
+  const uint64_t cpus = std::max<long>(1, ::sysconf(_SC_NPROCESSORS_ONLN));
+  EXPECT_GE(timed, 1u);
+  EXPECT_LE(timed, uint64_t(ms + 2) * cpus);
+  EXPECT_LT(timed, uint64_t(kBurst));
 }
 
 TEST_F(TraceStackTest, SampledPathsShowTheRuleOrTheDropReason) {

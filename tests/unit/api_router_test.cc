@@ -85,10 +85,14 @@ TEST(Router, TokenRoutesNeedTheBearerToken) {
   Router router = sample_router();
   Request del = get("/api/v1/rules/icmp_flood");
   del.method = "DELETE";
-  // No token configured at all.
+  // No token configured at all: 403, with or without a header.
   Response r = router.dispatch(del);
-  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(error_of(r).find("no token configured"), std::string::npos);
   EXPECT_NE(error_of(r).find("--token-file"), std::string::npos);
+  del.headers["authorization"] = "Bearer " + kToken;
+  EXPECT_EQ(router.dispatch(del).status, 403);
+  del.headers.erase("authorization");
   router.set_token(kToken);
   r = router.dispatch(del);
   EXPECT_EQ(r.status, 401);

@@ -186,8 +186,12 @@ TEST_F(RoutesTest, RulesWithHitsTtlAndOrigin) {
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(body(r)["error"], "psd manages no interface 'eth9'");
   r = get("/api/v1/rules", {{"origin", "llm"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(body(r)["interfaces"][0]["rules_matching"], 0);
+  r = get("/api/v1/rules", {{"origin", "crowd"}});
   EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(body(r)["error"], "origin=llm: expected operator or detector");
+  EXPECT_EQ(body(r)["error"],
+            "origin=crowd: expected operator, detector or llm");
 }
 
 trace::PacketPath path_from(const std::string &src, uint16_t dport) {

@@ -239,6 +239,42 @@ TEST(GovernAudit, AppendsOneLinePerRecordAndFilters) {
   EXPECT_EQ(std::count(text->begin(), text->end(), '\n'), 4);
 }
 
+TEST(GovernAudit, TheListenerSeesEachRecordAndTargetsFilter) {
+  TempDir d;
+  gv::AuditLog log({d.path + "/audit.jsonl"});
+  std::vector<nlohmann::json> seen;
+  log.set_listener([&](const nlohmann::json &r, bool written) {
+    EXPECT_TRUE(written);
+    seen.push_back(r);
+  });
+  nlohmann::json a = {{"event", "expired"},
+                      {"target", {{"netns", "n"}, {"ifname", "eth0"}}}};
+  ASSERT_TRUE(log.append(a).ok());
+  a["target"]["ifname"] = "eth1";
+  ASSERT_TRUE(log.append(a).ok());
+  ASSERT_EQ(seen.size(), 2u);
+  // As written: with its time.
+  EXPECT_TRUE(seen[0]["time_unix_ms"].is_number());
+  EXPECT_EQ(seen[1]["target"]["ifname"], "eth1");
+  gv::AuditFilter f;
+  f.ifname = "eth1";
+  auto one = log.read(f);
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0]["time_unix_ms"], seen[1]["time_unix_ms"]);
+
+  // A record the disk did not take still reaches the listener: the
+  // decision was made.
+  gv::AuditLog broken({"/proc/psd-audit-cannot-be-here/audit.jsonl"});
+  size_t heard = 0;
+  broken.set_listener([&](const nlohmann::json &, bool written) {
+    EXPECT_FALSE(written);
+    ++heard;
+  });
+  EXPECT_FALSE(broken.append({{"event", "expired"}}).ok());
+  EXPECT_EQ(heard, 1u);
+}
+
 TEST(GovernAudit, RotatesPastItsSizeAndReadsAcrossFiles) {
   TempDir d;
   gv::AuditOptions o;

@@ -21,6 +21,7 @@
 
 #include "daemon.h"
 #include "private_netns.h"
+#include "psd_fake_control.h"
 #include "summary_test_util.h"
 
 namespace psd {
@@ -30,41 +31,7 @@ namespace be = psl::backend;
 namespace trace = psr::trace;
 using namespace std::chrono_literals;
 
-class FakeControl : public PolicyControl {
-public:
-  std::mutex mu;
-  std::map<std::string, InForceInfo> in_force_;
-  std::map<std::string, std::string> fail_put; // iface -> error
-  std::vector<std::string> puts, take_downs;
-  std::atomic<int> maintained{0};
-
-  be::Expected<InForceInfo> in_force(const std::string &iface) override {
-    std::lock_guard<std::mutex> lock(mu);
-    return in_force_[iface];
-  }
-  be::Status put_in_force(const OperatorPolicy &p) override {
-    std::lock_guard<std::mutex> lock(mu);
-    if (fail_put.count(p.iface))
-      return be::Error(fail_put[p.iface], 0, "verifier log lines");
-    puts.push_back(p.iface + " <- " + p.path);
-    InForceInfo &f = in_force_[p.iface];
-    f.present = true;
-    f.policy = "p";
-    f.prog_id += 1;
-    f.text = p.text;
-    return be::Status::success();
-  }
-  be::Status take_down(const std::string &iface) override {
-    std::lock_guard<std::mutex> lock(mu);
-    take_downs.push_back(iface);
-    in_force_[iface] = InForceInfo{};
-    return be::Status::success();
-  }
-  be::Status maintain(const std::string &) override {
-    ++maintained;
-    return be::Status::success();
-  }
-};
+using testing::FakeControl;
 
 uint64_t now_ns() {
   timespec ts{};
@@ -117,6 +84,14 @@ protected:
     auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log_text_);
     log_ = std::make_shared<spdlog::logger>("psd", sink);
     log_->set_level(spdlog::level::debug);
+    audit_ = std::make_unique<psr::govern::AuditLog>(
+        psr::govern::AuditOptions{dir_ + "/state/audit.jsonl"});
+    control_.audit = audit_.get();
+  }
+  // A daemon over the fakes; no analyzer unless given one.
+  std::unique_ptr<Daemon> daemon(AnalyzerFactory analyzer = nullptr) {
+    return std::make_unique<Daemon>(options_, control_, *audit_,
+                                    std::move(analyzer), log_);
   }
   void TearDown() override {
     EXPECT_EQ(std::system(("rm -rf '" + dir_ + "'").c_str()), 0);
@@ -132,17 +107,18 @@ protected:
   std::string dir_;
   PsdOptions options_;
   FakeControl control_;
+  std::unique_ptr<psr::govern::AuditLog> audit_;
   std::ostringstream log_text_;
   std::shared_ptr<spdlog::logger> log_;
 };
 
 TEST_F(DaemonTest, PutsTheOperatorPolicyInForce) {
   write("policy.psl", kSite);
-  Daemon d(options_, control_, log_);
-  ASSERT_TRUE(d.start_policies().ok()) << log();
+  auto d = daemon();
+  ASSERT_TRUE(d->start_policies().ok()) << log();
   ASSERT_EQ(control_.puts.size(), 1u);
   EXPECT_EQ(control_.puts[0], "eth0 <- " + dir_ + "/policy.psl");
-  auto st = d.status();
+  auto st = d->status();
   ASSERT_EQ(st.interfaces.size(), 1u);
   EXPECT_TRUE(st.interfaces[0].protected_);
   EXPECT_EQ(st.interfaces[0].policy_from, "policy-dir");
@@ -152,10 +128,10 @@ TEST_F(DaemonTest, PutsTheOperatorPolicyInForce) {
 TEST_F(DaemonTest, TheSamePolicyAlreadyInForceIsAdopted) {
   write("policy.psl", kSite);
   control_.in_force_["eth0"] = {true, "site", 77, kSite};
-  Daemon d(options_, control_, log_);
-  ASSERT_TRUE(d.start_policies().ok());
+  auto d = daemon();
+  ASSERT_TRUE(d->start_policies().ok());
   EXPECT_TRUE(control_.puts.empty());
-  EXPECT_EQ(d.status().interfaces[0].policy_from, "adopted");
+  EXPECT_EQ(d->status().interfaces[0].policy_from, "adopted");
   EXPECT_NE(log().find("eth0: policy 'site' (program 77) is already in force"),
             std::string::npos)
       << log();
@@ -164,8 +140,8 @@ TEST_F(DaemonTest, TheSamePolicyAlreadyInForceIsAdopted) {
 TEST_F(DaemonTest, AnotherPolicyInForceIsReplaced) {
   write("policy.psl", kSite2);
   control_.in_force_["eth0"] = {true, "site", 77, kSite};
-  Daemon d(options_, control_, log_);
-  ASSERT_TRUE(d.start_policies().ok());
+  auto d = daemon();
+  ASSERT_TRUE(d->start_policies().ok());
   ASSERT_EQ(control_.puts.size(), 1u);
   EXPECT_NE(log().find("eth0: replaced the policy from"), std::string::npos);
 }
@@ -173,17 +149,17 @@ TEST_F(DaemonTest, AnotherPolicyInForceIsReplaced) {
 TEST_F(DaemonTest, WithoutAPolicyDirectoryTheDefaultGoesInForce) {
   options_.policy_dir = dir_ + "/none";
   options_.policy_dir_given = false;
-  Daemon d(options_, control_, log_);
-  ASSERT_TRUE(d.start_policies().ok()) << log();
+  auto d = daemon();
+  ASSERT_TRUE(d->start_policies().ok()) << log();
   ASSERT_EQ(control_.puts.size(), 1u);
   EXPECT_EQ(control_.puts[0], std::string("eth0 <- ") + kDefaultPolicyPath);
-  EXPECT_EQ(d.status().interfaces[0].policy_from, "default");
+  EXPECT_EQ(d->status().interfaces[0].policy_from, "default");
 }
 
 TEST_F(DaemonTest, ABrokenPolicyWithNothingInForceStopsTheStart) {
   write("policy.psl", kBroken);
-  Daemon d(options_, control_, log_);
-  be::Status st = d.start_policies();
+  auto d = daemon();
+  be::Status st = d->start_policies();
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().message, "no policy could be put in force on eth0");
   EXPECT_NE(log().find(dir_ + "/policy.psl:2:11: error[E0202]: unknown field "
@@ -196,10 +172,10 @@ TEST_F(DaemonTest, ABrokenPolicyWithNothingInForceStopsTheStart) {
 TEST_F(DaemonTest, ABrokenPolicyLeavesTheOneInForce) {
   write("policy.psl", kBroken);
   control_.in_force_["eth0"] = {true, "site", 77, kSite};
-  Daemon d(options_, control_, log_);
-  ASSERT_TRUE(d.start_policies().ok());
+  auto d = daemon();
+  ASSERT_TRUE(d->start_policies().ok());
   EXPECT_TRUE(control_.puts.empty());
-  auto st = d.status();
+  auto st = d->status();
   EXPECT_TRUE(st.interfaces[0].protected_);
   EXPECT_EQ(st.interfaces[0].last_error,
             dir_ + "/policy.psl: 1 error(s); see the log");
@@ -212,67 +188,67 @@ TEST_F(DaemonTest, AFailedLoadLeavesTheOneInForce) {
   write("policy.psl", kSite2);
   control_.in_force_["eth0"] = {true, "site", 77, kSite};
   control_.fail_put["eth0"] = "the kernel rejected the policy";
-  Daemon d(options_, control_, log_);
-  ASSERT_TRUE(d.start_policies().ok());
-  EXPECT_EQ(d.status().interfaces[0].last_error,
+  auto d = daemon();
+  ASSERT_TRUE(d->start_policies().ok());
+  EXPECT_EQ(d->status().interfaces[0].last_error,
             "the kernel rejected the policy");
   EXPECT_NE(log().find("verifier log lines"), std::string::npos);
   // With nothing in force, the same failure stops the start.
   control_.in_force_["eth0"] = InForceInfo{};
-  Daemon d2(options_, control_, log_);
-  EXPECT_FALSE(d2.start_policies().ok());
+  auto d2 = daemon();
+  EXPECT_FALSE(d2->start_policies().ok());
 }
 
 TEST_F(DaemonTest, AStrayFileInThePolicyDirectoryIsReported) {
   write("policy.psl", kSite);
   write("eth7.psl", kSite);
   control_.in_force_["eth0"] = {true, "site", 77, kSite};
-  Daemon d(options_, control_, log_);
-  ASSERT_TRUE(d.start_policies().ok());
-  EXPECT_NE(d.status().interfaces[0].last_error.find("eth7.psl' is neither"),
+  auto d = daemon();
+  ASSERT_TRUE(d->start_policies().ok());
+  EXPECT_NE(d->status().interfaces[0].last_error.find("eth7.psl' is neither"),
             std::string::npos);
 }
 
 TEST_F(DaemonTest, ReloadPutsChangedPoliciesInForceAndKeepsOnFailure) {
   write("policy.psl", kSite);
-  Daemon d(options_, control_, log_);
-  ASSERT_TRUE(d.start_policies().ok());
-  d.reload_policies(); // unchanged: adopted, nothing loaded
+  auto d = daemon();
+  ASSERT_TRUE(d->start_policies().ok());
+  d->reload_policies(); // unchanged: adopted, nothing loaded
   EXPECT_EQ(control_.puts.size(), 1u);
   write("policy.psl", kSite2);
-  d.reload_policies();
+  d->reload_policies();
   EXPECT_EQ(control_.puts.size(), 2u);
   EXPECT_EQ(control_.in_force_["eth0"].text, kSite2);
   write("policy.psl", kBroken);
-  d.reload_policies();
+  d->reload_policies();
   EXPECT_EQ(control_.puts.size(), 2u);
   EXPECT_EQ(control_.in_force_["eth0"].text, kSite2);
-  EXPECT_TRUE(d.status().interfaces[0].protected_);
-  EXPECT_FALSE(d.status().interfaces[0].last_error.empty());
+  EXPECT_TRUE(d->status().interfaces[0].protected_);
+  EXPECT_FALSE(d->status().interfaces[0].last_error.empty());
 }
 
 TEST_F(DaemonTest, StoppingKeepsProtectionUnlessDetachOnExit) {
   write("policy.psl", kSite);
   {
-    Daemon d(options_, control_, log_);
-    ASSERT_TRUE(d.start_policies().ok());
-    d.shutdown();
+    auto d = daemon();
+    ASSERT_TRUE(d->start_policies().ok());
+    d->shutdown();
     EXPECT_TRUE(control_.take_downs.empty());
     EXPECT_TRUE(control_.in_force_["eth0"].present);
     EXPECT_NE(log().find("the policies stay in force on eth0"),
               std::string::npos);
   }
   options_.detach_on_exit = true;
-  Daemon d(options_, control_, log_);
-  ASSERT_TRUE(d.start_policies().ok());
-  d.shutdown();
+  auto d = daemon();
+  ASSERT_TRUE(d->start_policies().ok());
+  d->shutdown();
   EXPECT_EQ(control_.take_downs, std::vector<std::string>{"eth0"});
 }
 
 TEST_F(DaemonTest, ServesSummariesMetricsAndEventsUntilStopped) {
   write("policy.psl", kSite);
-  Daemon d(options_, control_, log_);
-  ASSERT_TRUE(d.start_policies().ok());
+  auto d = daemon();
+  ASSERT_TRUE(d->start_policies().ok());
   FakeTrace trace;
   FakeStatus status;
   std::atomic<bool> stop{false};
@@ -280,7 +256,7 @@ TEST_F(DaemonTest, ServesSummariesMetricsAndEventsUntilStopped) {
   be::Status served;
   std::thread loop([&] {
     served =
-        d.serve(trace, status, std::nullopt, [&](std::chrono::milliseconds t) {
+        d->serve(trace, status, std::nullopt, [&](std::chrono::milliseconds t) {
           if (stop)
             return Wake::Stop;
           if (reloads > 0 && trace.readings > 2) {
@@ -291,10 +267,10 @@ TEST_F(DaemonTest, ServesSummariesMetricsAndEventsUntilStopped) {
           return Wake::Timeout;
         });
   });
-  for (int i = 0; i < 500 && d.api_port() == 0; ++i)
+  for (int i = 0; i < 500 && d->api_port() == 0; ++i)
     std::this_thread::sleep_for(10ms);
-  ASSERT_NE(d.api_port(), 0);
-  httplib::Client c("127.0.0.1", d.api_port());
+  ASSERT_NE(d->api_port(), 0);
+  httplib::Client c("127.0.0.1", d->api_port());
   c.set_read_timeout(10s);
 
   // Windows come every 100 ms.
@@ -328,7 +304,7 @@ TEST_F(DaemonTest, ServesSummariesMetricsAndEventsUntilStopped) {
 
   // The event stream carries each new summary.
   std::string events;
-  httplib::Client sse("127.0.0.1", d.api_port());
+  httplib::Client sse("127.0.0.1", d->api_port());
   sse.set_read_timeout(10s);
   sse.Get("/api/v1/events", [&](const char *data, size_t n) {
     events.append(data, n);
@@ -347,7 +323,10 @@ TEST_F(DaemonTest, ServesSummariesMetricsAndEventsUntilStopped) {
   stop = true;
   loop.join();
   EXPECT_TRUE(served.ok()) << served.error().message;
-  EXPECT_NE(log().find("reloading the policies"), std::string::npos);
+  EXPECT_NE(
+      log().find("reading the policy directory '" + dir_ + "' again (SIGHUP)"),
+      std::string::npos)
+      << log();
   EXPECT_FALSE(c.Get("/api/v1/status")); // the API is gone
 }
 
@@ -357,12 +336,13 @@ TEST_F(DaemonTest, ABusyPortIsAnError) {
   int port = other.bind_to_any_port("127.0.0.1");
   ASSERT_GT(port, 0);
   options_.listen = "127.0.0.1:" + std::to_string(port);
-  Daemon d(options_, control_, log_);
-  ASSERT_TRUE(d.start_policies().ok());
+  auto d = daemon();
+  ASSERT_TRUE(d->start_policies().ok());
   FakeTrace trace;
   FakeStatus status;
-  be::Status st = d.serve(trace, status, std::nullopt,
-                          [](std::chrono::milliseconds) { return Wake::Stop; });
+  be::Status st =
+      d->serve(trace, status, std::nullopt,
+               [](std::chrono::milliseconds) { return Wake::Stop; });
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().message,
             "cannot listen on 127.0.0.1:" + std::to_string(port) +

@@ -48,6 +48,7 @@ max_event_clients = 8
 event_queue = 64
 read_timeout = "10s"
 max_body_bytes = 65536
+max_policy_bytes = 32768
 
 [summary]
 window = "500ms"
@@ -84,6 +85,7 @@ TEST(Config, EveryKey) {
   EXPECT_EQ(o->event_queue, 64u);
   EXPECT_EQ(o->read_timeout, 10s);
   EXPECT_EQ(o->max_body_bytes, 65536u);
+  EXPECT_EQ(o->max_policy_bytes, 32768u);
   EXPECT_EQ(o->window, 500ms);
   EXPECT_EQ(o->keep, 120u);
   EXPECT_EQ(o->top_talkers, 20u);

@@ -283,13 +283,36 @@ TEST(BuildSummary, ASourceCreatedAgainCountsWhole) {
   // Evicted and created again: another first_seen, counters from 0.
   cur.snapshot.sources.push_back(testing::source("192.0.2.1", 40, kSecond + 5));
   // New since the last reading.
-  cur.snapshot.sources.push_back(testing::source("192.0.2.2", 30, 20));
+  cur.snapshot.sources.push_back(
+      testing::source("192.0.2.2", 30, kSecond + 20));
   Summary s = build_summary(prev, cur, 1);
   EXPECT_FALSE(s.counters_reset);
   ASSERT_EQ(s.talkers.top.size(), 2u);
   EXPECT_EQ(s.talkers.top[0].addr, "192.0.2.1");
   EXPECT_EQ(s.talkers.top[0].traffic.packets, 40u);
   EXPECT_EQ(s.talkers.top[1].traffic.packets, 30u);
+}
+
+TEST(BuildSummary, ASourceThePreviousReadingMissedCountsNothing) {
+  // A read of the per-source table while a spoofed flood churns it can
+  // miss an entry; the next reading has it with everything it ever
+  // counted. Counted whole, a source blocked a while ago would look like a
+  // flood again.
+  Observation prev, cur;
+  prev.snapshot = testing::snapshot_at(10 * kSecond, 1000);
+  cur.snapshot = testing::snapshot_at(11 * kSecond, 2000);
+  prev.snapshot.sources.push_back(
+      testing::source("192.0.2.7", 10, 10 * kSecond + 1));
+  cur.snapshot.sources.push_back(
+      testing::source("192.0.2.7", 30, 10 * kSecond + 1));
+  // There since 5 s, missing from the reading at 10 s.
+  cur.snapshot.sources.push_back(
+      testing::source("192.0.2.1", 90000, 5 * kSecond));
+  Summary s = build_summary(prev, cur, 1);
+  ASSERT_EQ(s.talkers.top.size(), 1u);
+  EXPECT_EQ(s.talkers.top[0].addr, "192.0.2.7");
+  EXPECT_EQ(s.talkers.top[0].traffic.packets, 20u);
+  EXPECT_EQ(s.talkers.active_sources, 1u);
 }
 
 TEST(BuildSummary, AFirstSeenThatMovesByATickIsTheSameEntry) {

@@ -25,8 +25,10 @@ inline trace::Funnel &funnel(trace::Snapshot &s, trace::Proto p) {
   return s.funnel[static_cast<size_t>(p)];
 }
 
+// By default first seen just after a reading at kSecond: a source that is
+// only in a later reading is new since that one.
 inline trace::SourceStats source(const std::string &addr, uint64_t packets,
-                                 uint64_t first_seen_ns = 1) {
+                                 uint64_t first_seen_ns = kSecond + 1) {
   trace::SourceStats s;
   uint8_t family = 0;
   auto a = parse_address(addr, &family);

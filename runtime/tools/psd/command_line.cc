@@ -12,9 +12,10 @@ namespace {
 const char *const kDescription =
     "psd, the PacketScope daemon: puts the operator policy in force on each\n"
     "interface (XDP), observes traffic through the policy program and the\n"
-    "kernel stack's tracepoints, summarizes it every window, and serves\n"
-    "summaries, rules, sampled packet paths, metrics and a live event stream\n"
-    "over HTTP.";
+    "kernel stack's tracepoints, lets an analyzer (the embedded detector)\n"
+    "propose rules that the governor checks before they go in force, and\n"
+    "serves summaries, rules, decisions, sampled packet paths, metrics and a\n"
+    "live event stream over HTTP.";
 
 const char *const kFooterTop = R"(
 Policies:
@@ -26,7 +27,21 @@ Policies:
   'psc check' (errors stop psd from starting; warnings are logged).
   A policy already in force (psd restarted, or killed) is adopted when its
   text is the same, else replaced with its state carried over (counters,
-  dynamic sets, rate buckets).
+  dynamic sets, rate buckets). The directory is watched: a changed policy
+  file is read again (reload_debounce after the last change), as SIGHUP
+  does. POST /api/v1/policy (with the bearer token) puts a policy in force
+  and writes it into the directory.
+
+Analyzer and governor:
+  Every analyzer.tick (250ms) psd reads the traffic of the last
+  analyzer.window (1s) and the analyzer (--analyzer embedded: the detector,
+  offline) proposes rules or set entries. The governor checks each one
+  (the compiler in --generated mode, the policy's protects and its own:
+  --management addresses, the default gateways, the host's addresses; caps;
+  a ttl on everything) before it is composed with the operator policy and
+  put in force, or added to a dynamic set. Every proposal, verdict and
+  change is written to the audit log (GET /api/v1/decisions) and sent on
+  the event stream.
 
 Config file (TOML, --config FILE); flags override it. Every key with its
 default:
@@ -37,8 +52,9 @@ Signals:
   SIGTERM, SIGINT  stop cleanly; the policies stay in force (protection
                    continues without psd) unless --detach-on-exit
   SIGHUP           read the policy directory again and put changed
-                   policies in force; a policy that fails to check or load
-                   leaves the one in force as it is
+                   policies in force (with the generated rules in force);
+                   a policy that fails to check or load leaves the one in
+                   force as it is
 
 Exit status:
   0  stopped cleanly, or --check-config found nothing wrong
@@ -51,6 +67,8 @@ Examples:
   psd --iface eth0
   psd --iface eth0 eth1 --config /etc/packetscope/psd.toml
   psd --iface eth0 --listen 0.0.0.0:9477 --token-file /etc/packetscope/token
+  psd --iface eth0 --management 10.1.0.0/16 --shadow-period 30s
+  psd --iface eth0 --analyzer none   # no detector: operator policy only
   psd --config /etc/packetscope/psd.toml --check-config
 
 Documentation: docs/psd.md (every key, the API, the summary schema).
@@ -99,9 +117,9 @@ std::string keys_text() {
 
 struct Parser {
   CLI::App app{kDescription, "psd"};
-  std::vector<std::string> ifaces;
+  std::vector<std::string> ifaces, management;
   std::string config, listen, state_dir, policy_dir, pin_root, token_file,
-      xdp_mode, window, log_level;
+      xdp_mode, window, log_level, analyzer, shadow_period;
   bool detach = false, check = false;
 
   Parser() {
@@ -140,6 +158,18 @@ struct Parser {
     app.add_option("--log-level", log_level,
                    "trace, debug, info, warn or error (default info)")
         ->type_name("LEVEL");
+    app.add_option("--analyzer", analyzer,
+                   "embedded (the detector, the default) or none")
+        ->type_name("KIND");
+    app.add_option("--management", management,
+                   "addresses and prefixes the governor never lets a "
+                   "generated rule drop; repeat or list several (config: "
+                   "governor.management)")
+        ->type_name("ADDR");
+    app.add_option("--shadow-period", shadow_period,
+                   "how long the detector's drops only count before they "
+                   "are enforced, e.g. 30s (default 0s: at once)")
+        ->type_name("DURATION");
     app.add_flag("--detach-on-exit", detach,
                  "take the policies down when psd stops (by default they "
                  "stay in force)");
@@ -195,6 +225,11 @@ std::optional<CommandLine> parse_command_line(int argc, const char *const *argv,
   text("xdp_mode", p.xdp_mode, "--xdp-mode");
   text("summary.window", p.window, "--window");
   text("log_level", p.log_level, "--log-level");
+  text("analyzer.kind", p.analyzer, "--analyzer");
+  text("governor.detector_shadow_period", p.shadow_period, "--shadow-period");
+  if (p.app.count("--management") > 0)
+    cl.flags["governor.management"] =
+        SettingValue{p.management, "--management"};
   if (p.detach)
     cl.flags["detach_on_exit"] = SettingValue{true, "--detach-on-exit"};
   return cl;

@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <thread>
 
-#include "api/event_hub.h"
+#include "api/govern_routes.h"
 #include "api/listen_address.h"
 #include "api/router.h"
 #include "api/server.h"
 #include "api/web_assets.h"
+#include "policy_watch.h"
+#include "shared_readings.h"
 #include "summary/collector.h"
 #include "summary/path_log.h"
 #include "summary/ring.h"
@@ -28,126 +30,95 @@ uint64_t unix_ms() {
          static_cast<uint64_t>(ts.tv_nsec) / 1'000'000u;
 }
 
-// The first line of a multi-line message, for the status.
-std::string first_line(const std::string &s) {
-  return s.substr(0, s.find('\n'));
-}
+// A schedule of one thing the loop does every `period`.
+struct Every {
+  std::chrono::milliseconds period;
+  Clock::time_point next;
+  bool due(Clock::time_point now) const { return now >= next; }
+  void done(Clock::time_point now) {
+    next += period;
+    // Behind by more than a period (the machine stalled, a compile took
+    // long): start again from now rather than catch up with periods of
+    // no length.
+    if (next <= now)
+      next = now + period;
+  }
+};
 
 } // namespace
 
 Daemon::Daemon(PsdOptions options, PolicyControl &control,
+               psr::govern::AuditLog &audit, AnalyzerFactory analyzer,
                std::shared_ptr<spdlog::logger> log)
-    : options_(std::move(options)), control_(control), log_(std::move(log)),
-      started_unix_ms_(unix_ms()) {
-  for (const std::string &iface : options_.interfaces) {
-    psr::api::InterfaceStatus s;
-    s.name = iface;
-    interfaces_.push_back(s);
-    failures_.emplace_back(iface, 0);
-  }
+    : options_(std::move(options)), control_(control), audit_(audit),
+      analyzer_(std::move(analyzer)), log_(std::move(log)),
+      started_unix_ms_(unix_ms()), changes_(options_, control_, stats_, log_) {
+  audit_.set_listener([this](const nlohmann::json &record, bool written) {
+    on_record(record, written);
+  });
 }
 
-Daemon::~Daemon() = default;
+Daemon::~Daemon() { audit_.set_listener(nullptr); }
 
-be::Status Daemon::start_policies() { return apply_policies(true); }
+void Daemon::on_record(const nlohmann::json &record, bool written) {
+  stats_.on_record(record, written);
+  if (!written)
+    log_->error("the audit log '{}' did not take a '{}' record",
+                audit_.options().path, record.value("event", std::string()));
+  std::shared_ptr<psr::api::EventHub> hub;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    hub = hub_;
+  }
+  if (hub)
+    hub->publish("decision", std::make_shared<const std::string>(record.dump(
+                                 -1, ' ', false,
+                                 nlohmann::json::error_handler_t::replace)));
+}
+
+be::Status Daemon::start_policies() {
+  be::Status st = changes_.apply_directory(PolicyChanges::Trigger::Start);
+  refresh_generated();
+  return st;
+}
 
 void Daemon::reload_policies() {
-  log_->info("reloading the policies from '{}'", options_.policy_dir);
-  be::Status st = apply_policies(false);
-  if (!st.ok())
-    log_->error("reload: {}", st.error().message);
+  (void)changes_.apply_directory(PolicyChanges::Trigger::Signal);
+  refresh_generated();
 }
 
-be::Status Daemon::apply_policies(bool at_start) {
-  auto found = find_operator_policies(
-      options_.policy_dir, options_.policy_dir_given, options_.interfaces);
-  std::vector<OperatorPolicy> policies;
-  std::string dir_error;
-  if (found.ok()) {
-    policies = std::move(found.value());
-  } else {
-    dir_error = found.error().message;
-  }
+void Daemon::refresh_generated() {
+  std::map<std::string, std::vector<psr::govern::GeneratedRule>> g;
+  for (const std::string &iface : options_.interfaces)
+    g[iface] = control_.generated(iface);
+  std::lock_guard<std::mutex> lock(mu_);
+  generated_ = std::move(g);
+}
 
-  std::vector<std::string> unprotected;
-  for (size_t i = 0; i < options_.interfaces.size(); ++i) {
-    const std::string &iface = options_.interfaces[i];
-    auto in_force = control_.in_force(iface);
-    bool protected_now = in_force.ok() && in_force->present;
-    std::string error = dir_error;
+std::map<std::string, std::string>
+Daemon::rule_proposals(const std::string &iface) const {
+  std::map<std::string, std::string> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = generated_.find(iface);
+  if (it != generated_.end())
+    for (const psr::govern::GeneratedRule &g : it->second)
+      out[g.name] = g.proposal_id;
+  return out;
+}
 
-    if (error.empty()) {
-      const OperatorPolicy &p = policies[i];
-      PolicyCheck check = check_policy(p);
-      if (!check.diagnostics.empty()) {
-        if (check.ok)
-          log_->warn("{}: {} warning(s):\n{}", p.path, check.warnings,
-                     check.diagnostics);
-        else
-          log_->error("{}:\n{}", p.path, check.diagnostics);
-      }
-      if (!check.ok) {
-        error = p.path + ": " + std::to_string(check.errors) +
-                " error(s); see the log";
-      } else if (protected_now && in_force->text == p.text) {
-        log_->info("{}: policy '{}' (program {}) is already in force from "
-                   "{}: adopted",
-                   iface, in_force->policy, in_force->prog_id, p.path);
-        std::lock_guard<std::mutex> lock(mu_);
-        auto &s = interfaces_[i];
-        if (s.policy_file.empty() || s.policy_file != p.path) {
-          s.policy_from = at_start ? "adopted" : p.from;
-          s.last_change_unix_ms = unix_ms();
-        }
-        s.policy_file = p.path;
-        s.policy_text = p.text;
-        s.protected_ = true;
-        s.last_error.clear();
-        continue;
-      } else {
-        be::Status put = control_.put_in_force(p);
-        if (put.ok()) {
-          log_->info("{}: {} policy from {}", iface,
-                     protected_now ? "replaced the" : "put in force the",
-                     p.path);
-          std::lock_guard<std::mutex> lock(mu_);
-          auto &s = interfaces_[i];
-          s.policy_file = p.path;
-          s.policy_text = p.text;
-          s.policy_from = p.from;
-          s.protected_ = true;
-          s.last_error.clear();
-          s.last_change_unix_ms = unix_ms();
-          continue;
-        }
-        error = put.error().message;
-        if (!put.error().detail.empty())
-          log_->error("{}: {}\n{}", iface, error, put.error().detail);
-      }
-    }
-
-    // This interface's new policy failed: what is in force stays.
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      interfaces_[i].last_error = first_line(error);
-      interfaces_[i].protected_ = protected_now;
-      ++failures_[i].second;
-    }
-    if (protected_now) {
-      log_->error("{}: {}; the policy in force ('{}', program {}) stays", iface,
-                  error, in_force->policy, in_force->prog_id);
-    } else {
-      log_->error("{}: {}; no policy is in force on it", iface, error);
-      unprotected.push_back(iface);
-    }
+void Daemon::fill_governance(psr::api::GovernanceMetrics &m) const {
+  m.enabled = true;
+  m.analyzer = options_.analyzer;
+  stats_.fill(m);
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto &[iface, rules] : generated_) {
+    std::map<std::pair<std::string, std::string>, uint64_t> n;
+    for (const psr::govern::GeneratedRule &g : rules)
+      ++n[{psr::analyze::origin_name(g.origin),
+           g.mode == psr::govern::RuleMode::Shadow ? "shadow" : "enforced"}];
+    for (const auto &[k, count] : n)
+      m.generated.push_back({iface, k.first, k.second, count});
   }
-  if (at_start && !unprotected.empty()) {
-    std::string list;
-    for (const std::string &i : unprotected)
-      list += (list.empty() ? "" : ", ") + i;
-    return be::Error("no policy could be put in force on " + list);
-  }
-  return be::Status::success();
 }
 
 be::Status Daemon::serve(summary::TraceSource &trace,
@@ -162,9 +133,19 @@ be::Status Daemon::serve(summary::TraceSource &trace,
   so.max_drops = options_.max_drops;
   summary::SummaryRing ring(options_.keep);
   summary::PathLog paths(options_.paths_kept);
-  summary::Collector collector(trace, policy_status, ring, paths, so);
+  // The collector reads through the detection's readings (one reading
+  // serves both when their times meet).
+  SharedReadings readings(trace, policy_status, std::chrono::milliseconds(50));
+  summary::Collector collector(readings, readings, ring, paths, so);
   auto hub = api::EventHub::create(
       {options_.event_queue, options_.max_event_clients, 64});
+
+  DetectionOptions dopt;
+  dopt.window = options_.detect_window;
+  dopt.summary = so;
+  dopt.proposals_file = options_.proposals_file;
+  Detection detection(dopt, options_.interfaces, control_, analyzer_, stats_,
+                      log_);
 
   auto listen = api::parse_listen_address(options_.listen);
   if (!listen.ok())
@@ -191,6 +172,9 @@ be::Status Daemon::serve(summary::TraceSource &trace,
   backend.latest = [&collector] { return collector.latest(); };
   backend.previous = [&collector] { return collector.previous(); };
   backend.status = [this] { return status(); };
+  backend.rule_proposals = [this](const std::string &iface) {
+    return rule_proposals(iface);
+  };
   backend.metrics_options.max_rules = options_.metrics_max_rules;
   backend.max_summaries = options_.keep;
   backend.max_paths = options_.paths_kept;
@@ -209,15 +193,50 @@ be::Status Daemon::serve(summary::TraceSource &trace,
     m.events_lost = hub->lost();
     if (server)
       m.requests = server->request_counts();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      m.policy_failures = failures_;
-    }
+    m.policy_failures = changes_.failures();
     m.process = api::read_process_stats();
+    fill_governance(m.governance);
     return m;
   };
   api::add_read_routes(router, backend);
   api::add_web_routes(router);
+
+  api::GovernBackend governed;
+  governed.max_policy_bytes = options_.max_policy_bytes;
+  governed.decisions =
+      [this](const api::DecisionQuery &q) -> be::Expected<api::DecisionPage> {
+    psr::govern::AuditFilter f;
+    if (q.since_unix_ms)
+      f.since_unix_ms = static_cast<int64_t>(*q.since_unix_ms);
+    if (q.until_unix_ms)
+      f.until_unix_ms = static_cast<int64_t>(*q.until_unix_ms);
+    f.verdict = q.verdict;
+    f.origin = q.origin;
+    f.event = q.event;
+    f.proposal_id = q.proposal_id;
+    f.ifname = q.iface;
+    f.limit = q.limit;
+    api::DecisionPage page;
+    auto records = audit_.read(f, &page.skipped);
+    if (!records.ok())
+      return records.error();
+    page.records = std::move(records.value());
+    return page;
+  };
+  governed.install_policy = [this](const std::optional<std::string> &iface,
+                                   const std::string &text) {
+    api::ChangeOutcome o = changes_.install(iface, text);
+    refresh_generated();
+    return o;
+  };
+  governed.withdraw_rule = [this](const std::optional<std::string> &iface,
+                                  const std::string &rule) {
+    api::ChangeOutcome o = changes_.withdraw(iface, rule);
+    refresh_generated();
+    return o;
+  };
+  api::add_govern_routes(router, governed);
+
   server = std::make_unique<api::ApiServer>(std::move(router), server_options);
   be::Status started = server->start();
   if (!started.ok())
@@ -225,11 +244,28 @@ be::Status Daemon::serve(summary::TraceSource &trace,
   {
     std::lock_guard<std::mutex> lock(mu_);
     port_ = server->port();
+    hub_ = hub;
   }
-  log_->info("serving the API on {}{}", listen->text(),
-             listen->loopback ? "" : " (every request needs the token)");
+  log_->info("serving the API on {}{}{}", listen->text(),
+             listen->loopback ? "" : " (every request needs the token)",
+             token ? "" : "; no token: the API cannot change policies");
+  log_->info("analyzer: {}, a tick every {} ms on the last {} ms{}",
+             options_.analyzer, options_.detect_tick.count(),
+             options_.detect_window.count(),
+             options_.proposals_file.empty()
+                 ? ""
+                 : "; proposals also from " + options_.proposals_file);
 
-  auto tick = [&] {
+  std::optional<PolicyDirWatch> watch;
+  if (options_.watch_policy_dir) {
+    watch.emplace(options_.policy_dir, options_.reload_debounce);
+    if (!watch->watching())
+      log_->info("the policy directory is not watched now: {} (looked for "
+                 "again every second)",
+                 watch->problem());
+  }
+
+  auto summarize = [&] {
     auto entry = collector.tick();
     if (!entry.ok()) {
       // Logged every time at debug, at warn only the first time in a row.
@@ -248,43 +284,58 @@ be::Status Daemon::serve(summary::TraceSource &trace,
       if (!st.ok())
         log_->warn("{}: maintenance: {}", iface, st.error().message);
     }
+    refresh_generated();
+  };
+  auto detect = [&] {
+    std::shared_ptr<const summary::Observation> reading;
+    if (detection.analyzes())
+      reading = readings.fresh();
+    detection.tick(std::move(reading));
   };
 
-  const auto window = options_.window;
-  const auto second = std::chrono::milliseconds(1000);
-  tick(); // the first reading starts the first window
-  auto next_tick = Clock::now() + window;
-  auto next_maintain = Clock::now() + second;
+  const auto start = Clock::now();
+  Every windows{options_.window, start + options_.window};
+  Every seconds{std::chrono::milliseconds(1000),
+                start + std::chrono::milliseconds(1000)};
+  Every ticks{options_.detect_tick, start};
+  summarize(); // the first reading starts the first window
   for (;;) {
     auto now = Clock::now();
-    auto until = std::min(next_tick, next_maintain);
+    auto until = std::min({windows.next, seconds.next, ticks.next});
     auto timeout =
         until > now
             ? std::chrono::duration_cast<std::chrono::milliseconds>(until - now)
             : std::chrono::milliseconds(0);
-    // Wake at least every 100 ms for the path events.
+    // Wake at least every 100 ms for the path events and the watch.
     Wake w = wait(std::min(timeout, std::chrono::milliseconds(100)));
     if (w == Wake::Stop)
       break;
     if (w == Wake::Reload)
       reload_policies();
     now = Clock::now();
-    if (now >= next_maintain) {
-      maintain();
-      next_maintain += second;
-      if (next_maintain <= now)
-        next_maintain = now + second;
+    if (watch && watch->settled(now)) {
+      (void)changes_.apply_directory(PolicyChanges::Trigger::Watch);
+      refresh_generated();
     }
-    if (now >= next_tick) {
-      tick();
-      next_tick += window;
-      // Behind by more than a window (the machine stalled): start again
-      // from now rather than catching up with windows of no length.
-      if (next_tick <= now)
-        next_tick = now + window;
+    if (seconds.due(now)) {
+      maintain();
+      seconds.done(now);
+    }
+    // Detection first: a summary due now takes its reading.
+    if (ticks.due(now)) {
+      detect();
+      ticks.done(Clock::now());
+    }
+    if (windows.due(now)) {
+      summarize();
+      windows.done(Clock::now());
     }
   }
   log_->info("stopping: ending {} event stream(s) and the API", hub->clients());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    hub_.reset();
+  }
   hub->close();
   server->stop();
   return be::Status::success();
@@ -320,8 +371,9 @@ psr::api::DaemonStatus Daemon::status() const {
   d.listen = options_.listen;
   d.token_configured = !options_.token_file.empty();
   d.detach_on_exit = options_.detach_on_exit;
-  std::lock_guard<std::mutex> lock(mu_);
-  d.interfaces = interfaces_;
+  d.analyzer = options_.analyzer;
+  d.audit_log = audit_.options().path;
+  d.interfaces = changes_.status();
   return d;
 }
 

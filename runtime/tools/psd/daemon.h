@@ -1,7 +1,23 @@
 // psd's life: put the operator policies in force (or adopt them), then
-// the loop (a summary every window, rule expiry and set sweeps every
-// second, the API meanwhile), reloads on SIGHUP, and the stop, which
-// keeps protection in force unless --detach-on-exit.
+// the loop, then the stop, which keeps protection in force unless
+// --detach-on-exit. The loop:
+//
+//   every analyzer.tick    the detection tick (detection.h): a reading,
+//                          the analyzer, the governor, the lifecycles'
+//                          ticks
+//   every summary.window   a summary for the API and the event stream
+//                          (from the detection's reading when they meet)
+//   every second           dynamic set sweeps (and rule expiry where no
+//                          lifecycle governs)
+//   SIGHUP, a change in    the policy directory read again
+//   the policy directory
+//   meanwhile              the API on its own threads: the read routes,
+//                          /api/v1/decisions, and the token-guarded
+//                          changes (policy_changes.h)
+//
+// Every decision the lifecycles write to the audit log also goes on the
+// event stream (type "decision", the record as the log has it) and into
+// the metrics.
 //
 // Everything that touches the kernel comes in through PolicyControl and
 // the summary sources, and the signals through WaitFn, so tests run the
@@ -11,6 +27,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -19,9 +36,14 @@
 
 #include <spdlog/logger.h>
 
+#include "api/event_hub.h"
 #include "api/routes.h"
 #include "backend/status.h"
+#include "decision_stats.h"
+#include "detection.h"
+#include "govern/audit_log.h"
 #include "options.h"
+#include "policy_changes.h"
 #include "policy_control.h"
 #include "summary/sources.h"
 
@@ -36,22 +58,27 @@ using WaitFn = std::function<Wake(std::chrono::milliseconds)>;
 
 class Daemon {
 public:
+  // `audit`: the audit log the lifecycles write (its listener becomes the
+  // daemon's). `analyzer`: one analyzer per interface (empty: none).
   Daemon(PsdOptions options, PolicyControl &control,
+         psr::govern::AuditLog &audit, AnalyzerFactory analyzer,
          std::shared_ptr<spdlog::logger> log);
   ~Daemon();
 
-  // Every interface's operator policy is checked, then adopted (the same
-  // text is in force already) or put in force (state carried from what
-  // was). Fails if an interface is left with no policy in force at all;
-  // an interface whose new policy failed but whose old one is in force
-  // keeps it (the error is logged and in the status).
+  // Every interface's operator policy is checked, then adopted (what is
+  // in force is that policy with the generated rules psd keeps) or put
+  // in force (state carried from what was). Fails if an interface is
+  // left with no policy in force at all; an interface whose new policy
+  // failed but whose old one is in force keeps it (the error is logged
+  // and in the status).
   psl::backend::Status start_policies();
 
-  // SIGHUP: the same; a failure leaves what is in force and psd runs on.
+  // SIGHUP: the same for the policies that changed; a failure leaves
+  // what is in force and psd runs on.
   void reload_policies();
 
-  // Binds the API, then runs windows until `wait` says Stop. `token`: the
-  // bearer token (required beyond loopback; checked by the caller).
+  // Binds the API, then runs the loop until `wait` says Stop. `token`:
+  // the bearer token (required beyond loopback; checked by the caller).
   psl::backend::Status serve(summary::TraceSource &trace,
                              summary::PolicyStatusSource &policy_status,
                              const std::optional<std::string> &token,
@@ -67,16 +94,25 @@ public:
   uint16_t api_port() const;
 
 private:
-  psl::backend::Status apply_policies(bool at_start);
+  void on_record(const nlohmann::json &record, bool written);
+  // The generated rules in force, read by the loop for the API threads.
+  void refresh_generated();
+  std::map<std::string, std::string>
+  rule_proposals(const std::string &iface) const;
+  void fill_governance(psr::api::GovernanceMetrics &m) const;
 
   PsdOptions options_;
   PolicyControl &control_;
+  psr::govern::AuditLog &audit_;
+  AnalyzerFactory analyzer_;
   std::shared_ptr<spdlog::logger> log_;
   uint64_t started_unix_ms_ = 0;
+  DecisionStats stats_;
+  PolicyChanges changes_;
 
   mutable std::mutex mu_;
-  std::vector<psr::api::InterfaceStatus> interfaces_;
-  std::vector<std::pair<std::string, uint64_t>> failures_;
+  std::shared_ptr<psr::api::EventHub> hub_; // while serving
+  std::map<std::string, std::vector<psr::govern::GeneratedRule>> generated_;
   uint16_t port_ = 0;
 };
 

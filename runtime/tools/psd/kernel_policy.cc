@@ -2,8 +2,8 @@
 
 #include <time.h>
 
-#include "codegen/policy_build.h"
-#include "driver.h"
+#include <cerrno>
+
 #include "policy/dynamic_sets.h"
 #include "policy/files.h"
 #include "policy/in_force.h"
@@ -38,7 +38,7 @@ summary::RuleView rule_view(const pp::RuleStatus &r, uint64_t unix_now,
   summary::RuleView v;
   v.name = r.name;
   v.action = r.action;
-  v.origin = r.origin == "operator" ? "operator" : "detector";
+  v.origin = r.origin;
   v.shadow = r.shadow;
   v.packets = r.counts.packets;
   v.bytes = r.counts.bytes;
@@ -56,9 +56,12 @@ summary::RuleView rule_view(const pp::RuleStatus &r, uint64_t unix_now,
 } // namespace
 
 be::Expected<std::unique_ptr<KernelPolicy>>
-KernelPolicy::create(const PsdOptions &options) {
+KernelPolicy::create(const PsdOptions &options, psr::govern::AuditLog &audit,
+                     std::function<void(std::string_view)> on_step) {
   std::unique_ptr<KernelPolicy> k(new KernelPolicy());
   k->options_ = options;
+  k->audit_ = &audit;
+  k->on_step_ = std::move(on_step);
   k->layout_.pin_root = options.pin_root;
   k->layout_.state_root = options.state_dir;
   auto ns = pp::current_netns();
@@ -103,34 +106,116 @@ be::Expected<InForceInfo> KernelPolicy::in_force(const std::string &iface) {
   return info;
 }
 
-be::Status KernelPolicy::put_in_force(const OperatorPolicy &policy) {
-  auto t = target(policy.iface);
+std::shared_ptr<psr::govern::Lifecycle>
+KernelPolicy::lifecycle(const std::string &iface) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = lifecycles_.find(iface);
+  return it == lifecycles_.end() ? nullptr : it->second;
+}
+
+be::Expected<OpenResult>
+KernelPolicy::open(const OperatorPolicy &policy,
+                   psr::govern::OperatorResult *refusal) {
+  psr::govern::LifecycleOptions o;
+  o.layout = layout_;
+  o.ifname = policy.iface;
+  o.governor = options_.governor;
+  o.audit = audit_;
+  o.lock_wait = std::chrono::seconds(5);
+  o.mode = mode_of(options_.xdp_mode);
+  o.load.observe = true;
+  o.on_step = on_step_;
+  auto before = in_force(policy.iface);
+  const uint32_t before_id =
+      before.ok() && before->present ? before->prog_id : 0;
+  auto lc = psr::govern::Lifecycle::open(std::move(o), policy.path, policy.text,
+                                         refusal);
+  if (!lc.ok())
+    return lc.error();
+  OpenResult r;
+  r.prog_id = (*lc)->prog_id();
+  r.adopted = before_id != 0 && r.prog_id == before_id;
+  std::lock_guard<std::mutex> lock(mu_);
+  lifecycles_[policy.iface] = std::move(lc.value());
+  return r;
+}
+
+bool KernelPolicy::governed(const std::string &iface) {
+  return lifecycle(iface) != nullptr;
+}
+
+psr::govern::OperatorResult
+KernelPolicy::replace_operator(const OperatorPolicy &policy) {
+  auto lc = lifecycle(policy.iface);
+  if (!lc) {
+    psr::govern::OperatorResult r;
+    r.message = "'" + policy.iface + "' is not governed";
+    return r;
+  }
+  return lc->replace_operator(policy.path, policy.text);
+}
+
+psr::govern::SubmitResult
+KernelPolicy::submit(const std::string &iface,
+                     const psr::analyze::Proposal &p) {
+  auto lc = lifecycle(iface);
+  if (!lc) {
+    psr::govern::SubmitResult r;
+    r.verdict = psr::govern::Verdict::refuse(
+        psr::govern::Reason::ComposeFailed,
+        "'" + iface + "' has no operator policy psd governs");
+    return r;
+  }
+  return lc->submit(p);
+}
+
+be::Expected<psr::govern::TickResult>
+KernelPolicy::tick(const std::string &iface) {
+  auto lc = lifecycle(iface);
+  if (!lc)
+    return be::Error("'" + iface + "' is not governed");
+  return lc->tick();
+}
+
+be::Expected<uint32_t> KernelPolicy::withdraw(const std::string &iface,
+                                              const std::string &rule) {
+  auto lc = lifecycle(iface);
+  if (!lc)
+    return be::Error("'" + iface + "' is not governed", ENOENT);
+  return lc->withdraw(rule);
+}
+
+std::shared_ptr<const psr::govern::OperatorPolicy>
+KernelPolicy::operator_policy(const std::string &iface) {
+  auto lc = lifecycle(iface);
+  return lc ? lc->operator_policy() : nullptr;
+}
+
+std::vector<psr::govern::GeneratedRule>
+KernelPolicy::generated(const std::string &iface) {
+  auto lc = lifecycle(iface);
+  return lc ? lc->generated() : std::vector<psr::govern::GeneratedRule>{};
+}
+
+be::Expected<std::vector<std::string>>
+KernelPolicy::set_entries(const std::string &iface, const std::string &set) {
+  auto t = target(iface);
   if (!t.ok())
     return t.error();
-  psl::CheckedModule checked = psl::check_source(policy.path, policy.text);
-  if (!checked.ok())
-    return be::Error(policy.path + ": the policy has errors");
-  auto built =
-      be::build_policy(*checked.module.policy, checked.diags.file_ptr().get());
-  if (!built.ok())
-    return built.error();
-  pp::PolicyToLoad load;
-  load.artifact = &built.value();
-  load.text = policy.text;
-  load.source = policy.path;
-  load.rule_ttls = pp::rule_ttls(*checked.module.policy);
-  pp::PutOptions put;
-  put.mode = mode_of(options_.xdp_mode);
-  put.load.observe = true;
-  put.lock_wait = std::chrono::seconds(5);
-  put.purpose = "psd";
-  auto r = pp::put_in_force(layout_, *t, load, put);
-  if (!r.ok())
-    return r.error();
-  return be::Status::success();
+  auto l = pp::set_list(layout_, *t, set);
+  if (!l.ok())
+    return l.error();
+  std::vector<std::string> out;
+  for (const pp::ListedEntry &e : l->entries)
+    out.push_back(e.value);
+  return out;
 }
 
 be::Status KernelPolicy::take_down(const std::string &iface) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    lifecycles_.erase(iface);
+  }
   auto t = target(iface);
   if (!t.ok())
     return t.error();
@@ -144,13 +229,18 @@ be::Status KernelPolicy::maintain(const std::string &iface) {
   auto t = target(iface);
   if (!t.ok())
     return t.error();
-  pp::ExpiryOptions eo;
-  eo.load.observe = true;
-  auto expired =
-      pp::enforce_rule_expiry(layout_, *t, pp::boottime_now_ns(), eo);
+  // A governed interface's rule expiry is its lifecycle's (tick()): it
+  // knows which expired rules were generated. Elsewhere psd enforces it,
+  // holding the namespace's expiry role.
+  if (!governed(iface)) {
+    pp::ExpiryOptions eo;
+    eo.load.observe = true;
+    auto expired =
+        pp::enforce_rule_expiry(layout_, *t, pp::boottime_now_ns(), eo);
+    if (!expired.ok())
+      return be::Error("rule expiry: " + expired.error().message);
+  }
   auto swept = pp::sweep_sets(layout_, *t);
-  if (!expired.ok())
-    return be::Error("rule expiry: " + expired.error().message);
   if (!swept.ok())
     return be::Error("set sweep: " + swept.error().message);
   return be::Status::success();

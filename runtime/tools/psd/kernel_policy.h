@@ -1,14 +1,21 @@
 // psd's PolicyControl and the summaries' PolicyStatusSource over the
+// governor's lifecycles (runtime/govern, one per interface) and the
 // policy runtime (runtime/policy), in psd's network namespace: the same
 // state layout, locks and swaps as psc load, with the XDP observation
 // compiled in (PolicyLoadOptions::observe) so the tracer sees traffic.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "backend/status.h"
+#include "govern/audit_log.h"
+#include "govern/lifecycle.h"
 #include "options.h"
 #include "policy/layout.h"
 #include "policy/rule_expiry.h"
@@ -22,13 +29,33 @@ class KernelPolicy : public PolicyControl,
                      public psr::summary::PolicyStatusSource {
 public:
   // Takes the namespace's rule-expiry role (one psd per network
-  // namespace: a second one is refused).
+  // namespace: a second one is refused). `audit`: what the lifecycles
+  // write. `on_step`: the lifecycles' put_in_force step hook (tests stop
+  // psd there; null: none).
   static psl::backend::Expected<std::unique_ptr<KernelPolicy>>
-  create(const PsdOptions &options);
+  create(const PsdOptions &options, psr::govern::AuditLog &audit,
+         std::function<void(std::string_view)> on_step = nullptr);
 
   psl::backend::Expected<InForceInfo>
   in_force(const std::string &iface) override;
-  psl::backend::Status put_in_force(const OperatorPolicy &policy) override;
+  psl::backend::Expected<OpenResult>
+  open(const OperatorPolicy &policy,
+       psr::govern::OperatorResult *refusal) override;
+  bool governed(const std::string &iface) override;
+  psr::govern::OperatorResult
+  replace_operator(const OperatorPolicy &policy) override;
+  psr::govern::SubmitResult submit(const std::string &iface,
+                                   const psr::analyze::Proposal &p) override;
+  psl::backend::Expected<psr::govern::TickResult>
+  tick(const std::string &iface) override;
+  psl::backend::Expected<uint32_t> withdraw(const std::string &iface,
+                                            const std::string &rule) override;
+  std::shared_ptr<const psr::govern::OperatorPolicy>
+  operator_policy(const std::string &iface) override;
+  std::vector<psr::govern::GeneratedRule>
+  generated(const std::string &iface) override;
+  psl::backend::Expected<std::vector<std::string>>
+  set_entries(const std::string &iface, const std::string &set) override;
   psl::backend::Status take_down(const std::string &iface) override;
   psl::backend::Status maintain(const std::string &iface) override;
 
@@ -49,10 +76,18 @@ private:
   psl::backend::Expected<psr::policy::Target>
   target(const std::string &iface) const;
 
+  std::shared_ptr<psr::govern::Lifecycle> lifecycle(const std::string &iface);
+
   PsdOptions options_;
   psr::policy::StateLayout layout_;
   std::string netns_;
   std::unique_ptr<psr::policy::ExpiryEnforcer> enforcer_;
+  psr::govern::AuditLog *audit_ = nullptr;
+  std::function<void(std::string_view)> on_step_;
+  // One lifecycle per governed interface; the loop opens them, API
+  // threads use them (each serializes its own calls).
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<psr::govern::Lifecycle>> lifecycles_;
 };
 
 } // namespace psd

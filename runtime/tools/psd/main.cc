@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <time.h>
 
+#include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -12,10 +14,12 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "analyzer.h"
 #include "backend/bpf_features.h"
 #include "command_line.h"
 #include "config_file.h"
 #include "daemon.h"
+#include "govern/audit_log.h"
 #include "kernel_policy.h"
 #include "kernel_trace.h"
 #include "startup_checks.h"
@@ -49,6 +53,20 @@ psd::Wake wait_for_signal(std::chrono::milliseconds timeout) {
   return psd::Wake::Timeout;
 }
 
+// PSD_KILL_AT_STEP=loaded|state-written|switched: psd kills itself
+// (SIGKILL) when a swap reaches that step. For the tests of a psd killed
+// mid-swap (docs/testing.md); nothing else reads it.
+std::function<void(std::string_view)> kill_at_step() {
+  const char *at = std::getenv("PSD_KILL_AT_STEP");
+  if (at == nullptr || *at == '\0')
+    return nullptr;
+  std::string step = at;
+  return [step](std::string_view now) {
+    if (now == step)
+      ::raise(SIGKILL);
+  };
+}
+
 std::shared_ptr<spdlog::logger> make_logger(const std::string &level) {
   auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   auto log = std::make_shared<spdlog::logger>("psd", sink);
@@ -71,12 +89,23 @@ int run(const psd::PsdOptions &options,
                f.xdp_link.reason);
     return psd::kExitFailure;
   }
-  auto control = psd::KernelPolicy::create(options);
+  psr::govern::AuditOptions ao;
+  ao.path = options.audit_log.empty() ? options.state_dir + "/audit.jsonl"
+                                      : options.audit_log;
+  ao.max_bytes = options.audit_max_bytes;
+  ao.keep = options.audit_keep;
+  psr::govern::AuditLog audit(ao);
+  auto control = psd::KernelPolicy::create(options, audit, kill_at_step());
   if (!control.ok()) {
     log->error("{}", control.error().message);
     return psd::kExitFailure;
   }
-  psd::Daemon daemon(options, **control, log);
+  psd::AnalyzerFactory analyzer;
+  if (options.analyzer == "embedded")
+    analyzer = [d = options.detector] {
+      return psd::make_embedded_analyzer(d);
+    };
+  psd::Daemon daemon(options, **control, audit, analyzer, log);
   be::Status started = daemon.start_policies();
   if (!started.ok()) {
     log->error("{}", started.error().message);

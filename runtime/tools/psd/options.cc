@@ -1,15 +1,19 @@
 #include "options.h"
 
 #include <algorithm>
+#include <deque>
 #include <set>
 
 #include "api/listen_address.h"
+#include "govern/protected_addresses.h"
 
 namespace psd {
 
 namespace be = psl::backend;
 
-const std::vector<SettingInfo> &setting_table() {
+namespace {
+
+const std::vector<SettingInfo> &base_settings() {
   using K = SettingKind;
   static const std::vector<SettingInfo> table = {
       {"interfaces", K::TextList, "[]", "--iface",
@@ -28,6 +32,13 @@ const std::vector<SettingInfo> &setting_table() {
        "force)"},
       {"log_level", K::Text, "\"info\"", "--log-level",
        "trace, debug, info, warn or error"},
+      {"watch_policy_dir", K::Bool, "true", nullptr,
+       "read the policy directory again when a policy file in it changes "
+       "(inotify), as SIGHUP does"},
+      {"reload_debounce", K::Duration, "\"250ms\"", nullptr,
+       "how long the policy directory must stay unchanged before it is read "
+       "again",
+       0, 60000},
       {"api.listen", K::Text, "\"127.0.0.1:9477\"", "--listen",
        "HOST:PORT of the HTTP API; beyond loopback only with a token file"},
       {"api.token_file", K::Text, "\"\"", "--token-file",
@@ -46,6 +57,10 @@ const std::vector<SettingInfo> &setting_table() {
        600000},
       {"api.max_body_bytes", K::Count, "1048576", nullptr,
        "the largest request body accepted", 1024, 64 << 20},
+      {"api.max_policy_bytes", K::Count, "262144", nullptr,
+       "the largest policy POST /api/v1/policy takes (at most "
+       "api.max_body_bytes)",
+       64, 64 << 20},
       {"summary.window", K::Duration, "\"1s\"", "--window",
        "the length of a window: one summary each", 100, 3600000},
       {"summary.keep", K::Count, "600", nullptr,
@@ -66,9 +81,89 @@ const std::vector<SettingInfo> &setting_table() {
        "sampled packet paths kept for /api/v1/trace", 1, 100000},
       {"metrics.max_rules", K::Count, "1000", nullptr,
        "rules per interface with their own /metrics series", 0, 1000000},
+      {"analyzer.kind", K::Text, "\"embedded\"", "--analyzer",
+       "embedded (the detector, offline) or none: what proposes rules at "
+       "each detection tick"},
+      {"analyzer.tick", K::Duration, "\"250ms\"", nullptr,
+       "how often traffic is read and analyzed (and generated rules' ttls "
+       "and shadow periods looked at)",
+       50, 10000},
+      {"analyzer.window", K::Duration, "\"1s\"", nullptr,
+       "the window the analyzer sees at each tick: rates over the last this "
+       "long",
+       100, 60000},
+      {"analyzer.proposals_file", K::Text, "\"\"", nullptr,
+       "a file of proposals (JSON Lines) read as lines are appended, each "
+       "submitted to the governor like the analyzer's; empty: none"},
+      {"governor.max_proposal_bytes", K::Count, "65536", nullptr,
+       "the largest proposal text", 256, 16 << 20},
+      {"governor.max_rules_per_proposal", K::Count, "16", nullptr,
+       "rules in one proposal", 1, 1000},
+      {"governor.max_generated_rules", K::Count, "1000", nullptr,
+       "generated rules in force on an interface", 1, 100000},
+      {"governor.max_ttl", K::Duration, "\"24h\"", nullptr,
+       "the longest ttl of a generated rule or set entry", 1000,
+       30ll * 24 * 3600 * 1000},
+      {"governor.max_set_values", K::Count, "1024", nullptr,
+       "values in one set insert", 1, 1 << 20},
+      {"governor.set_inserts_per_second", K::Count, "1000", nullptr,
+       "set inserts per second and interface (a token bucket)", 1, 10000000},
+      {"governor.set_insert_burst", K::Count, "2000", nullptr,
+       "the bucket's size: inserts at once", 1, 100000000},
+      {"governor.management", K::TextList, "[]", "--management",
+       "addresses and prefixes never dropped, whatever a proposal says "
+       "(with the default gateways and the host's own addresses)"},
+      {"governor.detector_shadow_period", K::Duration, "\"0s\"",
+       "--shadow-period",
+       "how long the detector's accepted drops only count before they are "
+       "enforced (0s: enforced at once)",
+       0, 24 * 3600 * 1000},
+      {"governor.llm_shadow_period", K::Duration, "\"0s\"", nullptr,
+       "the same for the LLM analyzer's drops", 0, 24 * 3600 * 1000},
+      {"governor.audit_log", K::Text, "\"\"", nullptr,
+       "the audit log (JSON Lines); empty: STATE_DIR/audit.jsonl"},
+      {"governor.audit_max_bytes", K::Count, "16777216", nullptr,
+       "the audit log's size before it is rotated", 4096, 1ll << 30},
+      {"governor.audit_keep", K::Count, "4", nullptr, "rotated audit logs kept",
+       0, 100},
   };
   return table;
 }
+
+// The base table, then [detector]: the detector's keys as psd's.
+const std::vector<SettingInfo> &all_settings() {
+  static const std::vector<SettingInfo> all = [] {
+    std::vector<SettingInfo> out = base_settings();
+    // Stable storage for the names and defaults built here.
+    static std::deque<std::string> text;
+    for (const psr::analyze::DetectorSetting &d :
+         psr::analyze::detector_settings()) {
+      using DK = psr::analyze::DetectorSetting::Kind;
+      SettingInfo i{};
+      i.key = text.emplace_back(std::string("detector.") + d.key).c_str();
+      const bool quoted = d.kind == DK::Duration || d.kind == DK::Text;
+      i.default_value =
+          text.emplace_back(quoted ? "\"" + std::string(d.default_value) + "\""
+                                   : std::string(d.default_value))
+              .c_str();
+      i.kind = d.kind == DK::Duration ? SettingKind::Duration
+               : d.kind == DK::Text   ? SettingKind::Text
+                                      : SettingKind::Count;
+      i.flag = nullptr;
+      i.help = d.help;
+      i.min = d.min;
+      i.max = d.max;
+      i.detector = true;
+      out.push_back(i);
+    }
+    return out;
+  }();
+  return all;
+}
+
+} // namespace
+
+const std::vector<SettingInfo> &setting_table() { return all_settings(); }
 
 const SettingInfo *find_setting(std::string_view key) {
   for (const SettingInfo &s : setting_table())
@@ -230,6 +325,82 @@ be::Status check_interface_name(const Converter &c, const std::string &name) {
   return be::Status::success();
 }
 
+// [detector] KEY: checked against its range here (psd's messages), then
+// set through the detector's table.
+be::Status set_detector_key(psr::analyze::DetectorOptions &d,
+                            const Converter &c, const std::string &key,
+                            const SettingValue &value) {
+  const SettingInfo &info = *find_setting(key);
+  psr::analyze::DetectorValue v;
+  if (info.kind == SettingKind::Count) {
+    size_t n = 0;
+    PSD_TAKE(n, c.count());
+    v = static_cast<int64_t>(n);
+  } else if (info.kind == SettingKind::Duration) {
+    std::chrono::milliseconds ms{0};
+    PSD_TAKE(ms, c.duration());
+    v = ms;
+  } else {
+    std::string t;
+    PSD_TAKE(t, c.text());
+    v = t;
+  }
+  be::Status st = psr::analyze::set_detector_option(
+      d, std::string_view(key).substr(std::string_view("detector.").size()), v);
+  if (!st.ok())
+    return be::Error(value.where + ": " + st.error().message);
+  return be::Status::success();
+}
+
+uint64_t ns_of(std::chrono::milliseconds ms) {
+  return static_cast<uint64_t>(ms.count()) * 1'000'000u;
+}
+
+be::Status set_governor_key(PsdOptions &o, const Converter &c,
+                            const std::string &key) {
+  psr::govern::GovernorOptions &g = o.governor;
+  std::chrono::milliseconds ms{0};
+  if (key == "governor.max_proposal_bytes") {
+    PSD_TAKE(g.max_proposal_bytes, c.count());
+  } else if (key == "governor.max_rules_per_proposal") {
+    PSD_TAKE(g.max_rules_per_proposal, c.count());
+  } else if (key == "governor.max_generated_rules") {
+    PSD_TAKE(g.max_generated_rules, c.count());
+  } else if (key == "governor.max_ttl") {
+    PSD_TAKE(ms, c.duration());
+    g.max_ttl_ns = ns_of(ms);
+  } else if (key == "governor.max_set_values") {
+    PSD_TAKE(g.max_set_values, c.count());
+  } else if (key == "governor.set_inserts_per_second") {
+    size_t n = 0;
+    PSD_TAKE(n, c.count());
+    g.set_inserts_per_second = static_cast<double>(n);
+  } else if (key == "governor.set_insert_burst") {
+    size_t n = 0;
+    PSD_TAKE(n, c.count());
+    g.set_insert_burst = static_cast<double>(n);
+  } else if (key == "governor.management") {
+    PSD_TAKE(g.management, c.list());
+    if (be::Status st = psr::govern::check_management(g.management); !st.ok())
+      return c.error(st.error().message);
+  } else if (key == "governor.detector_shadow_period") {
+    PSD_TAKE(ms, c.duration());
+    g.detector_shadow_ns = ns_of(ms);
+  } else if (key == "governor.llm_shadow_period") {
+    PSD_TAKE(ms, c.duration());
+    g.llm_shadow_ns = ns_of(ms);
+  } else if (key == "governor.audit_log") {
+    PSD_TAKE(o.audit_log, c.text());
+  } else if (key == "governor.audit_max_bytes") {
+    PSD_TAKE(o.audit_max_bytes, c.count());
+  } else if (key == "governor.audit_keep") {
+    size_t n = 0;
+    PSD_TAKE(n, c.count());
+    o.audit_keep = static_cast<unsigned>(n);
+  }
+  return be::Status::success();
+}
+
 } // namespace
 
 std::string nearest_setting(std::string_view key) {
@@ -286,6 +457,12 @@ be::Expected<PsdOptions> make_options(const Settings &file,
                        (near.empty() ? "" : "; did you mean '" + near + "'?"));
     }
     Converter c(key, value);
+    if (find_setting(key)->detector) {
+      be::Status st = set_detector_key(o.detector, c, key, value);
+      if (!st.ok())
+        return st.error();
+      continue;
+    }
     if (key == "interfaces") {
       PSD_TAKE(o.interfaces, c.list());
       std::set<std::string> seen;
@@ -351,6 +528,24 @@ be::Expected<PsdOptions> make_options(const Settings &file,
       PSD_TAKE(o.paths_kept, c.count());
     } else if (key == "metrics.max_rules") {
       PSD_TAKE(o.metrics_max_rules, c.count());
+    } else if (key == "watch_policy_dir") {
+      PSD_TAKE(o.watch_policy_dir, c.boolean());
+    } else if (key == "reload_debounce") {
+      PSD_TAKE(o.reload_debounce, c.duration());
+    } else if (key == "api.max_policy_bytes") {
+      PSD_TAKE(o.max_policy_bytes, c.count());
+    } else if (key == "analyzer.kind") {
+      PSD_TAKE(o.analyzer, c.one_of({"embedded", "none"}));
+    } else if (key == "analyzer.tick") {
+      PSD_TAKE(o.detect_tick, c.duration());
+    } else if (key == "analyzer.window") {
+      PSD_TAKE(o.detect_window, c.duration());
+    } else if (key == "analyzer.proposals_file") {
+      PSD_TAKE(o.proposals_file, c.text());
+    } else if (key.rfind("governor.", 0) == 0) {
+      be::Status st = set_governor_key(o, c, key);
+      if (!st.ok())
+        return st.error();
     }
   }
 
@@ -358,6 +553,37 @@ be::Expected<PsdOptions> make_options(const Settings &file,
   if (o.interfaces.empty())
     return be::Error("no interface to protect: give --iface IFACE (or "
                      "interfaces = [\"IFACE\"] in the config file)");
+  auto where = [&](const char *key) {
+    auto it = all.find(key);
+    return it != all.end() ? it->second.where + ": " : std::string();
+  };
+  if (o.max_policy_bytes > o.max_body_bytes)
+    return be::Error(where("api.max_policy_bytes") + "api.max_policy_bytes (" +
+                     std::to_string(o.max_policy_bytes) +
+                     ") is over api.max_body_bytes (" +
+                     std::to_string(o.max_body_bytes) +
+                     "): no request could bring such a policy");
+  if (o.detect_window < o.detect_tick)
+    return be::Error(where("analyzer.window") + "analyzer.window (" +
+                     std::to_string(o.detect_window.count()) +
+                     " ms) is shorter than analyzer.tick (" +
+                     std::to_string(o.detect_tick.count()) + " ms)");
+  if (be::Status st = psr::analyze::check_detector_options(o.detector);
+      !st.ok()) {
+    // Where the first key the message names was set.
+    const std::string &m = st.error().message;
+    std::string at;
+    size_t first = std::string::npos;
+    for (const auto &[key, value] : all) {
+      const size_t pos =
+          key.rfind("detector.", 0) == 0 ? m.find(key + " ") : m.npos;
+      if (pos < first) {
+        first = pos;
+        at = value.where + ": ";
+      }
+    }
+    return be::Error(at + m);
+  }
   if (o.max_event_clients >= o.api_threads) {
     auto it = all.find("api.max_event_clients");
     std::string where = it != all.end() ? it->second.where + ": " : "";

@@ -1,7 +1,9 @@
 // psd's options: one struct, made from the config file and the command
 // line (flags override the file), every setting named by its config key.
 //
-// The settings table is the one list of keys: the config file is checked
+// The settings table is the one list of keys (the [detector] section is
+// the detector's own table, analyze/detector/options.h, under the section's
+// name): the config file is checked
 // against it (an unknown key is an error that suggests the nearest known
 // one), flags map onto it, `psd --help` and docs/psd.md list it (a test
 // checks that the doc has every key with its default).
@@ -16,7 +18,9 @@
 #include <variant>
 #include <vector>
 
+#include "analyze/detector/options.h"
 #include "backend/status.h"
+#include "govern/options.h"
 
 namespace psd {
 
@@ -29,6 +33,10 @@ struct PsdOptions {
   std::string xdp_mode = "auto"; // auto, native, generic
   bool detach_on_exit = false;
   std::string log_level = "info";
+  // The policy directory is watched (inotify): a change is read once
+  // nothing changed there for `reload_debounce`.
+  bool watch_policy_dir = true;
+  std::chrono::milliseconds reload_debounce{250};
 
   // [api]
   std::string listen = "127.0.0.1:9477";
@@ -38,6 +46,7 @@ struct PsdOptions {
   size_t event_queue = 32;
   std::chrono::milliseconds read_timeout{2000};
   size_t max_body_bytes = 1 << 20;
+  size_t max_policy_bytes = 256 << 10; // POST /api/v1/policy
 
   // [summary]
   std::chrono::milliseconds window{1000};
@@ -55,6 +64,26 @@ struct PsdOptions {
   // [metrics]
   size_t metrics_max_rules = 1000;
 
+  // [analyzer]: what runs at each detection tick, on a window of the last
+  // `detect_window` read every `detect_tick`.
+  std::string analyzer = "embedded"; // embedded, none
+  std::chrono::milliseconds detect_tick{250};
+  std::chrono::milliseconds detect_window{1000};
+  // JSON Lines of proposals (analyze::to_json's form) read as they are
+  // appended, each submitted like the analyzer's: a seam for tests and
+  // for replaying proposals. Empty: none.
+  std::string proposals_file;
+
+  // [governor]: its caps, management addresses and shadow periods, and
+  // the audit log (empty path: <state_dir>/audit.jsonl).
+  psr::govern::GovernorOptions governor;
+  std::string audit_log;
+  uint64_t audit_max_bytes = 16ull << 20;
+  unsigned audit_keep = 4;
+
+  // [detector]
+  psr::analyze::DetectorOptions detector;
+
   // What the command line asked for, besides running.
   bool check_config = false;
   std::string config_path;
@@ -69,6 +98,9 @@ struct SettingInfo {
   const char *flag;          // "--window", or nullptr
   const char *help;          // one line
   int64_t min = 0, max = 0;  // Count: the range; Duration: in ms
+  // [detector] keys come from the detector's own table
+  // (analyze::detector_settings()) and are set through it.
+  bool detector = false;
 };
 const std::vector<SettingInfo> &setting_table();
 const SettingInfo *find_setting(std::string_view key);

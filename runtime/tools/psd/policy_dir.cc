@@ -1,7 +1,9 @@
 #include "policy_dir.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -109,6 +111,54 @@ find_operator_policies(const std::string &dir, bool dir_required,
                      list + "); rename or remove it");
   }
   return out;
+}
+
+std::string api_policy_file(const std::string &dir, const std::string &iface,
+                            size_t interfaces) {
+  const std::string base = dir + (dir.empty() || dir.back() == '/' ? "" : "/");
+  struct stat st {};
+  if (interfaces == 1 && ::stat((base + iface + ".psl").c_str(), &st) != 0)
+    return base + "policy.psl";
+  return base + iface + ".psl";
+}
+
+be::Status write_policy_file(const std::string &path, const std::string &text) {
+  const size_t slash = path.rfind('/');
+  const std::string dir =
+      slash == std::string::npos ? "." : path.substr(0, slash);
+  const std::string name =
+      slash == std::string::npos ? path : path.substr(slash + 1);
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+    return be::Error("cannot make the policy directory '" + dir +
+                         "': " + std::strerror(errno),
+                     errno);
+  // Hidden and not *.psl: never taken for a policy, even half-written.
+  const std::string tmp =
+      dir + "/." + name + ".tmp-" + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return be::Error("cannot write '" + tmp + "': " + std::strerror(errno),
+                     errno);
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n <= 0) {
+      int err = n < 0 ? errno : EIO;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return be::Error("cannot write '" + tmp + "': " + std::strerror(err),
+                       err);
+    }
+    done += static_cast<size_t>(n);
+  }
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!synced || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return be::Error("cannot write '" + path + "': " + std::strerror(err), err);
+  }
+  return be::Status::success();
 }
 
 PolicyCheck check_policy(const OperatorPolicy &policy) {

@@ -35,6 +35,17 @@ psl::backend::Expected<std::vector<OperatorPolicy>>
 find_operator_policies(const std::string &dir, bool dir_required,
                        const std::vector<std::string> &interfaces);
 
+// Where POST /api/v1/policy keeps the policy it put in force on `iface`,
+// so that a reload or a restart reads it again: POLICY_DIR/IFACE.psl,
+// or POLICY_DIR/policy.psl when psd manages only this interface and the
+// directory has no IFACE.psl.
+std::string api_policy_file(const std::string &dir, const std::string &iface,
+                            size_t interfaces);
+// Writes `text` to `path` atomically (a hidden temporary file beside it,
+// fsync, rename), making the directory if it is missing. Mode 0644.
+psl::backend::Status write_policy_file(const std::string &path,
+                                       const std::string &text);
+
 struct PolicyCheck {
   bool ok = false; // no errors (warnings allowed)
   size_t errors = 0;
