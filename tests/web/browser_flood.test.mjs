@@ -6,24 +6,17 @@
 // proposal's story with its evidence, the verdict, the kernel change and
 // the first drops.
 //
-// With a psd that runs the detector and the governor (it serves
-// /api/v1/decisions), the block is the detector's: the test waits for its
-// `applied` record and follows the rule it names. A psd without them
-// (404) has nobody to propose: the test then does what the detector's
-// set-insert proposal does (psc set add to the default policy's `blocked`
-// set) and answers /api/v1/decisions for the page with the records that
-// proposal makes (the shape runtime/govern/lifecycle.cc writes), so the
-// Decisions page still runs on the real summaries.
+// The block is the detector's own: the test waits for its `applied`
+// record in psd's decision log and follows the rule that drops the flood.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { URL, env, hasDecisionLog, launch, openPage, parseRate, peer, psc, shots, sleep, stop, stopAll, waitFor } from './harness.mjs';
+import { URL, env, hasDecisionLog, launch, openPage, parseRate, peer, shots, sleep, stop, stopAll, waitFor } from './harness.mjs';
 
 let browser;
-let decisionLog = true;
 
 before(async () => {
-  decisionLog = await hasDecisionLog();
+  assert.ok(await hasDecisionLog(), 'psd serves its decision log (GET /api/v1/decisions)');
   browser = await launch();
 });
 
@@ -66,13 +59,8 @@ async function blockingRule(block, timeout) {
 
 test('a ping flood rises on the Stack page, then drops at XDP by the blocking rule; its decision and a dropped path name it', async () => {
   const errors = [];
-  const { context, page } = await openPage(browser, errors, decisionLog);
-  // Without a decision log in psd: the records of the set insert below.
-  const decisions = [];
-  if (!decisionLog)
-    await context.route('**/api/v1/decisions*', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ decisions }) }));
+  const { context, page } = await openPage(browser, errors, true);
   let flood;
-  let inserted = false;
   try {
     // The page is live before the flood starts: the window in which the
     // flood begins reaches it on the stream.
@@ -90,32 +78,11 @@ test('a ping flood rises on the Stack page, then drops at XDP by the blocking ru
     }, undefined, 15000);
     await page.screenshot({ path: join(shots, 'stack-flood.png'), fullPage: true });
 
-    let id;
-    let rule;
-    let kind;
-    if (decisionLog) {
-      const block = await detectorBlock(15000);
-      id = block.id;
-      kind = block.proposal.kind;
-      rule = await blockingRule(block, 10000);
-      console.log(`# the detector's ${kind} ${id} (${block.proposal.analysis}); the flood drops at rule ${rule}`);
-    } else {
-      const summary = await getJson('/api/v1/summary');
-      const icmp = summary.protocols.find((p) => p.proto === 'ipv4/icmp');
-      const talker = summary.talkers.top.find((t) => t.addr === env.PSW_PEER_ADDR);
-      const proposed = Date.now();
-      psc('set', 'add', '--dev', env.PSW_IFACE, 'blocked', env.PSW_PEER_ADDR, '--ttl', '2m');
-      inserted = true;
-      const target = { netns: 'test', ifname: env.PSW_IFACE };
-      id = `detector-${proposed}-1`;
-      kind = 'set_insert';
-      rule = 'drop_blocked';
-      decisions.push(
-        { time_unix_ms: proposed, event: 'proposal', target, proposal_id: id, origin: 'detector', proposal: { id, origin: 'detector', kind: 'set_insert', insert: { set: 'blocked', values: [env.PSW_PEER_ADDR], ttl_ms: 120000 }, analysis: `ICMP echo flood from ${env.PSW_PEER_ADDR}`, evidence: { windows: [{ seq: summary.seq, start_unix_ms: summary.window.start_unix_ms, end_unix_ms: summary.window.end_unix_ms }], counters: [{ window: summary.seq, name: `talkers.top[${env.PSW_PEER_ADDR}].icmp_echo.per_s`, value: talker.icmp_echo.per_s }, { window: summary.seq, name: 'protocols[ipv4/icmp].nic.pps', value: icmp.nic.pps }], cited: true }, created_unix_ms: proposed } },
-        { time_unix_ms: proposed + 1, event: 'verdict', target, proposal_id: id, origin: 'detector', verdict: { accepted: true, mode: 'enforce', reason: null, message: '', values: [env.PSW_PEER_ADDR], ttl_ns: 120e9, diagnostics: '', diagnostics_json: [] } },
-        { time_unix_ms: proposed + 2, event: 'applied', target, proposal_id: id, origin: 'detector', set_insert: { set: 'blocked', added: [{ value: env.PSW_PEER_ADDR, expires_ns: 0 }] } },
-      );
-    }
+    const block = await detectorBlock(15000);
+    const id = block.id;
+    const kind = block.proposal.kind;
+    const rule = await blockingRule(block, 10000);
+    console.log(`# the detector's ${kind} ${id} (${block.proposal.analysis}); the flood drops at rule ${rule}`);
 
     // The drops at XDP by that rule (ping -f slows to ~100 packets a
     // second once no reply comes back).
@@ -159,12 +126,6 @@ test('a ping flood rises on the Stack page, then drops at XDP by the blocking ru
     assert.deepEqual(errors, []);
   } finally {
     if (flood) stop(flood);
-    if (inserted)
-      try {
-        psc('set', 'del', '--dev', env.PSW_IFACE, 'blocked', env.PSW_PEER_ADDR);
-      } catch {
-        // Already gone (its ttl): fine.
-      }
     await context.close();
   }
 });

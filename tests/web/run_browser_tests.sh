@@ -5,8 +5,8 @@
 #   browser.test.mjs        every page, the live stream, keyboard and axe
 #                           (psd with no analyzer: no test's traffic gets
 #                           the peer blocked for the next)
-#   browser_flood.test.mjs  a ping flood, its block and its decision (psd's
-#                           embedded detector, where psd has one)
+#   browser_flood.test.mjs  a ping flood, the embedded detector's block and
+#                           its decision
 #   browser_token.test.mjs  beyond loopback with a token
 #
 #   tests/web/run_browser_tests.sh PSD PSC NODE_MODULES WORKDIR

@@ -18,8 +18,8 @@
 # window is 1 s (PSW_WINDOW sets another) and every packet's path is
 # sampled. With PSW_TOKEN set, psd listens on 192.0.2.1:9477 (beyond
 # loopback: every API request needs the token) with that token in a 0600
-# file, and PSW_URL says so. With PSW_ANALYZER set (embedded, none) and a
-# psd that has --analyzer, psd runs with that analyzer.
+# file, and PSW_URL says so. PSW_ANALYZER (embedded, none) is psd's
+# --analyzer; its default is psd's (embedded).
 set -euo pipefail
 
 if (($# < 5)) || [[ $4 != -- ]]; then
@@ -87,7 +87,7 @@ if [[ -n ${PSW_TOKEN:-} ]]; then
 fi
 
 analyzer_args=()
-if [[ -n ${PSW_ANALYZER:-} ]] && "$psd" --help 2>&1 | grep -q -- --analyzer; then
+if [[ -n ${PSW_ANALYZER:-} ]]; then
   analyzer_args=(--analyzer "$PSW_ANALYZER")
 fi
 
