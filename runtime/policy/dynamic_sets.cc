@@ -74,8 +74,8 @@ be::Status insert_set_map(int fd, const std::vector<uint8_t> &key,
     *swept = *removed;
   if (bpf_map_update_elem(fd, key.data(), &v, BPF_ANY) == 0)
     return be::Status::success();
-  if (errno == E2BIG)
-    return be::Error("the set is full", E2BIG);
+  if (errno == E2BIG) // its capacity, from the policy, is too small
+    return be::Error("the set is full", E2BIG, {}, be::ErrorKind::User);
   return be::errno_error("cannot add the entry", errno);
 }
 
@@ -106,10 +106,6 @@ uint64_t cookie_of(const Target &t) {
   return ns && ns->name() == t.netns ? ns->cookie : 0;
 }
 
-std::string no_policy(const Target &t) {
-  return "no PacketScope policy on '" + t.ifname + "'";
-}
-
 // The set `name` of the policy in force, with a descriptor of its map.
 struct OpenSet {
   ProgramState state;
@@ -125,7 +121,7 @@ be::Expected<OpenSet> open_set(const StateLayout &layout, const Target &t,
   if (!in)
     return in.error();
   if (!in->has_policy())
-    return be::Error(no_policy(t), ENOENT);
+    return no_policy_error(t);
   if (!in->state)
     return be::Error("the policy in force on '" + t.ifname +
                      "' cannot be read: " + in->state_problem);
@@ -138,7 +134,7 @@ be::Expected<OpenSet> open_set(const StateLayout &layout, const Target &t,
                          name + "'" +
                          (names.empty() ? std::string(" (it has none)")
                                         : " (it has " + names + ")"),
-                     ENOENT);
+                     ENOENT, {}, be::ErrorKind::User);
   }
   std::optional<SetElem> elem = set_elem_from_name(spec->elem);
   if (!elem)
@@ -155,16 +151,25 @@ be::Expected<OpenSet> open_set(const StateLayout &layout, const Target &t,
   s.maps = std::move(*maps);
   s.fd = s.maps.fd(name);
   if (s.fd < 0)
-    return be::Error("set '" + name + "' is not used by any rule of policy '" +
-                     s.state.policy + "', so the program has no map for it");
+    return be::Error::user(
+        "set '" + name + "' is not used by any rule of policy '" +
+        s.state.policy + "', so the program has no map for it");
   return s;
+}
+
+// A value the set refuses (set_values.h): its error, naming the set.
+be::Error refused_value(const be::Error &e, const std::string &set,
+                        const DynSetEntry &spec) {
+  return be::Error(e.message + " (set '" + set + "' holds " + spec.elem +
+                       " values)",
+                   EINVAL, {}, e.kind);
 }
 
 be::Expected<TargetLock> lock_for_set(const StateLayout &layout,
                                       const Target &t, const char *purpose,
                                       const SetOptions &options) {
   if (!path_exists(layout.state_dir(t)))
-    return be::Error(no_policy(t), ENOENT);
+    return no_policy_error(t);
   return TargetLock::acquire(layout, t, purpose, options.lock_wait);
 }
 
@@ -183,14 +188,12 @@ be::Expected<SetAddResult> set_add(const StateLayout &layout, const Target &t,
     return s.error();
   be::Expected<std::vector<uint8_t>> key = encode_set_value(s->elem, value);
   if (!key)
-    return be::Error(key.error().message + " (set '" + set + "' holds " +
-                         s->spec.elem + " values)",
-                     EINVAL);
+    return refused_value(key.error(), set, s->spec);
   const uint64_t ttl_ns = ttl ? (ttl->never ? 0 : ttl->ns) : s->spec.ttl_ns;
   const uint64_t now = monotonic_now_ns();
   be::Expected<uint64_t> expires = expiry_time(now, ttl_ns);
   if (!expires)
-    return be::Error(expires.error().message, EINVAL);
+    return expires.error();
   SetAddResult r;
   r.value = decode_set_key(s->elem, *key);
   r.expires_ns = *expires;
@@ -201,10 +204,10 @@ be::Expected<SetAddResult> set_add(const StateLayout &layout, const Target &t,
       return be::Error("set '" + set + "' is full: its " +
                            std::to_string(s->spec.capacity) +
                            " entries are all live (none has expired)",
-                       E2BIG);
+                       E2BIG, {}, st.error().kind);
     return be::Error("cannot add '" + value + "' to set '" + set +
                          "': " + st.error().message,
-                     st.error().code);
+                     st.error().code, {}, st.error().kind);
   }
   return r;
 }
@@ -220,12 +223,11 @@ be::Status set_del(const StateLayout &layout, const Target &t,
     return s.error();
   be::Expected<std::vector<uint8_t>> key = encode_set_value(s->elem, value);
   if (!key)
-    return be::Error(key.error().message + " (set '" + set + "' holds " +
-                         s->spec.elem + " values)",
-                     EINVAL);
+    return refused_value(key.error(), set, s->spec);
   if (bpf_map_delete_elem(s->fd, key->data()) != 0) {
     if (errno == ENOENT)
-      return be::Error("'" + value + "' is not in set '" + set + "'", ENOENT);
+      return be::Error("'" + value + "' is not in set '" + set + "'", ENOENT,
+                       {}, be::ErrorKind::User);
     return be::errno_error(
         "cannot delete '" + value + "' from set '" + set + "'", errno);
   }
@@ -242,9 +244,7 @@ be::Expected<SetListing> set_list(const StateLayout &layout, const Target &t,
   if (!filter.empty()) {
     be::Expected<SetFilter> parsed = SetFilter::parse(s->elem, filter);
     if (!parsed)
-      return be::Error(parsed.error().message + " (set '" + set + "' holds " +
-                           s->spec.elem + " values)",
-                       EINVAL);
+      return refused_value(parsed.error(), set, s->spec);
     f = std::move(*parsed);
   }
   be::Expected<std::vector<SetEntry>> entries =
@@ -296,7 +296,7 @@ be::Expected<std::vector<SweepResult>> sweep_sets(const StateLayout &layout,
         sweep_set_map(fd, set_key_size(*elem), now);
     if (!removed)
       return be::Error("set '" + d.name + "': " + removed.error().message,
-                       removed.error().code);
+                       removed.error().code, {}, removed.error().kind);
     out.push_back(SweepResult{d.name, *removed});
   }
   return out;

@@ -11,6 +11,11 @@
 // Changes take the target's lock (only user space writes these maps, so
 // under the lock a sweep cannot delete an entry someone just refreshed);
 // list does not.
+//
+// Error kinds: what the request names is the user's to fix (no policy on
+// the target, no such set, a value or ttl the set refuses, a set full of
+// live entries); a target that does not exist, a lock held by another
+// change and failed system calls are the environment's.
 #pragma once
 
 #include <chrono>

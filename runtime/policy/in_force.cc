@@ -1,5 +1,7 @@
 #include "policy/in_force.h"
 
+#include <cerrno>
+
 #include <unistd.h>
 
 #include "policy/files.h"
@@ -35,6 +37,13 @@ be::Expected<InForce> find_in_force(const StateLayout &layout, const Target &t,
   }
   out.state = std::move(*s);
   return out;
+}
+
+be::Error no_policy_error(const Target &t) {
+  if (be::Status s = target_exists(t); !s.ok())
+    return s.error();
+  return be::Error("no PacketScope policy on '" + t.ifname + "'", ENOENT, {},
+                   be::ErrorKind::User);
 }
 
 be::Status adopt_in_force(const StateLayout &layout, const Target &t,

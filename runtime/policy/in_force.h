@@ -31,6 +31,12 @@ struct InForce {
 be::Expected<InForce> find_in_force(const StateLayout &layout, const Target &t,
                                     uint64_t ns_cookie = 0);
 
+// The error for a change asked of a target where PacketScope has nothing:
+// the environment's when the interface or its namespace does not exist
+// (target_exists()), else the user's: "no PacketScope policy on 'eth0'"
+// (code ENOENT), the request names a target with nothing to change.
+be::Error no_policy_error(const Target &t);
+
 // Under the target's lock: makes the pins and state agree with what is in
 // force after a loader died half-way. Removes prog-<ID> directories of
 // other programs and leftovers in staging/, and pins the maps of the

@@ -69,7 +69,32 @@ be::Status check_ifname(const std::string &ifname) {
   if (ifname.empty() || ifname.size() >= IFNAMSIZ || ifname == "." ||
       ifname == ".." || ifname.find('/') != std::string::npos ||
       ifname.find_first_of(" \t\n:") != std::string::npos)
-    return be::Error("'" + ifname + "' is not an interface name", EINVAL);
+    return be::Error("'" + ifname + "' is not an interface name", EINVAL, {},
+                     be::ErrorKind::User);
+  return be::Status::success();
+}
+
+be::Error no_such_interface(const Target &t) {
+  return be::Error("interface '" + t.ifname +
+                       "' does not exist in this network namespace (" +
+                       t.netns + ")",
+                   ENODEV);
+}
+
+be::Status target_exists(const Target &t) {
+  be::Expected<NetnsId> ns = current_netns();
+  if (!ns)
+    return ns.error();
+  if (ns->name() == t.netns) {
+    if (::if_nametoindex(t.ifname.c_str()) == 0)
+      return no_such_interface(t);
+    return be::Status::success();
+  }
+  if (!netns_alive(t.netns))
+    return be::Error("network namespace " + t.netns +
+                         " does not exist (any "
+                         "more)",
+                     ENOENT);
   return be::Status::success();
 }
 

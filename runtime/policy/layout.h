@@ -70,7 +70,18 @@ struct Target {
 };
 
 // An interface name the kernel could have (IFNAMSIZ, no '/' or spaces).
+// A name that cannot be is the user's error (code EINVAL).
 be::Status check_ifname(const std::string &ifname);
+
+// Whether `t` can be acted on at all, as far as the calling thread can
+// tell: in its own namespace, the interface must exist (else an error with
+// code ENODEV); another namespace must still exist (else ENOENT). Both
+// are the environment's errors: nothing in the request is wrong, the
+// machine does not have it.
+be::Status target_exists(const Target &t);
+// "interface 'eth0' does not exist in this network namespace (net-...)":
+// the environment's error, code ENODEV.
+be::Error no_such_interface(const Target &t);
 // "net-<digits>".
 bool valid_netns_name(const std::string &netns);
 

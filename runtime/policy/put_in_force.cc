@@ -223,7 +223,7 @@ be::Expected<PutResult> put_in_force(const StateLayout &layout,
                                      const PutOptions &options) {
   be::install_libbpf_log_capture();
   if (policy.artifact == nullptr)
-    return be::Error("put_in_force: no policy artifact");
+    return be::Error::internal("put_in_force: no policy artifact");
   const be::PolicyArtifact &artifact = *policy.artifact;
   auto step = [&](std::string_view name) {
     if (options.on_step)
@@ -232,16 +232,14 @@ be::Expected<PutResult> put_in_force(const StateLayout &layout,
   be::Expected<NetnsId> ns = current_netns();
   if (!ns)
     return ns.error();
-  if (ns->name() != target.netns)
-    return be::Error("'" + target.ifname + "' of network namespace " +
-                     target.netns + " cannot be changed from namespace " +
-                     ns->name() + " (enter it first)");
+  if (ns->name() != target.netns) // the caller's to enter it first
+    return be::Error::internal("'" + target.ifname + "' of network namespace " +
+                               target.netns +
+                               " cannot be changed from namespace " +
+                               ns->name() + " (enter it first)");
   const unsigned ifindex = ::if_nametoindex(target.ifname.c_str());
   if (ifindex == 0)
-    return be::Error("interface '" + target.ifname +
-                         "' does not exist in this network namespace (" +
-                         target.netns + ")",
-                     ENODEV);
+    return no_such_interface(target);
 
   be::Expected<TargetLock> lock =
       TargetLock::acquire(layout, target, options.purpose, options.lock_wait);
@@ -292,7 +290,7 @@ be::Expected<PutResult> put_in_force(const StateLayout &layout,
               "mode: switching to " + be::xdp_mode_name(options.mode) +
               " mode needs an unload (leaving the interface without a " +
               "policy) and a new load; or load without --mode",
-          EINVAL);
+          EINVAL, {}, be::ErrorKind::User);
   }
 
   // Plan, load, fill.
@@ -402,7 +400,7 @@ be::Expected<PutResult> put_in_force(const StateLayout &layout,
                       std::to_string(spec->capacity) +
                       "; raise the capacity, remove entries first (psc set " +
                       "del), or load with --reset to start it empty",
-                  E2BIG);
+                  E2BIG, {}, be::ErrorKind::User);
             }
             return prefixed("cannot carry set '" + p.name + "' over: ",
                             n.error());
@@ -548,8 +546,7 @@ be::Expected<TakeDownResult> take_down(const StateLayout &layout,
   be::install_libbpf_log_capture();
   if (!path_exists(layout.pin_dir(target)) &&
       !path_exists(layout.state_dir(target)))
-    return be::Error("no PacketScope policy on '" + target.ifname + "'",
-                     ENOENT);
+    return no_policy_error(target);
   be::Expected<TargetLock> lock =
       TargetLock::acquire(layout, target, "unload", lock_wait);
   if (!lock)
@@ -573,7 +570,7 @@ be::Expected<TakeDownResult> take_down(const StateLayout &layout,
   if (!had_link)
     return be::Error("no PacketScope policy on '" + target.ifname +
                          "' (removed what was left of an earlier one)",
-                     ENOENT);
+                     ENOENT, {}, be::ErrorKind::User);
   return result;
 }
 

@@ -23,6 +23,16 @@
 //
 // take_down: detach first; only when that worked, remove the pins and the
 // state.
+//
+// Error kinds (backend/status.h), which front ends map to what they show
+// (psc: an exit status): the user's when the request is refused for what
+// it asks: a policy that hits a lowering limit or that the verifier
+// refuses, another XDP mode on a swap, a dynamic set whose new capacity is
+// below its live entries, a take down where nothing is loaded. The
+// environment's when the machine cannot do it: no such interface or
+// namespace, missing privileges, another change holding the target's lock,
+// a failed system call. Internal: a caller's bug (no artifact, a target of
+// another namespace than the calling thread's).
 #pragma once
 
 #include <chrono>
@@ -136,8 +146,9 @@ struct TakeDownResult {
   std::string policy; // what was in force ("" when unknown)
   uint32_t prog_id = 0;
 };
-// Errors: nothing of PacketScope on the target (code ENOENT), or the
-// detach failed (the state is kept then).
+// Errors: nothing of PacketScope on the target (code ENOENT; the user's,
+// or the environment's when the interface or namespace does not exist:
+// no_policy_error()), or the detach failed (the state is kept then).
 be::Expected<TakeDownResult>
 take_down(const StateLayout &layout, const Target &target,
           std::chrono::milliseconds lock_wait = std::chrono::seconds(5));

@@ -63,9 +63,11 @@ bool blank(const std::string &text, size_t from, size_t to) {
   return true;
 }
 
-// The checked policy of `text`, which must have no errors.
+// The checked policy of `text`, which must have no errors; else "SUBJECT
+// does not check: <the first error>".
 be::Expected<psl::CheckedModule> check(const std::string &path,
-                                       const std::string &text) {
+                                       const std::string &text,
+                                       const std::string &subject) {
   psl::CheckedModule m = psl::check_source(path, text);
   if (!m.ok()) {
     std::string first;
@@ -74,8 +76,8 @@ be::Expected<psl::CheckedModule> check(const std::string &path,
         first = d.message;
         break;
       }
-    return be::Error("the policy does not check" +
-                     (first.empty() ? std::string() : ": " + first));
+    return be::Error::user(subject + " does not check" +
+                           (first.empty() ? std::string() : ": " + first));
   }
   return m;
 }
@@ -83,9 +85,9 @@ be::Expected<psl::CheckedModule> check(const std::string &path,
 be::Expected<psl::CheckedModule>
 without_rules(const std::string &path, const std::string &text,
               const std::vector<std::string> &rules, std::string &out_text) {
-  be::Expected<psl::CheckedModule> m = check(path, text);
+  be::Expected<psl::CheckedModule> m = check(path, text, "the policy in force");
   if (!m)
-    return be::Error("the policy in force " + m.error().message);
+    return m.error();
   const psl::Policy &p = *m->module.policy;
   const std::vector<size_t> starts = line_starts(text);
   std::vector<Span> spans;
@@ -105,7 +107,8 @@ without_rules(const std::string &path, const std::string &text,
       e = r->trailing_comment->range.end;
     if (!r->range.valid() || b.line == 0 || e.line == 0 ||
         e.line > starts.size())
-      return be::Error("rule '" + r->name + "' has no place in the text");
+      return be::Error::internal("rule '" + r->name +
+                                 "' has no place in the text");
     Span s{offset_of(starts, b), offset_of(starts, e)};
     const size_t line_begin = starts[b.line - 1];
     size_t line_end = text.find('\n', s.end);
@@ -118,20 +121,22 @@ without_rules(const std::string &path, const std::string &text,
     if (std::find_if(p.rules.begin(), p.rules.end(),
                      [&](const psl::RuleDecl *r) { return r->name == name; }) ==
         p.rules.end())
-      return be::Error("the policy has no rule '" + name + "'");
+      return be::Error::user("the policy has no rule '" + name + "'");
   std::sort(spans.begin(), spans.end(),
             [](const Span &a, const Span &b) { return a.begin > b.begin; });
   out_text = text;
   for (const Span &s : spans)
     out_text.erase(s.begin, s.end - s.begin);
-  be::Expected<psl::CheckedModule> after = check(path, out_text);
-  if (!after)
-    return be::Error("without the rules taken out, " + after.error().message);
+  be::Expected<psl::CheckedModule> after = check(path, out_text, "the policy");
+  if (!after) // the cut is ours: what is left of a checked policy checks
+    return be::Error::internal("without the rules taken out, " +
+                               after.error().message);
   std::vector<std::string> got;
   for (const psl::RuleDecl *r : after->module.policy->rules)
     got.push_back(r->name);
   if (got != expected)
-    return be::Error("taking the rules out of the text changed other rules");
+    return be::Error::internal(
+        "taking the rules out of the text changed other rules");
   return after;
 }
 
@@ -154,9 +159,10 @@ be::Expected<ExpiryResult> enforce_rule_expiry(const StateLayout &layout,
   be::Expected<NetnsId> ns = current_netns();
   if (!ns)
     return ns.error();
-  if (ns->name() != t.netns)
-    return be::Error("rule expiry on '" + t.ifname + "' of network namespace " +
-                     t.netns + " runs from inside it, not from " + ns->name());
+  if (ns->name() != t.netns) // the caller's to enter it first
+    return be::Error::internal("rule expiry on '" + t.ifname +
+                               "' of network namespace " + t.netns +
+                               " runs from inside it, not from " + ns->name());
   be::Expected<InForce> in = find_in_force(layout, t, ns->cookie);
   if (!in)
     return in.error();

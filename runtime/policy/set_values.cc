@@ -30,11 +30,11 @@ be::Expected<uint64_t> parse_number(const std::string &text, uint64_t max,
                                     const char *what) {
   psl::frontend::LiteralResult r = psl::frontend::parse_int_literal(text);
   if (!r.ok())
-    return be::Error(r.error);
+    return be::Error::user(r.error);
   const uint64_t v = std::get<uint64_t>(r.value.v);
   if (v > max)
-    return be::Error(std::string(what) + " " + quoted(text) +
-                     " is out of range (0.." + std::to_string(max) + ")");
+    return be::Error::user(std::string(what) + " " + quoted(text) +
+                           " is out of range (0.." + std::to_string(max) + ")");
   return v;
 }
 
@@ -55,15 +55,15 @@ uint32_t set_key_size(SetElem e) {
 be::Expected<std::vector<uint8_t>> encode_set_value(SetElem elem,
                                                     const std::string &text) {
   if (text.empty())
-    return be::Error("an empty value");
+    return be::Error::user("an empty value");
   switch (elem) {
   case SetElem::Ip: {
     psl::frontend::LiteralResult r = psl::frontend::parse_ip_literal(text);
     if (!r.ok())
-      return be::Error(r.error);
+      return be::Error::user(r.error);
     if (r.kind != psl::TypeKind::Ip)
-      return be::Error(quoted(text) +
-                       " is a prefix; a dynamic set holds single addresses");
+      return be::Error::user(
+          quoted(text) + " is a prefix; a dynamic set holds single addresses");
     const psl::IpAddr &a = std::get<psl::IpAddr>(r.value.v);
     psl_ip_key k{};
     if (a.family == 4) {
@@ -93,7 +93,7 @@ be::Expected<std::vector<uint8_t>> encode_set_value(SetElem elem,
   case SetElem::Mac: {
     psl::frontend::LiteralResult r = psl::frontend::parse_mac_literal(text);
     if (!r.ok())
-      return be::Error(r.error + " (write it as aa:bb:cc:dd:ee:ff)");
+      return be::Error::user(r.error + " (write it as aa:bb:cc:dd:ee:ff)");
     // Generated code looks a MAC up as psl_mac_u64(): the six bytes as a
     // big-endian number.
     uint64_t v = 0;
@@ -114,8 +114,8 @@ be::Expected<std::vector<uint8_t>> encode_set_value(SetElem elem,
       std::string names;
       for (const psl::NamedNumber &n : psl::proto_names())
         names += std::string(names.empty() ? "" : ", ") + n.name;
-      return be::Error("unknown protocol " + quoted(text) + " (use " + names +
-                       ", a number or proto(N))");
+      return be::Error::user("unknown protocol " + quoted(text) + " (use " +
+                             names + ", a number or proto(N))");
     }
     be::Expected<uint64_t> v = parse_number(number, 0xff, "protocol");
     if (!v)
@@ -125,8 +125,9 @@ be::Expected<std::vector<uint8_t>> encode_set_value(SetElem elem,
   default:
     break;
   }
-  return be::Error("a dynamic set cannot hold " + psl::type_kind_name(elem) +
-                   " values");
+  // Only a caller that skipped set_elem_from_name() gets here.
+  return be::Error::internal("a dynamic set cannot hold " +
+                             psl::type_kind_name(elem) + " values");
 }
 
 std::string decode_set_key(SetElem elem, const std::vector<uint8_t> &key) {
@@ -172,7 +173,7 @@ be::Expected<SetFilter> SetFilter::parse(SetElem elem,
   if (elem == SetElem::Ip && text.find('/') != std::string::npos) {
     psl::frontend::LiteralResult r = psl::frontend::parse_ip_literal(text);
     if (!r.ok())
-      return be::Error(r.error);
+      return be::Error::user(r.error);
     const psl::Cidr &c = std::get<psl::Cidr>(r.value.v);
     // Host bits must be zero, as in a policy.
     psl::IpAddr masked = c.addr;
@@ -180,10 +181,10 @@ be::Expected<SetFilter> SetFilter::parse(SetElem elem,
     for (unsigned bit = c.prefix_len; bit < total; ++bit)
       masked.bytes[bit / 8] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
     if (!(masked == c.addr))
-      return be::Error("prefix " + quoted(text) +
-                       " has host bits set (did you mean " +
-                       psl::ip_to_string(masked) + "/" +
-                       std::to_string(c.prefix_len) + "?)");
+      return be::Error::user("prefix " + quoted(text) +
+                             " has host bits set (did you mean " +
+                             psl::ip_to_string(masked) + "/" +
+                             std::to_string(c.prefix_len) + "?)");
     be::Expected<std::vector<uint8_t>> k =
         encode_set_value(elem, psl::ip_to_string(c.addr));
     if (!k)
@@ -225,11 +226,12 @@ be::Expected<EntryTtl> parse_entry_ttl(const std::string &text) {
   }
   psl::frontend::LiteralResult r = psl::frontend::parse_duration_literal(text);
   if (!r.ok())
-    return be::Error(r.error);
+    return be::Error::user(r.error);
   t.ns = std::get<psl::Duration>(r.value.v).ns;
   if (t.ns == 0)
-    return be::Error("a ttl must be longer than 0 (use 'never' for an entry "
-                     "that does not expire)");
+    return be::Error::user(
+        "a ttl must be longer than 0 (use 'never' for an entry "
+        "that does not expire)");
   return t;
 }
 
@@ -237,8 +239,9 @@ be::Expected<uint64_t> expiry_time(uint64_t now, uint64_t ttl_ns) {
   if (ttl_ns == 0)
     return uint64_t{0};
   if (ttl_ns > std::numeric_limits<uint64_t>::max() - now)
-    return be::Error("a ttl of " + std::to_string(ttl_ns / 1000000000ull) +
-                     " s runs past the end of the clock; use 'never'");
+    return be::Error::user("a ttl of " +
+                           std::to_string(ttl_ns / 1000000000ull) +
+                           " s runs past the end of the clock; use 'never'");
   return now + ttl_ns;
 }
 

@@ -4,6 +4,9 @@
 // from the compiler's table, so `psc set` takes exactly what a policy
 // would: `010` is ten, `0x1f` is hex, durations are PSL's (500ms 30s 10m
 // 1h), `tcp` is 6.
+//
+// A text these functions refuse is the user's error (ErrorKind::User): the
+// message says what is wrong with it.
 #pragma once
 
 #include <cstdint>

@@ -26,6 +26,12 @@ uint64_t boot_to_unix(uint64_t boot_ns, uint64_t boot_now, uint64_t unix_now) {
 
 } // namespace
 
+be::Status named_interface_exists(const TargetStatus &s) {
+  if (s.current_netns && !s.interface_exists)
+    return no_such_interface(s.target);
+  return be::Status::success();
+}
+
 std::vector<Target> status_targets(const StateLayout &layout,
                                    const std::string &netns) {
   return layout.targets(netns);
@@ -47,11 +53,9 @@ be::Expected<TargetStatus> target_status(const StateLayout &layout,
   }
   const bool anything =
       path_exists(layout.pin_dir(t)) || path_exists(layout.state_dir(t));
-  if (out.current_netns && !out.interface_exists && !anything)
-    return be::Error("interface '" + t.ifname +
-                         "' does not exist in this network namespace (" +
-                         t.netns + ")",
-                     ENODEV);
+  if (!anything)
+    if (be::Status e = target_exists(t); !e.ok())
+      return e.error();
 
   be::Expected<InForce> in = find_in_force(layout, t, cookie);
   if (!in)

@@ -69,11 +69,17 @@ struct TargetStatus {
   std::vector<std::string> problems;      // things that look wrong
 };
 
-// The status of one target. Errors: an interface of the caller's
-// namespace that does not exist and has nothing of PacketScope (ENODEV),
-// or a kernel object that cannot be read.
+// The status of one target. Errors, all the environment's: an interface
+// of the caller's namespace (ENODEV) or another namespace (ENOENT) that
+// does not exist and has nothing of PacketScope (target_exists()), or a
+// kernel object that cannot be read.
 be::Expected<TargetStatus> target_status(const StateLayout &layout,
                                          const Target &t);
+
+// For an interface the caller named (psc status --dev): the environment's
+// error (ENODEV) when it does not exist in the caller's namespace, although
+// its status shows what a policy on it left; else success.
+be::Status named_interface_exists(const TargetStatus &s);
 
 // The targets to show for `netns` (every target with pins or state).
 std::vector<Target> status_targets(const StateLayout &layout,

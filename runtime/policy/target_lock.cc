@@ -52,6 +52,7 @@ be::Expected<TargetLock> TargetLock::acquire(const StateLayout &layout,
   lock.path_ = layout.lock_file(t);
   lock.dir_ = layout.state_dir(t);
   lock.netns_dir_ = layout.netns_state_dir(t.netns);
+  int vanished = 0;
   for (;;) {
     if (be::Status s = make_dirs(lock.dir_, 0755, &lock.created_); !s.ok()) {
       remove_created_dirs(lock.created_);
@@ -59,6 +60,10 @@ be::Expected<TargetLock> TargetLock::acquire(const StateLayout &layout,
     }
     be::UniqueFd fd(
         ::open(lock.path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    // The holder removed the directory (a take down) after make_dirs:
+    // make it again.
+    if (!fd && errno == ENOENT && ++vanished < 100)
+      continue;
     if (!fd) {
       const int err = errno;
       remove_created_dirs(lock.created_);
@@ -96,8 +101,15 @@ be::Expected<TargetLock> TargetLock::acquire(const StateLayout &layout,
 void TargetLock::remove_state_dir() {
   if (!fd_)
     return;
+  // The lock file last, then the directory only if it is empty: a waiter
+  // that opens the path once the file is unlinked makes a new lock file
+  // there, and that one is its lock, not ours to remove.
+  const std::string lock_name = path_.substr(path_.rfind('/') + 1);
+  for (const std::string &name : list_dir(dir_))
+    if (name != lock_name)
+      remove_tree(dir_ + "/" + name, 3);
   ::unlink(path_.c_str());
-  remove_tree(dir_);
+  ::rmdir(dir_.c_str());
   ::rmdir(netns_dir_.c_str()); // only when no other target is left
 }
 

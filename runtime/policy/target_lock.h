@@ -29,7 +29,8 @@ class TargetLock {
 public:
   // Takes the lock of `t`, creating its state directory if needed.
   // `purpose` ("load", "unload", "set", "sweep", "expiry") is what others
-  // are told. Fails, naming the holder, once `wait` has passed.
+  // are told. Fails, naming the holder, once `wait` has passed: the
+  // environment's error (code EBUSY), nothing in the request is wrong.
   static be::Expected<TargetLock> acquire(const StateLayout &layout,
                                           const Target &t,
                                           const std::string &purpose,

@@ -239,7 +239,7 @@ TEST_F(E2eTest, BadPolicyLeavesThePreviousOneInForce) {
                   " " + PSC_BINARY + " load " +
                   write_policy("open", "policy open {\n  default pass\n}\n") +
                   " --dev " + veth_->ifname());
-  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_EQ(r.exit_code, 3) << r.output; // a failed system call
   EXPECT_NE(r.output.find("nothing changed"), std::string::npos) << r.output;
 
   nlohmann::json st = status();
@@ -379,7 +379,7 @@ TEST_F(E2eTest, WithoutPrivilegesSaysWhatIsMissing) {
       "/state nsenter --net=/var/run/netns/" + veth_->ns() +
       " setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all " +
       PSC_BINARY + " load " + dir_ + "/no_ping.psl --dev " + veth_->ifname());
-  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_EQ(r.exit_code, 3) << r.output;
   EXPECT_NE(r.output.find("cannot load BPF programs"), std::string::npos)
       << r.output;
   EXPECT_EQ(status().value("program_id", 0u), prog);

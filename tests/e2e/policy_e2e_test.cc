@@ -216,7 +216,7 @@ TEST_F(PolicyE2e, UnloadInOneNamespaceLeavesTheOther) {
 
 TEST_F(PolicyE2e, StatusSaysWhatItShows) {
   CommandResult r = psc("status --netns " + pair(0).ns() + " --dev nosuch0");
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 3); // the machine has no such interface
   EXPECT_EQ(r.output, "psc status: interface 'nosuch0' does not exist in "
                       "this network namespace (" +
                           target(0).netns + ")\n");
@@ -287,11 +287,11 @@ TEST_F(PolicyE2e, SetValuesAreWrittenAsInPsl) {
                       "gre, esp, ah, icmpv6, sctp, a number or proto(N)) "
                       "(set 'protos' holds proto values)\n");
   r = on(0, "set add", "ports 80 --ttl 2d");
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code, 1); // a value the set refuses
   EXPECT_EQ(r.output, "psc set: --ttl: unknown duration unit 'd' in '2d' "
                       "(use ms, s, m or h)\n");
   r = on(0, "set add", "ports 80 --ttl 99999999h");
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.output, "psc set: --ttl: duration '99999999h' is too long\n");
   r = on(0, "set add", "ports 70000");
   EXPECT_EQ(r.exit_code, 1);
@@ -360,9 +360,10 @@ TEST_F(PolicyE2e, LoaderKilledBeforeTheSwitchLeavesTheOldPolicy) {
   const uint32_t prog = status().value("program_id", 0u);
   pid_t pid = load_stopped_at("state-written", write_policy("open", kOpen));
   ASSERT_GT(pid, 0);
-  // Meanwhile another load is refused, naming the one in progress.
+  // Meanwhile another load is refused, naming the one in progress: the
+  // machine is busy, nothing is wrong with the policy (exit 3).
   CommandResult r = load(0, write_policy("open2", kOpen));
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.output.find("psc load: another load on 'psc0' is in progress "
                           "(pid " +
                           std::to_string(pid) + ")\n"),

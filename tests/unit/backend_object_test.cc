@@ -189,6 +189,7 @@ TEST_F(BpfObjectTest, VerifierRejectionComesBackWithTheLog) {
             std::string::npos)
       << error.message;
   EXPECT_EQ(error.code, EACCES);
+  EXPECT_EQ(error.kind, ErrorKind::User); // the input is refused
   // The log shows the offending load and the kernel's reason.
   EXPECT_NE(error.detail.find("invalid access to packet"), std::string::npos)
       << error.detail;

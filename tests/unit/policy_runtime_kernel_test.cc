@@ -224,6 +224,7 @@ TEST_F(PolicyRuntimeKernel, TwoNamespacesWithTheSameInterfaceName) {
   auto again = pp::take_down(layout_, target(a));
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().message, "no PacketScope policy on 'psc0'");
+  EXPECT_EQ(again.error().kind, be::ErrorKind::User);
 }
 
 TEST_F(PolicyRuntimeKernel, ExpiredEntriesNeverMakeASetFull) {
@@ -241,6 +242,7 @@ TEST_F(PolicyRuntimeKernel, ExpiredEntriesNeverMakeASetFull) {
   EXPECT_EQ(full.error().message,
             "set 'banned' is full: its 3 entries are all live (none has "
             "expired)");
+  EXPECT_EQ(full.error().kind, be::ErrorKind::User);
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   pp::TargetStatus s = status(p);
   ASSERT_EQ(s.sets.size(), 1u);
@@ -461,6 +463,7 @@ TEST_F(PolicyRuntimeKernel, FailedFirstLoadLeavesNothing) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("outside PacketScope"), std::string::npos)
       << r.error().message;
+  EXPECT_EQ(r.error().kind, be::ErrorKind::Environment); // the machine's
   const pp::Target t = target(p);
   EXPECT_FALSE(pp::path_exists(layout_.pin_dir(t)));
   EXPECT_FALSE(pp::path_exists(layout_.netns_pin_dir(t.netns)));
@@ -498,6 +501,7 @@ TEST_F(PolicyRuntimeKernel, FailedSwapLeavesThePolicyInForce) {
             "mode: switching to native mode needs an unload (leaving the "
             "interface without a policy) and a new load; or load without "
             "--mode");
+  EXPECT_EQ(m.error().kind, be::ErrorKind::User);
   // The same mode, asked for explicitly, is fine.
   auto g = put(p, kBan, generic);
   ASSERT_TRUE(g.ok()) << g.error().message;
@@ -509,6 +513,7 @@ TEST_F(PolicyRuntimeKernel, FailedSwapLeavesThePolicyInForce) {
                                        "more than its new capacity of 2"),
             std::string::npos)
       << small.error().message;
+  EXPECT_EQ(small.error().kind, be::ErrorKind::User);
 
   pp::TargetStatus s = status(p);
   EXPECT_EQ(s.prog_id, g->prog_id);
@@ -530,6 +535,7 @@ TEST_F(PolicyRuntimeKernel, ConcurrentChangesAreSerialized) {
   EXPECT_EQ(refused.error().message,
             "another load on 'psc0' is in progress (pid " +
                 std::to_string(::getpid()) + ")");
+  EXPECT_EQ(refused.error().kind, be::ErrorKind::Environment);
   // A set edit waits for it (up to its lock_wait), then goes ahead.
   std::thread release([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -557,6 +563,7 @@ TEST_F(PolicyRuntimeKernel, UnloadKeepsTheStateWhenTheDetachFails) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("is not an XDP link"), std::string::npos)
       << r.error().message;
+  EXPECT_EQ(r.error().kind, be::ErrorKind::Environment);
   EXPECT_TRUE(pp::path_exists(layout_.state_dir(t)));
   EXPECT_FALSE(pp::program_dirs(layout_, t).empty());
   ::unlink(layout_.link_pin(t).c_str());

@@ -2,7 +2,9 @@
 // per-target lock, set values and durations as psc set takes them, the
 // state file, the carry-over plan by rule name (real PSL through the
 // front end and the lowering), counters carried by name, rule starts and
-// expiry, and taking expired rules out of a policy's text.
+// expiry, taking expired rules out of a policy's text, and whose fault
+// each refusal is (the error kinds psc's exit statuses follow).
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -15,22 +17,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "codegen/policy_build.h"
 #include "driver.h"
 #include "lower/lower.h"
 #include "policy/carry_plan.h"
 #include "policy/counters.h"
+#include "policy/dynamic_sets.h"
 #include "policy/files.h"
+#include "policy/in_force.h"
 #include "policy/layout.h"
 #include "policy/program_state.h"
 #include "policy/put_in_force.h"
 #include "policy/rule_expiry.h"
 #include "policy/set_values.h"
+#include "policy/status.h"
 #include "policy/target_lock.h"
 #include "psl_dynset.h"
 #include "psl_rate.h"
 
 namespace {
 
+namespace be = psl::backend;
 namespace pp = psr::policy;
 using pp::CarryHow;
 
@@ -694,6 +701,190 @@ policy p {
             "the policy has no rule 'nope'");
   EXPECT_FALSE(
       pp::remove_rules_from_text("p.psl", "policy p { rule", {"x"}).ok());
+}
+
+// ------------------------------------------------------------- error kinds
+//
+// Whose fault each refusal is (backend/status.h): psc's exit statuses
+// follow from the kind, never from the text. Everything here is refused
+// before the kernel is asked anything.
+
+using be::ErrorKind;
+
+TEST(PolicyErrorKinds, ValuesAndTtlsASetRefusesAreTheUsers) {
+  const std::vector<std::pair<pp::SetElem, const char *>> refused = {
+      {pp::SetElem::Ip, "10.0.0.300"}, {pp::SetElem::Ip, "10.0.0.0/8"},
+      {pp::SetElem::Port, "70000"},    {pp::SetElem::Port, ""},
+      {pp::SetElem::Int, "ten"},       {pp::SetElem::Mac, "aa:bb"},
+      {pp::SetElem::Proto, "nope"},    {pp::SetElem::Proto, "proto(300)"}};
+  for (const auto &[elem, text] : refused) {
+    auto k = pp::encode_set_value(elem, text);
+    ASSERT_FALSE(k.ok()) << text;
+    EXPECT_EQ(k.error().kind, ErrorKind::User) << text;
+  }
+  for (const char *ttl : {"2d", "99999999h", "10", "0s", "-5s"}) {
+    auto t = pp::parse_entry_ttl(ttl);
+    ASSERT_FALSE(t.ok()) << ttl;
+    EXPECT_EQ(t.error().kind, ErrorKind::User) << ttl;
+  }
+  auto past = pp::expiry_time(1000, std::numeric_limits<uint64_t>::max());
+  ASSERT_FALSE(past.ok());
+  EXPECT_EQ(past.error().kind, ErrorKind::User);
+  for (const char *filter : {"10.0.0.1/8", "10.0.0.0/40", "nope"}) {
+    auto f = pp::SetFilter::parse(pp::SetElem::Ip, filter);
+    ASSERT_FALSE(f.ok()) << filter;
+    EXPECT_EQ(f.error().kind, ErrorKind::User) << filter;
+  }
+  auto name = pp::check_ifname("a/b");
+  ASSERT_FALSE(name.ok());
+  EXPECT_EQ(name.error().kind, ErrorKind::User);
+  // A type no set can have only reaches encode_set_value through a bug.
+  auto bool_set = pp::encode_set_value(psl::TypeKind::Bool, "true");
+  ASSERT_FALSE(bool_set.ok());
+  EXPECT_EQ(bool_set.error().kind, ErrorKind::Internal);
+}
+
+// A target in this namespace: its interface must exist; one in another
+// namespace: that namespace must. Neither is the request's fault.
+TEST(PolicyErrorKinds, AMissingInterfaceOrNamespaceIsTheEnvironments) {
+  auto ns = pp::current_netns();
+  ASSERT_TRUE(ns.ok()) << ns.error().message;
+  const pp::Target lo{ns->name(), "lo"}, missing{ns->name(), "nosuch0"},
+      gone{"net-1", "eth0"};
+  EXPECT_TRUE(pp::target_exists(lo).ok());
+  be::Status m = pp::target_exists(missing);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().kind, ErrorKind::Environment);
+  EXPECT_EQ(m.error().code, ENODEV);
+  EXPECT_EQ(m.error().message,
+            "interface 'nosuch0' does not exist in this network namespace (" +
+                ns->name() + ")");
+  be::Status g = pp::target_exists(gone);
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.error().kind, ErrorKind::Environment);
+  EXPECT_EQ(g.error().message, "network namespace net-1 does not exist (any "
+                               "more)");
+  // Nothing loaded on an interface that exists: the request's.
+  be::Error none = pp::no_policy_error(lo);
+  EXPECT_EQ(none.kind, ErrorKind::User);
+  EXPECT_EQ(none.code, ENOENT);
+  EXPECT_EQ(none.message, "no PacketScope policy on 'lo'");
+  EXPECT_EQ(pp::no_policy_error(missing).kind, ErrorKind::Environment);
+  EXPECT_EQ(pp::no_policy_error(gone).kind, ErrorKind::Environment);
+}
+
+TEST(PolicyErrorKinds, NothingLoadedIsTheUsersWhereTheTargetExists) {
+  TempDir d;
+  pp::StateLayout l;
+  l.pin_root = d.path + "/pins";
+  l.state_root = d.path + "/state";
+  auto ns = pp::current_netns();
+  ASSERT_TRUE(ns.ok()) << ns.error().message;
+  const pp::Target lo{ns->name(), "lo"}, missing{ns->name(), "nosuch0"},
+      gone{"net-1", "eth0"};
+  struct Case {
+    pp::Target target;
+    ErrorKind kind;
+  };
+  for (const Case &c :
+       {Case{lo, ErrorKind::User}, Case{missing, ErrorKind::Environment},
+        Case{gone, ErrorKind::Environment}}) {
+    const std::string who = c.target.display();
+    auto down = pp::take_down(l, c.target);
+    ASSERT_FALSE(down.ok()) << who;
+    EXPECT_EQ(down.error().kind, c.kind) << who << ": " << down.error().message;
+    auto add = pp::set_add(l, c.target, "banned", "10.0.0.1", {});
+    ASSERT_FALSE(add.ok()) << who;
+    EXPECT_EQ(add.error().kind, c.kind) << who << ": " << add.error().message;
+    be::Status del = pp::set_del(l, c.target, "banned", "10.0.0.1");
+    ASSERT_FALSE(del.ok()) << who;
+    EXPECT_EQ(del.error().kind, c.kind) << who;
+    auto list = pp::set_list(l, c.target, "banned");
+    ASSERT_FALSE(list.ok()) << who;
+    EXPECT_EQ(list.error().kind, c.kind) << who;
+  }
+  EXPECT_EQ(pp::take_down(l, lo).error().message,
+            "no PacketScope policy on 'lo'");
+  // Nothing was made on the way.
+  EXPECT_FALSE(pp::path_exists(l.pin_root));
+  EXPECT_FALSE(pp::path_exists(l.state_root));
+
+  // status: a target with nothing is shown when it exists ...
+  auto shown = pp::target_status(l, lo);
+  ASSERT_TRUE(shown.ok()) << shown.error().message;
+  EXPECT_FALSE(shown->pinned);
+  EXPECT_TRUE(pp::named_interface_exists(*shown).ok());
+  // ... and the environment's error when it does not.
+  for (const pp::Target &t : {missing, gone}) {
+    auto st = pp::target_status(l, t);
+    ASSERT_FALSE(st.ok()) << t.display();
+    EXPECT_EQ(st.error().kind, ErrorKind::Environment) << t.display();
+  }
+  // A named interface that is gone but left something is shown, and still
+  // the environment's error.
+  pp::TargetStatus left;
+  left.target = missing;
+  left.current_netns = true;
+  left.interface_exists = false;
+  be::Status named = pp::named_interface_exists(left);
+  ASSERT_FALSE(named.ok());
+  EXPECT_EQ(named.error().kind, ErrorKind::Environment);
+  EXPECT_EQ(named.error().code, ENODEV);
+}
+
+// What put_in_force refuses before it loads anything: a caller's bug or
+// the machine's.
+TEST(PolicyErrorKinds, PutInForceRefusalsBeforeTheKernel) {
+  TempDir d;
+  pp::StateLayout l;
+  l.pin_root = d.path + "/pins";
+  l.state_root = d.path + "/state";
+  auto ns = pp::current_netns();
+  ASSERT_TRUE(ns.ok()) << ns.error().message;
+  const pp::Target lo{ns->name(), "lo"};
+  const char *const text = "policy no_ping {\n"
+                           "  rule no_ping: ip.proto == icmp => drop\n"
+                           "  default pass\n"
+                           "}\n";
+  psl::CheckedModule m = psl::check_source("p.psl", text);
+  ASSERT_TRUE(m.ok());
+  auto built = be::build_policy(*m.module.policy, m.diags.file_ptr().get());
+  ASSERT_TRUE(built.ok()) << built.error().message;
+
+  pp::PolicyToLoad nothing;
+  auto r = pp::put_in_force(l, lo, nothing);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::Internal) << r.error().message;
+
+  pp::PolicyToLoad load;
+  load.artifact = &*built;
+  load.text = text;
+  load.source = "p.psl";
+  // A target of another namespace: the caller should have entered it.
+  r = pp::put_in_force(l, pp::Target{"net-1", "lo"}, load);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::Internal) << r.error().message;
+  r = pp::put_in_force(l, pp::Target{ns->name(), "nosuch0"}, load);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::Environment) << r.error().message;
+  EXPECT_EQ(r.error().code, ENODEV);
+  EXPECT_FALSE(pp::path_exists(l.state_root));
+
+  // (A lock another change holds, the environment's, is tested on a veth
+  // pair: policy_runtime_kernel_test, never on this namespace's lo.)
+}
+
+TEST(PolicyErrorKinds, RuleExpiryTextRefusals) {
+  auto nope = pp::remove_rules_from_text(
+      "p.psl", "policy p {\n  rule a: tcp.dport == 9 => drop\n}\n", {"nope"});
+  ASSERT_FALSE(nope.ok());
+  EXPECT_EQ(nope.error().kind, ErrorKind::User);
+  auto broken = pp::remove_rules_from_text("p.psl", "policy p { rule", {"x"});
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.error().kind, ErrorKind::User);
+  EXPECT_EQ(
+      broken.error().message.rfind("the policy in force does not check", 0), 0u)
+      << broken.error().message;
 }
 
 } // namespace

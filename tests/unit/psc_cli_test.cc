@@ -102,6 +102,43 @@ TEST_F(PscTest, UsageErrorsExitTwo) {
   }
 }
 
+// The verbs on an interface refuse a bad command line before they touch
+// anything (their other statuses need a kernel: tests/e2e/
+// verb_exit_status_test.cc).
+TEST_F(PscTest, InterfaceVerbUsageErrorsExitTwo) {
+  write("a.psl", kClean);
+  struct Case {
+    const char *args, *says;
+  };
+  for (const Case &c : {
+           Case{"load a.psl", "--dev is required"},
+           Case{"load a.psl --dev eth0 --mode fast", "--mode"},
+           Case{"load a.psl --dev a/b", "'a/b' is not an interface name"},
+           Case{"load a.psl --dev interface-name-too-long",
+                "is not an interface name"},
+           Case{"unload", "--dev is required"},
+           Case{"unload --dev a/b", "'a/b' is not an interface name"},
+           Case{"status --format xml", "--format"},
+           Case{"status --dev a/b", "'a/b' is not an interface name"},
+           Case{"status --netns blue --all-namespaces", "excludes"},
+           Case{"set add banned 10.0.0.1", "--dev is required"},
+           Case{"set frob banned --dev eth0", "ACTION"},
+           Case{"set add banned --dev eth0", "a VALUE is required"},
+           Case{"set del banned --dev eth0", "a VALUE is required"},
+           Case{"set del banned 10.0.0.1 --dev eth0 --ttl 1h",
+                "--ttl applies to 'add' only"},
+           Case{"set list banned --dev eth0 --ttl 1h",
+                "--ttl applies to 'add' only"},
+           Case{"set add banned 10.0.0.1 --dev a/b",
+                "'a/b' is not an interface name"},
+       }) {
+    Result r = psc(c.args);
+    EXPECT_EQ(r.status, 2) << "psc " << c.args << "\n" << r.out << r.err;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << "psc " << c.args << "\n"
+                                                     << r.err;
+  }
+}
+
 TEST_F(PscTest, UnknownVerbSuggestsTheNearest) {
   Result r = psc("chek a.psl");
   EXPECT_EQ(r.status, 2);
@@ -126,7 +163,9 @@ TEST_F(PscTest, HelpListsTheExitStatusesOfTheVerb) {
   for (const Case &c :
        {Case{"check", {0, 1, 2, 4}}, Case{"fmt", {0, 1, 2, 3, 4}},
         Case{"build", {0, 1, 2, 3, 4}}, Case{"test", {0, 1, 2, 3, 4}},
-        Case{"run", {0, 1, 2, 3, 4}}}) {
+        Case{"run", {0, 1, 2, 3, 4}}, Case{"load", {0, 1, 2, 3, 4}},
+        Case{"unload", {0, 1, 2, 3, 4}}, Case{"status", {0, 2, 3, 4}},
+        Case{"set", {0, 1, 2, 3, 4}}}) {
     Result r = psc(std::string(c.verb) + " --help");
     ASSERT_EQ(r.status, 0) << c.verb;
     size_t at = r.out.find("Exit status:\n");

@@ -16,14 +16,16 @@ namespace psc {
 enum ExitStatus : int {
   kExitOk = 0, // done (warnings allowed unless --werror)
   // The input is refused (ErrorKind::User): errors in a policy, failed
-  // tests, a file that would be reformatted, an input that cannot be read
-  // or an output that cannot be written, a policy the kernel's verifier
-  // refuses, a value a dynamic set refuses.
+  // tests, a file that would be reformatted, an input that cannot be read,
+  // a policy the kernel's verifier refuses, a swap the policy in force
+  // refuses (another XDP mode, a set too small), a value a dynamic set
+  // refuses, an unload with nothing loaded.
   kExitFindings = 1,
   kExitUsage = 2, // bad command line: unknown verb or option, bad argument
   // The machine cannot do it (ErrorKind::Environment): no BPF support or
   // privileges (kernel-mode test and run, load, unload, status, set), an
-  // interface that does not exist, a failed system call.
+  // interface or network namespace that does not exist, a failed system
+  // call, a lock another change holds.
   kExitEnvironment = 3,
   kExitInternal = 4, // a bug in psc (ErrorKind::Internal): please report it
 };
@@ -104,7 +106,7 @@ int run_replay(const RunOptions &options, Streams io);
 // load (the verifier), fill the maps, carry dynamic sets, rate state and
 // counters over from the policy in force, and attach or switch the
 // interface's pinned XDP link in one step. Any failure before the switch
-// leaves the policy in force untouched (exit 1).
+// leaves the policy in force untouched; its exit status is its kind's.
 struct LoadOptions {
   std::string path;
   std::string dev;

@@ -129,8 +129,8 @@ int run_load(const LoadOptions &options, Streams io) {
     return status;
   }
   const psl::CheckedModule &checked = policy->checked;
-  if (!bpf_ready("load", io.err))
-    return kExitFindings;
+  if (be::Status ready = bpf_ready(); !ready.ok())
+    return report_error("load", ready.error(), io.err);
 
   auto built =
       be::build_policy(*checked.module.policy, checked.diags.file_ptr().get());
@@ -138,7 +138,7 @@ int run_load(const LoadOptions &options, Streams io) {
     const auto &e = built.error();
     io.err << policy->file->path() << ": error: " << e.message << "\n"
            << e.detail << not_loaded;
-    return kExitFindings;
+    return error_status("load", e, io.err);
   }
   pp::PolicyToLoad load;
   load.artifact = &built.value();
@@ -174,7 +174,7 @@ int run_load(const LoadOptions &options, Streams io) {
              << (verifier ? tail(e.detail, 20) : e.detail)
              << (e.detail.back() == '\n' ? "" : "\n");
     io.err << not_loaded;
-    return kExitFindings;
+    return error_status("load", e, io.err);
   }
   io.out << "loaded policy '" << r->policy << "' on " << options.dev << " ("
          << be::xdp_mode_name(r->mode) << ", program " << r->prog_id
@@ -204,14 +204,12 @@ int run_unload(const UnloadOptions &options, Streams io) {
                     io.err, &status);
   if (!choice)
     return status;
-  if (!bpf_ready("unload", io.err))
-    return kExitFindings;
+  if (be::Status ready = bpf_ready(); !ready.ok())
+    return report_error("unload", ready.error(), io.err);
   be::Expected<pp::TakeDownResult> r =
       pp::take_down(pp::StateLayout::from_environment(), choice->target);
-  if (!r) {
-    io.err << "psc unload: " << r.error().message << "\n";
-    return kExitFindings;
-  }
+  if (!r)
+    return report_error("unload", r.error(), io.err);
   io.out << "unloaded "
          << (r->policy.empty() ? std::string("the policy")
                                : "policy '" + r->policy + "'")

@@ -341,7 +341,7 @@ A swap keeps the XDP mode; asking for another mode is refused (it needs an
 unload, which leaves the interface without a policy).
 
 One change at a time per interface: a second load while one is running is
-refused, with the process id of the one in progress.
+refused (exit 3), with the process id of the one in progress.
 
 Rule ttls (`drop ttl 10m`) are enforced by psd; psc load warns when psd is
 not running in the namespace.
@@ -355,7 +355,19 @@ Examples:
   psc load policies/edge_allowlist.psl --dev eth0 --mode generic
   psc load edge.psl --dev eth0 --reset
   psc load edge.psl --netns blue --dev veth0
-)") + kExitStatuses);
+
+Exit status:
+  0  the policy is in force
+  1  the policy is refused, nothing changed: it does not check, cannot be
+     read, exceeds a limit of the lowering or is refused by the kernel's
+     verifier; or the swap is: another XDP mode asked with --mode, a
+     dynamic set whose new capacity is below its live entries
+  2  bad command line
+  3  the machine cannot do it, nothing changed: no BPF support or
+     privileges, an interface or network namespace that does not exist,
+     another load in progress on the interface, a failed system call
+  4  an internal error in psc (a bug: please report it with the input)
+)"));
 
   psc::UnloadOptions unload;
   CLI::App *unload_cmd =
@@ -368,13 +380,24 @@ Examples:
                          "what it left)");
   unload_cmd->footer(R"(
 Detaches the policy from the interface, then removes its pins and state
-(only once the detach worked). Exits 1 if there is no PacketScope policy
-on the interface in this network namespace: a policy on an interface of
-the same name in another namespace is a different one.
+(only once the detach worked). A policy on an interface of the same name
+in another network namespace is a different one. What a policy left on an
+interface or in a namespace that is gone is removed too.
 
 Examples:
   psc unload --dev eth0
   psc unload --netns net-4026532329 --dev veth0
+
+Exit status:
+  0  the policy is detached, its pins and state removed
+  1  there is no PacketScope policy on the interface in this network
+     namespace
+  2  bad command line
+  3  the machine cannot do it: no BPF support or privileges, an interface
+     or network namespace that does not exist (and has nothing left to
+     remove), another change of the interface that does not end within 5
+     seconds, a failed detach (then everything is left as it was)
+  4  an internal error in psc (a bug: please report it with the input)
 )");
 
   psc::StatusOptions status;
@@ -402,13 +425,19 @@ per rule the packets and bytes it decided (summed over CPUs, carried over
 swaps by rule name), the shadow counts, ttls and when they run out, the
 default's count, and the live and expired entries of each dynamic set.
 
-Exits 1 if an interface named with --dev does not exist (showing what a
-policy on it left, if anything).
-
 Examples:
   psc status
   psc status --dev eth0 --format json
   psc status --all-namespaces
+
+Exit status:
+  0  shown (also when no policy is loaded)
+  2  bad command line
+  3  the machine cannot do it: no BPF support or privileges, an interface
+     named with --dev or a network namespace that does not exist (what a
+     policy on it left is still shown), a kernel object that cannot be
+     read
+  4  an internal error in psc (a bug: please report it with the input)
 )");
 
   psc::SetOptions set;
@@ -443,6 +472,17 @@ Examples:
   psc set del --dev eth0 banned 198.51.100.7
   psc set list --dev eth0 banned
   psc set list --dev eth0 banned 198.51.100.0/24
+
+Exit status:
+  0  done
+  1  refused: no policy on the interface, no such set, a value or --ttl
+     the set refuses, a set full of live entries, a value 'del' does not
+     find
+  2  bad command line
+  3  the machine cannot do it: no BPF support or privileges, an interface
+     or network namespace that does not exist, a load that holds the
+     interface for more than 5 seconds, a failed system call
+  4  an internal error in psc (a bug: please report it with the input)
 )");
 
   psc::GrammarOptions grammar;

@@ -19,6 +19,7 @@ namespace psc {
 
 namespace {
 
+namespace be = psl::backend;
 namespace pp = psr::policy;
 
 // The file of a namespace named `net-<inode>`: a bind mount under
@@ -59,12 +60,9 @@ std::string file_of_netns_id(const std::string &id) {
 
 } // namespace
 
-std::optional<std::string> enter_netns(const char *verb,
-                                       const std::string &netns,
-                                       bool allow_gone, std::ostream &err,
-                                       bool *gone) {
-  if (gone != nullptr)
-    *gone = false;
+be::Expected<EnteredNetns> enter_netns(const std::string &netns,
+                                       bool allow_gone) {
+  EnteredNetns out;
   if (!netns.empty()) {
     std::string path;
     if (netns[0] == '/')
@@ -75,33 +73,30 @@ std::optional<std::string> enter_netns(const char *verb,
              netns != "..")
       path = "/var/run/netns/" + netns;
     if (path.empty() && pp::valid_netns_name(netns)) {
-      if (allow_gone) {
-        if (gone != nullptr)
-          *gone = true;
-        return netns;
+      // Gone: what it left, if anything, can still be shown and removed.
+      if (allow_gone &&
+          !pp::StateLayout::from_environment().targets(netns).empty()) {
+        out.netns = netns;
+        out.gone = true;
+        return out;
       }
-      err << "psc " << verb << ": network namespace " << netns
-          << " does not exist (any more)\n";
-      return std::nullopt;
+      return be::Error(
+          "network namespace " + netns + " does not exist (any more)", ENOENT);
     }
-    psl::backend::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) {
-      err << "psc " << verb << ": cannot open network namespace '" << netns
-          << "' (" << path << "): " << std::strerror(errno) << "\n";
-      return std::nullopt;
-    }
-    if (::setns(fd.get(), CLONE_NEWNET) != 0) {
-      err << "psc " << verb << ": cannot enter network namespace '" << netns
-          << "': " << std::strerror(errno) << "\n";
-      return std::nullopt;
-    }
+    be::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd)
+      return be::errno_error("cannot open network namespace '" + netns + "' (" +
+                                 path + ")",
+                             errno);
+    if (::setns(fd.get(), CLONE_NEWNET) != 0)
+      return be::errno_error("cannot enter network namespace '" + netns + "'",
+                             errno);
   }
-  auto id = pp::current_netns();
-  if (!id) {
-    err << "psc " << verb << ": " << id.error().message << "\n";
-    return std::nullopt;
-  }
-  return id->name();
+  be::Expected<pp::NetnsId> id = pp::current_netns();
+  if (!id)
+    return id.error();
+  out.netns = id->name();
+  return out;
 }
 
 std::optional<TargetChoice> choose_target(const char *verb,
@@ -109,36 +104,44 @@ std::optional<TargetChoice> choose_target(const char *verb,
                                           const std::string &netns,
                                           bool allow_gone, std::ostream &err,
                                           int *exit_status) {
-  if (psl::backend::Status s = pp::check_ifname(dev); !s.ok()) {
+  if (be::Status s = pp::check_ifname(dev); !s.ok()) {
     err << "psc " << verb << ": " << s.error().message << "\n";
     *exit_status = kExitUsage;
     return std::nullopt;
   }
-  TargetChoice c;
-  std::optional<std::string> ns =
-      enter_netns(verb, netns, allow_gone, err, &c.netns_gone);
+  be::Expected<EnteredNetns> ns = enter_netns(netns, allow_gone);
   if (!ns) {
-    *exit_status = kExitFindings;
+    *exit_status = report_error(verb, ns.error(), err);
     return std::nullopt;
   }
-  c.target = pp::Target{*ns, dev};
+  TargetChoice c;
+  c.target = pp::Target{ns->netns, dev};
+  c.netns_gone = ns->gone;
   return c;
 }
 
-bool bpf_ready(const char *verb, std::ostream &err) {
-  const psl::backend::BpfFeatures &f = psl::backend::bpf_features();
-  if (!f.load.available) {
-    err << "psc " << verb << ": cannot load BPF programs: " << f.load.reason
-        << "\n";
-    return false;
-  }
-  if (!f.xdp_link.available) {
+be::Status bpf_ready() {
+  const be::BpfFeatures &f = be::bpf_features();
+  if (!f.load.available)
+    return be::Error("cannot load BPF programs: " + f.load.reason);
+  if (!f.xdp_link.available)
+    return be::Error("this kernel cannot attach XDP through a bpf_link: " +
+                     f.xdp_link.reason);
+  return be::Status::success();
+}
+
+int error_status(const char *verb, const be::Error &e, std::ostream &err) {
+  if (e.kind == be::ErrorKind::Internal)
     err << "psc " << verb
-        << ": this kernel cannot attach XDP through a bpf_link: "
-        << f.xdp_link.reason << "\n";
-    return false;
-  }
-  return true;
+        << ": this is a bug in psc: please report it with the input\n";
+  return exit_status(e.kind);
+}
+
+int report_error(const char *verb, const be::Error &e, std::ostream &err) {
+  err << "psc " << verb << ": " << e.message << "\n"
+      << be::format_notes(e.notes) << e.detail
+      << (e.detail.empty() || e.detail.back() == '\n' ? "" : "\n");
+  return error_status(verb, e, err);
 }
 
 std::string format_duration(uint64_t ns) {

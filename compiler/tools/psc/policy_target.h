@@ -8,6 +8,7 @@
 #include <ostream>
 #include <string>
 
+#include "backend/status.h"
 #include "policy/layout.h"
 
 namespace psc {
@@ -16,7 +17,20 @@ namespace psc {
 // namespace file (/proc/PID/ns/net), or `net-<inode>` as status shows it.
 // Enters the namespace (this thread; psc has one) when it lives. A gone
 // namespace is only accepted with `allow_gone` (unload and status of what
-// it left): then nothing is entered.
+// it left), and only when PacketScope has pins or state of it: then
+// nothing is entered. Every failure is the environment's (a namespace that
+// does not exist, one that cannot be entered).
+struct EnteredNetns {
+  std::string netns; // net-<inode>
+  bool gone = false;
+};
+psl::backend::Expected<EnteredNetns> enter_netns(const std::string &netns,
+                                                 bool allow_gone);
+
+// --dev and --netns as a target of the policy runtime: the namespace
+// entered. Null after saying why on `err`; *exit_status is then
+// kExitUsage (--dev cannot name an interface) or the status of the
+// error's kind.
 struct TargetChoice {
   psr::policy::Target target;
   bool netns_gone = false;
@@ -26,15 +40,19 @@ std::optional<TargetChoice> choose_target(const char *verb,
                                           const std::string &netns,
                                           bool allow_gone, std::ostream &err,
                                           int *exit_status);
-// Enters --netns (empty: stays); the namespace id it ends up in, or
-// nullopt after saying why on `err`.
-std::optional<std::string> enter_netns(const char *verb,
-                                       const std::string &netns,
-                                       bool allow_gone, std::ostream &err,
-                                       bool *gone = nullptr);
 
-// Missing privileges or kernel support: one line naming what is missing.
-bool bpf_ready(const char *verb, std::ostream &err);
+// Missing privileges or kernel support: the environment's error, naming
+// what is missing.
+psl::backend::Status bpf_ready();
+
+// The exit status of `e` (exit_status(e.kind)), after saying on `err`,
+// for an internal error, that it is a bug in psc.
+int error_status(const char *verb, const psl::backend::Error &e,
+                 std::ostream &err);
+// Shows `e` on `err` ("psc VERB: MESSAGE", its notes, its detail), then
+// returns error_status().
+int report_error(const char *verb, const psl::backend::Error &e,
+                 std::ostream &err);
 
 // 5s, 10m, 1h, 1500ms: a duration as PSL writes it.
 std::string format_duration(uint64_t ns);

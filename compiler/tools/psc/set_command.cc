@@ -35,9 +35,9 @@ int run_set(const SetOptions &options, Streams io) {
   std::optional<pp::EntryTtl> ttl;
   if (!options.ttl.empty()) {
     be::Expected<pp::EntryTtl> t = pp::parse_entry_ttl(options.ttl);
-    if (!t) {
+    if (!t) { // a value the set refuses, as VALUE would be
       io.err << "psc set: --ttl: " << t.error().message << "\n";
-      return kExitUsage;
+      return error_status("set", t.error(), io.err);
     }
     ttl = *t;
   }
@@ -46,18 +46,16 @@ int run_set(const SetOptions &options, Streams io) {
       "set", options.dev, options.netns, /*allow_gone=*/false, io.err, &status);
   if (!choice)
     return status;
-  if (!bpf_ready("set", io.err))
-    return kExitFindings;
+  if (be::Status ready = bpf_ready(); !ready.ok())
+    return report_error("set", ready.error(), io.err);
   const pp::StateLayout layout = pp::StateLayout::from_environment();
   const pp::Target &t = choice->target;
 
   if (options.action == "list") {
     be::Expected<pp::SetListing> l =
         pp::set_list(layout, t, options.set, options.value);
-    if (!l) {
-      io.err << "psc set: " << l.error().message << "\n";
-      return kExitFindings;
-    }
+    if (!l)
+      return report_error("set", l.error(), io.err);
     for (const pp::ListedEntry &e : l->entries) {
       io.out << e.value;
       if (e.expires_ns != 0)
@@ -72,18 +70,14 @@ int run_set(const SetOptions &options, Streams io) {
   }
   if (options.action == "del") {
     be::Status s = pp::set_del(layout, t, options.set, options.value);
-    if (!s.ok()) {
-      io.err << "psc set: " << s.error().message << "\n";
-      return kExitFindings;
-    }
+    if (!s.ok())
+      return report_error("set", s.error(), io.err);
     return kExitOk;
   }
   be::Expected<pp::SetAddResult> r =
       pp::set_add(layout, t, options.set, options.value, ttl);
-  if (!r) {
-    io.err << "psc set: " << r.error().message << "\n";
-    return kExitFindings;
-  }
+  if (!r)
+    return report_error("set", r.error(), io.err);
   if (r->swept != 0)
     io.err << "psc set: the set was full; removed " << r->swept << " expired "
            << (r->swept == 1 ? "entry" : "entries") << " to make room\n";

@@ -166,19 +166,19 @@ int run_status(const StatusOptions &options, Streams io) {
       return kExitUsage;
     }
   }
-  if (!bpf_ready("status", io.err))
-    return kExitFindings;
-  bool gone = false;
-  std::optional<std::string> netns =
-      enter_netns("status", options.netns, /*allow_gone=*/true, io.err, &gone);
-  if (!netns)
-    return kExitFindings;
+  if (be::Status ready = bpf_ready(); !ready.ok())
+    return report_error("status", ready.error(), io.err);
+  be::Expected<EnteredNetns> entered =
+      enter_netns(options.netns, /*allow_gone=*/true);
+  if (!entered)
+    return report_error("status", entered.error(), io.err);
+  const std::string &netns = entered->netns;
   const pp::StateLayout layout = pp::StateLayout::from_environment();
   std::vector<pp::Target> targets;
   if (!options.dev.empty() && !options.all_namespaces) {
-    targets.push_back(pp::Target{*netns, options.dev});
+    targets.push_back(pp::Target{netns, options.dev});
   } else {
-    std::vector<std::string> spaces{*netns};
+    std::vector<std::string> spaces{netns};
     if (options.all_namespaces)
       spaces = layout.namespaces();
     for (const std::string &ns : spaces)
@@ -192,18 +192,17 @@ int run_status(const StatusOptions &options, Streams io) {
   for (const pp::Target &t : targets) {
     be::Expected<pp::TargetStatus> st = pp::target_status(layout, t);
     if (!st) {
-      io.err << "psc status: " << st.error().message << "\n";
-      rc = kExitFindings;
+      rc = std::max(rc, report_error("status", st.error(), io.err));
       continue;
     }
     // A named interface that is gone, with what it left: shown, but not
     // a clean answer.
-    if (!options.dev.empty() && st->current_netns && !st->interface_exists) {
-      io.err << "psc status: interface '" << options.dev
-             << "' does not exist in this network namespace (" << *netns
-             << "); what a policy on it left:\n";
-      rc = kExitFindings;
-    }
+    if (!options.dev.empty() && !options.all_namespaces)
+      if (be::Status s = pp::named_interface_exists(*st); !s.ok()) {
+        io.err << "psc status: " << s.error().message
+               << "; what a policy on it left:\n";
+        rc = std::max(rc, error_status("status", s.error(), io.err));
+      }
     shown.push_back(std::move(*st));
   }
   if (options.format == StatusOptions::Format::Json) {
@@ -219,12 +218,12 @@ int run_status(const StatusOptions &options, Streams io) {
     io.out << "no PacketScope policy loaded in "
            << (options.all_namespaces
                    ? std::string("any network namespace")
-                   : "this network namespace (" + *netns + ")")
+                   : "this network namespace (" + netns + ")")
            << "\n";
     if (!options.all_namespaces) {
       size_t others = 0;
       for (const std::string &ns : layout.namespaces())
-        if (ns != *netns)
+        if (ns != netns)
           others += pp::status_targets(layout, ns).size();
       if (others > 0)
         io.out << "(" << others << " interface" << (others == 1 ? "" : "s")
