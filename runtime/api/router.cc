@@ -109,7 +109,8 @@ Response Router::dispatch(Request request, std::string *matched) const {
                "the API only with a bearer token (api.token_file, "
                "--token-file)");
     }
-    if (route.access == Access::Token || token_everywhere_) {
+    if (route.access == Access::Token ||
+        (token_everywhere_ && route.access != Access::Public)) {
       if (!authorized(request)) {
         Response r = error_response(
             401, token_ ? "this request needs the bearer token: "

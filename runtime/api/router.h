@@ -1,6 +1,7 @@
 // The API's routes: method + path pattern -> handler, each either open
-// (read-only: served without a token on a loopback address) or guarded by
-// the bearer token (changes: policy, rules). Unknown paths get 404, known
+// (read-only: served without a token on a loopback address), guarded by
+// the bearer token (changes: policy, rules) or public (the web view's
+// static files, which hold no data). Unknown paths get 404, known
 // paths with another method 405 (with Allow), missing or wrong tokens
 // 401, a token route while no token is configured 403 (never open);
 // always a JSON {"error": "..."} body.
@@ -16,8 +17,9 @@
 namespace psr::api {
 
 enum class Access {
-  Open,  // read-only data
-  Token, // needs "Authorization: Bearer <token>"
+  Open,   // read-only data
+  Token,  // needs "Authorization: Bearer <token>"
+  Public, // no data at all (the web view's files): never needs the token
 };
 
 using Handler = std::function<Response(const Request &)>;
@@ -33,7 +35,8 @@ public:
   void set_token(std::optional<std::string> token) {
     token_ = std::move(token);
   }
-  // Every route needs the token (psd listening beyond loopback).
+  // Every route but the public ones needs the token (psd listening
+  // beyond loopback).
   void require_token_everywhere(bool on) { token_everywhere_ = on; }
 
   // The pattern the request matched ("unmatched" when none): a bounded

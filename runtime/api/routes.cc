@@ -218,6 +218,29 @@ Response rules(const ApiBackend &b, const Request &req) {
   return json_response(dump(Json{{"interfaces", std::move(interfaces)}}));
 }
 
+// The operator policy of each interface as its file says, for the web
+// view's Policies page.
+Response policy_texts(const ApiBackend &b, const Request &req) {
+  QueryReader q(req, {"iface"});
+  auto iface = q.text("iface", 15);
+  if (!q.ok())
+    return q.bad_request();
+  DaemonStatus d = b.status();
+  Json interfaces = Json::array();
+  for (const InterfaceStatus &i : d.interfaces) {
+    if (iface && i.name != *iface)
+      continue;
+    interfaces.push_back({{"name", i.name},
+                          {"policy_file", i.policy_file},
+                          {"policy_from", i.policy_from},
+                          {"protected", i.protected_},
+                          {"text", i.policy_text}});
+  }
+  if (iface && interfaces.empty())
+    return error_response(404, "psd manages no interface '" + *iface + "'");
+  return json_response(dump(Json{{"interfaces", std::move(interfaces)}}));
+}
+
 Response trace_paths(const ApiBackend &b, const Request &req) {
   QueryReader q(
       req, {"addr", "src", "dst", "port", "sport", "dport", "proto", "limit"});
@@ -281,6 +304,7 @@ void add_read_routes(Router &router, const ApiBackend &b) {
   route("/api/v1/summary", latest_summary);
   route("/api/v1/summaries", summaries);
   route("/api/v1/rules", rules);
+  route("/api/v1/policy", policy_texts);
   route("/api/v1/trace", trace_paths);
   route("/api/v1/events", events);
 }

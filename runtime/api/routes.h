@@ -29,6 +29,7 @@ struct InterfaceStatus {
   bool governed = false;   // psd's lifecycle keeps it (proposals, ttls)
   std::string last_error;  // the last failed load (the old one stayed)
   uint64_t last_change_unix_ms = 0;
+  std::string policy_text; // the operator policy's text (GET /api/v1/policy)
 };
 
 struct DaemonStatus {
@@ -65,7 +66,8 @@ struct ApiBackend {
 };
 
 // Adds GET /metrics, /api/v1/status, /api/v1/summary, /api/v1/summaries,
-// /api/v1/rules, /api/v1/trace and /api/v1/events (docs/psd.md).
+// /api/v1/rules, /api/v1/policy, /api/v1/trace and /api/v1/events
+// (docs/psd.md).
 void add_read_routes(Router &router, const ApiBackend &backend);
 
 } // namespace psr::api

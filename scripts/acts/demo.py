@@ -171,6 +171,8 @@ def main():
         print("  %s curl -s http://127.0.0.1:%d/metrics" % (ns, L.API_PORT))
         print("  %s curl -sN http://127.0.0.1:%d/api/v1/events" %
               (ns, L.API_PORT))
+        print("  the web view (docs/web.md): http://127.0.0.1:%d/ in the "
+              "victim's namespace (--keep keeps it up)" % L.API_PORT)
         if args.keep:
             print()
             print("--keep: everything stays up; Ctrl-C takes it down")

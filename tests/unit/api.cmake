@@ -16,3 +16,8 @@ target_link_libraries(api_server_test PRIVATE psr_api PkgConfig::CPP_HTTPLIB
                       GTest::gtest_main)
 gtest_discover_tests(api_server_test DISCOVERY_MODE PRE_TEST
                      PROPERTIES TIMEOUT 120)
+
+# The web view's files as psd serves them (the table runtime/web embeds).
+add_executable(api_web_test ${CMAKE_CURRENT_SOURCE_DIR}/api_web_test.cc)
+target_link_libraries(api_web_test PRIVATE psr_api psr_web_assets GTest::gtest_main)
+gtest_discover_tests(api_web_test DISCOVERY_MODE PRE_TEST PROPERTIES TIMEOUT 60)

@@ -122,6 +122,20 @@ TEST(Router, OpenRoutesNeedTheTokenWhenItIsRequiredEverywhere) {
   EXPECT_EQ(router.dispatch(get("/nope")).status, 404);
 }
 
+TEST(Router, PublicRoutesNeverNeedTheToken) {
+  Router router = sample_router();
+  router.add("GET", "/", Access::Public,
+             [](const Request &) { return json_response("{\"page\":1}"); });
+  router.set_token(kToken);
+  router.require_token_everywhere(true);
+  EXPECT_EQ(router.dispatch(get("/")).status, 200);
+  // The data beside it still needs the token.
+  EXPECT_EQ(router.dispatch(get("/api/v1/summary")).status, 401);
+  Request wrong = get("/");
+  wrong.headers["authorization"] = "Bearer nope";
+  EXPECT_EQ(router.dispatch(wrong).status, 200);
+}
+
 TEST(Router, ConstantTimeEqual) {
   EXPECT_TRUE(constant_time_equal("abc", "abc"));
   EXPECT_FALSE(constant_time_equal("abc", "abd"));

@@ -49,6 +49,7 @@ protected:
       i.policy_file = "/etc/packetscope/policies/eth0.psl";
       i.policy_from = "policy-dir";
       i.protected_ = true;
+      i.policy_text = "policy edge {\n  default pass\n}\n";
       d.interfaces.push_back(i);
       return d;
     };
@@ -242,6 +243,21 @@ TEST_F(RoutesTest, StatusJoinsPsdsViewWithThePolicyInForce) {
   EXPECT_EQ(j["hooks"].size(), 3u);
   EXPECT_EQ(j["summaries"]["latest_seq"], 1);
   EXPECT_EQ(j["events"]["max_clients"], 2);
+}
+
+TEST_F(RoutesTest, PolicyGivesTheOperatorTextPerInterface) {
+  json j = body(get("/api/v1/policy"));
+  ASSERT_EQ(j["interfaces"].size(), 1u);
+  EXPECT_EQ(j["interfaces"][0]["name"], "eth0");
+  EXPECT_EQ(j["interfaces"][0]["policy_file"],
+            "/etc/packetscope/policies/eth0.psl");
+  EXPECT_EQ(j["interfaces"][0]["policy_from"], "policy-dir");
+  EXPECT_EQ(j["interfaces"][0]["text"], "policy edge {\n  default pass\n}\n");
+  EXPECT_EQ(
+      body(get("/api/v1/policy", {{"iface", "eth0"}}))["interfaces"].size(),
+      1u);
+  EXPECT_EQ(get("/api/v1/policy", {{"iface", "eth9"}}).status, 404);
+  EXPECT_EQ(get("/api/v1/policy", {{"ifac", "eth0"}}).status, 400);
 }
 
 TEST_F(RoutesTest, EventsSubscribeUpToTheCap) {

@@ -87,6 +87,9 @@ protected:
     b.metrics = [] { return DaemonMetrics{}; };
     Router router;
     add_read_routes(router, b);
+    router.add("GET", "/big", Access::Open, [](const Request &) {
+      return json_response("[" + std::string(40000, '1') + "]");
+    });
     router.add("GET", "/boom", Access::Open, [](const Request &) -> Response {
       throw std::runtime_error("handler bug");
     });
@@ -122,6 +125,32 @@ protected:
   uint16_t port_ = 0;
   std::string logged_;
 };
+
+TEST_F(ServerTest, LargeJsonIsGzippedOnceWhateverElseTheClientAccepts) {
+  auto c = client();
+  c.set_decompress(false);
+  httplib::Headers h = {{"Accept-Encoding", "gzip, deflate, br"}};
+  auto r = c.Get("/big", h);
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value_count("Content-Encoding"), 1u);
+  EXPECT_EQ(r->get_header_value("Content-Encoding"), "gzip");
+  EXPECT_EQ(r->get_header_value("Content-Type"),
+            "application/json; charset=utf-8");
+  ASSERT_GE(r->body.size(), 2u);
+  EXPECT_EQ(static_cast<unsigned char>(r->body[0]), 0x1f);
+  EXPECT_LT(r->body.size(), 1000u);
+  // Decompressed by the client, it is the JSON.
+  auto d = client();
+  auto plain = d.Get("/big", h);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->body, "[" + std::string(40000, '1') + "]");
+  // Without gzip it goes out as it is.
+  auto none = c.Get("/big");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_header("Content-Encoding"));
+  EXPECT_EQ(none->body.size(), 40002u);
+}
 
 TEST_F(ServerTest, JsonErrorsAndHeaders) {
   auto c = client();

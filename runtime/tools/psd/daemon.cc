@@ -9,6 +9,7 @@
 #include "api/listen_address.h"
 #include "api/router.h"
 #include "api/server.h"
+#include "api/web_assets.h"
 #include "policy_watch.h"
 #include "shared_readings.h"
 #include "summary/collector.h"
@@ -198,6 +199,7 @@ be::Status Daemon::serve(summary::TraceSource &trace,
     return m;
   };
   api::add_read_routes(router, backend);
+  api::add_web_routes(router);
 
   api::GovernBackend governed;
   governed.max_policy_bytes = options_.max_policy_bytes;

@@ -123,6 +123,7 @@ PolicyChanges::Applied PolicyChanges::apply(Iface &f, const OperatorPolicy &p,
       s.last_change_unix_ms = unix_ms();
     }
     s.policy_file = p.path;
+    s.policy_text = p.text; // GET /api/v1/policy
     s.protected_ = true;
     s.governed = true;
     s.last_error.clear();
