@@ -90,6 +90,19 @@ const int kIterations = static_cast<int>(env_number("PSC_BENCH_ITERATIONS", 5));
 const int kNaiveCompileTimeoutS =
     static_cast<int>(env_number("PSC_BENCH_NAIVE_TIMEOUT_S", 240));
 
+// PSC_BENCH_LOWERING=maps|code forces the cost model's choice (psc build
+// --lowering), to measure one lowering against another; default auto.
+codegen::PolicyBuildOptions build_options() {
+  codegen::PolicyBuildOptions o;
+  const char *v = std::getenv("PSC_BENCH_LOWERING");
+  const std::string mode = v ? v : "auto";
+  using Mode = lower::CostOptions::Mode;
+  o.lower.cost.mode = mode == "maps"   ? Mode::Maps
+                      : mode == "code" ? Mode::Code
+                                       : Mode::Auto;
+  return o;
+}
+
 fs::path policy_dir() {
   const char *env = std::getenv("PSC_BENCH_POLICY_DIR");
   return env && *env ? env : PSC_BENCH_POLICY_DIR;
@@ -192,7 +205,7 @@ Expected<std::unique_ptr<Program>> load_psl(const std::string &shape,
   if (!checked.ok())
     return error(file.string() + ": does not check");
   Expected<codegen::PolicyArtifact> built = codegen::build_policy(
-      *checked.module.policy, checked.diags.file_ptr().get());
+      *checked.module.policy, checked.diags.file_ptr().get(), build_options());
   if (!built)
     return error("build: " + built.error().message);
   Expected<BpfObject> object = codegen::load_policy(*built);
