@@ -390,10 +390,12 @@ private:
         auto pre = lower::interval_prefixes(i.lo, i.hi, 32);
         if (pre.size() == 1) {
           const unsigned len = pre[0].second;
-          const Point mask = len == 0 ? 0 : ((Point(1) << 32) - 1) ^ ((Point(1) << (32 - len)) - 1);
+          const Point mask = len == 0 ? 0
+                                      : ((Point(1) << 32) - 1) ^
+                                            ((Point(1) << (32 - len)) - 1);
           alts.push_back(len == 32 ? v + " == " + num(i.lo)
-                                   : "(" + v + " & " + num(mask) + ") == " +
-                                         num(pre[0].first));
+                                   : "(" + v + " & " + num(mask) +
+                                         ") == " + num(pre[0].first));
         } else {
           alts.push_back("(" + v + " >= " + num(i.lo) + " && " + v +
                          " <= " + num(i.hi) + ")");
@@ -407,19 +409,20 @@ private:
         for (auto [base, len] : lower::interval_prefixes(i.lo, i.hi, 128)) {
           const Point bh = base >> 64, bl = base & ones;
           if (len <= 64) {
-            const Point m = len == 0 ? 0 : ones ^ ((Point(1) << (64 - len)) - 1);
+            const Point m =
+                len == 0 ? 0 : ones ^ ((Point(1) << (64 - len)) - 1);
             alts.push_back(len == 0 ? "1"
-                           : len == 64 ? h + " == " + num(bh)
-                                       : "(" + h + " & " + num(m) + ") == " +
-                                             num(bh));
+                           : len == 64
+                               ? h + " == " + num(bh)
+                               : "(" + h + " & " + num(m) + ") == " + num(bh));
           } else {
             const unsigned r = 128 - len;
             const Point m = r == 0 ? ones : ones ^ ((Point(1) << r) - 1);
-            alts.push_back("(" + h + " == " + num(bh) + " && " +
-                           (r == 0 ? l + " == " + num(bl)
-                                   : "(" + l + " & " + num(m) + ") == " +
-                                         num(bl)) +
-                           ")");
+            alts.push_back(
+                "(" + h + " == " + num(bh) + " && " +
+                (r == 0 ? l + " == " + num(bl)
+                        : "(" + l + " & " + num(m) + ") == " + num(bl)) +
+                ")");
           }
         }
     }
@@ -556,9 +559,9 @@ private:
       rules += (i ? ", " : "") + c_.rules[tr.rules[i]].name;
     if (tr.rules.size() > 8)
       rules += ", ... (" + std::to_string(tr.rules.size()) + " rules)";
-    b_.comment("tree " + std::to_string(t) + ": " +
-               field_info(tr.field).name + ", " +
-               std::to_string(tr.leaves.size()) + " intervals; rules " + rules);
+    b_.comment("tree " + std::to_string(t) + ": " + field_info(tr.field).name +
+               ", " + std::to_string(tr.leaves.size()) + " intervals; rules " +
+               rules);
     const std::string addr = "p->" + lower::member_name(tr.field);
     size_t n4 = 0;
     while (n4 < tr.leaves.size() && tr.leaves[n4].family == 4)

@@ -321,7 +321,7 @@ struct Classifier {
   std::vector<MapSpec> maps;
   std::vector<LookupGroup> groups;
   std::vector<AddrTree> trees; // looked up before the groups
-  std::vector<CodeRule> code; // in rule order
+  std::vector<CodeRule> code;  // in rule order
   std::vector<RateSpec> rates;
   std::vector<DynSetSpec> dynsets;
   std::vector<MapEntry> entries;

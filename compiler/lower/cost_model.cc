@@ -2,7 +2,6 @@
 
 #include <cstdio>
 
-
 namespace psl::lower {
 
 const char *lowering_name(CostChoice::Lowering l) {

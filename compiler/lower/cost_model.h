@@ -48,9 +48,9 @@ struct CostConstants {
   double hash_per_byte = 0.2; // key bytes built and hashed
   double lpm_base = 16.0;     // an LPM trie lookup: call and the first node
   double lpm_per_level = 1.5; // the walk, per level (log2 of its entries)
-  double split4 = 4.0; // IPv4 split: /16 slot, a probe of the longer ones
-  double test = 0.35;  // one compare and branch of straight-line code
-  double rule = 0.6;   // per code rule: its guard on the best candidate
+  double split4 = 4.0;    // IPv4 split: /16 slot, a probe of the longer ones
+  double test = 0.35;     // one compare and branch of straight-line code
+  double rule = 0.6;      // per code rule: its guard on the best candidate
   double tree_step = 0.6; // one level of a decision tree (two compares)
 };
 

@@ -96,8 +96,9 @@ void choose_lowerings(std::vector<CostUnit> &units, const CostOptions &o) {
     if (o.mode == CostOptions::Mode::Code || saved > 0)
       order.push_back({saved, u});
   }
-  std::stable_sort(order.begin(), order.end(),
-                   [](const auto &a, const auto &b) { return a.first > b.first; });
+  std::stable_sort(
+      order.begin(), order.end(),
+      [](const auto &a, const auto &b) { return a.first > b.first; });
   size_t tests = 0;
   for (const auto &[saved, u] : order) {
     CostChoice &c = units[u].choice;
@@ -119,8 +120,8 @@ void choose_lowerings(std::vector<CostUnit> &units, const CostOptions &o) {
     if (cu.tree_ok && cu.tree_leaves > o.max_tree_leaves &&
         cu.choice.choice == L::Map && cu.choice.why.empty() &&
         cu.tree_ns + cu.treecode_ns < cu.choice.map_ns)
-      cu.choice.why = "over " + std::to_string(o.max_tree_leaves) +
-                      " tree intervals";
+      cu.choice.why =
+          "over " + std::to_string(o.max_tree_leaves) + " tree intervals";
 }
 
 } // namespace psl::lower

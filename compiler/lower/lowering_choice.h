@@ -32,7 +32,7 @@ double tree_ns(const CostConstants &k, size_t leaves);
 // One unit as placement sees it (cost_model.h), filled in before the
 // choice; `choice` holds the estimates and the lowering after it.
 struct CostUnit {
-  CostChoice choice;  // unit, rules and map_ns set by the caller
+  CostChoice choice; // unit, rules and map_ns set by the caller
   bool code_ok = false;
   double code_ns = 0; // every rule of the unit as code
   size_t code_tests = 0;

@@ -164,8 +164,8 @@ std::string shape_text(const GroupKey &k) {
 // The units of cost_model.h: a class table with the class-keyed groups
 // keyed by it, or one other shape.
 struct Units {
-  std::vector<uint32_t> of_shape;       // shape -> unit
-  std::vector<CostUnit> units;          // estimates and choices
+  std::vector<uint32_t> of_shape;              // shape -> unit
+  std::vector<CostUnit> units;                 // estimates and choices
   std::vector<std::optional<FieldId>> address; // class units: the field
   std::vector<std::vector<uint32_t>> rules;    // per unit, ascending
 };
@@ -255,9 +255,9 @@ Units estimate_units(const Shapes &shapes, const std::vector<RulePlan> &plans,
       for (size_t s = 0; s < shapes.keys.size(); ++s)
         table |= u.of_shape[s] == un && shapes.keys[s].classes;
       if (!table)
-        c.map_ns += lookup_ns(k, class_table_key(*u.address[un]),
-                              class_prefixes[un], class_prefixes[un],
-                              limits.ipv4_split_min_prefixes);
+        c.map_ns +=
+            lookup_ns(k, class_table_key(*u.address[un]), class_prefixes[un],
+                      class_prefixes[un], limits.ipv4_split_min_prefixes);
       c.unit = "class table of " + f;
       if (keyed_shapes[un])
         c.unit += " + " + std::to_string(keyed_shapes[un]) + " class-keyed " +
