@@ -512,6 +512,13 @@ PSL_INLINE __u64 psl_ip6_lo(const __u8 *a) {
   return bpf_be64_to_cpu(*(const __u64 *)(a + 8));
 }
 
+/* Between two code rules: the packet's fields are read again from struct
+ * psl_pkt instead of kept in registers. A register a rule's tests narrowed
+ * (ip_version == 4 on one path, != 4 on the other) would otherwise make
+ * each way through the earlier rules a state of its own for the verifier
+ * at every later rule; reloaded, the paths meet in one state. */
+#define PSL_RULE_BARRIER() asm volatile("" ::: "memory")
+
 /* A decision tree's leaf: keeps the least encoded rule, as psl_best. */
 PSL_INLINE void psl_best_of(__u32 *best, __u32 v) {
   if (v <= *best)

@@ -542,8 +542,13 @@ private:
       code_rule(cr);
     }
     drain(static_cast<uint32_t>(c_.rules.size()));
-    if (!c_.code.empty() || !table_rules.empty())
+    if (!c_.code.empty() || !table_rules.empty()) {
       b_.raw("decide:");
+      // Each code rule that decides leaves its own constant in best: one
+      // state for the verifier in psl_decide, not one per rule.
+      if (!c_.code.empty())
+        b_.line("best = psl_verifier_forget(best, 0xffffffffu, p->pkt_len);");
+    }
     b_.line("return psl_decide(ctx, best, p, " +
             std::string(c_.default_action == Action::Drop ? "1" : "0") + ");");
     b_.close();
@@ -798,6 +803,20 @@ private:
     b_.comment("rule " + std::to_string(r.index) + " '" + r.name + "' (" +
                what + "): " + r.condition + " -- code because " + r.why_code);
     uint32_t bound = ((r.index + 1) << 1) | 1;
+    b_.line("PSL_RULE_BARRIER();");
+    if (r.action != Action::Count && !r.shadow && !cr.cond.has_side_effects()) {
+      // No guard on best: whichever of this rule and a lookup's earlier
+      // rule is first decides, and no later code rule can come before
+      // either. Without the guard, the verifier does not walk the rest of
+      // the rules once per range of best the guards left. (A rate() test
+      // takes a token: it keeps the guard, as counting rules do.)
+      b_.open("if (" + cond(cr.cond) + ")");
+      b_.line("psl_best_of(&best, " +
+              std::to_string(Classifier::encode(r.index, r.action)) + "u);");
+      b_.line("goto decide;");
+      b_.close();
+      return;
+    }
     b_.open("if (best > " + std::to_string(bound) + "u && " + cond(cr.cond) +
             ")");
     if (r.action == Action::Count)
