@@ -496,6 +496,35 @@ PSL_INLINE int psl_dynset_has_int(void *map, __u64 v) {
   return psl_dynset_contains(map, &k);
 }
 
+/* An address as numbers, for the tests and decision trees the cost model
+ * lowers to code (compiler/lower/cost_model.h): IPv4 (::ffff:a.b.c.d) as
+ * its host-order 32 bits, IPv6 as two host-order 64-bit halves. The
+ * addresses of struct psl_pkt are 8-byte aligned: one load each. */
+PSL_INLINE __u32 psl_ip4_of(const __u8 *a) {
+  return bpf_ntohl(*(const __u32 *)(a + 12));
+}
+
+PSL_INLINE __u64 psl_ip6_hi(const __u8 *a) {
+  return bpf_be64_to_cpu(*(const __u64 *)a);
+}
+
+PSL_INLINE __u64 psl_ip6_lo(const __u8 *a) {
+  return bpf_be64_to_cpu(*(const __u64 *)(a + 8));
+}
+
+/* Between two code rules: the packet's fields are read again from struct
+ * psl_pkt instead of kept in registers. A register a rule's tests narrowed
+ * (ip_version == 4 on one path, != 4 on the other) would otherwise make
+ * each way through the earlier rules a state of its own for the verifier
+ * at every later rule; reloaded, the paths meet in one state. */
+#define PSL_RULE_BARRIER() asm volatile("" ::: "memory")
+
+/* A decision tree's leaf: keeps the least encoded rule, as psl_best. */
+PSL_INLINE void psl_best_of(__u32 *best, __u32 v) {
+  if (v <= *best)
+    *best = v;
+}
+
 /* Two addresses of the packet are equal (same family by construction). */
 PSL_INLINE int psl_ip_eq(const __u8 *a, const __u8 *b) {
   const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;

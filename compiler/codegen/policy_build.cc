@@ -363,6 +363,8 @@ std::string artifact_to_json(const PolicyArtifact &a) {
         x["counter"] = r.counter_id;
         x["placement"] = r.in_code ? "code" : "map";
         x["groups"] = r.groups;
+        if (!r.trees.empty())
+          x["trees"] = r.trees;
         if (r.in_code)
           x["why_code"] = r.why_code;
         dump(o, x);

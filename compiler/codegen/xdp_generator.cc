@@ -79,9 +79,19 @@ private:
     }
     b_.comment(std::to_string(c_.rules.size()) +
                " rules: " + std::to_string(c_.groups.size()) +
-               " lookup groups, " + std::to_string(c_.code.size()) +
+               " lookup groups, " + std::to_string(c_.trees.size()) +
+               " decision trees, " + std::to_string(c_.code.size()) +
                " code rules, " + std::to_string(c_.entries.size()) +
                " map entries written at load time.");
+    if (!c_.costs.empty()) {
+      std::string text = "The cost model (docs/cost-model.md), estimated ns "
+                         "per packet of each part of the policy as maps, "
+                         "code or a decision tree, and its choice:";
+      b_.raw("/* " + text);
+      for (const auto &cc : c_.costs)
+        b_.raw(" *   " + lower::to_string(cc));
+      b_.raw(" */");
+    }
     // psl_policy.h is the same for every policy (psc loads it precompiled);
     // what depends on the policy comes after it.
     b_.raw("#include \"" + std::string(kPolicyHeader) + "\"");
@@ -347,6 +357,8 @@ private:
       else
         test = "psl_set_has(&" + m.name + ", " + std::to_string(c.set_id) +
                ", " + value_expr(f) + ")";
+    } else if (lower::is_ip_field(f)) {
+      test = ip_test(f, a);
     } else {
       std::string v = value_expr(f);
       std::vector<std::string> alts;
@@ -364,6 +376,57 @@ private:
       test = alts.size() == 1 ? alts[0] : "(" + join(alts, "||") + ")";
     }
     return "(" + join({guard, test}, "&&") + ")";
+  }
+
+  // An address test compared inline: IPv4 as one host-order number,
+  // IPv6 as two halves; a prefix is a masked compare, another interval
+  // two compares (code_rules.h: at most kInlineIpPrefixes prefixes).
+  std::string ip_test(FieldId f, const lower::FieldAtom &a) {
+    const std::string addr = "p->" + lower::member_name(f);
+    std::vector<std::string> alts;
+    if (a.family == 4) {
+      const std::string v = "psl_ip4_of(" + addr + ")";
+      for (const Interval &i : a.values) {
+        auto pre = lower::interval_prefixes(i.lo, i.hi, 32);
+        if (pre.size() == 1) {
+          const unsigned len = pre[0].second;
+          const Point mask = len == 0 ? 0
+                                      : ((Point(1) << 32) - 1) ^
+                                            ((Point(1) << (32 - len)) - 1);
+          alts.push_back(len == 32 ? v + " == " + num(i.lo)
+                                   : "(" + v + " & " + num(mask) +
+                                         ") == " + num(pre[0].first));
+        } else {
+          alts.push_back("(" + v + " >= " + num(i.lo) + " && " + v +
+                         " <= " + num(i.hi) + ")");
+        }
+      }
+    } else {
+      const std::string h = "psl_ip6_hi(" + addr + ")",
+                        l = "psl_ip6_lo(" + addr + ")";
+      const Point ones = (Point(1) << 64) - 1;
+      for (const Interval &i : a.values)
+        for (auto [base, len] : lower::interval_prefixes(i.lo, i.hi, 128)) {
+          const Point bh = base >> 64, bl = base & ones;
+          if (len <= 64) {
+            const Point m =
+                len == 0 ? 0 : ones ^ ((Point(1) << (64 - len)) - 1);
+            alts.push_back(len == 0 ? "1"
+                           : len == 64
+                               ? h + " == " + num(bh)
+                               : "(" + h + " & " + num(m) + ") == " + num(bh));
+          } else {
+            const unsigned r = 128 - len;
+            const Point m = r == 0 ? ones : ones ^ ((Point(1) << r) - 1);
+            alts.push_back(
+                "(" + h + " == " + num(bh) + " && " +
+                (r == 0 ? l + " == " + num(bl)
+                        : "(" + l + " & " + num(m) + ") == " + num(bl)) +
+                ")");
+          }
+        }
+    }
+    return alts.size() == 1 ? alts[0] : "(" + join(alts, "||") + ")";
   }
 
   std::string cond(const Cond &c) {
@@ -447,6 +510,8 @@ private:
       b_.line("__builtin_memset(&run, 0, sizeof(run));");
     }
     b_.line();
+    for (size_t t = 0; t < c_.trees.size(); ++t)
+      tree(t);
     for (size_t g = 0; g < c_.groups.size(); ++g)
       lookup(g);
     // The rate rules in maps, in rule order: those before a code rule run
@@ -477,12 +542,111 @@ private:
       code_rule(cr);
     }
     drain(static_cast<uint32_t>(c_.rules.size()));
-    if (!c_.code.empty() || !table_rules.empty())
+    if (!c_.code.empty() || !table_rules.empty()) {
       b_.raw("decide:");
+      // Each code rule that decides leaves its own constant in best: one
+      // state for the verifier in psl_decide, not one per rule.
+      if (!c_.code.empty())
+        b_.line("best = psl_verifier_forget(best, 0xffffffffu, p->pkt_len);");
+    }
     b_.line("return psl_decide(ctx, best, p, " +
             std::string(c_.default_action == Action::Drop ? "1" : "0") + ");");
     b_.close();
     b_.line();
+  }
+
+  // A decision tree (cost_model.h): a binary search over its leaves, per
+  // family, keeping the least rule of the leaf holding the address.
+  void tree(size_t t) {
+    const lower::AddrTree &tr = c_.trees[t];
+    std::string rules;
+    for (size_t i = 0; i < tr.rules.size() && i < 8; ++i)
+      rules += (i ? ", " : "") + c_.rules[tr.rules[i]].name;
+    if (tr.rules.size() > 8)
+      rules += ", ... (" + std::to_string(tr.rules.size()) + " rules)";
+    b_.comment("tree " + std::to_string(t) + ": " + field_info(tr.field).name +
+               ", " + std::to_string(tr.leaves.size()) + " intervals; rules " +
+               rules);
+    const std::string addr = "p->" + lower::member_name(tr.field);
+    size_t n4 = 0;
+    while (n4 < tr.leaves.size() && tr.leaves[n4].family == 4)
+      ++n4;
+    bool any = false;
+    if (n4 > 0) {
+      b_.open("if (p->ip_version == 4)");
+      b_.line("const __u32 a = psl_ip4_of(" + addr + ");");
+      b_.line();
+      search(tr, 0, n4, false);
+      b_.close();
+      any = true;
+    }
+    if (n4 < tr.leaves.size()) {
+      b_.open(std::string(any ? "else " : "") + "if (p->ip_version == 6)");
+      b_.line("const __u64 ah = psl_ip6_hi(" + addr + "), al = psl_ip6_lo(" +
+              addr + ");");
+      b_.line();
+      search(tr, n4, tr.leaves.size(), true);
+      b_.close();
+    }
+    b_.comment("Each leaf left its own constant: one state for the verifier "
+               "from here on (psl_verifier.h).");
+    b_.line("best = psl_verifier_forget(best, 0xffffffffu, p->pkt_len);");
+    b_.line();
+  }
+
+  // The address below / above point x of a family.
+  static std::string below(bool v6, Point x) {
+    if (!v6)
+      return "a < " + num(x);
+    const Point ones = (Point(1) << 64) - 1;
+    const Point xh = x >> 64, xl = x & ones;
+    if (xl == 0)
+      return "ah < " + num(xh);
+    return "(ah < " + num(xh) + " || (ah == " + num(xh) + " && al < " +
+           num(xl) + "))";
+  }
+  static std::string above(bool v6, Point x) {
+    if (!v6)
+      return "a > " + num(x);
+    const Point ones = (Point(1) << 64) - 1;
+    const Point xh = x >> 64, xl = x & ones;
+    if (xl == ones)
+      return "ah > " + num(xh);
+    return "(ah > " + num(xh) + " || (ah == " + num(xh) + " && al > " +
+           num(xl) + "))";
+  }
+
+  void search(const lower::AddrTree &tr, size_t l, size_t r, bool v6) {
+    if (l >= r)
+      return;
+    const size_t mid = l + (r - l) / 2;
+    const lower::TreeLeaf &leaf = tr.leaves[mid];
+    const bool left = mid > l, right = mid + 1 < r;
+    const std::string hit =
+        "psl_best_of(&best, " + std::to_string(leaf.enc) + "u);";
+    if (left) {
+      b_.open("if (" + below(v6, leaf.lo) + ")");
+      search(tr, l, mid, v6);
+      b_.close();
+    }
+    if (right) {
+      b_.open(std::string(left ? "else " : "") + "if (" + above(v6, leaf.hi) +
+              ")");
+      search(tr, mid + 1, r, v6);
+      b_.close();
+    }
+    if (left && right) {
+      b_.open("else");
+    } else if (left) {
+      b_.open("else if (!(" + above(v6, leaf.hi) + "))");
+    } else if (right) {
+      b_.open("else if (!(" + below(v6, leaf.lo) + "))");
+    } else {
+      b_.open("if (!(" + below(v6, leaf.lo) + ") && !(" + above(v6, leaf.hi) +
+              "))");
+    }
+    b_.line(hit);
+    b_.close();
   }
 
   static std::string class_var(size_t g) { return "cls_g" + std::to_string(g); }
@@ -639,6 +803,20 @@ private:
     b_.comment("rule " + std::to_string(r.index) + " '" + r.name + "' (" +
                what + "): " + r.condition + " -- code because " + r.why_code);
     uint32_t bound = ((r.index + 1) << 1) | 1;
+    b_.line("PSL_RULE_BARRIER();");
+    if (r.action != Action::Count && !r.shadow && !cr.cond.has_side_effects()) {
+      // No guard on best: whichever of this rule and a lookup's earlier
+      // rule is first decides, and no later code rule can come before
+      // either. Without the guard, the verifier does not walk the rest of
+      // the rules once per range of best the guards left. (A rate() test
+      // takes a token: it keeps the guard, as counting rules do.)
+      b_.open("if (" + cond(cr.cond) + ")");
+      b_.line("psl_best_of(&best, " +
+              std::to_string(Classifier::encode(r.index, r.action)) + "u);");
+      b_.line("goto decide;");
+      b_.close();
+      return;
+    }
     b_.open("if (best > " + std::to_string(bound) + "u && " + cond(cr.cond) +
             ")");
     if (r.action == Action::Count)

@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "lower/field_values.h"
+
 namespace psl::lower {
 
 bool Cond::has_side_effects() const {
@@ -27,6 +29,16 @@ std::string to_string(const Classifier &c) {
   o << "policy " << c.policy << ": " << c.rules.size() << " rules, "
     << c.groups.size() << " groups, " << c.code.size() << " code rules, "
     << c.entries.size() << " map entries\n";
+  for (const CostChoice &cc : c.costs)
+    o << "cost: " << to_string(cc) << '\n';
+  for (size_t t = 0; t < c.trees.size(); ++t) {
+    const AddrTree &tree = c.trees[t];
+    o << "tree " << t << " (" << field_info(tree.field).name
+      << "): " << tree.leaves.size() << " intervals, rules";
+    for (uint32_t r : tree.rules)
+      o << ' ' << c.rules[r].name;
+    o << '\n';
+  }
   for (size_t g = 0; g < c.groups.size(); ++g) {
     const LookupGroup &grp = c.groups[g];
     o << "group " << g << " (" << c.maps[grp.map].name;

@@ -133,6 +133,7 @@
 
 #include "analysis/interval_set.h"
 #include "ast/ast.h"
+#include "lower/cost_model.h"
 
 namespace psl::lower {
 
@@ -284,9 +285,27 @@ struct RuleInfo {
   uint32_t counter_id = 0;      // index + 1
   bool in_code = false;         // evaluated by generated code
   std::vector<uint32_t> groups; // lookup groups holding its conjuncts
+  std::vector<uint32_t> trees;  // decision trees holding its conjuncts
   std::string why_code;         // when in_code: why it could not be a map entry
   SourceRange range;
   std::string condition; // source text of the condition, for comments
+};
+
+// A decision tree over one address field (cost_model.h): the address-only
+// rules of a class table the cost model lowered to a binary search. Each
+// leaf is a maximal interval of addresses of one family on which the same
+// rule is the first to match (enc, as in a map value); the leaves are
+// sorted, IPv4 first, and disjoint; addresses outside them match none.
+struct TreeLeaf {
+  uint8_t family = 4;
+  Point lo = 0, hi = 0;
+  uint32_t enc = 0;
+};
+
+struct AddrTree {
+  FieldId field = FieldId::IpSrc;
+  std::vector<TreeLeaf> leaves;
+  std::vector<uint32_t> rules; // ascending
 };
 
 struct CodeRule {
@@ -301,7 +320,8 @@ struct Classifier {
   Action default_action = Action::Pass;
   std::vector<MapSpec> maps;
   std::vector<LookupGroup> groups;
-  std::vector<CodeRule> code; // in rule order
+  std::vector<AddrTree> trees; // looked up before the groups
+  std::vector<CodeRule> code;  // in rule order
   std::vector<RateSpec> rates;
   std::vector<DynSetSpec> dynsets;
   std::vector<MapEntry> entries;
@@ -312,13 +332,17 @@ struct Classifier {
   std::vector<std::vector<FieldId>> rate_kinds;
   uint32_t rate_groups = 0;
   std::optional<uint32_t> rate_rules_map;
+  // The cost model's estimates and choice for each unit of the policy
+  // (cost_model.h), in the order placement met them.
+  std::vector<CostChoice> costs;
 
   static uint32_t encode(uint32_t rule, Action a) {
     return ((rule + 1) << 1) | (a == Action::Drop ? 1u : 0u);
   }
 };
 
-// Readable dump for tests and --emit-ir: groups, code rules, map sizes.
+// Readable dump for tests and --emit-ir: the cost model's choices, trees,
+// groups, code rules, map sizes.
 std::string to_string(const Classifier &c);
 
 } // namespace psl::lower

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "lower/conjunctions.h"
 #include "lower/field_values.h"
 
 namespace psl::lower {
@@ -41,7 +42,8 @@ private:
     if (a.values.empty() || a.values.is_full(max))
       return; // just the guard (and family)
     if (is_ip_field(a.field)) {
-      cond.set_map = ip_set_map(cond);
+      if (prefix_count(a) > kInlineIpPrefixes)
+        cond.set_map = ip_set_map(cond);
       return;
     }
     if (a.values.size() <= kInlineIntervals)

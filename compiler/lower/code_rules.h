@@ -20,6 +20,10 @@ struct CodeLimits {
 
 // Number of intervals of a non-address test emitted as comparisons.
 inline constexpr size_t kInlineIntervals = 4;
+// An address test of at most this many aligned prefixes is compared inline
+// (psl_ip4_of, psl_ip6_hi, psl_ip6_lo in psl_classify.h); one of more
+// looks the address up in the literal-set trie.
+inline constexpr size_t kInlineIpPrefixes = 4;
 
 struct CodeBudgetError {
   std::string message;

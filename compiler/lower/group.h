@@ -103,7 +103,9 @@ struct GroupLimits {
 };
 
 // conds[i] is rule i's condition (nullopt: could not be normalized: code).
+// The cost model (cost_model.h) chooses how each unit of the policy's
+// field-only rules is lowered: maps as above, code, or a decision tree.
 void place_rules(const std::vector<std::optional<Cond>> &conds, Classifier &c,
-                 const GroupLimits &limits = {});
+                 const GroupLimits &limits = {}, const CostOptions &cost = {});
 
 } // namespace psl::lower

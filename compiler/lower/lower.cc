@@ -68,7 +68,7 @@ LowerResult lower_policy(const Policy &policy, const SourceFile *file,
     conds.push_back(std::move(cond));
   }
 
-  place_rules(conds, c, options.groups);
+  place_rules(conds, c, options.groups, options.cost);
   // A program may use at most 64 maps; the templates take 6 (counters,
   // clock, rate buckets, .rodata, .bss) and code rules' sets 2.
   // Group maps: one per group, two for a class table with a hash of

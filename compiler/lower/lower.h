@@ -24,6 +24,7 @@ namespace psl::lower {
 struct LowerOptions {
   GroupLimits groups;
   CodeLimits code;
+  CostOptions cost; // maps, code or trees (cost_model.h)
 };
 
 // A reason the policy cannot be lowered, naming the rules responsible.

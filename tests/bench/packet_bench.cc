@@ -6,6 +6,10 @@
 //   psl         the generated policies (gen_policy.py: every shape at 1,
 //               100, 1k, 10k and 100k rules) built and loaded in process
 //               (check_source, build_policy, load_policy: what psc load does);
+//   psl-maps    the same with the cost model off (psc build --lowering
+//               maps: every rule that fits a map in one), to show what the
+//               model's choice of code and trees saves; only with
+//               PSC_BENCH_COMPARE_MAPS=1, up to 1,000 rules;
 //   xdp-filter  Debian's xdp-tools filter, for the rule sets it can express
 //               (exact source addresses, ports): loaded by `xdp-filter
 //               load` on a veth in a namespace this benchmark creates, its
@@ -89,6 +93,22 @@ const int kIterations = static_cast<int>(env_number("PSC_BENCH_ITERATIONS", 5));
 // (superlinear in the rule count); past this it counts as not compiling.
 const int kNaiveCompileTimeoutS =
     static_cast<int>(env_number("PSC_BENCH_NAIVE_TIMEOUT_S", 240));
+
+const bool kCompareMaps = env_number("PSC_BENCH_COMPARE_MAPS", 0) != 0;
+
+// The `psl` system's lowering: PSC_BENCH_LOWERING=maps|code forces the
+// cost model's choice (psc build --lowering); default auto. `psl-maps`
+// is always maps.
+codegen::PolicyBuildOptions build_options(bool maps) {
+  codegen::PolicyBuildOptions o;
+  const char *v = std::getenv("PSC_BENCH_LOWERING");
+  const std::string mode = maps ? "maps" : v ? v : "auto";
+  using Mode = lower::CostOptions::Mode;
+  o.lower.cost.mode = mode == "maps"   ? Mode::Maps
+                      : mode == "code" ? Mode::Code
+                                       : Mode::Auto;
+  return o;
+}
 
 fs::path policy_dir() {
   const char *env = std::getenv("PSC_BENCH_POLICY_DIR");
@@ -181,8 +201,8 @@ Expected<std::unique_ptr<Program>> load_xdp_drop() {
 }
 
 // PSL text to loaded program, as psc load does it (without attaching).
-Expected<std::unique_ptr<Program>> load_psl(const std::string &shape,
-                                            int rules) {
+Expected<std::unique_ptr<Program>> load_psl(const std::string &shape, int rules,
+                                            bool maps = false) {
   const fs::path file =
       policy_dir() / (shape + "_" + std::to_string(rules) + ".psl");
   if (!fs::exists(file))
@@ -192,7 +212,8 @@ Expected<std::unique_ptr<Program>> load_psl(const std::string &shape,
   if (!checked.ok())
     return error(file.string() + ": does not check");
   Expected<codegen::PolicyArtifact> built = codegen::build_policy(
-      *checked.module.policy, checked.diags.file_ptr().get());
+      *checked.module.policy, checked.diags.file_ptr().get(),
+      build_options(maps));
   if (!built)
     return error("build: " + built.error().message);
   Expected<BpfObject> object = codegen::load_policy(*built);
@@ -547,8 +568,10 @@ void register_all() {
   if (auto it = sidecars.find("exact_1"); it != sidecars.end())
     all.push_back(
         {"xdp-drop", "none", 0, "hit", it->second["hit"], load_xdp_drop});
-  for (const char *system : {"psl", "xdp-filter", "naive-c"})
+  for (const char *system : {"psl", "psl-maps", "xdp-filter", "naive-c"})
     for (const std::string &shape : kShapes) {
+      if (std::string(system) == "psl-maps" && !kCompareMaps)
+        continue;
       if (std::string(system) == "naive-c" && shape != "mixed")
         continue;
       if (std::string(system) == "xdp-filter" && shape != "exact" &&
@@ -558,10 +581,14 @@ void register_all() {
         auto it = sidecars.find(shape + "_" + std::to_string(n));
         if (it == sidecars.end())
           continue;
+        if (std::string(system) == "psl-maps" && n > 1000)
+          continue;
         const json &side = it->second;
         ProgramCache::Loader load;
         if (std::string(system) == "psl")
           load = [shape, n] { return load_psl(shape, n); };
+        else if (std::string(system) == "psl-maps")
+          load = [shape, n] { return load_psl(shape, n, true); };
         else if (std::string(system) == "naive-c")
           load = [shape, n] { return load_naive(shape, n); };
         else

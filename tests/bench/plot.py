@@ -113,7 +113,7 @@ def packet_tables(results, failures):
     out.append("|---|---|---:|---:|---:|---:|")
     seen = set()
     for (system, shape, n, packet), b in sorted(
-            results.items(), key=lambda kv: (["xdp-drop", "psl", "xdp-filter", "naive-c"]
+            results.items(), key=lambda kv: (["xdp-drop", "psl", "psl-maps", "xdp-filter", "naive-c"]
                                              .index(kv[0][0]),
                                              SHAPES.index(kv[0][1]) if kv[0][1] in SHAPES else -1,
                                              kv[0][2])):

@@ -42,6 +42,9 @@ std::unique_ptr<CompiledPolicy> build_with_split_min(
     size_t dense_min = lower::GroupLimits{}.ipv6_dense_min_prefixes,
     size_t value_filter_min = lower::GroupLimits{}.value_filter_min_entries) {
   codegen::PolicyBuildOptions o;
+  // The split is a layout of maps: the cost model would take rules this
+  // few to code and trees (difftest covers that lowering).
+  o.lower.cost.mode = lower::CostOptions::Mode::Maps;
   o.lower.groups.ipv4_split_min_prefixes = split_min;
   o.lower.groups.ipv6_split_min_prefixes = split6_min;
   o.lower.groups.ipv6_dense_min_prefixes = dense_min;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <set>
 #include <string>
 
@@ -128,7 +129,7 @@ TEST(DifftestGenerator, OddCasesSplitTheClassTables) {
     ASSERT_TRUE(checked.ok()) << "case " << n;
     lower::LowerResult lowered = lower::lower_policy(
         *checked.module.policy, checked.diags.file_ptr().get(),
-        build_options(true).lower);
+        build_options(true, c.lowering).lower);
     const auto &groups = lowered.classifier.groups;
     split4 +=
         std::any_of(groups.begin(), groups.end(),
@@ -144,6 +145,57 @@ TEST(DifftestGenerator, OddCasesSplitTheClassTables) {
               static_cast<unsigned long long>(split6));
   EXPECT_GE(split4, kCoverageCases / 30);
   EXPECT_GE(split6, kCoverageCases / 30);
+}
+
+// The lowering cycles through the cost model's modes (Case::lowering), and
+// the cases reach every choice it can make: a unit in maps, as code, as a
+// decision tree, a tree with its class-keyed rules as code, and a unit
+// kept in maps because a budget stopped the cheaper way.
+// Address-only rules, which the trees are for, are rare in the generated
+// policies (most rules combine fields): this test looks at more cases.
+TEST(DifftestGenerator, CasesReachEveryLoweringChoice) {
+  constexpr uint64_t kCases = 800;
+  using L = lower::CostChoice::Lowering;
+  std::map<L, uint64_t> chosen;
+  uint64_t over_budget = 0, tree_rules = 0, code_rules = 0;
+  std::set<CaseLowering> modes;
+  for (uint64_t n = 0; n < kCases; ++n) {
+    Case c = generate_case(kSeed, n);
+    EXPECT_EQ(c.lowering, n % 2 ? CaseLowering::Maps
+                                : static_cast<CaseLowering>(n / 2 % 4));
+    modes.insert(c.lowering);
+    CheckedModule checked = check_source("case.psl", c.policy.text());
+    ASSERT_TRUE(checked.ok()) << "case " << n;
+    lower::LowerResult lowered = lower::lower_policy(
+        *checked.module.policy, checked.diags.file_ptr().get(),
+        build_options(c.split_class_tables, c.lowering).lower);
+    for (const lower::CostChoice &cc : lowered.classifier.costs) {
+      ++chosen[cc.choice];
+      over_budget +=
+          cc.choice == L::Map && cc.why.find("budget") != std::string::npos;
+    }
+    for (const lower::AddrTree &t : lowered.classifier.trees)
+      tree_rules += t.rules.size();
+    for (const lower::RuleInfo &r : lowered.classifier.rules)
+      code_rules +=
+          r.in_code && r.why_code.find("cost model") != std::string::npos;
+  }
+  std::printf("[ difftest ] of %llu cases' units: %llu map, %llu code, %llu "
+              "tree, %llu tree + code, %llu kept in maps by a budget; %llu "
+              "rules in trees, %llu in code by the cost model\n",
+              static_cast<unsigned long long>(kCases),
+              static_cast<unsigned long long>(chosen[L::Map]),
+              static_cast<unsigned long long>(chosen[L::Code]),
+              static_cast<unsigned long long>(chosen[L::Tree]),
+              static_cast<unsigned long long>(chosen[L::TreeCode]),
+              static_cast<unsigned long long>(over_budget),
+              static_cast<unsigned long long>(tree_rules),
+              static_cast<unsigned long long>(code_rules));
+  EXPECT_EQ(modes.size(), 4u);
+  for (L l : {L::Map, L::Code, L::Tree, L::TreeCode})
+    EXPECT_GE(chosen[l], kCases / 30)
+        << "lowering " << lower::lowering_name(l) << " rarely chosen";
+  EXPECT_GE(over_budget, kCases / 30);
 }
 
 TEST(DifftestGenerator, CasesAreReproducibleFromSeedAndNumber) {
@@ -166,17 +218,17 @@ TEST(Difftest, CompiledCodeAgreesWithTheInterpreter) {
   uint64_t agreed = 0;
   for (uint64_t n = 0; n < cases; ++n) {
     Case c = generate_case(kSeed, n);
-    Outcome out =
-        run_case(c.policy.text(), c.entries, c.packets, c.split_class_tables);
+    Outcome out = run_case(c.policy.text(), c.entries, c.packets,
+                           c.split_class_tables, c.lowering);
     if (out.kind == Outcome::Kind::Agree) {
       ++agreed;
       continue;
     }
     if (out.kind == Outcome::Kind::Rejected)
       continue;
-    ShrinkResult s =
-        shrink({c.policy, c.entries, c.packets, c.split_class_tables}, out,
-               std::chrono::seconds(30));
+    ShrinkResult s = shrink(
+        {c.policy, c.entries, c.packets, c.split_class_tables, c.lowering}, out,
+        std::chrono::seconds(30));
     ADD_FAILURE() << format_report(kSeed, n, out, c.policy.rules.size(), s);
   }
   // Rejections are limits, not bugs, but a run where most cases are

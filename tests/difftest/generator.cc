@@ -171,6 +171,37 @@ public:
     int nrules = 1 + pick(o_.max_rules);
     for (int i = 0; i < nrules; ++i)
       c_.policy.rules.push_back(rule(i));
+    // Address lists (rules of one address field alone, what the cost
+    // model may lower to decision trees) on half the even-numbered cases,
+    // anywhere in the rule order.
+    if (c_.number % 2 == 0 && chance(50))
+      for (int k = 1 + pick(3); k > 0; --k) {
+        const auto at = pick(static_cast<int>(c_.policy.rules.size()) + 1);
+        c_.policy.rules.insert(c_.policy.rules.begin() + at,
+                               address_list_rule(k));
+        // And a prefix with a port on the same field: class-keyed, what
+        // the model may lower to code beside the tree.
+        if (chance(50)) {
+          const std::string &list = c_.policy.rules[at].cond.atom;
+          RuleSpec r;
+          r.name = "with" + std::to_string(k);
+          const bool tcp = pick(2);
+          const uint64_t port = int_value(
+              field_info(tcp ? FieldId::TcpDport : FieldId::UdpDport));
+          target_int(tcp ? FieldId::TcpDport : FieldId::UdpDport, port);
+          CondNode addr, dport;
+          addr.atom = list.substr(0, list.find(' ')) + " in " + cidr();
+          dport.atom =
+              (tcp ? "tcp.dport == " : "udp.dport == ") + std::to_string(port);
+          r.cond.kind = CondNode::Kind::And;
+          r.cond.kids = {std::move(addr), std::move(dport)};
+          r.action = pick(2) ? "pass" : "drop";
+          c_.policy.rules.insert(
+              c_.policy.rules.begin() +
+                  pick(static_cast<int>(c_.policy.rules.size()) + 1),
+              std::move(r));
+        }
+      }
     for (int i = pick(3); i > 0; --i)
       c_.policy.protects.push_back({"", "protect " + cond(1).text()});
     const char *defaults[] = {"", "pass", "drop"};
@@ -594,6 +625,22 @@ private:
     return n;
   }
 
+  // `ip.src in { ... }` (or ip.dst) of 1 to 12 addresses and prefixes.
+  RuleSpec address_list_rule(int k) {
+    RuleSpec r;
+    r.name = "list" + std::to_string(k);
+    const char *field = pick(2) ? "ip.src" : "ip.dst";
+    std::string items;
+    const int n = 1 + pick(12);
+    for (int i = 0; i < n; ++i)
+      items += (i ? ", " : "") + (pick(2) ? cidr() : address());
+    r.cond.atom = n == 1 && !pick(3)
+                      ? std::string(field) + " == " + address()
+                      : std::string(field) + " in { " + items + " }";
+    r.action = pick(2) ? "pass" : "drop";
+    return r;
+  }
+
   RuleSpec rule(int i) {
     RuleSpec r;
     r.name = "r" + std::to_string(i);
@@ -925,7 +972,23 @@ Case generate_case(uint64_t seed, uint64_t number, const GenOptions &options) {
   // From the case number, not the random stream: the policies and packets
   // of a (seed, case) stay what they were.
   c.split_class_tables = number % 2 == 1;
+  c.lowering = c.split_class_tables ? CaseLowering::Maps
+                                    : static_cast<CaseLowering>(number / 2 % 4);
   return c;
+}
+
+const char *lowering_name(CaseLowering l) {
+  switch (l) {
+  case CaseLowering::Auto:
+    return "auto";
+  case CaseLowering::Maps:
+    return "maps";
+  case CaseLowering::Code:
+    return "code";
+  case CaseLowering::TightBudgets:
+    return "tight-budgets";
+  }
+  return "?";
 }
 
 } // namespace psl::difftest

@@ -80,6 +80,16 @@ struct TimedFrame {
   std::vector<uint8_t> bytes;
 };
 
+// How a case is lowered (lower::CostOptions): the cost model with its
+// default budgets; every part of the policy in maps (the model off); every
+// part as code or a decision tree where the budgets allow; the cost model
+// with budgets small enough (CaseLowering's kTight*) that random policies
+// fall on both sides of them.
+enum class CaseLowering : uint8_t { Auto, Maps, Code, TightBudgets };
+inline constexpr size_t kTightCodeTests = 12;
+inline constexpr size_t kTightTreeLeaves = 6;
+const char *lowering_name(CaseLowering l);
+
 struct Case {
   uint64_t seed = 0, number = 0;
   PolicySpec policy;
@@ -92,6 +102,9 @@ struct Case {
   // thresholds keep for large tables: set on odd-numbered cases, so a run
   // compares both paths with the interpreter.
   bool split_class_tables = false;
+  // The split is a layout of maps: odd-numbered cases are lowered to maps.
+  // Even-numbered ones cycle through the lowerings (number / 2 % 4).
+  CaseLowering lowering = CaseLowering::Auto;
 };
 
 struct GenOptions {

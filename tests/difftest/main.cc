@@ -105,8 +105,8 @@ void worker(const Options &o, int k, int fd) {
     if (o.print_cases)
       write_all(fd, "T" + std::to_string(c.policy.text().size()) + "\n" +
                         c.policy.text());
-    Outcome out =
-        run_case(c.policy.text(), c.entries, c.packets, c.split_class_tables);
+    Outcome out = run_case(c.policy.text(), c.entries, c.packets,
+                           c.split_class_tables, c.lowering);
     std::string msg = "C " + std::to_string(static_cast<int>(out.kind)) + " " +
                       std::to_string(out.packets_run) + " " +
                       std::to_string(out.decided_by_rule) + " " +
@@ -118,7 +118,7 @@ void worker(const Options &o, int k, int fd) {
       std::string note = "case " + std::to_string(n) + ": " + first_line + "\n";
       msg += "T" + std::to_string(note.size()) + "\n" + note;
     } else if (out.kind != Outcome::Kind::Agree) {
-      Repro r{c.policy, c.entries, c.packets, c.split_class_tables};
+      Repro r{c.policy, c.entries, c.packets, c.split_class_tables, c.lowering};
       ShrinkResult s = shrink(r, out, std::chrono::seconds(o.shrink_seconds));
       std::string report =
           format_report(o.seed, n, out, c.policy.rules.size(), s);

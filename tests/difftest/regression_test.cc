@@ -28,14 +28,15 @@ struct HexFrame {
 void expect_agree(const std::string &policy,
                   const std::vector<SetEntry> &entries,
                   const std::vector<HexFrame> &frames,
-                  bool split_class_tables = false) {
+                  bool split_class_tables = false,
+                  CaseLowering lowering = CaseLowering::Auto) {
   PSC_REQUIRE_OR_SKIP(::psl::backend::bpf_features().xdp_test_run);
   std::vector<TimedFrame> packets;
   for (const HexFrame &f : frames) {
     packets.push_back({f.time_ns, from_hex(f.hex)});
     ASSERT_FALSE(packets.back().bytes.empty()) << "bad hex: " << f.hex;
   }
-  Outcome o = run_case(policy, entries, packets, split_class_tables);
+  Outcome o = run_case(policy, entries, packets, split_class_tables, lowering);
   EXPECT_EQ(o.kind, Outcome::Kind::Agree) << outcome_name(o.kind) << "\n"
                                           << o.detail;
 }

@@ -204,8 +204,24 @@ Outcome run_compiled(bpftest::CompiledPolicy &k,
   }
 }
 
-backend::PolicyBuildOptions build_options(bool split_class_tables) {
+backend::PolicyBuildOptions build_options(bool split_class_tables,
+                                          CaseLowering lowering) {
   codegen::PolicyBuildOptions o;
+  using Mode = lower::CostOptions::Mode;
+  switch (lowering) {
+  case CaseLowering::Auto:
+    break;
+  case CaseLowering::Maps:
+    o.lower.cost.mode = Mode::Maps;
+    break;
+  case CaseLowering::Code:
+    o.lower.cost.mode = Mode::Code;
+    break;
+  case CaseLowering::TightBudgets:
+    o.lower.cost.max_code_tests = kTightCodeTests;
+    o.lower.cost.max_tree_leaves = kTightTreeLeaves;
+    break;
+  }
   if (split_class_tables) {
     o.lower.groups.ipv4_split_min_prefixes = 0;
     o.lower.groups.ipv6_split_min_prefixes = 0;
@@ -220,10 +236,10 @@ backend::PolicyBuildOptions build_options(bool split_class_tables) {
 Outcome run_case(const std::string &policy_text,
                  const std::vector<SetEntry> &entries,
                  const std::vector<TimedFrame> &packets,
-                 bool split_class_tables) {
+                 bool split_class_tables, CaseLowering lowering) {
   bpftest::BuildFailure failure;
-  auto k = bpftest::CompiledPolicy::build(policy_text, &failure,
-                                          build_options(split_class_tables));
+  auto k = bpftest::CompiledPolicy::build(
+      policy_text, &failure, build_options(split_class_tables, lowering));
   if (!k) {
     Outcome out;
     out.stage = failure.stage;

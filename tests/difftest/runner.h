@@ -45,13 +45,17 @@ const char *outcome_name(Outcome::Kind k);
 // of the class tables into the /16 array and prefix hash, the IPv6 part
 // into the /32 buckets and prefix hash (Case::split_class_tables), and a
 // bitmap of ports in front of every class-keyed port group.
-backend::PolicyBuildOptions build_options(bool split_class_tables);
+// `lowering` sets the cost model's mode and budgets (Case::lowering).
+backend::PolicyBuildOptions
+build_options(bool split_class_tables,
+              CaseLowering lowering = CaseLowering::Auto);
 
 // Builds the policy (a whole PSL file), then runs `packets` on both sides.
 Outcome run_case(const std::string &policy_text,
                  const std::vector<SetEntry> &entries,
                  const std::vector<TimedFrame> &packets,
-                 bool split_class_tables = false);
+                 bool split_class_tables = false,
+                 CaseLowering lowering = CaseLowering::Auto);
 
 // Runs on an already built policy: rate() buckets are emptied first, set
 // entries (re)written, so a policy can serve many packet lists (the

@@ -41,8 +41,8 @@ private:
     if (!time_left())
       return false;
     ++tries_;
-    Outcome o =
-        run_case(r.policy.text(), r.entries, r.packets, r.split_class_tables);
+    Outcome o = run_case(r.policy.text(), r.entries, r.packets,
+                         r.split_class_tables, r.lowering);
     if (!same_failure(o))
       return false;
     best_ = r;
@@ -63,7 +63,8 @@ private:
     if (!compiled_) {
       bpftest::BuildFailure f;
       compiled_ = bpftest::CompiledPolicy::build(
-          best_.policy.text(), &f, build_options(best_.split_class_tables));
+          best_.policy.text(), &f,
+          build_options(best_.split_class_tables, best_.lowering));
       if (!compiled_)
         return false;
     }
@@ -338,9 +339,17 @@ std::string format_report(uint64_t seed, uint64_t number,
     out += std::string(i ? ",\n                " : "") + "{" +
            std::to_string(r.packets[i].time_ns) + "ull, \"" +
            to_hex(r.packets[i].bytes) + "\"}";
-  out += r.split_class_tables
-             ? "},\n               /*split_class_tables=*/true);\n}\n"
-             : "});\n}\n";
+  if (r.lowering != CaseLowering::Auto)
+    out += std::string("},\n               /*split_class_tables=*/") +
+           (r.split_class_tables ? "true" : "false") + ", CaseLowering::" +
+           (r.lowering == CaseLowering::Maps   ? "Maps"
+            : r.lowering == CaseLowering::Code ? "Code"
+                                               : "TightBudgets") +
+           ");\n}\n";
+  else
+    out += r.split_class_tables
+               ? "},\n               /*split_class_tables=*/true);\n}\n"
+               : "});\n}\n";
   out += "---- rerun: psc-difftest --seed " + std::to_string(seed) +
          " --case " + std::to_string(number) + "\n";
   return out;

@@ -30,7 +30,8 @@ struct Repro {
   PolicySpec policy;
   std::vector<SetEntry> entries;
   std::vector<TimedFrame> packets;
-  bool split_class_tables = false; // Case::split_class_tables
+  bool split_class_tables = false;            // Case::split_class_tables
+  CaseLowering lowering = CaseLowering::Auto; // Case::lowering
 };
 
 struct ShrinkResult {

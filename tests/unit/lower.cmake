@@ -16,3 +16,9 @@ add_executable(lower_pieces_test ${CMAKE_CURRENT_SOURCE_DIR}/lower_pieces_test.c
 target_link_libraries(lower_pieces_test PRIVATE psl_lower GTest::gtest_main)
 target_include_directories(lower_pieces_test PRIVATE ${PSC_BPF_TEMPLATE_DIR})
 gtest_discover_tests(lower_pieces_test)
+
+# The cost model's choice of maps, code or a decision tree per part of a
+# policy (compiler/lower/cost_model.h), and what psc shows of it.
+add_executable(lower_cost_model_test ${CMAKE_CURRENT_SOURCE_DIR}/lower_cost_model_test.cc)
+target_link_libraries(lower_cost_model_test PRIVATE psl_codegen psl_driver GTest::gtest_main)
+gtest_discover_tests(lower_cost_model_test DISCOVERY_TIMEOUT 30)

@@ -30,7 +30,7 @@ lower_text(const std::string &body, size_t split_min = 0,
   opts.groups.ipv4_split_min_prefixes = split_min;
   opts.groups.ipv6_split_min_prefixes = split6_min;
   opts.groups.ipv6_dense_min_prefixes = dense_min;
-  return test_util::lower_body(body, opts);
+  return test_util::lower_body(body, test_util::maps_only(opts));
 }
 
 // struct psl_class4_slot as words: best, class, groups (low, high), longer,

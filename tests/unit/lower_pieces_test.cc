@@ -497,7 +497,10 @@ TEST(Placement, EachRuleToAGroupOrCodeWithTheReason) {
   conds.push_back(field(FieldId::TcpDport, IntervalSet::point(22)));
   conds.push_back(field(FieldId::TcpDport, IntervalSet::point(80)));
   conds.push_back(std::nullopt); // not normalized
-  place_rules(conds, c);
+  // Maps: with the cost model on, one port rule costs less as code.
+  CostOptions maps;
+  maps.mode = CostOptions::Mode::Maps;
+  place_rules(conds, c, GroupLimits{}, maps);
   ASSERT_EQ(c.groups.size(), 1u);
   EXPECT_EQ(c.groups[0].shape, "array tcp.dport");
   EXPECT_FALSE(c.rules[0].in_code);
@@ -505,6 +508,18 @@ TEST(Placement, EachRuleToAGroupOrCodeWithTheReason) {
   EXPECT_EQ(c.rules[1].why_code, "it is a count rule");
   EXPECT_TRUE(c.rules[2].in_code);
   EXPECT_EQ(c.rules[2].why_code, "its condition could not be normalized");
+  // The cost model's choice, kept for --verbose: one unit, the port array.
+  ASSERT_EQ(c.costs.size(), 1u);
+  EXPECT_EQ(c.costs[0].unit, "group array tcp.dport");
+  EXPECT_EQ(c.costs[0].choice, CostChoice::Lowering::Map);
+
+  Classifier a = with_rules({Action::Drop, Action::Count, Action::Pass});
+  a.rules[1].terminal = false;
+  place_rules(conds, a);
+  EXPECT_TRUE(a.groups.empty());
+  EXPECT_TRUE(a.rules[0].in_code);
+  EXPECT_EQ(a.rules[0].why_code,
+            "the cost model lowered its part of the policy to code");
 }
 
 } // namespace

@@ -19,6 +19,14 @@ struct Lowered {
   const Classifier &c() const { return result.classifier; }
 };
 
+// The map layouts, whatever the cost model would choose for a policy this
+// small: for the tests of the groups, keys and splits
+// (lower_cost_model_test covers the choice itself).
+inline LowerOptions maps_only(LowerOptions o = {}) {
+  o.cost.mode = CostOptions::Mode::Maps;
+  return o;
+}
+
 // `body` inside `policy t { ... }`; null (and a test failure) if it does
 // not check.
 inline std::unique_ptr<Lowered> lower_body(const std::string &body,

@@ -48,6 +48,10 @@ int run_build(const BuildOptions &options, Streams io) {
                             ? options.emit_c
                             : options.emit_c.substr(emit_slash + 1);
   }
+  using Mode = psl::lower::CostOptions::Mode;
+  build.lower.cost.mode = options.lowering == "maps"   ? Mode::Maps
+                          : options.lowering == "code" ? Mode::Code
+                                                       : Mode::Auto;
   auto built = psl::codegen::build_policy(
       *checked.module.policy, checked.diags.file_ptr().get(), build);
   if (!built.ok()) {

@@ -71,6 +71,9 @@ struct BuildOptions {
   std::string emit_c; // empty: do not write the C
   bool verbose = false;
   bool color = false; // for diagnostics on stderr
+  // The cost model (docs/cost-model.md): "auto" picks maps, code or trees
+  // per part of the policy; "maps" and "code" force one way where possible.
+  std::string lowering = "auto";
 };
 int run_build(const BuildOptions &options, Streams io);
 

@@ -226,7 +226,12 @@ int run(int argc, char **argv) {
   build_cmd->add_option("--emit-c", build.emit_c,
                         "Also write the generated C here");
   build_cmd->add_flag("-v,--verbose", build.verbose,
-                      "Print the classifier (groups, code rules) and timings");
+                      "Print the classifier (the cost model's choices, "
+                      "trees, groups, code rules) and timings");
+  choice(build_cmd, "--lowering", build.lowering, {"auto", "maps", "code"},
+         "How rules become code: auto (the cost model's cheapest per part "
+         "of the policy), maps (lookups wherever a rule fits one), code "
+         "(straight-line tests and decision trees within the budgets)");
   std::string build_color = "auto";
   choice(build_cmd, "--color", build_color, {"auto", "always", "never"},
          "Colour diagnostics on stderr (auto: when a terminal)");
@@ -234,7 +239,8 @@ int run(int argc, char **argv) {
 Writes OUT (the ELF, atomically) and OUT.maps.json: the rule table and the
 map contents (lookup-group entries, literal sets) the loader writes into
 the maps after load. --emit-c writes the generated C; its header names the
-policy and the clang command that compiles it on its own.
+policy, the clang command that compiles it on its own and the cost model's
+estimates and choice for each part of the policy (docs/cost-model.md).
 )") + kBuildExit);
 
   psc::TestOptions test;
