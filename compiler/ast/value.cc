@@ -96,7 +96,7 @@ std::optional<MacAddr> parse_mac(const std::string &text) {
   return m;
 }
 
-static std::string duration_to_string(uint64_t ns) {
+std::string duration_text(uint64_t ns) {
   struct Unit {
     uint64_t ns;
     const char *suffix;
@@ -157,7 +157,7 @@ std::string value_to_string(const Value &v, const Type &t) {
       return buf;
     }
     std::string operator()(const Duration &d) const {
-      return duration_to_string(d.ns);
+      return duration_text(d.ns);
     }
     std::string operator()(const RateValue &r) const {
       return rate_to_string(r);

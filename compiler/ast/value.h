@@ -123,6 +123,10 @@ inline bool SetValue::operator==(const SetValue &o) const {
 // Canonical text of a value, as fmt would print it ("10.0.0.0/8", "100/s").
 std::string value_to_string(const Value &v, const Type &t);
 
+// A duration as PSL writes it, in the largest unit that divides it ("10m",
+// "90s", "1500ms"; "0s"); below a millisecond it is cut to whole ms.
+std::string duration_text(uint64_t ns);
+
 // Parsing helpers shared by the frontend and the test-packet builder.
 std::optional<IpAddr> parse_ip(const std::string &text);
 std::optional<MacAddr> parse_mac(const std::string &text);

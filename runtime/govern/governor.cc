@@ -4,8 +4,10 @@
 #include <cctype>
 #include <set>
 
+#include "ast/value.h"
 #include "driver.h"
 #include "govern/compose.h"
+#include "govern/const_uses.h"
 #include "govern/rule_shape.h"
 #include "govern/source_text.h"
 #include "policy/set_values.h"
@@ -78,17 +80,6 @@ bool has_error(const psl::DiagnosticSink &d, psl::DiagCode code) {
   return false;
 }
 
-std::string duration_text(uint64_t ns) {
-  constexpr uint64_t ms = 1000000ull, s = 1000 * ms, m = 60 * s, h = 60 * m;
-  if (ns != 0 && ns % h == 0)
-    return std::to_string(ns / h) + "h";
-  if (ns != 0 && ns % m == 0)
-    return std::to_string(ns / m) + "m";
-  if (ns != 0 && ns % s == 0)
-    return std::to_string(ns / s) + "s";
-  return std::to_string(ns / ms) + "ms";
-}
-
 std::string plural(size_t n, const char *one, const char *many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
@@ -100,21 +91,6 @@ Verdict refuse_with(Reason r, std::string message,
   v.diagnostics_json = d.json;
   return v;
 }
-
-// The constants an expression names (and those their values name).
-class ConstUses : public psl::Visitor {
-public:
-  std::set<const psl::ConstDecl *> found;
-  void visit(psl::NameExpr &e) override {
-    if (e.target != psl::NameExpr::Target::Const || e.decl == nullptr)
-      return;
-    auto *c = dynamic_cast<const psl::ConstDecl *>(e.decl);
-    if (c == nullptr || !found.insert(c).second)
-      return;
-    if (c->value)
-      visit_expr(*c->value);
-  }
-};
 
 // Whether an expression tests a field (rate() keys aside).
 class TestsField : public psl::Visitor {
@@ -367,7 +343,7 @@ Checked check_rules(const std::string &display, const std::string &text,
       out.refusal = refuse_with(Reason::TtlTooLong,
                                 where + " asks for ttl " + r->ttl->spelling +
                                     ", more than the " +
-                                    duration_text(ctx.options.max_ttl_ns) +
+                                    psl::duration_text(ctx.options.max_ttl_ns) +
                                     " a generated rule "
                                     "may have",
                                 alone_diags);
@@ -559,11 +535,11 @@ Verdict review_policy(const Proposal &p, const GovernorContext &ctx) {
   v.diagnostics_json = c.warnings.json;
   v.message = "accepted " + plural(c.rules.size(), "rule", "rules");
   if (shadowed == c.rules.size())
-    v.message += ", in shadow for " + duration_text(period);
+    v.message += ", in shadow for " + psl::duration_text(period);
   else if (shadowed > 0)
     v.message += " (" + std::to_string(shadowed) + " drop" +
                  (shadowed == 1 ? "" : "s") + " in shadow for " +
-                 duration_text(period) + ")";
+                 psl::duration_text(period) + ")";
   v.rules = std::move(c.rules);
   return v;
 }
@@ -644,8 +620,8 @@ Verdict review_set_insert(const Proposal &p, const GovernorContext &ctx) {
   if (in.ttl_ms > o.max_ttl_ns / 1000000ull)
     return Verdict::refuse(
         Reason::TtlTooLong,
-        "the entries would stay " + duration_text(in.ttl_ms * 1000000ull) +
-            ", more than the " + duration_text(o.max_ttl_ns) + " allowed");
+        "the entries would stay " + psl::duration_text(in.ttl_ms * 1000000ull) +
+            ", more than the " + psl::duration_text(o.max_ttl_ns) + " allowed");
   if (ttl == 0) {
     if (!set->ttl)
       return Verdict::refuse(Reason::NoTtl,
@@ -655,7 +631,7 @@ Verdict review_set_insert(const Proposal &p, const GovernorContext &ctx) {
       return Verdict::refuse(Reason::TtlTooLong,
                              "set '" + in.set + "' keeps entries " +
                                  set->ttl->spelling + ", more than the " +
-                                 duration_text(o.max_ttl_ns) +
+                                 psl::duration_text(o.max_ttl_ns) +
                                  " a generated entry may stay");
   }
 
@@ -725,7 +701,7 @@ Verdict review_set_insert(const Proposal &p, const GovernorContext &ctx) {
   v.ttl_ns = ttl;
   v.message = "accepted " + plural(v.values.size(), "value", "values") +
               " for set '" + in.set + "' (ttl " +
-              (ttl ? duration_text(ttl) : set->ttl->spelling) + ")";
+              (ttl ? psl::duration_text(ttl) : set->ttl->spelling) + ")";
   return v;
 }
 

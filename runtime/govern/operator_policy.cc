@@ -3,24 +3,11 @@
 #include <algorithm>
 #include <vector>
 
+#include "govern/const_uses.h"
+
 namespace psr::govern {
 
 namespace {
-
-// The constants an expression names, and those their values name.
-class ConstUses : public psl::Visitor {
-public:
-  std::set<const psl::ConstDecl *> found;
-  void visit(psl::NameExpr &e) override {
-    if (e.target != psl::NameExpr::Target::Const || e.decl == nullptr)
-      return;
-    auto *c = dynamic_cast<const psl::ConstDecl *>(e.decl);
-    if (c == nullptr || !found.insert(c).second)
-      return;
-    if (c->value)
-      visit_expr(*c->value);
-  }
-};
 
 // Whether a protect condition tests nothing but ip.src and ip.dst against
 // constants.

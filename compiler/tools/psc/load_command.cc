@@ -14,6 +14,7 @@
 #include <csignal>
 #include <unistd.h>
 
+#include "ast/value.h"
 #include "backend/xdp_attach.h"
 #include "codegen/policy_build.h"
 #include "commands.h"
@@ -188,7 +189,7 @@ int run_load(const LoadOptions &options, Streams io) {
     io.err << "psc load: note: " << n << "\n";
   std::vector<std::string> ttl_rules;
   for (const auto &[name, ttl] : load.rule_ttls)
-    ttl_rules.push_back(name + " (ttl " + format_duration(ttl) + ")");
+    ttl_rules.push_back(name + " (ttl " + psl::duration_text(ttl) + ")");
   if (!ttl_rules.empty() && !pp::expiry_enforced(layout, target.netns))
     io.err << "psc load: warning: rule ttls are enforced by psd, which is "
               "not running in this network namespace: "

@@ -144,17 +144,6 @@ int report_error(const char *verb, const be::Error &e, std::ostream &err) {
   return error_status(verb, e, err);
 }
 
-std::string format_duration(uint64_t ns) {
-  constexpr uint64_t ms = 1000000ull, s = 1000 * ms, m = 60 * s, h = 60 * m;
-  if (ns != 0 && ns % h == 0)
-    return std::to_string(ns / h) + "h";
-  if (ns != 0 && ns % m == 0)
-    return std::to_string(ns / m) + "m";
-  if (ns != 0 && ns % s == 0)
-    return std::to_string(ns / s) + "s";
-  return std::to_string(ns / ms) + "ms";
-}
-
 namespace {
 
 std::string strftime_utc(uint64_t unix_ns, const char *format) {

@@ -54,8 +54,6 @@ int error_status(const char *verb, const psl::backend::Error &e,
 int report_error(const char *verb, const psl::backend::Error &e,
                  std::ostream &err);
 
-// 5s, 10m, 1h, 1500ms: a duration as PSL writes it.
-std::string format_duration(uint64_t ns);
 // "2025-01-31 12:00:00 UTC"; "-" for 0.
 std::string format_time(uint64_t unix_ns);
 // RFC 3339 for JSON ("2025-01-31T12:00:00Z"); "" for 0.

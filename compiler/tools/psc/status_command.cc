@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ast/value.h"
 #include "commands.h"
 #include "policy/program_state.h"
 #include "policy/status.h"
@@ -60,7 +61,7 @@ json status_json(const pp::TargetStatus &s) {
     x["shadow"] = r.shadow;
     x["origin"] = r.origin;
     if (r.ttl_ns != 0) {
-      x["ttl"] = format_duration(r.ttl_ns);
+      x["ttl"] = psl::duration_text(r.ttl_ns);
       x["since"] = format_time_json(r.started_unix_ns);
       x["expires_at"] = format_time_json(r.expires_unix_ns);
       x["expired"] = r.expired;
@@ -79,7 +80,7 @@ json status_json(const pp::TargetStatus &s) {
               {"expired", x.expired},
               {"capacity", x.capacity}};
     if (x.ttl_ns != 0)
-      j["ttl"] = format_duration(x.ttl_ns);
+      j["ttl"] = psl::duration_text(x.ttl_ns);
     sets.push_back(std::move(j));
   }
   d["dynsets"] = std::move(sets);
@@ -130,7 +131,7 @@ void print_status(const pp::TargetStatus &s, std::ostream &out) {
       extra += "  (shadow: would have matched " +
                std::to_string(r.counts.shadow_packets) + " pkts)";
     if (r.ttl_ns != 0)
-      extra += "  ttl " + format_duration(r.ttl_ns) +
+      extra += "  ttl " + psl::duration_text(r.ttl_ns) +
                (r.expired ? ", expired at " : ", until ") +
                format_time(r.expires_unix_ns);
     row(r.name, r.action, r.counts.packets, r.counts.bytes, extra);

@@ -1,19 +1,12 @@
 #include "analyze/detector/proposal_text.h"
 
+#include "ast/value.h"
 #include "summary/labels.h"
 
 namespace psr::analyze {
 
 std::string psl_duration(std::chrono::milliseconds d) {
-  const int64_t ms = d.count();
-  struct Unit {
-    int64_t ms;
-    const char *suffix;
-  };
-  for (Unit u : {Unit{3'600'000, "h"}, Unit{60'000, "m"}, Unit{1000, "s"}})
-    if (ms > 0 && ms % u.ms == 0)
-      return std::to_string(ms / u.ms) + u.suffix;
-  return std::to_string(ms) + "ms";
+  return psl::duration_text(static_cast<uint64_t>(d.count()) * 1000000ull);
 }
 
 std::string psl_rate(uint64_t per_s) { return std::to_string(per_s) + "/s"; }

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "api/listen_address.h"
+#include "ast/value.h"
 #include "govern/protected_addresses.h"
 
 namespace psd {
@@ -222,13 +223,7 @@ std::string shown(const SettingValue &v) {
 }
 
 std::string duration_text(int64_t ms) {
-  if (ms % 3600000 == 0)
-    return std::to_string(ms / 3600000) + "h";
-  if (ms % 60000 == 0)
-    return std::to_string(ms / 60000) + "m";
-  if (ms % 1000 == 0)
-    return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms) + "ms";
+  return psl::duration_text(static_cast<uint64_t>(ms) * 1000000ull);
 }
 
 // Converts one setting; the error names where it came from and the key.
