@@ -2,9 +2,12 @@
 
 #include <chrono>
 #include <cstdio>
+#include <map>
+#include <optional>
 #include <set>
 
 #include "analyze/llm/answer.h"
+#include "analyze/evidence.h"
 #include "analyze/llm/answer_check.h"
 #include "grammar_export/grammar_export.h"
 
@@ -151,18 +154,32 @@ AnalyzerResult LlmAnalyzer::analyze(const PromptContext &context) {
       p.policy_name = check.policy_name;
       p.rules = check.rules;
       p.analysis = result.analysis;
-      // Evidence: what the model cited among the windows it was shown.
+      // Evidence: what the model cited among the windows it was shown,
+      // its counters read again from those windows (evidence.h): a name
+      // the window does not have is left out, a value is the window's,
+      // whatever the model wrote. A counter cites its window.
       std::set<uint64_t> cited(answer.windows.begin(), answer.windows.end());
-      std::set<uint64_t> shown;
-      for (const EvidenceWindow &w : prompt->windows.shown) {
-        shown.insert(w.seq);
+      std::map<uint64_t, const nlohmann::json *> shown;
+      for (const EvidenceWindow &w : prompt->windows.shown)
+        for (const nlohmann::json &s : context.summaries)
+          if (s.is_object() && s.value("seq", uint64_t{0}) == w.seq)
+            shown[w.seq] = &s;
+      for (const EvidenceCounter &c : answer.counters) {
+        auto window = shown.find(c.window);
+        std::optional<ResolvedCounter> real;
+        if (window != shown.end())
+          real = resolve_counter(*window->second, c.name);
+        if (!real) {
+          ++result.counters_discarded;
+          continue;
+        }
+        cited.insert(c.window);
+        p.evidence.counters.push_back(
+            {c.window, clean_text(redact(real->name), 200), real->value});
+      }
+      for (const EvidenceWindow &w : prompt->windows.shown)
         if (cited.count(w.seq))
           p.evidence.windows.push_back(w);
-      }
-      for (const EvidenceCounter &c : answer.counters)
-        if (shown.count(c.window))
-          p.evidence.counters.push_back(
-              {c.window, clean_text(redact(c.name), 200), c.value});
       p.evidence.cited = !p.evidence.windows.empty();
       if (!p.evidence.cited)
         p.evidence.windows = prompt->windows.shown;
