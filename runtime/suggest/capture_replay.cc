@@ -15,6 +15,8 @@
 #include "codegen/policy_build.h"
 #include "interp/pcap_replay.h"
 #include "psl_counters.h"
+#include "policy/dynamic_sets.h"
+#include "policy/set_values.h"
 #include "psl_parse.h"
 #include "summary/builder.h"
 #include "trace/observation.h"
@@ -49,7 +51,7 @@ Expected<psl_counter> read_counter(int map_fd, uint32_t id) {
 }
 
 // The replay's state: the loaded program, the observation, the readings.
-class Replay {
+class Replay final : public ReplaySets {
 public:
   Replay(const psl::Policy &policy, psl::codegen::PolicyArtifact artifact,
          psl::backend::BpfObject obj, trace::XdpObservation xdp,
@@ -94,6 +96,30 @@ public:
     return Status::success();
   }
 
+  Status add(const std::string &set, const std::string &value,
+             uint64_t ttl_ns) override {
+    const psl::lower::DynSetSpec *spec = nullptr;
+    for (const psl::lower::DynSetSpec &d : artifact_.classifier.dynsets)
+      if (d.name == set)
+        spec = &d;
+    if (spec == nullptr)
+      return Error::user("the policy has no dynamic set '" + set + "'");
+    const int fd = obj_.map_fd(set);
+    if (fd < 0)
+      return Error::user("set '" + set +
+                         "' is not used by any rule, so the program has no "
+                         "map for it");
+    auto key = policy::encode_set_value(spec->elem, value);
+    if (!key)
+      return key.error();
+    // The program's clock is the capture's (psl_clock): the entry expires
+    // on it.
+    const uint64_t now = boundary_;
+    const uint64_t ttl = ttl_ns ? ttl_ns : spec->ttl_ns;
+    return policy::insert_set_map(fd, *key, ttl ? now + ttl : 0,
+                                  policy::set_key_size(spec->elem), now);
+  }
+
   Expected<CaptureSummary> finish() {
     if (!started_)
       return Error::user("the capture has no frames");
@@ -134,6 +160,9 @@ private:
     out_.windows.push_back(summary::build_summary(
         prev_, cur, out_.windows.size() + 1, o_.summary));
     prev_ = std::move(cur);
+    if (o_.on_window)
+      if (Status s = o_.on_window(out_.windows.back(), *this); !s.ok())
+        return s;
     boundary_ += o_.window_ns;
     return Status::success();
   }

@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,18 @@ namespace psr::suggest {
 
 namespace be = psl::backend;
 
+// What a window's reader may do to the replay before it goes on: put
+// values into the program's dynamic sets, as psd's governor does on its
+// fast path, so that the next windows show their traffic dropped.
+class ReplaySets {
+public:
+  virtual ~ReplaySets() = default;
+  // `value` as a policy writes it, into dynamic set `set`, expiring `ttl_ns`
+  // of capture time after the window's end (0: the set's own ttl).
+  virtual be::Status add(const std::string &set, const std::string &value,
+                         uint64_t ttl_ns) = 0;
+};
+
 struct ReplayOptions {
   uint64_t window_ns = 1'000'000'000;
   // Frames at or after this much capture time from the first frame are
@@ -43,6 +56,9 @@ struct ReplayOptions {
   size_t max_windows = 7200;
   summary::SummaryOptions summary;
   std::string ifname = "capture"; // the interface the summaries name
+  // Called with each window as soon as it is built, before the next frame
+  // is replayed (psd's tick); an error stops the replay.
+  std::function<be::Status(const summary::Summary &, ReplaySets &)> on_window;
 };
 
 struct CaptureSummary {

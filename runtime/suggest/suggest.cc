@@ -53,7 +53,6 @@ public:
       if (p.kind == analyze::Proposal::Kind::Policy) {
         out_.rules.insert(out_.rules.end(), r.verdict.rules.begin(),
                           r.verdict.rules.end());
-        out_.composed = r.verdict.composed_text;
       } else {
         analyze::SetInsert ins = p.insert;
         ins.values = r.verdict.values;
@@ -75,31 +74,53 @@ private:
   std::vector<std::string> blocked_;
 };
 
-void run_detector(const SuggestOptions &o, const CaptureSummary &capture,
-                  SuggestResult &out) {
-  analyze::EmbeddedDetector detector(o.detector);
-  Reviewer reviewer(o, out);
-  const std::vector<analyze::BlockSet> block_sets =
-      analyze::find_block_sets(out.op->policy());
-  std::vector<std::string> operator_rules;
-  for (const psl::RuleDecl *r : out.op->policy().rules)
-    operator_rules.push_back(r->name);
-  for (const summary::Summary &w : capture.windows) {
+// The embedded detector as psd runs it: each window as soon as it is
+// built, its proposals reviewed at once, and accepted set inserts put into
+// the replayed program's sets, so the next windows show them dropping
+// (psd's fast path). Accepted rules are not swapped into the replay: the
+// windows after one still show the traffic it would drop.
+class DetectorRun {
+public:
+  DetectorRun(const SuggestOptions &o, SuggestResult &out)
+      : out_(out), detector_(o.detector), reviewer_(o, out),
+        block_sets_(analyze::find_block_sets(out.op->policy())) {
+    for (const psl::RuleDecl *r : out.op->policy().rules)
+      operator_rules_.push_back(r->name);
+  }
+
+  be::Status window(const summary::Summary &w, ReplaySets &sets) {
     analyze::DetectorContext ctx;
-    ctx.block_sets = block_sets;
-    ctx.blocked = reviewer.blocked();
-    ctx.rules_in_force = operator_rules;
-    for (const govern::GeneratedRule &g : out.rules)
+    ctx.block_sets = block_sets_;
+    ctx.blocked = reviewer_.blocked();
+    ctx.rules_in_force = operator_rules_;
+    for (const govern::GeneratedRule &g : out_.rules)
       ctx.rules_in_force.push_back(g.name);
     ctx.now_unix_ms = static_cast<int64_t>(w.window.end_unix_ms);
     ctx.now_ns = w.window.end_ns;
     const Clock::time_point t = Clock::now();
-    std::vector<analyze::Proposal> proposals = detector.analyze(w, ctx);
-    out.analyze_s += seconds_since(t);
-    for (analyze::Proposal &p : proposals)
-      reviewer.review(std::move(p), &w);
+    std::vector<analyze::Proposal> proposals = detector_.analyze(w, ctx);
+    out_.analyze_s += seconds_since(t);
+    for (analyze::Proposal &p : proposals) {
+      const size_t before = out_.inserts.size();
+      reviewer_.review(std::move(p), &w);
+      for (size_t i = before; i < out_.inserts.size(); ++i) {
+        const analyze::SetInsert &ins = out_.inserts[i];
+        for (const std::string &v : ins.values)
+          if (be::Status s = sets.add(ins.set, v, ins.ttl_ms * 1000000);
+              !s.ok())
+            return s;
+      }
+    }
+    return be::Status::success();
   }
-}
+
+private:
+  SuggestResult &out_;
+  analyze::EmbeddedDetector detector_;
+  Reviewer reviewer_;
+  std::vector<analyze::BlockSet> block_sets_;
+  std::vector<std::string> operator_rules_;
+};
 
 Expected<bool> run_llm(const SuggestOptions &o, const CaptureSummary &capture,
                        SuggestResult &out) {
@@ -171,28 +192,51 @@ const char *outcome_name(SuggestResult::Outcome o) {
   return "failed";
 }
 
-Expected<SuggestResult> analyze_windows(const SuggestOptions &o,
-                                        const CaptureSummary &capture) {
-  SuggestResult out;
-  out.analyzer = o.analyzer;
-  out.windows = capture.windows.size();
-  out.frames = capture.frames;
-  out.frames_after = capture.frames_after;
-  out.first_ns = capture.first_ns;
-  out.end_ns = capture.end_ns;
+Expected<SuggestResult> run_suggest(const SuggestOptions &options) {
   govern::OperatorLoad load =
-      govern::load_operator_policy(o.policy_path, o.policy_text);
+      govern::load_operator_policy(options.policy_path, options.policy_text);
   if (!load.policy)
-    return Error::user("the operator policy " + o.policy_path +
+    return Error::user("the operator policy " + options.policy_path +
                            " is refused: " + load.message,
                        load.diagnostics.text);
+  if (options.analyzer != AnalyzerKind::Embedded) {
+    analyze::llm::LlmConfig config = options.llm;
+    config.provider = options.analyzer == AnalyzerKind::Ollama
+                          ? analyze::llm::Provider::Ollama
+                          : analyze::llm::Provider::OpenAi;
+    if (be::Status s = analyze::llm::validate(config); !s.ok())
+      return Error::user(s.error().message);
+  }
+  SuggestOptions o = options;
+  if (!o.unix_ms)
+    o.unix_ms = wall_ms;
+  SuggestResult out;
+  out.analyzer = o.analyzer;
   out.op = load.policy;
 
+  // The detector reads each window as the replay makes it; the LLM reads
+  // them all once the replay is over.
+  ReplayOptions replay = o.replay;
+  std::optional<DetectorRun> detector;
   if (o.analyzer == AnalyzerKind::Embedded) {
-    run_detector(o, capture, out);
-  } else if (auto r = run_llm(o, capture, out); !r) {
-    return r.error();
+    detector.emplace(o, out);
+    replay.on_window = [&detector](const summary::Summary &w,
+                                   ReplaySets &sets) {
+      return detector->window(w, sets);
+    };
   }
+  const psl::Module &m = out.op->checked->module;
+  auto capture = summarize_capture(*m.policy, m.file.get(), o.pcap, replay);
+  if (!capture)
+    return capture.error();
+  out.windows = capture->windows.size();
+  out.frames = capture->frames;
+  out.frames_after = capture->frames_after;
+  out.first_ns = capture->first_ns;
+  out.end_ns = capture->end_ns;
+  if (o.analyzer != AnalyzerKind::Embedded)
+    if (auto r = run_llm(o, *capture, out); !r)
+      return r.error();
 
   size_t accepted = 0, refused = 0;
   for (const Reviewed &r : out.proposals)
@@ -223,36 +267,10 @@ Expected<SuggestResult> analyze_windows(const SuggestOptions &o,
     out.message = out.llm ? "the model proposes no change"
                           : "the detector proposes nothing";
   }
-  if (out.composed.empty() && !out.rules.empty())
+  if (!out.rules.empty())
     out.composed = govern::compose_policy(
         *out.op, out.rules, govern::exemption_clause(*out.op, nullptr));
   return out;
-}
-
-Expected<SuggestResult> run_suggest(const SuggestOptions &o) {
-  govern::OperatorLoad load =
-      govern::load_operator_policy(o.policy_path, o.policy_text);
-  if (!load.policy)
-    return Error::user("the operator policy " + o.policy_path +
-                           " is refused: " + load.message,
-                       load.diagnostics.text);
-  if (o.analyzer != AnalyzerKind::Embedded) {
-    analyze::llm::LlmConfig config = o.llm;
-    config.provider = o.analyzer == AnalyzerKind::Ollama
-                          ? analyze::llm::Provider::Ollama
-                          : analyze::llm::Provider::OpenAi;
-    if (be::Status s = analyze::llm::validate(config); !s.ok())
-      return Error::user(s.error().message);
-  }
-  const psl::Module &m = load.policy->checked->module;
-  auto capture =
-      summarize_capture(*m.policy, m.file.get(), o.pcap, o.replay);
-  if (!capture)
-    return capture.error();
-  SuggestOptions with_time = o;
-  if (!with_time.unix_ms)
-    with_time.unix_ms = wall_ms;
-  return analyze_windows(with_time, *capture);
 }
 
 } // namespace psr::suggest

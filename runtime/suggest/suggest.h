@@ -104,11 +104,6 @@ struct SuggestResult {
 };
 const char *outcome_name(SuggestResult::Outcome o); // "accepted", ...
 
-// The analysis of windows already summarized (`capture` from
-// summarize_capture). Errors: the LLM configuration (validate()).
-be::Expected<SuggestResult> analyze_windows(const SuggestOptions &options,
-                                            const CaptureSummary &capture);
-
 // Checks the operator policy, summarizes the capture, analyzes. Errors:
 // the operator policy does not check (ErrorKind::User, the diagnostics
 // in detail), what summarize_capture() refuses (no BPF:
