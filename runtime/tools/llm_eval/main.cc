@@ -8,6 +8,9 @@
 //   llm_eval --manifest scenarios.json --dir GENERATED [--analyzer A]
 //            [--llm-KEY VALUE ...] [--only NAME ...] [--json OUT]
 //
+// Exit: 0 every scenario measured, 1 one could not be, 2 bad command
+// line, 3 no BPF (the replay needs BPF_PROG_TEST_RUN).
+//
 // --llm-model may hold "{scenario}", replaced by each scenario's name
 // (the scripted fake server keeps one script per model name).
 #include <algorithm>
@@ -42,7 +45,11 @@ std::string percent(double v) {
 
 std::string seconds(double v) {
   std::ostringstream o;
-  o << std::fixed << std::setprecision(v < 1 ? 3 : 2) << v << " s";
+  if (v < 1)
+    o << std::fixed << std::setprecision(v < 0.01 ? 2 : 0) << v * 1000
+      << " ms";
+  else
+    o << std::fixed << std::setprecision(2) << v << " s";
   return o.str();
 }
 
@@ -237,6 +244,10 @@ int main(int argc, char **argv) {
             return 2;
           }
     auto e = sg::evaluate_scenario(o, dir + "/" + name + ".labels");
+    if (!e && e.error().kind == psl::backend::ErrorKind::Environment) {
+      std::cerr << "llm_eval: " << e.error().message << "\n";
+      return 3;
+    }
     if (!e) {
       std::cerr << "llm_eval: " << name << ": " << e.error().message << "\n";
       if (!e.error().detail.empty())
