@@ -5,8 +5,8 @@ Each scenario of scenarios.json becomes NAME.pcap (Ethernet, microsecond
 timestamps) and NAME.labels (one line per frame, `a` attack or `b`
 benign) in the output directory. The same seed gives the same bytes on
 any machine (only random.random() is drawn: its sequence for a seed has
-not changed across Python 3 versions); scenarios.json keeps the SHA-256
-of each file for its seed and `--check` compares.
+not changed across Python 3 versions); sha256.json keeps the SHA-256 of
+each file for its scenario's seed and `--check` compares.
 
 Traffic goes to one host, 192.0.2.1 / 2001:db8::1 (the filter's). Benign
 sources live in 198.18.0.0/15 and 2001:db8:100::/48, attackers in
@@ -31,6 +31,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MANIFEST = os.path.join(HERE, "scenarios.json")
+HASHES = os.path.join(HERE, "sha256.json")
 
 HOST4 = bytes([192, 0, 2, 1])
 HOST6 = bytes.fromhex("20010db8000000000000000000000001")
@@ -381,11 +382,15 @@ def main():
     ap.add_argument("--check", action="store_true",
                     help="fail unless the files match the recorded hashes")
     ap.add_argument("--record", action="store_true",
-                    help="write the hashes into scenarios.json")
+                    help="write the hashes into sha256.json")
     args = ap.parse_args()
     with open(MANIFEST) as f:
         manifest = json.load(f)
     os.makedirs(args.out, exist_ok=True)
+    recorded = {}
+    if os.path.exists(HASHES):
+        with open(HASHES) as f:
+            recorded = json.load(f)
     bad = 0
     for sc in manifest["scenarios"]:
         if args.only and sc["name"] not in args.only:
@@ -393,15 +398,16 @@ def main():
         seed = args.seed if args.seed is not None else sc["seed"]
         hashes, n = generate(sc["name"], seed, args.out)
         print("%-24s %7d frames  seed %d" % (sc["name"], n, seed))
-        if args.record:
-            sc["sha256"] = hashes
+        if args.record and seed == sc["seed"]:
+            recorded[sc["name"]] = hashes
         elif args.check and seed == sc["seed"]:
-            if sc.get("sha256") != hashes:
-                print("  differs from the recorded hashes", file=sys.stderr)
+            if recorded.get(sc["name"]) != hashes:
+                print("  differs from the recorded hashes (sha256.json)",
+                      file=sys.stderr)
                 bad += 1
     if args.record:
-        with open(MANIFEST, "w") as f:
-            json.dump(manifest, f, indent=2)
+        with open(HASHES, "w") as f:
+            json.dump(recorded, f, indent=2, sort_keys=True)
             f.write("\n")
     return 1 if bad else 0
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "analyze/llm/api_key.h"
+#include "analyze/llm/config.h"
 #include "analyze/llm/provider.h"
 #include "analyze/llm/settings.h"
 #include "commands.h"
@@ -72,6 +73,15 @@ int run_suggest(const SuggestCommandOptions &options, Streams io) {
                << "\n";
         return kExitUsage;
       }
+    // The provider is the analyzer's; a missing URL or model is a usage
+    // error, found before the capture is replayed.
+    o.llm.provider = o.analyzer == sg::AnalyzerKind::Ollama
+                         ? llm::Provider::Ollama
+                         : llm::Provider::OpenAi;
+    if (psl::backend::Status s = llm::validate(o.llm); !s.ok()) {
+      io.err << "psc suggest: " << s.error().message << "\n";
+      return kExitUsage;
+    }
     auto key = llm::load_api_key(options.key_file,
                                  std::getenv("PSC_LLM_API_KEY"));
     if (!key) {
