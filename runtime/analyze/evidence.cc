@@ -20,11 +20,10 @@ bool member_char(char c) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '"' ||
-                        s.front() == '\''))
-    s.remove_prefix(1);
   while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '"' || s.back() == '\''))
+         (s.front() == ' ' || s.front() == '"' || s.front() == '\''))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '"' || s.back() == '\''))
     s.remove_suffix(1);
   return s;
 }
@@ -79,8 +78,7 @@ std::string number_text(double v) {
 
 } // namespace
 
-std::optional<std::vector<CounterStep>>
-parse_counter_name(std::string_view n) {
+std::optional<std::vector<CounterStep>> parse_counter_name(std::string_view n) {
   if (n.empty() || n.size() > kMaxNameBytes)
     return std::nullopt;
   std::vector<CounterStep> out;
@@ -181,8 +179,8 @@ CitedRate cited_rate(const Evidence &e) {
   std::map<uint64_t, double> seconds;
   for (const EvidenceWindow &w : e.windows)
     if (w.end_unix_ms > w.start_unix_ms)
-      seconds[w.seq] = static_cast<double>(w.end_unix_ms - w.start_unix_ms) /
-                       1000.0;
+      seconds[w.seq] =
+          static_cast<double>(w.end_unix_ms - w.start_unix_ms) / 1000.0;
   std::map<uint64_t, WindowRates> windows;
   for (const EvidenceCounter &c : e.counters) {
     if (!std::isfinite(c.value) || c.value <= 0)

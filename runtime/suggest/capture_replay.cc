@@ -14,9 +14,9 @@
 #include "codegen/kernel_evaluator.h"
 #include "codegen/policy_build.h"
 #include "interp/pcap_replay.h"
-#include "psl_counters.h"
 #include "policy/dynamic_sets.h"
 #include "policy/set_values.h"
+#include "psl_counters.h"
 #include "psl_parse.h"
 #include "summary/builder.h"
 #include "trace/observation.h"
@@ -200,8 +200,8 @@ private:
       rv.name = r.name;
       rv.action = psl::action_name(r.action);
       rv.shadow = r.shadow;
-      auto c = read_counter(r.shadow ? shadow_cnt_fd_ : rule_cnt_fd_,
-                            r.counter_id);
+      auto c =
+          read_counter(r.shadow ? shadow_cnt_fd_ : rule_cnt_fd_, r.counter_id);
       if (!c)
         return c.error();
       if (r.shadow) {
@@ -259,8 +259,7 @@ Expected<CaptureSummary> summarize_capture(const psl::Policy &policy,
                                            const ReplayOptions &options) {
   if (options.window_ns == 0)
     return Error::user("the window must be longer than 0");
-  if (std::string why = psl::codegen::kernel_unavailable_reason();
-      !why.empty())
+  if (std::string why = psl::codegen::kernel_unavailable_reason(); !why.empty())
     return Error("cannot replay the capture through the policy in the "
                  "kernel: " +
                      why,
@@ -286,8 +285,8 @@ Expected<CaptureSummary> summarize_capture(const psl::Policy &policy,
   Replay replay(policy, std::move(*artifact), std::move(*obj), std::move(*xdp),
                 options);
   std::optional<Error> failed;
-  auto err = psl::interp::replay_pcap(
-      pcap, [&](const psl::interp::CapturedFrame &f) {
+  auto err =
+      psl::interp::replay_pcap(pcap, [&](const psl::interp::CapturedFrame &f) {
         if (failed)
           return;
         if (Status s = replay.frame(f); !s.ok())

@@ -63,10 +63,10 @@ struct ReplayOptions {
 
 struct CaptureSummary {
   std::vector<summary::Summary> windows; // seq 1, 2, ... in time order
-  uint64_t frames = 0;         // replayed
-  uint64_t frames_after = 0; // at or after until_ns, not replayed
-  uint64_t first_ns = 0;     // capture time of the first frame
-  uint64_t end_ns = 0;       // the last window's end
+  uint64_t frames = 0;                   // replayed
+  uint64_t frames_after = 0;             // at or after until_ns, not replayed
+  uint64_t first_ns = 0;                 // capture time of the first frame
+  uint64_t end_ns = 0;                   // the last window's end
 };
 
 // Errors: ErrorKind::Environment when this process cannot load and

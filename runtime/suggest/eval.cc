@@ -30,8 +30,8 @@ struct Runner {
 
 Expected<Runner> runner(const std::string &name, const std::string &text) {
   Runner r;
-  r.checked = std::make_unique<psl::CheckedModule>(
-      psl::check_source(name, text));
+  r.checked =
+      std::make_unique<psl::CheckedModule>(psl::check_source(name, text));
   if (!r.checked->ok())
     return Error::internal("the " + name +
                            " policy does not check; its text:\n" + text);
@@ -130,14 +130,16 @@ Expected<EvalResult> evaluate_scenario(const SuggestOptions &o,
   const std::string exemption = govern::exemption_clause(op, nullptr);
 
   auto baseline = runner("operator", op.text);
-  auto accepted = runner(
-      "accepted",
-      govern::compose_policy(op, with_mode(r.rules, govern::RuleMode::Enforce),
-                             exemption));
-  auto shadow = runner("shadow", govern::compose_policy(op, r.rules, exemption));
+  auto accepted =
+      runner("accepted",
+             govern::compose_policy(
+                 op, with_mode(r.rules, govern::RuleMode::Enforce), exemption));
+  auto shadow =
+      runner("shadow", govern::compose_policy(op, r.rules, exemption));
   if (!baseline || !accepted || !shadow)
-    return !baseline ? baseline.error()
-                     : !accepted ? accepted.error() : shadow.error();
+    return !baseline   ? baseline.error()
+           : !accepted ? accepted.error()
+                       : shadow.error();
   const uint64_t split = r.first_ns + o.replay.until_ns;
   for (Runner *x : {&*accepted, &*shadow})
     if (be::Status st = add_inserts(*x, r.inserts, split); !st.ok())
@@ -201,8 +203,7 @@ Expected<EvalResult> evaluate_scenario(const SuggestOptions &o,
   if (failed)
     return *failed;
   if (frames != labels->size())
-    return Error::user(labels_path + " has " +
-                       std::to_string(labels->size()) +
+    return Error::user(labels_path + " has " + std::to_string(labels->size()) +
                        " labels for a capture of " + std::to_string(frames) +
                        " frames");
   out.baseline = baseline->counts;
@@ -223,10 +224,10 @@ Expected<EvalResult> evaluate_scenario(const SuggestOptions &o,
   for (const govern::GeneratedRule &g : r.rules)
     if (!dropped_proposals.count(g.proposal_id))
       kept.push_back(g);
-  auto enforced = runner(
-      "enforced",
-      govern::compose_policy(op, with_mode(kept, govern::RuleMode::Enforce),
-                             exemption));
+  auto enforced =
+      runner("enforced",
+             govern::compose_policy(
+                 op, with_mode(kept, govern::RuleMode::Enforce), exemption));
   if (!enforced)
     return enforced.error();
   if (be::Status st = add_inserts(*enforced, r.inserts, split); !st.ok())

@@ -46,7 +46,7 @@ struct ShadowVerdict {
 };
 
 struct EvalResult {
-  SuggestResult suggest; // what the analyzer proposed, what was accepted
+  SuggestResult suggest;    // what the analyzer proposed, what was accepted
   uint64_t split_frame = 0; // the first frame of the rest (1-based)
   Counts baseline;          // the rest through the operator policy alone
   Counts accepted;          // through what the governor accepted

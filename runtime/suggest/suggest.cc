@@ -250,8 +250,8 @@ Expected<SuggestResult> run_suggest(const SuggestOptions &options) {
                   "): " + out.llm->message;
   } else if (out.llm && out.llm->outcome == LlmOutcome::Refused) {
     out.outcome = Outcome::Refused;
-    out.message = "the answer is refused (" + out.llm->reason +
-                  "): " + out.llm->message;
+    out.message =
+        "the answer is refused (" + out.llm->reason + "): " + out.llm->message;
   } else if (refused > 0) {
     out.outcome = Outcome::Refused;
     out.message = std::to_string(refused) + " of " +

@@ -55,8 +55,8 @@ std::string evidence_text(const analyze::Evidence &e) {
     out += "    " + e.counters[i].name + " = " + num(e.counters[i].value) +
            " (window " + std::to_string(e.counters[i].window) + ")\n";
   if (e.counters.size() > 8)
-    out += "    and " + std::to_string(e.counters.size() - 8) +
-           " more counters\n";
+    out +=
+        "    and " + std::to_string(e.counters.size() - 8) + " more counters\n";
   analyze::CitedRate c = analyze::cited_rate(e);
   out += c.known ? "    cited rate: " + num(c.pps) + " packets/s (window " +
                        std::to_string(c.window) + ")\n"
@@ -81,8 +81,8 @@ std::string rounds_text(const analyze::LlmRecord &rec) {
   for (const analyze::LlmRound &r : rec.rounds) {
     out += "    round " + std::to_string(r.round) + ": " +
            std::to_string(r.tokens_in) + " tokens in, " +
-           std::to_string(r.tokens_out) + " out, " + num(r.latency_s) +
-           " s, " + std::to_string(r.attempts) +
+           std::to_string(r.tokens_out) + " out, " + num(r.latency_s) + " s, " +
+           std::to_string(r.attempts) +
            (r.attempts == 1 ? " attempt" : " attempts") + ", " +
            (r.diagnostics.empty() ? "checked" : "diagnostics:") + "\n";
     if (!r.diagnostics.empty())
@@ -167,11 +167,10 @@ json report_json(const SuggestResult &r, const SuggestOptions &o) {
   json proposals = json::array();
   for (const Reviewed &rv : r.proposals) {
     analyze::CitedRate c = analyze::cited_rate(rv.proposal.evidence);
-    proposals.push_back(
-        {{"proposal", analyze::to_json(rv.proposal)},
-         {"window", rv.window},
-         {"cited_pps", c.known ? json(c.pps) : json(nullptr)},
-         {"verdict", govern::verdict_json(rv.verdict)}});
+    proposals.push_back({{"proposal", analyze::to_json(rv.proposal)},
+                         {"window", rv.window},
+                         {"cited_pps", c.known ? json(c.pps) : json(nullptr)},
+                         {"verdict", govern::verdict_json(rv.verdict)}});
   }
   j["proposals"] = std::move(proposals);
   if (r.llm) {

@@ -11,11 +11,11 @@
 // reads them ({"content": "..."}, {"status": 429, "retry_after": "1"},
 // "delay_ms", "drop").
 #include <csignal>
-#include <pthread.h>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <pthread.h>
 #include <string>
 
 #include "fake_llm_server.h"
@@ -62,7 +62,6 @@ int main(int argc, char **argv) {
   std::cout << server.url() << std::endl;
   int sig = 0;
   sigwait(&stop, &sig);
-  std::cerr << "fake_llm_server: " << server.requests().size()
-            << " requests\n";
+  std::cerr << "fake_llm_server: " << server.requests().size() << " requests\n";
   return 0;
 }

@@ -33,8 +33,7 @@ TEST(AnalyzeEvidence, CounterNamesParse) {
   ASSERT_TRUE(s);
   EXPECT_EQ((*s)[1].key, "2001:db8::9");
   for (const char *bad :
-       {"", ".a", "a.", "a..b", "a[", "a[]", "a[b[c]]", "a b", "a.[x]",
-        "a]b"})
+       {"", ".a", "a.", "a..b", "a[", "a[]", "a[b[c]]", "a b", "a.[x]", "a]b"})
     EXPECT_FALSE(an::parse_counter_name(bad)) << bad;
   EXPECT_FALSE(an::parse_counter_name(std::string(201, 'a')));
 }

@@ -509,12 +509,12 @@ TEST_F(GovernKernel, AShadowRuleIsEnforcedOnlyWhenItsHitsMatchItsEvidence) {
            ": ip.src == 192.0.2.2 and icmp.type == echo_request and ip.ttl > " +
            std::to_string(n) + " => drop ttl 10m";
   };
-  ASSERT_TRUE(submit(citing(rule_proposal("det-match", ping_rule(1)), 1.2))
-                  .applied);
-  ASSERT_TRUE(submit(citing(rule_proposal("det-less", ping_rule(2)), 0.02))
-                  .applied);
-  ASSERT_TRUE(submit(citing(rule_proposal("det-more", ping_rule(3)), 1000))
-                  .applied);
+  ASSERT_TRUE(
+      submit(citing(rule_proposal("det-match", ping_rule(1)), 1.2)).applied);
+  ASSERT_TRUE(
+      submit(citing(rule_proposal("det-less", ping_rule(2)), 0.02)).applied);
+  ASSERT_TRUE(
+      submit(citing(rule_proposal("det-more", ping_rule(3)), 1000)).applied);
   ASSERT_TRUE(submit(rule_proposal("det-none", ping_rule(4))).applied);
   for (const gv::GeneratedRule &g : lc_->generated())
     EXPECT_EQ(g.mode, gv::RuleMode::Shadow) << g.name;
@@ -545,9 +545,9 @@ TEST_F(GovernKernel, AShadowRuleIsEnforcedOnlyWhenItsHitsMatchItsEvidence) {
             std::string::npos)
       << why["det-more"].dump();
   EXPECT_LT(why["det-more"]["ratio"].get<double>(), 0.1);
-  EXPECT_NE(why["det-none"]["why"].get<std::string>().find(
-                "cites no packet rate"),
-            std::string::npos)
+  EXPECT_NE(
+      why["det-none"]["why"].get<std::string>().find("cites no packet rate"),
+      std::string::npos)
       << why["det-none"].dump();
   EXPECT_TRUE(why["det-none"]["cited_pps"].is_null());
   for (auto &[id, r] : why)

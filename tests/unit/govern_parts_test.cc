@@ -156,8 +156,8 @@ TEST(GovernStore, RoundTripsAndRefusesWhatItCannotRead) {
   r.cited_pps = 5400;
   r.cited_basis = "talkers.top[203.0.113.8].tcp_syn.per_s = 5400";
   s.rules.push_back(r);
-  gv::GeneratedRule uncited = make_rule("detector_b_1", "ip.src == 203.0.113.9",
-                                        gv::RuleMode::Enforce);
+  gv::GeneratedRule uncited =
+      make_rule("detector_b_1", "ip.src == 203.0.113.9", gv::RuleMode::Enforce);
   s.rules.push_back(uncited);
   auto back = gv::store_from_json(gv::store_to_json(s));
   ASSERT_TRUE(back.ok()) << back.error().message;
@@ -344,7 +344,6 @@ TEST(GovernReasons, CodesAreStableAndUnique) {
     EXPECT_TRUE(codes.count(c)) << c;
 }
 
-
 // ------------------------------------------- shadow, then enforced on evidence
 
 namespace shadow_test {
@@ -381,7 +380,8 @@ TEST(GovernShadowEvidence, EnforcedWithinTheRatiosOfTheCitedRate) {
 TEST(GovernShadowEvidence, DroppedWhenItsHitsDoNotMatchWhatItCited) {
   using shadow_test::evidence;
   const gv::GovernorOptions o;
-  gv::ShadowJudgement more = gv::judge_shadow(evidence(60 * 20000, 60, 5400), o);
+  gv::ShadowJudgement more =
+      gv::judge_shadow(evidence(60 * 20000, 60, 5400), o);
   EXPECT_FALSE(more.enforce);
   EXPECT_GT(more.ratio, 3);
   EXPECT_NE(more.why.find("more than the 3 allowed: it reaches traffic its "
@@ -403,8 +403,7 @@ TEST(GovernShadowEvidence, DroppedWhenItsHitsDoNotMatchWhatItCited) {
   // The ratios are the operator's.
   gv::GovernorOptions strict;
   strict.shadow_max_ratio = 1.2;
-  EXPECT_FALSE(
-      gv::judge_shadow(evidence(60 * 7000, 60, 5400), strict).enforce);
+  EXPECT_FALSE(gv::judge_shadow(evidence(60 * 7000, 60, 5400), strict).enforce);
   EXPECT_TRUE(gv::judge_shadow(evidence(60 * 7000, 60, 5400), o).enforce);
 }
 

@@ -109,11 +109,14 @@ TEST(LlmAnalyzer, CitedCountersAreReadFromTheWindows) {
   FakeLlmServer server(FakeApi::OpenAi);
   json a = json::parse(answer(kGoodPolicy, {}));
   a["evidence"]["counters"] = json::array(
-      {{{"window", 21}, {"name", "talkers.top[203.0.113.66].tcp_syn"},
+      {{{"window", 21},
+        {"name", "talkers.top[203.0.113.66].tcp_syn"},
         {"value", 1e12}},
-       {{"window", 22}, {"name", "talkers.top[203.0.113.66].traffic"},
+       {{"window", 22},
+        {"name", "talkers.top[203.0.113.66].traffic"},
         {"value", 1}},
-       {{"window", 22}, {"name", "talkers.top[198.51.100.1].tcp_syn"},
+       {{"window", 22},
+        {"name", "talkers.top[198.51.100.1].tcp_syn"},
         {"value", 5}},
        {{"window", 20}, {"name", "totals.everything"}, {"value", 5}}});
   server.script({reply(a.dump())});

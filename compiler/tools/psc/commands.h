@@ -161,7 +161,8 @@ int run_grammar(const GrammarOptions &options, Streams io);
 // summarized as psd would, an analyzer's proposals and the governor's
 // verdicts, nothing loaded (runtime/suggest/suggest.h). Exit 0 when every
 // proposal is accepted (or none is made), 1 when one is refused or the
-// analyzer fails.
+// analyzer fails, 2 on a usage error (a missing --llm-url too), 3 without
+// BPF.
 struct SuggestCommandOptions {
   enum class Format { Text, Json } format = Format::Text;
   std::string pcap;

@@ -482,16 +482,18 @@ Examples:
   CLI::App *suggest_cmd = app.add_subcommand(
       "suggest", "Ask an analyzer about a capture; print what it proposes "
                  "and the governor's verdict");
-  suggest_cmd->add_option("--pcap", suggest.pcap, "The capture (pcap or pcapng)")
+  suggest_cmd
+      ->add_option("--pcap", suggest.pcap, "The capture (pcap or pcapng)")
       ->required();
   choice(suggest_cmd, "--analyzer", suggest.analyzer,
          {"embedded", "openai", "ollama"},
          "embedded (the detector, offline; default), openai\n"
          "(chat completions at --llm-url, ending in /v1) or\n"
          "ollama (/api/chat at --llm-url)");
-  suggest_cmd->add_option("--policy", suggest.policy,
-                          "The operator policy (default: policies/default.psl,\n"
-                          "built in)");
+  suggest_cmd->add_option(
+      "--policy", suggest.policy,
+      "The operator policy (default: policies/default.psl,\n"
+      "built in)");
   suggest_cmd->add_option("--window", suggest.window,
                           "Summary window length (default 1s)");
   suggest_cmd->add_option("--until", suggest.until,
@@ -509,13 +511,15 @@ Examples:
       continue;
     std::string k(key);
     llm_flags.emplace_back(
-        k, suggest_cmd->add_option("--llm-" + k, llm_values[k],
-                                   "LLM setting '" + k + "' (docs/llm.md)")
+        k, suggest_cmd
+               ->add_option("--llm-" + k, llm_values[k],
+                            "LLM setting '" + k + "' (docs/llm.md)")
                ->group("LLM settings"));
   }
-  suggest_cmd->add_option("--llm-key-file", suggest.key_file,
-                          "The API key, in a file of mode 0600 (else\n"
-                          "PSC_LLM_API_KEY)")
+  suggest_cmd
+      ->add_option("--llm-key-file", suggest.key_file,
+                   "The API key, in a file of mode 0600 (else\n"
+                   "PSC_LLM_API_KEY)")
       ->group("LLM settings");
   suggest_cmd->add_flag("-v,--verbose", suggest.verbose,
                         "Print the messages sent to the model (key redacted)\n"
@@ -547,12 +551,14 @@ Examples:
       --llm-url http://127.0.0.1:11434 --llm-model llama3.1:8b
 
 Exit status:
-  0  every proposal was accepted by the governor, or none was made
+  0  the analyzer's proposals were all accepted by the governor (printed
+     with what would go in force), or it proposes no change
   1  a proposal was refused (by the analyzer's checks or the governor),
      the analyzer failed (no usable answer), the operator policy does not
      check, or the capture cannot be read
-  2  bad command line (an unknown LLM setting value, a key file that is
-     not 0600)
+  2  bad command line: an unknown analyzer or setting value, --llm-url or
+     --llm-model missing for an LLM, --llm-* with the embedded detector, a
+     key file that is not 0600
   3  no BPF (not root, no BPF_PROG_TEST_RUN): the capture cannot be
      replayed
   4  an internal error in psc (a bug: please report it with the input)

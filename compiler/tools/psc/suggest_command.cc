@@ -59,9 +59,9 @@ int run_suggest(const SuggestCommandOptions &options, Streams io) {
 
   if (o.analyzer == sg::AnalyzerKind::Embedded) {
     if (!options.llm.empty() || !options.key_file.empty()) {
-      io.err << "psc suggest: --llm-" << (options.llm.empty()
-                                              ? std::string("key-file")
-                                              : options.llm.front().first)
+      io.err << "psc suggest: --llm-"
+             << (options.llm.empty() ? std::string("key-file")
+                                     : options.llm.front().first)
              << " is for --analyzer openai or ollama\n";
       return kExitUsage;
     }
@@ -82,8 +82,8 @@ int run_suggest(const SuggestCommandOptions &options, Streams io) {
       io.err << "psc suggest: " << s.error().message << "\n";
       return kExitUsage;
     }
-    auto key = llm::load_api_key(options.key_file,
-                                 std::getenv("PSC_LLM_API_KEY"));
+    auto key =
+        llm::load_api_key(options.key_file, std::getenv("PSC_LLM_API_KEY"));
     if (!key) {
       io.err << "psc suggest: " << key.error().message << "\n";
       return kExitUsage;

@@ -6,8 +6,8 @@
 #include <optional>
 #include <set>
 
-#include "analyze/llm/answer.h"
 #include "analyze/evidence.h"
+#include "analyze/llm/answer.h"
 #include "analyze/llm/answer_check.h"
 #include "grammar_export/grammar_export.h"
 
@@ -183,11 +183,10 @@ AnalyzerResult LlmAnalyzer::analyze(const PromptContext &context) {
         auto window = known.find(seq);
         if (window == known.end())
           continue;
-        const nlohmann::json w = window->second->value("window",
-                                                       nlohmann::json::object());
-        p.evidence.windows.push_back(
-            {seq, w.value("start_unix_ms", int64_t{0}),
-             w.value("end_unix_ms", int64_t{0})});
+        const nlohmann::json w =
+            window->second->value("window", nlohmann::json::object());
+        p.evidence.windows.push_back({seq, w.value("start_unix_ms", int64_t{0}),
+                                      w.value("end_unix_ms", int64_t{0})});
       }
       p.evidence.cited = !p.evidence.windows.empty();
       if (!p.evidence.cited)

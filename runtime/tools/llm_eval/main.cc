@@ -46,8 +46,7 @@ std::string percent(double v) {
 std::string seconds(double v) {
   std::ostringstream o;
   if (v < 1)
-    o << std::fixed << std::setprecision(v < 0.01 ? 2 : 0) << v * 1000
-      << " ms";
+    o << std::fixed << std::setprecision(v < 0.01 ? 2 : 0) << v * 1000 << " ms";
   else
     o << std::fixed << std::setprecision(2) << v << " s";
   return o.str();
@@ -155,8 +154,7 @@ std::string row_text(const json &j) {
          opt(j["first_checked"], "yes", "no") + " | " +
          (j["rounds"].is_null() ? std::string("—")
                                 : std::to_string(j["rounds"].get<int>())) +
-         " | " + refusals + " | " + evidence + " | " + seconds(latency) +
-         " |";
+         " | " + refusals + " | " + evidence + " | " + seconds(latency) + " |";
 }
 
 } // namespace
@@ -239,8 +237,8 @@ int main(int argc, char **argv) {
           if (auto s = llm::apply_setting(
                   o.llm, key, replace_all(values[key], "{scenario}", name));
               !s.ok()) {
-            std::cerr << "llm_eval: --llm-" << key << ": "
-                      << s.error().message << "\n";
+            std::cerr << "llm_eval: --llm-" << key << ": " << s.error().message
+                      << "\n";
             return 2;
           }
     auto e = sg::evaluate_scenario(o, dir + "/" + name + ".labels");
