@@ -45,7 +45,9 @@ json rule_json(const GeneratedRule &r) {
           {"mode", mode_name(r.mode)},
           {"accepted_unix_ms", r.accepted_unix_ms},
           {"shadow_since_boottime_ns", r.shadow_since_ns},
-          {"shadow_period_ns", r.shadow_period_ns}};
+          {"shadow_period_ns", r.shadow_period_ns},
+          {"cited_pps", r.cited_pps < 0 ? json(nullptr) : json(r.cited_pps)},
+          {"cited_basis", r.cited_basis}};
 }
 
 be::Expected<GeneratedRule> rule_from_json(const json &j) {
@@ -77,6 +79,9 @@ be::Expected<GeneratedRule> rule_from_json(const json &j) {
     r.accepted_unix_ms = j.at("accepted_unix_ms").get<int64_t>();
     r.shadow_since_ns = j.value("shadow_since_boottime_ns", uint64_t{0});
     r.shadow_period_ns = j.value("shadow_period_ns", uint64_t{0});
+    if (auto c = j.find("cited_pps"); c != j.end() && c->is_number())
+      r.cited_pps = c->get<double>();
+    r.cited_basis = j.value("cited_basis", std::string());
   } catch (const json::exception &e) {
     return be::Error(std::string("a generated rule is malformed: ") + e.what());
   }

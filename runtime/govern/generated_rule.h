@@ -58,6 +58,10 @@ struct GeneratedRule {
   // they stay shadow before the governor looks at their hits.
   uint64_t shadow_since_ns = 0;
   uint64_t shadow_period_ns = 0;
+  // The traffic its proposal cited (analyze/evidence.h cited_rate), what
+  // its shadow hits are held against; cited_pps < 0: none was cited.
+  double cited_pps = -1;
+  std::string cited_basis; // the counters it adds up
 
   // The declaration as proposed, enforcing:
   //   rule NAME: CONDITION => ACTION ttl TTL

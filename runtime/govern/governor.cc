@@ -4,6 +4,7 @@
 #include <cctype>
 #include <set>
 
+#include "analyze/evidence.h"
 #include "ast/value.h"
 #include "driver.h"
 #include "govern/compose.h"
@@ -484,12 +485,15 @@ Verdict review_policy(const Proposal &p, const GovernorContext &ctx) {
                                std::to_string(o.max_generated_rules) +
                                " allowed");
 
-  // Modes.
+  // Modes, and what a shadow rule's hits will be held against.
   const uint64_t period = o.shadow_period_ns(p.origin);
+  const analyze::CitedRate cited = analyze::cited_rate(p.evidence);
   size_t shadowed = 0;
   for (GeneratedRule &g : c.rules) {
     g.proposal_id = p.id;
     g.accepted_unix_ms = ctx.now_unix_ms;
+    g.cited_pps = cited.known ? cited.pps : -1;
+    g.cited_basis = cited.basis;
     if (period > 0 && g.action == "drop") {
       g.mode = RuleMode::Shadow;
       g.shadow_since_ns = ctx.boot_now_ns;

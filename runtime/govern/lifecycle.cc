@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <map>
 #include <set>
 
 #include <unistd.h>
 
+#include "govern/evidence_match.h"
 #include "policy/files.h"
 #include "policy/in_force.h"
 #include "policy/rule_expiry.h"
@@ -574,16 +576,52 @@ be::Expected<TickResult> Lifecycle::tick() {
   const std::string protects_now = protect_declarations(protect_);
   const bool protects_changed = protects_now != protects_in_force_;
 
-  // Shadow rules whose period is over: their hits decide.
-  std::optional<policy::TargetStatus> status;
+  // Shadow rules whose period is over: judged per proposal, their shadow
+  // hits against the traffic the proposal cited (evidence_match.h).
+  auto due = [&](const GeneratedRule &g) {
+    return g.mode == RuleMode::Shadow &&
+           g.shadow_since_ns + g.shadow_period_ns <= boot_now &&
+           !contains(expired_names, g.name);
+  };
+  std::map<std::string, uint64_t> shadow_hits;      // by rule
+  std::map<std::string, ShadowJudgement> judgement; // by proposal
+  if (std::any_of(store_.rules.begin(), store_.rules.end(), due)) {
+    be::Expected<policy::TargetStatus> status =
+        policy::target_status(options_.layout, target_);
+    if (!status)
+      return status.error();
+    for (const policy::RuleStatus &r : status->rules)
+      shadow_hits[r.name] = r.counts.shadow_packets;
+    std::map<std::string, ShadowEvidence> groups;
+    for (const GeneratedRule &g : store_.rules) {
+      if (!due(g))
+        continue;
+      ShadowEvidence &e = groups[g.proposal_id];
+      e.shadow_packets += shadow_hits[g.name];
+      e.shadow_s = std::max(
+          e.shadow_s, static_cast<double>(boot_now - g.shadow_since_ns) / 1e9);
+      e.cited_pps = g.cited_pps;
+      e.cited_basis = g.cited_basis;
+    }
+    for (const auto &[id, e] : groups)
+      judgement[id] = judge_shadow(e, options_.governor);
+  }
+  auto evidence_record = [&](const char *event, const GeneratedRule &g,
+                             const ShadowJudgement &j, uint64_t hits) {
+    json r = rule_record(event, g, j.why);
+    r["shadow_packets"] = hits;
+    r["proposal_shadow_pps"] = j.shadow_pps;
+    r["cited_pps"] = g.cited_pps < 0 ? json(nullptr) : json(g.cited_pps);
+    r["ratio"] = j.ratio;
+    return r;
+  };
   for (const GeneratedRule &g : store_.rules) {
     if (contains(expired_names, g.name)) {
       out.expired.push_back(g.name);
       records.push_back(rule_record("expired", g, "its ttl ran out"));
       continue;
     }
-    if (g.mode != RuleMode::Shadow ||
-        g.shadow_since_ns + g.shadow_period_ns > boot_now) {
+    if (!due(g)) {
       if (!protects_changed) {
         next.push_back(g);
         continue;
@@ -601,22 +639,15 @@ be::Expected<TickResult> Lifecycle::tick() {
       next.push_back(v.rules.front());
       continue;
     }
-    if (!status) {
-      be::Expected<policy::TargetStatus> s =
-          policy::target_status(options_.layout, target_);
-      if (!s)
-        return s.error();
-      status = std::move(*s);
-    }
-    uint64_t hits = 0;
-    for (const policy::RuleStatus &r : status->rules)
-      if (r.name == g.name)
-        hits = r.counts.shadow_packets;
+    const uint64_t hits = shadow_hits[g.name];
+    ShadowJudgement j = judgement[g.proposal_id];
     if (hits == 0) {
+      j.enforce = false;
+      j.why = "it matched nothing in its shadow period";
+    }
+    if (!j.enforce) {
       out.shadow_dropped.push_back(g.name);
-      records.push_back(rule_record("shadow_dropped", g,
-                                    "it matched nothing in its shadow "
-                                    "period"));
+      records.push_back(evidence_record("shadow_dropped", g, j, hits));
       continue;
     }
     GovernorContext ctx = context(*op_, next);
@@ -629,9 +660,7 @@ be::Expected<TickResult> Lifecycle::tick() {
     }
     GeneratedRule e = v.rules.front();
     e.mode = RuleMode::Enforce;
-    json r = rule_record("enforced", e, "");
-    r["shadow_packets"] = hits;
-    records.push_back(std::move(r));
+    records.push_back(evidence_record("enforced", e, j, hits));
     out.enforced.push_back(e.name);
     next.push_back(std::move(e));
   }

@@ -29,9 +29,18 @@ struct GovernorOptions {
   // dropped, whatever the operator policy says.
   std::vector<std::string> management;
   // How long an accepted drop rule only counts (`shadow`) before it is
-  // enforced (if it matched anything) or dropped; 0: enforced at once.
+  // enforced or dropped; 0: enforced at once. An LLM's rules go in as
+  // shadow by default, the detector's are enforced at once.
   uint64_t detector_shadow_ns = 0;
-  uint64_t llm_shadow_ns = 0;
+  uint64_t llm_shadow_ns = 60ull * 1000000000ull;
+  // At the end of its shadow period a rule is enforced only if what it
+  // would have dropped matches the traffic its proposal cited
+  // (evidence_match.h): the proposal's shadow rules together would have
+  // dropped, per second over the period, at least `shadow_min_ratio` and
+  // at most `shadow_max_ratio` times the packets per second its evidence
+  // shows (analyze/evidence.h cited_rate).
+  double shadow_min_ratio = 0.1;
+  double shadow_max_ratio = 3.0;
 
   uint64_t shadow_period_ns(analyze::Origin o) const {
     return o == analyze::Origin::Llm ? llm_shadow_ns : detector_shadow_ns;

@@ -139,6 +139,37 @@ void FakeLlmServer::script(std::vector<Step> steps) {
   next_ = 0;
 }
 
+void FakeLlmServer::script_by_model(
+    std::map<std::string, std::vector<Step>> scripts) {
+  std::lock_guard<std::mutex> lock(mu_);
+  by_model_ = std::move(scripts);
+  next_by_model_.clear();
+}
+
+std::vector<Step> steps_from_json(const json &steps) {
+  if (!steps.is_array())
+    throw std::runtime_error("a script is an array of steps");
+  std::vector<Step> out;
+  for (const json &j : steps) {
+    if (!j.is_object())
+      throw std::runtime_error("a step is an object: " + j.dump());
+    Step s;
+    if (auto c = j.find("content"); c != j.end())
+      s = reply(c->get<std::string>());
+    else if (auto st = j.find("status"); st != j.end())
+      s = status(st->get<int>(), j.value("retry_after", std::string()));
+    else
+      throw std::runtime_error("a step has \"content\" or \"status\": " +
+                               j.dump());
+    s.delay = std::chrono::milliseconds(j.value("delay_ms", 0));
+    s.drop = j.value("drop", false);
+    s.tokens_in = j.value("tokens_in", s.tokens_in);
+    s.tokens_out = j.value("tokens_out", s.tokens_out);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 std::string FakeLlmServer::url() const {
   std::string u = std::string(tls_ ? "https" : "http") +
                   "://127.0.0.1:" + std::to_string(port_);
@@ -169,12 +200,21 @@ void FakeLlmServer::handle(
     }
     r.body = body;
     requests_.push_back(std::move(r));
-    if (next_ >= steps_.size()) {
+    const std::vector<Step> *steps = &steps_;
+    size_t *next = &next_;
+    if (!by_model_.empty()) {
+      json j = json::parse(body, nullptr, false);
+      std::string model = j.is_object() ? j.value("model", "") : "";
+      auto it = by_model_.find(model);
+      steps = it == by_model_.end() ? nullptr : &it->second;
+      next = &next_by_model_[model];
+    }
+    if (steps == nullptr || *next >= steps->size()) {
       status_out = 500;
       body_out = R"({"error":{"message":"fake server: script ran out"}})";
       return;
     }
-    step = steps_[next_++];
+    step = (*steps)[(*next)++];
     if (step.delay.count() > 0)
       stop_cv_.wait_for(lock, step.delay, [this] { return stopping_; });
   }

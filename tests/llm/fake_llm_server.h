@@ -68,6 +68,11 @@ public:
   // Steps answer requests in order; past the last one, every request gets
   // a 500 whose body says the script ran out.
   void script(std::vector<Step> steps);
+  // One script per model name: a request takes the next step of the
+  // script of the model its body names ("model"), whatever order the
+  // requests come in (scripts/llm-eval: one scripted model per scenario).
+  // A model without a script, or past its last step: the 500 above.
+  void script_by_model(std::map<std::string, std::vector<Step>> scripts);
 
   // The URL to configure: http(s)://127.0.0.1:PORT/v1 (OpenAI) or
   // http(s)://127.0.0.1:PORT (Ollama).
@@ -92,8 +97,16 @@ private:
   bool stopping_ = false;
   std::vector<Step> steps_;
   size_t next_ = 0;
+  std::map<std::string, std::vector<Step>> by_model_;
+  std::map<std::string, size_t> next_by_model_;
   std::vector<Recorded> requests_;
 };
+
+// A script as JSON: an array of steps, each an object with "content" (an
+// answer carrying that text), or "status" (with "retry_after"), and
+// optionally "delay_ms", "drop": true, "tokens_in", "tokens_out".
+// Throws std::runtime_error on anything else.
+std::vector<Step> steps_from_json(const nlohmann::json &steps);
 
 // A self-signed certificate for 127.0.0.1 and localhost and its key,
 // written as PEM files under `dir`.

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -70,6 +71,16 @@ an::Proposal rule_proposal(const std::string &id, const std::string &rules) {
       c = '_';
   p.policy_name = id;
   p.created_unix_ms = gv::unix_now_ms();
+  return p;
+}
+
+// The proposal cites `pps` packets per second of the peer's echo
+// requests in one window of one second (analyze/evidence.h).
+an::Proposal citing(an::Proposal p, double pps) {
+  p.evidence.windows.push_back({7, 1000, 2000});
+  p.evidence.counters.push_back(
+      {7, "talkers.top[192.0.2.2].icmp_echo.per_s", pps});
+  p.evidence.cited = true;
   return p;
 }
 
@@ -439,10 +450,15 @@ TEST_F(GovernKernel, AShadowRuleCountsThenIsEnforced) {
   o.governor.detector_shadow_ns = 1000000000ull; // 1 s
   lc_ = open(o);
   ASSERT_NE(lc_, nullptr);
-  gv::SubmitResult r = submit(rule_proposal(
-      "det-shadow", std::string(kPingRule) +
+  // Three pings in a shadow period of 1.1 s or more (a loaded machine
+  // stretches it): 2.7 per second at most. Citing 1.2 per second keeps
+  // them within 0.1 to 3 times the cited rate for periods up to 25 s.
+  gv::SubmitResult r = submit(citing(
+      rule_proposal("det-shadow",
+                    std::string(kPingRule) +
                         "\n  rule detector_idle_1: ip.src == 198.51.100.77 "
-                        "and icmp.type == echo_request => drop ttl 10m"));
+                        "and icmp.type == echo_request => drop ttl 10m"),
+      1.2));
   ASSERT_TRUE(r.applied) << r.verdict.message << r.error;
   EXPECT_EQ(r.verdict.rules[0].mode, gv::RuleMode::Shadow);
   // Counted, not enforced.
@@ -459,7 +475,8 @@ TEST_F(GovernKernel, AShadowRuleCountsThenIsEnforced) {
   t = tick();
   ASSERT_TRUE(t.ok()) << t.error().message;
   EXPECT_TRUE(t->swapped);
-  EXPECT_EQ(t->enforced, std::vector<std::string>{"detector_icmp_1"});
+  EXPECT_EQ(t->enforced, std::vector<std::string>{"detector_icmp_1"})
+      << json(audit("shadow_dropped")).dump();
   EXPECT_EQ(t->shadow_dropped, std::vector<std::string>{"detector_idle_1"});
   EXPECT_EQ(pings(), 0);
   s = status();
@@ -472,7 +489,69 @@ TEST_F(GovernKernel, AShadowRuleCountsThenIsEnforced) {
   EXPECT_EQ(lc_->generated()[0].mode, gv::RuleMode::Enforce);
   ASSERT_EQ(audit("enforced").size(), 1u);
   EXPECT_GE(audit("enforced")[0]["shadow_packets"].get<int>(), 3);
+  EXPECT_EQ(audit("enforced")[0]["cited_pps"], 1.2);
   ASSERT_EQ(audit("shadow_dropped").size(), 1u);
+  EXPECT_EQ(audit("shadow_dropped")[0]["why"],
+            "it matched nothing in its shadow period");
+}
+
+// The same pings in shadow under four proposals: one cites about what
+// they are, one far less, one far more, one nothing. Only the first is
+// enforced; the others are dropped, each record saying why. (Three pings
+// over a shadow period of 1.1 to 25 s: 0.12 to 2.7 per second.)
+TEST_F(GovernKernel, AShadowRuleIsEnforcedOnlyWhenItsHitsMatchItsEvidence) {
+  gv::LifecycleOptions o = options();
+  o.governor.detector_shadow_ns = 1000000000ull; // 1 s
+  lc_ = open(o);
+  ASSERT_NE(lc_, nullptr);
+  auto ping_rule = [](int n) {
+    return "  rule detector_icmp_" + std::to_string(n) +
+           ": ip.src == 192.0.2.2 and icmp.type == echo_request and ip.ttl > " +
+           std::to_string(n) + " => drop ttl 10m";
+  };
+  ASSERT_TRUE(
+      submit(citing(rule_proposal("det-match", ping_rule(1)), 1.2)).applied);
+  ASSERT_TRUE(
+      submit(citing(rule_proposal("det-less", ping_rule(2)), 0.02)).applied);
+  ASSERT_TRUE(
+      submit(citing(rule_proposal("det-more", ping_rule(3)), 1000)).applied);
+  ASSERT_TRUE(submit(rule_proposal("det-none", ping_rule(4))).applied);
+  for (const gv::GeneratedRule &g : lc_->generated())
+    EXPECT_EQ(g.mode, gv::RuleMode::Shadow) << g.name;
+  EXPECT_EQ(pings(), 3);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto t = tick();
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_TRUE(t->swapped);
+  EXPECT_EQ(t->enforced, std::vector<std::string>{"detector_icmp_1"})
+      << json(audit("shadow_dropped")).dump();
+  EXPECT_EQ(t->shadow_dropped,
+            (std::vector<std::string>{"detector_icmp_2", "detector_icmp_3",
+                                      "detector_icmp_4"}));
+  EXPECT_EQ(pings(), 0);
+  ASSERT_EQ(lc_->generated().size(), 1u);
+  EXPECT_EQ(lc_->generated()[0].name, "detector_icmp_1");
+  std::map<std::string, json> why;
+  for (const json &r : audit("shadow_dropped"))
+    why[r["proposal_id"].get<std::string>()] = r;
+  ASSERT_EQ(why.size(), 3u);
+  EXPECT_NE(why["det-less"]["why"].get<std::string>().find(
+                "it reaches traffic its evidence does not show"),
+            std::string::npos)
+      << why["det-less"].dump();
+  EXPECT_GT(why["det-less"]["ratio"].get<double>(), 3);
+  EXPECT_NE(why["det-more"]["why"].get<std::string>().find(
+                "it does not catch the traffic it was proposed for"),
+            std::string::npos)
+      << why["det-more"].dump();
+  EXPECT_LT(why["det-more"]["ratio"].get<double>(), 0.1);
+  EXPECT_NE(
+      why["det-none"]["why"].get<std::string>().find("cites no packet rate"),
+      std::string::npos)
+      << why["det-none"].dump();
+  EXPECT_TRUE(why["det-none"]["cited_pps"].is_null());
+  for (auto &[id, r] : why)
+    EXPECT_GE(r["shadow_packets"].get<int>(), 3) << id;
 }
 
 TEST_F(GovernKernel, WithdrawAndANewOperatorPolicy) {

@@ -14,6 +14,7 @@
 #include "driver.h"
 #include "govern/audit_log.h"
 #include "govern/compose.h"
+#include "govern/evidence_match.h"
 #include "govern/generated_rule.h"
 #include "govern/insert_bucket.h"
 #include "govern/operator_policy.h"
@@ -152,11 +153,19 @@ TEST(GovernStore, RoundTripsAndRefusesWhatItCannotRead) {
   r.accepted_unix_ms = 1700000000123;
   r.shadow_since_ns = 42;
   r.shadow_period_ns = 60000000000ull;
+  r.cited_pps = 5400;
+  r.cited_basis = "talkers.top[203.0.113.8].tcp_syn.per_s = 5400";
   s.rules.push_back(r);
+  gv::GeneratedRule uncited =
+      make_rule("detector_b_1", "ip.src == 203.0.113.9", gv::RuleMode::Enforce);
+  s.rules.push_back(uncited);
   auto back = gv::store_from_json(gv::store_to_json(s));
   ASSERT_TRUE(back.ok()) << back.error().message;
-  ASSERT_EQ(back->rules.size(), 1u);
+  ASSERT_EQ(back->rules.size(), 2u);
   const gv::GeneratedRule &b = back->rules[0];
+  EXPECT_EQ(b.cited_pps, 5400);
+  EXPECT_EQ(b.cited_basis, r.cited_basis);
+  EXPECT_LT(back->rules[1].cited_pps, 0);
   EXPECT_EQ(b.name, r.name);
   EXPECT_EQ(b.origin, an::Origin::Llm);
   EXPECT_EQ(b.text(), r.text());
@@ -369,6 +378,69 @@ TEST(GovernReasons, CodesAreStableAndUnique) {
         "pass_refused", "drops_everything", "whole_protocol", "name_taken",
         "unknown_set", "insert_rate", "compose_failed", "build_failed"})
     EXPECT_TRUE(codes.count(c)) << c;
+}
+
+// ------------------------------------------- shadow, then enforced on evidence
+
+namespace shadow_test {
+
+gv::ShadowEvidence evidence(uint64_t packets, double seconds, double cited) {
+  gv::ShadowEvidence e;
+  e.shadow_packets = packets;
+  e.shadow_s = seconds;
+  e.cited_pps = cited;
+  e.cited_basis = "talkers.top[203.0.113.7].tcp_syn.per_s = 5400";
+  return e;
+}
+
+} // namespace shadow_test
+
+TEST(GovernShadowEvidence, EnforcedWithinTheRatiosOfTheCitedRate) {
+  using shadow_test::evidence;
+  const gv::GovernorOptions o; // 0.1 .. 3
+  gv::ShadowJudgement j = gv::judge_shadow(evidence(60 * 5000, 60, 5400), o);
+  EXPECT_TRUE(j.enforce) << j.why;
+  EXPECT_DOUBLE_EQ(j.shadow_pps, 5000);
+  EXPECT_NEAR(j.ratio, 5000.0 / 5400, 1e-9);
+  EXPECT_EQ(j.why, "it would have dropped 5000 packets/s over its 60 s in "
+                   "shadow, 0.926 times the 5400 packets/s its evidence "
+                   "cites (talkers.top[203.0.113.7].tcp_syn.per_s = 5400)");
+  // The bounds are inclusive.
+  EXPECT_TRUE(gv::judge_shadow(evidence(60 * 540, 60, 5400), o).enforce);
+  EXPECT_TRUE(gv::judge_shadow(evidence(60 * 16200, 60, 5400), o).enforce);
+  // A rate limit drops only the excess: what it would drop may be far
+  // below the cited rate, within the lower ratio.
+  EXPECT_TRUE(gv::judge_shadow(evidence(60 * 4400, 60, 5400), o).enforce);
+}
+
+TEST(GovernShadowEvidence, DroppedWhenItsHitsDoNotMatchWhatItCited) {
+  using shadow_test::evidence;
+  const gv::GovernorOptions o;
+  gv::ShadowJudgement more =
+      gv::judge_shadow(evidence(60 * 20000, 60, 5400), o);
+  EXPECT_FALSE(more.enforce);
+  EXPECT_GT(more.ratio, 3);
+  EXPECT_NE(more.why.find("more than the 3 allowed: it reaches traffic its "
+                          "evidence does not show"),
+            std::string::npos)
+      << more.why;
+  gv::ShadowJudgement less = gv::judge_shadow(evidence(60 * 5, 60, 5400), o);
+  EXPECT_FALSE(less.enforce);
+  EXPECT_NE(less.why.find("less than the 0.1 required: it does not catch the "
+                          "traffic it was proposed for"),
+            std::string::npos)
+      << less.why;
+  gv::ShadowJudgement none = gv::judge_shadow(evidence(600, 60, -1), o);
+  EXPECT_FALSE(none.enforce);
+  EXPECT_NE(none.why.find("cites no packet rate"), std::string::npos);
+  gv::ShadowJudgement idle = gv::judge_shadow(evidence(0, 60, 5400), o);
+  EXPECT_FALSE(idle.enforce);
+  EXPECT_EQ(idle.why, "it matched nothing in its shadow period");
+  // The ratios are the operator's.
+  gv::GovernorOptions strict;
+  strict.shadow_max_ratio = 1.2;
+  EXPECT_FALSE(gv::judge_shadow(evidence(60 * 7000, 60, 5400), strict).enforce);
+  EXPECT_TRUE(gv::judge_shadow(evidence(60 * 7000, 60, 5400), o).enforce);
 }
 
 } // namespace

@@ -25,8 +25,12 @@ target_link_libraries(psl_llm_testing
   PUBLIC nlohmann_json::nlohmann_json Threads::Threads
   PRIVATE PkgConfig::PSL_TEST_HTTPLIB OpenSSL::SSL OpenSSL::Crypto)
 
+# The same server as a process (scripts/llm-eval's scripted model).
+add_executable(fake_llm_server ${PROJECT_SOURCE_DIR}/tests/llm/fake_llm_main.cc)
+target_link_libraries(fake_llm_server PRIVATE psl_llm_testing)
+
 foreach(t llm_unit_test llm_client_test llm_prompt_test llm_answer_test
-          llm_analyzer_test)
+          llm_analyzer_test analyze_evidence_test)
   add_executable(${t} ${CMAKE_CURRENT_SOURCE_DIR}/${t}.cc)
   target_link_libraries(${t} PRIVATE psr_llm psl_llm_testing GTest::gtest_main)
   target_compile_definitions(${t} PRIVATE PSL_SOURCE_DIR="${PROJECT_SOURCE_DIR}")

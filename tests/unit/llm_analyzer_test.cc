@@ -101,6 +101,43 @@ struct Harness {
   std::string dumps;
 };
 
+// A model's citations are read again from the windows it was shown: the
+// value is the window's whatever the model wrote, the name the canonical
+// one, and a counter the window does not have is left out. So the rate
+// the governor holds a shadow rule against is measured, not claimed.
+TEST(LlmAnalyzer, CitedCountersAreReadFromTheWindows) {
+  FakeLlmServer server(FakeApi::OpenAi);
+  json a = json::parse(answer(kGoodPolicy, {}));
+  a["evidence"]["counters"] = json::array(
+      {{{"window", 21},
+        {"name", "talkers.top[203.0.113.66].tcp_syn"},
+        {"value", 1e12}},
+       {{"window", 22},
+        {"name", "talkers.top[203.0.113.66].traffic"},
+        {"value", 1}},
+       {{"window", 22},
+        {"name", "talkers.top[198.51.100.1].tcp_syn"},
+        {"value", 5}},
+       {{"window", 20}, {"name", "totals.everything"}, {"value", 5}}});
+  server.script({reply(a.dump())});
+  Harness run(server);
+  AnalyzerResult r = run.analyze();
+  ASSERT_EQ(r.outcome, Outcome::Proposal) << r.reason << ": " << r.message;
+  const psr::analyze::Evidence &e = r.proposal->evidence;
+  ASSERT_EQ(e.counters.size(), 2u);
+  EXPECT_EQ(e.counters[0].window, 21u);
+  EXPECT_EQ(e.counters[0].name, "talkers.top[203.0.113.66].tcp_syn.per_s");
+  EXPECT_EQ(e.counters[0].value, 59000);
+  EXPECT_EQ(e.counters[1].name, "talkers.top[203.0.113.66].traffic.pps");
+  EXPECT_EQ(e.counters[1].value, 59000);
+  EXPECT_EQ(r.counters_discarded, 2u);
+  // The counters cite their windows.
+  EXPECT_TRUE(e.cited);
+  ASSERT_EQ(e.windows.size(), 2u);
+  EXPECT_EQ(e.windows[0].seq, 21u);
+  EXPECT_EQ(e.windows[1].seq, 22u);
+}
+
 TEST(LlmAnalyzer, AGoodPolicyBecomesAProposal) {
   FakeLlmServer server(FakeApi::OpenAi);
   server.script({reply(answer(kGoodPolicy, {21, 22, 99}))});
@@ -125,6 +162,7 @@ TEST(LlmAnalyzer, AGoodPolicyBecomesAProposal) {
   EXPECT_EQ(p.evidence.windows[0].start_unix_ms, 1733500210000);
   EXPECT_EQ(p.evidence.windows[0].end_unix_ms, 1733500220000);
   EXPECT_EQ(p.evidence.counters.size(), 2u);
+  EXPECT_EQ(r.counters_discarded, 1u); // window 99's
   ASSERT_TRUE(p.llm);
   EXPECT_EQ(p.llm->provider, "openai");
   EXPECT_EQ(p.llm->model, "fake-model");

@@ -161,6 +161,27 @@ struct GrammarOptions {
 };
 int run_grammar(const GrammarOptions &options, Streams io);
 
+// psc suggest --pcap CAPTURE [--analyzer embedded|openai|ollama]
+// [--llm-KEY VALUE ...] [--policy FILE] [--format text|json]: the capture
+// summarized as psd would, an analyzer's proposals and the governor's
+// verdicts, nothing loaded (runtime/suggest/suggest.h). Exit 0 when every
+// proposal is accepted (or none is made), 1 when one is refused or the
+// analyzer fails, 2 on a usage error (a missing --llm-url too), 3 without
+// BPF.
+struct SuggestCommandOptions {
+  enum class Format { Text, Json } format = Format::Text;
+  std::string pcap;
+  std::string analyzer = "embedded";
+  std::string policy; // empty: the built-in policies/default.psl
+  std::string window = "1s";
+  std::string until; // empty: the whole capture
+  // --llm-KEY VALUE as given (analyze/llm/settings.h keys).
+  std::vector<std::pair<std::string, std::string>> llm;
+  std::string key_file;
+  bool verbose = false; // the LLM's messages (redacted) on stderr
+};
+int run_suggest(const SuggestCommandOptions &options, Streams io);
+
 // The text of the SARIF tool.driver fields.
 extern const char *const kVersion;
 extern const char *const kInformationUri;

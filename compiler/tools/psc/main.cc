@@ -1,12 +1,16 @@
 // psc: the PacketScope policy compiler's command line.
 #include <algorithm>
 #include <iostream>
+#include <map>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include "analyze/llm/settings.h"
 #include "commands.h"
 #include "diag/diagnostics.h"
 
@@ -520,6 +524,92 @@ Examples:
   psc grammar --format antlr                            grammar/Policy.g4
 )") + kExitStatuses);
 
+  psc::SuggestCommandOptions suggest;
+  CLI::App *suggest_cmd = app.add_subcommand(
+      "suggest", "Ask an analyzer about a capture; print what it proposes "
+                 "and the governor's verdict");
+  suggest_cmd
+      ->add_option("--pcap", suggest.pcap, "The capture (pcap or pcapng)")
+      ->required();
+  choice(suggest_cmd, "--analyzer", suggest.analyzer,
+         {"embedded", "openai", "ollama"},
+         "embedded (the detector, offline; default), openai\n"
+         "(chat completions at --llm-url, ending in /v1) or\n"
+         "ollama (/api/chat at --llm-url)");
+  suggest_cmd->add_option(
+      "--policy", suggest.policy,
+      "The operator policy (default: policies/default.psl,\n"
+      "built in)");
+  suggest_cmd->add_option("--window", suggest.window,
+                          "Summary window length (default 1s)");
+  suggest_cmd->add_option("--until", suggest.until,
+                          "Read only this much of the capture, from its\n"
+                          "first frame (default: all of it)");
+  std::string suggest_format = "text";
+  choice(suggest_cmd, "--format", suggest_format, {"text", "json"},
+         "Output format (default text)");
+  // One flag per LLM setting, spelled as psd's (analyze/llm/settings.h);
+  // the provider is --analyzer's.
+  std::vector<std::pair<std::string, CLI::Option *>> llm_flags;
+  std::map<std::string, std::string> llm_values;
+  for (std::string_view key : psr::analyze::llm::setting_keys()) {
+    if (key == "provider")
+      continue;
+    std::string k(key);
+    llm_flags.emplace_back(
+        k, suggest_cmd
+               ->add_option("--llm-" + k, llm_values[k],
+                            "LLM setting '" + k + "' (docs/llm.md)")
+               ->group("LLM settings"));
+  }
+  suggest_cmd
+      ->add_option("--llm-key-file", suggest.key_file,
+                   "The API key, in a file of mode 0600 (else\n"
+                   "PSC_LLM_API_KEY)")
+      ->group("LLM settings");
+  suggest_cmd->add_flag("-v,--verbose", suggest.verbose,
+                        "Print the messages sent to the model (key redacted)\n"
+                        "on stderr");
+  suggest_cmd->footer(R"(
+Replays the capture through the operator policy in the kernel with the
+XDP observation on (BPF_PROG_TEST_RUN, the clock set to each frame's
+capture time) and summarizes it in windows, as psd does. Then:
+  --analyzer embedded   every window through the embedded detector
+  --analyzer openai     the windows as the LLM analyzer's context
+  --analyzer ollama     (prompt, answer, check, up to 2 repair rounds)
+Each proposal goes to the governor, which reviews it against the operator
+policy as psd would (checks, protect, shape, composition built). Nothing
+is loaded. An LLM that fails is reported as a failure: there is no
+fallback to the detector here.
+
+Output: each proposal with its PSL (or set values), the analysis, the
+evidence it cites, the checker's rounds and the governor's verdict, then
+the outcome. --format json: one object (docs/llm.md, "psc suggest").
+Needs root (or CAP_BPF and CAP_NET_ADMIN) for the replay; the summaries
+show the XDP side only (no stack drops, TCP states or ICMP errors).
+
+Examples:
+  psc suggest --pcap flood.pcap
+  psc suggest --pcap flood.pcap --policy /etc/psd/policy.psl --format json
+  PSC_LLM_API_KEY=sk-... psc suggest --pcap scan.pcap --analyzer openai \
+      --llm-url https://api.openai.com/v1 --llm-model gpt-4o-mini
+  psc suggest --pcap scan.pcap --analyzer ollama \
+      --llm-url http://127.0.0.1:11434 --llm-model llama3.1:8b
+
+Exit status:
+  0  the analyzer's proposals were all accepted by the governor (printed
+     with what would go in force), or it proposes no change
+  1  a proposal was refused (by the analyzer's checks or the governor),
+     the analyzer failed (no usable answer), the operator policy does not
+     check, or the capture cannot be read
+  2  bad command line: an unknown analyzer or setting value, --llm-url or
+     --llm-model missing for an LLM, --llm-* with the embedded detector, a
+     key file that is not 0600
+  3  no BPF (not root, no BPF_PROG_TEST_RUN): the capture cannot be
+     replayed
+  4  an internal error in psc (a bug: please report it with the input)
+)");
+
   // An unknown verb: say so, with the nearest one, instead of CLI11's
   // "The following arguments were not expected".
   if (argc > 1 && argv[1][0] != '-') {
@@ -589,6 +679,15 @@ Examples:
   }
   if (set_cmd->parsed())
     return psc::run_set(set, io);
+  if (suggest_cmd->parsed()) {
+    suggest.format = suggest_format == "json"
+                         ? psc::SuggestCommandOptions::Format::Json
+                         : psc::SuggestCommandOptions::Format::Text;
+    for (const auto &[key, option] : llm_flags)
+      if (option->count() > 0)
+        suggest.llm.emplace_back(key, llm_values[key]);
+    return psc::run_suggest(suggest, io);
+  }
   std::cerr << app.help();
   return psc::kExitUsage;
 }

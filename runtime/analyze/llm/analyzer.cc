@@ -2,8 +2,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <map>
+#include <optional>
 #include <set>
 
+#include "analyze/evidence.h"
 #include "analyze/llm/answer.h"
 #include "analyze/llm/answer_check.h"
 #include "grammar_export/grammar_export.h"
@@ -151,18 +154,40 @@ AnalyzerResult LlmAnalyzer::analyze(const PromptContext &context) {
       p.policy_name = check.policy_name;
       p.rules = check.rules;
       p.analysis = result.analysis;
-      // Evidence: what the model cited among the windows it was shown.
+      // Evidence: what the model cited among the windows of its context
+      // (in detail or in the index), its counters read again from those
+      // windows (evidence.h): a name the window does not have is left out,
+      // a value is the window's, whatever the model wrote. A counter cites
+      // its window. A window of the index counts: what the governor holds
+      // a shadow rule against is the window's measurement, never the
+      // model's word.
       std::set<uint64_t> cited(answer.windows.begin(), answer.windows.end());
-      std::set<uint64_t> shown;
-      for (const EvidenceWindow &w : prompt->windows.shown) {
-        shown.insert(w.seq);
-        if (cited.count(w.seq))
-          p.evidence.windows.push_back(w);
+      std::map<uint64_t, const nlohmann::json *> known;
+      for (const nlohmann::json &s : context.summaries)
+        if (s.is_object() && s.contains("seq") && s["seq"].is_number_unsigned())
+          known[s["seq"].get<uint64_t>()] = &s;
+      for (const EvidenceCounter &c : answer.counters) {
+        auto window = known.find(c.window);
+        std::optional<ResolvedCounter> real;
+        if (window != known.end())
+          real = resolve_counter(*window->second, c.name);
+        if (!real) {
+          ++result.counters_discarded;
+          continue;
+        }
+        cited.insert(c.window);
+        p.evidence.counters.push_back(
+            {c.window, clean_text(redact(real->name), 200), real->value});
       }
-      for (const EvidenceCounter &c : answer.counters)
-        if (shown.count(c.window))
-          p.evidence.counters.push_back(
-              {c.window, clean_text(redact(c.name), 200), c.value});
+      for (uint64_t seq : cited) {
+        auto window = known.find(seq);
+        if (window == known.end())
+          continue;
+        const nlohmann::json w =
+            window->second->value("window", nlohmann::json::object());
+        p.evidence.windows.push_back({seq, w.value("start_unix_ms", int64_t{0}),
+                                      w.value("end_unix_ms", int64_t{0})});
+      }
       p.evidence.cited = !p.evidence.windows.empty();
       if (!p.evidence.cited)
         p.evidence.windows = prompt->windows.shown;

@@ -50,6 +50,9 @@ struct AnalyzerResult {
   // Every round that got an answer, and every HTTP attempt of every round
   // (errors by kind, retries, latency for metrics).
   LlmRecord record;
+  // Counters the model cited that its windows do not have (evidence.h):
+  // left out of the proposal's evidence.
+  size_t counters_discarded = 0;
   std::vector<Attempt> attempts;
   bool fall_back() const { return outcome == Outcome::Failed; }
 };
