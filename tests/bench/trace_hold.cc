@@ -6,7 +6,11 @@
 // interleaved.
 //
 //   trace_hold --netns NAME --dev IF --policy FILE --pin-root DIR
-//              [--trace]
+//              [--trace [--disable HOOK]... | --xdp-only]
+//
+// --disable leaves a stack hook out ("kfree_skb" or "skb:kfree_skb");
+// --xdp-only is the XDP observation without any stack hook: what each part
+// costs, apart.
 #include <signal.h>
 #include <unistd.h>
 
@@ -14,6 +18,7 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -38,7 +43,8 @@ int fail(const std::string &what, const psl::backend::Error &e) {
 
 int main(int argc, char **argv) {
   std::string netns, dev, policy, pin_root;
-  bool trace = false;
+  bool trace = false, xdp_only = false;
+  std::set<std::string> disable;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -54,10 +60,15 @@ int main(int argc, char **argv) {
       pin_root = value();
     else if (a == "--trace")
       trace = true;
+    else if (a == "--xdp-only")
+      xdp_only = true;
+    else if (a == "--disable" && i + 1 < argc)
+      disable.insert(value());
     else {
-      std::fprintf(stderr,
-                   "usage: trace_hold --netns NAME --dev IF --policy FILE "
-                   "--pin-root DIR [--trace]\n");
+      std::fprintf(
+          stderr,
+          "usage: trace_hold --netns NAME --dev IF --policy FILE "
+          "--pin-root DIR [--trace [--disable HOOK]... | --xdp-only]\n");
       return 2;
     }
   }
@@ -79,7 +90,7 @@ int main(int argc, char **argv) {
   if (!art)
     return fail("build", art.error());
   psl::backend::PolicyLoadOptions lo;
-  lo.observe = trace;
+  lo.observe = trace || xdp_only;
   auto obj = psl::backend::load_policy(*art, lo);
   if (!obj)
     return fail("load", obj.error());
@@ -97,7 +108,9 @@ int main(int argc, char **argv) {
     return fail("attach", at.error());
   std::unique_ptr<psr::trace::Tracer> tracer;
   if (trace) {
-    auto t = psr::trace::Tracer::create();
+    psr::trace::TracerOptions to;
+    to.disable = disable;
+    auto t = psr::trace::Tracer::create(to);
     if (!t) {
       (void)attacher.detach(dev);
       return fail("tracer", t.error());
@@ -111,7 +124,9 @@ int main(int argc, char **argv) {
   signal(SIGTERM, on_signal);
   signal(SIGINT, on_signal);
   std::printf("ready %s %s\n", xdp_mode_name(at->mode),
-              trace ? "traced" : "policy-only");
+              trace      ? "traced"
+              : xdp_only ? "xdp-observed"
+                         : "policy-only");
   std::fflush(stdout);
   char c;
   while (!stop && ::read(0, &c, 1) > 0) {
