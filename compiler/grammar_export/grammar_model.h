@@ -85,4 +85,7 @@ struct Grammar {
 // decl* RBRACE"), for messages and for comparing grammar shapes in tests.
 std::string to_string(const Expr &e);
 
+// Appends code point `cp` to `out` as UTF-8.
+void append_utf8(std::string &out, uint32_t cp);
+
 } // namespace psl::grammar
