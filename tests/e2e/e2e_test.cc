@@ -136,25 +136,9 @@ protected:
 
   // connect() from the peer namespace; true if it completed within 1 s.
   bool connects(uint16_t port) {
-    ScopedNetns in(veth_->peer_ns());
-    EXPECT_TRUE(in.ok()) << in.error();
-    UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    ::inet_pton(AF_INET, VethPair::address(), &a.sin_addr);
-    int rc = ::connect(fd.get(), reinterpret_cast<sockaddr *>(&a), sizeof a);
-    if (rc == 0)
-      return true;
-    if (errno != EINPROGRESS)
-      return false;
-    pollfd p{fd.get(), POLLOUT, 0};
-    if (::poll(&p, 1, 1000) != 1)
-      return false;
-    int err = 0;
-    socklen_t len = sizeof err;
-    ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
-    return err == 0;
+    const std::optional<bool> ok = veth_->peer_connects(port);
+    EXPECT_TRUE(ok.has_value()) << "cannot enter " << veth_->peer_ns();
+    return ok.value_or(false);
   }
 
   std::unique_ptr<VethPair> veth_;

@@ -8,9 +8,13 @@
 #include <cstring>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -115,6 +119,30 @@ VethPair::~VethPair() {
     run_command("ip netns del " + peer_ns_);
   if (!ns_.empty())
     run_command("ip netns del " + ns_);
+}
+
+std::optional<bool> VethPair::peer_connects(uint16_t port,
+                                            int timeout_ms) const {
+  ScopedNetns in(peer_ns_);
+  if (!in.ok())
+    return std::nullopt;
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  ::inet_pton(AF_INET, address(), &a.sin_addr);
+  int rc = ::connect(fd.get(), reinterpret_cast<sockaddr *>(&a), sizeof a);
+  if (rc == 0)
+    return true;
+  if (errno != EINPROGRESS)
+    return false;
+  pollfd p{fd.get(), POLLOUT, 0};
+  if (::poll(&p, 1, timeout_ms) != 1)
+    return false;
+  int err = 0;
+  socklen_t len = sizeof err;
+  ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+  return err == 0;
 }
 
 CommandResult VethPair::run_in_peer(const std::string &command) const {

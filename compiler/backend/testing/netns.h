@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "backend/bpf_object.h"
@@ -42,6 +43,11 @@ public:
   // `command` run inside the peer namespace (ip netns exec: fine for
   // ping, not for BPF work, which needs the host's /sys/fs/bpf).
   CommandResult run_in_peer(const std::string &command) const;
+
+  // A TCP connect() from the peer namespace to address():`port`: whether it
+  // completed within `timeout_ms`; nullopt if the peer namespace could not
+  // be entered.
+  std::optional<bool> peer_connects(uint16_t port, int timeout_ms = 1000) const;
 
 private:
   VethPair() = default;
