@@ -339,15 +339,12 @@ struct pso_stack_cnt {
   __u64 delivered[PSO_PROTO_COUNT]; /* received, then skb:consume_skb */
   __u64 dropped[PSO_PROTO_COUNT];   /* received, then skb:kfree_skb */
   __u64 sent[PSO_PROTO_COUNT];      /* net:net_dev_xmit */
-  /* Received skbs freed without a tracepoint (__kfree_skb, as for TCP's
-   * pure ACKs), seen when their slot in pso_inflight is taken again. */
-  __u64 untracked[PSO_PROTO_COUNT];
-  __u64 tcp_syn_recv;     /* -> TCP_SYN_RECV */
-  __u64 tcp_established;  /* -> TCP_ESTABLISHED */
-  __u64 tcp_passive_open; /* TCP_SYN_RECV -> TCP_ESTABLISHED */
-  __u64 tcp_active_open;  /* TCP_SYN_SENT -> TCP_ESTABLISHED */
-  __u64 tcp_closed;       /* -> TCP_CLOSE */
-  __u64 tcp_synack_sent;  /* SYN+ACK through net:net_dev_xmit */
+  __u64 tcp_syn_recv;               /* -> TCP_SYN_RECV */
+  __u64 tcp_established;            /* -> TCP_ESTABLISHED */
+  __u64 tcp_passive_open;           /* TCP_SYN_RECV -> TCP_ESTABLISHED */
+  __u64 tcp_active_open;            /* TCP_SYN_SENT -> TCP_ESTABLISHED */
+  __u64 tcp_closed;                 /* -> TCP_CLOSE */
+  __u64 tcp_synack_sent;            /* SYN+ACK through net:net_dev_xmit */
   __u64 tcp_resets_sent;
   __u64 tcp_resets_received;
   __u64 tcp_retransmits;
@@ -381,7 +378,7 @@ struct pso_latency {
  * call to find it, docs/tracing.md). `skb` says whose slot it is now. */
 struct pso_inflight {
   __u64 skb;    /* the skb's address */
-  __u64 rx_ns;  /* receive time; 0: not timed (pso_lat_budget) */
+  __u64 rx_ns;  /* receive time; 0: not timed (pso_timed_per_tick) */
   __u32 id;     /* sample id */
   __u8 proto;   /* enum pso_proto */
   __u8 sampled; /* its path is being traced */
@@ -443,7 +440,7 @@ PSO_STATIC_ASSERT(sizeof(struct pso_cfg) == 32, "pso_cfg");
 PSO_STATIC_ASSERT(sizeof(struct pso_ident) == 44, "pso_ident");
 PSO_STATIC_ASSERT(sizeof(struct pso_event) == 80, "pso_event");
 PSO_STATIC_ASSERT(sizeof(struct pso_stack_cnt) ==
-                      8 * (5 * PSO_PROTO_COUNT + 11 + PSO_HOOK_COUNT),
+                      8 * (4 * PSO_PROTO_COUNT + 11 + PSO_HOOK_COUNT),
                   "pso_stack_cnt");
 PSO_STATIC_ASSERT(sizeof(struct pso_inflight) == 24, "pso_inflight");
 PSO_STATIC_ASSERT(sizeof(struct pso_scratch) == 48, "pso_scratch");

@@ -16,11 +16,15 @@
  * inode; 0: every namespace): other traffic on the host never shows up.
  *
  * What is counted (struct pso_stack_cnt, pso_abi.h):
- *  - each skb net:netif_receive_skb hands to the stack, by class; the skb
- *    is remembered in pso_inflight until skb:consume_skb (delivered) or
- *    skb:kfree_skb (dropped, by reason) frees it, which gives the
- *    receive-to-free time per class (pso_latency) of up to
- *    pso_timed_per_tick skbs per CPU and clock tick;
+ *  - each skb net:netif_receive_skb hands to the stack, by class, and its
+ *    end: skb:consume_skb (delivered) or skb:kfree_skb (dropped, by
+ *    reason). The end is told from the freed skb itself: the receiving
+ *    interface the stack stamped on it (skb_iif, 0 on an skb this host
+ *    built) and its headers; nothing is written per skb but per-CPU
+ *    counters. Only some received skbs are followed through pso_inflight
+ *    from receive to free: up to pso_timed_per_tick per CPU and clock
+ *    tick, whose receive-to-free time goes into pso_latency, and the
+ *    sampled ones;
  *  - TCP state changes, resets, retransmits, socket and UDP queue
  *    overflows, ICMP errors sent (by type and code), and what leaves
  *    through net:net_dev_xmit, by class.
@@ -51,6 +55,10 @@ const volatile __u32 pso_netns = 0;
  * one. Set by the loader (TracerOptions::timed_per_tick). */
 const volatile __u32 pso_timed_per_tick = 64;
 
+/* For the overhead benchmark only (TracerOptions::empty_bodies): every
+ * program returns at once, so what is left is the cost of the call. */
+const volatile __u32 pso_empty_bodies = 0;
+
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
   __uint(max_entries, 1);
@@ -79,13 +87,16 @@ struct {
   __type(value, struct pso_latency);
 } pso_latency SEC(".maps");
 
-/* Received skbs until freed, direct-mapped by a hash of the skb's
- * address: finding an skb's slot is an array access the kernel inlines,
- * where a hash map costs a helper call on every skb received and on every
- * skb freed (docs/tracing.md has both measured). A slot is shared by all
- * CPUs; an skb received while its slot holds another live one takes the
- * slot over, and the one it displaces is counted untracked. */
-#define PSO_INFLIGHT_SLOTS 65536
+/* The followed received skbs until freed (see the top), direct-mapped by
+ * a hash of the skb's address: finding an skb's slot is an array access
+ * the kernel inlines, where a hash map costs a helper call on every skb
+ * received and on every skb freed (docs/tracing.md has both measured).
+ * A slot is shared by all CPUs; an skb followed while its slot holds
+ * another live one takes the slot over (the other one's time is lost).
+ * Every free reads a slot; only followed skbs write one, so the lines
+ * stay clean in every CPU's cache instead of moving between CPUs with
+ * each packet. */
+#define PSO_INFLIGHT_SLOTS 16384
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
   __uint(max_entries, PSO_INFLIGHT_SLOTS);
@@ -499,15 +510,12 @@ static __always_inline int on_receive(struct sk_buff *skb, int d) {
          PSO_RD(d, skb, len), PSO_RD(d, dev, ifindex), &id, now);
   } else if (lat_budget_take()) {
     now = bpf_ktime_get_ns();
+  } else {
+    return 0; /* not followed: its end is told from the skb itself */
   }
-  /* The slot may still hold a live skb: this one if it was freed without
-   * a tracepoint and came back from the skb cache, or another one whose
-   * address shares the slot. Either way it is not followed any more. */
   f = inflight_slot(skb);
   if (!f)
     return 0;
-  if (f->live && f->proto < PSO_PROTO_COUNT)
-    c->untracked[f->proto] += 1;
   f->skb = (__u64)(long)skb;
   f->rx_ns = now;
   f->id = hash;
@@ -524,30 +532,35 @@ static __always_inline int on_free(struct sk_buff *skb, __u32 hook,
                                    __u32 *proto_out, int d) {
   struct pso_inflight *f;
   struct pso_stack_cnt *c;
-  __u64 rx_ns, now = 0;
-  __u32 proto, id;
-  __u8 sample;
+  struct pso_ident id;
+  __u64 rx_ns = 0, now = 0;
+  __u32 proto, sample_id = 0;
+  __u8 flags, sample = 0;
+  __u32 ns;
 
-  /* Every skb of the machine comes here. With direct reads, one of
-   * another namespace (its socket's or its device's) is left at once: its
-   * address may be one a received skb of ours had, freed without a
-   * tracepoint. A namespace that reads as 0 (no socket, no device, or a
-   * device field UDP reused for its own state, which faults as a pointer)
-   * may still be ours: looked up. */
-  if (d && pso_netns) {
-    const __u32 ns = skb_netns(skb, d);
-
-    if (ns != 0 && ns != pso_netns)
-      return 0;
-  }
-  f = inflight_find(skb);
-  if (!f)
+  /* Every skb of the machine comes here. One the stack did not receive
+   * (built on this host: skb_iif 0) leaves after one load, before its
+   * socket or device is looked at. */
+  if (PSO_RD(d, skb, skb_iif) == 0)
     return 0;
-  rx_ns = f->rx_ns;
-  proto = f->proto;
-  id = f->id;
-  sample = f->sampled;
-  f->live = 0; /* ended; the slot waits for the next skb */
+  /* The namespace is its socket's, else its device's, and reads as 0
+   * when it has neither (or a device field UDP reused for its own state,
+   * which faults as a pointer). */
+  ns = pso_netns ? skb_netns(skb, d) : 0;
+  if (ns != 0 && ns != pso_netns)
+    return 0; /* another namespace's */
+  f = inflight_find(skb);
+  if (f) {
+    rx_ns = f->rx_ns;
+    proto = f->proto;
+    sample_id = f->id;
+    sample = f->sampled;
+    f->live = 0; /* ended; the slot waits for the next followed skb */
+  } else if (ns == 0 && pso_netns) {
+    return 0; /* cannot be placed in the traced namespace (see above) */
+  } else {
+    proto = skb_class(skb, 0, &id, &flags, d);
+  }
   c = counters();
   if (!c || proto >= PSO_PROTO_COUNT)
     return 0;
@@ -562,7 +575,8 @@ static __always_inline int on_free(struct sk_buff *skb, __u32 hook,
   if (rx_ns)
     add_latency(proto, now - rx_ns);
   if (sample)
-    emit(hook, verdict, id, proto, reason, PSO_RD(d, skb, len), 0, 0, now);
+    emit(hook, verdict, sample_id, proto, reason, PSO_RD(d, skb, len), 0, 0,
+         now);
   return 1;
 }
 
@@ -731,12 +745,12 @@ static __always_inline int on_udp_fail(const struct sock *sk, int d) {
   SEC("tp_btf/" #tp)                                                           \
   int BPF_PROG(btf_##tp, __VA_ARGS__) {                                        \
     const int d = 1;                                                           \
-    return call;                                                               \
+    return pso_empty_bodies ? 0 : call;                                        \
   }                                                                            \
   SEC("raw_tp/" #tp)                                                           \
   int BPF_PROG(raw_##tp, __VA_ARGS__) {                                        \
     const int d = 0;                                                           \
-    return call;                                                               \
+    return pso_empty_bodies ? 0 : call;                                        \
   }
 
 PSO_PROGS(netif_receive_skb, on_receive(skb, d), struct sk_buff *skb)

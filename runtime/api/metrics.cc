@@ -60,7 +60,8 @@ void traffic(Writer &w, const trace::Snapshot &s) {
   w.family("packetscope_stack_packets_total", "counter",
            "Received packets at each stage of the kernel stack: received "
            "(netif_receive_skb), delivered (consumed), dropped (freed with a "
-           "drop reason), untracked (freed without a tracepoint saying how).");
+           "drop reason), untracked (no end a tracepoint reported: freed "
+           "without one, or still in the stack).");
   for (size_t i = 0; i < trace::kProtoCount; ++i) {
     const trace::Funnel &f = s.funnel[i];
     w.sample("packetscope_stack_packets_total",

@@ -48,9 +48,9 @@ struct Funnel {
   uint64_t dropped = 0;   // received skbs freed with a drop reason
   uint64_t sent = 0;      // net:net_dev_xmit (replies and our own traffic)
   // Received skbs whose end no tracepoint reported (the kernel freed them
-  // with __kfree_skb, as TCP does with pure ACKs), noticed when their
-  // address is received again: stack_rx = delivered + dropped + untracked
-  // + those still in the stack.
+  // with __kfree_skb, as TCP does with pure ACKs, or merged them into
+  // another skb) or that are still in the stack: the highest
+  // stack_rx - delivered - dropped seen since tracing began.
   uint64_t untracked = 0;
 };
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -191,6 +192,7 @@ Expected<std::unique_ptr<Tracer>> Tracer::create(const TracerOptions &opts) {
       return Error("cannot open the tracing programs", errno, log);
     skel->rodata->pso_netns = t->netns_;
     skel->rodata->pso_timed_per_tick = opts.timed_per_tick;
+    skel->rodata->pso_empty_bodies = opts.empty_bodies ? 1 : 0;
     for (size_t i = 0; i < specs.size(); ++i) {
       for (AttachKind k : {AttachKind::TpBtf, AttachKind::RawTp}) {
         bpf_program *p = program_of(skel, specs[i], k);
@@ -304,7 +306,6 @@ Status Tracer::read_stack(Snapshot &snap) const {
       f.delivered += c.delivered[p];
       f.dropped += c.dropped[p];
       f.sent += c.sent[p];
-      f.untracked += c.untracked[p];
     }
     snap.tcp.syn_recv += c.tcp_syn_recv;
     snap.tcp.synack_sent += c.tcp_synack_sent;
@@ -317,6 +318,19 @@ Status Tracer::read_stack(Snapshot &snap) const {
     snap.tcp.retransmits += c.tcp_retransmits;
     snap.udp.rcvbuf_errors += c.udp_rcvbuf_errors;
     snap.socket.rcvqueue_full += c.sock_rcvqueue_full;
+  }
+  // Received skbs whose end no tracepoint reported (yet): what was
+  // received less what was delivered or dropped, kept as a high-water
+  // mark so the counter never goes back when skbs in the stack end.
+  for (size_t p = 0; p < kProtoCount; ++p) {
+    Funnel &f = snap.funnel[p];
+    const uint64_t ended = f.delivered + f.dropped;
+    const uint64_t open = f.stack_rx > ended ? f.stack_rx - ended : 0;
+    uint64_t seen = untracked_[p].load(std::memory_order_relaxed);
+    while (open > seen && !untracked_[p].compare_exchange_weak(
+                              seen, open, std::memory_order_relaxed)) {
+    }
+    f.untracked = std::max(seen, open);
   }
   snap.tcp.half_open = snap.tcp.synack_sent > snap.tcp.passive_opens
                            ? snap.tcp.synack_sent - snap.tcp.passive_opens

@@ -6,6 +6,8 @@
 // fallback when the kernel refuses the choice at load or attach.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -41,9 +43,12 @@ struct TracerOptions {
   Sampling sampling;
   // Received skbs whose time in the stack is measured, at most, per CPU
   // and clock tick (a clock read is a helper call, two per timed skb);
-  // the others are still followed and counted. 64 is 16000 a second per
-  // CPU at HZ=250; 0 times every skb.
+  // the others are still counted. 64 is 16000 a second per CPU at
+  // HZ=250; 0 times every skb.
   uint32_t timed_per_tick = 64;
+  // For the overhead benchmark only: the stack programs return at once,
+  // counting nothing, so what remains is the cost of being called.
+  bool empty_bodies = false;
 };
 
 class Tracer {
@@ -81,6 +86,9 @@ private:
   std::vector<HookStatus> hooks_;
   uint32_t netns_ = 0;
   DropReasons reasons_;
+  // The highest count of received skbs without a known end seen so far,
+  // per class (Funnel::untracked: a counter, so it never goes down).
+  mutable std::array<std::atomic<uint64_t>, kProtoCount> untracked_{};
 };
 
 // The inode of the calling thread's network namespace.

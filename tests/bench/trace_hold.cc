@@ -6,11 +6,12 @@
 // interleaved.
 //
 //   trace_hold --netns NAME --dev IF --policy FILE --pin-root DIR
-//              [--trace [--disable HOOK]... | --xdp-only]
+//              [--trace [--disable HOOK]... [--empty-hooks] | --xdp-only]
 //
 // --disable leaves a stack hook out ("kfree_skb" or "skb:kfree_skb");
-// --xdp-only is the XDP observation without any stack hook: what each part
-// costs, apart.
+// --empty-hooks attaches the stack programs with bodies that return at
+// once (the cost of being called at all); --xdp-only is the XDP
+// observation without any stack hook: what each part costs, apart.
 #include <signal.h>
 #include <unistd.h>
 
@@ -45,6 +46,7 @@ int main(int argc, char **argv) {
   std::string netns, dev, policy, pin_root;
   bool trace = false, xdp_only = false;
   std::set<std::string> disable;
+  bool empty_hooks = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -64,11 +66,14 @@ int main(int argc, char **argv) {
       xdp_only = true;
     else if (a == "--disable" && i + 1 < argc)
       disable.insert(value());
+    else if (a == "--empty-hooks")
+      empty_hooks = true;
     else {
       std::fprintf(
           stderr,
           "usage: trace_hold --netns NAME --dev IF --policy FILE "
-          "--pin-root DIR [--trace [--disable HOOK]... | --xdp-only]\n");
+          "--pin-root DIR [--trace [--disable HOOK]... [--empty-hooks] | "
+          "--xdp-only]\n");
       return 2;
     }
   }
@@ -110,6 +115,7 @@ int main(int argc, char **argv) {
   if (trace) {
     psr::trace::TracerOptions to;
     to.disable = disable;
+    to.empty_bodies = empty_hooks;
     auto t = psr::trace::Tracer::create(to);
     if (!t) {
       (void)attacher.detach(dev);

@@ -303,7 +303,7 @@ TEST_F(TraceStackTest, CountsMatchTheTrafficSentExactly) {
 }
 
 // Under load only a few skbs per CPU and clock tick are timed (each costs
-// two clock reads), but every one is still followed and counted.
+// two clock reads), but every one is still counted at its end.
 TEST_F(TraceStackTest, UnderLoadTheTimeInTheStackIsASample) {
   TracerOptions o;
   o.timed_per_tick = 1;
@@ -329,7 +329,7 @@ TEST_F(TraceStackTest, UnderLoadTheTimeInTheStackIsASample) {
     timed = s.latency[i].count - before.latency[i].count;
     return delivered + dropped == uint64_t(kBurst);
   });
-  // Every echo request followed from receive to its end...
+  // Every echo request counted at its end...
   EXPECT_EQ(delivered + dropped, uint64_t(kBurst));
   // ...some timed, at most one per CPU and tick (HZ is at most 1000).
   const uint64_t cpus = std::max<long>(1, ::sysconf(_SC_NPROCESSORS_ONLN));
