@@ -29,6 +29,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -206,13 +207,16 @@ void run(benchmark::State &state, const std::string &name,
   state.SetLabel(backend::xdp_action_name(want));
 }
 
-std::vector<uint8_t> syn_frame() {
+// A TCP segment to port 443 with these flags: a SYN (the observation's
+// dearest packet: it also runs the SYN port vote) or an ACK (the common
+// case: an established connection's data).
+std::vector<uint8_t> tcp_frame(uint8_t flags) {
   bpftest::Pkt p;
   p.proto = 6;
   p.src = "192.0.2.2";
   p.dst = "192.0.2.1";
   p.dport = 443;
-  p.tcp_flags = 0x02;
+  p.tcp_flags = flags;
   return bpftest::build(p);
 }
 
@@ -230,14 +234,18 @@ void register_all() {
     if (fs::exists(path))
       policies.push_back({file, read_text(path)});
   }
-  const std::vector<uint8_t> frame = syn_frame();
-  for (const Policy &p : policies)
-    benchmark::RegisterBenchmark(
-        ("trace/" + p.name + "/tcp_syn").c_str(),
-        [p, frame](benchmark::State &s) { run(s, p.name, p.text, frame); })
-        ->UseManualTime()
-        ->Iterations(7)
-        ->Unit(benchmark::kNanosecond);
+  const std::pair<const char *, uint8_t> frames[] = {{"tcp_syn", 0x02},
+                                                     {"tcp_ack", 0x10}};
+  for (const auto &[frame_name, flags] : frames)
+    for (const Policy &p : policies) {
+      const std::vector<uint8_t> frame = tcp_frame(flags);
+      benchmark::RegisterBenchmark(
+          ("trace/" + p.name + "/" + frame_name).c_str(),
+          [p, frame](benchmark::State &s) { run(s, p.name, p.text, frame); })
+          ->UseManualTime()
+          ->Iterations(7)
+          ->Unit(benchmark::kNanosecond);
+    }
 }
 
 } // namespace
