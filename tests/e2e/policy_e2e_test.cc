@@ -24,44 +24,33 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "backend/bpf_features.h"
-#include "backend/testing/bpf_test_support.h"
-#include "backend/testing/netns.h"
-#include "policy/layout.h"
 #include "policy/program_state.h"
 #include "policy/rule_expiry.h"
+#include "psc_cli_fixture.h"
 
 namespace {
 
+using psc_e2e::kNoPing;
 using psl::backend::testing::CommandResult;
 using psl::backend::testing::run_command;
 using psl::backend::testing::ScopedNetns;
 using psl::backend::testing::VethPair;
 namespace pp = psr::policy;
 
-const char *const kNoPing = R"(policy no_ping {
-  rule no_ping: ip.proto == icmp => drop
-  default pass
-}
-)";
 const char *const kOpen = R"(policy open {
   rule tcp9: tcp.dport == 9 => drop
   default pass
 }
 )";
 
-class PolicyE2e : public ::testing::Test {
+class PolicyE2e : public psc_e2e::PscCliFixture {
 protected:
+  PolicyE2e() : PscCliFixture("pe2e") {}
+
   void SetUp() override {
-    const auto &f = psl::backend::bpf_features();
-    PSC_REQUIRE_OR_SKIP(f.load);
-    PSC_REQUIRE_OR_SKIP(f.xdp_link);
-    PSC_REQUIRE_OR_SKIP(f.netns);
-    psl::backend::testing::remove_stale_test_state();
-    pin_root_ = "/sys/fs/bpf/psc-test-" + std::to_string(::getpid()) + "-pe2e";
-    char tmpl[] = "/tmp/psc-pe2e-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    PscCliFixture::SetUp();
+    if (IsSkipped() || HasFatalFailure())
+      return;
     pair(0);
   }
 
@@ -69,10 +58,7 @@ protected:
     for (auto &p : pairs_)
       psc("unload --netns " + p->ns() + " --dev psc0");
     pairs_.clear();
-    if (!pin_root_.empty())
-      run_command("rm -rf " + pin_root_);
-    if (!dir_.empty())
-      run_command("rm -rf " + dir_);
+    PscCliFixture::TearDown();
   }
 
   VethPair &pair(size_t i) {
@@ -86,17 +72,6 @@ protected:
     return *pairs_[i];
   }
 
-  std::string env() const {
-    return "PSC_PIN_ROOT=" + pin_root_ + " PSC_STATE_DIR=" + dir_ + "/state ";
-  }
-  std::string write_policy(const std::string &name, const std::string &text) {
-    std::string path = dir_ + "/" + name + ".psl";
-    std::ofstream(path) << text;
-    return path;
-  }
-  CommandResult psc(const std::string &args) {
-    return run_command(env() + PSC_BINARY + " " + args);
-  }
   // A verb on psc0 of pair i.
   CommandResult on(size_t i, const std::string &verb,
                    const std::string &args = "") {
@@ -131,12 +106,6 @@ protected:
     auto t = pp::Target::in_current_netns("psc0");
     EXPECT_TRUE(t.ok());
     return t.ok() ? *t : pp::Target{};
-  }
-  pp::StateLayout layout() const {
-    pp::StateLayout l;
-    l.pin_root = pin_root_;
-    l.state_root = dir_ + "/state";
-    return l;
   }
 
   // psc load started in the background with PSC_TEST_STOP_AT=step; returns
@@ -183,7 +152,6 @@ protected:
   }
   size_t program_dirs() { return pp::program_dirs(layout(), target(0)).size(); }
 
-  std::string pin_root_, dir_;
   std::vector<std::unique_ptr<VethPair>> pairs_;
 };
 

@@ -21,35 +21,25 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "backend/bpf_features.h"
-#include "backend/testing/bpf_test_support.h"
-#include "backend/testing/netns.h"
-#include "policy/layout.h"
 #include "policy/target_lock.h"
+#include "psc_cli_fixture.h"
 
 namespace {
 
+using psc_e2e::has;
+using psc_e2e::kNoPing;
 using psl::backend::testing::CommandResult;
 using psl::backend::testing::run_command;
 using psl::backend::testing::ScopedNetns;
 using psl::backend::testing::VethPair;
 namespace pp = psr::policy;
 
-const char *const kNoPing = R"(policy no_ping {
-  rule no_ping: ip.proto == icmp => drop
-  default pass
-}
-)";
 const char *const kBan = R"(policy ban {
   set banned : ip dynamic capacity 3
   rule drop_banned: ip.src in banned => drop
   default pass
 }
 )";
-
-bool has(const std::string &text, const std::string &part) {
-  return text.find(part) != std::string::npos;
-}
 
 // The lines of `text` in order (set list prints in the map's order).
 std::vector<std::string> sorted_lines(const std::string &text) {
@@ -63,18 +53,14 @@ std::vector<std::string> sorted_lines(const std::string &text) {
 const std::vector<std::string> kThreeBanned = {"10.0.0.1", "10.0.0.2",
                                                "10.0.0.3"};
 
-class VerbExitStatus : public ::testing::Test {
+class VerbExitStatus : public psc_e2e::PscCliFixture {
 protected:
+  VerbExitStatus() : PscCliFixture("exit") {}
+
   void SetUp() override {
-    const auto &f = psl::backend::bpf_features();
-    PSC_REQUIRE_OR_SKIP(f.load);
-    PSC_REQUIRE_OR_SKIP(f.xdp_link);
-    PSC_REQUIRE_OR_SKIP(f.netns);
-    psl::backend::testing::remove_stale_test_state();
-    pin_root_ = "/sys/fs/bpf/psc-test-" + std::to_string(::getpid()) + "-exit";
-    char tmpl[] = "/tmp/psc-exit-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    PscCliFixture::SetUp();
+    if (IsSkipped() || HasFatalFailure())
+      return;
     auto p = VethPair::create();
     ASSERT_TRUE(p.ok()) << p.error().message;
     veth_ = std::move(p.value());
@@ -85,23 +71,9 @@ protected:
     if (veth_)
       psc("unload --netns " + veth_->ns() + " --dev psc0");
     veth_.reset();
-    if (!pin_root_.empty())
-      run_command("rm -rf " + pin_root_);
-    if (!dir_.empty())
-      run_command("rm -rf " + dir_);
+    PscCliFixture::TearDown();
   }
 
-  std::string env() const {
-    return "PSC_PIN_ROOT=" + pin_root_ + " PSC_STATE_DIR=" + dir_ + "/state ";
-  }
-  std::string write_policy(const std::string &name, const std::string &text) {
-    std::string path = dir_ + "/" + name + ".psl";
-    std::ofstream(path) << text;
-    return path;
-  }
-  CommandResult psc(const std::string &args) {
-    return run_command(env() + PSC_BINARY + " " + args);
-  }
   // VERB on psc0 of the pair's namespace, then ARGS.
   CommandResult on(const std::string &verb, const std::string &args = "") {
     return psc(verb + " --netns " + veth_->ns() + " --dev psc0 " + args);
@@ -128,17 +100,11 @@ protected:
     EXPECT_TRUE(t.ok());
     return t.ok() ? *t : pp::Target{};
   }
-  pp::StateLayout layout() const {
-    pp::StateLayout l;
-    l.pin_root = pin_root_;
-    l.state_root = dir_ + "/state";
-    return l;
-  }
   static bool have_setpriv() {
     return run_command("command -v setpriv").exit_code == 0;
   }
 
-  std::string pin_root_, dir_, missing_ns_;
+  std::string missing_ns_;
   std::unique_ptr<VethPair> veth_;
 };
 
