@@ -88,19 +88,7 @@ protected:
     EXPECT_FALSE(j.is_discarded()) << r.output;
     return j.is_discarded() ? nlohmann::json::object() : j;
   }
-  int pings(size_t i = 0, int count = 3) {
-    CommandResult r =
-        pair(i).run_in_peer("ping -n -q -c " + std::to_string(count) +
-                            " -i 0.2 -W 1 " + VethPair::address());
-    int sent = 0, received = 0;
-    auto pos = r.output.find("packets transmitted");
-    if (pos == std::string::npos)
-      return -1;
-    auto line = r.output.rfind('\n', pos);
-    std::sscanf(r.output.c_str() + (line == std::string::npos ? 0 : line + 1),
-                "%d packets transmitted, %d received", &sent, &received);
-    return received;
-  }
+  int pings(size_t i = 0, int count = 3) { return pair(i).peer_pings(count); }
   pp::Target target(size_t i) {
     ScopedNetns in(pair(i).ns());
     auto t = pp::Target::in_current_netns("psc0");

@@ -253,30 +253,13 @@ protected:
   }
 
   int pings(int count, const char *interval = "0.05") {
-    CommandResult r =
-        veth_->run_in_peer("ping -n -q -c " + std::to_string(count) + " -i " +
-                           interval + " -W 1 " + VethPair::address());
-    int sent = 0, received = 0;
-    auto pos = r.output.find("packets transmitted");
-    if (pos == std::string::npos)
-      return -1;
-    auto line = r.output.rfind('\n', pos);
-    std::sscanf(r.output.c_str() + (line == std::string::npos ? 0 : line + 1),
-                "%d packets transmitted, %d received", &sent, &received);
-    return received;
+    return veth_->peer_pings(count, interval);
   }
 
   UniqueFd listen_on(uint16_t port) {
-    ScopedNetns in(veth_->ns());
-    UniqueFd fd(::socket(AF_INET, SOCK_STREAM, 0));
-    int one = 1;
-    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    ::inet_pton(AF_INET, VethPair::address(), &a.sin_addr);
-    EXPECT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr *>(&a), sizeof a), 0);
-    EXPECT_EQ(::listen(fd.get(), 16), 0);
+    UniqueFd fd = veth_->listen_tcp(port);
+    EXPECT_TRUE(fd) << "cannot listen on port " << port << " in "
+                    << veth_->ns();
     return fd;
   }
   bool connects(uint16_t port) {

@@ -194,18 +194,7 @@ protected:
   // an answer.
   int pings(int count = 3, const std::string &source = "",
             const char *interval = "0.2") {
-    auto r = pair_->run_in_peer("ping -n -q -c " + std::to_string(count) +
-                                " -i " + interval + " -W 1 " +
-                                (source.empty() ? "" : "-I " + source + " ") +
-                                VethPair::address());
-    int sent = 0, received = 0;
-    auto pos = r.output.find("packets transmitted");
-    if (pos == std::string::npos)
-      return -1;
-    auto line = r.output.rfind('\n', pos);
-    std::sscanf(r.output.c_str() + (line == std::string::npos ? 0 : line + 1),
-                "%d packets transmitted, %d received", &sent, &received);
-    return received;
+    return pair_->peer_pings(count, interval, source);
   }
 
   std::vector<json> audit(const std::string &event) {

@@ -172,18 +172,7 @@ protected:
   }
 
   // How many of `count` pings from the peer got an answer.
-  static int pings(VethPair &p, int count = 3) {
-    auto r = p.run_in_peer("ping -n -q -c " + std::to_string(count) +
-                           " -i 0.2 -W 1 " + VethPair::address());
-    int sent = 0, received = 0;
-    auto pos = r.output.find("packets transmitted");
-    if (pos == std::string::npos)
-      return -1;
-    auto line = r.output.rfind('\n', pos);
-    std::sscanf(r.output.c_str() + (line == std::string::npos ? 0 : line + 1),
-                "%d packets transmitted, %d received", &sent, &received);
-    return received;
-  }
+  static int pings(VethPair &p, int count = 3) { return p.peer_pings(count); }
 
   be::Status ban_peer(VethPair &p, std::optional<pp::EntryTtl> ttl = {}) {
     auto r = pp::set_add(layout_, target(p), "banned", VethPair::peer_address(),

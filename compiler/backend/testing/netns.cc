@@ -145,6 +145,38 @@ std::optional<bool> VethPair::peer_connects(uint16_t port,
   return err == 0;
 }
 
+int VethPair::peer_pings(int count, const std::string &interval,
+                         const std::string &source) const {
+  CommandResult r = run_in_peer(
+      "ping -n -q -c " + std::to_string(count) + " -i " + interval + " -W 1 " +
+      (source.empty() ? "" : "-I " + source + " ") + address());
+  const auto pos = r.output.find("packets transmitted");
+  if (pos == std::string::npos)
+    return -1;
+  const auto line = r.output.rfind('\n', pos);
+  int sent = 0, received = 0;
+  std::sscanf(r.output.c_str() + (line == std::string::npos ? 0 : line + 1),
+              "%d packets transmitted, %d received", &sent, &received);
+  return received;
+}
+
+UniqueFd VethPair::listen_tcp(uint16_t port) const {
+  ScopedNetns in(ns_);
+  if (!in.ok())
+    return UniqueFd();
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  int one = 1;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  ::inet_pton(AF_INET, address(), &a.sin_addr);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr *>(&a), sizeof a) != 0 ||
+      ::listen(fd.get(), 16) != 0)
+    return UniqueFd();
+  return fd;
+}
+
 CommandResult VethPair::run_in_peer(const std::string &command) const {
   return run_command("ip netns exec " + peer_ns_ + " " + command);
 }

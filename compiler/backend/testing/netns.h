@@ -49,6 +49,16 @@ public:
   // be entered.
   std::optional<bool> peer_connects(uint16_t port, int timeout_ms = 1000) const;
 
+  // How many of `count` pings from the peer namespace to address() got an
+  // answer (`interval` seconds apart, ping's -i; `source` its -I when not
+  // empty); -1 when ping's summary line is missing.
+  int peer_pings(int count, const std::string &interval = "0.2",
+                 const std::string &source = "") const;
+
+  // A TCP socket listening on address():`port` in ns(); invalid if the
+  // namespace could not be entered.
+  UniqueFd listen_tcp(uint16_t port) const;
+
 private:
   VethPair() = default;
   std::string ns_, peer_ns_;
