@@ -199,15 +199,9 @@ int main(int argc, char **argv) {
     return psd::kExitUsage;
   }
   options->config_path = cl->config_path;
-  if (cl->check_config)
-    return psd::check_configuration(*options, std::cout, std::cerr);
-  auto token = psd::load_api_token(*options);
-  if (!token.ok()) {
-    std::cerr << "psd: " << token.error().message << "\n";
-    return psd::kExitUsage;
-  }
   // The model server's key: read now, so that a bad key file is a usage
-  // error before anything is put in force. Never printed.
+  // error before anything is put in force (and --check-config checks it). Never
+  // printed.
   psr::analyze::llm::ApiKey llm_key;
   if (options->uses_llm()) {
     auto key = psr::analyze::llm::load_api_key(
@@ -217,6 +211,13 @@ int main(int argc, char **argv) {
       return psd::kExitUsage;
     }
     llm_key = std::move(key.value());
+  }
+  if (cl->check_config)
+    return psd::check_configuration(*options, std::cout, std::cerr);
+  auto token = psd::load_api_token(*options);
+  if (!token.ok()) {
+    std::cerr << "psd: " << token.error().message << "\n";
+    return psd::kExitUsage;
   }
   try {
     return run(*options, *token, std::move(llm_key));
