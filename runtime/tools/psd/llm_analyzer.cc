@@ -154,6 +154,7 @@ private:
         in += round.tokens_in, out += round.tokens_out;
       shared_.record({{"event", "llm_answer"},
                       {"target", {{"ifname", iface_}}},
+                      {"proposal_id", ""},
                       {"origin", "llm"},
                       {"outcome", outcome},
                       {"reason", r.reason},
@@ -191,6 +192,7 @@ private:
                             : " alone");
     shared_.record({{"event", "analyzer"},
                     {"target", {{"ifname", iface_}}},
+                    {"proposal_id", ""},
                     {"origin", "llm"},
                     {"analyzer", name()},
                     {"state", c->fallback ? "fallback" : "ok"},
