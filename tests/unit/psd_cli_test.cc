@@ -140,6 +140,11 @@ TEST_F(PsdCli, TheLlmKeyIsCheckedAndNeverShown) {
   write("policies/policy.psl", "policy site {\n  default pass\n}\n");
   r = psd(llm + "--llm-key-file " + key + " --check-config");
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("analyzer: openai, model 'm' at "
+                       "http://127.0.0.1:9/v1, asked every 30 s about the "
+                       "last 300 s, with the embedded detector beside it\n"),
+            std::string::npos)
+      << r.out;
   EXPECT_EQ((r.out + r.err).find("sk-planted"), std::string::npos);
 }
 
@@ -154,7 +159,7 @@ TEST_F(PsdCli, CheckConfig) {
   PsdRun r = psd("--config " + cfg + " --check-config");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "api: 0.0.0.0:9477 (bearer token from " + token +
-                       ")\neth0: " + dir_ +
+                       ")\nanalyzer: embedded\neth0: " + dir_ +
                        "/policies/policy.psl: ok\neth1: " + dir_ +
                        "/policies/policy.psl: ok\nthe configuration is "
                        "valid\n");
