@@ -110,7 +110,8 @@ const std::vector<const char *> &decision_events() {
       "expired",         "withdrawn",
       "dropped",         "recomposed",
       "operator_loaded", "operator_refused",
-      "adopted",         "address_discovery_failed"};
+      "adopted",         "address_discovery_failed",
+      "llm_answer",      "analyzer"};
   return events;
 }
 

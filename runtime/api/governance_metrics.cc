@@ -1,6 +1,7 @@
 #include "api/governance_metrics.h"
 
 #include <cstdio>
+#include <utility>
 
 namespace psr::api {
 
@@ -8,6 +9,9 @@ DurationHistogram::DurationHistogram()
     : bounds_{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
               0.1,    0.25,  0.5,    1,     2.5,  5},
       counts_(bounds_.size() + 1, 0) {}
+
+DurationHistogram::DurationHistogram(std::vector<double> bounds)
+    : bounds_(std::move(bounds)), counts_(bounds_.size() + 1, 0) {}
 
 void DurationHistogram::observe(double seconds) {
   size_t i = 0;
@@ -18,10 +22,8 @@ void DurationHistogram::observe(double seconds) {
   ++count_;
 }
 
-namespace {
-
-void histogram(PrometheusText &w, const char *name, const char *help,
-               const DurationHistogram &h) {
+void render_histogram(PrometheusText &w, const char *name, const char *help,
+                      const DurationHistogram &h) {
   w.family(name, "histogram", help);
   const std::string base = name;
   uint64_t cumulative = 0;
@@ -36,8 +38,6 @@ void histogram(PrometheusText &w, const char *name, const char *help,
   w.sample_double(base + "_sum", {}, h.sum());
   w.sample(base + "_count", {}, h.count());
 }
-
-} // namespace
 
 void render_governance(PrometheusText &w, const GovernanceMetrics &g) {
   if (!g.enabled)
@@ -75,14 +75,16 @@ void render_governance(PrometheusText &w, const GovernanceMetrics &g) {
     w.sample("packetscope_generated_rules",
              {{"interface", r.iface}, {"origin", r.origin}, {"mode", r.mode}},
              r.rules);
-  histogram(w, "packetscope_detection_tick_seconds",
-            "A detection tick: the reading, the short window's summary and "
-            "the analyzer.",
-            g.tick);
-  histogram(w, "packetscope_proposal_apply_seconds",
-            "A proposal from its submission to the governor to its change "
-            "in the kernel (or its refusal).",
-            g.submit);
+  render_histogram(
+      w, "packetscope_detection_tick_seconds",
+      "A detection tick: the reading, the short window's summary and "
+      "the analyzer.",
+      g.tick);
+  render_histogram(
+      w, "packetscope_proposal_apply_seconds",
+      "A proposal from its submission to the governor to its change "
+      "in the kernel (or its refusal).",
+      g.submit);
   w.family("packetscope_analyzer_failures_total", "counter",
            "Detection ticks whose analyzer failed (logged; psd runs on).");
   w.sample("packetscope_analyzer_failures_total", {}, g.analyzer_failures);

@@ -17,6 +17,8 @@ class DurationHistogram {
 public:
   // 0.5 ms to 5 s, roughly 1-2.5-5 per decade.
   DurationHistogram();
+  // Upper bounds of one's own, ascending (an LLM's answer takes seconds).
+  explicit DurationHistogram(std::vector<double> bounds);
   void observe(double seconds);
   const std::vector<double> &bounds() const { return bounds_; }
   // Per bucket (not cumulative); the last one is +Inf.
@@ -68,5 +70,9 @@ struct GovernanceMetrics {
 };
 
 void render_governance(PrometheusText &w, const GovernanceMetrics &g);
+
+// A histogram family `name` (its _bucket, _sum and _count samples).
+void render_histogram(PrometheusText &w, const char *name, const char *help,
+                      const DurationHistogram &h);
 
 } // namespace psr::api

@@ -303,6 +303,7 @@ void daemon(Writer &w, const DaemonMetrics &d) {
   w.sample_double("packetscope_process_start_time_seconds", {},
                   d.process.start_time_seconds);
   render_governance(w, d.governance);
+  render_llm(w, d.llm);
 }
 
 uint64_t monotonic_ns() {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "api/governance_metrics.h"
+#include "api/llm_metrics.h"
 #include "summary/builder.h"
 
 namespace psr::api {
@@ -51,6 +52,7 @@ struct DaemonMetrics {
   std::vector<std::pair<std::string, uint64_t>> policy_failures;
   ProcessStats process;
   GovernanceMetrics governance;
+  LlmMetrics llm;
 };
 
 struct MetricsOptions {

@@ -51,6 +51,30 @@ Response metrics(const ApiBackend &b, const Request &req) {
   return r;
 }
 
+Json analyzer_json(const AnalyzerStatus &a) {
+  Json j{{"name", a.name}, {"embedded", a.embedded}};
+  if (a.name != "openai" && a.name != "ollama")
+    return j;
+  j["model"] = a.model;
+  j["url"] = a.url;
+  j["state"] = a.state;
+  j["reason"] = a.reason;
+  j["message"] = a.message;
+  j["since_unix_ms"] = a.since_unix_ms;
+  Json list = Json::array();
+  for (const AnalyzerStatus::Interface &i : a.interfaces)
+    list.push_back({{"name", i.name},
+                    {"state", i.state},
+                    {"reason", i.reason},
+                    {"message", i.message},
+                    {"since_unix_ms", i.since_unix_ms},
+                    {"asking", i.asking},
+                    {"last_outcome", i.last_outcome},
+                    {"last_unix_ms", i.last_unix_ms}});
+  j["interfaces"] = std::move(list);
+  return j;
+}
+
 Response status(const ApiBackend &b, const Request &req) {
   QueryReader q(req, {});
   if (!q.ok())
@@ -96,7 +120,7 @@ Response status(const ApiBackend &b, const Request &req) {
       {"listen", d.listen},
       {"token_configured", d.token_configured},
       {"detach_on_exit", d.detach_on_exit},
-      {"analyzer", d.analyzer},
+      {"analyzer", analyzer_json(d.analyzer)},
       {"audit_log", d.audit_log},
       {"interfaces", std::move(interfaces)},
       {"hooks", std::move(hooks)},

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "api/event_hub.h"
+#include "api/llm_metrics.h"
 #include "api/metrics.h"
 #include "api/router.h"
 #include "summary/builder.h"
@@ -39,7 +40,7 @@ struct DaemonStatus {
   std::string listen;
   bool token_configured = false;
   bool detach_on_exit = false;
-  std::string analyzer;  // "embedded", "none"
+  AnalyzerStatus analyzer;
   std::string audit_log; // its path
   std::vector<InterfaceStatus> interfaces;
 };

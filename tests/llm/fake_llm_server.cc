@@ -220,8 +220,39 @@ void FakeLlmServer::handle(
   }
   status_out = step.status;
   headers_out = step.headers;
+  if (step.content)
+    step.content = with_newest_seq(*step.content, body);
   body_out = step.content ? answer_body(api_, step) : step.body;
   drop_out = step.drop;
+}
+
+std::string with_newest_seq(std::string content, const std::string &request) {
+  static const std::string kMark = "{newest_seq}";
+  if (content.find(kMark) == std::string::npos)
+    return content;
+  uint64_t newest = 0;
+  json j = json::parse(request, nullptr, false);
+  if (j.is_object() && j.contains("messages") && j["messages"].is_array())
+    for (const json &m : j["messages"]) {
+      const std::string text = m.value("content", "");
+      static const std::string kSeq = "\"seq\":";
+      for (size_t at = text.find(kSeq); at != std::string::npos;
+           at = text.find(kSeq, at + 1)) {
+        uint64_t n = 0;
+        size_t i = at + kSeq.size();
+        bool digits = false;
+        while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+          n = n * 10 + static_cast<uint64_t>(text[i++] - '0');
+          digits = true;
+        }
+        if (digits)
+          newest = std::max(newest, n);
+      }
+    }
+  for (size_t at = content.find(kMark); at != std::string::npos;
+       at = content.find(kMark, at))
+    content.replace(at, kMark.size(), std::to_string(newest));
+  return content;
 }
 
 TlsFiles make_test_certificate(const std::string &dir) {

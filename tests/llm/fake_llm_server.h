@@ -39,8 +39,13 @@ struct Step {
   bool drop = false; // send the headers and part of the body, then close
 };
 
-// An answer whose message content is `content`.
+// An answer whose message content is `content`. "{newest_seq}" in it is
+// replaced by the largest summary window `seq` the request's messages
+// show (a scripted answer that cites the newest window, whatever psd
+// numbered it).
 Step reply(std::string content);
+// The substitution above.
+std::string with_newest_seq(std::string content, const std::string &request);
 // A status with a small JSON error body and a Retry-After if given.
 Step status(int code, std::string retry_after = "");
 // The headers and half of a body, then the connection closes.

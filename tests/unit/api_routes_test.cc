@@ -51,6 +51,16 @@ protected:
       i.protected_ = true;
       i.policy_text = "policy edge {\n  default pass\n}\n";
       d.interfaces.push_back(i);
+      d.analyzer.name = "openai";
+      d.analyzer.embedded = true;
+      d.analyzer.model = "gpt-4o-mini";
+      d.analyzer.state = "fallback";
+      d.analyzer.reason = "budget";
+      d.analyzer.message = "LLM budget exhausted";
+      d.analyzer.since_unix_ms = 1'700'000'100'000;
+      d.analyzer.interfaces.push_back(
+          {"eth0", "fallback", "budget", "LLM budget exhausted",
+           1'700'000'100'000, "failed", 1'700'000'100'000, false});
       return d;
     };
     b.metrics = [] {
@@ -243,6 +253,12 @@ TEST_F(RoutesTest, StatusJoinsPsdsViewWithThePolicyInForce) {
   EXPECT_EQ(j["hooks"].size(), 3u);
   EXPECT_EQ(j["summaries"]["latest_seq"], 1);
   EXPECT_EQ(j["events"]["max_clients"], 2);
+  EXPECT_EQ(j["analyzer"]["name"], "openai");
+  EXPECT_EQ(j["analyzer"]["embedded"], true);
+  EXPECT_EQ(j["analyzer"]["state"], "fallback");
+  EXPECT_EQ(j["analyzer"]["reason"], "budget");
+  EXPECT_EQ(j["analyzer"]["since_unix_ms"], 1'700'000'100'000);
+  EXPECT_EQ(j["analyzer"]["interfaces"][0]["last_outcome"], "failed");
 }
 
 TEST_F(RoutesTest, PolicyGivesTheOperatorTextPerInterface) {
@@ -377,6 +393,41 @@ TEST_F(RoutesTest, MetricsCapRulesAndEscapeLabels) {
   int code = -1;
   std::string out = run_promtool(m, &code);
   EXPECT_EQ(code, 0) << out;
+}
+
+TEST(LlmMetricsText, PromtoolAcceptsIt) {
+  DaemonMetrics d;
+  d.version = "0.1.0";
+  d.llm.enabled = true;
+  d.llm.request.observe(1.5);
+  d.llm.request.observe(42);
+  d.llm.tokens_in = 1000;
+  d.llm.tokens_out = 200;
+  d.llm.errors["timeout"] = 2;
+  d.llm.errors["budget"] = 1;
+  d.llm.analyses[{"proposal", "none"}] = 1;
+  d.llm.analyses[{"refused", "names_operator_rule"}] = 1;
+  d.llm.proposals[{"refused", "whole_protocol"}] = 1;
+  d.llm.fallbacks = 1;
+  d.llm.fallback["eth0"] = true;
+  std::string m = render_metrics(nullptr, d);
+  EXPECT_NE(m.find("packetscope_llm_request_seconds_bucket{le=\"2.5\"} 1\n"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("packetscope_llm_request_seconds_count 2\n"),
+            std::string::npos);
+  EXPECT_NE(m.find("packetscope_llm_tokens_total{direction=\"in\"} 1000\n"),
+            std::string::npos);
+  EXPECT_NE(m.find("packetscope_llm_fallback{interface=\"eth0\"} 1\n"),
+            std::string::npos);
+  int code = -1;
+  std::string out = run_promtool(m, &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "") << out;
+  // Without an LLM analyzer: none of it.
+  DaemonMetrics none;
+  EXPECT_EQ(render_metrics(nullptr, none).find("packetscope_llm_"),
+            std::string::npos);
 }
 
 TEST(ProcessStats, ReadsThisProcess) {

@@ -1,9 +1,11 @@
 // ChatClient against the scripted fake server on loopback: real HTTP(S),
 // real retries. Waits go through a recording sleep hook, so a test sees
 // the backoff and Retry-After it would have waited without waiting.
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -196,6 +198,38 @@ TEST(LlmClient, TimeoutsUntilTheAttemptsRunOut) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.failure, ChatFailure::Timeout);
   EXPECT_EQ(r.stats.attempts.size(), 3u);
+}
+
+// A stopping psd cancels the request in flight: the transfer ends at the
+// next poll (100 ms), not at its timeout, and is not retried.
+TEST(LlmClient, CancelledWhileTheServerHoldsTheAnswer) {
+  FakeLlmServer server(FakeApi::OpenAi);
+  server.script({psl::testing::delayed(30000ms, psl::testing::reply("late")),
+                 psl::testing::reply("never asked")});
+  Harness h(server);
+  h.config.timeout = 60000ms;
+  h.config.max_attempts = 4;
+  std::atomic<bool> stop{false};
+  h.hooks.cancelled = [&stop] { return stop.load(); };
+  std::thread stopper([&] {
+    while (server.requests().empty())
+      std::this_thread::sleep_for(5ms);
+    std::this_thread::sleep_for(100ms);
+    stop = true;
+  });
+  ChatResult r = h.ask();
+  stopper.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.failure, ChatFailure::Cancelled);
+  EXPECT_STREQ(failure_name(r.failure), "cancelled");
+  ASSERT_EQ(r.stats.attempts.size(), 1u);
+  EXPECT_EQ(r.stats.attempts[0].transport, Transport::Cancelled);
+  EXPECT_LT(r.stats.attempts[0].seconds, 5.0);
+  EXPECT_EQ(server.requests().size(), 1u);
+  // Cancelled before it starts: nothing is sent.
+  ChatResult again = h.ask();
+  EXPECT_EQ(again.failure, ChatFailure::Cancelled);
+  EXPECT_EQ(server.requests().size(), 1u);
 }
 
 TEST(LlmClient, DroppedConnectionIsRetried) {

@@ -13,6 +13,7 @@
 #include "analyze/llm/api_key.h"
 #include "analyze/llm/budget.h"
 #include "analyze/llm/config.h"
+#include "analyze/llm/health.h"
 #include "analyze/llm/provider.h"
 #include "analyze/llm/retry.h"
 #include "analyze/llm/settings.h"
@@ -396,6 +397,55 @@ TEST(LlmSettings, OneSpellingForFlagsAndConfigKeys) {
   EXPECT_NE(
       apply_setting(c, "key", "sk-x").error().message.find("unknown setting"),
       std::string::npos);
+}
+
+} // namespace
+
+namespace {
+
+using namespace psr::analyze::llm;
+
+// ok -> fallback on a failure or max_refusals refusals in a row (by the
+// checks or the governor); back on "no change" or an accepted proposal;
+// a cancelled question changes nothing.
+TEST(LlmHealth, FallbackAndReturn) {
+  using O = AnalyzerResult::Outcome;
+  auto result = [](O o, const char *reason) {
+    AnalyzerResult r;
+    r.outcome = o;
+    r.reason = reason;
+    r.message = std::string("because ") + reason;
+    return r;
+  };
+  LlmHealth h(2);
+  EXPECT_FALSE(h.fallback());
+  EXPECT_FALSE(h.on_result(result(O::Failed, "cancelled")));
+  EXPECT_FALSE(h.on_result(result(O::Refused, "no_ttl")));
+  EXPECT_FALSE(h.fallback());
+  EXPECT_EQ(h.refusals_in_a_row(), 1u);
+  auto c = h.on_verdict(false, "whole_protocol", "too broad");
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->fallback);
+  EXPECT_EQ(c->reason, "refused");
+  EXPECT_NE(c->message.find("whole_protocol: too broad"), std::string::npos);
+  EXPECT_FALSE(h.on_result(result(O::Proposal, "")));
+  c = h.on_verdict(true, "", "");
+  ASSERT_TRUE(c);
+  EXPECT_FALSE(c->fallback);
+  EXPECT_EQ(h.refusals_in_a_row(), 0u);
+  c = h.on_result(result(O::Failed, "budget"));
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->fallback);
+  EXPECT_EQ(c->reason, "budget");
+  // Still failing: no new change, the reason follows.
+  EXPECT_FALSE(h.on_result(result(O::Failed, "timeout")));
+  EXPECT_EQ(h.reason(), "timeout");
+  c = h.on_result(result(O::NoChange, ""));
+  ASSERT_TRUE(c);
+  EXPECT_FALSE(c->fallback);
+  // A refusal after an accepted answer starts the count again.
+  EXPECT_FALSE(h.on_result(result(O::Refused, "no_ttl")));
+  EXPECT_FALSE(h.fallback());
 }
 
 } // namespace

@@ -11,6 +11,17 @@ target_compile_definitions(psd_test PRIVATE
   PSD_DEFAULT_POLICY="${PROJECT_SOURCE_DIR}/policies/default.psl")
 gtest_discover_tests(psd_test DISCOVERY_MODE PRE_TEST PROPERTIES TIMEOUT 120)
 
+# psd's LLM analyzer against the scripted model server (tests/llm) on
+# loopback: cadence, hand-over, fallback and return, stop mid-request.
+add_executable(psd_llm_test ${CMAKE_CURRENT_SOURCE_DIR}/psd_llm_test.cc)
+target_include_directories(psd_llm_test PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+target_link_libraries(psd_llm_test PRIVATE psd_lib psl_llm_testing
+                      GTest::gtest_main)
+target_compile_definitions(psd_llm_test PRIVATE
+  PSD_DEFAULT_POLICY="${PROJECT_SOURCE_DIR}/policies/default.psl")
+gtest_discover_tests(psd_llm_test DISCOVERY_MODE PRE_TEST
+                     PROPERTIES LABELS llm TIMEOUT 120)
+
 # The psd binary as a subprocess: what it says before it touches the
 # kernel (help, bad flags and config files, token checks, --check-config).
 if(TARGET psd)

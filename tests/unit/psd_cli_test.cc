@@ -38,8 +38,10 @@ protected:
     ::chmod(path.c_str(), mode);
     return path;
   }
-  PsdRun psd(const std::string &args) {
-    std::string cmd = std::string(PSD_BINARY) + " " + args + " >" + dir_ +
+  // `env`: VAR=VALUE words for env(1) before psd, if any.
+  PsdRun psd(const std::string &args, const std::string &env = "") {
+    std::string cmd = (env.empty() ? "" : "env " + env + " ") +
+                      std::string(PSD_BINARY) + " " + args + " >" + dir_ +
                       "/out 2>" + dir_ + "/err";
     int status = std::system(cmd.c_str());
     PsdRun r;
@@ -114,6 +116,38 @@ TEST_F(PsdCli, BeyondLoopbackOnlyWithAPrivateTokenFile) {
   EXPECT_EQ(r.err.find("s3cret"), std::string::npos);
 }
 
+// The model server's key: from a 0600 file or PSC_LLM_API_KEY, checked
+// before anything starts; an error names the file or the variable, never
+// the key.
+TEST_F(PsdCli, TheLlmKeyIsCheckedAndNeverShown) {
+  const std::string llm = "--iface eth0 --analyzer openai --llm-url "
+                          "http://127.0.0.1:9/v1 --llm-model m --policy-dir " +
+                          dir_ + "/policies ";
+  std::string key = write("llm.key", "sk-planted-key-0123456789\n", 0644);
+  PsdRun r = psd(llm + "--llm-key-file " + key + " --check-config");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("chmod 600 " + key), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("sk-planted"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("sk-planted"), std::string::npos) << r.out;
+  r = psd(llm + "--llm-key-file " + dir_ + "/absent.key --check-config");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("absent.key"), std::string::npos) << r.err;
+  r = psd(llm + "--check-config", "PSC_LLM_API_KEY='sk-planted key'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("PSC_LLM_API_KEY"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("sk-planted"), std::string::npos) << r.err;
+  ::chmod(key.c_str(), 0600);
+  write("policies/policy.psl", "policy site {\n  default pass\n}\n");
+  r = psd(llm + "--llm-key-file " + key + " --check-config");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("analyzer: openai, model 'm' at "
+                       "http://127.0.0.1:9/v1, asked every 30 s about the "
+                       "last 300 s, with the embedded detector beside it\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ((r.out + r.err).find("sk-planted"), std::string::npos);
+}
+
 TEST_F(PsdCli, CheckConfig) {
   write("policies/policy.psl", "policy site {\n  default pass\n}\n");
   std::string token = write("token", "s3cret-token-value-123456\n", 0600);
@@ -125,7 +159,7 @@ TEST_F(PsdCli, CheckConfig) {
   PsdRun r = psd("--config " + cfg + " --check-config");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "api: 0.0.0.0:9477 (bearer token from " + token +
-                       ")\neth0: " + dir_ +
+                       ")\nanalyzer: embedded\neth0: " + dir_ +
                        "/policies/policy.psl: ok\neth1: " + dir_ +
                        "/policies/policy.psl: ok\nthe configuration is "
                        "valid\n");

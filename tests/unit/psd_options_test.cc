@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "analyze/llm/settings.h"
 #include "command_line.h"
 #include "config_file.h"
 #include "options.h"
@@ -332,6 +333,159 @@ TEST(CommandLine, HelpExplainsEveryFlagAndKey) {
   EXPECT_NE(p.out.find("Exit status"), std::string::npos);
   Parsed v = parse({"--version"});
   EXPECT_EQ(v.out, std::string("psd ") + PSD_VERSION + "\n");
+}
+
+// The LLM analyzer's settings: psd's flags are psc suggest's (one
+// definition, analyze/llm/flags.h), its llm.KEY config keys go through
+// the same apply_setting(), psd's own (interval, window, refusals, key
+// file) beside them.
+TEST(LlmSettings, FlagsAndConfigKeysFillTheLlmConfig) {
+  Parsed p = parse({"--iface",
+                    "eth0",
+                    "--analyzer",
+                    "openai",
+                    "--llm-url",
+                    "http://127.0.0.1:8000/v1",
+                    "--llm-model",
+                    "qwen",
+                    "--llm-temperature",
+                    "0.5",
+                    "--llm-timeout",
+                    "90s",
+                    "--llm-output",
+                    "vllm-grammar",
+                    "--llm-interval",
+                    "10s",
+                    "--llm-window",
+                    "2m",
+                    "--llm-key-file",
+                    "/etc/ps/llm.key",
+                    "--llm-calls-per-minute",
+                    "0"});
+  ASSERT_TRUE(p.cl.has_value()) << p.err;
+  auto o = make_options({}, p.cl->flags);
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  EXPECT_TRUE(o->uses_llm());
+  EXPECT_EQ(o->llm.provider, psr::analyze::llm::Provider::OpenAi);
+  EXPECT_EQ(o->llm.url, "http://127.0.0.1:8000/v1");
+  EXPECT_EQ(o->llm.model, "qwen");
+  EXPECT_DOUBLE_EQ(o->llm.temperature, 0.5);
+  EXPECT_EQ(o->llm.timeout, 90000ms);
+  EXPECT_EQ(o->llm.output, psr::analyze::llm::OutputMode::VllmGrammar);
+  EXPECT_EQ(o->llm.calls_per_minute, 0u);
+  EXPECT_EQ(o->llm_interval, 10s);
+  EXPECT_EQ(o->llm_window, 120s);
+  EXPECT_EQ(o->llm_key_file, "/etc/ps/llm.key");
+  EXPECT_TRUE(o->embedded_with_llm);
+
+  auto c = make_options(config("interfaces = [\"eth0\"]\n"
+                               "[analyzer]\nkind = \"ollama\"\n"
+                               "embedded_with_llm = false\n"
+                               "[llm]\nurl = \"http://127.0.0.1:11434\"\n"
+                               "model = \"llama3.1:8b\"\ntemperature = 0\n"
+                               "max-tokens = 512\nallow-plain-http = true\n"
+                               "interval = \"1m\"\nwindow = \"10m\"\n"
+                               "max-refusals = 5\n"),
+                        {});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->llm.provider, psr::analyze::llm::Provider::Ollama);
+  EXPECT_EQ(c->llm.model, "llama3.1:8b");
+  EXPECT_DOUBLE_EQ(c->llm.temperature, 0);
+  EXPECT_EQ(c->llm.max_tokens, 512u);
+  EXPECT_TRUE(c->llm.allow_plain_http);
+  EXPECT_EQ(c->llm_interval, 60s);
+  EXPECT_EQ(c->llm_window, 600s);
+  EXPECT_EQ(c->llm_max_refusals, 5u);
+  EXPECT_FALSE(c->embedded_with_llm);
+  EXPECT_TRUE(c->llm_unused.empty());
+}
+
+TEST(LlmSettings, MistakesNameTheFlagOrTheLine) {
+  const std::string head = "interfaces = [\"eth0\"]\n[analyzer]\nkind = "
+                           "\"openai\"\n[llm]\nurl = "
+                           "\"http://127.0.0.1:1/v1\"\nmodel = \"m\"\n";
+  struct Case {
+    std::string text, error;
+  } cases[] = {
+      {head + "temperature = 3\n",
+       "psd.toml:7:1: llm.temperature: '3' is not a number from 0 to 2"},
+      {head + "timeout = \"10\"\n",
+       "psd.toml:7:1: llm.timeout: duration '10' needs a unit (ms, s, m or "
+       "h), e.g. '10s'"},
+      {head + "output = \"yaml\"\n",
+       "psd.toml:7:1: llm.output: 'yaml' is not text, json-object, "
+       "json-schema, gbnf or vllm-grammar"},
+      {head + "modle = \"x\"\n",
+       "psd.toml:7:1: unknown setting 'llm.modle'; did you mean 'llm.model'?"},
+      {head + "max_tokens = 10\n", "psd.toml:7:1: unknown setting "
+                                   "'llm.max_tokens'; did you mean "
+                                   "'llm.max-tokens'?"},
+      {head + "interval = \"0s\"\n",
+       "psd.toml:7:1: llm.interval: expected a duration from 1s to 24h, got "
+       "\"0s\""},
+      {head + "ca-bundle = [\"a\"]\n",
+       "psd.toml:7:1: llm.ca-bundle: expected a value, got a list"},
+      {"interfaces = [\"eth0\"]\n[analyzer]\nkind = \"openai\"\n",
+       "psd.toml:3:1: the openai analyzer: no LLM URL: set --llm-url (e.g. "
+       "https://api.openai.com/v1 or http://127.0.0.1:11434 for Ollama)"},
+      {"interfaces = [\"eth0\"]\n[analyzer]\nkind = \"openai\"\n[llm]\n"
+       "url = \"http://127.0.0.1:8000\"\nmodel = \"m\"\n",
+       "psd.toml:5:1: the openai analyzer: the OpenAI-compatible URL "
+       "'http://127.0.0.1:8000' must end in /v1 (e.g. "
+       "https://api.openai.com/v1, http://127.0.0.1:8000/v1); requests go "
+       "to {url}/chat/completions"},
+      {"interfaces = [\"eth0\"]\n[analyzer]\nkind = \"gpt\"\n",
+       "psd.toml:3:1: analyzer.kind: expected one of embedded, openai, "
+       "ollama, none, got \"gpt\""},
+  };
+  for (const Case &c : cases)
+    EXPECT_EQ(config_error(c.text), c.error) << c.text;
+
+  Parsed p = parse({"--iface", "eth0", "--analyzer", "openai", "--llm-url",
+                    "http://127.0.0.1:1/v1", "--llm-model", "m",
+                    "--llm-attempts", "0"});
+  ASSERT_TRUE(p.cl.has_value()) << p.err;
+  auto o = make_options({}, p.cl->flags);
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.error().message, "--llm-attempts: llm.attempts: '0' is not a "
+                               "whole number from 1 to 10");
+  p = parse({"--iface", "eth0", "--analyzer", "ollama"});
+  ASSERT_TRUE(p.cl.has_value()) << p.err;
+  o = make_options({}, p.cl->flags);
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.error().message.rfind("--analyzer: the ollama analyzer: no "
+                                    "LLM URL",
+                                    0),
+            0u)
+      << o.error().message;
+}
+
+TEST(LlmSettings, LlmKeysWithoutAnLlmAreNotUsedAndSaidSo) {
+  auto o = make_options(config("interfaces = [\"eth0\"]\n[llm]\n"
+                               "model = \"m\"\ninterval = \"1m\"\n"),
+                        {});
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  EXPECT_FALSE(o->uses_llm());
+  EXPECT_EQ(o->llm_unused,
+            (std::vector<std::string>{"llm.interval", "llm.model"}));
+}
+
+TEST(LlmSettings, EveryLibrarySettingIsAFlagAndAKey) {
+  Parsed p = parse({"--help"});
+  for (const psr::analyze::llm::SettingDoc &d :
+       psr::analyze::llm::setting_docs()) {
+    if (d.key == "provider") {
+      EXPECT_EQ(find_setting("llm.provider"), nullptr);
+      continue;
+    }
+    const SettingInfo *s = find_setting("llm." + std::string(d.key));
+    ASSERT_NE(s, nullptr) << d.key;
+    EXPECT_EQ(std::string(s->flag), "--llm-" + std::string(d.key));
+    EXPECT_NE(p.out.find("--llm-" + std::string(d.key)), std::string::npos)
+        << d.key;
+  }
+  for (const char *flag : {"--llm-key-file", "--llm-interval", "--llm-window"})
+    EXPECT_NE(p.out.find(flag), std::string::npos) << flag;
 }
 
 TEST(Docs, EveryKeyIsDocumentedWithItsDefault) {

@@ -167,6 +167,7 @@ TEST_F(PolicyDirTest, CheckConfigurationReportsEachInterface) {
   std::ostringstream out, err;
   EXPECT_EQ(check_configuration(o, out, err), kExitOk) << err.str();
   EXPECT_EQ(out.str(), "api: 127.0.0.1:9477 (no token: read-only API)\n"
+                       "analyzer: embedded\n"
                        "eth0: " +
                            dir_ + "/policy.psl: ok\neth1: " + dir_ +
                            "/policy.psl: ok\nthe configuration is valid\n");

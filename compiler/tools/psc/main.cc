@@ -10,7 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
-#include "analyze/llm/settings.h"
+#include "analyze/llm/flags.h"
 #include "commands.h"
 #include "diag/diagnostics.h"
 
@@ -548,25 +548,9 @@ Examples:
   std::string suggest_format = "text";
   choice(suggest_cmd, "--format", suggest_format, {"text", "json"},
          "Output format (default text)");
-  // One flag per LLM setting, spelled as psd's (analyze/llm/settings.h);
+  // One flag per LLM setting, spelled as psd's (analyze/llm/flags.h);
   // the provider is --analyzer's.
-  std::vector<std::pair<std::string, CLI::Option *>> llm_flags;
-  std::map<std::string, std::string> llm_values;
-  for (std::string_view key : psr::analyze::llm::setting_keys()) {
-    if (key == "provider")
-      continue;
-    std::string k(key);
-    llm_flags.emplace_back(
-        k, suggest_cmd
-               ->add_option("--llm-" + k, llm_values[k],
-                            "LLM setting '" + k + "' (docs/llm.md)")
-               ->group("LLM settings"));
-  }
-  suggest_cmd
-      ->add_option("--llm-key-file", suggest.key_file,
-                   "The API key, in a file of mode 0600 (else\n"
-                   "PSC_LLM_API_KEY)")
-      ->group("LLM settings");
+  psr::analyze::llm::LlmFlags llm_flags(*suggest_cmd);
   suggest_cmd->add_flag("-v,--verbose", suggest.verbose,
                         "Print the messages sent to the model (key redacted)\n"
                         "on stderr");
@@ -683,9 +667,8 @@ Exit status:
     suggest.format = suggest_format == "json"
                          ? psc::SuggestCommandOptions::Format::Json
                          : psc::SuggestCommandOptions::Format::Text;
-    for (const auto &[key, option] : llm_flags)
-      if (option->count() > 0)
-        suggest.llm.emplace_back(key, llm_values[key]);
+    suggest.llm = llm_flags.given();
+    suggest.key_file = llm_flags.key_file();
     return psc::run_suggest(suggest, io);
   }
   std::cerr << app.help();

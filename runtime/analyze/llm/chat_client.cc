@@ -32,6 +32,8 @@ const char *failure_name(ChatFailure f) {
     return "http_status";
   case ChatFailure::BadResponse:
     return "bad_response";
+  case ChatFailure::Cancelled:
+    return "cancelled";
   }
   return "bad_response";
 }
@@ -71,6 +73,8 @@ ChatFailure failure_of(const HttpResponse &r) {
     return ChatFailure::Tls;
   case Transport::TooLarge:
     return ChatFailure::TooLarge;
+  case Transport::Cancelled:
+    return ChatFailure::Cancelled;
   case Transport::Other:
     return ChatFailure::BadResponse;
   case Transport::Ok:
@@ -106,6 +110,7 @@ ChatResult ChatClient::chat(const std::vector<ChatMessage> &messages,
   req.timeout = config_.timeout;
   req.ca_bundle = config_.ca_bundle;
   req.max_response_bytes = config_.max_response_bytes;
+  req.cancelled = hooks_.cancelled;
 
   const uint64_t estimate =
       estimate_tokens(req.body.size()) + config_.max_tokens;
@@ -118,6 +123,8 @@ ChatResult ChatClient::chat(const std::vector<ChatMessage> &messages,
   };
 
   for (unsigned attempt = 1;; ++attempt) {
+    if (hooks_.cancelled && hooks_.cancelled())
+      return fail(ChatFailure::Cancelled, "cancelled (stopping)");
     std::string why;
     uint64_t ticket = 0;
     if (!budget_.admit(estimate, ticket, why))

@@ -31,6 +31,7 @@ enum class ChatFailure {
   ServerError, // 5xx after the retries
   HttpStatus,  // another non-200 status (401, 400, 404 ...): not retried
   BadResponse, // a 200 whose body is not the API's answer
+  Cancelled,   // ChatHooks::cancelled said so (psd stopping): no retry
 };
 const char *failure_name(ChatFailure f); // "budget", "timeout", ...
 
@@ -71,6 +72,10 @@ struct ChatHooks {
   // One line per event (a retry and why, a refusal by the budget);
   // already redacted.
   std::function<void(const std::string &)> log;
+  // Whether to give up now (psd stopping): asked before each attempt and
+  // while a request runs (HttpRequest::cancelled); `sleep` should wake
+  // early for it too. Empty: never.
+  std::function<bool()> cancelled;
 };
 
 class ChatClient {

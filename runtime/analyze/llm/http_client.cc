@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <stdexcept>
 
@@ -24,6 +25,8 @@ const char *transport_name(Transport t) {
     return "tls";
   case Transport::TooLarge:
     return "too_large";
+  case Transport::Cancelled:
+    return "cancelled";
   case Transport::Other:
     return "other";
   }
@@ -121,16 +124,59 @@ Transport classify(CURLcode code, bool too_large) {
 
 struct HttpClient::Handle {
   CURL *curl = nullptr;
+  CURLM *multi = nullptr;
   ~Handle() {
     if (curl)
       curl_easy_cleanup(curl);
+    if (multi)
+      curl_multi_cleanup(multi);
   }
 };
+
+namespace {
+
+// Runs the transfer on `multi` until it ends or `cancelled` says so (then
+// `was_cancelled` is set and the transfer is abandoned).
+CURLcode perform(CURLM *multi, CURL *c, const std::function<bool()> &cancelled,
+                 bool &was_cancelled) {
+  if (curl_multi_add_handle(multi, c) != CURLM_OK)
+    return CURLE_FAILED_INIT;
+  CURLcode result = CURLE_OK;
+  for (;;) {
+    if (cancelled && cancelled()) {
+      was_cancelled = true;
+      result = CURLE_ABORTED_BY_CALLBACK;
+      break;
+    }
+    int running = 0;
+    if (curl_multi_perform(multi, &running) != CURLM_OK) {
+      result = CURLE_FAILED_INIT;
+      break;
+    }
+    if (running == 0) {
+      int left = 0;
+      result = CURLE_GOT_NOTHING;
+      while (CURLMsg *m = curl_multi_info_read(multi, &left))
+        if (m->msg == CURLMSG_DONE && m->easy_handle == c)
+          result = m->data.result;
+      break;
+    }
+    if (curl_multi_poll(multi, nullptr, 0, 100, nullptr) != CURLM_OK) {
+      result = CURLE_FAILED_INIT;
+      break;
+    }
+  }
+  curl_multi_remove_handle(multi, c);
+  return result;
+}
+
+} // namespace
 
 HttpClient::HttpClient() : handle_(std::make_unique<Handle>()) {
   init_curl_once();
   handle_->curl = curl_easy_init();
-  if (!handle_->curl)
+  handle_->multi = curl_multi_init();
+  if (!handle_->curl || !handle_->multi)
     throw std::runtime_error("libcurl could not create a handle");
 }
 
@@ -177,11 +223,13 @@ HttpResponse HttpClient::post(const HttpRequest &req) {
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 
   auto start = std::chrono::steady_clock::now();
-  CURLcode code = curl_easy_perform(c);
+  bool cancelled = false;
+  CURLcode code = perform(handle_->multi, c, req.cancelled, cancelled);
   out.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
-  out.transport = classify(code, sink.too_large);
+  out.transport =
+      cancelled ? Transport::Cancelled : classify(code, sink.too_large);
   out.retry_after = seen.retry_after;
   if (code == CURLE_OK) {
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out.status);
@@ -190,6 +238,8 @@ HttpResponse HttpClient::post(const HttpRequest &req) {
     if (out.transport == Transport::TooLarge)
       out.message = "the answer is larger than " +
                     std::to_string(req.max_response_bytes) + " bytes";
+    if (cancelled)
+      out.message = "cancelled (stopping)";
   }
   // The handle must not keep pointers to this call's headers, body or
   // error buffer.

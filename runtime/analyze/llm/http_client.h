@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,17 +25,22 @@ struct HttpRequest {
   std::chrono::milliseconds timeout{60000};
   std::string ca_bundle; // empty: the system's CA store
   size_t max_response_bytes = 1 << 20;
+  // Asked every 100 ms at most while the request runs (connecting,
+  // sending, waiting for the answer): true ends it at once with
+  // Transport::Cancelled (psd stopping). Empty: never.
+  std::function<bool()> cancelled;
 };
 
 // Why a request got no complete HTTP answer.
 enum class Transport {
-  Ok,       // an HTTP status arrived (any status)
-  Connect,  // could not resolve or connect (refused, unreachable)
-  Timeout,  // connect or total timeout
-  Dropped,  // the connection closed before the answer was complete
-  Tls,      // TLS handshake or certificate verification failed
-  TooLarge, // the answer passed max_response_bytes
-  Other,    // anything else libcurl reports
+  Ok,        // an HTTP status arrived (any status)
+  Connect,   // could not resolve or connect (refused, unreachable)
+  Timeout,   // connect or total timeout
+  Dropped,   // the connection closed before the answer was complete
+  Tls,       // TLS handshake or certificate verification failed
+  TooLarge,  // the answer passed max_response_bytes
+  Cancelled, // HttpRequest::cancelled said so
+  Other,     // anything else libcurl reports
 };
 const char *transport_name(Transport t); // "connect", "timeout", ...
 
@@ -58,7 +64,11 @@ public:
 
 private:
   struct Handle;
-  std::unique_ptr<Handle> handle_; // one CURL easy handle, reused
+  // One CURL easy handle, reused, driven through a multi handle: the
+  // loop polls the sockets 100 ms at a time and asks `cancelled` between
+  // polls (curl_easy_perform waits up to a second before libcurl's own
+  // progress callback runs again: too long for psd's stop).
+  std::unique_ptr<Handle> handle_;
 };
 
 } // namespace psr::analyze::llm

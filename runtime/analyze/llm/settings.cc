@@ -35,16 +35,47 @@ bool to_uint(std::string_view text, uint64_t max, uint64_t &out) {
 
 } // namespace
 
+const std::vector<SettingDoc> &setting_docs() {
+  static const std::vector<SettingDoc> docs = {
+      {"provider", "openai",
+       "openai (chat completions at URL/chat/completions) or ollama "
+       "(URL/api/chat)"},
+      {"url", "",
+       "the model server: the base ending in /v1 (openai), the server root "
+       "(ollama)"},
+      {"model", "", "the model's name"},
+      {"temperature", "0.2", "sampling temperature, 0 to 2"},
+      {"max-tokens", "2048", "the answer's length limit, in tokens"},
+      {"output", "json-schema",
+       "how the answer is constrained: json-schema, json-object, text, gbnf "
+       "(llama.cpp) or vllm-grammar"},
+      {"timeout", "120s", "one request, answer included (500ms, 90s, 2m)"},
+      {"connect-timeout", "5s", "connecting to the server"},
+      {"ca-bundle", "",
+       "a PEM file of the CAs to trust (default: the system's store)"},
+      {"allow-plain-http", "false",
+       "allow http:// to a host other than loopback (the key would travel "
+       "in the clear)"},
+      {"attempts", "4", "HTTP attempts per question, retries included"},
+      {"calls-per-minute", "6", "budget: requests per minute; 0: no limit"},
+      {"tokens-per-hour", "500000", "budget: tokens per hour; 0: no limit"},
+      {"repair-rounds", "2",
+       "times the checker's diagnostics go back for a corrected answer, 0 "
+       "to 5"},
+      {"max-rules", "64", "rules one proposal may hold"},
+      {"summary-tokens", "6000",
+       "the token budget of the summaries window in the prompt"},
+  };
+  return docs;
+}
+
 const std::vector<std::string_view> &setting_keys() {
-  static const std::vector<std::string_view> keys = {
-      "provider",        "url",
-      "model",           "temperature",
-      "max-tokens",      "output",
-      "timeout",         "connect-timeout",
-      "ca-bundle",       "allow-plain-http",
-      "attempts",        "calls-per-minute",
-      "tokens-per-hour", "repair-rounds",
-      "max-rules",       "summary-tokens"};
+  static const std::vector<std::string_view> keys = [] {
+    std::vector<std::string_view> k;
+    for (const SettingDoc &d : setting_docs())
+      k.push_back(d.key);
+    return k;
+  }();
   return keys;
 }
 

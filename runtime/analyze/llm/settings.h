@@ -42,4 +42,14 @@ psl::backend::Status apply_setting(LlmConfig &config, std::string_view key,
 // The keys apply_setting() knows, in the order above.
 const std::vector<std::string_view> &setting_keys();
 
+// Each key with its default as LlmConfig has it ("" when there is none)
+// and one line of help: what psd's --help, psc suggest's --help and the
+// docs say about it.
+struct SettingDoc {
+  std::string_view key;
+  std::string_view default_value;
+  std::string_view help;
+};
+const std::vector<SettingDoc> &setting_docs();
+
 } // namespace psr::analyze::llm

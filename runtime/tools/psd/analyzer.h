@@ -43,6 +43,12 @@ public:
   // May throw: psd logs and counts it, and runs on.
   virtual std::vector<psr::analyze::Proposal>
   analyze(const AnalyzerInput &input) = 0;
+  // What the governor made of one of the proposals analyze() returned:
+  // accepted and applied, or not (`reason`: the governor's reason code,
+  // or "not_applied" when the kernel change failed). On psd's loop.
+  virtual void verdict(const psr::analyze::Proposal & /*proposal*/,
+                       bool /*accepted*/, const std::string & /*reason*/,
+                       const std::string & /*message*/) {}
 };
 
 // The embedded detector, one instance per interface.

@@ -1,9 +1,12 @@
 #include "command_line.h"
 
+#include <memory>
 #include <ostream>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
+
+#include "analyze/llm/flags.h"
 
 namespace psd {
 
@@ -12,8 +15,9 @@ namespace {
 const char *const kDescription =
     "psd, the PacketScope daemon: puts the operator policy in force on each\n"
     "interface (XDP), observes traffic through the policy program and the\n"
-    "kernel stack's tracepoints, lets an analyzer (the embedded detector)\n"
-    "propose rules that the governor checks before they go in force, and\n"
+    "kernel stack's tracepoints, lets an analyzer (the embedded detector, an\n"
+    "LLM beside it) propose rules that the governor checks before they go in "
+    "force, and\n"
     "serves summaries, rules, decisions, sampled packet paths, metrics and a\n"
     "live event stream over HTTP.";
 
@@ -43,6 +47,20 @@ Analyzer and governor:
   change is written to the audit log (GET /api/v1/decisions) and sent on
   the event stream.
 
+LLM analyzer (--analyzer openai or ollama, docs/llm.md):
+  Every llm.interval (30s) a thread of its own asks the model about the
+  summaries of the last llm.window (5m); the detection tick never waits for
+  it and takes its answer when it is ready. Its rules go through the same
+  checks and governor, in shadow first (governor.llm_shadow_period), and
+  are enforced when the traffic they would drop matches the evidence they
+  cite. The embedded detector keeps running at every tick beside it
+  (analyzer.embedded_with_llm = false: only while the LLM fails). When the
+  LLM fails (budget spent, server down after its retries, llm.max-refusals
+  answers refused in a row) psd runs on the detector alone and says so
+  (/api/v1/status, /metrics, the audit log, the log) until the LLM answers
+  again. The key: PSC_LLM_API_KEY or --llm-key-file (mode 0600); it never
+  appears in a log line, the API or an error.
+
 Config file (TOML, --config FILE); flags override it. Every key with its
 default:
 )";
@@ -69,6 +87,10 @@ Examples:
   psd --iface eth0 --listen 0.0.0.0:9477 --token-file /etc/packetscope/token
   psd --iface eth0 --management 10.1.0.0/16 --shadow-period 30s
   psd --iface eth0 --analyzer none   # no detector: operator policy only
+  PSC_LLM_API_KEY=sk-... psd --iface eth0 --analyzer openai \
+      --llm-url https://api.openai.com/v1 --llm-model gpt-4o-mini
+  psd --iface eth0 --analyzer ollama --llm-url http://127.0.0.1:11434 \
+      --llm-model llama3.1:8b --llm-timeout 300s
   psd --config /etc/packetscope/psd.toml --check-config
 
 Documentation: docs/psd.md (every key, the API, the summary schema).
@@ -119,8 +141,10 @@ struct Parser {
   CLI::App app{kDescription, "psd"};
   std::vector<std::string> ifaces, management;
   std::string config, listen, state_dir, policy_dir, pin_root, token_file,
-      xdp_mode, window, log_level, analyzer, shadow_period;
+      xdp_mode, window, log_level, analyzer, shadow_period, llm_interval,
+      llm_window;
   bool detach = false, check = false;
+  std::unique_ptr<psr::analyze::llm::LlmFlags> llm;
 
   Parser() {
     app.set_version_flag("--version", std::string("psd ") + PSD_VERSION);
@@ -159,7 +183,8 @@ struct Parser {
                    "trace, debug, info, warn or error (default info)")
         ->type_name("LEVEL");
     app.add_option("--analyzer", analyzer,
-                   "embedded (the detector, the default) or none")
+                   "embedded (the detector, the default), openai or "
+                   "ollama (an LLM, with the detector beside it), or none")
         ->type_name("KIND");
     app.add_option("--management", management,
                    "addresses and prefixes the governor never lets a "
@@ -170,6 +195,16 @@ struct Parser {
                    "how long the detector's drops only count before they "
                    "are enforced, e.g. 30s (default 0s: at once)")
         ->type_name("DURATION");
+    llm = std::make_unique<psr::analyze::llm::LlmFlags>(app);
+    app.add_option("--llm-interval", llm_interval,
+                   "how often the LLM is asked (default 30s)")
+        ->type_name("DURATION")
+        ->group(psr::analyze::llm::kLlmFlagGroup);
+    app.add_option("--llm-window", llm_window,
+                   "the traffic the LLM sees: the last this long (default "
+                   "5m)")
+        ->type_name("DURATION")
+        ->group(psr::analyze::llm::kLlmFlagGroup);
     app.add_flag("--detach-on-exit", detach,
                  "take the policies down when psd stops (by default they "
                  "stay in force)");
@@ -227,6 +262,13 @@ std::optional<CommandLine> parse_command_line(int argc, const char *const *argv,
   text("log_level", p.log_level, "--log-level");
   text("analyzer.kind", p.analyzer, "--analyzer");
   text("governor.detector_shadow_period", p.shadow_period, "--shadow-period");
+  text("llm.interval", p.llm_interval, "--llm-interval");
+  text("llm.window", p.llm_window, "--llm-window");
+  for (const auto &[key, value] : p.llm->given())
+    cl.flags["llm." + key] = SettingValue{value, "--llm-" + key};
+  if (p.llm->key_file_given())
+    cl.flags["llm.key-file"] =
+        SettingValue{p.llm->key_file(), "--llm-key-file"};
   if (p.app.count("--management") > 0)
     cl.flags["governor.management"] =
         SettingValue{p.management, "--management"};

@@ -196,6 +196,8 @@ be::Status Daemon::serve(summary::TraceSource &trace,
     m.policy_failures = changes_.failures();
     m.process = api::read_process_stats();
     fill_governance(m.governance);
+    if (llm_)
+      llm_->fill(m.llm);
     return m;
   };
   api::add_read_routes(router, backend);
@@ -249,12 +251,29 @@ be::Status Daemon::serve(summary::TraceSource &trace,
   log_->info("serving the API on {}{}{}", listen->text(),
              listen->loopback ? "" : " (every request needs the token)",
              token ? "" : "; no token: the API cannot change policies");
-  log_->info("analyzer: {}, a tick every {} ms on the last {} ms{}",
-             options_.analyzer, options_.detect_tick.count(),
-             options_.detect_window.count(),
-             options_.proposals_file.empty()
-                 ? ""
-                 : "; proposals also from " + options_.proposals_file);
+  if (options_.uses_llm())
+    log_->info("analyzer: {} (model '{}' at {}), asked every {} ms about the "
+               "last {} ms, {}; a tick every {} ms on the last {} ms{}",
+               options_.analyzer, options_.llm.model, options_.llm.url,
+               options_.llm_interval.count(), options_.llm_window.count(),
+               options_.embedded_with_llm
+                   ? "with the embedded detector beside it"
+                   : "the embedded detector only while it fails",
+               options_.detect_tick.count(), options_.detect_window.count(),
+               options_.proposals_file.empty()
+                   ? ""
+                   : "; proposals also from " + options_.proposals_file);
+  else
+    log_->info("analyzer: {}, a tick every {} ms on the last {} ms{}",
+               options_.analyzer, options_.detect_tick.count(),
+               options_.detect_window.count(),
+               options_.proposals_file.empty()
+                   ? ""
+                   : "; proposals also from " + options_.proposals_file);
+  for (const std::string &key : options_.llm_unused)
+    log_->warn("{} is set but not used: the analyzer is {}, not openai or "
+               "ollama",
+               key, options_.analyzer);
 
   std::optional<PolicyDirWatch> watch;
   if (options_.watch_policy_dir) {
@@ -371,7 +390,11 @@ psr::api::DaemonStatus Daemon::status() const {
   d.listen = options_.listen;
   d.token_configured = !options_.token_file.empty();
   d.detach_on_exit = options_.detach_on_exit;
-  d.analyzer = options_.analyzer;
+  if (llm_)
+    llm_->fill(d.analyzer);
+  d.analyzer.name = options_.analyzer;
+  d.analyzer.embedded = options_.analyzer == "embedded" ||
+                        (options_.uses_llm() && options_.embedded_with_llm);
   d.audit_log = audit_.options().path;
   d.interfaces = changes_.status();
   return d;

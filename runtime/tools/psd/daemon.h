@@ -42,6 +42,7 @@
 #include "decision_stats.h"
 #include "detection.h"
 #include "govern/audit_log.h"
+#include "llm_monitor.h"
 #include "options.h"
 #include "policy_changes.h"
 #include "policy_control.h"
@@ -88,6 +89,12 @@ public:
   // taken down.
   void shutdown();
 
+  // The LLM analyzer's monitor (--analyzer openai or ollama), for the
+  // status and metrics. Before serve().
+  void set_llm_monitor(std::shared_ptr<const LlmMonitor> monitor) {
+    llm_ = std::move(monitor);
+  }
+
   psr::api::DaemonStatus status() const;
   // The API's port once serve() has bound it (0 before): for tests that
   // listen on port 0. Thread-safe.
@@ -105,6 +112,7 @@ private:
   PolicyControl &control_;
   psr::govern::AuditLog &audit_;
   AnalyzerFactory analyzer_;
+  std::shared_ptr<const LlmMonitor> llm_;
   std::shared_ptr<spdlog::logger> log_;
   uint64_t started_unix_ms_ = 0;
   DecisionStats stats_;

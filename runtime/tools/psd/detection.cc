@@ -199,6 +199,13 @@ void Detection::submit(const std::string &iface, const analyze::Proposal &p) {
     return;
   }
   stats_.submit_time(seconds_since(started));
+  if (auto it = per_.find(iface); it != per_.end() && it->second.analyzer)
+    it->second.analyzer->verdict(
+        p, r.verdict.accepted && r.applied,
+        !r.verdict.accepted ? psr::govern::reason_code(r.verdict.reason)
+        : r.applied         ? ""
+                            : "not_applied",
+        r.verdict.accepted ? r.error : r.verdict.message);
   const std::string what = what_of(p);
   if (!r.verdict.accepted) {
     log_->warn("{}: proposal {} ({}, {}) refused: {}: {}", iface, p.id,

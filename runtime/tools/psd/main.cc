@@ -22,6 +22,7 @@
 #include "govern/audit_log.h"
 #include "kernel_policy.h"
 #include "kernel_trace.h"
+#include "llm_analyzer.h"
 #include "startup_checks.h"
 
 namespace {
@@ -76,8 +77,8 @@ std::shared_ptr<spdlog::logger> make_logger(const std::string &level) {
   return log;
 }
 
-int run(const psd::PsdOptions &options,
-        const std::optional<std::string> &token) {
+int run(const psd::PsdOptions &options, const std::optional<std::string> &token,
+        psr::analyze::llm::ApiKey llm_key) {
   auto log = make_logger(options.log_level);
   const be::BpfFeatures &f = be::bpf_features();
   if (!f.load.available) {
@@ -105,7 +106,38 @@ int run(const psd::PsdOptions &options,
     analyzer = [d = options.detector] {
       return psd::make_embedded_analyzer(d);
     };
+  // The LLM's shared parts outlive the daemon (and so its analyzers).
+  std::optional<psd::LlmShared> llm;
+  psd::LlmAnalyzerOptions llm_options;
+  if (options.uses_llm()) {
+    llm.emplace(
+        std::move(llm_key),
+        psr::analyze::llm::BudgetLimits{options.llm.calls_per_minute,
+                                        options.llm.tokens_per_hour},
+        std::make_shared<psd::LlmMonitor>(
+            options.analyzer, options.embedded_with_llm, options.llm.model,
+            options.llm.url,
+            static_cast<uint64_t>(
+                std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count())),
+        [&audit](nlohmann::json record) {
+          (void)audit.append(std::move(record));
+        },
+        log);
+    llm_options.config = options.llm;
+    llm_options.interval = options.llm_interval;
+    llm_options.window = options.llm_window;
+    llm_options.max_refusals = options.llm_max_refusals;
+    llm_options.embedded_with_llm = options.embedded_with_llm;
+    llm_options.detector = options.detector;
+    analyzer = [&llm, &llm_options] {
+      return psd::make_llm_analyzer(llm_options, *llm);
+    };
+  }
   psd::Daemon daemon(options, **control, audit, analyzer, log);
+  if (llm)
+    daemon.set_llm_monitor(llm->monitor);
   be::Status started = daemon.start_policies();
   if (!started.ok()) {
     log->error("{}", started.error().message);
@@ -167,6 +199,19 @@ int main(int argc, char **argv) {
     return psd::kExitUsage;
   }
   options->config_path = cl->config_path;
+  // The model server's key: read now, so that a bad key file is a usage
+  // error before anything is put in force (and --check-config checks it). Never
+  // printed.
+  psr::analyze::llm::ApiKey llm_key;
+  if (options->uses_llm()) {
+    auto key = psr::analyze::llm::load_api_key(
+        options->llm_key_file, std::getenv(psr::analyze::llm::kApiKeyEnv));
+    if (!key.ok()) {
+      std::cerr << "psd: " << key.error().message << "\n";
+      return psd::kExitUsage;
+    }
+    llm_key = std::move(key.value());
+  }
   if (cl->check_config)
     return psd::check_configuration(*options, std::cout, std::cerr);
   auto token = psd::load_api_token(*options);
@@ -175,7 +220,7 @@ int main(int argc, char **argv) {
     return psd::kExitUsage;
   }
   try {
-    return run(*options, *token);
+    return run(*options, *token, std::move(llm_key));
   } catch (const std::exception &e) {
     std::cerr << "psd: internal error: " << e.what() << "\n";
     return psd::kExitFailure;

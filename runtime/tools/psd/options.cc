@@ -1,9 +1,11 @@
 #include "options.h"
 
 #include <algorithm>
+#include <cctype>
 #include <deque>
 #include <set>
 
+#include "analyze/llm/settings.h"
 #include "api/listen_address.h"
 #include "ast/value.h"
 #include "govern/protected_addresses.h"
@@ -83,8 +85,12 @@ const std::vector<SettingInfo> &base_settings() {
       {"metrics.max_rules", K::Count, "1000", nullptr,
        "rules per interface with their own /metrics series", 0, 1000000},
       {"analyzer.kind", K::Text, "\"embedded\"", "--analyzer",
-       "embedded (the detector, offline) or none: what proposes rules at "
-       "each detection tick"},
+       "embedded (the detector, offline), openai or ollama (an LLM on its "
+       "own cadence, with the detector beside it) or none: what proposes "
+       "rules"},
+      {"analyzer.embedded_with_llm", K::Bool, "true", nullptr,
+       "with openai or ollama, run the embedded detector at every tick too "
+       "(false: only while the LLM is in fallback)"},
       {"analyzer.tick", K::Duration, "\"250ms\"", nullptr,
        "how often traffic is read and analyzed (and generated rules' ttls "
        "and shadow periods looked at)",
@@ -127,16 +133,54 @@ const std::vector<SettingInfo> &base_settings() {
        "the audit log's size before it is rotated", 4096, 1ll << 30},
       {"governor.audit_keep", K::Count, "4", nullptr, "rotated audit logs kept",
        0, 100},
+      {"llm.interval", K::Duration, "\"30s\"", "--llm-interval",
+       "how often the LLM is asked (a question starts when the last one "
+       "ended and this long passed since it started)",
+       1000, 24 * 3600 * 1000},
+      {"llm.window", K::Duration, "\"5m\"", "--llm-window",
+       "the traffic the LLM sees: the summaries of the last this long", 1000,
+       24 * 3600 * 1000},
+      {"llm.max-refusals", K::Count, "3", nullptr,
+       "answers refused in a row (by the checks or the governor) before psd "
+       "falls back to the embedded detector alone",
+       1, 1000},
+      {"llm.key-file", K::Text, "\"\"", "--llm-key-file",
+       "the model server's API key, in a file of mode 0600 (empty: "
+       "PSC_LLM_API_KEY, or no key)"},
   };
   return table;
 }
 
-// The base table, then [detector]: the detector's keys as psd's.
+// The base table, then the LLM library's keys as llm.KEY, then
+// [detector]: the detector's keys as psd's.
 const std::vector<SettingInfo> &all_settings() {
   static const std::vector<SettingInfo> all = [] {
     std::vector<SettingInfo> out = base_settings();
     // Stable storage for the names and defaults built here.
     static std::deque<std::string> text;
+    for (const psr::analyze::llm::SettingDoc &d :
+         psr::analyze::llm::setting_docs()) {
+      if (d.key == "provider") // the analyzer's kind names it
+        continue;
+      SettingInfo i{};
+      i.key = text.emplace_back("llm." + std::string(d.key)).c_str();
+      i.kind = SettingKind::Text;
+      const bool number =
+          !d.default_value.empty() &&
+          (std::isdigit(static_cast<unsigned char>(d.default_value[0])) &&
+           d.default_value.back() >= '0' && d.default_value.back() <= '9');
+      const bool boolean =
+          d.default_value == "true" || d.default_value == "false";
+      i.default_value =
+          text.emplace_back(number || boolean
+                                ? std::string(d.default_value)
+                                : "\"" + std::string(d.default_value) + "\"")
+              .c_str();
+      i.flag = text.emplace_back("--llm-" + std::string(d.key)).c_str();
+      i.help = d.help.data(); // NUL-terminated: the table's literals
+      i.llm = true;
+      out.push_back(i);
+    }
     for (const psr::analyze::DetectorSetting &d :
          psr::analyze::detector_settings()) {
       using DK = psr::analyze::DetectorSetting::Kind;
@@ -347,6 +391,31 @@ be::Status set_detector_key(psr::analyze::DetectorOptions &d,
   return be::Status::success();
 }
 
+// llm.KEY: any scalar as text, then the LLM library's apply_setting().
+be::Status set_llm_key(psr::analyze::llm::LlmConfig &config, const Converter &c,
+                       const std::string &key, const SettingValue &value) {
+  std::string text;
+  if (auto *b = std::get_if<bool>(&value.value))
+    text = *b ? "true" : "false";
+  else if (auto *n = std::get_if<int64_t>(&value.value))
+    text = std::to_string(*n);
+  else if (auto *t = std::get_if<std::string>(&value.value))
+    text = *t;
+  else
+    return c.error("expected a value, got a list");
+  be::Status st = psr::analyze::llm::apply_setting(
+      config, std::string_view(key).substr(std::string_view("llm.").size()),
+      text);
+  if (!st.ok())
+    return be::Error(value.where + ": " + key + ": " + [&] {
+      // "llm setting 'url': what" -> "what"
+      const std::string &m = st.error().message;
+      size_t colon = m.find("': ");
+      return colon == std::string::npos ? m : m.substr(colon + 3);
+    }());
+  return be::Status::success();
+}
+
 uint64_t ns_of(std::chrono::milliseconds ms) {
   return static_cast<uint64_t>(ms.count()) * 1'000'000u;
 }
@@ -452,6 +521,12 @@ be::Expected<PsdOptions> make_options(const Settings &file,
                        (near.empty() ? "" : "; did you mean '" + near + "'?"));
     }
     Converter c(key, value);
+    if (find_setting(key)->llm) {
+      be::Status st = set_llm_key(o.llm, c, key, value);
+      if (!st.ok())
+        return st.error();
+      continue;
+    }
     if (find_setting(key)->detector) {
       be::Status st = set_detector_key(o.detector, c, key, value);
       if (!st.ok())
@@ -530,7 +605,19 @@ be::Expected<PsdOptions> make_options(const Settings &file,
     } else if (key == "api.max_policy_bytes") {
       PSD_TAKE(o.max_policy_bytes, c.count());
     } else if (key == "analyzer.kind") {
-      PSD_TAKE(o.analyzer, c.one_of({"embedded", "none"}));
+      PSD_TAKE(o.analyzer, c.one_of({"embedded", "openai", "ollama", "none"}));
+    } else if (key == "analyzer.embedded_with_llm") {
+      PSD_TAKE(o.embedded_with_llm, c.boolean());
+    } else if (key == "llm.interval") {
+      PSD_TAKE(o.llm_interval, c.duration());
+    } else if (key == "llm.window") {
+      PSD_TAKE(o.llm_window, c.duration());
+    } else if (key == "llm.max-refusals") {
+      size_t n = 0;
+      PSD_TAKE(n, c.count());
+      o.llm_max_refusals = static_cast<unsigned>(n);
+    } else if (key == "llm.key-file") {
+      PSD_TAKE(o.llm_key_file, c.text());
     } else if (key == "analyzer.tick") {
       PSD_TAKE(o.detect_tick, c.duration());
     } else if (key == "analyzer.window") {
@@ -578,6 +665,26 @@ be::Expected<PsdOptions> make_options(const Settings &file,
       }
     }
     return be::Error(at + m);
+  }
+  // The LLM analyzer: its provider is the analyzer's kind; a URL or a
+  // model missing is found now, not at the first question.
+  for (const auto &[key, value] : all)
+    if (key.rfind("llm.", 0) == 0 && !o.uses_llm())
+      o.llm_unused.push_back(key);
+  if (o.uses_llm()) {
+    o.llm.provider = o.analyzer == "ollama"
+                         ? psr::analyze::llm::Provider::Ollama
+                         : psr::analyze::llm::Provider::OpenAi;
+    if (be::Status st = psr::analyze::llm::validate(o.llm); !st.ok()) {
+      // Where the URL was given when the message is about it, else where
+      // the analyzer was chosen.
+      const std::string &m = st.error().message;
+      std::string at =
+          m.find("URL") != std::string::npos ? where("llm.url") : std::string();
+      if (at.empty())
+        at = where("analyzer.kind");
+      return be::Error(at + "the " + o.analyzer + " analyzer: " + m);
+    }
   }
   if (o.max_event_clients >= o.api_threads) {
     auto it = all.find("api.max_event_clients");

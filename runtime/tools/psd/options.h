@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "analyze/detector/options.h"
+#include "analyze/llm/config.h"
 #include "backend/status.h"
 #include "govern/options.h"
 
@@ -66,7 +67,10 @@ struct PsdOptions {
 
   // [analyzer]: what runs at each detection tick, on a window of the last
   // `detect_window` read every `detect_tick`.
-  std::string analyzer = "embedded"; // embedded, none
+  std::string analyzer = "embedded"; // embedded, openai, ollama, none
+  // openai / ollama: the embedded detector runs at every tick beside the
+  // LLM (false: only while the LLM is in fallback).
+  bool embedded_with_llm = true;
   std::chrono::milliseconds detect_tick{250};
   std::chrono::milliseconds detect_window{1000};
   // JSON Lines of proposals (analyze::to_json's form) read as they are
@@ -83,6 +87,21 @@ struct PsdOptions {
 
   // [detector]
   psr::analyze::DetectorOptions detector;
+
+  // [llm]: the LLM analyzer (--analyzer openai or ollama). `llm` is the
+  // library's configuration (llm.KEY through apply_setting(); the
+  // provider is the analyzer's); psd's own keys: how often it is asked,
+  // over how long a window, after how many refused answers in a row it
+  // counts as failing, and where the key is.
+  psr::analyze::llm::LlmConfig llm;
+  std::chrono::milliseconds llm_interval{30000};
+  std::chrono::milliseconds llm_window{300000};
+  unsigned llm_max_refusals = 3;
+  std::string llm_key_file; // empty: PSC_LLM_API_KEY, or no key
+  // llm.* keys given while the analyzer is not an LLM: not used (psd
+  // says so when it starts).
+  std::vector<std::string> llm_unused;
+  bool uses_llm() const { return analyzer == "openai" || analyzer == "ollama"; }
 
   // What the command line asked for, besides running.
   bool check_config = false;
@@ -101,6 +120,9 @@ struct SettingInfo {
   // [detector] keys come from the detector's own table
   // (analyze::detector_settings()) and are set through it.
   bool detector = false;
+  // llm.KEY keys of the LLM library's table (analyze/llm/settings.h),
+  // set through apply_setting(): any scalar, read as text.
+  bool llm = false;
 };
 const std::vector<SettingInfo> &setting_table();
 const SettingInfo *find_setting(std::string_view key);

@@ -1,5 +1,6 @@
 #include "startup_checks.h"
 
+#include <chrono>
 #include <ostream>
 
 #include "api/listen_address.h"
@@ -44,6 +45,20 @@ int check_configuration(const PsdOptions &options, std::ostream &out,
                 : std::string(" (no token: read-only API)"))
         << "\n";
   }
+  // The analyzer (the LLM's key was read before: a bad one stopped psd).
+  out << "analyzer: " << options.analyzer;
+  if (options.uses_llm())
+    out << ", model '" << options.llm.model << "' at " << options.llm.url
+        << ", asked every "
+        << std::chrono::duration<double>(options.llm_interval).count()
+        << " s about the last "
+        << std::chrono::duration<double>(options.llm_window).count() << " s"
+        << (options.embedded_with_llm ? ", with the embedded detector beside it"
+                                      : "");
+  out << "\n";
+  for (const std::string &key : options.llm_unused)
+    out << "note: " << key << " is not used (the analyzer is "
+        << options.analyzer << ")\n";
   auto policies = find_operator_policies(
       options.policy_dir, options.policy_dir_given, options.interfaces);
   if (!policies.ok()) {
