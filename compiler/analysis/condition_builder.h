@@ -52,7 +52,7 @@ public:
   explicit ConditionBuilder(Space &space, DnfLimits limits = {},
                             NotSemantics semantics = NotSemantics::GuardKept)
       : space_(space), limits_(limits), semantics_(semantics) {}
-  // nullopt: the condition is too complex (more than max_boxes boxes).
+  // nullopt: the condition is too complex (more than max_terms boxes).
   std::optional<Dnf> build(const Expr &cond);
 
 private:

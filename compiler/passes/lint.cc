@@ -204,7 +204,7 @@ private:
     auto &diag = diags().report(DiagCode::W0208, range,
                                 what + " is too complex to lint");
     diag.notes.push_back(
-        {"it has more than " + std::to_string(kDnfLimits.max_boxes) +
+        {"it has more than " + std::to_string(kDnfLimits.max_terms) +
              " alternatives; the other lint checks skip " + skipped,
          SourceRange{}});
     return diag;
