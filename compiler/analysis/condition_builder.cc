@@ -249,6 +249,17 @@ std::optional<Dnf> ConditionBuilder::build(const Expr &cond) {
   return d;
 }
 
+CondState build_condition(Space &space, const Expr *cond,
+                          const DnfLimits &limits, Dnf &out) {
+  if (!cond)
+    return CondState::TooComplex;
+  auto d = ConditionBuilder(space, limits).build(*cond);
+  if (!d)
+    return CondState::TooComplex;
+  out = std::move(*d);
+  return out.empty() ? CondState::AlwaysFalse : CondState::Ok;
+}
+
 std::optional<Dnf> ConditionBuilder::negated(Dnf d) {
   return dnf_not(d, limits_);
 }

@@ -74,4 +74,13 @@ private:
 // The guard of a field as a Dnf (l4: tcp ∨ udp; ip.src: ip).
 Dnf guard_dnf(const FieldInfo &f);
 
+// What the checks make of a rule's or a protect's condition.
+enum class CondState { Ok, AlwaysFalse, TooComplex };
+
+// Builds `cond` into `out` with GuardKept semantics: Ok, AlwaysFalse (out
+// empty) or TooComplex (out untouched; also for a missing condition, which
+// leaves nothing to reason about).
+CondState build_condition(Space &space, const Expr *cond,
+                          const DnfLimits &limits, Dnf &out);
+
 } // namespace psl::analysis

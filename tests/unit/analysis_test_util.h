@@ -87,6 +87,16 @@ public:
     ADD_FAILURE() << "no rule " << rule;
     return std::nullopt;
   }
+  // What the checks make of the rule's condition (build_condition).
+  CondState state(const std::string &rule, DnfLimits limits = {}) {
+    for (auto *r : checked_->module.policy->rules)
+      if (r->name == rule) {
+        Dnf d;
+        return build_condition(space_, r->cond.get(), limits, d);
+      }
+    ADD_FAILURE() << "no rule " << rule;
+    return CondState::TooComplex;
+  }
   std::string text(const std::string &rule,
                    NotSemantics sem = NotSemantics::GuardKept) {
     auto d = dnf(rule, sem);
