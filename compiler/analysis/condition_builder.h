@@ -37,7 +37,8 @@ namespace psl::analysis {
 enum class NotSemantics { GuardKept, Complement };
 
 // Builds the set of a typed, folded condition (after resolve, consteval
-// and typecheck):
+// and typecheck). and/or/not are read by read_nnf (nnf.h), as the
+// lowering reads them, and combined by dnf.h; the atoms are this class's:
 //   - a field comparison implies the field's guard: `tcp.dport == 22` is
 //     tcp ∧ dport=22, `tcp.dport != 22` is tcp ∧ dport≠22, `tcp.dport not
 //     in S` is tcp ∧ dport∉S; `not` follows NotSemantics;
@@ -56,7 +57,7 @@ public:
   std::optional<Dnf> build(const Expr &cond);
 
 private:
-  std::optional<Dnf> conv(const Expr &e, bool negate);
+  struct Reader; // of read_nnf (nnf.h)
   std::optional<Dnf> negated(Dnf d);
   // The atom, or with `negate` its negation under the guard (GuardKept).
   Dnf atom(const Expr &e, bool negate);
