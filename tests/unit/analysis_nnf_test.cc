@@ -27,8 +27,7 @@ struct TextReader {
   bool atomic_not(const NotExpr &n) {
     return keep_not && n.operand->kind == ExprKind::Field;
   }
-  std::optional<std::string> join(bool is_and, std::string l,
-                                  std::string r) {
+  std::optional<std::string> join(bool is_and, std::string l, std::string r) {
     return "(" + l + (is_and ? " & " : " | ") + r + ")";
   }
   std::optional<std::string> atom(const Expr &e, bool negate) {
