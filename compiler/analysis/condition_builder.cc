@@ -1,6 +1,7 @@
 #include "analysis/condition_builder.h"
 
 #include "analysis/literal_points.h"
+#include "analysis/nnf.h"
 #include "analysis/normalize.h"
 #include <algorithm>
 
@@ -242,55 +243,60 @@ Dnf guard_dnf(const FieldInfo &f) {
   return out;
 }
 
+// The reader of read_nnf (nnf.h): constants, joins through dnf.h, atoms
+// by NotSemantics.
+struct ConditionBuilder::Reader {
+  ConditionBuilder &b;
+
+  using Value = Dnf;
+  std::optional<Dnf> constant(bool value) { return value ? dnf_true() : Dnf{}; }
+  bool settles(const Dnf &l, bool is_and) { return is_and && l.empty(); }
+  std::optional<Dnf> join(bool is_and, Dnf l, Dnf r) {
+    if (is_and)
+      return dnf_and(l, r, b.limits_);
+    return dnf_or(std::move(l), std::move(r), b.limits_);
+  }
+  // Complement: `not tcp.syn` is tcp ∧ ¬syn (a bare field keeps its guard).
+  bool atomic_not(const NotExpr &n) {
+    const FieldInfo *f = field_of(*n.operand);
+    return b.semantics_ == NotSemantics::Complement && f &&
+           f->type == TypeKind::Bool;
+  }
+  std::optional<Dnf> atom(const Expr &e, bool negate) {
+    if (e.kind == ExprKind::Not) { // atomic_not
+      Dnf d = b.atom(*static_cast<const NotExpr &>(e).operand, true);
+      return negate ? b.negated(std::move(d))
+                    : std::optional<Dnf>(std::move(d));
+    }
+    if (b.semantics_ == NotSemantics::GuardKept)
+      return b.atom(e, negate);
+    if (negate)
+      return b.negated(b.atom(e, false));
+    return b.atom(e, false);
+  }
+};
+
 std::optional<Dnf> ConditionBuilder::build(const Expr &cond) {
-  auto d = conv(cond, false);
+  Reader reader{*this};
+  auto d = read_nnf(cond, false, reader);
   if (d)
     simplify(*d);
   return d;
 }
 
-std::optional<Dnf> ConditionBuilder::negated(Dnf d) {
-  return dnf_not(d, limits_);
+CondState build_condition(Space &space, const Expr *cond,
+                          const DnfLimits &limits, Dnf &out) {
+  if (!cond)
+    return CondState::TooComplex;
+  auto d = ConditionBuilder(space, limits).build(*cond);
+  if (!d)
+    return CondState::TooComplex;
+  out = std::move(*d);
+  return out.empty() ? CondState::AlwaysFalse : CondState::Ok;
 }
 
-std::optional<Dnf> ConditionBuilder::conv(const Expr &e, bool negate) {
-  if (e.constant)
-    if (auto *b = std::get_if<bool>(&e.constant->v))
-      return (*b != negate) ? dnf_true() : Dnf{};
-  switch (e.kind) {
-  case ExprKind::Binary: {
-    const auto &b = static_cast<const BinaryExpr &>(e);
-    auto l = conv(*b.lhs, negate);
-    if (!l)
-      return std::nullopt;
-    if (l->empty() && (b.op == BinaryOp::And) != negate)
-      return Dnf{}; // false ∧ ...
-    auto r = conv(*b.rhs, negate);
-    if (!r)
-      return std::nullopt;
-    // De Morgan: under negation `and` becomes `or`.
-    if ((b.op == BinaryOp::And) != negate)
-      return dnf_and(*l, *r, limits_);
-    return dnf_or(std::move(*l), std::move(*r), limits_);
-  }
-  case ExprKind::Not: {
-    const auto &n = static_cast<const NotExpr &>(e);
-    const FieldInfo *f = field_of(*n.operand);
-    if (semantics_ == NotSemantics::Complement && f &&
-        f->type == TypeKind::Bool) {
-      // `not tcp.syn`: tcp ∧ ¬syn (the guard of a bare field is kept).
-      Dnf d = atom(*n.operand, true);
-      return negate ? negated(std::move(d)) : std::optional<Dnf>(std::move(d));
-    }
-    return conv(*n.operand, !negate);
-  }
-  default:
-    if (semantics_ == NotSemantics::GuardKept)
-      return atom(e, negate);
-    if (negate)
-      return negated(atom(e, false));
-    return atom(e, false);
-  }
+std::optional<Dnf> ConditionBuilder::negated(Dnf d) {
+  return dnf_not(d, limits_);
 }
 
 Dnf ConditionBuilder::guarded_opaque(DimId d, bool value, const FieldInfo *ga,

@@ -37,7 +37,8 @@ namespace psl::analysis {
 enum class NotSemantics { GuardKept, Complement };
 
 // Builds the set of a typed, folded condition (after resolve, consteval
-// and typecheck):
+// and typecheck). and/or/not are read by read_nnf (nnf.h), as the
+// lowering reads them, and combined by dnf.h; the atoms are this class's:
 //   - a field comparison implies the field's guard: `tcp.dport == 22` is
 //     tcp ∧ dport=22, `tcp.dport != 22` is tcp ∧ dport≠22, `tcp.dport not
 //     in S` is tcp ∧ dport∉S; `not` follows NotSemantics;
@@ -52,11 +53,11 @@ public:
   explicit ConditionBuilder(Space &space, DnfLimits limits = {},
                             NotSemantics semantics = NotSemantics::GuardKept)
       : space_(space), limits_(limits), semantics_(semantics) {}
-  // nullopt: the condition is too complex (more than max_boxes boxes).
+  // nullopt: the condition is too complex (more than max_terms boxes).
   std::optional<Dnf> build(const Expr &cond);
 
 private:
-  std::optional<Dnf> conv(const Expr &e, bool negate);
+  struct Reader; // of read_nnf (nnf.h)
   std::optional<Dnf> negated(Dnf d);
   // The atom, or with `negate` its negation under the guard (GuardKept).
   Dnf atom(const Expr &e, bool negate);
@@ -73,5 +74,14 @@ private:
 
 // The guard of a field as a Dnf (l4: tcp ∨ udp; ip.src: ip).
 Dnf guard_dnf(const FieldInfo &f);
+
+// What the checks make of a rule's or a protect's condition.
+enum class CondState { Ok, AlwaysFalse, TooComplex };
+
+// Builds `cond` into `out` with GuardKept semantics: Ok, AlwaysFalse (out
+// empty) or TooComplex (out untouched; also for a missing condition, which
+// leaves nothing to reason about).
+CondState build_condition(Space &space, const Expr *cond,
+                          const DnfLimits &limits, Dnf &out);
 
 } // namespace psl::analysis

@@ -4,52 +4,10 @@
 
 namespace psl::analysis {
 
-Dnf dnf_true() { return Dnf{Box{}}; }
-
-std::optional<Dnf> dnf_and(const Dnf &a, const Dnf &b, const DnfLimits &l) {
-  Dnf r;
-  for (const auto &x : a)
-    for (const auto &y : b) {
-      Box z;
-      if (intersect(x, y, &z)) {
-        r.push_back(std::move(z));
-        if (r.size() > l.max_boxes * 4)
-          return std::nullopt;
-      }
-    }
-  simplify(r);
-  if (r.size() > l.max_boxes)
-    return std::nullopt;
-  return r;
-}
-
-std::optional<Dnf> dnf_or(Dnf a, Dnf b, const DnfLimits &l) {
-  for (auto &y : b)
-    a.push_back(std::move(y));
-  simplify(a);
-  if (a.size() > l.max_boxes)
-    return std::nullopt;
-  return a;
-}
-
-std::optional<Dnf> dnf_not(const Dnf &a, const DnfLimits &l) {
-  Dnf r = dnf_true();
-  for (const auto &y : a) {
-    Dnf next;
-    for (const auto &x : r) {
-      subtract(x, y, next);
-      if (next.size() > l.max_boxes * 4)
-        return std::nullopt;
-    }
-    simplify(next);
-    if (next.size() > l.max_boxes)
-      return std::nullopt;
-    r = std::move(next);
-    if (r.empty())
-      break;
-  }
-  return r;
-}
+template std::optional<Dnf> dnf_and<Box>(const Dnf &, const Dnf &,
+                                         const DnfLimits &);
+template std::optional<Dnf> dnf_or<Box>(Dnf, Dnf, const DnfLimits &);
+template std::optional<Dnf> dnf_not<Box>(const Dnf &, const DnfLimits &);
 
 void simplify(Dnf &d) {
   if (d.size() < 2 || d.size() > 64)

@@ -29,44 +29,32 @@ bool conj_and(const Conj &a, const Conj &b, Conj &out) {
 }
 
 std::optional<Conjunctions> to_conjunctions(const Cond &c, size_t max) {
+  const analysis::DnfLimits limits{max};
   switch (c.kind) {
   case Cond::Kind::True:
-    return Conjunctions{Conj{}};
+    return analysis::dnf_true<Conj>();
   case Cond::Kind::False:
     return Conjunctions{};
   case Cond::Kind::Field:
     if (c.atom.values.empty())
       return Conjunctions{};
     return Conjunctions{Conj{c.atom}};
-  case Cond::Kind::Or: {
-    Conjunctions out;
-    for (const Cond &ch : c.children) {
-      auto d = to_conjunctions(ch, max);
-      if (!d)
-        return std::nullopt;
-      for (auto &x : *d)
-        out.push_back(std::move(x));
-      if (out.size() > max)
-        return std::nullopt;
-    }
-    return out;
-  }
+  case Cond::Kind::Or:
   case Cond::Kind::And: {
-    Conjunctions out{Conj{}};
+    // Every child is expanded (an opaque one makes the whole opaque, even
+    // after a false conjunct).
+    const bool is_and = c.kind == Cond::Kind::And;
+    Conjunctions out = is_and ? analysis::dnf_true<Conj>() : Conjunctions{};
     for (const Cond &ch : c.children) {
       auto d = to_conjunctions(ch, max);
       if (!d)
         return std::nullopt;
-      Conjunctions next;
-      for (const Conj &a : out)
-        for (const Conj &b : *d) {
-          Conj m;
-          if (conj_and(a, b, m))
-            next.push_back(std::move(m));
-          if (next.size() > max)
-            return std::nullopt;
-        }
-      out = std::move(next);
+      auto next = is_and
+                      ? analysis::dnf_and(out, *d, limits)
+                      : analysis::dnf_or(std::move(out), std::move(*d), limits);
+      if (!next)
+        return std::nullopt;
+      out = std::move(*next);
     }
     return out;
   }

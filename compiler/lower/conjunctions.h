@@ -2,6 +2,10 @@
 // tests expanded into alternatives, each a conjunction of field atoms (one
 // per field), and what such a conjunction costs as map keys. Placement
 // (placement.h) decides each conjunction's lookup group from its shape.
+//
+// The expansion is the one of compiler/analysis/dnf.h (the checks' too),
+// with Conj as its term: why the lowering keeps per-field atoms rather
+// than boxes, and does not simplify them, is said there.
 #pragma once
 
 #include <cstddef>
@@ -9,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "analysis/dnf.h"
 #include "lower/classifier.h"
 
 namespace psl::lower {
@@ -46,3 +51,18 @@ unsigned prefix_width(const FieldAtom &a);
 size_t prefix_count(const FieldAtom &a);
 
 } // namespace psl::lower
+
+// Conj as a term of the shared expansion: meet is conj_and; the
+// alternatives stay as written (no simplification); the lowering has no
+// use for subtraction (its `not` is at the atoms).
+namespace psl::analysis {
+template <>
+struct DnfTerm<lower::Conj> {
+  static lower::Conj top() { return {}; }
+  static bool meet(const lower::Conj &a, const lower::Conj &b,
+                   lower::Conj &out) {
+    return lower::conj_and(a, b, out);
+  }
+  static void simplify(lower::Conjunctions &) {}
+};
+} // namespace psl::analysis

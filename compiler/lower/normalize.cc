@@ -1,6 +1,7 @@
 #include "lower/normalize.h"
 
 #include "analysis/literal_points.h"
+#include "analysis/nnf.h"
 
 #include "lower/field_values.h"
 
@@ -38,33 +39,29 @@ public:
   Normalizer(uint32_t rule, Classifier &c, std::string *error)
       : rule_(rule), c_(c), error_(error) {}
 
-  std::optional<Cond> conv(const Expr &e, bool neg) {
-    if (e.constant) {
-      if (auto *b = std::get_if<bool>(&e.constant->v))
-        return make((*b != neg) ? Cond::Kind::True : Cond::Kind::False);
+  // The reader of analysis::read_nnf (analysis/nnf.h), which pushes `not`
+  // to the atoms.
+  using Value = Cond;
+  std::optional<Cond> constant(bool value) {
+    return make(value ? Cond::Kind::True : Cond::Kind::False);
+  }
+  // Every operand is read, even after a false one: each rate() is
+  // registered (RateSpec) in source order.
+  bool settles(const Cond &, bool) { return false; }
+  bool atomic_not(const NotExpr &) { return false; }
+  std::optional<Cond> join(bool is_and, Cond l, Cond r) {
+    Cond c = make(is_and ? Cond::Kind::And : Cond::Kind::Or);
+    for (Cond *x : {&l, &r}) {
+      if (x->kind == c.kind)
+        for (auto &ch : x->children)
+          c.children.push_back(std::move(ch));
+      else
+        c.children.push_back(std::move(*x));
     }
+    return c;
+  }
+  std::optional<Cond> atom(const Expr &e, bool neg) {
     switch (e.kind) {
-    case ExprKind::Not:
-      return conv(*static_cast<const NotExpr &>(e).operand, !neg);
-    case ExprKind::Binary: {
-      auto &b = static_cast<const BinaryExpr &>(e);
-      bool is_and = (b.op == BinaryOp::And) != neg;
-      auto l = conv(*b.lhs, neg);
-      if (!l)
-        return std::nullopt;
-      auto r = conv(*b.rhs, neg);
-      if (!r)
-        return std::nullopt;
-      Cond c = make(is_and ? Cond::Kind::And : Cond::Kind::Or);
-      for (Cond *x : {&*l, &*r}) {
-        if (x->kind == c.kind)
-          for (auto &ch : x->children)
-            c.children.push_back(std::move(ch));
-        else
-          c.children.push_back(std::move(*x));
-      }
-      return c;
-    }
     case ExprKind::Field: {
       // A bare bool field: `tcp.syn`.
       auto &f = static_cast<const FieldExpr &>(e);
@@ -235,7 +232,7 @@ void register_dynsets(const Policy &policy, Classifier &c) {
 std::optional<Cond> normalize_condition(const Expr &cond, uint32_t rule,
                                         Classifier &c, std::string *error) {
   Normalizer n(rule, c, error);
-  return n.conv(cond, false);
+  return analysis::read_nnf(cond, false, n);
 }
 
 } // namespace psl::lower

@@ -65,7 +65,7 @@ constexpr size_t kMaxCoverVisits = size_t{1} << 16;
 constexpr size_t kMaxIntersecting = 1024;
 constexpr size_t kMaxNotes = 8;
 
-enum class CondState { Ok, AlwaysFalse, TooComplex };
+using analysis::CondState;
 
 struct RuleInfo {
   RuleDecl *decl = nullptr;
@@ -188,23 +188,12 @@ private:
 
   // -------------------------------------------------- W0203, W0208
 
-  CondState build(const Expr *cond, Dnf &out) {
-    if (!cond)
-      return CondState::TooComplex; // nothing to reason about; stay silent
-    analysis::ConditionBuilder builder(space_, kDnfLimits);
-    auto d = builder.build(*cond);
-    if (!d)
-      return CondState::TooComplex;
-    out = std::move(*d);
-    return out.empty() ? CondState::AlwaysFalse : CondState::Ok;
-  }
-
   Diagnostic &report_too_complex(SourceRange range, const std::string &what,
                                  const char *skipped) {
     auto &diag = diags().report(DiagCode::W0208, range,
                                 what + " is too complex to lint");
     diag.notes.push_back(
-        {"it has more than " + std::to_string(kDnfLimits.max_boxes) +
+        {"it has more than " + std::to_string(kDnfLimits.max_terms) +
              " alternatives; the other lint checks skip " + skipped,
          SourceRange{}});
     return diag;
@@ -217,7 +206,8 @@ private:
       expiry_.push_back(r->ttl ? Expiry{r->ttl->value.ns, true} : Expiry{});
       RuleInfo info;
       info.decl = r;
-      info.state = build(r->cond.get(), info.dnf);
+      info.state = analysis::build_condition(space_, r->cond.get(), kDnfLimits,
+                                             info.dnf);
       SourceRange range = cond_range(r->cond.get(), r->range);
       if (info.state == CondState::TooComplex && r->cond)
         report_too_complex(range, "condition of rule " + quoted(r->name),

@@ -30,7 +30,7 @@ constexpr size_t kGlobalVisitBudget = size_t{1} << 27;
 constexpr size_t kGlobalStepBudget = size_t{1} << 20;
 constexpr size_t kMaxCoverVisits = size_t{1} << 16;
 
-enum class CondState { Ok, AlwaysFalse, TooComplex };
+using analysis::CondState;
 
 struct ProtectInfo {
   ProtectDecl *decl = nullptr;
@@ -67,17 +67,6 @@ private:
   DiagnosticSink &diags() { return ctx_.diags; }
   bool generated() const { return ctx_.options.generated; }
 
-  CondState build(const Expr *cond, Dnf &out) {
-    if (!cond)
-      return CondState::TooComplex; // nothing to reason about; stay silent
-    analysis::ConditionBuilder builder(space_, kDnfLimits);
-    auto d = builder.build(*cond);
-    if (!d)
-      return CondState::TooComplex;
-    out = std::move(*d);
-    return out.empty() ? CondState::AlwaysFalse : CondState::Ok;
-  }
-
   // --------------------------------------------------------------- E0402
 
   void check_generated_ttl() {
@@ -95,13 +84,14 @@ private:
     for (auto *p : policy_.protects) {
       ProtectInfo info;
       info.decl = p;
-      info.state = build(p->cond.get(), info.dnf);
+      info.state = analysis::build_condition(space_, p->cond.get(), kDnfLimits,
+                                             info.dnf);
       SourceRange range = cond_range(p->cond.get(), p->range);
       if (info.state == CondState::TooComplex && p->cond) {
         auto &diag = diags().report(DiagCode::W0208, range,
                                     "protect condition is too complex to lint");
         diag.notes.push_back(
-            {"it has more than " + std::to_string(kDnfLimits.max_boxes) +
+            {"it has more than " + std::to_string(kDnfLimits.max_terms) +
                  " alternatives; the other lint checks skip it",
              SourceRange{}});
       } else if (info.state == CondState::AlwaysFalse) {
@@ -133,7 +123,8 @@ private:
       if (!generated() && protects_covered())
         return;
       Dnf &dnf = rule_dnfs_[i];
-      CondState state = build(rd.cond.get(), dnf);
+      CondState state =
+          analysis::build_condition(space_, rd.cond.get(), kDnfLimits, dnf);
       if (state == CondState::TooComplex) {
         if (generated() && rd.action == Action::Drop && !rd.shadow)
           report_unprovable_drop(rd, "its condition is too complex");

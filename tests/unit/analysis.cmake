@@ -8,6 +8,7 @@ add_executable(analysis_test
   ${CMAKE_CURRENT_SOURCE_DIR}/analysis_witness_test.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/analysis_describe_test.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/analysis_dnf_test.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/analysis_nnf_test.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/analysis_condition_builder_test.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/analysis_box_index_test.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/analysis_cover_test.cc)

@@ -199,5 +199,22 @@ TEST(Build, ExplosionIsTooComplex) {
   EXPECT_EQ(c.dnf("b")->size(), 8u);
 }
 
+TEST(BuildCondition, TheChecksThreeStates) {
+  Conditions c("rule a: tcp.dport == 22 => drop\n"
+               "rule b: tcp.dport == 22 and tcp.dport == 80 => drop\n"
+               "rule c: (tcp.dport == 1 or udp.dport == 1) and "
+               "(ip.ttl == 1 or ip.tos == 1) => drop\n");
+  EXPECT_EQ(c.state("a"), CondState::Ok);
+  EXPECT_EQ(c.state("b"), CondState::AlwaysFalse);
+  EXPECT_EQ(c.state("c"), CondState::Ok);
+  EXPECT_EQ(c.state("c", DnfLimits{3}), CondState::TooComplex); // 4 boxes
+  // No condition: nothing to reason about, and `out` stays as it was.
+  Space space;
+  Dnf out = dnf_true();
+  EXPECT_EQ(build_condition(space, nullptr, DnfLimits{}, out),
+            CondState::TooComplex);
+  EXPECT_EQ(out.size(), 1u);
+}
+
 } // namespace
 } // namespace psl::analysis

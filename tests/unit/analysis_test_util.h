@@ -18,6 +18,7 @@
 #include "analysis/describe.h"
 #include "analysis/dnf.h"
 #include "analysis/interval_set.h"
+#include "analysis/nnf.h"
 #include "analysis/normalize.h"
 #include "analysis/space.h"
 #include "analysis/witness.h"
@@ -86,6 +87,24 @@ public:
       }
     ADD_FAILURE() << "no rule " << rule;
     return std::nullopt;
+  }
+  // The rule's typed, folded condition.
+  const Expr &cond(const std::string &rule) {
+    for (auto *r : checked_->module.policy->rules)
+      if (r->name == rule)
+        return *r->cond;
+    ADD_FAILURE() << "no rule " << rule;
+    return *checked_->module.policy->rules.front()->cond;
+  }
+  // What the checks make of the rule's condition (build_condition).
+  CondState state(const std::string &rule, DnfLimits limits = {}) {
+    for (auto *r : checked_->module.policy->rules)
+      if (r->name == rule) {
+        Dnf d;
+        return build_condition(space_, r->cond.get(), limits, d);
+      }
+    ADD_FAILURE() << "no rule " << rule;
+    return CondState::TooComplex;
   }
   std::string text(const std::string &rule,
                    NotSemantics sem = NotSemantics::GuardKept) {

@@ -130,6 +130,34 @@ TEST(Conjunctions, OpaqueAtomsAndTooManyAlternatives) {
   EXPECT_TRUE(to_conjunctions(node(Cond::Kind::Or, alts), 5).has_value());
 }
 
+TEST(Conjunctions, AlternativesStayAsWritten) {
+  // The shared expansion without simplification (analysis/dnf.h): an
+  // alternative inside another, or two that differ in one field, stay two.
+  Cond inside =
+      node(Cond::Kind::Or, {field(FieldId::TcpDport, IntervalSet::range(1, 10)),
+                            field(FieldId::TcpDport, IntervalSet::point(3))});
+  auto d = to_conjunctions(inside, 64);
+  ASSERT_TRUE(d);
+  ASSERT_EQ(d->size(), 2u);
+  EXPECT_EQ(atom((*d)[1], FieldId::TcpDport).values, IntervalSet::point(3));
+  Cond next = node(Cond::Kind::And,
+                   {field(FieldId::IpTtl, IntervalSet::point(1)),
+                    node(Cond::Kind::Or,
+                         {field(FieldId::TcpDport, IntervalSet::point(22)),
+                          field(FieldId::TcpDport, IntervalSet::point(23))})});
+  d = to_conjunctions(next, 64);
+  ASSERT_TRUE(d);
+  ASSERT_EQ(d->size(), 2u);
+  EXPECT_EQ(atom((*d)[0], FieldId::TcpDport).values, IntervalSet::point(22));
+  EXPECT_EQ(atom((*d)[1], FieldId::TcpDport).values, IntervalSet::point(23));
+  // A false conjunct does not hide an opaque one after it.
+  Cond rate;
+  rate.kind = Cond::Kind::Rate;
+  Cond never;
+  never.kind = Cond::Kind::False;
+  EXPECT_FALSE(to_conjunctions(node(Cond::Kind::And, {never, rate}), 64));
+}
+
 TEST(Conjunctions, SplitRate) {
   Cond rate;
   rate.kind = Cond::Kind::Rate;
