@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "lower/field_values.h"
 #include "lower/map_entries.h"
@@ -90,48 +93,69 @@ void emit_keys(const LookupGroup &grp, GroupBuild &b, const Conj &cj,
 }
 
 void fold_covering(GroupBuild &b) {
-  std::vector<uint32_t> lens;
-  for (auto &kv : b.hash) {
-    uint32_t l;
-    std::memcpy(&l, kv.first.data(), 4);
-    lens.push_back(l);
-  }
-  std::sort(lens.begin(), lens.end());
-  lens.erase(std::unique(lens.begin(), lens.end()), lens.end());
-  if (lens.size() < 2)
+  // Each stored prefix against the stored prefixes covering it, in one
+  // sweep over the keys sorted by their data (the bits, most significant
+  // first) and then length: a prefix comes right before the prefixes it
+  // covers, so the ones covering the current key are exactly the stack of
+  // those still open. (Masking every key to every shorter length in use
+  // and looking that up cost a string hash per length: 150 ms for the
+  // 100k-rule mixed policy.) The fold is a min over a prefix and its
+  // ancestors' original values, kept on the stack as a running min.
+  using Entry = std::unordered_map<std::string, uint32_t>::iterator;
+  std::vector<Entry> keys;
+  keys.reserve(b.hash.size());
+  for (auto it = b.hash.begin(); it != b.hash.end(); ++it)
+    keys.push_back(it);
+  if (keys.size() < 2)
     return;
-  // Longer prefixes against the original values of shorter ones (the
-  // fold is a min over ancestors, so order does not matter); updates are
-  // applied after the walk. Map nodes do not move, so keys stay valid.
-  std::vector<std::pair<const std::string *, uint32_t>> updates;
-  std::string k;
-  for (const auto &kv : b.hash) {
+  const auto len = [](const std::string &k) {
     uint32_t l;
-    std::memcpy(&l, kv.first.data(), 4);
-    uint32_t best = kv.second;
-    for (uint32_t shorter : lens) {
-      if (shorter >= l)
-        break;
-      // Mask the data to `shorter` bits.
-      k.assign(kv.first);
-      std::memcpy(&k[0], &shorter, 4);
-      for (size_t byte = shorter / 8; byte + 4 < k.size(); ++byte) {
-        uint32_t first = static_cast<uint32_t>(byte * 8);
-        if (first >= shorter)
-          k[4 + byte] = 0;
-        else
-          k[4 + byte] = static_cast<char>(static_cast<uint8_t>(k[4 + byte]) &
-                                          (0xff << (8 - (shorter - first))));
-      }
-      auto it = b.hash.find(k);
-      if (it != b.hash.end() && it->second < best)
-        best = it->second;
-    }
-    if (best != kv.second)
-      updates.push_back({&kv.first, best});
+    std::memcpy(&l, k.data(), 4);
+    return l;
+  };
+  std::sort(keys.begin(), keys.end(), [&](const Entry &x, const Entry &y) {
+    const std::string &a = x->first, &c = y->first;
+    const int d = std::memcmp(a.data() + 4, c.data() + 4,
+                              std::min(a.size(), c.size()) - 4);
+    if (d != 0)
+      return d < 0;
+    if (a.size() != c.size())
+      return a.size() < c.size();
+    return len(a) < len(c);
+  });
+  // Is `outer` (bits of its length) a prefix of `inner`'s data?
+  const auto covers = [&](const std::string &outer, const std::string &inner) {
+    const uint32_t l = len(outer);
+    if (l > len(inner) || outer.size() != inner.size())
+      return false;
+    const size_t whole = l / 8;
+    if (std::memcmp(outer.data() + 4, inner.data() + 4, whole) != 0)
+      return false;
+    if (l % 8 == 0)
+      return true;
+    const uint8_t mask = static_cast<uint8_t>(0xff << (8 - l % 8));
+    return ((static_cast<uint8_t>(outer[4 + whole]) ^
+             static_cast<uint8_t>(inner[4 + whole])) &
+            mask) == 0;
+  };
+  struct Open {
+    Entry key;
+    uint32_t least; // over it and the prefixes covering it (original values)
+  };
+  std::vector<Open> open;
+  std::vector<std::pair<Entry, uint32_t>> updates;
+  for (const Entry &k : keys) {
+    while (!open.empty() && !covers(open.back().key->first, k->first))
+      open.pop_back();
+    const uint32_t own = k->second;
+    const uint32_t least =
+        open.empty() ? own : std::min(own, open.back().least);
+    if (least != own)
+      updates.push_back({k, least});
+    open.push_back({k, least});
   }
-  for (const auto &[key, best] : updates)
-    b.hash.find(*key)->second = best;
+  for (auto &[k, least] : updates)
+    k->second = least;
 }
 
 void add_value_filter(
