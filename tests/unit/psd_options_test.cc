@@ -63,6 +63,8 @@ max_drops = 8
 sample_every = 100
 sample_max_per_sec = 50
 paths_kept = 10
+disable = ["skb:consume_skb", "net_dev_xmit"]
+timed_per_tick = 0
 
 [metrics]
 max_rules = 5
@@ -96,6 +98,9 @@ TEST(Config, EveryKey) {
   EXPECT_EQ(o->sample_every, 100u);
   EXPECT_EQ(o->sample_max_per_sec, 50u);
   EXPECT_EQ(o->paths_kept, 10u);
+  EXPECT_EQ(o->trace_disable,
+            (std::vector<std::string>{"skb:consume_skb", "net_dev_xmit"}));
+  EXPECT_EQ(o->trace_timed_per_tick, 0u);
   EXPECT_EQ(o->metrics_max_rules, 5u);
 }
 
@@ -142,6 +147,8 @@ TEST(Config, DefaultsMatchTheTable) {
   EXPECT_EQ(written->sample_every, d.sample_every);
   EXPECT_EQ(written->sample_max_per_sec, d.sample_max_per_sec);
   EXPECT_EQ(written->paths_kept, d.paths_kept);
+  EXPECT_EQ(written->trace_disable, d.trace_disable);
+  EXPECT_EQ(written->trace_timed_per_tick, d.trace_timed_per_tick);
   EXPECT_EQ(written->metrics_max_rules, d.metrics_max_rules);
   EXPECT_EQ(written->xdp_mode, d.xdp_mode);
   EXPECT_EQ(written->log_level, d.log_level);
@@ -197,6 +204,9 @@ TEST(Config, MistakesNameFileLineAndKey) {
        "(4): each event stream client holds a thread"},
       {"interfaces = [\"eth0\"]\n[summary.deep]\nx = 1\n",
        "psd.toml:2:10: summary.deep: psd's settings are one table deep"},
+      {"interfaces = [\"eth0\"]\n[trace]\ndisable = [\"consume\"]\n",
+       "psd.toml:3:1: trace.disable: no tracing hook is called 'consume' "
+       "(docs/tracing.md lists them)"},
       {"interfaces = [\"eth0\"]\nstate_dir = \"\"\n",
        "psd.toml:2:1: state_dir: expected a path, got \"\""},
       {"policy_dir = \"/x\"\n",

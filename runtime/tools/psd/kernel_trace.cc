@@ -32,6 +32,8 @@ KernelTrace::create(const PsdOptions &options,
   k->sampling_.max_events_per_sec = options.sample_max_per_sec;
   trace::TracerOptions to;
   to.sampling = k->sampling_;
+  to.disable.insert(options.trace_disable.begin(), options.trace_disable.end());
+  to.timed_per_tick = options.trace_timed_per_tick;
   auto tracer = trace::Tracer::create(to);
   if (!tracer.ok())
     return tracer.error();

@@ -9,6 +9,7 @@
 #include "api/listen_address.h"
 #include "ast/value.h"
 #include "govern/protected_addresses.h"
+#include "trace/hooks.h"
 
 namespace psd {
 
@@ -82,6 +83,13 @@ const std::vector<SettingInfo> &base_settings() {
        "path events per second and CPU at most", 1, 1000000},
       {"trace.paths_kept", K::Count, "1000", nullptr,
        "sampled packet paths kept for /api/v1/trace", 1, 100000},
+      {"trace.disable", K::TextList, "[]", nullptr,
+       "stack hooks not to attach (\"skb:consume_skb\" or \"consume_skb\"): "
+       "each one on the per-packet path costs throughput (docs/tracing.md)"},
+      {"trace.timed_per_tick", K::Count, "64", nullptr,
+       "received skbs whose time in the stack is measured, per CPU and "
+       "clock tick, at most (0: every one)",
+       0, 1000000},
       {"metrics.max_rules", K::Count, "1000", nullptr,
        "rules per interface with their own /metrics series", 0, 1000000},
       {"analyzer.kind", K::Text, "\"embedded\"", "--analyzer",
@@ -596,6 +604,16 @@ be::Expected<PsdOptions> make_options(const Settings &file,
       o.sample_max_per_sec = static_cast<uint32_t>(n);
     } else if (key == "trace.paths_kept") {
       PSD_TAKE(o.paths_kept, c.count());
+    } else if (key == "trace.disable") {
+      PSD_TAKE(o.trace_disable, c.list());
+      for (const std::string &name : o.trace_disable)
+        if (psr::trace::find_hook(name) == nullptr)
+          return c.error("no tracing hook is called '" + name +
+                         "' (docs/tracing.md lists them)");
+    } else if (key == "trace.timed_per_tick") {
+      size_t n = 0;
+      PSD_TAKE(n, c.count());
+      o.trace_timed_per_tick = static_cast<uint32_t>(n);
     } else if (key == "metrics.max_rules") {
       PSD_TAKE(o.metrics_max_rules, c.count());
     } else if (key == "watch_policy_dir") {

@@ -61,6 +61,10 @@ struct PsdOptions {
   uint32_t sample_every = 0;
   uint32_t sample_max_per_sec = 1000;
   size_t paths_kept = 1000;
+  // Stack hooks left out ("skb:consume_skb" or "consume_skb"), and how many
+  // received skbs per CPU and clock tick are timed (0: every one).
+  std::vector<std::string> trace_disable;
+  uint32_t trace_timed_per_tick = 64;
 
   // [metrics]
   size_t metrics_max_rules = 1000;
