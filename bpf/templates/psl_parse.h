@@ -331,7 +331,10 @@ PSL_INLINE int psl_ip6_chain_walk(const __u8 *data, const __u8 *end, __u32 eoff,
 
   PSL_UNROLL
   for (i = 0; i < PSL_IP6_MAX_EXT; i++) {
-    const __u8 *e = data + eoff;
+    /* eoff is below 0x4100 (psl_parse_ipv6), so the mask changes nothing
+     * at run time; it is the bound the verifier needs for the packet
+     * accesses when `limit` comes in as an unknown argument. */
+    const __u8 *e = data + (eoff & 0x7fff);
     __u32 units, len;
     __u8 next;
 

@@ -114,14 +114,10 @@ std::string parse_layers_expr(uint32_t layers) {
     uint32_t bit;
     const char *name;
   } names[] = {
-      {kParseEthAddr, "PSL_PARSE_ETH_ADDR"},
-      {kParseIp, "PSL_PARSE_IP"},
-      {kParseIp6Ext, "PSL_PARSE_IP6_EXT"},
-      {kParseTcp, "PSL_PARSE_TCP"},
-      {kParseTcpFlags, "PSL_PARSE_TCP_FLAGS"},
-      {kParseUdp, "PSL_PARSE_UDP"},
-      {kParseIcmp, "PSL_PARSE_ICMP"},
-      {kParseIcmp6, "PSL_PARSE_ICMP6"},
+      {kParseEthAddr, "PSL_PARSE_ETH_ADDR"},   {kParseIp, "PSL_PARSE_IP"},
+      {kParseIp6Ext, "PSL_PARSE_IP6_EXT"},     {kParseTcp, "PSL_PARSE_TCP"},
+      {kParseTcpFlags, "PSL_PARSE_TCP_FLAGS"}, {kParseUdp, "PSL_PARSE_UDP"},
+      {kParseIcmp, "PSL_PARSE_ICMP"},          {kParseIcmp6, "PSL_PARSE_ICMP6"},
   };
   if ((layers & kParseAll) == kParseAll)
     return "PSL_PARSE_ALL";
