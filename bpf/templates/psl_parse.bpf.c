@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
  * psl_parse.bpf.c — the packet parser as a BPF global function, compiled
- * once when psc is built (bpf/CMakeLists.txt) and embedded in it.
+ * once when psc is built (bpf/CMakeLists.txt) and embedded in it, with the
+ * IPv6 extension-header walk psl_ip6_chain(), a global function of its own
+ * that the parser inlined into policies (psl_parse_cut) calls.
  *
  * psc compiles a policy with PSL_PARSE_PREBUILT, so psl_parse.h only
  * declares psl_parse(), and links the policy object with this one

@@ -1,11 +1,15 @@
 // The packet parser (bpf/templates/psl_parse.bpf.c) as a BPF object,
 // compiled once when psc is built and embedded in it.
 //
-// psl_parse() is most of what a policy program compiles: every policy
-// includes it, and it is the same for all. psc compiles a policy with
-// PSL_PARSE_PREBUILT, so psl_parse.h only declares psl_parse(), and links
-// the policy's object with this one (static_link.h). In the kernel the
-// parser is a BPF global function: one call per packet, verified once.
+// The whole parser is most of what a policy program would compile. psc
+// compiles a policy with PSL_PARSE_PREBUILT, so psl_parse.h only declares
+// psl_parse() and the IPv6 extension-header walk psl_ip6_chain(), and links
+// the policy's object with this one (static_link.h). A policy inlines the
+// rest of the parser, cut to its fields (psl_parse_cut), and calls these
+// for what the cut leaves out: the extension walk on IPv6 packets that
+// have one, psl_parse() when the XDP observation is on (or with psc build
+// --parser prebuilt). In the kernel they are BPF global functions, each
+// verified once on its own.
 //
 // The bytes come from bpf/CMakeLists.txt (target psl_parse_prebuilt);
 // link that target to use this.
@@ -15,8 +19,10 @@
 
 namespace psl::backend {
 
-// A BPF ELF for -mcpu=v3 defining the global function
+// A BPF ELF for -mcpu=v3 defining the global functions
 //   int psl_parse(struct xdp_md *ctx, struct psl_pkt *p);
+//   int psl_ip6_chain(struct xdp_md *ctx, struct psl_pkt *p, __u32 eoff,
+//                     __u32 limit);
 ObjectBytes prebuilt_parser_object();
 
 } // namespace psl::backend

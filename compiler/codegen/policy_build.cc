@@ -12,6 +12,7 @@
 #include "backend/clang_compiler.h"
 #include "backend/prebuilt_parser.h"
 #include "backend/static_link.h"
+#include "codegen/parse_layers.h"
 #include "codegen/policy_compile.h"
 #include "codegen/verifier_rules.h"
 #include "codegen/xdp_generator.h"
@@ -116,6 +117,8 @@ Expected<PolicyArtifact> build_policy(const Policy &policy,
       options.c_file_name.substr(0, options.c_file_name.rfind('.'));
   gen.compile_command = standalone_compile_command(
       options.c_file_name, stem + ".standalone.o", options.cpu);
+  if (options.parser == ParserChoice::Inline)
+    gen.parse_layers = parse_layers(policy);
   a.c_source = codegen::generate_xdp(a.classifier, gen);
   a.generate_ms = ms_since(t0);
 

@@ -10,11 +10,15 @@
 // supports batch updates for the map's type.
 //
 // The ELF is the generated C compiled in process with PSL_PARSE_PREBUILT
-// (psl_parse() only declared) and statically linked with the packet parser
-// compiled once when psc was built (backend/prebuilt_parser.h): the parser
-// is most of what a policy would otherwise compile. The C kept in the
-// artifact (psc build --emit-c) has no such define, so it still compiles
-// standalone with the parser inlined.
+// and statically linked with the parts of the packet parser compiled once
+// when psc was built (backend/prebuilt_parser.h). By default the parser is
+// inlined into the policy, cut to the layers its rules read (parse_layers.h,
+// psl_parse_cut in bpf/templates/psl_parse.h), and only the IPv6
+// extension-header walk is called from the prebuilt object: no
+// BPF-to-BPF call for IPv4 packets and IPv6 packets without extension
+// headers. With ParserChoice::Prebuilt the C calls the prebuilt psl_parse()
+// for every packet instead. The C kept in the artifact (psc build
+// --emit-c) compiles standalone either way.
 #pragma once
 
 #include <cstdint>
@@ -36,11 +40,24 @@ using backend::ErrorKind;
 using backend::Expected;
 using backend::Status;
 
+// How the program gets its packet parser.
+enum class ParserChoice {
+  // Inlined into the policy and cut to the layers its rules read
+  // (parse_layers.h): no BPF-to-BPF call per packet but for IPv6 packets
+  // with extension headers (their walk is prebuilt). The default.
+  Inline,
+  // A call to the parser compiled when psc was built, linked in: every
+  // layer decoded, a call per packet, less for Clang to compile. For
+  // comparisons (packet_bench, compile_bench).
+  Prebuilt,
+};
+
 struct PolicyBuildOptions {
   std::string c_file_name =
       "policy.c";         // name of the generated C in diagnostics
   std::string cpu = "v3"; // -mcpu (Linux 5.1+; the parser needs 5.18)
   lower::LowerOptions lower;
+  ParserChoice parser = ParserChoice::Inline;
 };
 
 struct PolicyArtifact {

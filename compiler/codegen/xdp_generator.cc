@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "codegen/parse_layers.h"
 #include "codegen/policy_compile.h"
 #include "codegen/source_builder.h"
 #include "lower/field_values.h"
@@ -502,7 +503,20 @@ private:
         "Missing, truncated or malformed layers leave their fields absent: "
         "their guards are false and the packet goes through the rules like any "
         "other.");
-    b_.line("psl_parse(ctx, &pkt);");
+    if (o_.parse_layers) {
+      b_.comment(
+          "The parser inlined and cut to the layers the rules read "
+          "(psl_parse.h); the XDP observation reads every layer, so with it "
+          "on the packet goes through the whole parser, prebuilt, as before. "
+          "pso_observe is a constant to the verifier: one way is dropped.");
+      b_.line("if (pso_observe)");
+      b_.line("  psl_parse(ctx, &pkt);");
+      b_.line("else");
+      b_.line("  psl_parse_cut(ctx, &pkt, " +
+              parse_layers_expr(*o_.parse_layers) + ");");
+    } else {
+      b_.line("psl_parse(ctx, &pkt);");
+    }
     b_.line("psl_pkt_keep(&pkt);");
     if (c_.rate_groups > 0) {
       b_.line("struct psl_rate_run run;");

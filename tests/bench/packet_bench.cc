@@ -10,6 +10,10 @@
 //               maps: every rule that fits a map in one), to show what the
 //               model's choice of code and trees saves; only with
 //               PSC_BENCH_COMPARE_MAPS=1, up to 1,000 rules;
+//   psl-prebuilt the same with the packet parser called, prebuilt, rather
+//               than inlined and cut to the policy (psc build --parser
+//               prebuilt), right after the same policy's `psl` cases;
+//               only with PSC_BENCH_COMPARE_PARSER=1;
 //   xdp-filter  Debian's xdp-tools filter, for the rule sets it can express
 //               (exact source addresses, ports): loaded by `xdp-filter
 //               load` on a veth in a namespace this benchmark creates, its
@@ -95,12 +99,15 @@ const int kNaiveCompileTimeoutS =
     static_cast<int>(env_number("PSC_BENCH_NAIVE_TIMEOUT_S", 240));
 
 const bool kCompareMaps = env_number("PSC_BENCH_COMPARE_MAPS", 0) != 0;
+const bool kCompareParser = env_number("PSC_BENCH_COMPARE_PARSER", 0) != 0;
 
 // The `psl` system's lowering: PSC_BENCH_LOWERING=maps|code forces the
 // cost model's choice (psc build --lowering); default auto. `psl-maps`
 // is always maps.
-codegen::PolicyBuildOptions build_options(bool maps) {
+codegen::PolicyBuildOptions build_options(bool maps, bool prebuilt_parser) {
   codegen::PolicyBuildOptions o;
+  o.parser = prebuilt_parser ? codegen::ParserChoice::Prebuilt
+                             : codegen::ParserChoice::Inline;
   const char *v = std::getenv("PSC_BENCH_LOWERING");
   const std::string mode = maps ? "maps" : v ? v : "auto";
   using Mode = lower::CostOptions::Mode;
@@ -202,7 +209,8 @@ Expected<std::unique_ptr<Program>> load_xdp_drop() {
 
 // PSL text to loaded program, as psc load does it (without attaching).
 Expected<std::unique_ptr<Program>> load_psl(const std::string &shape, int rules,
-                                            bool maps = false) {
+                                            bool maps = false,
+                                            bool prebuilt_parser = false) {
   const fs::path file =
       policy_dir() / (shape + "_" + std::to_string(rules) + ".psl");
   if (!fs::exists(file))
@@ -213,7 +221,7 @@ Expected<std::unique_ptr<Program>> load_psl(const std::string &shape, int rules,
     return error(file.string() + ": does not check");
   Expected<codegen::PolicyArtifact> built = codegen::build_policy(
       *checked.module.policy, checked.diags.file_ptr().get(),
-      build_options(maps));
+      build_options(maps, prebuilt_parser));
   if (!built)
     return error("build: " + built.error().message);
   Expected<BpfObject> object = codegen::load_policy(*built);
@@ -597,6 +605,13 @@ void register_all() {
           };
         for (const char *packet : {"hit", "miss"})
           all.push_back({system, shape, n, packet, side[packet], load});
+        // Interleaved: right after the same policy's `psl` cases (one
+        // program in the cache at a time).
+        if (std::string(system) == "psl" && kCompareParser)
+          for (const char *packet : {"hit", "miss"})
+            all.push_back(
+                {"psl-prebuilt", shape, n, packet, side[packet],
+                 [shape, n] { return load_psl(shape, n, false, true); }});
       }
     }
   for (const Case &c : all) {

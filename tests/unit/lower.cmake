@@ -22,3 +22,11 @@ gtest_discover_tests(lower_pieces_test)
 add_executable(lower_cost_model_test ${CMAKE_CURRENT_SOURCE_DIR}/lower_cost_model_test.cc)
 target_link_libraries(lower_cost_model_test PRIVATE psl_codegen psl_driver GTest::gtest_main)
 gtest_discover_tests(lower_cost_model_test DISCOVERY_TIMEOUT 30)
+
+# The parser cut to the policy (compiler/codegen/parse_layers.h): the
+# layers of each field, the generated call, and that a cut decodes the
+# fields it claims as the whole parser does (host twin of psl_parse.h).
+add_executable(codegen_parse_layers_test ${CMAKE_CURRENT_SOURCE_DIR}/codegen_parse_layers_test.cc)
+target_link_libraries(codegen_parse_layers_test PRIVATE psl_codegen psl_driver psl_interp GTest::gtest_main)
+target_include_directories(codegen_parse_layers_test PRIVATE ${PSC_BPF_TEMPLATE_DIR})
+gtest_discover_tests(codegen_parse_layers_test DISCOVERY_TIMEOUT 30)

@@ -52,6 +52,9 @@ int run_build(const BuildOptions &options, Streams io) {
   build.lower.cost.mode = options.lowering == "maps"   ? Mode::Maps
                           : options.lowering == "code" ? Mode::Code
                                                        : Mode::Auto;
+  build.parser = options.parser == "prebuilt"
+                     ? psl::codegen::ParserChoice::Prebuilt
+                     : psl::codegen::ParserChoice::Inline;
   auto built = psl::codegen::build_policy(
       *checked.module.policy, checked.diags.file_ptr().get(), build);
   if (!built.ok()) {

@@ -236,6 +236,11 @@ int run(int argc, char **argv) {
          "How rules become code: auto (the cost model's cheapest per part "
          "of the policy), maps (lookups wherever a rule fits one), code "
          "(straight-line tests and decision trees within the budgets)");
+  choice(build_cmd, "--parser", build.parser, {"inline", "prebuilt"},
+         "The packet parser: inline (compiled into the program, cut to "
+         "the layers the rules read; no call per packet), prebuilt (a "
+         "call to the parser compiled with psc, every layer decoded; "
+         "for comparisons)");
   std::string build_color = "auto";
   choice(build_cmd, "--color", build_color, {"auto", "always", "never"},
          "Colour diagnostics on stderr (auto: when a terminal)");
