@@ -74,7 +74,7 @@ struct BuildOptions {
   // The cost model (docs/cost-model.md): "auto" picks maps, code or trees
   // per part of the policy; "maps" and "code" force one way where possible.
   std::string lowering = "auto";
-  std::string parser = "inline"; // --parser inline|prebuilt
+  std::string parser = "prebuilt"; // --parser prebuilt|inline
 };
 int run_build(const BuildOptions &options, Streams io);
 
