@@ -31,6 +31,7 @@
 #include "backend/bpf_features.h"
 #include "backend/testing/bpf_test_support.h"
 #include "backend/testing/netns.h"
+#include "psc_cli_fixture.h"
 
 namespace {
 
@@ -40,22 +41,18 @@ using psl::backend::testing::run_command;
 using psl::backend::testing::ScopedNetns;
 using psl::backend::testing::VethPair;
 
-class E2eTest : public ::testing::Test {
+class E2eTest : public psc_e2e::PscCliFixture {
 protected:
+  E2eTest() : PscCliFixture("e2e") {}
+
   void SetUp() override {
-    const auto &f = psl::backend::bpf_features();
-    PSC_REQUIRE_OR_SKIP(f.load);
-    PSC_REQUIRE_OR_SKIP(f.xdp_link);
-    PSC_REQUIRE_OR_SKIP(f.netns);
-    psl::backend::testing::remove_stale_test_state();
+    PscCliFixture::SetUp();
+    if (IsSkipped() || HasFatalFailure())
+      return;
     auto pair = VethPair::create();
     ASSERT_TRUE(pair.ok()) << pair.error().message << "\n"
                            << pair.error().detail;
     veth_ = std::move(pair.value());
-    pin_root_ = "/sys/fs/bpf/psc-test-" + std::to_string(::getpid()) + "-e2e";
-    char tmpl[] = "/tmp/psc-e2e-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     // Resolve the neighbours once so the first packet of a check is not
     // an ARP round trip.
     veth_->run_in_peer(std::string("ping -c 1 -W 1 ") + VethPair::address());
@@ -66,22 +63,12 @@ protected:
       psc("unload --dev " + veth_->ifname());
       veth_.reset();
     }
-    if (!pin_root_.empty())
-      run_command("rm -rf " + pin_root_);
-    if (!dir_.empty())
-      run_command("rm -rf " + dir_);
-  }
-
-  std::string write_policy(const std::string &name, const std::string &text) {
-    std::string path = dir_ + "/" + name + ".psl";
-    std::ofstream(path) << text;
-    return path;
+    PscCliFixture::TearDown();
   }
 
   // psc ARGS run in the XDP side's namespace.
   CommandResult psc(const std::string &args) {
-    return run_command("PSC_PIN_ROOT=" + pin_root_ + " PSC_STATE_DIR=" + dir_ +
-                       "/state nsenter --net=/var/run/netns/" + veth_->ns() +
+    return run_command(env() + "nsenter --net=/var/run/netns/" + veth_->ns() +
                        " " + PSC_BINARY + " " + args);
   }
   CommandResult load(const std::string &path) {
@@ -122,7 +109,6 @@ protected:
   }
 
   std::unique_ptr<VethPair> veth_;
-  std::string pin_root_, dir_;
 };
 
 const char *const kNoPing = R"(policy no_ping {
