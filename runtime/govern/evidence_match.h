@@ -43,6 +43,10 @@ struct ShadowJudgement {
   std::string why;       // for the decision record, either way
 };
 
+// A measured number for a message: 3 significant digits, never an
+// exponent ("5400", "0.926", "2.5").
+std::string short_number(double v);
+
 ShadowJudgement judge_shadow(const ShadowEvidence &e,
                              const GovernorOptions &options);
 

@@ -5,6 +5,8 @@
 
 #include "analyze/evidence.h"
 #include "analyze/llm/http_client.h"
+#include "ast/value.h"
+#include "govern/evidence_match.h"
 
 namespace psr::suggest {
 
@@ -12,25 +14,11 @@ namespace {
 
 using nlohmann::json;
 
-std::string num(double v) {
-  char buf[48];
-  if (v >= 100 || v <= -100)
-    std::snprintf(buf, sizeof buf, "%.0f", v);
-  else
-    std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
+using psr::govern::short_number;
 
+// A ttl or period in PSL's spelling; 0 (none given) is the set's own.
 std::string ms_text(uint64_t ms) {
-  if (ms == 0)
-    return "the set's own";
-  if (ms % 3600000 == 0)
-    return std::to_string(ms / 3600000) + "h";
-  if (ms % 60000 == 0)
-    return std::to_string(ms / 60000) + "m";
-  if (ms % 1000 == 0)
-    return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms) + "ms";
+  return ms == 0 ? "the set's own" : psl::duration_text(ms * 1000000ull);
 }
 
 std::string indented(const std::string &text, const std::string &prefix) {
@@ -52,14 +40,15 @@ std::string evidence_text(const analyze::Evidence &e) {
   }
   out += "\n";
   for (size_t i = 0; i < e.counters.size() && i < 8; ++i)
-    out += "    " + e.counters[i].name + " = " + num(e.counters[i].value) +
-           " (window " + std::to_string(e.counters[i].window) + ")\n";
+    out += "    " + e.counters[i].name + " = " +
+           short_number(e.counters[i].value) + " (window " +
+           std::to_string(e.counters[i].window) + ")\n";
   if (e.counters.size() > 8)
     out +=
         "    and " + std::to_string(e.counters.size() - 8) + " more counters\n";
   analyze::CitedRate c = analyze::cited_rate(e);
-  out += c.known ? "    cited rate: " + num(c.pps) + " packets/s (window " +
-                       std::to_string(c.window) + ")\n"
+  out += c.known ? "    cited rate: " + short_number(c.pps) +
+                       " packets/s (window " + std::to_string(c.window) + ")\n"
                  : "    cited rate: none (no packet counter cited)\n";
   return out;
 }
@@ -81,8 +70,8 @@ std::string rounds_text(const analyze::LlmRecord &rec) {
   for (const analyze::LlmRound &r : rec.rounds) {
     out += "    round " + std::to_string(r.round) + ": " +
            std::to_string(r.tokens_in) + " tokens in, " +
-           std::to_string(r.tokens_out) + " out, " + num(r.latency_s) + " s, " +
-           std::to_string(r.attempts) +
+           std::to_string(r.tokens_out) + " out, " + short_number(r.latency_s) +
+           " s, " + std::to_string(r.attempts) +
            (r.attempts == 1 ? " attempt" : " attempts") + ", " +
            (r.diagnostics.empty() ? "checked" : "diagnostics:") + "\n";
     if (!r.diagnostics.empty())
@@ -97,7 +86,7 @@ std::string report_text(const SuggestResult &r, const SuggestOptions &o) {
   std::string out;
   out += o.pcap + ": " + std::to_string(r.frames) + " frames in " +
          std::to_string(r.windows) + " windows of " +
-         num(static_cast<double>(o.replay.window_ns) / 1e9) + " s";
+         short_number(static_cast<double>(o.replay.window_ns) / 1e9) + " s";
   if (r.frames_after)
     out += " (" + std::to_string(r.frames_after) + " later frames not read)";
   out += "; analyzer " + std::string(analyzer_name(r.analyzer)) +
@@ -115,7 +104,7 @@ std::string report_text(const SuggestResult &r, const SuggestOptions &o) {
         out += "    attempt: " +
                std::string(analyze::llm::transport_name(a.transport)) +
                (a.status ? " " + std::to_string(a.status) : "") + " after " +
-               num(a.seconds) + " s\n";
+               short_number(a.seconds) + " s\n";
     if (l.counters_discarded)
       out += "    " + std::to_string(l.counters_discarded) +
              " cited counters not in their windows, left out\n";
