@@ -102,6 +102,18 @@ def in_netns(ns, fn):
     return out.get("value")
 
 
+def poll_until(fn, timeout, interval=0.05):
+    """Calls fn every `interval` seconds until it returns something true
+    (returned) or `timeout` seconds passed (None)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(interval)
+    return None
+
+
 def run(cmd, check=True, **kw):
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        text=True, **kw)

@@ -84,13 +84,10 @@ class LabTest(unittest.TestCase):
         return body["decisions"]
 
     def wait_for(self, what, fn, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            v = fn()
-            if v:
-                return v
-            time.sleep(0.05)
-        self.fail("timed out waiting for " + what + self.log_on_failure())
+        v = L.poll_until(fn, timeout)
+        if not v:
+            self.fail("timed out waiting for " + what + self.log_on_failure())
+        return v
 
 
 class Attacks(LabTest):
@@ -117,10 +114,7 @@ class Attacks(LabTest):
         # (a flood drops all the time; a scanner that gets no answer waits
         # between probes, and a loaded machine starts the next nmap late)
         before = lab.counters().drops()
-        deadline = time.monotonic() + 3.0
-        while (lab.counters().drops() <= before and
-               time.monotonic() < deadline):
-            time.sleep(0.05)
+        L.poll_until(lambda: lab.counters().drops() > before, 3.0)
         self.assertGreater(lab.counters().drops(), before,
                            "the block stopped dropping (none in 3 s)" +
                            self.log_on_failure())

@@ -111,13 +111,10 @@ class LlmAnalyzer(unittest.TestCase):
         return "\npsd's log:\n" + self.lab.log_text()
 
     def wait_for(self, what, fn, timeout=15.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            v = fn()
-            if v:
-                return v
-            time.sleep(0.1)
-        self.fail("timed out waiting for " + what + self.log())
+        v = L.poll_until(fn, timeout, interval=0.1)
+        if not v:
+            self.fail("timed out waiting for " + what + self.log())
+        return v
 
     def decisions(self, query):
         st, body = self.lab.api("GET", "/api/v1/decisions" + query)
