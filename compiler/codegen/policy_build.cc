@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <future>
 #include <map>
 
 #include <bpf/bpf.h>
@@ -209,17 +210,49 @@ Status write_map_batch(BpfObject &obj, const std::string &map,
   return Status::success();
 }
 
-} // namespace
+// Below this many entries the maps are written on the calling thread
+// alone: a second thread would not pay for itself.
+constexpr size_t kSecondWriterEntries = 16384;
 
-Status write_map_contents(BpfObject &obj, const lower::Classifier &c) {
-  // The sizes the kernel has for each map; an entry of another size is
-  // left to the per-entry path, which reports it.
-  std::vector<std::pair<size_t, size_t>> sizes(c.maps.size());
-  for (size_t i = 0; i < c.maps.size(); ++i)
-    if (const bpf_map *m = obj.map(c.maps[i].name))
-      sizes[i] = {bpf_map__key_size(m), bpf_map__value_size(m)};
+// The kernel's cost of one entry by map type, relative to a hash entry:
+// an LPM insert walks and may split the trie under the map's lock (on
+// mixed/100000, most of the writing was its class tables' tries).
+size_t entry_cost(lower::MapKind kind) {
+  return kind == lower::MapKind::Lpm ? 4 : 1;
+}
+
+// Two shares of the maps of about equal cost: the costliest map first,
+// each to the lighter share. share[i] is 0 or 1.
+std::vector<uint8_t> split_maps(const lower::Classifier &c,
+                                const std::vector<size_t> &entries) {
+  std::vector<size_t> order(c.maps.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  const auto cost = [&](size_t i) {
+    return entries[i] * entry_cost(c.maps[i].kind);
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return cost(a) > cost(b); });
+  std::vector<uint8_t> share(c.maps.size(), 0);
+  size_t load[2] = {0, 0};
+  for (size_t i : order) {
+    const uint8_t lighter = load[1] < load[0] ? 1 : 0;
+    share[i] = lighter;
+    load[lighter] += cost(i);
+  }
+  return share;
+}
+
+// Packs and writes, in map order, the maps of share `which`; stops at its
+// first failure, which it leaves in status[map].
+void write_share(BpfObject &obj, const lower::Classifier &c,
+                 const std::vector<std::pair<size_t, size_t>> &sizes,
+                 const std::vector<uint8_t> &share, uint8_t which,
+                 std::vector<Status> &status) {
   std::vector<MapBatch> batches(c.maps.size());
   for (const auto &e : c.entries) {
+    if (share[e.map] != which)
+      continue;
     MapBatch &b = batches[e.map];
     b.entries.push_back(&e);
     b.packed = b.packed && e.key.size() == sizes[e.map].first &&
@@ -230,10 +263,48 @@ Status write_map_contents(BpfObject &obj, const lower::Classifier &c) {
     }
   }
   for (size_t i = 0; i < batches.size(); ++i) {
-    Status s = write_map_batch(obj, c.maps[i].name, batches[i]);
+    if (share[i] != which)
+      continue;
+    status[i] = write_map_batch(obj, c.maps[i].name, batches[i]);
+    if (!status[i].ok())
+      return;
+    batches[i] = MapBatch{}; // written: its copies are not needed
+  }
+}
+
+} // namespace
+
+Status write_map_contents(BpfObject &obj, const lower::Classifier &c) {
+  // The sizes the kernel has for each map; an entry of another size is
+  // left to the per-entry path, which reports it.
+  std::vector<std::pair<size_t, size_t>> sizes(c.maps.size());
+  for (size_t i = 0; i < c.maps.size(); ++i)
+    if (const bpf_map *m = obj.map(c.maps[i].name))
+      sizes[i] = {bpf_map__key_size(m), bpf_map__value_size(m)};
+  std::vector<size_t> entries(c.maps.size(), 0);
+  for (const auto &e : c.entries)
+    ++entries[e.map];
+  // Most of the time is the kernel's, in each map's own update path: two
+  // threads writing different maps take about half of it on two cores.
+  const std::vector<uint8_t> share =
+      c.entries.size() < kSecondWriterEntries
+          ? std::vector<uint8_t>(c.maps.size(), 0)
+          : split_maps(c, entries);
+  std::vector<Status> status(c.maps.size(), Status::success());
+  if (std::find(share.begin(), share.end(), 1) == share.end()) {
+    write_share(obj, c, sizes, share, 0, status);
+  } else {
+    std::future<void> second = std::async(std::launch::async, [&] {
+      write_share(obj, c, sizes, share, 1, status);
+    });
+    write_share(obj, c, sizes, share, 0, status);
+    second.get();
+  }
+  // The first failure in map order: what writing them one after the other
+  // reports.
+  for (const Status &s : status)
     if (!s.ok())
       return s;
-  }
   return Status::success();
 }
 

@@ -111,7 +111,7 @@ public:
 
 class Linter {
 public:
-  Linter(Policy &policy, PassContext &ctx) : policy_(policy), ctx_(ctx) {}
+  Linter(const Policy &policy, PassContext &ctx) : policy_(policy), ctx_(ctx) {}
 
   void run() {
     check_unused();
@@ -448,7 +448,7 @@ private:
     return true;
   }
 
-  Policy &policy_;
+  const Policy &policy_;
   PassContext &ctx_;
   analysis::Space space_;
   std::vector<RuleInfo> rules_;

@@ -1,5 +1,12 @@
 #include "passes/pass_manager.h"
 
+#include <exception>
+#include <future>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "passes/consteval.h"
 #include "passes/lint.h"
 #include "passes/protect.h"
@@ -28,12 +35,56 @@ std::vector<std::unique_ptr<Pass>> make_frontend_passes() {
   return passes;
 }
 
-void run_frontend_passes(Policy &policy, PassContext &ctx) {
-  for (auto &pass : make_frontend_passes()) {
-    if (pass->needs_clean_input() && ctx.diags.has_errors())
+namespace {
+
+void run_passes(std::vector<std::unique_ptr<Pass>>::iterator first,
+                std::vector<std::unique_ptr<Pass>>::iterator last,
+                Policy &policy, PassContext &ctx) {
+  for (; first != last; ++first) {
+    Pass &pass = **first;
+    if (pass.needs_clean_input() && ctx.diags.has_errors())
       continue;
-    pass->run(policy, ctx);
+    pass.run(policy, ctx);
   }
+}
+
+} // namespace
+
+void run_frontend_passes(Policy &policy, PassContext &ctx) {
+  auto passes = make_frontend_passes();
+  run_passes(passes.begin(), passes.end(), policy, ctx);
+}
+
+void run_frontend_passes(Policy &policy, PassContext &ctx,
+                         const AlongsideChecks &alongside) {
+  auto passes = make_frontend_passes();
+  auto tail = passes.begin();
+  while (tail != passes.end() && !(*tail)->needs_clean_input())
+    ++tail;
+  run_passes(passes.begin(), tail, policy, ctx);
+  if (tail == passes.end() || ctx.diags.has_errors() || !alongside) {
+    run_passes(tail, passes.end(), policy, ctx);
+    return;
+  }
+  // Only this thread writes the diagnostics until it is joined.
+  std::future<void> checks = std::async(std::launch::async, [&] {
+    run_passes(tail, passes.end(), policy, ctx);
+#ifdef __GLIBC__
+    // The lint's conditions and indexes are freed by now, but their pages
+    // stay with this thread's arena, where the work beside cannot reuse
+    // them: given back, they do not add to its peak.
+    malloc_trim(0);
+#endif
+  });
+  std::exception_ptr failed;
+  try {
+    alongside(policy);
+  } catch (...) {
+    failed = std::current_exception();
+  }
+  checks.get(); // waits; rethrows the passes' exception first
+  if (failed)
+    std::rethrow_exception(failed);
 }
 
 } // namespace psl

@@ -50,7 +50,7 @@ SourceRange cond_range(const Expr *e, const SourceRange &fallback) {
 
 class ProtectChecker {
 public:
-  ProtectChecker(Policy &policy, PassContext &ctx)
+  ProtectChecker(const Policy &policy, PassContext &ctx)
       : policy_(policy), ctx_(ctx) {}
 
   void run() {
@@ -315,7 +315,7 @@ private:
     }
   }
 
-  Policy &policy_;
+  const Policy &policy_;
   PassContext &ctx_;
   analysis::Space space_;
   std::vector<ProtectInfo> protects_;

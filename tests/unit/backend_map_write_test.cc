@@ -77,7 +77,10 @@ std::vector<uint8_t> lpm_key(uint32_t prefixlen, uint8_t a, uint8_t b,
 
 class MapWriteTest : public ::testing::Test {
 protected:
-  void SetUp() override {
+  void SetUp() override { load_maps({}); }
+
+  // The program's maps, with `sizes` overriding their max_entries.
+  void load_maps(const std::vector<std::pair<std::string, uint32_t>> &sizes) {
     PSC_REQUIRE_OR_SKIP(bpf_features().load);
     CompileOptions options;
     options.cpu = "v3";
@@ -86,14 +89,23 @@ protected:
     ASSERT_TRUE(compiled.ok()) << compiled.format_diagnostics();
     auto obj = BpfObject::open(std::move(compiled.object), "maps");
     ASSERT_TRUE(obj.ok()) << obj.error().message;
-    Status loaded = obj->load();
+    BpfLoadOptions load;
+    load.max_entries = sizes;
+    Status loaded = obj->load(load);
     ASSERT_TRUE(loaded.ok()) << loaded.error().message << "\n"
                              << loaded.error().detail;
     object_ = std::make_unique<BpfObject>(std::move(*obj));
 
-    classifier_.maps = {{"t_hash", lower::MapKind::Hash, 4, 4, 64, ""},
-                        {"t_array", lower::MapKind::Array, 4, 8, 8, ""},
-                        {"t_lpm", lower::MapKind::Lpm, 8, 4, 16, ""}};
+    const auto size_of = [&](const char *map, uint32_t dflt) {
+      for (const auto &[name, n] : sizes)
+        if (name == map)
+          return n;
+      return dflt;
+    };
+    classifier_.maps = {
+        {"t_hash", lower::MapKind::Hash, 4, 4, size_of("t_hash", 64), ""},
+        {"t_array", lower::MapKind::Array, 4, 8, 8, ""},
+        {"t_lpm", lower::MapKind::Lpm, 8, 4, size_of("t_lpm", 16), ""}};
   }
 
   void add(uint32_t map, std::vector<uint8_t> key, std::vector<uint8_t> value) {
@@ -154,6 +166,52 @@ TEST_F(MapWriteTest, AnEntryOfTheWrongSizeNamesItsMap) {
 TEST_F(MapWriteTest, AFullMapIsAnErrorNamingIt) {
   for (uint32_t i = 0; i < 65; ++i) // max_entries is 64
     add(0, le32(i), le32(i));
+  Status s = write_map_contents(*object_, classifier_);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("cannot fill map 't_hash'"),
+            std::string::npos)
+      << s.error().message;
+}
+
+// Past 16,384 entries the maps are split between two writing threads (the
+// LPM trie on one, the rest on the other here); every entry still lands.
+class BigMapWriteTest : public MapWriteTest {
+protected:
+  void SetUp() override { load_maps({{"t_hash", 40000}, {"t_lpm", 40000}}); }
+};
+
+TEST_F(BigMapWriteTest, EveryEntryLandsWithTwoWriters) {
+  for (uint32_t i = 0; i < 30000; ++i) {
+    add(0, le32(i), le32(i * 3));
+    add(2, lpm_key(32, 10, uint8_t(i >> 16), uint8_t(i >> 8), uint8_t(i)),
+        le32(i + 1));
+    if (i < 8)
+      add(1, le32(i), le64(i * 5));
+  }
+  Status s = write_map_contents(*object_, classifier_);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  for (uint32_t i = 0; i < 30000; i += 97) {
+    EXPECT_EQ(lookup("t_hash", le32(i), 4), i * 3) << i;
+    EXPECT_EQ(
+        lookup("t_lpm",
+               lpm_key(32, 10, uint8_t(i >> 16), uint8_t(i >> 8), uint8_t(i)),
+               4),
+        i + 1)
+        << i;
+  }
+  EXPECT_EQ(lookup("t_hash", le32(29999), 4), 29999u * 3);
+  EXPECT_EQ(lookup("t_array", le32(7), 8), 35u);
+}
+
+TEST_F(BigMapWriteTest, TheFirstFailingMapInMapOrderIsReported) {
+  // Both writers fail: the hash overflows (40,001 entries for 40,000) and
+  // the trie gets an entry of the wrong size. Written one map after the
+  // other, the hash's failure came first; it still does.
+  for (uint32_t i = 0; i < 40001; ++i)
+    add(0, le32(i), le32(i));
+  for (uint32_t i = 0; i < 20000; ++i)
+    add(2, lpm_key(32, 10, 0, uint8_t(i >> 8), uint8_t(i)), le32(i));
+  add(2, {1, 2, 3}, le32(1));
   Status s = write_map_contents(*object_, classifier_);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().message.find("cannot fill map 't_hash'"),

@@ -15,3 +15,13 @@ gtest_discover_tests(lint_pass_test)
 add_executable(protect_pass_test ${CMAKE_CURRENT_SOURCE_DIR}/protect_pass_test.cc)
 target_link_libraries(protect_pass_test PRIVATE psl_driver GTest::gtest_main)
 gtest_discover_tests(protect_pass_test)
+
+# psl::check_source with a build beside the lint (driver.h): the same
+# diagnostics as the plain check on every tests/diag case, and when the
+# work runs.
+add_executable(check_alongside_test
+  ${CMAKE_CURRENT_SOURCE_DIR}/check_alongside_test.cc)
+target_link_libraries(check_alongside_test PRIVATE psl_driver GTest::gtest_main)
+target_compile_definitions(check_alongside_test PRIVATE
+  PSC_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+gtest_discover_tests(check_alongside_test)

@@ -122,8 +122,17 @@ int run_load(const LoadOptions &options, Streams io) {
       "psc load: nothing changed on '" + options.dev + "'\n";
   psl::TextOptions text_options;
   text_options.color = options.color;
-  std::optional<CheckedPolicy> policy = check_single_policy(
-      "load", options.path, text_options, io, ShowDiagnostics::All, &status);
+  // The build (no kernel needed) runs while the lint and the protect
+  // check do; it is thrown away when they find an error, before anything
+  // is loaded.
+  std::optional<be::Expected<be::PolicyArtifact>> built;
+  auto build_alongside = [&](const psl::Policy &tree,
+                             const psl::SourceFile &file) {
+    built.emplace(be::build_policy(tree, &file));
+  };
+  std::optional<CheckedPolicy> policy =
+      check_single_policy("load", options.path, text_options, io,
+                          ShowDiagnostics::All, &status, build_alongside);
   if (!policy) {
     if (status == kExitFindings)
       io.err << not_loaded;
@@ -133,16 +142,16 @@ int run_load(const LoadOptions &options, Streams io) {
   if (be::Status ready = bpf_ready(); !ready.ok())
     return report_error("load", ready.error(), io.err);
 
-  auto built =
-      be::build_policy(*checked.module.policy, checked.diags.file_ptr().get());
-  if (!built.ok()) {
-    const auto &e = built.error();
+  if (!built) // not reached: a policy that checks got its build alongside
+    build_alongside(*checked.module.policy, checked.diags.file());
+  if (!built->ok()) {
+    const auto &e = built->error();
     io.err << policy->file->path() << ": error: " << e.message << "\n"
            << e.detail << not_loaded;
     return error_status("load", e, io.err);
   }
   pp::PolicyToLoad load;
-  load.artifact = &built.value();
+  load.artifact = &built->value();
   load.rule_ttls = pp::rule_ttls(*checked.module.policy);
   load.text = policy->file->text();
   {

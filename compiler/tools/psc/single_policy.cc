@@ -12,7 +12,8 @@ namespace psc {
 std::optional<CheckedPolicy>
 check_single_policy(const char *verb, const std::string &path,
                     const psl::TextOptions &text, Streams io,
-                    ShowDiagnostics show, int *exit_status) {
+                    ShowDiagnostics show, int *exit_status,
+                    const psl::BuildAlongside &build) {
   std::vector<Input> inputs = expand_inputs({path});
   if (inputs.size() != 1) {
     io.err << "psc " << verb << ": expected one policy file, got "
@@ -28,7 +29,7 @@ check_single_policy(const char *verb, const std::string &path,
   }
   CheckedPolicy out{
       std::move(inputs[0]), loaded.file,
-      psl::check_source(loaded.file->path(), loaded.file->text())};
+      psl::check_source(loaded.file->path(), loaded.file->text(), {}, build)};
   const bool ok = out.checked.ok();
   if (show == ShowDiagnostics::All || !ok)
     io.err << psl::render_text(psl::FileReport{out.checked.diags.file_ptr(),
@@ -43,8 +44,8 @@ check_single_policy(const char *verb, const std::string &path,
   out.checked.diags.truncate(0);
 #ifdef __GLIBC__
   // The lint's condition sets and indexes and the diagnostics are gone,
-  // but their pages stay with the process until given back; the build
-  // that follows (lowering, Clang) then peaks on top of them.
+  // but their pages stay with the process until given back; a build that
+  // follows (lowering, Clang) would peak on top of them.
   malloc_trim(0);
 #endif
   return out;

@@ -27,11 +27,14 @@ enum class ShowDiagnostics {
 
 // Null when the verb cannot go on; *exit_status is then kExitUsage (not
 // exactly one file: the message names `verb`) or kExitFindings (unreadable,
-// or errors; rendered with `text`).
+// or errors; rendered with `text`). `build`, when given, runs while the
+// lint does (psl::check_source with a BuildAlongside): what it makes is
+// only to be used when the policy is returned.
 std::optional<CheckedPolicy>
 check_single_policy(const char *verb, const std::string &path,
                     const psl::TextOptions &text, Streams io,
-                    ShowDiagnostics show, int *exit_status);
+                    ShowDiagnostics show, int *exit_status,
+                    const psl::BuildAlongside &build = nullptr);
 
 // Frees the policy's tree once it has been built (the artifact keeps what
 // it needs) and gives the freed pages back, so that what comes after the
