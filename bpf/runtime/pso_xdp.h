@@ -7,8 +7,9 @@
  * verdict and the deciding rule's counter id. It counts the packet by
  * class and verdict (pso_proto), updates its source's statistics (pso_src)
  * and, when sampling is on and the packet is sampled, writes a path event
- * (pso_events). Why here and not in a root program that tail-calls the
- * policy: docs/tracing.md, with the measurements.
+ * (pso_events; pso_xdp_sample.h, out of line in psc's builds). Why here
+ * and not in a root program that tail-calls the policy: docs/tracing.md,
+ * with the measurements.
  *
  * Off by default: `pso_observe` is a `const volatile` in .rodata, so the
  * verifier knows it and removes the call when it is 0 — `psc test`, `psc
@@ -22,11 +23,13 @@
  * source's slot and the sampling configuration, and bpf_jiffies64(), all
  * of which the kernel inlines: no call at all.
  * The sample hash, a clock read and the ring buffer cost only while
- * sampling is on (docs/tracing.md has the numbers).
+ * sampling is on, and in psc's builds so does a BPF-to-BPF call into the
+ * prebuilt pso_xdp_sample() (docs/tracing.md has the numbers).
  *
  * Contract: `p` is what psl_parse() decoded from ctx; the packet bytes
- * read here (the IPv4 id, 4 bytes of the L4 header) are bound-checked
- * again, since the verifier does not know what psl_parse() proved.
+ * the sampled path reads (the IPv4 id, 4 bytes of the L4 header) are
+ * bound-checked again, since the verifier does not know what psl_parse()
+ * proved.
  */
 #ifndef PSO_XDP_H
 #define PSO_XDP_H
@@ -37,10 +40,6 @@
 
 #include "../templates/psl_pkt.h"
 #include "pso_abi.h"
-
-/* The ring buffer's size when observing; the loader shrinks every pso_*
- * map to its minimum when not (PolicyLoadOptions::observe). */
-#define PSO_RING_BYTES (1u << 20)
 
 /* Set to 1 by the loader to observe (.rodata: the verifier sees it). */
 const volatile __u8 pso_observe = 0;
@@ -67,96 +66,16 @@ struct {
   __type(value, struct pso_cfg);
 } pso_cfg SEC(".maps");
 
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, struct pso_budget);
-} pso_budget SEC(".maps");
-
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, struct pso_scratch);
-} pso_scratch SEC(".maps");
-
-struct {
-  __uint(type, BPF_MAP_TYPE_RINGBUF);
-  __uint(max_entries, PSO_RING_BYTES);
-} pso_events SEC(".maps");
-
-/* The packet's identity from what the parser decoded and the few bytes it
- * does not keep. */
-PSO_INLINE void pso_xdp_ident(struct xdp_md *ctx, const struct psl_pkt *p,
-                              struct pso_ident *id) {
-  const __u8 *data = (const __u8 *)(long)ctx->data;
-  const __u8 *end = (const __u8 *)(long)ctx->data_end;
-
-  __builtin_memset(id, 0, sizeof(*id));
-  __builtin_memcpy(id->saddr, p->ip_src, 16);
-  __builtin_memcpy(id->daddr, p->ip_dst, 16);
-  id->family = p->ip_version;
-  id->ip_proto = p->ip_proto;
-  if (p->present & PSL_PRESENT_L4) {
-    id->sport = p->l4_sport;
-    id->dport = p->l4_dport;
-  }
-  if (p->present & PSL_PRESENT_IPV4) {
-    const __u8 *ip = data + (p->l3_off & 0x3ff);
-
-    if (ip + 6 <= end)
-      id->ip_id = (__u16)(((__u16)ip[4] << 8) | ip[5]);
-  }
-  if (p->present & (PSL_PRESENT_TCP | PSL_PRESENT_UDP | PSL_PRESENT_ICMP |
-                    PSL_PRESENT_ICMP6)) {
-    const __u8 *l4 = data + (p->l4_off & 0x3ff);
-
-    if (l4 + 8 <= end)
-      __builtin_memcpy(&id->l4_disc, l4 + 4, 4);
-  }
-}
-
-/* The path event of a sampled packet: its verdict and deciding rule. */
-PSO_INLINE void pso_xdp_sample(struct xdp_md *ctx, const struct psl_pkt *p,
-                               __u32 proto, int drop, __u32 rule,
-                               const struct pso_cfg *cfg) {
-  __u32 zero = 0;
-  struct pso_scratch *scratch = bpf_map_lookup_elem(&pso_scratch, &zero);
-  struct pso_ident *id;
-  struct pso_event *e;
-  __u32 h;
-  __u64 now;
-
-  if (!scratch)
-    return;
-  id = &scratch->id;
-
-  pso_xdp_ident(ctx, p, id);
-  h = pso_ident_hash(id);
-  if (h % cfg->sample_every != 0 || !pso_cfg_match(cfg, id))
-    return;
-  now = bpf_ktime_get_ns();
-  if (!pso_budget_take(&pso_budget, cfg, now))
-    return;
-  e = bpf_ringbuf_reserve(&pso_events, sizeof(*e), 0);
-  if (!e) {
-    pso_budget_lost(&pso_budget);
-    return;
-  }
-  e->ts_ns = now;
-  e->id = h;
-  e->hook = PSO_HOOK_XDP;
-  e->verdict = drop ? PSO_VERDICT_DROP : PSO_VERDICT_PASS;
-  e->proto = (__u8)proto;
-  e->detail = rule;
-  e->len = p->pkt_len;
-  e->ifindex = ctx->ingress_ifindex;
-  e->_pad0 = 0;
-  e->_pad1 = 0;
-  __builtin_memcpy(&e->ident, id, sizeof(*id));
-  bpf_ringbuf_submit(e, 0);
-}
+/* The sampled path (pso_xdp_sample.h says why it is apart): with
+ * PSL_PARSE_PREBUILT a global function linked in from the prebuilt object,
+ * which defines pso_budget, pso_scratch and pso_events; else inlined from
+ * the header, which defines them here. */
+#ifdef PSL_PARSE_PREBUILT
+int pso_xdp_sample(struct xdp_md *ctx, const struct psl_pkt *p,
+                   const struct pso_cfg *cfg, __u32 drop, __u32 rule);
+#else
+#include "pso_xdp_sample.h"
+#endif
 
 /* Adds the packet to one CPU's share of its source's statistics. */
 PSO_INLINE void pso_src_add(struct pso_src_val *v, const struct psl_pkt *p,
@@ -244,7 +163,7 @@ PSO_INLINE void pso_xdp_observe(struct xdp_md *ctx, const struct psl_pkt *p,
   pso_xdp_source(p, drop);
   cfg = bpf_map_lookup_elem(&pso_cfg, &zero);
   if (cfg && cfg->sample_every)
-    pso_xdp_sample(ctx, p, proto, drop, rule, cfg);
+    pso_xdp_sample(ctx, p, cfg, (__u32)drop, rule);
 }
 
 #endif /* PSO_XDP_H */

@@ -9,10 +9,11 @@
 //
 // The object is one translation unit, as `clang -c` writes it. Policy
 // builds (codegen/policy_build.h) compile their C with PSL_PARSE_PREBUILT
-// defined, so the packet parser is declared but not compiled, and then
-// link the object with the prebuilt parser (static_link.h,
-// prebuilt_parser.h); a compile on its own of C that includes psl_parse.h
-// without that define gets the parser inlined.
+// defined, so the packet parser and the XDP observation's sampled path
+// are declared but not compiled, and then link the object with the
+// prebuilt objects (static_link.h, prebuilt_objects.h); a compile on its
+// own of C that includes psl_parse.h without that define gets them
+// inlined.
 //
 // A BpfCompiler holds only configuration. Every compile() builds its own
 // CompilerInstance and LLVMContext, so one instance may compile any number

@@ -3,8 +3,9 @@
 // the inputs merged into one object, extern functions and variables
 // resolved against the other inputs' globals.
 //
-// psc uses it to join each policy's object with the prebuilt packet parser
-// (prebuilt_parser.h). libbpf 1.1's linker reads and writes files by name
+// psc uses it to join each policy's object with the objects compiled when
+// psc was built: the packet parser and the XDP observation's sampled path
+// (prebuilt_objects.h). libbpf 1.1's linker reads and writes files by name
 // only, so inputs and output are memfds, named as /proc/self/fd/N: nothing
 // is written to disk.
 #pragma once

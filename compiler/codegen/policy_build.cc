@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backend/clang_compiler.h"
-#include "backend/prebuilt_parser.h"
+#include "backend/prebuilt_objects.h"
 #include "backend/static_link.h"
 #include "codegen/parse_layers.h"
 #include "codegen/policy_compile.h"
@@ -149,16 +149,19 @@ Expected<PolicyArtifact> build_policy(const Policy &policy,
 
   const auto link_t0 = std::chrono::steady_clock::now();
   const std::string object_name = object_name_for(options.c_file_name);
-  auto linked = link_bpf_objects(
-      {{object_name, {res.object.data(), res.object.size()}},
-       {"psl_parse_prebuilt.bpf.o", prebuilt_parser_object()}});
+  std::vector<LinkInput> inputs = {
+      {object_name, {res.object.data(), res.object.size()}}};
+  for (LinkInput &prebuilt : prebuilt_link_inputs())
+    inputs.push_back(std::move(prebuilt));
+  auto linked = link_bpf_objects(inputs);
   a.link_ms = ms_since(link_t0);
   a.compile_ms = ms_since(t0);
   if (!linked.ok())
-    return Error(
-        "internal error: cannot link " + object_name +
-            " with the prebuilt packet parser: " + linked.error().message,
-        linked.error().code, linked.error().detail, ErrorKind::Internal);
+    return Error("internal error: cannot link " + object_name +
+                     " with the prebuilt parser and sampled path: " +
+                     linked.error().message,
+                 linked.error().code, linked.error().detail,
+                 ErrorKind::Internal);
   a.elf = std::move(linked.value());
   return a;
 }

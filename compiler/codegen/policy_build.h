@@ -10,9 +10,10 @@
 // supports batch updates for the map's type.
 //
 // The ELF is the generated C compiled in process with PSL_PARSE_PREBUILT
-// and statically linked with the parts of the packet parser compiled once
-// when psc was built (backend/prebuilt_parser.h). By default the C calls
-// the prebuilt psl_parse() for every packet (every layer decoded). With
+// and statically linked with the objects compiled once when psc was built
+// (backend/prebuilt_objects.h): the parts of the packet parser and the XDP
+// observation's sampled path (bpf/runtime/pso_xdp_sample.h). By default the C
+// calls the prebuilt psl_parse() for every packet (every layer decoded). With
 // ParserChoice::Inline the parser is inlined into the policy, cut to the
 // layers its rules read (parse_layers.h, psl_parse_cut in
 // bpf/templates/psl_parse.h), and only the IPv6 extension-header walk is
@@ -73,7 +74,7 @@ struct PolicyArtifact {
   lower::Classifier classifier; // rules, maps, entries (map contents)
   std::string program = "psl_policy";
   // Wall time of the steps, for `psc build --verbose` and benchmarks.
-  // compile_ms covers Clang and the link with the prebuilt parser;
+  // compile_ms covers Clang and the link with the prebuilt objects;
   // link_ms is the link's part of it.
   double lower_ms = 0, generate_ms = 0, compile_ms = 0, link_ms = 0;
   // Whether the compile loaded the embedded precompiled psl_policy.h
@@ -84,7 +85,7 @@ struct PolicyArtifact {
 };
 
 // Lowers, generates, compiles in process and links with the prebuilt
-// parser. Errors: a lowering limit (the message names the rules,
+// objects. Errors: a lowering limit (the message names the rules,
 // Error::detail lists them with their locations), generated C that does
 // not compile ("internal error", naming the rule whose code failed; detail
 // holds Clang's messages), or a failed link ("internal error"; detail holds

@@ -41,7 +41,7 @@
 #include "backend/bpf_features.h"
 #include "backend/bpf_object.h"
 #include "backend/clang_compiler.h"
-#include "backend/prebuilt_parser.h"
+#include "backend/prebuilt_objects.h"
 #include "backend/static_link.h"
 #include "clang_command_line.h"
 #include "codegen/policy_build.h"
@@ -249,9 +249,11 @@ void policy_compile_in_process(benchmark::State &state, const PolicyCase &c) {
       return;
     }
     const auto link_start = std::chrono::steady_clock::now();
-    Expected<std::vector<uint8_t>> linked = link_bpf_objects(
-        {{"policy.o", {compiled.object.data(), compiled.object.size()}},
-         {"psl_parse_prebuilt.bpf.o", prebuilt_parser_object()}});
+    std::vector<LinkInput> inputs = {
+        {"policy.o", {compiled.object.data(), compiled.object.size()}}};
+    for (LinkInput &prebuilt : prebuilt_link_inputs())
+      inputs.push_back(std::move(prebuilt));
+    Expected<std::vector<uint8_t>> linked = link_bpf_objects(inputs);
     link_ms += ms_since(link_start);
     cpu_ms += thread_cpu_ms() - cpu_start;
     if (!linked) {

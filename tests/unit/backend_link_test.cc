@@ -16,7 +16,7 @@
 #include "backend/bpf_features.h"
 #include "backend/bpf_object.h"
 #include "backend/clang_compiler.h"
-#include "backend/prebuilt_parser.h"
+#include "backend/prebuilt_objects.h"
 #include "backend/static_link.h"
 #include "backend/test_run.h"
 #include "backend/testing/bpf_test_support.h"
@@ -91,6 +91,29 @@ TEST(StaticLinkTest, PrebuiltParserIsAGlobalFunction) {
   EXPECT_EQ(btf_linkage(*linked, "psl_parse"), BTF_FUNC_GLOBAL);
   // The linked object is smaller than the parts: DWARF is dropped.
   EXPECT_LT(linked->size(), policy.size() + prebuilt_parser_object().size);
+}
+
+// The XDP observation's sampled path (bpf/runtime/pso_xdp_sample.bpf.c) is
+// a global function in its object, with the maps only it uses; the
+// observation counts and events it writes are tested in tests/trace.
+TEST(StaticLinkTest, PrebuiltSampledPathIsAGlobalFunctionWithItsMaps) {
+  const ObjectBytes sample = prebuilt_observation_object();
+  const std::vector<uint8_t> elf(sample.data, sample.data + sample.size);
+  EXPECT_EQ(btf_linkage(elf, "pso_xdp_sample"), BTF_FUNC_GLOBAL);
+  // Linked after the parser, as every policy is: no global of one
+  // conflicts with the other's.
+  auto linked = link_bpf_objects(prebuilt_link_inputs());
+  ASSERT_TRUE(linked.ok()) << linked.error().message << "\n"
+                           << linked.error().detail;
+  LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "prebuilt");
+  bpf_object *obj = bpf_object__open_mem(linked->data(), linked->size(), &opts);
+  ASSERT_NE(obj, nullptr);
+  for (const char *map : {"pso_budget", "pso_scratch", "pso_events"})
+    EXPECT_NE(bpf_object__find_map_by_name(obj, map), nullptr) << map;
+  // pso_cfg is the policy's (pso_xdp.h); the sampled path gets its entry
+  // as an argument.
+  EXPECT_EQ(bpf_object__find_map_by_name(obj, "pso_cfg"), nullptr);
+  bpf_object__close(obj);
 }
 
 TEST(StaticLinkTest, TwoDefinitionsOfAGlobalAreAnError) {

@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "backend/clang_compiler.h"
-#include "backend/prebuilt_parser.h"
+#include "backend/prebuilt_objects.h"
 #include "backend/static_link.h"
 #include "codegen/policy_build.h"
 #include "codegen/policy_compile.h"
@@ -60,11 +60,13 @@ struct Loadable {
   std::vector<std::string> maps;     // name, type, sizes
 };
 
-// `object` linked with the prebuilt parser, as build_policy() does.
+// `object` linked with the prebuilt objects, as build_policy() does.
 Loadable loadable(const std::vector<uint8_t> &object) {
   Loadable out;
-  auto linked = link_bpf_objects({{"p.o", {object.data(), object.size()}},
-                                  {"parser.o", prebuilt_parser_object()}});
+  std::vector<LinkInput> inputs = {{"p.o", {object.data(), object.size()}}};
+  for (LinkInput &prebuilt : prebuilt_link_inputs())
+    inputs.push_back(std::move(prebuilt));
+  auto linked = link_bpf_objects(inputs);
   EXPECT_TRUE(linked.ok()) << linked.error().message << "\n"
                            << linked.error().detail;
   if (!linked.ok())
