@@ -125,6 +125,27 @@ struct psl_set_ip_key {
 /* Words of a PSL_GROUP_VALUES bitmap: 65536 bits, one per 16-bit value. */
 #define PSL_VALUE_WORDS 1024
 
+/* In front of a large class-keyed LPM group whose prefix dimension is a
+ * 16-bit field (a port range after an address class: `ip.src in P and
+ * l4.dport in A..B`), a bitmap of the (class, block of 64 values) pairs its
+ * keys cover: bit psl_class_block_bit(class, v) of PSL_CLASS_BLOCK_WORDS
+ * 64-bit words. A packet whose pair has no bit skips the trie walk, which
+ * could only miss; the trie, unlike a hash, costs a walk of its depth even
+ * then. Two pairs may share a bit: the packet then walks the trie, as
+ * without the bitmap. The lowering (compiler/lower/key_emission.cc) sets
+ * the bits with the same function. */
+#define PSL_CLASS_BLOCK_SHIFT 6      /* 64 values per block */
+#define PSL_CLASS_BLOCK_BITS_LOG2 20 /* 1M bits, 128 KiB */
+#define PSL_CLASS_BLOCK_WORDS (1u << (PSL_CLASS_BLOCK_BITS_LOG2 - 6))
+
+/* The bit of value `v`'s block in class `cls`: Fibonacci hashing of the
+ * class (its top bits), plus the block, so a range's blocks are a run. */
+PSL_INLINE __u32 psl_class_block_bit(__u32 cls, __u32 v) {
+  return (((cls * 0x9e3779b1u) >> (32 - PSL_CLASS_BLOCK_BITS_LOG2)) +
+          (v >> PSL_CLASS_BLOCK_SHIFT)) &
+         ((1u << PSL_CLASS_BLOCK_BITS_LOG2) - 1);
+}
+
 /* Key of psl_sets_val: (set id << 16) | value, for fields of <= 16 bits. */
 #define PSL_SET_VAL_KEY(set_id, v) (((__u32)(set_id) << 16) | (__u32)(v))
 
@@ -167,6 +188,15 @@ struct psl_set_ip_key {
   struct {                                                                     \
     __uint(type, BPF_MAP_TYPE_ARRAY);                                          \
     __uint(max_entries, PSL_VALUE_WORDS);                                      \
+    __type(key, __u32);                                                        \
+    __type(value, __u64);                                                      \
+  } name SEC(".maps")
+
+/* The (class, block) bitmap of a large class-keyed LPM group (above). */
+#define PSL_GROUP_CLASS_BLOCKS(name)                                           \
+  struct {                                                                     \
+    __uint(type, BPF_MAP_TYPE_ARRAY);                                          \
+    __uint(max_entries, PSL_CLASS_BLOCK_WORDS);                                \
     __type(key, __u32);                                                        \
     __type(value, __u64);                                                      \
   } name SEC(".maps")
@@ -437,6 +467,24 @@ PSL_INLINE const struct psl_class_val *psl_class6(void *dir, void *buckets,
   return res;
 }
 
+/* Whether 16-bit value `v` has its bit in a PSL_GROUP_VALUES bitmap. */
+PSL_INLINE int psl_value_in(void *map, __u32 v) {
+  __u32 i = (v >> 6) & (PSL_VALUE_WORDS - 1);
+  const __u64 *w = bpf_map_lookup_elem(map, &i);
+
+  return w && ((*w >> (v & 63)) & 1);
+}
+
+/* Whether the block of 16-bit value `v` in class `cls` has its bit in a
+ * PSL_GROUP_CLASS_BLOCKS bitmap. */
+PSL_INLINE int psl_class_block_in(void *map, __u32 cls, __u32 v) {
+  __u32 bit = psl_class_block_bit(cls, v);
+  __u32 i = (bit >> 6) & (PSL_CLASS_BLOCK_WORDS - 1);
+  const __u64 *w = bpf_map_lookup_elem(map, &i);
+
+  return w && ((*w >> (bit & 63)) & 1);
+}
+
 /*
  * Keeps the least encoded rule. `<=`, not `<`: taking an equal value
  * changes nothing, but with `<` the verifier learns that best is below its
@@ -447,14 +495,6 @@ PSL_INLINE const struct psl_class_val *psl_class6(void *dir, void *buckets,
  * policy). With `<=` best may still be PSL_NO_MATCH as far as the verifier
  * knows, and those paths share one state. Same instruction count.
  */
-/* Whether 16-bit value `v` has its bit in a PSL_GROUP_VALUES bitmap. */
-PSL_INLINE int psl_value_in(void *map, __u32 v) {
-  __u32 i = (v >> 6) & (PSL_VALUE_WORDS - 1);
-  const __u64 *w = bpf_map_lookup_elem(map, &i);
-
-  return w && ((*w >> (v & 63)) & 1);
-}
-
 PSL_INLINE void psl_best(__u32 *best, const __u32 *v) {
   if (v && *v && *v <= *best)
     *best = *v;

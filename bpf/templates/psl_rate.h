@@ -225,6 +225,13 @@ PSL_INLINE int psl_rate_over(void *map, const struct psl_rate_key *key,
   }
 
   psl_rate_refill(st, cfg, now);
+  /* Over the rate, the usual state of a bucket under attack: a plain read
+   * answers, where taking the tokens and giving them back would be two
+   * locked adds on a line the CPUs share. The read may see another CPU's
+   * take before its refund, as the take below may: the same window, no
+   * new one. */
+  if (*(volatile __s64 *)&st->tokens < cost_units)
+    return 1;
   old = __sync_fetch_and_add(&st->tokens, -cost_units);
   if (old >= cost_units)
     return 0;

@@ -146,6 +146,13 @@ private:
                    " in its keys (looked up first)");
         b_.line("PSL_GROUP_VALUES(" + c_.maps[*grp.value_filter].name + ");");
       }
+      if (grp.class_block_filter) {
+        b_.comment("group " + std::to_string(g) + ", the blocks of " +
+                   field_info(grp.prefix->field).name +
+                   " its keys cover, by class (looked up first)");
+        b_.line("PSL_GROUP_CLASS_BLOCKS(" +
+                c_.maps[*grp.class_block_filter].name + ");");
+      }
       if (grp.exact_map) {
         const auto &h = c_.maps[*grp.exact_map];
         b_.comment("group " + std::to_string(g) +
@@ -698,6 +705,11 @@ private:
       guards.push_back(
           "psl_value_in(&" + c_.maps[*grp.value_filter].name + ", " +
           value_expr(grp.exact[grp.value_filter_part].field) + ")");
+    if (grp.class_block_filter)
+      guards.push_back("psl_class_block_in(&" +
+                       c_.maps[*grp.class_block_filter].name + ", " +
+                       class_var(*grp.class_group) + ", " +
+                       value_expr(grp.prefix->field) + ")");
     b_.comment("group " + std::to_string(g) + ": " + grp.shape);
     std::string guard = join(guards, "&&");
     b_.open(guard.empty() ? "" : "if (" + guard + ")");

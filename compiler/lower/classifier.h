@@ -244,6 +244,12 @@ struct LookupGroup {
   // skips the lookup.
   std::optional<uint32_t> value_filter;
   uint32_t value_filter_part = 0;
+  // A large class-keyed LPM group whose prefix dimension is a 16-bit field
+  // (a port range after a class): the map (an array of
+  // PSL_CLASS_BLOCK_WORDS u64, psl_classify.h PSL_GROUP_CLASS_BLOCKS) of
+  // the (class, block of 64 values) pairs its keys cover; a packet whose
+  // pair has no bit skips the trie walk.
+  std::optional<uint32_t> class_block_filter;
   std::vector<uint32_t> rules; // rule indices with entries here, ascending
   size_t entries = 0;
   std::string shape; // "lpm ip.src", "hash tcp.dport, ip.proto"

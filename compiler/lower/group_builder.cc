@@ -104,6 +104,9 @@ void GroupBuilder::finish() {
     if (grp.class_group && grp.kind == MapKind::Hash &&
         sorted.size() >= l_.value_filter_min_entries)
       add_value_filter(c_, grp, sorted);
+    if (grp.class_group && grp.kind == MapKind::Lpm &&
+        sorted.size() >= l_.value_filter_min_entries)
+      add_class_block_filter(c_, grp, sorted);
   }
   for (size_t g = 0; g < c_.groups.size(); ++g)
     if (c_.groups[g].classes)

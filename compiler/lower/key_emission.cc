@@ -186,4 +186,47 @@ void add_value_filter(
     }
 }
 
+void add_class_block_filter(
+    Classifier &c_, LookupGroup &grp,
+    const std::vector<std::pair<std::string, uint32_t>> &keys) {
+  static constexpr uint32_t kWords = PSL_CLASS_BLOCK_WORDS;
+  static constexpr uint32_t kClassBits = 32; // the class id leads the key
+  if (!grp.exact.empty() || !grp.prefix || grp.prefix->size != 2 ||
+      grp.prefix->offset != kClassBits / 8)
+    return;
+  std::vector<uint64_t> words(kWords);
+  for (const auto &kv : keys) {
+    const auto *k = reinterpret_cast<const uint8_t *>(kv.first.data());
+    uint32_t prefixlen;
+    std::memcpy(&prefixlen, k, 4); // host order, as the kernel reads it
+    // A key that leaves part of the class open would match other classes'
+    // packets: no bitmap can stand for it (the lowering never makes one).
+    if (prefixlen < kClassBits || prefixlen > kClassBits + 16)
+      return;
+    const uint8_t *data = k + 4;
+    const uint32_t cls = uint32_t{data[0]} << 24 | uint32_t{data[1]} << 16 |
+                         uint32_t{data[2]} << 8 | data[3];
+    const uint32_t len = prefixlen - kClassBits;
+    const uint32_t lo = (uint32_t{data[4]} << 8 | data[5]) &
+                        (len ? 0xffffu << (16 - len) & 0xffffu : 0);
+    const uint32_t hi = lo | (0xffffu >> len);
+    for (uint32_t v = lo >> PSL_CLASS_BLOCK_SHIFT;
+         v <= hi >> PSL_CLASS_BLOCK_SHIFT; ++v) {
+      const uint32_t bit = psl_class_block_bit(cls, v << PSL_CLASS_BLOCK_SHIFT);
+      words[bit >> 6] |= uint64_t{1} << (bit & 63);
+    }
+  }
+  const MapSpec &m = c_.maps[grp.map];
+  grp.class_block_filter = static_cast<uint32_t>(c_.maps.size());
+  c_.maps.push_back({m.name + "_b", MapKind::Array, 4, 8, kWords,
+                     m.purpose + " (blocks of " +
+                         field_info(grp.prefix->field).name + " by class)"});
+  for (uint32_t i = 0; i < kWords; ++i)
+    if (words[i]) {
+      add_entry(c_, *grp.class_block_filter, host_u32_key(i),
+                {static_cast<uint32_t>(words[i]),
+                 static_cast<uint32_t>(words[i] >> 32)});
+    }
+}
+
 } // namespace psl::lower

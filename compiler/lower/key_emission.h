@@ -1,7 +1,7 @@
 // The keys of lookup groups: a conjunction enumerated into exact key data
 // (and, for an LPM group, the prefixes of its prefix dimension), the
-// least-priority fold over covering prefixes, and the value bitmap in
-// front of large class-keyed groups.
+// least-priority fold over covering prefixes, and the value and (class,
+// block) bitmaps in front of large class-keyed groups.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +28,14 @@ void fold_covering(GroupBuild &b);
 // The bitmap of the values the group's first 16-bit key part takes
 // (LookupGroup::value_filter), if it has one: a map and its entries.
 void add_value_filter(
+    Classifier &c, LookupGroup &grp,
+    const std::vector<std::pair<std::string, uint32_t>> &keys);
+
+// The bitmap of the (class, block) pairs the keys of a class-keyed LPM
+// group cover (LookupGroup::class_block_filter), if it has one: a map and
+// its entries. Only for a group keyed by the class and one 16-bit prefix
+// dimension whose every key holds the whole class.
+void add_class_block_filter(
     Classifier &c, LookupGroup &grp,
     const std::vector<std::pair<std::string, uint32_t>> &keys);
 

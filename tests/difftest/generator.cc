@@ -202,6 +202,20 @@ public:
               std::move(r));
         }
       }
+    // Port ranges after address prefixes on half the odd-numbered cases
+    // (lowered to maps, every class-keyed group behind its bitmaps): a
+    // class-keyed LPM group of port ranges and its (class, block) bitmap.
+    if (c_.number % 2 == 1 && chance(50)) {
+      const char *addr = pick(2) ? "ip.src" : "ip.dst";
+      static const FieldId ports[] = {FieldId::TcpDport, FieldId::UdpDport,
+                                      FieldId::L4Dport};
+      const FieldInfo &port = field_info(ports[pick(3)]);
+      for (int k = 1 + pick(3); k > 0; --k)
+        c_.policy.rules.insert(
+            c_.policy.rules.begin() +
+                pick(static_cast<int>(c_.policy.rules.size()) + 1),
+            range_after_class_rule(k, addr, port));
+    }
     for (int i = pick(3); i > 0; --i)
       c_.policy.protects.push_back({"", "protect " + cond(1).text()});
     const char *defaults[] = {"", "pass", "drop"};
@@ -623,6 +637,27 @@ private:
     n.kids.push_back(std::move(conj));
     n.kids.push_back(std::move(rate));
     return n;
+  }
+
+  // `ADDR in PREFIX and PORT in A..B`: the range's ends and their
+  // neighbours are packet targets, as the prefix's are.
+  RuleSpec range_after_class_rule(int k, const char *addr,
+                                  const FieldInfo &port) {
+    uint64_t a = int_value(port), b = int_value(port);
+    if (a > b)
+      std::swap(a, b);
+    target_int(port.id, a);
+    target_int(port.id, b);
+    RuleSpec r;
+    r.name = "range" + std::to_string(k);
+    CondNode prefix, range;
+    prefix.atom = std::string(addr) + " in " + cidr();
+    range.atom = std::string(port.name) + " in " + spell_int(port, a) + ".." +
+                 spell_int(port, b);
+    r.cond.kind = CondNode::Kind::And;
+    r.cond.kids = {std::move(prefix), std::move(range)};
+    r.action = pick(2) ? "pass" : "drop";
+    return r;
   }
 
   // `ip.src in { ... }` (or ip.dst) of 1 to 12 addresses and prefixes.

@@ -12,6 +12,7 @@
 #include "driver.h"
 #include "lower/lower.h"
 #include "lower_test_util.h"
+#include "psl_classify.h"
 #include "psl_rate_table.h"
 
 namespace psl::lower {
@@ -325,6 +326,68 @@ TEST(LowerClassifier, LargeClassKeyedPortGroupsHaveABitmapOfTheirPorts) {
   auto small = lower_text(body);
   ASSERT_TRUE(small && small->result.ok());
   EXPECT_FALSE(small->c().groups[1].value_filter.has_value());
+}
+
+// From GroupLimits::value_filter_min_entries keys on (0 here), a
+// class-keyed LPM group of port ranges gets the bitmap of the (class, block
+// of 64 ports) pairs its keys cover, so a packet in no covered block skips
+// the trie walk. The classes of 10.1.0.0/16 and 10.2.0.0/16 hold rule a's
+// range too (its prefix covers them). Smaller groups (the default threshold)
+// and groups whose prefix dimension is not 16 bits do not get one.
+TEST(LowerClassifier, LargeClassKeyedPortRangeGroupsHaveABitmapOfBlocks) {
+  const char *body = R"(
+    rule a: ip.src in 10.0.0.0/8 and l4.dport in 1024..2047 => drop
+    rule b: ip.src in 10.1.0.0/16 and l4.dport in 3000..3071 => pass
+    rule c: ip.src in 10.2.0.0/16 and ip.dst in 192.168.0.0/16 => drop)";
+  LowerOptions opts;
+  opts.groups.value_filter_min_entries = 0;
+  auto l = lower_text(body, opts);
+  ASSERT_TRUE(l && l->result.ok());
+  const Classifier &c = l->c();
+  const LookupGroup &ranges = c.groups[1];
+  ASSERT_EQ(ranges.shape, "lpm class(ip.src) + l4.dport") << to_string(c);
+  ASSERT_TRUE(ranges.class_block_filter.has_value());
+  const MapSpec &m = c.maps[*ranges.class_block_filter];
+  EXPECT_EQ(m.name, c.maps[ranges.map].name + "_b");
+  EXPECT_EQ(m.kind, MapKind::Array);
+  EXPECT_EQ(m.max_entries, uint32_t{PSL_CLASS_BLOCK_WORDS});
+  auto a = class_entry(c, 0, 4, a4(10, 0, 0, 0), 96 + 8);
+  auto b = class_entry(c, 0, 4, a4(10, 1, 0, 0), 96 + 16);
+  auto d = class_entry(c, 0, 4, a4(10, 2, 0, 0), 96 + 16);
+  ASSERT_TRUE(a && b && d);
+  std::map<uint32_t, uint64_t> want;
+  auto cover = [&](uint32_t cls, uint32_t lo, uint32_t hi) {
+    for (uint32_t block = lo / 64; block <= hi / 64; ++block) {
+      const uint32_t bit = psl_class_block_bit(cls, block * 64);
+      want[bit / 64] |= uint64_t{1} << (bit % 64);
+    }
+  };
+  cover(a->cls, 1024, 2047);
+  cover(b->cls, 1024, 2047);
+  cover(b->cls, 3000, 3071); // 2944..3071 as blocks
+  cover(d->cls, 1024, 2047);
+  std::map<uint32_t, uint64_t> words;
+  for (const auto &e : c.entries)
+    if (e.map == *ranges.class_block_filter) {
+      uint32_t i;
+      uint64_t w;
+      std::memcpy(&i, e.key.data(), 4);
+      std::memcpy(&w, e.value.data(), 8);
+      words[i] = w;
+    }
+  EXPECT_EQ(words, want);
+  // A port of a block no key covers has no bit in its class.
+  const uint32_t miss = psl_class_block_bit(a->cls, 3000);
+  EXPECT_FALSE(words.count(miss / 64) && (words[miss / 64] >> (miss % 64) & 1));
+  // The prefix dimension of the class(ip.src) + ip.dst group is an
+  // address: no bitmap.
+  for (const LookupGroup &g : c.groups)
+    if (g.prefix && g.prefix->size != 2)
+      EXPECT_FALSE(g.class_block_filter.has_value()) << g.shape;
+
+  auto small = lower_text(body);
+  ASSERT_TRUE(small && small->result.ok());
+  EXPECT_FALSE(small->c().groups[1].class_block_filter.has_value());
 }
 
 TEST(LowerClassifier, FewPortsAfterAClassAreHashKeys) {
