@@ -156,6 +156,11 @@ __attribute__((noinline)) __u32 psl_rate_drain(const struct psl_pkt *p,
    * the key's store makes the verifier forget the counter and reject the
    * loop as infinite. A 64-bit spill has a slot of its own. */
   __u64 step;
+  /* The one exit of the loop: with a `return` inside it, LLVM at -O1
+   * carries the value to return around the loop in a register that holds
+   * nothing on the first pass (it is dead there), and the verifier, which
+   * does not know that, refuses the read ("R7 !read_ok"). */
+  __u32 decided = 0;
 
   if (!p || !run)
     return 0;
@@ -183,18 +188,20 @@ __attribute__((noinline)) __u32 psl_rate_drain(const struct psl_pkt *p,
       }
     }
     if (min_g >= PSL_RATE_GROUPS)
-      return 0;
+      break;
     r = bpf_map_lookup_elem(&psl_rate_rules, &min_slot);
     if (!r)
-      return 0;
+      break;
     /* An earlier rule decided, or code must run first. */
     if (r->rule >= upto || r->enc >= best)
-      return 0;
+      break;
     run->pos[min_g]++;
-    if (psl_rate_test(p, min_slot))
-      return r->enc;
+    if (psl_rate_test(p, min_slot)) {
+      decided = r->enc;
+      break;
+    }
   }
-  return 0;
+  return decided;
 }
 #endif /* __bpf__ */
 

@@ -48,6 +48,10 @@ const char *level_name(CDiagnostic::Level level); // "error", "warning", ...
 // "policy.c:12:5: error: use of undeclared identifier 'x'"
 std::string format_diagnostic(const CDiagnostic &d);
 
+// -O of a policy compile unless the caller says otherwise
+// (docs/performance.md, "Compiling less per policy", has the measurements).
+inline constexpr int kDefaultOptLevel = 2;
+
 struct CompileOptions {
   // Searched with -I, in order (e.g. bpf/templates).
   std::vector<std::string> include_dirs;
@@ -62,7 +66,7 @@ struct CompileOptions {
   // XDP; v3 (JMP32, ALU32) needs Linux 5.1. See recommended_bpf_cpu() in
   // bpf_features.h to pick one for the running kernel.
   std::string cpu = "v2";
-  int opt_level = 2;
+  int opt_level = kDefaultOptLevel; // -O0 .. -O3
   // -g: DWARF, from which the BPF backend emits .BTF and .BTF.ext. libbpf
   // needs BTF for `.maps` definitions, so keep this on.
   bool debug_info = true;

@@ -116,15 +116,16 @@ Expected<PolicyArtifact> build_policy(const Policy &policy,
   // would replace it): the standalone one is another object.
   const std::string stem =
       options.c_file_name.substr(0, options.c_file_name.rfind('.'));
-  gen.compile_command = standalone_compile_command(
-      options.c_file_name, stem + ".standalone.o", options.cpu);
+  gen.compile_command =
+      standalone_compile_command(options.c_file_name, stem + ".standalone.o",
+                                 options.cpu, options.opt_level);
   if (options.parser == ParserChoice::Inline)
     gen.parse_layers = parse_layers(policy);
   a.c_source = codegen::generate_xdp(a.classifier, gen);
   a.generate_ms = ms_since(t0);
 
   t0 = std::chrono::steady_clock::now();
-  CompileOptions copts = policy_compile_options(options.cpu);
+  CompileOptions copts = policy_compile_options(options.cpu, options.opt_level);
   if (options.cpu == kPolicyPchCpu) {
     const ObjectBytes pch = policy_precompiled_header();
     copts.precompiled_header = {reinterpret_cast<const char *>(pch.data),

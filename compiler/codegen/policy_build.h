@@ -32,6 +32,7 @@
 
 #include "ast/ast.h"
 #include "backend/bpf_object.h"
+#include "backend/clang_compiler.h"
 #include "backend/status.h"
 #include "lower/lower.h"
 
@@ -62,6 +63,7 @@ struct PolicyBuildOptions {
   std::string c_file_name =
       "policy.c";         // name of the generated C in diagnostics
   std::string cpu = "v3"; // -mcpu (Linux 5.1+; the parser needs 5.18)
+  int opt_level = backend::kDefaultOptLevel; // -O (psc build --opt-level)
   lower::LowerOptions lower;
   ParserChoice parser = ParserChoice::Prebuilt;
 };

@@ -8,8 +8,9 @@ namespace psl::codegen {
 
 using namespace backend;
 
-CompileOptions policy_compile_options(const std::string &cpu) {
+CompileOptions policy_compile_options(const std::string &cpu, int opt_level) {
   CompileOptions copts;
+  copts.opt_level = opt_level;
   copts.include_dirs.push_back(PSC_BPF_TEMPLATE_DIR);
   copts.cpu = cpu;
   // psl_parse() comes linked in from the prebuilt object, not compiled
@@ -24,8 +25,9 @@ std::string policy_header_path() {
 
 std::string standalone_compile_command(const std::string &c_file,
                                        const std::string &object,
-                                       const std::string &cpu) {
-  std::string cmd = "clang -O2 -g -target bpf -mcpu=" + cpu + " -I" +
+                                       const std::string &cpu, int opt_level) {
+  std::string cmd = "clang -O" + std::to_string(opt_level) +
+                    " -g -target bpf -mcpu=" + cpu + " -I" +
                     std::string(PSC_BPF_TEMPLATE_DIR);
   // clang searches /usr/include itself; the others it does not for a BPF
   // target.

@@ -32,7 +32,9 @@ inline constexpr const char kPolicyHeader[] = "psl_policy.h";
 // The options of a policy compile for `cpu`, without the PCH: the
 // templates on the include path, and PSL_PARSE_PREBUILT (the parser comes
 // linked in from prebuilt_parser.h).
-CompileOptions policy_compile_options(const std::string &cpu);
+CompileOptions
+policy_compile_options(const std::string &cpu,
+                       int opt_level = backend::kDefaultOptLevel);
 
 // The template directory's psl_policy.h.
 std::string policy_header_path();
@@ -42,9 +44,10 @@ std::string policy_header_path();
 // PSL_PARSE_PREBUILT (the parser inlined), the templates and the host's
 // multiarch headers (<asm/types.h>) on the include path, as psc's own
 // compile has them.
-std::string standalone_compile_command(const std::string &c_file,
-                                       const std::string &object,
-                                       const std::string &cpu);
+std::string
+standalone_compile_command(const std::string &c_file, const std::string &object,
+                           const std::string &cpu,
+                           int opt_level = backend::kDefaultOptLevel);
 
 // The embedded PCH of psl_policy.h, made with
 // policy_compile_options(kPolicyPchCpu) (generated at build time).

@@ -114,6 +114,9 @@ codegen::PolicyBuildOptions build_options(bool maps, bool prebuilt_parser) {
   o.lower.cost.mode = mode == "maps"   ? Mode::Maps
                       : mode == "code" ? Mode::Code
                                        : Mode::Auto;
+  // PSC_BENCH_OPT_LEVEL=1|2: Clang's -O (psc build --opt-level).
+  o.opt_level = static_cast<int>(
+      env_number("PSC_BENCH_OPT_LEVEL", backend::kDefaultOptLevel));
   return o;
 }
 

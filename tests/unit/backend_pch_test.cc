@@ -181,6 +181,30 @@ TEST(PolicyPchTest, TheEmittedCCompilesOnItsOwn) {
   bpf_object__close(obj);
 }
 
+// psc build --opt-level 1: the build still loads the PCH (made at the
+// default level), Clang gets -O1 (the program differs from -O2's) and the
+// emitted C's compile command says -O1.
+TEST(PolicyPchTest, OptLevelOneKeepsThePchAndReachesClang) {
+  PolicyBuildOptions options;
+  options.opt_level = 1;
+  const PolicyArtifact a = build(options);
+  EXPECT_TRUE(a.used_precompiled_header) << a.precompiled_header_rejected;
+  EXPECT_NE(a.c_source.find("clang -O1 -g"), std::string::npos);
+  EXPECT_EQ(build().c_source.find("clang -O1 -g"), std::string::npos);
+
+  CompileOptions o1 = policy_compile_options(kPolicyPchCpu, 1);
+  CompileOptions o2 = policy_compile_options(kPolicyPchCpu);
+  EXPECT_EQ(o1.opt_level, 1);
+  EXPECT_EQ(o2.opt_level, kDefaultOptLevel);
+  const CompileResult r1 = BpfCompiler(o1).compile(a.c_source, "p.c");
+  const CompileResult r2 = BpfCompiler(o2).compile(a.c_source, "p.c");
+  ASSERT_TRUE(r1.ok()) << r1.format_diagnostics();
+  ASSERT_TRUE(r2.ok()) << r2.format_diagnostics();
+  const Loadable l1 = loadable(r1.object), l2 = loadable(r2.object);
+  ASSERT_FALSE(l1.programs.empty());
+  EXPECT_NE(l1.programs, l2.programs);
+}
+
 // The PCH is made for one -mcpu; a build for another does not try it.
 TEST(PolicyPchTest, AnotherCpuBuildsWithoutIt) {
   PolicyBuildOptions options;

@@ -44,6 +44,7 @@ int run_build(const BuildOptions &options, Streams io) {
   build.lower.cost.mode = options.lowering == "maps"   ? Mode::Maps
                           : options.lowering == "code" ? Mode::Code
                                                        : Mode::Auto;
+  build.opt_level = options.opt_level;
   build.parser = options.parser == "prebuilt"
                      ? psl::codegen::ParserChoice::Prebuilt
                      : psl::codegen::ParserChoice::Inline;

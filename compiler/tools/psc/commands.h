@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/clang_compiler.h"
 #include "backend/status.h"
 
 namespace psc {
@@ -74,7 +75,8 @@ struct BuildOptions {
   // The cost model (docs/cost-model.md): "auto" picks maps, code or trees
   // per part of the policy; "maps" and "code" force one way where possible.
   std::string lowering = "auto";
-  std::string parser = "prebuilt"; // --parser prebuilt|inline
+  std::string parser = "prebuilt";                // --parser prebuilt|inline
+  int opt_level = psl::backend::kDefaultOptLevel; // --opt-level 1|2
 };
 int run_build(const BuildOptions &options, Streams io);
 
