@@ -27,8 +27,7 @@ const char *const kPolicy = R"(policy rates {
 }
 )";
 
-const std::vector<std::string> kRules = {"src_flood", "low_ttl",
-                                         "port_flood"};
+const std::vector<std::string> kRules = {"src_flood", "low_ttl", "port_flood"};
 
 struct Trace {
   std::vector<std::string> verdicts;
