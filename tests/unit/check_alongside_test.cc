@@ -86,8 +86,9 @@ TEST(CheckAlongside, SameDiagnosticsOnEveryPolicyOfTheTree) {
     EXPECT_EQ(o.diagnostics, render(plain.diags)) << path;
     EXPECT_EQ(o.ok, plain.ok()) << path;
     EXPECT_LE(o.calls, 1) << path;
-    if (plain.ok())
+    if (plain.ok()) {
       EXPECT_EQ(o.calls, 1) << path << ": a policy that checks was not built";
+    }
     beside += o.calls;
   }
   // Cases the lint runs on (the work beside them) and error cases.

@@ -251,9 +251,10 @@ TEST(ParseLayers, CutDecodesItsFieldsAsTheWholeParser) {
         present += a.has_value();
         ASSERT_EQ(a.has_value(), b.has_value())
             << fi.name << " want " << parse_layers_expr(want);
-        if (a)
+        if (a) {
           ASSERT_TRUE(*a == *b)
               << fi.name << " want " << parse_layers_expr(want);
+        }
       }
     }
   }

@@ -128,8 +128,9 @@ TEST(LowerClassSplit, NestedPrefixesFillSlotsAndLongerPrefixes) {
   // Every /16 of 10/8 is written: 256 slots.
   ASSERT_EQ(slots.size(), 256u);
   for (uint32_t s = slot(10, 0); s <= slot(10, 255); ++s)
-    if (s != slot(10, 1))
+    if (s != slot(10, 1)) {
       EXPECT_EQ(slots[s], (SlotWords{wide, 1, 0, 0, 0, 0})) << s;
+    }
   // 10.1/16 is its own class (mid lies under wide, which comes first) and
   // holds a /24 and a /32: bits 24 - 17 and 32 - 17.
   // Both longer prefixes lie in 10.1.0.0/21, the /16's block 0.

@@ -382,8 +382,9 @@ TEST(LowerClassifier, LargeClassKeyedPortRangeGroupsHaveABitmapOfBlocks) {
   // The prefix dimension of the class(ip.src) + ip.dst group is an
   // address: no bitmap.
   for (const LookupGroup &g : c.groups)
-    if (g.prefix && g.prefix->size != 2)
+    if (g.prefix && g.prefix->size != 2) {
       EXPECT_FALSE(g.class_block_filter.has_value()) << g.shape;
+    }
 
   auto small = lower_text(body);
   ASSERT_TRUE(small && small->result.ok());
@@ -579,9 +580,10 @@ TEST(LowerClassifier, RateRulesPastTheListLimitGoBackToCode) {
   for (int i = 0; i < PSL_RATE_LIST_MAX + 2; ++i) {
     const RuleInfo &r = rule(c, "r" + std::to_string(i));
     EXPECT_EQ(r.in_code, i >= PSL_RATE_LIST_MAX) << r.name;
-    if (r.in_code)
+    if (r.in_code) {
       EXPECT_NE(r.why_code.find("more than 8 rate rules"), std::string::npos)
           << r.why_code;
+    }
   }
   ASSERT_EQ(c.groups.size(), 1u);
   EXPECT_EQ(c.groups[0].rules.size(), static_cast<size_t>(PSL_RATE_LIST_MAX));

@@ -331,8 +331,9 @@ TEST_F(PolicyRuntimeKernel, TheObservationIsOnAndSurvivesSwapsAndReset) {
         psr::trace::XdpObservation::open_pinned(layout_.maps_dir(target(p)));
     EXPECT_TRUE(obs.ok()) << (obs.ok() ? "" : obs.error().message);
     psr::trace::Snapshot snap;
-    if (obs.ok())
+    if (obs.ok()) {
       EXPECT_TRUE(obs->read(snap).ok());
+    }
     return snap.funnel[static_cast<size_t>(psr::trace::Proto::Ipv4Icmp)]
         .xdp_drop.packets;
   };
