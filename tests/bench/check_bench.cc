@@ -18,7 +18,8 @@
 // the build wrote them to.
 #include <benchmark/benchmark.h>
 
-#include <malloc.h>
+#include "allocator/allocator.h"
+
 #include <sys/resource.h>
 
 #include <cstdio>
@@ -44,7 +45,7 @@ namespace fs = std::filesystem;
 // Resets the kernel's peak-RSS mark (VmHWM, which getrusage's ru_maxrss
 // reads for a live process) to the current RSS. Linux >= 4.0.
 void reset_peak_rss() {
-  malloc_trim(0); // give freed memory back first, or it stays counted
+  psl::allocator::release_free_memory(); // or freed memory stays counted
   if (FILE *f = std::fopen("/proc/self/clear_refs", "w")) {
     std::fputs("5", f);
     std::fclose(f);
@@ -118,6 +119,8 @@ void bm_check(benchmark::State &state, const Input &in) {
 } // namespace
 
 int main(int argc, char **argv) {
+  psl::allocator::configure();
+  benchmark::AddCustomContext("allocator", psl::allocator::describe());
   benchmark::Initialize(&argc, argv);
 
   const char *env = std::getenv("PSC_BENCH_POLICY_DIR");

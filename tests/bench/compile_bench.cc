@@ -35,6 +35,8 @@
 #include <vector>
 
 #include <benchmark/benchmark.h>
+
+#include "allocator/allocator.h"
 #include <time.h>
 #include <unistd.h>
 
@@ -397,6 +399,8 @@ void register_policy_benchmarks() {
 } // namespace psl::backend
 
 int main(int argc, char **argv) {
+  psl::allocator::configure();
+  benchmark::AddCustomContext("allocator", psl::allocator::describe());
   psl::backend::register_policy_benchmarks();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv))

@@ -40,6 +40,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include "allocator/allocator.h"
+
 #include "backend/bpf_features.h"
 #include "backend/testing/netns.h"
 #include "backend/xdp_attach.h"
@@ -317,6 +319,8 @@ void register_all() {
 } // namespace psl::backend
 
 int main(int argc, char **argv) {
+  psl::allocator::configure();
+  benchmark::AddCustomContext("allocator", psl::allocator::describe());
   psl::backend::register_all();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv))

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include "allocator/allocator.h"
 #include "analyze/llm/flags.h"
 #include "commands.h"
 #include "diag/diagnostics.h"
@@ -691,6 +692,7 @@ Exit status:
 } // namespace
 
 int main(int argc, char **argv) {
+  psl::allocator::configure();
   std::ios::sync_with_stdio(false);
   try {
     return run(argc, argv);

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 
+#include "allocator/allocator.h"
 #include "policy/dynamic_sets.h"
 #include "policy/files.h"
 #include "policy/in_force.h"
@@ -130,6 +131,7 @@ KernelPolicy::open(const OperatorPolicy &policy,
       before.ok() && before->present ? before->prog_id : 0;
   auto lc = psr::govern::Lifecycle::open(std::move(o), policy.path, policy.text,
                                          refusal);
+  psl::allocator::release_free_memory();
   if (!lc.ok())
     return lc.error();
   OpenResult r;
@@ -152,7 +154,9 @@ KernelPolicy::replace_operator(const OperatorPolicy &policy) {
     r.message = "'" + policy.iface + "' is not governed";
     return r;
   }
-  return lc->replace_operator(policy.path, policy.text);
+  auto r = lc->replace_operator(policy.path, policy.text);
+  psl::allocator::release_free_memory();
+  return r;
 }
 
 psr::govern::SubmitResult
@@ -166,7 +170,9 @@ KernelPolicy::submit(const std::string &iface,
         "'" + iface + "' has no operator policy psd governs");
     return r;
   }
-  return lc->submit(p);
+  auto r = lc->submit(p);
+  psl::allocator::release_free_memory();
+  return r;
 }
 
 be::Expected<psr::govern::TickResult>
@@ -174,7 +180,10 @@ KernelPolicy::tick(const std::string &iface) {
   auto lc = lifecycle(iface);
   if (!lc)
     return be::Error("'" + iface + "' is not governed");
-  return lc->tick();
+  auto r = lc->tick();
+  if (r.ok() && r->swapped)
+    psl::allocator::release_free_memory();
+  return r;
 }
 
 be::Expected<uint32_t> KernelPolicy::withdraw(const std::string &iface,
@@ -182,7 +191,9 @@ be::Expected<uint32_t> KernelPolicy::withdraw(const std::string &iface,
   auto lc = lifecycle(iface);
   if (!lc)
     return be::Error("'" + iface + "' is not governed", ENOENT);
-  return lc->withdraw(rule);
+  auto r = lc->withdraw(rule);
+  psl::allocator::release_free_memory();
+  return r;
 }
 
 std::shared_ptr<const psr::govern::OperatorPolicy>

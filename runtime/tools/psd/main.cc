@@ -14,6 +14,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "allocator/allocator.h"
 #include "analyzer.h"
 #include "backend/bpf_features.h"
 #include "command_line.h"
@@ -175,6 +176,7 @@ int run(const psd::PsdOptions &options, const std::optional<std::string> &token,
 } // namespace
 
 int main(int argc, char **argv) {
+  psl::allocator::configure();
   // Before any thread starts, so that every thread inherits the mask.
   sigset_t set = psd_signals();
   ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
