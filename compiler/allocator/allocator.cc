@@ -3,7 +3,7 @@
 #include <mimalloc.h>
 
 #include <cstdlib>
-#include <memory>
+#include <string>
 
 namespace psl::allocator {
 

@@ -4,11 +4,11 @@
 //
 // Why: compiling a large policy makes millions of small allocations (AST
 // nodes, boxes, Clang and LLVM objects) and touches a few hundred MiB once.
-// On the hosts we run on a page fault is expensive (a third of a 100k-rule
-// `psc check` was spent in them), and 2 MiB pages take ~500 times fewer.
-// docs/performance.md, "The allocator", has the measurements: psc check
-// and text to attached at 100k rules take 40-50% less time, for 20-40%
-// more peak memory.
+// On the hosts we run on a page fault is expensive (16-19% of the samples
+// of a 100k-rule `psc check` or a one-rule `psc build`), and a 2 MiB page
+// takes one fault where 4 KiB pages take 512. docs/performance.md, "The
+// allocator", has the measurements: psc check and text to attached at 100k
+// rules take 35-50% less time, for 20-37% more peak memory in psc build.
 //
 // MIMALLOC_LARGE_OS_PAGES=0 in the environment keeps the large pages off
 // (less memory, more time); every other MIMALLOC_* variable works as
@@ -24,8 +24,8 @@ namespace psl::allocator {
 // maps from then on.
 void configure();
 
-// What allocates this process's memory, for -v output and bug reports:
-// "mimalloc 2.0.9, large OS pages on" or "... off".
+// What allocates this process's memory, for the benchmarks' context and
+// bug reports: "mimalloc 2.0.9, large OS pages on" or "... off".
 std::string describe();
 
 // Gives the memory this thread freed back to the system. mimalloc keeps
