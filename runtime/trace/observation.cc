@@ -11,10 +11,12 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <vector>
 
 #include "psl_parse.h"
 #include "pso_abi.h"
+#include "trace/source_totals.h"
 
 namespace psr::trace {
 
@@ -95,6 +97,16 @@ Status write_sampling(int cfg_map_fd, const Sampling &s) {
                  errno);
   return Status::success();
 }
+
+struct XdpObservation::Sources {
+  std::mutex mu;
+  SourceTotals totals;
+};
+
+XdpObservation::XdpObservation() : sources_(std::make_unique<Sources>()) {}
+XdpObservation::~XdpObservation() = default;
+XdpObservation::XdpObservation(XdpObservation &&) noexcept = default;
+XdpObservation &XdpObservation::operator=(XdpObservation &&) noexcept = default;
 
 Expected<XdpObservation> XdpObservation::open_pinned(const std::string &dir) {
   XdpObservation o;
@@ -347,28 +359,15 @@ Status XdpObservation::read(Snapshot &snap) const {
       if (bpf_map_lookup_elem(src_.get(), &i, &all[size_t(i) * ncpus]) != 0)
         break; // an observation that is off has one slot
   }
-  for (uint32_t i = 0; i < count; ++i) {
-    const pso_src_slot *slots = &all[size_t(i) * ncpus];
-    for (int c = 0; c < ncpus; ++c) {
-      const pso_src_slot &first = slots[c];
-      if (first.family == 0)
-        continue;
-      bool seen = false; // merged with an earlier CPU's share
-      for (int e = 0; e < c && !seen; ++e)
-        seen = slots[e].family == first.family &&
-               std::memcmp(slots[e].addr, first.addr, 16) == 0;
-      if (seen)
-        continue;
-      std::vector<const pso_src_val *> shares;
-      for (int o = c; o < ncpus; ++o)
-        if (slots[o].family == first.family &&
-            std::memcmp(slots[o].addr, first.addr, 16) == 0)
-          shares.push_back(&slots[o].v);
-      SourceStats s = merge_source(first.addr, first.family, shares);
-      s.first_seen_ns = clock->to_ns(s.first_seen_ns);
-      s.last_seen_ns = clock->to_ns(s.last_seen_ns);
-      snap.sources.push_back(s);
-    }
+  const size_t before = snap.sources.size();
+  {
+    std::lock_guard<std::mutex> lock(sources_->mu);
+    sources_->totals.update(all.data(), count, ncpus, snap.sources);
+  }
+  for (size_t k = before; k < snap.sources.size(); ++k) {
+    SourceStats &s = snap.sources[k];
+    s.first_seen_ns = clock->to_ns(s.first_seen_ns);
+    s.last_seen_ns = clock->to_ns(s.last_seen_ns);
   }
   snap.ring_lost += read_lost(budget_.get());
   return Status::success();

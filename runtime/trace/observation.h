@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,11 @@ psl::backend::Status write_sampling(int cfg_map_fd, const Sampling &s);
 
 class XdpObservation {
 public:
+  XdpObservation();
+  ~XdpObservation();
+  XdpObservation(XdpObservation &&) noexcept;
+  XdpObservation &operator=(XdpObservation &&) noexcept;
+
   // The maps pinned in `dir` (<pin>/maps of an interface). Error naming
   // the first one missing.
   static psl::backend::Expected<XdpObservation>
@@ -46,13 +52,17 @@ public:
   from_object(const psl::backend::BpfObject &obj);
 
   // Adds what the maps hold to `snap`: nic/xdp_pass/xdp_drop of each
-  // class's funnel, the sources and the events lost at XDP.
+  // class's funnel, the sources and the events lost at XDP. A source's
+  // counters are totals kept from reading to reading (source_totals.h): they
+  // only go up while the source stays in the table.
   psl::backend::Status read(Snapshot &snap) const;
   psl::backend::Status set_sampling(const Sampling &s) const;
   int events_fd() const { return events_.get(); }
 
 private:
+  struct Sources; // the totals and a lock for them
   psl::backend::UniqueFd proto_, src_, cfg_, budget_, events_;
+  std::unique_ptr<Sources> sources_;
 };
 
 // Sums the per-CPU shares of one source (addr as in psl_pkt, family 4 or

@@ -14,6 +14,7 @@
 #include "trace/hooks.h"
 #include "trace/observation.h"
 #include "trace/paths.h"
+#include "trace/source_totals.h"
 
 namespace psr::trace {
 namespace {
@@ -96,6 +97,104 @@ TEST(Sources, PerCpuSharesMergeIntoOneSource) {
   EXPECT_EQ(s.udp_reflection[1], 1u);
   EXPECT_EQ(s.distinct_dports, 3u); // 3 bits of 128
   EXPECT_EQ(s.distinct_daddrs, 1u); // the same bit on both CPUs
+}
+
+// A table of `slots` slots on 2 CPUs, empty.
+std::vector<pso_src_slot> table(uint32_t slots) {
+  std::vector<pso_src_slot> t(size_t(slots) * 2);
+  std::memset(t.data(), 0, t.size() * sizeof(pso_src_slot));
+  return t;
+}
+
+// Puts source 192.0.2.`host` in slot `slot` on `cpu` with these counts.
+void put(std::vector<pso_src_slot> &t, uint32_t slot, int cpu, uint8_t host,
+         uint64_t first_seen, uint64_t packets, uint64_t syns) {
+  pso_src_slot &s = t[size_t(slot) * 2 + size_t(cpu)];
+  std::memset(&s, 0, sizeof s);
+  s.addr[10] = s.addr[11] = 0xff;
+  s.addr[12] = 192;
+  s.addr[14] = 2;
+  s.addr[15] = host;
+  s.family = 4;
+  s.v.first_seen = first_seen;
+  s.v.last_seen = first_seen + 10;
+  s.v.packets = packets;
+  s.v.tcp_syn = syns;
+}
+
+std::vector<SourceStats> read_totals(SourceTotals &totals,
+                                     const std::vector<pso_src_slot> &t) {
+  std::vector<SourceStats> out;
+  totals.update(t.data(), static_cast<uint32_t>(t.size() / 2), 2, out);
+  return out;
+}
+
+TEST(SourceTotals, AShareEvictedOnOneCpuCountsOnlyWhatWasSent) {
+  // A client's shares on both CPUs; then a spoofed packet takes its slot
+  // on CPU 1, and its next packet there takes it back: that share starts
+  // from zero while CPU 0's lives on. Summed per reading, the client's
+  // SYNs went from 1000 to 620, which a reader took for a restart and
+  // counted as 620 new SYNs.
+  SourceTotals totals;
+  auto t = table(4);
+  put(t, 1, 0, 3, 100, 700, 600);
+  put(t, 1, 1, 3, 120, 450, 400);
+  auto a = read_totals(totals, t);
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].tcp_syn, 1000u);
+  EXPECT_EQ(a[0].first_seen_ns, 100u);
+
+  put(t, 1, 0, 3, 100, 730, 620); // 30 packets, 20 SYNs more
+  put(t, 1, 1, 3, 900, 5, 5);     // created again: 5 and 5
+  auto b = read_totals(totals, t);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0].tcp_syn, 1000u + 20u + 5u);
+  EXPECT_EQ(b[0].packets, 1150u + 30u + 5u);
+  EXPECT_EQ(b[0].first_seen_ns, 100u); // the same source throughout
+  EXPECT_EQ(b[0].last_seen_ns, 910u);
+}
+
+TEST(SourceTotals, ASourceGoneFromTheTableStartsOverWhenItComesBack) {
+  SourceTotals totals;
+  auto t = table(4);
+  put(t, 2, 0, 9, 100, 50, 0);
+  put(t, 3, 1, 8, 100, 70, 0);
+  EXPECT_EQ(read_totals(totals, t).size(), 2u);
+  // Both of .9's shares taken over by .11.
+  put(t, 2, 0, 11, 300, 4, 0);
+  auto b = read_totals(totals, t);
+  ASSERT_EQ(b.size(), 2u);
+  // Back, in a share created since: counted from its own first_seen.
+  put(t, 2, 0, 9, 500, 6, 0);
+  auto c = read_totals(totals, t);
+  ASSERT_EQ(c.size(), 2u);
+  for (const SourceStats &s : c)
+    if (s.addr[15] == 9) {
+      EXPECT_EQ(s.packets, 6u);
+      EXPECT_EQ(s.first_seen_ns, 500u);
+    } else {
+      EXPECT_EQ(s.addr[15], 8);
+      EXPECT_EQ(s.packets, 70u);
+    }
+}
+
+TEST(SourceTotals, ASourceWithSharesOnBothCpusIsOneSource) {
+  SourceTotals totals;
+  auto t = table(2);
+  put(t, 0, 0, 5, 200, 10, 1);
+  put(t, 0, 1, 5, 150, 20, 2);
+  put(t, 1, 1, 6, 300, 7, 0);
+  auto a = read_totals(totals, t);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].packets, 30u);
+  EXPECT_EQ(a[0].tcp_syn, 3u);
+  EXPECT_EQ(a[0].first_seen_ns, 150u);
+  EXPECT_EQ(a[1].packets, 7u);
+  // Nothing new: the totals stay.
+  auto b = read_totals(totals, t);
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(b[0].packets, 30u);
+  EXPECT_EQ(b[1].packets, 7u);
 }
 
 TEST(Sources, JiffiesBecomeMonotonicNanoseconds) {

@@ -1,0 +1,58 @@
+// SourceTotals: per-source counters that only go up, from the per-CPU
+// slots of the XDP observation's pso_src table, read again and again.
+//
+// The observation counts a source in the slot its address hashes to, on
+// each CPU apart: a source's counts are the sum of its shares on the CPUs,
+// and a packet of another source takes a share's slot over (on that CPU
+// only). Between two readings one share can be evicted and created again
+// while the others live on. Summed at each reading, the source's counters
+// then go down, or up by less than it sent; a reader that takes a decrease
+// for a restart counts the surviving shares' whole history as new. Under a
+// spoofed flood, which churns every slot, a client sending 50 SYNs/s was
+// read as 247 and blocked.
+//
+// So the totals are kept share by share: a share that is the one of the
+// previous reading (same slot and CPU, same source, same first_seen) adds
+// what it counted since then; any other share adds all it counted. A
+// source with no share left in the table is forgotten; if it comes back it
+// starts over, with the first_seen of its new shares.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "trace/snapshot.h"
+
+struct pso_src_slot;
+
+namespace psr::trace {
+
+class SourceTotals {
+public:
+  // `slots` holds `count` slots of `ncpus` shares each, slot after slot (as
+  // a per-CPU array's batch lookup returns them). Appends one SourceStats
+  // per source in them: its totals, first_seen and last_seen in jiffies,
+  // and the distinct-port and -address estimates of its shares now.
+  void update(const pso_src_slot *slots, uint32_t count, int ncpus,
+              std::vector<SourceStats> &out);
+
+private:
+  using Key = std::array<uint8_t, 17>; // family, address
+  struct KeyHash {
+    size_t operator()(const Key &k) const;
+  };
+  struct Total {
+    SourceStats stats;    // counters and first_seen only
+    uint64_t reading = 0; // the last reading that had the source
+  };
+
+  std::unordered_map<Key, Total, KeyHash> totals_;
+  std::vector<pso_src_slot> prev_; // the last reading's slots
+  uint32_t prev_count_ = 0;
+  int prev_ncpus_ = 0;
+  uint64_t reading_ = 0;
+};
+
+} // namespace psr::trace
