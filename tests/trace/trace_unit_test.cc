@@ -133,8 +133,8 @@ TEST(SourceTotals, AShareEvictedOnOneCpuCountsOnlyWhatWasSent) {
   // A client's shares on both CPUs; then a spoofed packet takes its slot
   // on CPU 1, and its next packet there takes it back: that share starts
   // from zero while CPU 0's lives on. Summed per reading, the client's
-  // SYNs went from 1000 to 620, which a reader took for a restart and
-  // counted as 620 new SYNs.
+  // SYNs went from 1000 to 625, which a reader took for a restart and
+  // counted as 625 new SYNs where 25 were sent.
   SourceTotals totals;
   auto t = table(4);
   put(t, 1, 0, 3, 100, 700, 600);
