@@ -44,8 +44,8 @@ size_t SourceTotals::KeyHash::operator()(const Key &k) const {
   return static_cast<size_t>(h);
 }
 
-void SourceTotals::update(const pso_src_slot *slots, uint32_t count,
-                          int ncpus, std::vector<SourceStats> &out) {
+void SourceTotals::update(const pso_src_slot *slots, uint32_t count, int ncpus,
+                          std::vector<SourceStats> &out) {
   ++reading_;
   const bool have_prev = prev_ncpus_ == ncpus;
   std::vector<const pso_src_val *> shares;
@@ -79,10 +79,9 @@ void SourceTotals::update(const pso_src_slot *slots, uint32_t count,
       for (int o = c; o < ncpus; ++o) {
         if (!same_source(row[o], first))
           continue;
-        const pso_src_slot *before =
-            known && have_prev && i < prev_count_
-                ? &prev_[size_t(i) * ncpus + size_t(o)]
-                : nullptr;
+        const pso_src_slot *before = known && have_prev && i < prev_count_
+                                         ? &prev_[size_t(i) * ncpus + size_t(o)]
+                                         : nullptr;
         if (before && (!same_source(*before, row[o]) ||
                        before->v.first_seen != row[o].v.first_seen))
           before = nullptr; // evicted and created again since
