@@ -7,9 +7,9 @@
 // only). Between two readings one share can be evicted and created again
 // while the others live on. Summed at each reading, the source's counters
 // then go down, or up by less than it sent; a reader that takes a decrease
-// for a restart counts the surviving shares' whole history as new. Under a
-// spoofed flood, which churns every slot, a client sending 50 SYNs/s was
-// read as 247 and blocked.
+// for a restart counts the surviving shares' whole history as new. A
+// spoofed flood churns every slot: a client sending 50 SYNs/s could read
+// as hundreds and be blocked (docs/tracing.md).
 //
 // So the totals are kept share by share: a share that is the one of the
 // previous reading (same slot and CPU, same source, same first_seen) adds
