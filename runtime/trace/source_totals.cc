@@ -37,20 +37,19 @@ void add_share(SourceStats &t, const pso_src_val &now,
 
 } // namespace
 
-size_t SourceTotals::KeyHash::operator()(const Key &k) const {
-  uint64_t h = 1469598103934665603ull; // FNV-1a
-  for (uint8_t b : k)
-    h = (h ^ b) * 1099511628211ull;
-  return static_cast<size_t>(h);
-}
-
 void SourceTotals::update(const pso_src_slot *slots, uint32_t count, int ncpus,
                           std::vector<SourceStats> &out) {
-  ++reading_;
   const bool have_prev = prev_ncpus_ == ncpus;
+  const size_t width = static_cast<size_t>(ncpus);
+  next_.assign(size_t(count) * width, SourceStats{});
   std::vector<const pso_src_val *> shares;
   for (uint32_t i = 0; i < count; ++i) {
-    const pso_src_slot *row = &slots[size_t(i) * ncpus];
+    const pso_src_slot *row = &slots[size_t(i) * width];
+    // The sources of this slot at the previous reading, and now.
+    const SourceStats *was =
+        have_prev && i < prev_count_ ? &totals_[size_t(i) * width] : nullptr;
+    SourceStats *is = &next_[size_t(i) * width];
+    int sources = 0;
     for (int c = 0; c < ncpus; ++c) {
       const pso_src_slot &first = row[c];
       if (first.family == 0)
@@ -61,48 +60,49 @@ void SourceTotals::update(const pso_src_slot *slots, uint32_t count, int ncpus,
       if (seen)
         continue;
 
-      Key key{};
-      key[0] = first.family;
-      std::memcpy(&key[1], first.addr, 16);
-      Total &t = totals_[key];
-      // Counted at the previous reading: its shares go on from there.
-      const bool known = t.reading != 0 && t.reading + 1 == reading_;
       shares.clear();
       for (int o = c; o < ncpus; ++o)
         if (same_source(row[o], first))
           shares.push_back(&row[o].v);
       SourceStats now = merge_source(first.addr, first.family, shares);
-      if (!known) {
-        t.stats = SourceStats{};
-        t.stats.first_seen_ns = now.first_seen_ns;
+      // Counted at the previous reading: its shares go on from there.
+      const SourceStats *known = nullptr;
+      for (int k = 0; was && k < ncpus && !known; ++k)
+        if (was[k].family == first.family &&
+            std::memcmp(was[k].addr.data(), first.addr, 16) == 0)
+          known = &was[k];
+      SourceStats &t = is[sources++];
+      if (known) {
+        t = *known;
+      } else {
+        t.addr = now.addr;
+        t.family = now.family;
+        t.first_seen_ns = now.first_seen_ns;
       }
       for (int o = c; o < ncpus; ++o) {
         if (!same_source(row[o], first))
           continue;
-        const pso_src_slot *before = known && have_prev && i < prev_count_
-                                         ? &prev_[size_t(i) * ncpus + size_t(o)]
-                                         : nullptr;
+        const pso_src_slot *before =
+            known ? &prev_[size_t(i) * width + size_t(o)] : nullptr;
         if (before && (!same_source(*before, row[o]) ||
                        before->v.first_seen != row[o].v.first_seen))
           before = nullptr; // evicted and created again since
-        add_share(t.stats, row[o].v, before ? &before->v : nullptr);
+        add_share(t, row[o].v, before ? &before->v : nullptr);
       }
-      t.reading = reading_;
 
-      now.first_seen_ns = t.stats.first_seen_ns;
-      now.packets = t.stats.packets;
-      now.bytes = t.stats.bytes;
-      now.tcp_syn = t.stats.tcp_syn;
-      now.icmp_echo = t.stats.icmp_echo;
-      now.udp = t.stats.udp;
-      now.xdp_drop = t.stats.xdp_drop;
-      now.udp_reflection = t.stats.udp_reflection;
+      now.first_seen_ns = t.first_seen_ns;
+      now.packets = t.packets;
+      now.bytes = t.bytes;
+      now.tcp_syn = t.tcp_syn;
+      now.icmp_echo = t.icmp_echo;
+      now.udp = t.udp;
+      now.xdp_drop = t.xdp_drop;
+      now.udp_reflection = t.udp_reflection;
       out.push_back(now);
     }
   }
-  for (auto it = totals_.begin(); it != totals_.end();)
-    it = it->second.reading == reading_ ? std::next(it) : totals_.erase(it);
-  prev_.assign(slots, slots + size_t(count) * ncpus);
+  totals_.swap(next_);
+  prev_.assign(slots, slots + size_t(count) * width);
   prev_count_ = count;
   prev_ncpus_ = ncpus;
 }

@@ -18,9 +18,7 @@
 // starts over, with the first_seen of its new shares.
 #pragma once
 
-#include <array>
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
 
 #include "trace/snapshot.h"
@@ -39,20 +37,13 @@ public:
               std::vector<SourceStats> &out);
 
 private:
-  using Key = std::array<uint8_t, 17>; // family, address
-  struct KeyHash {
-    size_t operator()(const Key &k) const;
-  };
-  struct Total {
-    SourceStats stats;    // counters and first_seen only
-    uint64_t reading = 0; // the last reading that had the source
-  };
-
-  std::unordered_map<Key, Total, KeyHash> totals_;
+  // Slot i's sources, at [i * ncpus, i * ncpus + ncpus) (all the shares of
+  // a source are in its one slot, so it has at most ncpus sources): their
+  // counters and first_seen; family 0 where there is none.
+  std::vector<SourceStats> totals_, next_;
   std::vector<pso_src_slot> prev_; // the last reading's slots
   uint32_t prev_count_ = 0;
   int prev_ncpus_ = 0;
-  uint64_t reading_ = 0;
 };
 
 } // namespace psr::trace
