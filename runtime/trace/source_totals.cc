@@ -17,11 +17,9 @@ bool same_source(const pso_src_slot &a, const pso_src_slot &b) {
 // or all it counted (before == nullptr: a share created since).
 void add_share(SourceStats &t, const pso_src_val &now,
                const pso_src_val *before) {
-  auto since = [](uint64_t cur, uint64_t prev) {
-    return cur >= prev ? cur - prev : cur;
-  };
-  auto add = [&](uint64_t &total, uint64_t cur, uint64_t prev) {
-    total += before ? since(cur, prev) : cur;
+  // A share created since counts from zero, so all of it is new.
+  auto add = [](uint64_t &total, uint64_t cur, uint64_t prev) {
+    total += cur >= prev ? cur - prev : cur;
   };
   const pso_src_val zero{};
   const pso_src_val &b = before ? *before : zero;
