@@ -151,6 +151,12 @@ struct pso_src_val {
   __u64 icmp_echo; /* ICMP / ICMPv6 echo requests */
   __u64 udp;
   __u64 xdp_drop;
+  /* Of tcp_syn, icmp_echo and udp, what the policy dropped: what still
+   * passes of a class is its count less these (the detector reads a
+   * source's drops by class, not as a share of all it sent). */
+  __u64 tcp_syn_drop;
+  __u64 icmp_echo_drop;
+  __u64 udp_drop;
   __u64 udp_reflection[PSO_REFLECTION_PORTS]; /* 53 123 11211 1900 19 */
   __u64 dport_bits[PSO_DPORT_WORDS];
   __u64 daddr_bits[PSO_DADDR_WORDS];
@@ -434,8 +440,8 @@ PSO_INLINE void pso_budget_lost(void *budget_map) {
 #define PSO_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
 #endif
 PSO_STATIC_ASSERT(sizeof(struct pso_verdict_cnt) == 64, "pso_verdict_cnt");
-PSO_STATIC_ASSERT(sizeof(struct pso_src_val) == 128, "pso_src_val");
-PSO_STATIC_ASSERT(sizeof(struct pso_src_slot) == 152, "pso_src_slot");
+PSO_STATIC_ASSERT(sizeof(struct pso_src_val) == 152, "pso_src_val");
+PSO_STATIC_ASSERT(sizeof(struct pso_src_slot) == 176, "pso_src_slot");
 PSO_STATIC_ASSERT(sizeof(struct pso_cfg) == 32, "pso_cfg");
 PSO_STATIC_ASSERT(sizeof(struct pso_ident) == 44, "pso_ident");
 PSO_STATIC_ASSERT(sizeof(struct pso_event) == 80, "pso_event");

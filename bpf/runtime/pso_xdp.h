@@ -80,23 +80,29 @@ int pso_xdp_sample(struct xdp_md *ctx, const struct psl_pkt *p,
 /* Adds the packet to one CPU's share of its source's statistics. */
 PSO_INLINE void pso_src_add(struct pso_src_val *v, const struct psl_pkt *p,
                             int drop, __u64 now) {
+  __u64 dropped = drop != 0;
+
   if (!v->first_seen) /* this CPU's first packet of this source */
     v->first_seen = now;
   v->last_seen = now;
   v->packets += 1;
   v->bytes += p->pkt_len;
-  if (drop)
-    v->xdp_drop += 1;
+  v->xdp_drop += dropped;
   if ((p->present & PSL_PRESENT_TCP) &&
-      (p->tcp_flags & (PSL_TCP_SYN | PSL_TCP_ACK)) == PSL_TCP_SYN)
+      (p->tcp_flags & (PSL_TCP_SYN | PSL_TCP_ACK)) == PSL_TCP_SYN) {
     v->tcp_syn += 1;
+    v->tcp_syn_drop += dropped;
+  }
   if (((p->present & PSL_PRESENT_ICMP) && p->icmp_type == 8) ||
-      ((p->present & PSL_PRESENT_ICMP6) && p->icmp6_type == 128))
+      ((p->present & PSL_PRESENT_ICMP6) && p->icmp6_type == 128)) {
     v->icmp_echo += 1;
+    v->icmp_echo_drop += dropped;
+  }
   if (p->present & PSL_PRESENT_UDP) {
     int r = pso_reflection_index(p->udp_sport);
 
     v->udp += 1;
+    v->udp_drop += dropped;
     if (r >= 0 && r < PSO_REFLECTION_PORTS)
       v->udp_reflection[r] += 1;
   }

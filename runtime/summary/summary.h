@@ -126,6 +126,8 @@ struct Talker {
   int family = 4;
   Volume traffic;
   Count tcp_syn, icmp_echo, udp, xdp_drop;
+  // Of tcp_syn, icmp_echo and udp, what the policy dropped.
+  Count tcp_syn_drop, icmp_echo_drop, udp_drop;
   std::vector<ReflectionRate> udp_reflection; // nonzero only
   // Estimates over the source's life in the table (not the window).
   uint32_t distinct_dports = 0;
@@ -140,6 +142,7 @@ struct Talker {
 // source addresses.
 struct SourceTotals {
   Count tcp_syn, icmp_echo, udp, xdp_drop;
+  Count tcp_syn_drop, icmp_echo_drop, udp_drop;
   std::vector<ReflectionRate> udp_reflection; // nonzero only
 };
 

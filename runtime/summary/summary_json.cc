@@ -45,6 +45,9 @@ Json to_json(const SourceTotals &t) {
               {"icmp_echo", to_json(t.icmp_echo)},
               {"udp", to_json(t.udp)},
               {"xdp_drop", to_json(t.xdp_drop)},
+              {"tcp_syn_drop", to_json(t.tcp_syn_drop)},
+              {"icmp_echo_drop", to_json(t.icmp_echo_drop)},
+              {"udp_drop", to_json(t.udp_drop)},
               {"udp_reflection", to_json(t.udp_reflection)}};
 }
 
@@ -57,6 +60,9 @@ Json to_json(const Talker &t) {
               {"icmp_echo", to_json(t.icmp_echo)},
               {"udp", to_json(t.udp)},
               {"xdp_drop", to_json(t.xdp_drop)},
+              {"tcp_syn_drop", to_json(t.tcp_syn_drop)},
+              {"icmp_echo_drop", to_json(t.icmp_echo_drop)},
+              {"udp_drop", to_json(t.udp_drop)},
               {"udp_reflection", std::move(reflection)},
               {"distinct_dports", t.distinct_dports},
               {"distinct_daddrs", t.distinct_daddrs},

@@ -53,6 +53,9 @@ Talker to_talker(const SourceWindow &w, const TalkerInput &in) {
   t.icmp_echo = rate(d.icmp_echo, in.duration_s);
   t.udp = rate(d.udp, in.duration_s);
   t.xdp_drop = rate(d.xdp_drop, in.duration_s);
+  t.tcp_syn_drop = rate(d.tcp_syn_drop, in.duration_s);
+  t.icmp_echo_drop = rate(d.icmp_echo_drop, in.duration_s);
+  t.udp_drop = rate(d.udp_drop, in.duration_s);
   for (size_t i = 0; i < d.udp_reflection.size(); ++i)
     if (d.udp_reflection[i] != 0)
       t.udp_reflection.push_back({trace::kReflectionPorts[i],
@@ -97,6 +100,9 @@ SourceTotals sum_sources(const std::vector<SourceWindow> &active,
     sum.icmp_echo += w.delta.icmp_echo;
     sum.udp += w.delta.udp;
     sum.xdp_drop += w.delta.xdp_drop;
+    sum.tcp_syn_drop += w.delta.tcp_syn_drop;
+    sum.icmp_echo_drop += w.delta.icmp_echo_drop;
+    sum.udp_drop += w.delta.udp_drop;
     for (size_t i = 0; i < sum.udp_reflection.size(); ++i)
       sum.udp_reflection[i] += w.delta.udp_reflection[i];
   }
@@ -105,6 +111,9 @@ SourceTotals sum_sources(const std::vector<SourceWindow> &active,
   t.icmp_echo = rate(sum.icmp_echo, duration_s);
   t.udp = rate(sum.udp, duration_s);
   t.xdp_drop = rate(sum.xdp_drop, duration_s);
+  t.tcp_syn_drop = rate(sum.tcp_syn_drop, duration_s);
+  t.icmp_echo_drop = rate(sum.icmp_echo_drop, duration_s);
+  t.udp_drop = rate(sum.udp_drop, duration_s);
   for (size_t i = 0; i < sum.udp_reflection.size(); ++i)
     if (sum.udp_reflection[i] != 0)
       t.udp_reflection.push_back({trace::kReflectionPorts[i],
@@ -163,6 +172,11 @@ Talkers rank_talkers(const TalkerInput &in, bool *reset) {
       w.delta.icmp_echo = counter_delta(p.icmp_echo, s.icmp_echo, &went_down);
       w.delta.udp = counter_delta(p.udp, s.udp, &went_down);
       w.delta.xdp_drop = counter_delta(p.xdp_drop, s.xdp_drop, &went_down);
+      w.delta.tcp_syn_drop =
+          counter_delta(p.tcp_syn_drop, s.tcp_syn_drop, &went_down);
+      w.delta.icmp_echo_drop =
+          counter_delta(p.icmp_echo_drop, s.icmp_echo_drop, &went_down);
+      w.delta.udp_drop = counter_delta(p.udp_drop, s.udp_drop, &went_down);
       for (size_t i = 0; i < s.udp_reflection.size(); ++i)
         w.delta.udp_reflection[i] =
             counter_delta(p.udp_reflection[i], s.udp_reflection[i], &went_down);

@@ -171,6 +171,9 @@ SourceStats merge_source(const uint8_t *addr, uint8_t family,
     s.icmp_echo += x.icmp_echo;
     s.udp += x.udp;
     s.xdp_drop += x.xdp_drop;
+    s.tcp_syn_drop += x.tcp_syn_drop;
+    s.icmp_echo_drop += x.icmp_echo_drop;
+    s.udp_drop += x.udp_drop;
     for (int i = 0; i < PSO_REFLECTION_PORTS; ++i)
       s.udp_reflection[i] += x.udp_reflection[i];
     for (int i = 0; i < PSO_DPORT_WORDS; ++i)

@@ -146,6 +146,10 @@ struct SourceStats {
   uint64_t icmp_echo = 0; // ICMP / ICMPv6 echo requests
   uint64_t udp = 0;       // UDP datagrams
   uint64_t xdp_drop = 0;  // packets the policy dropped
+  // Of tcp_syn, icmp_echo and udp, those the policy dropped.
+  uint64_t tcp_syn_drop = 0;
+  uint64_t icmp_echo_drop = 0;
+  uint64_t udp_drop = 0;
   // UDP from the well-known reflection source ports, in this order:
   // 53 (DNS), 123 (NTP), 11211 (memcached), 1900 (SSDP), 19 (chargen).
   std::array<uint64_t, 5> udp_reflection{};

@@ -29,6 +29,9 @@ void add_share(SourceStats &t, const pso_src_val &now,
   add(t.icmp_echo, now.icmp_echo, b.icmp_echo);
   add(t.udp, now.udp, b.udp);
   add(t.xdp_drop, now.xdp_drop, b.xdp_drop);
+  add(t.tcp_syn_drop, now.tcp_syn_drop, b.tcp_syn_drop);
+  add(t.icmp_echo_drop, now.icmp_echo_drop, b.icmp_echo_drop);
+  add(t.udp_drop, now.udp_drop, b.udp_drop);
   for (int i = 0; i < PSO_REFLECTION_PORTS; ++i)
     add(t.udp_reflection[i], now.udp_reflection[i], b.udp_reflection[i]);
 }
@@ -95,6 +98,9 @@ void SourceTotals::update(const pso_src_slot *slots, uint32_t count, int ncpus,
       now.icmp_echo = t.icmp_echo;
       now.udp = t.udp;
       now.xdp_drop = t.xdp_drop;
+      now.tcp_syn_drop = t.tcp_syn_drop;
+      now.icmp_echo_drop = t.icmp_echo_drop;
+      now.udp_drop = t.udp_drop;
       now.udp_reflection = t.udp_reflection;
       out.push_back(now);
     }

@@ -33,10 +33,10 @@ struct Loaded {
 };
 
 // The policy compiled once, loaded again with the observation on or off.
-Loaded load(bool observe) {
+Loaded load(bool observe, const char *policy = kPolicy) {
   Loaded l;
   std::string err;
-  l.compiled = CompiledPolicy::make(kPolicy, &err);
+  l.compiled = CompiledPolicy::make(policy, &err);
   EXPECT_TRUE(l.compiled) << err;
   if (!l.compiled)
     return l;
@@ -158,7 +158,51 @@ TEST(XdpObservation, CountsByClassVerdictAndSource) {
   EXPECT_EQ(b->udp_reflection[0], 4u); // source port 53
   EXPECT_EQ(b->xdp_drop, 0u);
   EXPECT_EQ(c->xdp_drop, 5u);
+  EXPECT_EQ(c->udp_drop, 5u);
   EXPECT_EQ(c->packets, 5u);
+}
+
+// A blocked source whose SSH still passes: its drops are counted by class,
+// so what passes of its SYNs is its SYNs less their drops, not its SYNs
+// times the share of all its packets that passed.
+TEST(XdpObservation, CountsASourcesDropsByClass) {
+  PSC_REQUIRE_OR_SKIP(psl::backend::bpf_features().xdp_test_run);
+  Loaded l = load(true, R"(
+    rule ssh: tcp.dport == 22 => pass
+    rule block: ip.src in { 198.51.100.9 } => drop
+    default pass)");
+  ASSERT_TRUE(l.obj);
+  const char *blocked = "198.51.100.9";
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(run(*l.obj, build(tcp(blocked, 22))), "XDP_PASS");
+  for (int i = 0; i < 6; ++i) // the SSH sessions' other packets
+    EXPECT_EQ(run(*l.obj, build(tcp(blocked, 22, 0x10))), "XDP_PASS");
+  for (uint16_t port = 80; port < 84; ++port)
+    EXPECT_EQ(run(*l.obj, build(tcp(blocked, port))), "XDP_DROP");
+  for (int i = 0; i < 2; ++i)
+    EXPECT_EQ(run(*l.obj, build(echo(blocked))), "XDP_DROP");
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(run(*l.obj, build(udp(blocked, 1000, 53))), "XDP_DROP");
+  for (int i = 0; i < 2; ++i)
+    EXPECT_EQ(run(*l.obj, build(echo("192.0.2.5"))), "XDP_PASS");
+
+  auto xdp = XdpObservation::from_object(*l.obj);
+  ASSERT_TRUE(xdp.ok()) << xdp.error().message;
+  Snapshot s;
+  ASSERT_TRUE(xdp->read(s).ok());
+  const SourceStats *b = source(s, 9), *p = source(s, 5);
+  ASSERT_TRUE(b && p);
+  EXPECT_EQ(b->packets, 18u);
+  EXPECT_EQ(b->xdp_drop, 9u);
+  EXPECT_EQ(b->tcp_syn, 7u);
+  EXPECT_EQ(b->tcp_syn_drop, 4u);
+  EXPECT_EQ(b->icmp_echo, 2u);
+  EXPECT_EQ(b->icmp_echo_drop, 2u);
+  EXPECT_EQ(b->udp, 3u);
+  EXPECT_EQ(b->udp_drop, 3u);
+  EXPECT_EQ(p->icmp_echo, 2u);
+  EXPECT_EQ(p->icmp_echo_drop, 0u);
+  EXPECT_EQ(p->xdp_drop, 0u);
 }
 
 // Keeps the calling thread on one CPU while it lives: BPF_PROG_TEST_RUN

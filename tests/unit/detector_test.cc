@@ -469,6 +469,55 @@ TEST(DetectorState, ABlockedSourceIsNotInsertedAgain) {
   EXPECT_TRUE(out[0].empty()) << to_json(out[0].front()).dump(2);
 }
 
+// The demo's port scan from a source blocked already: nmap's SYNs are
+// dropped, its SSH sessions (protected, passed before drop_blocked) pass.
+// What passes of its SYNs is the SSH's 50 a second, not its SYNs times the
+// share of all its packets that passed (983 x 270/1203 = 220, over the
+// threshold: a block rule the governor refuses as touching SSH).
+TEST(DetectorState, ABlockedScannerWhoseSshPassesGetsNoRule) {
+  EmbeddedDetector d;
+  std::vector<summary::Summary> w;
+  for (uint64_t seq = 1; seq <= 3; ++seq) {
+    WindowBuilder b(seq);
+    background(b).fanout(
+        "198.51.100.2",
+        Sent().packets(1203).syn(983).dropped(933).syn_dropped(933).dports(300),
+        true);
+    b.tcp(45 + 50, 95, 95);
+    w.push_back(b.build());
+  }
+  DetectorContext c = default_context(0);
+  c.blocked = {"198.51.100.2"};
+  for (const auto &p : run(d, w, c))
+    EXPECT_TRUE(p.empty()) << to_json(p.front()).dump(2);
+}
+
+// The other way round: a source whose echo requests a rule drops while
+// its SYNs pass. A share of all its packets would read 400 x 400/2400 = 67
+// SYNs a second passing, under the threshold (200).
+TEST(DetectorSyn, ASourceDroppedForItsEchoesIsStillReadForItsSyns) {
+  EmbeddedDetector d;
+  std::vector<summary::Summary> w;
+  for (uint64_t seq = 1; seq <= 2; ++seq) {
+    WindowBuilder b(seq);
+    background(b).top(
+        "198.51.100.8",
+        Sent().syn(400).echo(2000).dropped(2000).syn_dropped(0).echo_dropped(
+            2000));
+    b.tcp(445, 445, 45);
+    w.push_back(b.build());
+  }
+  auto out = run(d, w);
+  EXPECT_TRUE(out[0].empty()); // under the hard threshold: two windows
+  ASSERT_EQ(out[1].size(), 1u);
+  const Proposal &p = out[1][0];
+  EXPECT_EQ(p.kind, Proposal::Kind::SetInsert);
+  EXPECT_NE(p.analysis.find("198.51.100.8: 400 SYNs/s"), std::string::npos)
+      << p.analysis;
+  EXPECT_TRUE(
+      has_counter(p, "talkers.top[198.51.100.8].tcp_syn_drop.per_s", 0));
+}
+
 TEST(DetectorState, AnInsertRefusedIsProposedAgainAfterTheDelay) {
   DetectorOptions o;
   o.repropose_after = std::chrono::seconds(5);

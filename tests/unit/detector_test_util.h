@@ -3,7 +3,9 @@
 // to what every source sent (the top talkers and the rest).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,9 @@ struct Sent {
   uint64_t syn_ = 0, echo_ = 0, udp_ = 0, dropped_ = 0;
   uint64_t from_53_ = 0, from_123_ = 0;
   uint32_t dports_ = 1, daddrs_ = 1;
+  // The drops of each class; unset: `dropped` spread over the classes in
+  // proportion to what each sent.
+  std::optional<uint64_t> syn_dropped_, echo_dropped_, udp_dropped_;
 
   // All packets; by default the sum of the kinds below.
   Sent &packets(uint64_t n) { return packets_ = n, *this; }
@@ -30,6 +35,24 @@ struct Sent {
   Sent &echo(uint64_t n) { return echo_ = n, *this; }
   Sent &udp(uint64_t n) { return udp_ = n, *this; } // not from 53 or 123
   Sent &dropped(uint64_t n) { return dropped_ = n, *this; }
+  Sent &syn_dropped(uint64_t n) { return syn_dropped_ = n, *this; }
+  Sent &echo_dropped(uint64_t n) { return echo_dropped_ = n, *this; }
+  Sent &udp_dropped(uint64_t n) { return udp_dropped_ = n, *this; }
+
+  uint64_t all() const {
+    return packets_ ? packets_ : syn_ + echo_ + udp_ + from_53_ + from_123_;
+  }
+  uint64_t all_udp() const { return udp_ + from_53_ + from_123_; }
+  // What the policy dropped of a class that sent `n`.
+  uint64_t dropped_of(const std::optional<uint64_t> &set, uint64_t n) const {
+    if (set)
+      return *set;
+    uint64_t packets = all();
+    return packets ? n * std::min(dropped_, packets) / packets : 0;
+  }
+  uint64_t syn_drops() const { return dropped_of(syn_dropped_, syn_); }
+  uint64_t echo_drops() const { return dropped_of(echo_dropped_, echo_); }
+  uint64_t udp_drops() const { return dropped_of(udp_dropped_, all_udp()); }
   Sent &from_53(uint64_t n) { return from_53_ = n, *this; }
   Sent &from_123(uint64_t n) { return from_123_ = n, *this; }
   Sent &dports(uint32_t n) { return dports_ = n, *this; }
@@ -112,6 +135,9 @@ public:
     s.talkers.all.icmp_echo = count(echo_);
     s.talkers.all.udp = count(udp_);
     s.talkers.all.xdp_drop = count(dropped_);
+    s.talkers.all.tcp_syn_drop = count(syn_dropped_);
+    s.talkers.all.icmp_echo_drop = count(echo_dropped_);
+    s.talkers.all.udp_drop = count(udp_dropped_);
     if (from_53_)
       s.talkers.all.udp_reflection.push_back({53, count(from_53_)});
     if (from_123_)
@@ -128,15 +154,16 @@ private:
     summary::Talker t;
     t.addr = addr;
     t.family = addr.find(':') == std::string::npos ? 4 : 6;
-    uint64_t packets =
-        x.packets_ ? x.packets_
-                   : x.syn_ + x.echo_ + x.udp_ + x.from_53_ + x.from_123_;
+    uint64_t packets = x.all();
     t.traffic = {packets, packets * 100, static_cast<double>(packets),
                  static_cast<double>(packets) * 800};
     t.tcp_syn = count(x.syn_);
     t.icmp_echo = count(x.echo_);
-    t.udp = count(x.udp_ + x.from_53_ + x.from_123_);
+    t.udp = count(x.all_udp());
     t.xdp_drop = count(x.dropped_);
+    t.tcp_syn_drop = count(x.syn_drops());
+    t.icmp_echo_drop = count(x.echo_drops());
+    t.udp_drop = count(x.udp_drops());
     if (x.from_53_)
       t.udp_reflection.push_back({53, count(x.from_53_)});
     if (x.from_123_)
@@ -153,6 +180,9 @@ private:
     echo_ += x.echo_;
     udp_ += x.udp_ + x.from_53_ + x.from_123_;
     dropped_ += x.dropped_;
+    syn_dropped_ += x.syn_drops();
+    echo_dropped_ += x.echo_drops();
+    udp_dropped_ += x.udp_drops();
     from_53_ += x.from_53_;
     from_123_ += x.from_123_;
   }
@@ -160,6 +190,7 @@ private:
   summary::Summary s_;
   uint64_t syn_ = 0, echo_ = 0, udp_ = 0, dropped_ = 0, from_53_ = 0,
            from_123_ = 0;
+  uint64_t syn_dropped_ = 0, echo_dropped_ = 0, udp_dropped_ = 0;
 };
 
 // psd's default policy's two block sets, and a clock at window `seq`'s end.

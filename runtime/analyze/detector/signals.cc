@@ -14,17 +14,23 @@ using summary::ReflectionRate;
 using summary::Summary;
 using summary::Talker;
 
-// The share of a source's packets in the window the policy let through:
-// a source the policy drops already is handled, and one it rate-limits
-// counts only with what still passes.
-double pass_share(const Talker &t) {
-  if (t.traffic.packets == 0)
-    return 1;
-  uint64_t dropped = std::min(t.xdp_drop.count, t.traffic.packets);
-  return static_cast<double>(t.traffic.packets - dropped) /
-         static_cast<double>(t.traffic.packets);
+// What of a traffic class the policy let through, per second: a source
+// the policy drops already is handled, and one it rate-limits counts only
+// with what still passes. The tracer counts each source's drops by class,
+// so a source whose other traffic is dropped (a blocked scanner whose
+// SSH still passes) is not read as passing SYNs it did not send.
+double passed_per_s(const summary::Count &all, const summary::Count &dropped) {
+  return std::max(0.0, all.per_s - dropped.per_s);
 }
-double drop_share(const Talker &t) { return 1 - pass_share(t); }
+
+// The share of a source's UDP the policy dropped (its reflection
+// datagrams are UDP too, and not counted apart).
+double udp_drop_share(const Talker &t) {
+  if (t.udp.count == 0)
+    return 0;
+  return static_cast<double>(std::min(t.udp_drop.count, t.udp.count)) /
+         static_cast<double>(t.udp.count);
+}
 
 double reflection_per_s(const std::vector<ReflectionRate> &rates,
                         uint16_t port) {
@@ -116,6 +122,18 @@ private:
         v = t.xdp_drop.per_s;
       else if (name == "xdp_drop.count")
         v = static_cast<double>(t.xdp_drop.count);
+      else if (name == "tcp_syn_drop.per_s")
+        v = t.tcp_syn_drop.per_s;
+      else if (name == "tcp_syn_drop.count")
+        v = static_cast<double>(t.tcp_syn_drop.count);
+      else if (name == "icmp_echo_drop.per_s")
+        v = t.icmp_echo_drop.per_s;
+      else if (name == "icmp_echo_drop.count")
+        v = static_cast<double>(t.icmp_echo_drop.count);
+      else if (name == "udp_drop.per_s")
+        v = t.udp_drop.per_s;
+      else if (name == "udp_drop.count")
+        v = static_cast<double>(t.udp_drop.count);
       else if (name == "icmp_echo.per_s")
         v = t.icmp_echo.per_s;
       else if (name == "icmp_echo.count")
@@ -137,35 +155,35 @@ private:
   }
 
   void source_floods(const Talker &t) {
-    const double pass = pass_share(t);
-    double icmp = t.icmp_echo.per_s * pass;
+    double icmp = passed_per_s(t.icmp_echo, t.icmp_echo_drop);
     if (icmp >= static_cast<double>(o_.icmp_source_pps)) {
       Finding &f =
           add(Detection::IcmpSourceFlood, t.addr, icmp,
               static_cast<double>(o_.icmp_source_pps),
               static_cast<double>(o_.icmp_source_hard_pps), "echo requests/s");
       read_talker(f, t, "top",
-                  {"icmp_echo.per_s", "traffic.pps", "xdp_drop.per_s"});
+                  {"icmp_echo.per_s", "icmp_echo_drop.per_s", "traffic.pps"});
       flagged_icmp_.insert(t.addr);
       flagged_icmp_level_ += icmp;
     }
-    double syn = t.tcp_syn.per_s * pass;
+    double syn = passed_per_s(t.tcp_syn, t.tcp_syn_drop);
     if (syn >= static_cast<double>(o_.syn_source_pps)) {
       Finding &f = add(Detection::SynSourceFlood, t.addr, syn,
                        static_cast<double>(o_.syn_source_pps),
                        static_cast<double>(o_.syn_source_hard_pps), "SYNs/s");
       read_talker(f, t, "top",
-                  {"tcp_syn.per_s", "traffic.pps", "xdp_drop.per_s"});
+                  {"tcp_syn.per_s", "tcp_syn_drop.per_s", "traffic.pps"});
       flagged_syn_.insert(t.addr);
       flagged_syn_level_ += syn;
     }
-    double udp = std::max(0.0, t.udp.per_s - reflection_per_s(t)) * pass;
+    double udp = std::max(0.0, t.udp.per_s - reflection_per_s(t)) *
+                 (1 - udp_drop_share(t));
     if (udp >= static_cast<double>(o_.udp_source_pps)) {
       Finding &f =
           add(Detection::UdpSourceFlood, t.addr, udp,
               static_cast<double>(o_.udp_source_pps),
               static_cast<double>(o_.udp_source_hard_pps), "datagrams/s");
-      read_talker(f, t, "top", {"udp.per_s", "traffic.pps", "xdp_drop.per_s"});
+      read_talker(f, t, "top", {"udp.per_s", "udp_drop.per_s", "traffic.pps"});
     }
   }
 
@@ -176,18 +194,26 @@ private:
   void scans() {
     std::unordered_set<std::string_view> seen;
     auto consider = [&](const Talker &t, const char *list) {
-      if (!seen.insert(t.addr).second || t.traffic.packets == 0 ||
-          drop_share(t) >= 0.5)
+      if (!seen.insert(t.addr).second || t.traffic.packets == 0)
         return;
       uint64_t udp = t.udp.count - std::min(t.udp.count, reflection_count(t));
       uint64_t probes = t.tcp_syn.count + t.icmp_echo.count + udp;
       if (probes < o_.scan_min_probes ||
           probes * 100 < uint64_t{o_.scan_probe_percent} * t.traffic.packets)
         return;
+      // Probes the policy drops already: SYNs and echo requests by their
+      // own counts, UDP by its share.
+      double dropped =
+          static_cast<double>(
+              std::min(t.tcp_syn_drop.count, t.tcp_syn.count) +
+              std::min(t.icmp_echo_drop.count, t.icmp_echo.count)) +
+          static_cast<double>(udp) * udp_drop_share(t);
+      if (dropped * 2 >= static_cast<double>(probes))
+        return;
       const std::initializer_list<const char *> members = {
-          "distinct_dports", "distinct_daddrs", "traffic.packets",
-          "tcp_syn.count",   "icmp_echo.count", "udp.count",
-          "xdp_drop.count"};
+          "distinct_dports",      "distinct_daddrs",    "traffic.packets",
+          "tcp_syn.count",        "tcp_syn_drop.count", "icmp_echo.count",
+          "icmp_echo_drop.count", "udp.count",          "udp_drop.count"};
       if (t.distinct_dports >= o_.scan_ports) {
         Finding &f =
             add(Detection::VerticalScan, t.addr, t.distinct_dports,
@@ -228,8 +254,9 @@ private:
       return;
     double excluded = 0;
     for (const Talker &t : s_.talkers.top)
-      excluded += t.icmp_echo.per_s *
-                  (flagged_icmp_.count(t.addr) ? 1.0 : drop_share(t));
+      excluded += flagged_icmp_.count(t.addr)
+                      ? t.icmp_echo.per_s
+                      : std::min(t.icmp_echo_drop.per_s, t.icmp_echo.per_s);
     ClassShare v4 = class_share(s_, {"ipv4/icmp"});
     ClassShare v6 = class_share(s_, {"ipv6/icmp"});
     ClassShare both{v4.nic + v6.nic, v4.pass + v6.pass};
@@ -261,8 +288,9 @@ private:
       return;
     double excluded = 0;
     for (const Talker &t : s_.talkers.top)
-      excluded +=
-          t.tcp_syn.per_s * (flagged_syn_.count(t.addr) ? 1.0 : drop_share(t));
+      excluded += flagged_syn_.count(t.addr)
+                      ? t.tcp_syn.per_s
+                      : std::min(t.tcp_syn_drop.per_s, t.tcp_syn.per_s);
     ClassShare tcp = class_share(s_, {"ipv4/tcp", "ipv6/tcp"});
     double level =
         unexplained(syn, tcp.share(), flagged_syn_level_, all, excluded);
@@ -303,7 +331,8 @@ private:
         continue;
       double excluded = 0;
       for (const Talker &t : s_.talkers.top)
-        excluded += reflection_per_s(t.udp_reflection, port) * drop_share(t);
+        excluded +=
+            reflection_per_s(t.udp_reflection, port) * udp_drop_share(t);
       double level = unexplained(all, udp.share(), 0, all, excluded);
       if (level < static_cast<double>(o_.reflection_pps))
         continue;
