@@ -1,27 +1,8 @@
 #include "backend/clang_compiler.h"
 
 #include <cstdlib>
-#include <memory>
-#include <mutex>
 
-#include <clang/Basic/Diagnostic.h>
-#include <clang/Basic/DiagnosticIDs.h>
-#include <clang/Basic/DiagnosticOptions.h>
-#include <clang/Basic/FileManager.h>
-#include <clang/Basic/SourceManager.h>
-#include <clang/CodeGen/CodeGenAction.h>
-#include <clang/Frontend/CompilerInstance.h>
-#include <clang/Frontend/CompilerInvocation.h>
-#include <clang/Frontend/FrontendActions.h>
-#include <llvm/ADT/IntrusiveRefCntPtr.h>
-#include <llvm/ADT/SmallString.h>
-#include <llvm/ADT/SmallVector.h>
-#include <llvm/IR/LLVMContext.h>
-#include <llvm/Support/MemoryBuffer.h>
-#include <llvm/Support/Path.h>
-#include <llvm/Support/TargetSelect.h>
-#include <llvm/Support/VirtualFileSystem.h>
-#include <llvm/Support/raw_ostream.h>
+#include "backend/clang_module.h"
 
 #ifndef PSC_CLANG_RESOURCE_DIR
 #error "PSC_CLANG_RESOURCE_DIR must be defined by the build"
@@ -33,24 +14,8 @@
 namespace psl::backend {
 namespace {
 
-// The in-memory files live here. A path no real file system has, so an
-// include can never silently pick a real file instead of ours.
-constexpr const char kVirtualDir[] = "/__psc_memory__";
-// CompileOptions::precompiled_header's place in that directory.
+// CompileOptions::precompiled_header's place in the virtual directory.
 constexpr const char kPchName[] = "precompiled.pch";
-
-// Registering a target only fills LLVM's target registry; it holds no
-// compile state and is safe to do once for the whole process.
-void register_bpf_target() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    LLVMInitializeBPFTargetInfo();
-    LLVMInitializeBPFTarget();
-    LLVMInitializeBPFTargetMC();
-    LLVMInitializeBPFAsmPrinter();
-    LLVMInitializeBPFAsmParser(); // inline asm in the templates
-  });
-}
 
 std::string virtual_path(std::string_view name) {
   std::string path = kVirtualDir;
@@ -58,69 +23,6 @@ std::string virtual_path(std::string_view name) {
   path += name;
   return path;
 }
-
-// Paths under the virtual directory are shown as the caller named them.
-std::string display_path(llvm::StringRef path) {
-  llvm::StringRef prefix(kVirtualDir);
-  if (path.startswith(prefix) && path.size() > prefix.size() &&
-      path[prefix.size()] == '/')
-    return path.substr(prefix.size() + 1).str();
-  return path.str();
-}
-
-// Collects every diagnostic into a CompileResult instead of printing it.
-class CollectingConsumer : public clang::DiagnosticConsumer {
-public:
-  explicit CollectingConsumer(CompileResult &result) : result_(result) {}
-
-  void HandleDiagnostic(clang::DiagnosticsEngine::Level level,
-                        const clang::Diagnostic &info) override {
-    DiagnosticConsumer::HandleDiagnostic(level, info);
-    CDiagnostic d;
-    switch (level) {
-    case clang::DiagnosticsEngine::Ignored:
-      return;
-    case clang::DiagnosticsEngine::Note:
-      d.level = CDiagnostic::Level::Note;
-      break;
-    case clang::DiagnosticsEngine::Remark:
-      d.level = CDiagnostic::Level::Remark;
-      break;
-    case clang::DiagnosticsEngine::Warning:
-      d.level = CDiagnostic::Level::Warning;
-      ++result_.warning_count;
-      break;
-    case clang::DiagnosticsEngine::Error:
-    case clang::DiagnosticsEngine::Fatal:
-      d.level = CDiagnostic::Level::Error;
-      ++result_.error_count;
-      break;
-    }
-    llvm::SmallString<256> text;
-    info.FormatDiagnostic(text);
-    d.message = text.str().str();
-    llvm::StringRef flag =
-        clang::DiagnosticIDs::getWarningOptionForDiag(info.getID());
-    if (!flag.empty())
-      d.option = "-W" + flag.str();
-
-    const clang::SourceLocation loc = info.getLocation();
-    if (loc.isValid() && info.hasSourceManager()) {
-      const clang::SourceManager &sm = info.getSourceManager();
-      clang::PresumedLoc presumed = sm.getPresumedLoc(loc);
-      if (presumed.isValid()) {
-        d.file = display_path(presumed.getFilename());
-        d.line = presumed.getLine();
-        d.column = presumed.getColumn();
-      }
-      d.in_main_file = sm.isInMainFile(sm.getExpansionLoc(loc));
-    }
-    result_.diagnostics.push_back(std::move(d));
-  }
-
-private:
-  CompileResult &result_;
-};
 
 void add_internal_error(CompileResult &result, std::string message) {
   CDiagnostic d;
@@ -315,111 +217,50 @@ CompileResult BpfCompiler::compile(const CompileInput &input) const {
 
 namespace {
 
-// The invocation for cc1 `args`; false (with the reason in `result`) if
-// Clang does not accept them.
-bool make_invocation(const std::vector<std::string> &args,
-                     clang::DiagnosticConsumer &consumer, CompileResult &result,
-                     clang::CompilerInvocation &invocation) {
-  std::vector<const char *> argv;
-  argv.reserve(args.size());
-  for (const std::string &a : args)
-    argv.push_back(a.c_str());
-  clang::DiagnosticsEngine arg_diags(
-      llvm::makeIntrusiveRefCnt<clang::DiagnosticIDs>(),
-      llvm::makeIntrusiveRefCnt<clang::DiagnosticOptions>(), &consumer,
-      /*ShouldOwnClient=*/false);
-  if (!clang::CompilerInvocation::CreateFromArgs(invocation, argv, arg_diags) ||
-      result.error_count != 0) {
-    if (result.error_count == 0)
-      add_internal_error(result, "invalid compiler arguments");
-    return false;
-  }
-  return true;
+// The module, or an error result saying why it cannot be loaded.
+const ClangEntry *entry_or_error(CompileResult &result) {
+  std::string error;
+  const ClangEntry *e = clang_entry(&error);
+  if (e == nullptr)
+    add_internal_error(result, error);
+  return e;
 }
 
 } // namespace
 
 CompileResult BpfCompiler::compile_once(const CompileInput &input,
                                         bool with_pch) const {
-  register_bpf_target();
   CompileResult result;
-  CollectingConsumer consumer(result);
-
-  const std::string main_path = virtual_path(input.name);
-  auto invocation = std::make_shared<clang::CompilerInvocation>();
-  if (!make_invocation(
-          cc1_args_for("-emit-obj", "c", main_path, input.name, with_pch),
-          consumer, result, *invocation))
+  const ClangEntry *entry = entry_or_error(result);
+  if (entry == nullptr)
     return result;
-
-  // The main file, the extra headers and the PCH in memory, over the real
-  // file system for the templates and the uapi headers.
-  auto memory_fs = llvm::makeIntrusiveRefCnt<llvm::vfs::InMemoryFileSystem>();
-  memory_fs->addFile(
-      main_path, /*ModificationTime=*/0,
-      llvm::MemoryBuffer::getMemBufferCopy(input.text, main_path));
-  for (const auto &[name, text] : input.extra_files) {
-    const std::string path = virtual_path(name);
-    memory_fs->addFile(path, 0,
-                       llvm::MemoryBuffer::getMemBufferCopy(text, path));
-  }
-  if (with_pch) {
-    const std::string path = virtual_path(kPchName);
-    memory_fs->addFile(path, 0,
-                       llvm::MemoryBuffer::getMemBuffer(
-                           llvm::StringRef(options_.precompiled_header.data(),
-                                           options_.precompiled_header.size()),
-                           path, /*RequiresNullTerminator=*/false));
-  }
-  auto overlay_fs = llvm::makeIntrusiveRefCnt<llvm::vfs::OverlayFileSystem>(
-      llvm::vfs::createPhysicalFileSystem());
-  overlay_fs->pushOverlay(memory_fs);
-
-  // Declared before the instance: the instance owns the stream that
-  // writes into it.
-  llvm::SmallVector<char, 0> object;
-  llvm::LLVMContext llvm_context;
-  {
-    clang::CompilerInstance instance;
-    instance.setInvocation(std::move(invocation));
-    instance.createDiagnostics(&consumer, /*ShouldOwnClient=*/false);
-    // ExecuteAction reports "N errors generated." here; we count ourselves.
-    instance.setVerboseOutputStream(std::make_unique<llvm::raw_null_ostream>());
-    instance.createFileManager(overlay_fs);
-    instance.setOutputStream(
-        std::make_unique<llvm::raw_svector_ostream>(object));
-
-    clang::EmitObjAction action(&llvm_context);
-    const bool ok = instance.ExecuteAction(action);
-    if (!ok && result.error_count == 0)
-      add_internal_error(result, "compilation failed without a diagnostic");
-  }
-  if (result.error_count == 0)
-    result.object.assign(object.begin(), object.end());
+  ClangJob job;
+  const std::string main_path = virtual_path(input.name);
+  job.args = cc1_args_for("-emit-obj", "c", main_path, input.name, with_pch);
+  job.files.push_back({main_path, input.text, /*copy=*/true});
+  for (const auto &[name, text] : input.extra_files)
+    job.files.push_back({virtual_path(name), text, /*copy=*/true});
+  if (with_pch)
+    job.files.push_back({virtual_path(kPchName), options_.precompiled_header,
+                         /*copy=*/false});
+  entry->compile(job, result);
   return result;
 }
 
 CompileResult BpfCompiler::precompile(const std::string &header_path,
                                       const std::string &output_path) const {
-  register_bpf_target();
   CompileResult result;
-  CollectingConsumer consumer(result);
-
-  std::vector<std::string> args = cc1_args_for(
-      "-emit-pch", "c-header", header_path,
-      llvm::sys::path::filename(header_path).str(), /*with_pch=*/false);
-  args.insert(args.end(), {"-o", output_path});
-  auto invocation = std::make_shared<clang::CompilerInvocation>();
-  if (!make_invocation(args, consumer, result, *invocation))
+  const ClangEntry *entry = entry_or_error(result);
+  if (entry == nullptr)
     return result;
-
-  clang::CompilerInstance instance;
-  instance.setInvocation(std::move(invocation));
-  instance.createDiagnostics(&consumer, /*ShouldOwnClient=*/false);
-  instance.setVerboseOutputStream(std::make_unique<llvm::raw_null_ostream>());
-  clang::GeneratePCHAction action;
-  if (!instance.ExecuteAction(action) && result.error_count == 0)
-    add_internal_error(result, "precompiling failed without a diagnostic");
+  std::string name = header_path;
+  if (size_t slash = name.rfind('/'); slash != std::string::npos)
+    name = name.substr(slash + 1);
+  ClangJob job;
+  job.args = cc1_args_for("-emit-pch", "c-header", header_path, name,
+                          /*with_pch=*/false);
+  job.args.insert(job.args.end(), {"-o", output_path});
+  entry->precompile(job, result);
   return result;
 }
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backend/clang_compiler.h"
+#include "backend/clang_module.h"
 #include "backend/prebuilt_objects.h"
 #include "backend/static_link.h"
 #include "codegen/parse_layers.h"
@@ -125,6 +126,10 @@ Expected<PolicyArtifact> build_policy(const Policy &policy,
   a.generate_ms = ms_since(t0);
 
   t0 = std::chrono::steady_clock::now();
+  // A compiler that cannot be loaded is the machine's fault, not the C's.
+  std::string no_compiler;
+  if (backend::clang_entry(&no_compiler) == nullptr)
+    return Error("cannot compile the policy: " + no_compiler);
   CompileOptions copts = policy_compile_options(options.cpu, options.opt_level);
   if (options.cpu == kPolicyPchCpu) {
     const ObjectBytes pch = policy_precompiled_header();

@@ -2,8 +2,6 @@
 // replaces malloc for the whole process once an executable links it, large
 // OS pages come on unless the operator said otherwise, and psc and psd are
 // linked so that their libraries (LLVM and Clang among them) get it too.
-#include <sys/wait.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -14,25 +12,11 @@
 #include <mimalloc.h>
 
 #include "allocator/allocator.h"
+#include "command_output.h"
 
 namespace {
 
-// What `command` prints on standard output; its exit status in `status`.
-std::string output_of(const std::string &command, int &status) {
-  std::string out;
-  FILE *pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    status = -1;
-    return out;
-  }
-  char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0)
-    out.append(buffer, n);
-  const int raw = ::pclose(pipe);
-  status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return out;
-}
+using psl::testing::output_of;
 
 // The dynamic loader's list of what `binary` loads, in search order (it
 // runs nothing of the binary: LD_TRACE_LOADED_OBJECTS is what ldd sets).

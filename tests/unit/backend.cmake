@@ -39,3 +39,17 @@ target_link_libraries(backend_pch_test PRIVATE psl_policy_build psl_parse_prebui
                       GTest::gtest_main)
 target_compile_definitions(backend_pch_test PRIVATE ${PSC_BACKEND_TEST_DEFS})
 gtest_discover_tests(backend_pch_test DISCOVERY_TIMEOUT 30)
+
+# The compiler as a module loaded on first use: psc and psd run as built.
+add_executable(clang_module_test ${CMAKE_CURRENT_SOURCE_DIR}/clang_module_test.cc)
+target_link_libraries(clang_module_test PRIVATE psl_backend_clang
+                      GTest::gtest_main)
+target_compile_definitions(clang_module_test PRIVATE
+  PSC_BINARY="$<TARGET_FILE:psc>")
+add_dependencies(clang_module_test psc)
+if(TARGET psd)
+  target_compile_definitions(clang_module_test PRIVATE
+    PSD_BINARY="$<TARGET_FILE:psd>")
+  add_dependencies(clang_module_test psd)
+endif()
+gtest_discover_tests(clang_module_test DISCOVERY_TIMEOUT 30)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "atomic_write.h"
+#include "backend/clang_module.h"
 #include "codegen/policy_build.h"
 #include "commands.h"
 #include "driver.h"
@@ -22,6 +23,8 @@ namespace psc {
 
 int run_build(const BuildOptions &options, Streams io) {
   auto t0 = std::chrono::steady_clock::now();
+  // Clang loads while the policy is read and checked.
+  psl::backend::preload_clang();
   psl::TextOptions text_options;
   text_options.color = options.color;
   psl::codegen::PolicyBuildOptions build;

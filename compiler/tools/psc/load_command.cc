@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ast/value.h"
+#include "backend/clang_module.h"
 #include "backend/xdp_attach.h"
 #include "codegen/policy_build.h"
 #include "commands.h"
@@ -117,6 +118,7 @@ int run_load(const LoadOptions &options, Streams io) {
                     io.err, &status);
   if (!choice)
     return status;
+  psl::backend::preload_clang(); // loads while the policy is checked
   const pp::Target &target = choice->target;
   const std::string not_loaded =
       "psc load: nothing changed on '" + options.dev + "'\n";

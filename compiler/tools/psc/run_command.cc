@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "backend/clang_module.h"
 #include "codegen/kernel_evaluator.h"
 #include "commands.h"
 #include "driver.h"
@@ -91,6 +92,7 @@ int run_replay(const RunOptions &options, Streams io) {
                 "replay the capture on the reference interpreter\n";
       return kExitEnvironment;
     }
+    psl::backend::preload_clang(); // loads while the policy is checked
   }
   const bool text = options.format == RunOptions::Format::Text;
 

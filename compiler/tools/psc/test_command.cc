@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "backend/clang_module.h"
 #include "codegen/kernel_evaluator.h"
 #include "commands.h"
 #include "driver.h"
@@ -83,6 +84,7 @@ int run_test(const TestOptions &options, Streams io) {
                 "run them on the reference interpreter\n";
       return kExitEnvironment;
     }
+    psl::backend::preload_clang(); // loads while the policy is checked
   }
   const char *evaluator_name = options.interp ? "interp" : "kernel";
   const bool text = options.format == TestOptions::Format::Text;

@@ -17,6 +17,7 @@
 #include "allocator/allocator.h"
 #include "analyzer.h"
 #include "backend/bpf_features.h"
+#include "backend/clang_module.h"
 #include "command_line.h"
 #include "config_file.h"
 #include "daemon.h"
@@ -201,6 +202,9 @@ int main(int argc, char **argv) {
     return psd::kExitUsage;
   }
   options->config_path = cl->config_path;
+  // Clang loads on a thread of its own while psd reads its state and
+  // policies (psd compiles every policy it puts in force).
+  psl::backend::preload_clang();
   // The model server's key: read now, so that a bad key file is a usage
   // error before anything is put in force (and --check-config checks it). Never
   // printed.
