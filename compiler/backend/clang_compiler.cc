@@ -24,14 +24,6 @@ std::string virtual_path(std::string_view name) {
   return path;
 }
 
-void add_internal_error(CompileResult &result, std::string message) {
-  CDiagnostic d;
-  d.level = CDiagnostic::Level::Error;
-  d.message = std::move(message);
-  result.diagnostics.push_back(std::move(d));
-  ++result.error_count;
-}
-
 } // namespace
 
 const char *level_name(CDiagnostic::Level level) {
@@ -193,7 +185,7 @@ CompileResult BpfCompiler::compile(std::string_view text,
 CompileResult BpfCompiler::compile(const CompileInput &input) const {
   if (input.name.empty() || input.name.front() == '/') {
     CompileResult result;
-    add_internal_error(result, "the main file name must be a relative name");
+    result.add_error("the main file name must be a relative name");
     return result;
   }
   if (options_.precompiled_header.empty())
@@ -222,7 +214,7 @@ const ClangEntry *entry_or_error(CompileResult &result) {
   std::string error;
   const ClangEntry *e = clang_entry(&error);
   if (e == nullptr)
-    add_internal_error(result, error);
+    result.add_error(error);
   return e;
 }
 

@@ -108,6 +108,14 @@ struct CompileResult {
   std::string precompiled_header_rejected;
 
   bool ok() const { return error_count == 0 && !object.empty(); }
+  // Adds an error of psc's own, without a place (inline: the compiler
+  // module, clang_module.h, adds them too).
+  void add_error(std::string message) {
+    CDiagnostic d;
+    d.message = std::move(message);
+    diagnostics.push_back(std::move(d));
+    ++error_count;
+  }
   // The first error (for a one-line message); nullptr if there is none.
   const CDiagnostic *first_error() const;
   // Every diagnostic in compiler format, one per line.

@@ -107,14 +107,6 @@ private:
   CompileResult &result_;
 };
 
-void add_internal_error(CompileResult &result, std::string message) {
-  CDiagnostic d;
-  d.level = CDiagnostic::Level::Error;
-  d.message = std::move(message);
-  result.diagnostics.push_back(std::move(d));
-  ++result.error_count;
-}
-
 // The invocation for cc1 `args`; false (with the reason in `result`) if
 // Clang does not accept them.
 bool make_invocation(const std::vector<std::string> &args,
@@ -131,7 +123,7 @@ bool make_invocation(const std::vector<std::string> &args,
   if (!clang::CompilerInvocation::CreateFromArgs(invocation, argv, arg_diags) ||
       result.error_count != 0) {
     if (result.error_count == 0)
-      add_internal_error(result, "invalid compiler arguments");
+      result.add_error("invalid compiler arguments");
     return false;
   }
   return true;
@@ -156,51 +148,53 @@ file_system(const ClangJob &job) {
   return overlay_fs;
 }
 
-void compile_job(const ClangJob &job, CompileResult &result) {
+// Sets `instance` up for the job: its invocation, diagnostics into
+// `consumer`, the job's files. False (with the reason in `result`) if Clang
+// does not accept the arguments.
+bool prepare(const ClangJob &job, clang::DiagnosticConsumer &consumer,
+             CompileResult &result, clang::CompilerInstance &instance) {
   register_bpf_target();
-  CollectingConsumer consumer(result);
   auto invocation = std::make_shared<clang::CompilerInvocation>();
   if (!make_invocation(job.args, consumer, result, *invocation))
-    return;
+    return false;
+  instance.setInvocation(std::move(invocation));
+  instance.createDiagnostics(&consumer, /*ShouldOwnClient=*/false);
+  // ExecuteAction reports "N errors generated." here; we count ourselves.
+  instance.setVerboseOutputStream(std::make_unique<llvm::raw_null_ostream>());
+  instance.createFileManager(file_system(job));
+  return true;
+}
 
+void compile_job(const ClangJob &job, CompileResult &result) {
+  CollectingConsumer consumer(result);
   // Declared before the instance: the instance owns the stream that
   // writes into it.
   llvm::SmallVector<char, 0> object;
   llvm::LLVMContext llvm_context;
   {
     clang::CompilerInstance instance;
-    instance.setInvocation(std::move(invocation));
-    instance.createDiagnostics(&consumer, /*ShouldOwnClient=*/false);
-    // ExecuteAction reports "N errors generated." here; we count ourselves.
-    instance.setVerboseOutputStream(std::make_unique<llvm::raw_null_ostream>());
-    instance.createFileManager(file_system(job));
+    if (!prepare(job, consumer, result, instance))
+      return;
     instance.setOutputStream(
         std::make_unique<llvm::raw_svector_ostream>(object));
 
     clang::EmitObjAction action(&llvm_context);
     const bool ok = instance.ExecuteAction(action);
     if (!ok && result.error_count == 0)
-      add_internal_error(result, "compilation failed without a diagnostic");
+      result.add_error("compilation failed without a diagnostic");
   }
   if (result.error_count == 0)
     result.object.assign(object.begin(), object.end());
 }
 
 void precompile_job(const ClangJob &job, CompileResult &result) {
-  register_bpf_target();
   CollectingConsumer consumer(result);
-  auto invocation = std::make_shared<clang::CompilerInvocation>();
-  if (!make_invocation(job.args, consumer, result, *invocation))
-    return;
-
   clang::CompilerInstance instance;
-  instance.setInvocation(std::move(invocation));
-  instance.createDiagnostics(&consumer, /*ShouldOwnClient=*/false);
-  instance.setVerboseOutputStream(std::make_unique<llvm::raw_null_ostream>());
-  instance.createFileManager(file_system(job));
+  if (!prepare(job, consumer, result, instance))
+    return;
   clang::GeneratePCHAction action;
   if (!instance.ExecuteAction(action) && result.error_count == 0)
-    add_internal_error(result, "precompiling failed without a diagnostic");
+    result.add_error("precompiling failed without a diagnostic");
 }
 
 // Nothing may unwind into the program through the C entry: an exception
@@ -210,9 +204,9 @@ void guarded(F f, const ClangJob &job, CompileResult &result) {
   try {
     f(job, result);
   } catch (const std::exception &e) {
-    add_internal_error(result, std::string("the compiler failed: ") + e.what());
+    result.add_error(std::string("the compiler failed: ") + e.what());
   } catch (...) {
-    add_internal_error(result, "the compiler failed");
+    result.add_error("the compiler failed");
   }
 }
 

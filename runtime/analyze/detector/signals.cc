@@ -5,6 +5,7 @@
 #include <set>
 #include <string_view>
 #include <unordered_set>
+#include <utility>
 
 namespace psr::analyze {
 
@@ -71,6 +72,33 @@ ClassShare class_share(const Summary &s,
   return c;
 }
 
+// A talker's member by its name in the summary's JSON: "traffic.pps",
+// "distinct_dports", or a count's "tcp_syn.per_s", "udp_drop.count".
+double talker_value(const Talker &t, std::string_view member) {
+  if (member == "traffic.pps")
+    return t.traffic.pps;
+  if (member == "traffic.packets")
+    return static_cast<double>(t.traffic.packets);
+  if (member == "distinct_dports")
+    return t.distinct_dports;
+  if (member == "distinct_daddrs")
+    return t.distinct_daddrs;
+  const size_t dot = member.rfind('.');
+  if (dot == std::string_view::npos)
+    return 0;
+  const std::string_view base = member.substr(0, dot);
+  const bool count = member.substr(dot + 1) == "count";
+  const std::pair<std::string_view, const summary::Count *> counts[] = {
+      {"tcp_syn", &t.tcp_syn},     {"tcp_syn_drop", &t.tcp_syn_drop},
+      {"icmp_echo", &t.icmp_echo}, {"icmp_echo_drop", &t.icmp_echo_drop},
+      {"udp", &t.udp},             {"udp_drop", &t.udp_drop},
+      {"xdp_drop", &t.xdp_drop}};
+  for (const auto &[name, c] : counts)
+    if (name == base)
+      return count ? static_cast<double>(c->count) : c->per_s;
+  return 0;
+}
+
 std::string place(const char *list, const Talker &t) {
   return std::string("talkers.") + list + "[" + t.addr + "]";
 }
@@ -111,47 +139,8 @@ private:
                    std::initializer_list<const char *> members) {
     f.family = t.family;
     std::string at = place(list, t);
-    for (const char *m : members) {
-      std::string_view name = m;
-      double v = 0;
-      if (name == "traffic.pps")
-        v = t.traffic.pps;
-      else if (name == "traffic.packets")
-        v = static_cast<double>(t.traffic.packets);
-      else if (name == "xdp_drop.per_s")
-        v = t.xdp_drop.per_s;
-      else if (name == "xdp_drop.count")
-        v = static_cast<double>(t.xdp_drop.count);
-      else if (name == "tcp_syn_drop.per_s")
-        v = t.tcp_syn_drop.per_s;
-      else if (name == "tcp_syn_drop.count")
-        v = static_cast<double>(t.tcp_syn_drop.count);
-      else if (name == "icmp_echo_drop.per_s")
-        v = t.icmp_echo_drop.per_s;
-      else if (name == "icmp_echo_drop.count")
-        v = static_cast<double>(t.icmp_echo_drop.count);
-      else if (name == "udp_drop.per_s")
-        v = t.udp_drop.per_s;
-      else if (name == "udp_drop.count")
-        v = static_cast<double>(t.udp_drop.count);
-      else if (name == "icmp_echo.per_s")
-        v = t.icmp_echo.per_s;
-      else if (name == "icmp_echo.count")
-        v = static_cast<double>(t.icmp_echo.count);
-      else if (name == "tcp_syn.per_s")
-        v = t.tcp_syn.per_s;
-      else if (name == "tcp_syn.count")
-        v = static_cast<double>(t.tcp_syn.count);
-      else if (name == "udp.per_s")
-        v = t.udp.per_s;
-      else if (name == "udp.count")
-        v = static_cast<double>(t.udp.count);
-      else if (name == "distinct_dports")
-        v = t.distinct_dports;
-      else if (name == "distinct_daddrs")
-        v = t.distinct_daddrs;
-      f.counters.push_back({at + "." + m, v});
-    }
+    for (const char *m : members)
+      f.counters.push_back({at + "." + m, talker_value(t, m)});
   }
 
   void source_floods(const Talker &t) {
