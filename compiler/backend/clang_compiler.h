@@ -1,5 +1,6 @@
 // eBPF C text in memory -> BPF ELF object in memory, with the Clang 14
-// libraries in this process.
+// libraries in this process: a module (clang_module.h) loaded with the
+// first compile, or before it by preload_clang().
 //
 // No compiler subprocess and no temporary file: the main file and any extra
 // headers live in an in-memory file system laid over the real one (the

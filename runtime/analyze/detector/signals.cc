@@ -89,9 +89,12 @@ double talker_value(const Talker &t, std::string_view member) {
   const std::string_view base = member.substr(0, dot);
   const bool count = member.substr(dot + 1) == "count";
   const std::pair<std::string_view, const summary::Count *> counts[] = {
-      {"tcp_syn", &t.tcp_syn},     {"tcp_syn_drop", &t.tcp_syn_drop},
-      {"icmp_echo", &t.icmp_echo}, {"icmp_echo_drop", &t.icmp_echo_drop},
-      {"udp", &t.udp},             {"udp_drop", &t.udp_drop},
+      {"tcp_syn", &t.tcp_syn},
+      {"tcp_syn_drop", &t.tcp_syn_drop},
+      {"icmp_echo", &t.icmp_echo},
+      {"icmp_echo_drop", &t.icmp_echo_drop},
+      {"udp", &t.udp},
+      {"udp_drop", &t.udp_drop},
       {"xdp_drop", &t.xdp_drop}};
   for (const auto &[name, c] : counts)
     if (name == base)
