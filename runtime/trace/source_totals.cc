@@ -91,18 +91,13 @@ void SourceTotals::update(const pso_src_slot *slots, uint32_t count, int ncpus,
         add_share(t, row[o].v, before ? &before->v : nullptr);
       }
 
-      now.first_seen_ns = t.first_seen_ns;
-      now.packets = t.packets;
-      now.bytes = t.bytes;
-      now.tcp_syn = t.tcp_syn;
-      now.icmp_echo = t.icmp_echo;
-      now.udp = t.udp;
-      now.xdp_drop = t.xdp_drop;
-      now.tcp_syn_drop = t.tcp_syn_drop;
-      now.icmp_echo_drop = t.icmp_echo_drop;
-      now.udp_drop = t.udp_drop;
-      now.udp_reflection = t.udp_reflection;
-      out.push_back(now);
+      // The counters and first_seen are the totals; what is read anew each
+      // time (last seen, the estimates) is this reading's.
+      SourceStats read = t;
+      read.last_seen_ns = now.last_seen_ns;
+      read.distinct_dports = now.distinct_dports;
+      read.distinct_daddrs = now.distinct_daddrs;
+      out.push_back(read);
     }
   }
   totals_.swap(next_);
