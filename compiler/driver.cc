@@ -13,8 +13,14 @@ CheckedModule check_source(std::string path, std::string text,
 CheckedModule check_source(std::string path, std::string text,
                            const PassOptions &options,
                            const BuildAlongside &alongside) {
-  auto file =
-      std::make_shared<const SourceFile>(std::move(path), std::move(text));
+  return check_source(
+      std::make_shared<const SourceFile>(std::move(path), std::move(text)),
+      options, alongside);
+}
+
+CheckedModule check_source(std::shared_ptr<const SourceFile> file,
+                           const PassOptions &options,
+                           const BuildAlongside &alongside) {
   CheckedModule out{Module{}, DiagnosticSink(file)};
   out.module = parse_policy(file, out.diags);
   if (out.module.policy) {

@@ -36,4 +36,10 @@ CheckedModule check_source(std::string path, std::string text,
                            const PassOptions &options,
                            const BuildAlongside &alongside);
 
+// The same on a file already read (psc reads its inputs itself): the
+// text is neither copied nor indexed again.
+CheckedModule check_source(std::shared_ptr<const SourceFile> file,
+                           const PassOptions &options = {},
+                           const BuildAlongside &alongside = nullptr);
+
 } // namespace psl

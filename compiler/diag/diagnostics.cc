@@ -2,15 +2,23 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 namespace psl {
 
 SourceFile::SourceFile(std::string path, std::string text)
     : path_(std::move(path)), text_(std::move(text)) {
   line_starts_.push_back(0);
-  for (size_t i = 0; i < text_.size(); ++i)
-    if (text_[i] == '\n' && i + 1 < text_.size())
-      line_starts_.push_back(i + 1);
+  const char *const begin = text_.data();
+  const char *const end = begin + text_.size();
+  for (const char *at = begin; at < end;) {
+    const void *nl = std::memchr(at, '\n', static_cast<size_t>(end - at));
+    if (!nl)
+      break;
+    at = static_cast<const char *>(nl) + 1;
+    if (at < end)
+      line_starts_.push_back(static_cast<size_t>(at - begin));
+  }
 }
 
 std::string_view SourceFile::line(uint32_t line) const {

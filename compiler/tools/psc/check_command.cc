@@ -25,8 +25,8 @@ int run_check(const CheckOptions &options, Streams io) {
       report.file = loaded.file;
       report.diagnostics.push_back(std::move(*loaded.problem));
     } else {
-      psl::CheckedModule checked = psl::check_source(
-          loaded.file->path(), loaded.file->text(), check_options);
+      psl::CheckedModule checked =
+          psl::check_source(loaded.file, check_options);
       report.file = checked.diags.file_ptr();
       report.diagnostics = checked.diags.diagnostics();
     }

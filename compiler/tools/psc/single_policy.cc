@@ -27,9 +27,8 @@ check_single_policy(const char *verb, const std::string &path,
     *exit_status = kExitFindings;
     return std::nullopt;
   }
-  CheckedPolicy out{
-      std::move(inputs[0]), loaded.file,
-      psl::check_source(loaded.file->path(), loaded.file->text(), {}, build)};
+  CheckedPolicy out{std::move(inputs[0]), loaded.file,
+                    psl::check_source(loaded.file, {}, build)};
   const bool ok = out.checked.ok();
   if (show == ShowDiagnostics::All || !ok)
     io.err << psl::render_text(psl::FileReport{out.checked.diags.file_ptr(),

@@ -119,8 +119,7 @@ int run_test(const TestOptions &options, Streams io) {
     if (loaded.problem) {
       report.diagnostics.push_back(std::move(*loaded.problem));
     } else {
-      checked.emplace(
-          psl::check_source(loaded.file->path(), loaded.file->text()));
+      checked.emplace(psl::check_source(loaded.file));
       report.file = checked->diags.file_ptr();
       report.diagnostics = checked->diags.diagnostics();
     }
