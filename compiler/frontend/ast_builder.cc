@@ -1,5 +1,8 @@
 #include "frontend/ast_builder.h"
 
+#include <array>
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <typeinfo>
 #include <utility>
@@ -40,10 +43,36 @@ std::string quote(const std::string &s) { return "'" + s + "'"; }
 // otherwise a rule context whose rule index tells which rule. Each returns
 // what the generated accessor of the same name would.
 
+//
+// Comparing type_info objects costs a strcmp of the type names whenever
+// they are two objects (libstdc++ cannot assume one per type across
+// libraries), which is every time for a rule context: a few percent of
+// parsing a large policy. So each thread remembers, by the address of the
+// type_info, what every class it met is; a class is compared by name only
+// the first time.
 bool is_terminal(antlr4::tree::ParseTree *t) {
-  const std::type_info &type = typeid(*t);
-  return type == typeid(antlr4::tree::TerminalNodeImpl) ||
-         type == typeid(antlr4::tree::ErrorNodeImpl);
+  struct Known {
+    const std::type_info *type = nullptr;
+    bool terminal = false;
+  };
+  constexpr size_t kSlots = 128; // the grammar has about 50 context classes
+  thread_local std::array<Known, kSlots> known;
+  thread_local size_t used = 0;
+  const std::type_info *type = &typeid(*t);
+  size_t at = (reinterpret_cast<uintptr_t>(type) >> 4) % kSlots;
+  for (size_t probe = 0; probe < kSlots; ++probe, at = (at + 1) % kSlots) {
+    if (known[at].type == type)
+      return known[at].terminal;
+    if (known[at].type == nullptr)
+      break;
+  }
+  const bool terminal = *type == typeid(antlr4::tree::TerminalNodeImpl) ||
+                        *type == typeid(antlr4::tree::ErrorNodeImpl);
+  if (known[at].type == nullptr && used < kSlots / 2) {
+    known[at] = {type, terminal};
+    ++used;
+  }
+  return terminal;
 }
 
 template <typename T>

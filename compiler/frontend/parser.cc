@@ -23,6 +23,7 @@
 #include "frontend/byte_stream.h"
 #include "frontend/comments.h"
 #include "frontend/fast_lexer.h"
+#include "frontend/lean_parser.h"
 #include "frontend/syntax_errors.h"
 
 namespace psl {
@@ -197,7 +198,7 @@ parse_by_declaration(antlr4::CommonTokenStream &tokens,
   auto head = policy_head(tokens);
   if (!head)
     return std::nullopt;
-  P parser(&tokens);
+  frontend::LeanPolicyParser parser(&tokens);
   make_bailing(parser);
   tokens.seek((*head)[2]->getTokenIndex() + 1);
   frontend::BuiltPolicy built =
@@ -410,7 +411,7 @@ void parse_piece(PieceWorker &worker, ParsedPiece &out) {
   lexer.setInterpreter(new OwnDfaLexerSimulator(&lexer, *worker.lexer_dfa));
   lexer.setLine(piece.line);
   lexer.setCharPositionInLine(0);
-  antlr4::CommonTokenStream tokens(&lexer);
+  frontend::LeanTokenStream tokens(&lexer);
   tokens.fill();
   out.token_count = tokens.size() - (piece.last ? 0 : 1);
 
@@ -421,7 +422,7 @@ void parse_piece(PieceWorker &worker, ParsedPiece &out) {
       !check_nesting(reporter, tokens, piece.first ? 0 : 1))
     return;
 
-  P parser(&tokens);
+  frontend::LeanPolicyParser parser(&tokens);
   if (!worker.parser_dfa)
     worker.parser_dfa = std::make_unique<OwnDfa>(parser.getATN());
   parser.setInterpreter(new OwnDfaParserSimulator(&parser, *worker.parser_dfa));
@@ -584,7 +585,7 @@ Module parse(std::shared_ptr<const SourceFile> file, DiagnosticSink &diags,
   lexer.removeErrorListeners();
   frontend::LexerErrorListener lexer_errors(diags);
   lexer.addErrorListener(&lexer_errors);
-  antlr4::CommonTokenStream tokens(&lexer);
+  frontend::LeanTokenStream tokens(&lexer);
   tokens.fill();
 
   frontend::TokenMap map(*file, tokens);
@@ -623,7 +624,7 @@ Module parse_whole_file(Module module, antlr4::CommonTokenStream &tokens,
                         frontend::TokenMap &map,
                         frontend::SyntaxErrorReporter &reporter,
                         DiagnosticSink &diags) {
-  P parser(&tokens);
+  frontend::LeanPolicyParser parser(&tokens);
   parser.removeErrorListeners();
   parser.setErrorHandler(
       std::make_shared<frontend::SyntaxErrorStrategy>(reporter));
