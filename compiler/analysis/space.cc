@@ -46,6 +46,7 @@ const IntervalSet &zero() {
 Point dim_max(DimId d) { return d < kNumFixedDims ? kFixedMax[d] : Point{1}; }
 
 DimId Space::opaque(const std::string &key) {
+  std::lock_guard<std::mutex> hold(lock_);
   auto it = ids_.find(key);
   if (it != ids_.end())
     return it->second;
@@ -57,13 +58,20 @@ DimId Space::opaque(const std::string &key) {
 
 DimId Space::fresh_opaque(const std::string &hint) {
   // Never entered in ids_, so no later key can name it.
+  std::lock_guard<std::mutex> hold(lock_);
   DimId d = kNumFixedDims + static_cast<DimId>(keys_.size());
   keys_.push_back(hint);
   return d;
 }
 
 const std::string &Space::opaque_key(DimId d) const {
+  std::lock_guard<std::mutex> hold(lock_);
   return keys_.at(d - kNumFixedDims);
+}
+
+size_t Space::num_opaque() const {
+  std::lock_guard<std::mutex> hold(lock_);
+  return keys_.size();
 }
 
 std::string Space::dim_name(DimId d) const {

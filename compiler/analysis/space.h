@@ -29,6 +29,8 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -85,6 +87,9 @@ Point dim_max(DimId d);
 constexpr Point kOpaqueUnknown = 2;
 
 // The dimensions of one policy: the fixed ones and its opaque atoms.
+// One thread may add atoms while others read names and keys (the lint
+// builds conditions on a second thread while it checks the rules built
+// before): every member locks, and a key, once added, never moves.
 class Space {
 public:
   // The opaque atom with this canonical key (created on first use). Keys
@@ -94,13 +99,14 @@ public:
   // read; it then never helps to prove anything).
   DimId fresh_opaque(const std::string &hint);
   const std::string &opaque_key(DimId d) const;
-  size_t num_opaque() const { return keys_.size(); }
+  size_t num_opaque() const;
   // "tcp.dport", "ip.src", "layer tcp", or the key of an opaque atom.
   std::string dim_name(DimId d) const;
 
 private:
+  mutable std::mutex lock_;
   std::unordered_map<std::string, DimId> ids_;
-  std::vector<std::string> keys_;
+  std::deque<std::string> keys_; // by DimId - kNumFixedDims
 };
 
 // The sets {1} and {0}: a layer or opaque atom present / absent.

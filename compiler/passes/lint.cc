@@ -24,13 +24,16 @@
 // containing one witness packet at a time (analysis::cover), so a rule only
 // meets rules that match a packet of its own that is still uncovered. A global
 // budget bounds the total work on adversarial input; past it the checks
-// stop warning rather than guess.
+// stop warning rather than guess. On large policies the conditions are
+// built on a second thread, one rule ahead of the shadow check or more
+// (passes/ordered_feed.h); the diagnostics do not depend on it.
 #include "passes/lint.h"
 
 #include <algorithm>
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -44,6 +47,7 @@
 #include "analysis/space.h"
 #include "analysis/witness.h"
 #include "passes/lockout.h"
+#include "passes/ordered_feed.h"
 
 namespace psl {
 namespace {
@@ -64,6 +68,8 @@ constexpr size_t kGlobalStepBudget = size_t{1} << 20;
 constexpr size_t kMaxCoverVisits = size_t{1} << 16;
 constexpr size_t kMaxIntersecting = 1024;
 constexpr size_t kMaxNotes = 8;
+// From this many rules the conditions are built on a second thread.
+constexpr size_t kThreadedLintRules = 512;
 
 using analysis::CondState;
 
@@ -115,9 +121,20 @@ public:
 
   void run() {
     check_unused();
-    build_conditions();
-    check_always_true();
-    forward();
+    prepare_rules();
+    {
+      // Rule i's condition is built (on a second thread on large policies)
+      // while the forward pass checks the rules before it. Only the
+      // builder adds opaque atoms to space_, in rule order, so their ids
+      // are the same with or without the thread.
+      const bool threaded = rules_.size() >= kThreadedLintRules &&
+                            (ctx_.options.threads > 1 ||
+                             (ctx_.options.threads == 0 &&
+                              std::thread::hardware_concurrency() > 1));
+      OrderedFeed conditions(
+          rules_.size(), [this](size_t i) { build_condition_of(i); }, threaded);
+      forward(conditions);
+    }
     backward();
   }
 
@@ -199,53 +216,60 @@ private:
     return diag;
   }
 
-  void build_conditions() {
-    rules_.reserve(policy_.rules.size());
+  // Every rule's slot, its condition not built yet.
+  void prepare_rules() {
+    rules_.resize(policy_.rules.size());
     expiry_.reserve(policy_.rules.size());
-    for (auto *r : policy_.rules) {
+    for (size_t i = 0; i < rules_.size(); ++i) {
+      const RuleDecl *r = policy_.rules[i];
+      rules_[i].decl = policy_.rules[i];
       expiry_.push_back(r->ttl ? Expiry{r->ttl->value.ns, true} : Expiry{});
-      RuleInfo info;
-      info.decl = r;
-      info.state = analysis::build_condition(space_, r->cond.get(), kDnfLimits,
-                                             info.dnf);
-      SourceRange range = cond_range(r->cond.get(), r->range);
-      if (info.state == CondState::TooComplex && r->cond)
-        report_too_complex(range, "condition of rule " + quoted(r->name),
-                           "this rule");
-      else if (info.state == CondState::AlwaysFalse)
-        diags().report(DiagCode::W0203, range,
-                       "condition of rule " + quoted(r->name) +
-                           " is always false");
-      rules_.push_back(std::move(info));
     }
+  }
+
+  // Builds rule i's condition; may run on the feed's thread, so it
+  // touches rules_[i] and space_ only, and reports nothing.
+  void build_condition_of(size_t i) {
+    RuleInfo &info = rules_[i];
+    info.state = analysis::build_condition(space_, info.decl->cond.get(),
+                                           kDnfLimits, info.dnf);
+  }
+
+  // What building rule i's condition found: too complex, always false.
+  void report_condition(const RuleInfo &info) {
+    const RuleDecl &r = *info.decl;
+    SourceRange range = cond_range(r.cond.get(), r.range);
+    if (info.state == CondState::TooComplex && r.cond)
+      report_too_complex(range, "condition of rule " + quoted(r.name),
+                         "this rule");
+    else if (info.state == CondState::AlwaysFalse)
+      diags().report(DiagCode::W0203, range,
+                     "condition of rule " + quoted(r.name) +
+                         " is always false");
   }
 
   // --------------------------------------------------------------- W0205
 
-  void check_always_true() {
-    Box all; // the unconstrained box: every packet
-    analysis::Witness w0 = analysis::witness(all, &all);
-    for (auto &ri : rules_) {
-      if (ri.state != CondState::Ok)
-        continue;
-      // Quick rejection: the least packet (no IP, no VLAN, all zero) is
-      // outside almost every condition.
-      bool has_w0 =
-          std::any_of(ri.dnf.begin(), ri.dnf.end(), [&](const Box &b) {
-            return analysis::box_contains(b, w0);
-          });
-      if (!has_w0)
-        continue;
-      BoxIndex own;
-      for (const auto &b : ri.dnf)
-        own.insert(&b, 0);
-      auto res =
-          cover({CoverItem{&all, &all}}, own, [](uint32_t) { return true; });
-      if (res.status == CoverResult::Status::Covered)
-        diags().report(
-            DiagCode::W0205, cond_range(ri.decl->cond.get(), ri.decl->range),
-            "condition of rule " + quoted(ri.decl->name) + " is always true");
-    }
+  void check_always_true(const RuleInfo &ri) {
+    if (ri.state != CondState::Ok)
+      return;
+    // Quick rejection: the least packet (no IP, no VLAN, all zero) is
+    // outside almost every condition.
+    bool has_w0 = std::any_of(ri.dnf.begin(), ri.dnf.end(), [&](const Box &b) {
+      return analysis::box_contains(b, least_packet_);
+    });
+    if (!has_w0)
+      return;
+    const Box all; // the unconstrained box: every packet
+    BoxIndex own;
+    for (const auto &b : ri.dnf)
+      own.insert(&b, 0);
+    auto res =
+        cover({CoverItem{&all, &all}}, own, [](uint32_t) { return true; });
+    if (res.status == CoverResult::Status::Covered)
+      diags().report(
+          DiagCode::W0205, cond_range(ri.decl->cond.get(), ri.decl->range),
+          "condition of rule " + quoted(ri.decl->name) + " is always true");
   }
 
   // ------------------------------------------------------ cover helpers
@@ -332,12 +356,17 @@ private:
 
   // --------------------------------------------------------------- W0201
 
-  void forward() {
+  // Rule by rule as `conditions` builds them: what the condition alone
+  // says (W0208, W0203, W0205), then the rule against the earlier ones.
+  void forward(OrderedFeed &conditions) {
     LockoutCheck lockout;
     for (uint32_t i = 0; i < rules_.size(); ++i) {
+      conditions.wait(i);
       current_ = i;
       RuleInfo &ri = rules_[i];
       const RuleDecl &rd = *ri.decl;
+      report_condition(ri);
+      check_always_true(ri);
       if (ri.state != CondState::AlwaysFalse)
         lockout.rule(rd, ri.state == CondState::Ok, ri.dnf, space_, diags());
       if (ri.state != CondState::Ok)
@@ -457,6 +486,9 @@ private:
     bool expires = false; // the rule has a ttl of ns
   };
   std::vector<Expiry> expiry_; // by rule index
+  // The least packet (no IP, no VLAN, all zero): outside almost every
+  // condition, so a quick first test for W0205.
+  const analysis::Witness least_packet_ = analysis::witness(Box{}, nullptr);
   BoxIndex earlier_; // terminal rules before the current one, not shadowed
   size_t budget_ = kGlobalVisitBudget;
   size_t steps_ = kGlobalStepBudget;

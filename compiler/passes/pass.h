@@ -15,6 +15,10 @@ struct PassOptions {
   // that touches `protect`ed traffic is an error (E0401) instead of a
   // warning, and every drop must carry a `ttl` (E0402).
   bool generated = false;
+  // Threads the checks may use: 0 lets them choose (the lint builds the
+  // rules' conditions on a second thread on large policies), 1 keeps all
+  // the work on the calling thread. The diagnostics are the same.
+  unsigned threads = 0;
 };
 
 struct PassContext {

@@ -11,6 +11,12 @@ target_compile_definitions(lint_pass_test PRIVATE
   PSC_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 gtest_discover_tests(lint_pass_test)
 
+# The lint's second thread (passes/ordered_feed.h): items made in order
+# beside the caller, and the same diagnostics with and without it.
+add_executable(lint_threads_test ${CMAKE_CURRENT_SOURCE_DIR}/lint_threads_test.cc)
+target_link_libraries(lint_threads_test PRIVATE psl_driver GTest::gtest_main)
+gtest_discover_tests(lint_threads_test)
+
 # The protect pass (W0204, E0401, E0402) through the real pipeline.
 add_executable(protect_pass_test ${CMAKE_CURRENT_SOURCE_DIR}/protect_pass_test.cc)
 target_link_libraries(protect_pass_test PRIVATE psl_driver GTest::gtest_main)
