@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include <system_error>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +35,21 @@ bool is_psl_file(const fs::directory_entry &entry) {
   return entry.path().extension() == ".psl" && entry.is_regular_file(ec);
 }
 
+// Asks the kernel for 2 MiB pages for the whole 2 MiB blocks of
+// [p, p + n), before they are first touched: one fault each instead of
+// 512. mimalloc serves a large file's buffer from memory it maps with
+// small pages (the main thread's first segment predates its large-page
+// setting), and reading a 9 MB policy into it took 35-48 ms against 12-16
+// with this. A hint: nothing changes if the kernel says no.
+void prefer_large_pages(void *p, size_t n) {
+  constexpr uintptr_t kLarge = uintptr_t{2} << 20;
+  const uintptr_t begin =
+      (reinterpret_cast<uintptr_t>(p) + kLarge - 1) & ~(kLarge - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + n) & ~(kLarge - 1);
+  if (end > begin)
+    ::madvise(reinterpret_cast<void *>(begin), end - begin, MADV_HUGEPAGE);
+}
+
 // The whole file, or the errno that stopped reading it.
 int read_file(const std::string &path, std::string &out) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -49,9 +66,12 @@ int read_file(const std::string &path, std::string &out) {
   // twice that memory, on hosts where a first touch is dear. A file that
   // grows while read is read to its end all the same.
   size_t have = 0;
-  out.resize(sized && S_ISREG(st.st_mode) && st.st_size > 0
-                 ? static_cast<size_t>(st.st_size) + 1
-                 : 65536);
+  const size_t size = sized && S_ISREG(st.st_mode) && st.st_size > 0
+                          ? static_cast<size_t>(st.st_size) + 1
+                          : 65536;
+  out.reserve(size);
+  prefer_large_pages(out.data(), size);
+  out.resize(size);
   for (;;) {
     if (have == out.size())
       out.resize(out.size() * 2);
