@@ -42,7 +42,6 @@ std::string quote(const std::string &s) { return "'" + s + "'"; }
 // classes the runtime creates (TerminalNodeImpl, ErrorNodeImpl), and
 // otherwise a rule context whose rule index tells which rule. Each returns
 // what the generated accessor of the same name would.
-
 //
 // Comparing type_info objects costs a strcmp of the type names whenever
 // they are two objects (libstdc++ cannot assume one per type across

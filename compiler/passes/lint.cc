@@ -221,8 +221,8 @@ private:
     rules_.resize(policy_.rules.size());
     expiry_.reserve(policy_.rules.size());
     for (size_t i = 0; i < rules_.size(); ++i) {
-      const RuleDecl *r = policy_.rules[i];
-      rules_[i].decl = policy_.rules[i];
+      RuleDecl *r = policy_.rules[i];
+      rules_[i].decl = r;
       expiry_.push_back(r->ttl ? Expiry{r->ttl->value.ns, true} : Expiry{});
     }
   }
