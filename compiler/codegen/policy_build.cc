@@ -46,14 +46,16 @@ std::string object_name_for(const std::string &c_file_name) {
          ".o";
 }
 
-std::string hex(const std::vector<uint8_t> &b) {
+// Appends b as lower-case hex digits.
+void append_hex(std::string &out, lower::ByteView b) {
   static const char *d = "0123456789abcdef";
-  std::string s;
+  const size_t at = out.size();
+  out.resize(at + 2 * b.size());
+  char *p = out.data() + at;
   for (uint8_t x : b) {
-    s += d[x >> 4];
-    s += d[x & 15];
+    *p++ = d[x >> 4];
+    *p++ = d[x & 15];
   }
-  return s;
 }
 
 bool unhex(const std::string &s, std::vector<uint8_t> &out) {
@@ -183,7 +185,7 @@ constexpr int kKernelENOTSUPP = 524;
 // bpf_map_update_batch takes, in the classifier's order (a key listed
 // twice keeps its last value, as with one update per entry).
 struct MapBatch {
-  std::vector<const lower::MapEntry *> entries;
+  std::vector<lower::MapEntryView> entries;
   std::vector<uint8_t> keys, values;
   bool packed = true; // every entry has the map's key and value size
 };
@@ -209,7 +211,7 @@ Status write_map_batch(BpfObject &obj, const std::string &map,
       done = std::min<size_t>(count, batch.entries.size());
   }
   for (size_t i = done; i < batch.entries.size(); ++i) {
-    const lower::MapEntry &e = *batch.entries[i];
+    const lower::MapEntryView &e = batch.entries[i];
     Status s = obj.map_update(map, e.key.data(), e.key.size(), e.value.data(),
                               e.value.size());
     if (!s.ok())
@@ -259,11 +261,11 @@ void write_share(BpfObject &obj, const lower::Classifier &c,
                  const std::vector<uint8_t> &share, uint8_t which,
                  std::vector<Status> &status) {
   std::vector<MapBatch> batches(c.maps.size());
-  for (const auto &e : c.entries) {
+  for (const lower::MapEntryView e : c.entries) {
     if (share[e.map] != which)
       continue;
     MapBatch &b = batches[e.map];
-    b.entries.push_back(&e);
+    b.entries.push_back(e);
     b.packed = b.packed && e.key.size() == sizes[e.map].first &&
                e.value.size() == sizes[e.map].second;
     if (b.packed) {
@@ -406,13 +408,13 @@ std::string artifact_to_json(const PolicyArtifact &a) {
   for (const auto &m : c.maps)
     quoted_map.push_back(json(m.name).dump());
   append_array(out, "entries", c.entries.size(), [&](std::string &o, size_t i) {
-    const auto &e = c.entries[i];
+    const lower::MapEntryView e = c.entries[i];
     o += "{\"key\":\"";
-    o += hex(e.key);
+    append_hex(o, e.key);
     o += "\",\"map\":";
     o += quoted_map[e.map];
     o += ",\"value\":\"";
-    o += hex(e.value);
+    append_hex(o, e.value);
     o += "\"}";
   });
   append_array(out, "maps", c.maps.size(), [&](std::string &o, size_t i) {

@@ -117,8 +117,8 @@ void finish_class_table(Classifier &c_, const GroupLimits &l_, LookupGroup &grp,
     k.insert(k.end(), addr, addr + 16);
     if (!hashed)
       k.resize(4 + ((grp.data_size + 3) & ~uint32_t{3}), 0);
-    add_entry(c_, hashed && grp.exact_map ? *grp.exact_map : grp.map,
-              std::move(k), vals[i]);
+    add_entry(c_, hashed && grp.exact_map ? *grp.exact_map : grp.map, k,
+              vals[i]);
   }
   grp.entries = n;
   c_.maps[grp.map].max_entries = static_cast<uint32_t>(

@@ -134,6 +134,7 @@
 #include "analysis/interval_set.h"
 #include "ast/ast.h"
 #include "lower/cost_model.h"
+#include "lower/entry_store.h"
 
 namespace psl::lower {
 
@@ -190,11 +191,6 @@ struct MapSpec {
   uint32_t value_size = 0; // bytes
   uint32_t max_entries = 0;
   std::string purpose; // for comments: "group 0: lpm on ip.src"
-};
-
-struct MapEntry {
-  uint32_t map = 0; // index into Classifier::maps
-  std::vector<uint8_t> key, value;
 };
 
 // One dimension of a group key, at `offset` in the key data.
@@ -330,7 +326,7 @@ struct Classifier {
   std::vector<CodeRule> code;  // in rule order
   std::vector<RateSpec> rates;
   std::vector<DynSetSpec> dynsets;
-  std::vector<MapEntry> entries;
+  MapEntries entries;
   uint32_t rate_capacity = 65536;
   // Table-driven rate rules: slots in rule order, the distinct KEY lists
   // among them, the number of rate groups and the psl_rate_rules map.

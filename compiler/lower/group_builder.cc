@@ -1,6 +1,7 @@
 #include "lower/group_builder.h"
 
 #include <algorithm>
+#include <string>
 
 #include "lower/class_table.h"
 #include "lower/field_values.h"
@@ -91,22 +92,20 @@ void GroupBuilder::finish() {
     if (grp.kind == MapKind::Lpm)
       fold_covering(b);
     // Deterministic order: sort keys.
-    std::vector<std::pair<std::string, uint32_t>> sorted(b.hash.begin(),
-                                                         b.hash.end());
-    std::sort(sorted.begin(), sorted.end());
-    for (auto &kv : sorted)
-      add_entry(c_, grp.map,
-                std::vector<uint8_t>(kv.first.begin(), kv.first.end()),
-                {kv.second});
-    grp.entries = sorted.size();
+    const KeyTable &keys = b.hash;
+    c_.entries.reserve(keys.size(), keys.size() * (keys.key_size() + 4));
+    for (const uint32_t i : keys.sorted())
+      add_entry(c_, grp.map, {keys.key(i), keys.key_size()}, {keys.value(i)});
+    grp.entries = keys.size();
     c_.maps[grp.map].max_entries =
-        static_cast<uint32_t>(std::max<size_t>(1, sorted.size()));
+        static_cast<uint32_t>(std::max<size_t>(1, keys.size()));
     if (grp.class_group && grp.kind == MapKind::Hash &&
-        sorted.size() >= l_.value_filter_min_entries)
-      add_value_filter(c_, grp, sorted);
+        keys.size() >= l_.value_filter_min_entries)
+      add_value_filter(c_, grp, keys);
     if (grp.class_group && grp.kind == MapKind::Lpm &&
-        sorted.size() >= l_.value_filter_min_entries)
-      add_class_block_filter(c_, grp, sorted);
+        keys.size() >= l_.value_filter_min_entries)
+      add_class_block_filter(c_, grp, keys);
+    b.hash.clear();
   }
   for (size_t g = 0; g < c_.groups.size(); ++g)
     if (c_.groups[g].classes)
@@ -173,9 +172,13 @@ uint32_t GroupBuilder::group_for(const GroupKey &key) {
   c_.maps.push_back(m);
   uint32_t id = static_cast<uint32_t>(c_.groups.size());
   c_.groups.push_back(std::move(g));
-  builds_.emplace_back();
+  GroupBuild &b = builds_.emplace_back();
   if (key.kind == MapKind::Array)
-    builds_.back().array.assign(c_.maps.back().max_entries, 0);
+    b.array.assign(c_.maps.back().max_entries, 0);
+  else {
+    b.hash.set_key_size(c_.maps.back().key_size);
+    b.list_of.set_key_size(c_.maps.back().key_size);
+  }
   index_[key] = id;
   return id;
 }

@@ -9,14 +9,13 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <string>
 #include <tuple>
-#include <unordered_map>
 #include <vector>
 
 #include "lower/classifier.h"
 #include "lower/conjunctions.h"
 #include "lower/group.h"
+#include "lower/key_table.h"
 #include "lower/prefixes.h"
 
 namespace psl::lower {
@@ -50,10 +49,11 @@ struct ClassItem {
 
 // What one group collects before finish().
 struct GroupBuild {
-  std::unordered_map<std::string, uint32_t> hash; // key -> least enc
-  // A rate group: key -> the rate slots of every rule holding there, in
-  // rule order.
-  std::unordered_map<std::string, std::vector<uint32_t>> lists;
+  KeyTable hash; // key -> least enc (a key of the map's key size)
+  // A rate group: key -> 1 + the index in `lists` of the rate slots of
+  // every rule holding there, in rule order.
+  KeyTable list_of;
+  std::vector<std::vector<uint32_t>> lists;
   std::vector<uint32_t> array;
   // Class table: every stored prefix -> least enc of the address-only rules
   // on it (0: none; the prefix is only a class of class-keyed groups). A

@@ -64,7 +64,7 @@ void write_ipv4_split(Classifier &c_, LookupGroup &grp,
     const uint32_t len = p.len;
     key.resize(8);
     std::memcpy(key.data() + 4, &len, 4);
-    add_entry(c_, *grp.v4_longer, std::move(key), {v[0], v[1], v[2], v[3]});
+    add_entry(c_, *grp.v4_longer, key, {v[0], v[1], v[2], v[3]});
   }
 }
 

@@ -211,7 +211,7 @@ void write_ipv6_split(Classifier &c_, LookupGroup &grp,
   for (const auto &[top, bk] : split.buckets) {
     std::vector<uint8_t> key;
     put_be32(key, top);
-    add_entry(c_, *grp.v6_buckets, std::move(key),
+    add_entry(c_, *grp.v6_buckets, key,
               bk.dense ? unit_words(Ipv6Split::Unit{}, bk.dense)
                        : unit_words(bk.unit, 0));
     for (uint32_t s = 0; s < bk.slots.size(); ++s) {
@@ -227,7 +227,7 @@ void write_ipv6_split(Classifier &c_, LookupGroup &grp,
       std::vector<uint8_t> key(20);
       ip_point_bytes(6, k.first, key.data());
       std::memcpy(key.data() + 16, &k.second, 4);
-      add_entry(c_, *grp.v6_longer, std::move(key), v);
+      add_entry(c_, *grp.v6_longer, key, v);
     }
 }
 

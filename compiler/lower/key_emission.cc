@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "lower/field_values.h"
@@ -49,17 +47,23 @@ void emit_keys(const LookupGroup &grp, GroupBuild &b, const Conj &cj,
   for (const KeyPart &k : grp.exact)
     exact.push_back(&atom(cj, k.field));
   const FieldAtom *pfx = grp.prefix ? &atom(cj, grp.prefix->field) : nullptr;
+  std::vector<uint8_t> k; // an LPM key: prefix length, data, prefix value
   enumerate(exact, 0, data, [&](std::vector<uint8_t> &d) {
     if (grp.rate_group) {
       // Rate groups have no prefix dimension; one rule lists itself once
       // per key (its prefixes are disjoint, so one covers a class).
-      std::vector<uint32_t> &list = b.lists[std::string(d.begin(), d.end())];
+      uint32_t &at = b.list_of[d.data()];
+      if (at == 0) {
+        b.lists.emplace_back();
+        at = static_cast<uint32_t>(b.lists.size());
+      }
+      std::vector<uint32_t> &list = b.lists[at - 1];
       if (list.empty() || list.back() != enc)
         list.push_back(enc);
       return;
     }
     if (!pfx) {
-      keep_min(b.hash[std::string(d.begin(), d.end())], enc);
+      keep_min(b.hash[d.data()], enc);
       return;
     }
     const bool ip = is_ip_field(pfx->field);
@@ -73,8 +77,6 @@ void emit_keys(const LookupGroup &grp, GroupBuild &b, const Conj &cj,
     for (const Interval &i : pfx->values)
       for (auto [base, plen] : interval_prefixes(i.lo, i.hi, width)) {
         const uint32_t bits = lead + plen;
-        std::vector<uint8_t> k;
-        k.reserve(4 + grp.data_size + 3);
         k.resize(4);
         std::memcpy(k.data(), &bits, 4);
         k.insert(k.end(), d.begin(), d.end());
@@ -87,7 +89,7 @@ void emit_keys(const LookupGroup &grp, GroupBuild &b, const Conj &cj,
           put_value(k, pfx->field, base);
         }
         k.resize(4 + ((grp.data_size + 3) & ~uint32_t{3}), 0);
-        keep_min(b.hash[std::string(k.begin(), k.end())], enc);
+        keep_min(b.hash[k.data()], enc);
       }
   });
 }
@@ -98,56 +100,49 @@ void fold_covering(GroupBuild &b) {
   // first) and then length: a prefix comes right before the prefixes it
   // covers, so the ones covering the current key are exactly the stack of
   // those still open. (Masking every key to every shorter length in use
-  // and looking that up cost a string hash per length: 150 ms for the
+  // and looking that up cost a hash lookup per length: 150 ms for the
   // 100k-rule mixed policy.) The fold is a min over a prefix and its
   // ancestors' original values, kept on the stack as a running min.
-  using Entry = std::unordered_map<std::string, uint32_t>::iterator;
-  std::vector<Entry> keys;
-  keys.reserve(b.hash.size());
-  for (auto it = b.hash.begin(); it != b.hash.end(); ++it)
-    keys.push_back(it);
-  if (keys.size() < 2)
+  KeyTable &t = b.hash;
+  if (t.size() < 2)
     return;
-  const auto len = [](const std::string &k) {
+  const size_t data = t.key_size() - 4; // after the prefix length
+  const auto len = [&](uint32_t i) {
     uint32_t l;
-    std::memcpy(&l, k.data(), 4);
+    std::memcpy(&l, t.key(i), 4);
     return l;
   };
-  std::sort(keys.begin(), keys.end(), [&](const Entry &x, const Entry &y) {
-    const std::string &a = x->first, &c = y->first;
-    const int d = std::memcmp(a.data() + 4, c.data() + 4,
-                              std::min(a.size(), c.size()) - 4);
-    if (d != 0)
-      return d < 0;
-    if (a.size() != c.size())
-      return a.size() < c.size();
-    return len(a) < len(c);
+  std::vector<uint32_t> keys(t.size());
+  for (uint32_t i = 0; i < keys.size(); ++i)
+    keys[i] = i;
+  std::sort(keys.begin(), keys.end(), [&](uint32_t x, uint32_t y) {
+    const int d = std::memcmp(t.key(x) + 4, t.key(y) + 4, data);
+    return d != 0 ? d < 0 : len(x) < len(y);
   });
   // Is `outer` (bits of its length) a prefix of `inner`'s data?
-  const auto covers = [&](const std::string &outer, const std::string &inner) {
+  const auto covers = [&](uint32_t outer, uint32_t inner) {
     const uint32_t l = len(outer);
-    if (l > len(inner) || outer.size() != inner.size())
+    if (l > len(inner))
       return false;
+    const uint8_t *o = t.key(outer) + 4, *in = t.key(inner) + 4;
     const size_t whole = l / 8;
-    if (std::memcmp(outer.data() + 4, inner.data() + 4, whole) != 0)
+    if (std::memcmp(o, in, whole) != 0)
       return false;
     if (l % 8 == 0)
       return true;
     const uint8_t mask = static_cast<uint8_t>(0xff << (8 - l % 8));
-    return ((static_cast<uint8_t>(outer[4 + whole]) ^
-             static_cast<uint8_t>(inner[4 + whole])) &
-            mask) == 0;
+    return ((o[whole] ^ in[whole]) & mask) == 0;
   };
   struct Open {
-    Entry key;
+    uint32_t key;
     uint32_t least; // over it and the prefixes covering it (original values)
   };
   std::vector<Open> open;
-  std::vector<std::pair<Entry, uint32_t>> updates;
-  for (const Entry &k : keys) {
-    while (!open.empty() && !covers(open.back().key->first, k->first))
+  std::vector<std::pair<uint32_t, uint32_t>> updates;
+  for (const uint32_t k : keys) {
+    while (!open.empty() && !covers(open.back().key, k))
       open.pop_back();
-    const uint32_t own = k->second;
+    const uint32_t own = t.value(k);
     const uint32_t least =
         open.empty() ? own : std::min(own, open.back().least);
     if (least != own)
@@ -155,20 +150,18 @@ void fold_covering(GroupBuild &b) {
     open.push_back({k, least});
   }
   for (auto &[k, least] : updates)
-    k->second = least;
+    t.value(k) = least;
 }
 
-void add_value_filter(
-    Classifier &c_, LookupGroup &grp,
-    const std::vector<std::pair<std::string, uint32_t>> &keys) {
+void add_value_filter(Classifier &c_, LookupGroup &grp, const KeyTable &keys) {
   static constexpr uint32_t kWords = PSL_VALUE_WORDS;
   auto part = std::find_if(grp.exact.begin(), grp.exact.end(),
                            [](const KeyPart &k) { return k.size == 2; });
   if (part == grp.exact.end())
     return;
   std::vector<uint64_t> words(kWords);
-  for (const auto &kv : keys) {
-    const auto *k = reinterpret_cast<const uint8_t *>(kv.first.data());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const uint8_t *k = keys.key(i);
     const uint32_t v = uint32_t{k[part->offset]} << 8 | k[part->offset + 1];
     words[v >> 6] |= uint64_t{1} << (v & 63);
   }
@@ -186,17 +179,16 @@ void add_value_filter(
     }
 }
 
-void add_class_block_filter(
-    Classifier &c_, LookupGroup &grp,
-    const std::vector<std::pair<std::string, uint32_t>> &keys) {
+void add_class_block_filter(Classifier &c_, LookupGroup &grp,
+                            const KeyTable &keys) {
   static constexpr uint32_t kWords = PSL_CLASS_BLOCK_WORDS;
   static constexpr uint32_t kClassBits = 32; // the class id leads the key
   if (!grp.exact.empty() || !grp.prefix || grp.prefix->size != 2 ||
       grp.prefix->offset != kClassBits / 8)
     return;
   std::vector<uint64_t> words(kWords);
-  for (const auto &kv : keys) {
-    const auto *k = reinterpret_cast<const uint8_t *>(kv.first.data());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const uint8_t *k = keys.key(i);
     uint32_t prefixlen;
     std::memcpy(&prefixlen, k, 4); // host order, as the kernel reads it
     // A key that leaves part of the class open would match other classes'

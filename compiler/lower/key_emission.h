@@ -5,13 +5,12 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
-#include <utility>
 #include <vector>
 
 #include "lower/classifier.h"
 #include "lower/conjunctions.h"
 #include "lower/group_builder.h"
+#include "lower/key_table.h"
 
 namespace psl::lower {
 
@@ -27,16 +26,13 @@ void fold_covering(GroupBuild &b);
 
 // The bitmap of the values the group's first 16-bit key part takes
 // (LookupGroup::value_filter), if it has one: a map and its entries.
-void add_value_filter(
-    Classifier &c, LookupGroup &grp,
-    const std::vector<std::pair<std::string, uint32_t>> &keys);
+void add_value_filter(Classifier &c, LookupGroup &grp, const KeyTable &keys);
 
 // The bitmap of the (class, block) pairs the keys of a class-keyed LPM
 // group cover (LookupGroup::class_block_filter), if it has one: a map and
 // its entries. Only for a group keyed by the class and one 16-bit prefix
 // dimension whose every key holds the whole class.
-void add_class_block_filter(
-    Classifier &c, LookupGroup &grp,
-    const std::vector<std::pair<std::string, uint32_t>> &keys);
+void add_class_block_filter(Classifier &c, LookupGroup &grp,
+                            const KeyTable &keys);
 
 } // namespace psl::lower

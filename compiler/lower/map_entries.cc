@@ -4,14 +4,10 @@
 
 namespace psl::lower {
 
-void add_entry(Classifier &c, uint32_t map, std::vector<uint8_t> key,
-               const uint32_t *words, size_t n) {
-  MapEntry &e = c.entries.emplace_back();
-  e.map = map;
-  e.key = std::move(key);
-  e.value.resize(4 * n);
-  if (n > 0)
-    std::memcpy(e.value.data(), words, e.value.size());
+void add_entry(Classifier &c, uint32_t map, ByteView key, const uint32_t *words,
+               size_t n) {
+  c.entries.add(map, key.data(), key.size(),
+                reinterpret_cast<const uint8_t *>(words), 4 * n);
 }
 
 std::vector<uint8_t> host_u32_key(uint32_t v) {

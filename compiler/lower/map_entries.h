@@ -15,20 +15,20 @@ namespace psl::lower {
 // Appends an entry of `map` with the value words copied straight in (no
 // vector of them first: the class tables write hundreds of thousands of
 // entries).
-void add_entry(Classifier &c, uint32_t map, std::vector<uint8_t> key,
-               const uint32_t *words, size_t n);
-inline void add_entry(Classifier &c, uint32_t map, std::vector<uint8_t> key,
+void add_entry(Classifier &c, uint32_t map, ByteView key, const uint32_t *words,
+               size_t n);
+inline void add_entry(Classifier &c, uint32_t map, ByteView key,
                       std::initializer_list<uint32_t> words) {
-  add_entry(c, map, std::move(key), words.begin(), words.size());
+  add_entry(c, map, key, words.begin(), words.size());
 }
-inline void add_entry(Classifier &c, uint32_t map, std::vector<uint8_t> key,
+inline void add_entry(Classifier &c, uint32_t map, ByteView key,
                       const std::vector<uint32_t> &words) {
-  add_entry(c, map, std::move(key), words.data(), words.size());
+  add_entry(c, map, key, words.data(), words.size());
 }
 template <size_t N>
-void add_entry(Classifier &c, uint32_t map, std::vector<uint8_t> key,
+void add_entry(Classifier &c, uint32_t map, ByteView key,
                const std::array<uint32_t, N> &words) {
-  add_entry(c, map, std::move(key), words.data(), N);
+  add_entry(c, map, key, words.data(), N);
 }
 
 // A u32 key in host order (array indexes, prefix lengths).

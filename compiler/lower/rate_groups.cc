@@ -75,9 +75,9 @@ std::string place_rate(GroupBuilder &builder, uint32_t rule, const Conj &cj,
 void finish_rate_group(Classifier &c_, size_t g, GroupBuild &b) {
   LookupGroup &grp = c_.groups[g];
   std::set<uint32_t> moved;
-  for (const auto &kv : b.lists)
-    for (size_t i = PSL_RATE_LIST_MAX; i < kv.second.size(); ++i)
-      moved.insert(kv.second[i]);
+  for (const std::vector<uint32_t> &list : b.lists)
+    for (size_t i = PSL_RATE_LIST_MAX; i < list.size(); ++i)
+      moved.insert(list[i]);
   for (uint32_t slot : moved) {
     RateSlot &s = c_.rate_slots[slot];
     s.moved = true;
@@ -91,29 +91,29 @@ void finish_rate_group(Classifier &c_, size_t g, GroupBuild &b) {
     grp.rules.erase(std::remove(grp.rules.begin(), grp.rules.end(), s.rule),
                     grp.rules.end());
   }
-  std::vector<std::pair<std::string, std::vector<uint32_t>>> sorted;
-  sorted.reserve(b.lists.size());
-  for (auto &kv : b.lists) {
-    std::vector<uint32_t> &list = kv.second;
+  const KeyTable &keys = b.list_of;
+  size_t written = 0;
+  std::vector<uint32_t> words(1 + PSL_RATE_LIST_MAX);
+  for (const uint32_t i : keys.sorted()) {
+    std::vector<uint32_t> &list = b.lists[keys.value(i) - 1];
     if (!moved.empty())
       list.erase(
           std::remove_if(list.begin(), list.end(),
                          [&](uint32_t slot) { return moved.count(slot) > 0; }),
           list.end());
-    if (!list.empty())
-      sorted.emplace_back(kv.first, std::move(list));
-  }
-  std::sort(sorted.begin(), sorted.end());
-  for (auto &[key, list] : sorted) {
-    std::vector<uint32_t> words(1 + PSL_RATE_LIST_MAX, 0);
+    if (list.empty())
+      continue;
+    std::fill(words.begin(), words.end(), 0);
     words[0] = static_cast<uint32_t>(list.size());
     std::copy(list.begin(), list.end(), words.begin() + 1);
-    add_entry(c_, grp.map, std::vector<uint8_t>(key.begin(), key.end()), words);
+    add_entry(c_, grp.map, {keys.key(i), keys.key_size()}, words);
+    ++written;
   }
-  grp.entries = sorted.size();
+  grp.entries = written;
   c_.maps[grp.map].max_entries =
-      static_cast<uint32_t>(std::max<size_t>(1, sorted.size()));
-  b.lists.clear();
+      static_cast<uint32_t>(std::max<size_t>(1, written));
+  b.list_of.clear();
+  b.lists = {};
 }
 
 void finish_rate_rules(Classifier &c_) {
@@ -141,13 +141,8 @@ void finish_rate_rules(Classifier &c_) {
     v.rate_id = spec.id;
     v.kind = static_cast<uint16_t>(s.kind);
     v.bits = spec.bits ? 1 : 0;
-    MapEntry e;
-    e.map = *c_.rate_rules_map;
-    e.key.resize(4);
-    std::memcpy(e.key.data(), &slot, 4);
-    e.value.resize(sizeof(v));
-    std::memcpy(e.value.data(), &v, sizeof(v));
-    c_.entries.push_back(std::move(e));
+    c_.entries.add(*c_.rate_rules_map, reinterpret_cast<const uint8_t *>(&slot),
+                   4, reinterpret_cast<const uint8_t *>(&v), sizeof(v));
   }
 }
 

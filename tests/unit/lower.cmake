@@ -17,6 +17,12 @@ target_link_libraries(lower_pieces_test PRIVATE psl_lower GTest::gtest_main)
 target_include_directories(lower_pieces_test PRIVATE ${PSC_BPF_TEMPLATE_DIR})
 gtest_discover_tests(lower_pieces_test)
 
+# The flat stores of placement: a group's keys (KeyTable) and the map
+# contents (MapEntries), against the standard containers they replaced.
+add_executable(lower_stores_test ${CMAKE_CURRENT_SOURCE_DIR}/lower_stores_test.cc)
+target_link_libraries(lower_stores_test PRIVATE psl_lower GTest::gtest_main)
+gtest_discover_tests(lower_stores_test)
+
 # The cost model's choice of maps, code or a decision tree per part of a
 # policy (compiler/lower/cost_model.h), and what psc shows of it.
 add_executable(lower_cost_model_test ${CMAKE_CURRENT_SOURCE_DIR}/lower_cost_model_test.cc)

@@ -378,7 +378,7 @@ std::ostream &operator<<(std::ostream &os, const Bucket6 &b) {
 }
 
 // A struct psl_class6_bucket value (a bucket or a slot).
-Bucket6 unit_of(const std::vector<uint8_t> &value) {
+Bucket6 unit_of(ByteView value) {
   EXPECT_EQ(value.size(), 40u);
   Bucket6 b;
   if (value.size() != 40)

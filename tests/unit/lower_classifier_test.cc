@@ -84,7 +84,7 @@ std::optional<ClassEntry> class_entry(const Classifier &c, size_t g,
     uint32_t bits;
     std::memcpy(&bits, e.key.data(), 4);
     if (bits == 8 + plen && e.key[4] == family &&
-        std::memcmp(&e.key[5], addr.data(), 16) == 0) {
+        std::memcmp(e.key.data() + 5, addr.data(), 16) == 0) {
       ClassEntry out;
       std::memcpy(&out.best, e.value.data(), 4);
       std::memcpy(&out.cls, e.value.data() + 4, 4);
@@ -109,7 +109,7 @@ std::map<std::vector<uint8_t>, uint32_t> entries_of(const Classifier &c,
     if (e.map == c.groups[g].map) {
       uint32_t v;
       std::memcpy(&v, e.value.data(), 4);
-      out[e.key] = v;
+      out[e.key.to_vector()] = v;
     }
   return out;
 }
@@ -167,7 +167,7 @@ std::array<uint32_t, 4> hashed_class(const Classifier &c, uint32_t map,
                                      const std::array<uint8_t, 16> &addr) {
   for (const auto &e : c.entries)
     if (e.map == map && e.key.size() == 17 && e.key[0] == family &&
-        std::memcmp(&e.key[1], addr.data(), 16) == 0) {
+        std::memcmp(e.key.data() + 1, addr.data(), 16) == 0) {
       std::array<uint32_t, 4> v{};
       std::memcpy(v.data(), e.value.data(), 16);
       return v;
@@ -510,7 +510,7 @@ rate_lists_of(const Classifier &c, size_t g) {
       EXPECT_EQ(e.value.size(), sizeof(psl_rate_list));
       psl_rate_list l;
       std::memcpy(&l, e.value.data(), sizeof l);
-      out[e.key] = std::vector<uint32_t>(l.slot, l.slot + l.n);
+      out[e.key.to_vector()] = std::vector<uint32_t>(l.slot, l.slot + l.n);
     }
   return out;
 }

@@ -373,7 +373,7 @@ TEST(MapEntries, Encodings) {
   keep_min(slot, 6);
   EXPECT_EQ(slot, 4u);
   Classifier c;
-  add_entry(c, 2, {1}, {7u, 8u});
+  add_entry(c, 2, std::vector<uint8_t>{1}, {7u, 8u});
   ASSERT_EQ(c.entries.size(), 1u);
   EXPECT_EQ(c.entries[0].map, 2u);
   EXPECT_EQ(c.entries[0].value.size(), 8u);
@@ -383,19 +383,21 @@ TEST(MapEntries, Encodings) {
 
 TEST(KeyEmission, FoldCoveringGivesLongerPrefixesTheLeastValue) {
   GroupBuild b;
+  b.hash.set_key_size(8);
   auto key = [](uint32_t bits, uint8_t first) {
-    std::string k(8, '\0');
-    std::memcpy(&k[0], &bits, 4);
-    k[4] = static_cast<char>(first);
+    std::vector<uint8_t> k(8, 0);
+    std::memcpy(k.data(), &bits, 4);
+    k[4] = first;
     return k;
   };
-  b.hash[key(8, 10)] = 3;  // 10/8 (data 4 bytes), rule priority 3
-  b.hash[key(16, 10)] = 9; // 10.0/16 under it, priority 9
-  b.hash[key(16, 11)] = 5; // 11.0/16, not under it
+  b.hash[key(8, 10).data()] = 3;  // 10/8 (data 4 bytes), rule priority 3
+  b.hash[key(16, 10).data()] = 9; // 10.0/16 under it, priority 9
+  b.hash[key(16, 11).data()] = 5; // 11.0/16, not under it
   fold_covering(b);
-  EXPECT_EQ(b.hash[key(16, 10)], 3u);
-  EXPECT_EQ(b.hash[key(16, 11)], 5u);
-  EXPECT_EQ(b.hash[key(8, 10)], 3u);
+  EXPECT_EQ(b.hash[key(16, 10).data()], 3u);
+  EXPECT_EQ(b.hash[key(16, 11).data()], 5u);
+  EXPECT_EQ(b.hash[key(8, 10).data()], 3u);
+  EXPECT_EQ(b.hash.size(), 3u);
 }
 
 // ------------------------------------------------- group builder, placement
@@ -415,7 +417,7 @@ Classifier with_rules(std::initializer_list<Action> actions) {
   return c;
 }
 
-uint32_t word(const MapEntry &e, size_t i) {
+uint32_t word(const MapEntryView &e, size_t i) {
   uint32_t w = 0;
   std::memcpy(&w, e.value.data() + 4 * i, 4);
   return w;
@@ -510,7 +512,7 @@ TEST(RateGroups, AKeyListsAtMostEightRulesTheRestGoToCode) {
   // psl_rate_rules: one entry per slot still in a group.
   ASSERT_TRUE(c.rate_rules_map.has_value());
   size_t rules_entries = 0, list_entries = 0;
-  for (const MapEntry &e : c.entries) {
+  for (const MapEntryView e : c.entries) {
     rules_entries += e.map == *c.rate_rules_map;
     list_entries += e.map == c.groups[0].map;
   }

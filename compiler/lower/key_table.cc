@@ -1,0 +1,83 @@
+#include "lower/key_table.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace psl::lower {
+
+uint32_t &KeyTable::operator[](const uint8_t *key) {
+  if (2 * (values_.size() + 1) > slots_.size())
+    grow();
+  const uint32_t h = hash(key);
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    const uint64_t s = slots_[i];
+    if (s == 0) {
+      keys_.insert(keys_.end(), key, key + key_size_);
+      values_.push_back(0);
+      slots_[i] = uint64_t{h} << 32 | values_.size();
+      return values_.back();
+    }
+    const size_t pos = static_cast<uint32_t>(s) - 1;
+    if (static_cast<uint32_t>(s >> 32) == h &&
+        std::memcmp(this->key(pos), key, key_size_) == 0)
+      return values_[pos];
+  }
+}
+
+std::vector<uint32_t> KeyTable::sorted() const {
+  std::vector<uint32_t> order(values_.size());
+  for (uint32_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return std::memcmp(key(a), key(b), key_size_) < 0;
+  });
+  return order;
+}
+
+void KeyTable::clear() {
+  keys_ = {};
+  values_ = {};
+  slots_ = {};
+}
+
+uint32_t KeyTable::hash(const uint8_t *key) const {
+  // Eight bytes at a time, each word mixed in by a multiply; the tail
+  // zero-padded. Any good mix does: the order of the output comes from
+  // sorted(), never from the hash.
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ key_size_;
+  size_t i = 0;
+  for (; i + 8 <= key_size_; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, key + i, 8);
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 31;
+  }
+  if (i < key_size_) {
+    uint64_t w = 0;
+    std::memcpy(&w, key + i, key_size_ - i);
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 31;
+  }
+  h *= 0x94d049bb133111ebULL;
+  return static_cast<uint32_t>(h >> 32);
+}
+
+void KeyTable::grow() {
+  const size_t n = std::max<size_t>(64, 2 * slots_.size());
+  std::vector<uint64_t> old = std::move(slots_);
+  slots_.assign(n, 0);
+  const size_t mask = n - 1;
+  for (const uint64_t s : old) {
+    if (s == 0)
+      continue;
+    size_t i = static_cast<uint32_t>(s >> 32) & mask;
+    while (slots_[i] != 0)
+      i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+  keys_.reserve(n / 2 * key_size_);
+  values_.reserve(n / 2);
+}
+
+} // namespace psl::lower
