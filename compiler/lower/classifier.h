@@ -290,7 +290,7 @@ struct RuleInfo {
   std::vector<uint32_t> trees;  // decision trees holding its conjuncts
   std::string why_code;         // when in_code: why it could not be a map entry
   SourceRange range;
-  std::string condition; // source text of the condition, for comments
+  std::string condition; // in_code: the condition's source text (comments)
 };
 
 // A decision tree over one address field (cost_model.h): the address-only

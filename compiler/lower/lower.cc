@@ -52,7 +52,6 @@ LowerResult lower_policy(const Policy &policy, const SourceFile *file,
     info.terminal = r->terminal();
     info.counter_id = info.index + 1;
     info.range = r->range;
-    info.condition = r->cond ? range_text(file, r->cond->range) : "";
     const uint32_t index = info.index;
     c.rules.push_back(std::move(info));
     std::string err;
@@ -88,6 +87,11 @@ LowerResult lower_policy(const Policy &policy, const SourceFile *file,
     res.error = std::move(e);
     return res;
   }
+  // The source text only where the generated C shows it: a string per
+  // rule is 100k allocations at 100k rules.
+  for (RuleInfo &ri : c.rules)
+    if (ri.in_code && policy.rules[ri.index]->cond)
+      ri.condition = range_text(file, policy.rules[ri.index]->cond->range);
   if (auto err = build_code_rules(conds, c, options.code)) {
     LowerError e;
     e.message = err->message;
