@@ -52,7 +52,7 @@ void emit_keys(const LookupGroup &grp, GroupBuild &b, const Conj &cj,
     if (grp.rate_group) {
       // Rate groups have no prefix dimension; one rule lists itself once
       // per key (its prefixes are disjoint, so one covers a class).
-      uint32_t &at = b.list_of[d.data()];
+      uint32_t &at = b.list_of[d];
       if (at == 0) {
         b.lists.emplace_back();
         at = static_cast<uint32_t>(b.lists.size());
@@ -63,7 +63,7 @@ void emit_keys(const LookupGroup &grp, GroupBuild &b, const Conj &cj,
       return;
     }
     if (!pfx) {
-      keep_min(b.hash[d.data()], enc);
+      keep_min(b.hash[d], enc);
       return;
     }
     const bool ip = is_ip_field(pfx->field);
@@ -89,7 +89,7 @@ void emit_keys(const LookupGroup &grp, GroupBuild &b, const Conj &cj,
           put_value(k, pfx->field, base);
         }
         k.resize(4 + ((grp.data_size + 3) & ~uint32_t{3}), 0);
-        keep_min(b.hash[k.data()], enc);
+        keep_min(b.hash[k], enc);
       }
   });
 }

@@ -2,10 +2,17 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 
 namespace psl::lower {
 
-uint32_t &KeyTable::operator[](const uint8_t *key) {
+uint32_t &KeyTable::operator[](ByteView bytes) {
+  if (bytes.size() != key_size_)
+    throw std::logic_error(
+        "internal error: a key of " + std::to_string(bytes.size()) +
+        " bytes for a table of " + std::to_string(key_size_) + "-byte keys");
+  const uint8_t *key = bytes.data();
   if (2 * (values_.size() + 1) > slots_.size())
     grow();
   const uint32_t h = hash(key);

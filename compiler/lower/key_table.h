@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "lower/entry_store.h"
+
 namespace psl::lower {
 
 class KeyTable {
@@ -20,8 +22,9 @@ public:
   void set_key_size(uint32_t n) { key_size_ = n; }
   uint32_t key_size() const { return key_size_; }
 
-  // The value of the key_size() bytes at `key`, 0 when the key is new.
-  uint32_t &operator[](const uint8_t *key);
+  // The value of `key`, 0 when the key is new. A key of another size is a
+  // bug of the caller: std::logic_error.
+  uint32_t &operator[](ByteView key);
 
   size_t size() const { return values_.size(); }
   bool empty() const { return values_.empty(); }

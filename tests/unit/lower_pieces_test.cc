@@ -390,13 +390,13 @@ TEST(KeyEmission, FoldCoveringGivesLongerPrefixesTheLeastValue) {
     k[4] = first;
     return k;
   };
-  b.hash[key(8, 10).data()] = 3;  // 10/8 (data 4 bytes), rule priority 3
-  b.hash[key(16, 10).data()] = 9; // 10.0/16 under it, priority 9
-  b.hash[key(16, 11).data()] = 5; // 11.0/16, not under it
+  b.hash[key(8, 10)] = 3;  // 10/8 (data 4 bytes), rule priority 3
+  b.hash[key(16, 10)] = 9; // 10.0/16 under it, priority 9
+  b.hash[key(16, 11)] = 5; // 11.0/16, not under it
   fold_covering(b);
-  EXPECT_EQ(b.hash[key(16, 10).data()], 3u);
-  EXPECT_EQ(b.hash[key(16, 11).data()], 5u);
-  EXPECT_EQ(b.hash[key(8, 10).data()], 3u);
+  EXPECT_EQ(b.hash[key(16, 10)], 3u);
+  EXPECT_EQ(b.hash[key(16, 11)], 5u);
+  EXPECT_EQ(b.hash[key(8, 10)], 3u);
   EXPECT_EQ(b.hash.size(), 3u);
 }
 
