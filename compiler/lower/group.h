@@ -32,9 +32,10 @@
 //
 // The pass, in pieces: placement.cc (place_rules: each rule's shape),
 // conjunctions.h (a condition's alternatives), group_builder.h (one group
-// per shape, finish() in order), key_emission.h (enumerated and prefix
-// keys), class_table.h with ipv4_split.h and ipv6_split.h (the class
-// tables), rate_groups.h, prefixes.h and map_entries.h.
+// per shape, finish() in order), key_table.h (a group's keys),
+// key_emission.h (enumerated and prefix keys), class_table.h with
+// ipv4_split.h and ipv6_split.h (the class tables), rate_groups.h,
+// prefixes.h, and map_entries.h with entry_store.h (the map contents).
 #pragma once
 
 #include <optional>
