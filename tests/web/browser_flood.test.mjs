@@ -1,7 +1,8 @@
 // An attack as the web view tells it, against a real psd on a veth pair
 // (run_browser_tests.sh runs this with a psd of its own, its analyzer on):
 // during a `ping -f` flood from the peer the Stack page shows ICMP rising,
-// then the drops at XDP by the rule that blocks the flood; a sampled
+// then the drops at XDP by the rule that blocks the flood; the Traffic
+// page counts the peer's dropped echo requests; a sampled
 // dropped packet's path names that rule; the Decisions page tells the
 // proposal's story with its evidence, the verdict, the kernel change and
 // the first drops.
@@ -97,6 +98,16 @@ test('a ping flood rises on the Stack page, then drops at XDP by the blocking ru
     await page.click(`[data-testid="narrow-rule-${rule}"]`);
     await waitFor(page, (r) => document.querySelector('[data-testid=sankey]').dataset.nodes === `NIC|rule ${r} (drop)|XDP drop`, rule);
     await page.click('[data-testid=clear-narrowing]');
+
+    // The Traffic page: the peer's echo requests, and under them the ones
+    // the policy drops.
+    await page.goto(`${URL}/#/traffic`);
+    await waitFor(page, (a) => {
+      const m = /([\d.]+)\s*([kM]?) dropped/.exec(document.querySelector(`[data-testid="drop-echo-${a}"]`)?.textContent ?? '');
+      return m !== null && Number(m[1]) * { '': 1, k: 1e3, M: 1e6 }[m[2]] >= 20;
+    }, env.PSW_PEER_ADDR, 15000);
+    assert.ok(parseRate(await page.locator(`[data-testid="sent-echo-${env.PSW_PEER_ADDR}"]`).textContent()) >= 20, 'the echo requests sent');
+    await page.screenshot({ path: join(shots, 'traffic-dropped.png'), fullPage: true });
 
     // A sampled dropped packet names the rule.
     await page.goto(`${URL}/#/path?addr=${env.PSW_PEER_ADDR}&proto=ipv4/icmp&drops=1`);

@@ -57,6 +57,10 @@ export interface Talker {
   icmp_echo: Count;
   udp: Count;
   xdp_drop: Count;
+  // Of tcp_syn, icmp_echo and udp, what the policy dropped at XDP.
+  tcp_syn_drop: Count;
+  icmp_echo_drop: Count;
+  udp_drop: Count;
   udp_reflection: { port: number; count: number; per_s: number }[];
   distinct_dports: number;
   distinct_daddrs: number;

@@ -1,19 +1,29 @@
 // Traffic: packet and byte rates per protocol over the last minutes,
 // handshake health (SYN, SYN-ACK, established, resets) and the top
-// talkers with what XDP did to them. Narrowing to a protocol or a source
-// applies here too.
+// talkers with what XDP did to them (all of a source's drops, and of its
+// SYNs, echo requests and UDP datagrams those the policy dropped).
+// Narrowing to a protocol or a source applies here too.
 
 import { baseOption, Chart, mountChart } from '../charts';
 import { h, replaceChildren, setText } from '../dom';
 import { bitRate, rate, si, timeOfDay } from '../format';
 import { renderNarrowing } from '../narrowing_bar';
 import type { Page, PageContext } from '../page';
-import type { Summary, Talker } from '../types';
+import type { Count, Summary, Talker } from '../types';
 
 function verdictOf(t: Talker): string {
   if (t.xdp_drop.per_s > 0 && t.xdp_drop.per_s >= t.traffic.pps * 0.99) return 'dropped at XDP';
   if (t.xdp_drop.per_s > 0) return 'partly dropped at XDP';
   return 'passed';
+}
+
+// A class's rate, and under it how much of it was dropped at XDP.
+// data-testid: `sent-${what}-${addr}` and `drop-${what}-${addr}`.
+function classCell(sent: Count, dropped: Count | undefined, what: string, addr: string): HTMLElement {
+  const cell = h('td', {}, h('span', { 'data-testid': `sent-${what}-${addr}` }, si(sent.per_s)));
+  if (dropped && dropped.per_s > 0)
+    cell.append(h('br', {}), h('span', { class: 'bad', 'data-testid': `drop-${what}-${addr}` }, `${si(dropped.per_s)} dropped`));
+  return cell;
 }
 
 export class TrafficPage implements Page {
@@ -152,9 +162,9 @@ export class TrafficPage implements Page {
                 h('td', {}, b),
                 h('td', {}, rate(t.traffic.pps)),
                 h('td', {}, bitRate(t.traffic.bps)),
-                h('td', {}, si(t.tcp_syn.per_s)),
-                h('td', {}, si(t.icmp_echo.per_s)),
-                h('td', {}, si(t.udp.per_s)),
+                classCell(t.tcp_syn, t.tcp_syn_drop, 'syn', t.addr),
+                classCell(t.icmp_echo, t.icmp_echo_drop, 'echo', t.addr),
+                classCell(t.udp, t.udp_drop, 'udp', t.addr),
                 h('td', {}, t.udp_reflection.map((r) => `${r.port}: ${si(r.per_s)}/s`).join(', ') || '–'),
                 h('td', {}, String(t.distinct_dports)),
                 h('td', {}, rate(t.xdp_drop.per_s)),
