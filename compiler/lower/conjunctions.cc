@@ -28,6 +28,41 @@ bool conj_and(const Conj &a, const Conj &b, Conj &out) {
   return true;
 }
 
+namespace {
+
+// An `and` of field tests, the commonest rule: its one conjunction built
+// in place (what dnf_and makes of it, without a copy of the conjunction
+// per test).
+Conjunctions conjunction_of_atoms(const std::vector<Cond> &atoms) {
+  Conj out;
+  out.reserve(atoms.size());
+  for (const Cond &ch : atoms) {
+    const FieldAtom &x = ch.atom;
+    if (x.values.empty())
+      return {};
+    auto it = std::find_if(out.begin(), out.end(), [&](const FieldAtom &y) {
+      return y.field == x.field;
+    });
+    if (it == out.end()) {
+      out.push_back(x);
+      continue;
+    }
+    if (it->family != x.family)
+      return {};
+    it->values = it->values.intersect(x.values);
+    if (it->values.empty())
+      return {};
+  }
+  std::sort(out.begin(), out.end(), [](const FieldAtom &l, const FieldAtom &r) {
+    return l.field < r.field;
+  });
+  Conjunctions one;
+  one.push_back(std::move(out));
+  return one;
+}
+
+} // namespace
+
 std::optional<Conjunctions> to_conjunctions(const Cond &c, size_t max) {
   const analysis::DnfLimits limits{max};
   switch (c.kind) {
@@ -39,8 +74,13 @@ std::optional<Conjunctions> to_conjunctions(const Cond &c, size_t max) {
     if (c.atom.values.empty())
       return Conjunctions{};
     return Conjunctions{Conj{c.atom}};
-  case Cond::Kind::Or:
-  case Cond::Kind::And: {
+  case Cond::Kind::And:
+    if (std::all_of(c.children.begin(), c.children.end(), [](const Cond &ch) {
+          return ch.kind == Cond::Kind::Field;
+        }))
+      return conjunction_of_atoms(c.children);
+    [[fallthrough]];
+  case Cond::Kind::Or: {
     // Every child is expanded (an opaque one makes the whole opaque, even
     // after a false conjunct).
     const bool is_and = c.kind == Cond::Kind::And;

@@ -51,13 +51,17 @@ public:
   bool atomic_not(const NotExpr &) { return false; }
   std::optional<Cond> join(bool is_and, Cond l, Cond r) {
     Cond c = make(is_and ? Cond::Kind::And : Cond::Kind::Or);
-    for (Cond *x : {&l, &r}) {
-      if (x->kind == c.kind)
-        for (auto &ch : x->children)
-          c.children.push_back(std::move(ch));
-      else
-        c.children.push_back(std::move(*x));
-    }
+    // `a and b and c` arrives as ((a and b) and c): the left side's
+    // children are taken over whole, not moved one by one each time.
+    if (l.kind == c.kind)
+      c.children = std::move(l.children);
+    else
+      c.children.push_back(std::move(l));
+    if (r.kind == c.kind)
+      for (auto &ch : r.children)
+        c.children.push_back(std::move(ch));
+    else
+      c.children.push_back(std::move(r));
     return c;
   }
   std::optional<Cond> atom(const Expr &e, bool neg) {
