@@ -138,6 +138,10 @@ void expand_class_items(Classifier &c_, size_t g, GroupBuild &b,
   // many maps anyway).
   const uint64_t bit = g < 64 ? uint64_t{1} << g : 0;
   std::vector<uint8_t> data;
+  // Consecutive items of one conjunct (one per prefix of its address)
+  // share its resolved keys.
+  ConjKeys keys(grp);
+  std::optional<uint32_t> bound;
   for (const ClassItem &it : b.items) {
     auto first =
         std::lower_bound(table.classes.begin(), table.classes.end(), it.prefix);
@@ -146,7 +150,11 @@ void expand_class_items(Classifier &c_, size_t g, GroupBuild &b,
       table.masks[static_cast<size_t>(q - table.classes.begin())] |= bit;
       data.clear();
       put_be32(data, static_cast<uint32_t>(q - table.classes.begin()) + 1);
-      emit_keys(grp, b, conjs[it.conj], data, it.enc);
+      if (bound != it.conj) {
+        keys.bind(conjs[it.conj]);
+        bound = it.conj;
+      }
+      keys.emit(b, data, it.enc);
     }
   }
   b.items.clear();

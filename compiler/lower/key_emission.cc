@@ -41,14 +41,25 @@ void enumerate(const std::vector<const FieldAtom *> &dims, size_t i,
 
 } // namespace
 
-void emit_keys(const LookupGroup &grp, GroupBuild &b, const Conj &cj,
-               std::vector<uint8_t> &data, uint32_t enc) {
-  std::vector<const FieldAtom *> exact;
-  for (const KeyPart &k : grp.exact)
-    exact.push_back(&atom(cj, k.field));
-  const FieldAtom *pfx = grp.prefix ? &atom(cj, grp.prefix->field) : nullptr;
-  std::vector<uint8_t> k; // an LPM key: prefix length, data, prefix value
-  enumerate(exact, 0, data, [&](std::vector<uint8_t> &d) {
+void ConjKeys::bind(const Conj &cj) {
+  exact_.clear();
+  prefixes_.clear();
+  pfx_ = nullptr;
+  for (const KeyPart &k : grp_.exact)
+    exact_.push_back(&atom(cj, k.field));
+  if (!grp_.prefix)
+    return;
+  pfx_ = &atom(cj, grp_.prefix->field);
+  const unsigned width = prefix_width(*pfx_);
+  for (const Interval &i : pfx_->values)
+    for (const auto &bp : interval_prefixes(i.lo, i.hi, width))
+      prefixes_.push_back(bp);
+}
+
+void ConjKeys::emit(GroupBuild &b, std::vector<uint8_t> &data, uint32_t enc) {
+  const LookupGroup &grp = grp_;
+  const FieldAtom *pfx = pfx_;
+  enumerate(exact_, 0, data, [&](std::vector<uint8_t> &d) {
     if (grp.rate_group) {
       // Rate groups have no prefix dimension; one rule lists itself once
       // per key (its prefixes are disjoint, so one covers a class).
@@ -74,24 +85,31 @@ void emit_keys(const LookupGroup &grp, GroupBuild &b, const Conj &cj,
     const uint32_t lead = 8 * static_cast<uint32_t>(d.size()) +
                           (ip ? 8 + (pfx->family == 6 ? 0 : 96)
                               : 8 * key_bytes(pfx->field) - width);
-    for (const Interval &i : pfx->values)
-      for (auto [base, plen] : interval_prefixes(i.lo, i.hi, width)) {
-        const uint32_t bits = lead + plen;
-        k.resize(4);
-        std::memcpy(k.data(), &bits, 4);
-        k.insert(k.end(), d.begin(), d.end());
-        if (ip) {
-          k.push_back(pfx->family);
-          uint8_t addr[16];
-          ip_point_bytes(pfx->family, base, addr);
-          k.insert(k.end(), addr, addr + 16);
-        } else {
-          put_value(k, pfx->field, base);
-        }
-        k.resize(4 + ((grp.data_size + 3) & ~uint32_t{3}), 0);
-        keep_min(b.hash[k], enc);
+    std::vector<uint8_t> &k = k_;
+    for (const auto &[base, plen] : prefixes_) {
+      const uint32_t bits = lead + plen;
+      k.resize(4);
+      std::memcpy(k.data(), &bits, 4);
+      k.insert(k.end(), d.begin(), d.end());
+      if (ip) {
+        k.push_back(pfx->family);
+        uint8_t addr[16];
+        ip_point_bytes(pfx->family, base, addr);
+        k.insert(k.end(), addr, addr + 16);
+      } else {
+        put_value(k, pfx->field, base);
       }
+      k.resize(4 + ((grp.data_size + 3) & ~uint32_t{3}), 0);
+      keep_min(b.hash[k], enc);
+    }
   });
+}
+
+void emit_keys(const LookupGroup &grp, GroupBuild &b, const Conj &cj,
+               std::vector<uint8_t> &data, uint32_t enc) {
+  ConjKeys keys(grp);
+  keys.bind(cj);
+  keys.emit(b, data, enc);
 }
 
 void fold_covering(GroupBuild &b) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "lower/classifier.h"
@@ -19,6 +20,24 @@ namespace psl::lower {
 // dimension, each keeping the least `enc` (a rate group: listing it).
 void emit_keys(const LookupGroup &grp, GroupBuild &b, const Conj &cj,
                std::vector<uint8_t> &data, uint32_t enc);
+
+// The same in two steps, for the class-keyed groups: bind() finds a
+// conjunct's atoms and prefixes once, emit() writes its keys under each
+// class its address covers. One ConjKeys serves a whole group (its
+// buffers are reused). Holds references to `grp` and the bound conjunct.
+class ConjKeys {
+public:
+  explicit ConjKeys(const LookupGroup &grp) : grp_(grp) {}
+  void bind(const Conj &cj);
+  void emit(GroupBuild &b, std::vector<uint8_t> &data, uint32_t enc);
+
+private:
+  const LookupGroup &grp_;
+  std::vector<const FieldAtom *> exact_;
+  const FieldAtom *pfx_ = nullptr;
+  std::vector<std::pair<Point, unsigned>> prefixes_; // of pfx_'s values
+  std::vector<uint8_t> k_; // an LPM key: prefix length, data, prefix value
+};
 
 // At each stored prefix of an LPM group, the least value over it and every
 // stored prefix covering it, so the longest match answers for all of them.

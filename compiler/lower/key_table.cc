@@ -33,12 +33,31 @@ uint32_t &KeyTable::operator[](ByteView bytes) {
 }
 
 std::vector<uint32_t> KeyTable::sorted() const {
-  std::vector<uint32_t> order(values_.size());
-  for (uint32_t i = 0; i < order.size(); ++i)
-    order[i] = i;
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return std::memcmp(key(a), key(b), key_size_) < 0;
+  // Each key's first eight bytes as a big-endian integer (zero-padded),
+  // which orders as memcmp orders them; the bytes after them only break
+  // ties. Most keys are at most 8 bytes: no memcmp at all.
+  struct Item {
+    uint64_t head;
+    uint32_t pos;
+  };
+  const size_t head_bytes = std::min<size_t>(8, key_size_);
+  std::vector<Item> items(values_.size());
+  for (uint32_t i = 0; i < items.size(); ++i) {
+    const uint8_t *k = key(i);
+    uint64_t h = 0;
+    for (size_t j = 0; j < 8; ++j)
+      h = h << 8 | (j < head_bytes ? k[j] : 0);
+    items[i] = {h, i};
+  }
+  const size_t rest = key_size_ - head_bytes;
+  std::sort(items.begin(), items.end(), [&](const Item &a, const Item &b) {
+    if (a.head != b.head)
+      return a.head < b.head;
+    return rest > 0 && std::memcmp(key(a.pos) + 8, key(b.pos) + 8, rest) < 0;
   });
+  std::vector<uint32_t> order(items.size());
+  for (size_t i = 0; i < items.size(); ++i)
+    order[i] = items[i].pos;
   return order;
 }
 
