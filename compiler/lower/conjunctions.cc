@@ -6,29 +6,29 @@
 
 namespace psl::lower {
 
-bool conj_and(const Conj &a, const Conj &b, Conj &out) {
-  out = a;
-  for (const FieldAtom &x : b) {
-    auto it = std::find_if(out.begin(), out.end(), [&](const FieldAtom &y) {
-      return y.field == x.field;
-    });
-    if (it == out.end()) {
-      out.push_back(x);
-      continue;
-    }
-    if (it->family != x.family)
-      return false;
-    it->values = it->values.intersect(x.values);
-    if (it->values.empty())
-      return false;
-  }
-  std::sort(out.begin(), out.end(), [](const FieldAtom &l, const FieldAtom &r) {
-    return l.field < r.field;
+namespace {
+
+// `out` and `x`: x's values intersected into out's atom of the same field,
+// or x added. False when that leaves nothing (other family, no values).
+bool meet_atom(Conj &out, const FieldAtom &x) {
+  auto it = std::find_if(out.begin(), out.end(), [&](const FieldAtom &y) {
+    return y.field == x.field;
   });
-  return true;
+  if (it == out.end()) {
+    out.push_back(x);
+    return true;
+  }
+  if (it->family != x.family)
+    return false;
+  it->values = it->values.intersect(x.values);
+  return !it->values.empty();
 }
 
-namespace {
+void sort_by_field(Conj &c) {
+  std::sort(c.begin(), c.end(), [](const FieldAtom &l, const FieldAtom &r) {
+    return l.field < r.field;
+  });
+}
 
 // An `and` of field tests, the commonest rule: its one conjunction built
 // in place (what dnf_and makes of it, without a copy of the conjunction
@@ -36,32 +36,25 @@ namespace {
 Conjunctions conjunction_of_atoms(const std::vector<Cond> &atoms) {
   Conj out;
   out.reserve(atoms.size());
-  for (const Cond &ch : atoms) {
-    const FieldAtom &x = ch.atom;
-    if (x.values.empty())
+  for (const Cond &ch : atoms)
+    if (ch.atom.values.empty() || !meet_atom(out, ch.atom))
       return {};
-    auto it = std::find_if(out.begin(), out.end(), [&](const FieldAtom &y) {
-      return y.field == x.field;
-    });
-    if (it == out.end()) {
-      out.push_back(x);
-      continue;
-    }
-    if (it->family != x.family)
-      return {};
-    it->values = it->values.intersect(x.values);
-    if (it->values.empty())
-      return {};
-  }
-  std::sort(out.begin(), out.end(), [](const FieldAtom &l, const FieldAtom &r) {
-    return l.field < r.field;
-  });
+  sort_by_field(out);
   Conjunctions one;
   one.push_back(std::move(out));
   return one;
 }
 
 } // namespace
+
+bool conj_and(const Conj &a, const Conj &b, Conj &out) {
+  out = a;
+  for (const FieldAtom &x : b)
+    if (!meet_atom(out, x))
+      return false;
+  sort_by_field(out);
+  return true;
+}
 
 std::optional<Conjunctions> to_conjunctions(const Cond &c, size_t max) {
   const analysis::DnfLimits limits{max};
