@@ -185,7 +185,7 @@ constexpr int kKernelENOTSUPP = 524;
 // bpf_map_update_batch takes, in the classifier's order (a key listed
 // twice keeps its last value, as with one update per entry).
 struct MapBatch {
-  std::vector<lower::MapEntryView> entries;
+  std::vector<uint32_t> entries; // indexes into Classifier::entries
   std::vector<uint8_t> keys, values;
   bool packed = true; // every entry has the map's key and value size
 };
@@ -194,7 +194,7 @@ struct MapBatch {
 // for the map's type; else, and for whatever a batch left unwritten, one
 // update per entry, whose error names the map.
 Status write_map_batch(BpfObject &obj, const std::string &map,
-                       const MapBatch &batch) {
+                       const MapBatch &batch, const lower::MapEntries &all) {
   size_t done = 0;
   const int fd = obj.map_fd(map);
   if (fd >= 0 && batch.packed && batch.entries.size() > 1) {
@@ -211,7 +211,7 @@ Status write_map_batch(BpfObject &obj, const std::string &map,
       done = std::min<size_t>(count, batch.entries.size());
   }
   for (size_t i = done; i < batch.entries.size(); ++i) {
-    const lower::MapEntryView &e = batch.entries[i];
+    const lower::MapEntryView e = all[batch.entries[i]];
     Status s = obj.map_update(map, e.key.data(), e.key.size(), e.value.data(),
                               e.value.size());
     if (!s.ok())
@@ -261,11 +261,12 @@ void write_share(BpfObject &obj, const lower::Classifier &c,
                  const std::vector<uint8_t> &share, uint8_t which,
                  std::vector<Status> &status) {
   std::vector<MapBatch> batches(c.maps.size());
-  for (const lower::MapEntryView e : c.entries) {
+  for (uint32_t i = 0; i < c.entries.size(); ++i) {
+    const lower::MapEntryView e = c.entries[i];
     if (share[e.map] != which)
       continue;
     MapBatch &b = batches[e.map];
-    b.entries.push_back(e);
+    b.entries.push_back(i);
     b.packed = b.packed && e.key.size() == sizes[e.map].first &&
                e.value.size() == sizes[e.map].second;
     if (b.packed) {
@@ -276,7 +277,7 @@ void write_share(BpfObject &obj, const lower::Classifier &c,
   for (size_t i = 0; i < batches.size(); ++i) {
     if (share[i] != which)
       continue;
-    status[i] = write_map_batch(obj, c.maps[i].name, batches[i]);
+    status[i] = write_map_batch(obj, c.maps[i].name, batches[i], c.entries);
     if (!status[i].ok())
       return;
     batches[i] = MapBatch{}; // written: its copies are not needed
