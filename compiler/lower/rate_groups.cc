@@ -1,7 +1,6 @@
 #include "lower/rate_groups.h"
 
 #include <algorithm>
-#include <cstring>
 #include <set>
 
 #include "lower/field_values.h"

@@ -19,9 +19,9 @@ function verdictOf(t: Talker): string {
 
 // A class's rate, and under it how much of it was dropped at XDP.
 // data-testid: `sent-${what}-${addr}` and `drop-${what}-${addr}`.
-function classCell(sent: Count, dropped: Count | undefined, what: string, addr: string): HTMLElement {
+function classCell(sent: Count, dropped: Count, what: string, addr: string): HTMLElement {
   const cell = h('td', {}, h('span', { 'data-testid': `sent-${what}-${addr}` }, si(sent.per_s)));
-  if (dropped && dropped.per_s > 0)
+  if (dropped.per_s > 0)
     cell.append(h('br', {}), h('span', { class: 'bad', 'data-testid': `drop-${what}-${addr}` }, `${si(dropped.per_s)} dropped`));
   return cell;
 }
