@@ -5,6 +5,7 @@
 #include <chrono>
 #include <future>
 #include <map>
+#include <optional>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -16,6 +17,7 @@
 #include "backend/static_link.h"
 #include "codegen/parse_layers.h"
 #include "codegen/policy_compile.h"
+#include "codegen/policy_object_key.h"
 #include "codegen/verifier_rules.h"
 #include "codegen/xdp_generator.h"
 
@@ -128,10 +130,6 @@ Expected<PolicyArtifact> build_policy(const Policy &policy,
   a.generate_ms = ms_since(t0);
 
   t0 = std::chrono::steady_clock::now();
-  // A compiler that cannot be loaded is the machine's fault, not the C's.
-  std::string no_compiler;
-  if (backend::clang_entry(&no_compiler) == nullptr)
-    return Error("cannot compile the policy: " + no_compiler);
   CompileOptions copts = policy_compile_options(options.cpu, options.opt_level);
   if (options.cpu == kPolicyPchCpu) {
     const ObjectBytes pch = policy_precompiled_header();
@@ -139,7 +137,26 @@ Expected<PolicyArtifact> build_policy(const Policy &policy,
                                 pch.size};
   }
   BpfCompiler compiler(copts);
-  CompileResult res = compiler.compile(a.c_source, options.c_file_name);
+  backend::CompileInput input;
+  input.name = options.c_file_name;
+  input.text = a.c_source;
+  const std::vector<LinkInput> prebuilt = prebuilt_link_inputs();
+  std::optional<backend::Sha256Digest> key;
+  if (options.object_cache) {
+    key = policy_object_key(compiler, input, prebuilt);
+    if (auto object = options.object_cache->find(*key)) {
+      a.elf = std::move(*object);
+      a.object_from_cache = true;
+      a.compile_ms = ms_since(t0);
+      return a;
+    }
+  }
+  // A compiler that cannot be loaded is the machine's fault, not the C's.
+  std::string no_compiler;
+  if (backend::clang_entry(&no_compiler) == nullptr)
+    return Error("cannot compile the policy: " + no_compiler);
+  CompileResult res = compiler.compile(input);
+  input = {};
   a.used_precompiled_header = res.used_precompiled_header;
   a.precompiled_header_rejected = res.precompiled_header_rejected;
   if (!res.ok()) {
@@ -159,8 +176,7 @@ Expected<PolicyArtifact> build_policy(const Policy &policy,
   const std::string object_name = object_name_for(options.c_file_name);
   std::vector<LinkInput> inputs = {
       {object_name, {res.object.data(), res.object.size()}}};
-  for (LinkInput &prebuilt : prebuilt_link_inputs())
-    inputs.push_back(std::move(prebuilt));
+  inputs.insert(inputs.end(), prebuilt.begin(), prebuilt.end());
   auto linked = link_bpf_objects(inputs);
   a.link_ms = ms_since(link_t0);
   a.compile_ms = ms_since(t0);
@@ -171,6 +187,10 @@ Expected<PolicyArtifact> build_policy(const Policy &policy,
                  linked.error().code, linked.error().detail,
                  ErrorKind::Internal);
   a.elf = std::move(linked.value());
+  if (key) {
+    if (Status stored = options.object_cache->store(*key, a.elf); !stored)
+      a.object_cache_error = stored.error().message;
+  }
   return a;
 }
 

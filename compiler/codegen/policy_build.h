@@ -27,12 +27,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "ast/ast.h"
 #include "backend/bpf_object.h"
 #include "backend/clang_compiler.h"
+#include "backend/object_cache.h"
 #include "backend/status.h"
 #include "lower/lower.h"
 
@@ -66,6 +68,11 @@ struct PolicyBuildOptions {
   int opt_level = backend::kDefaultOptLevel; // -O (psc build --opt-level)
   lower::LowerOptions lower;
   ParserChoice parser = ParserChoice::Prebuilt;
+  // Where compiled objects are kept by the digest of their inputs
+  // (backend/object_cache.h, codegen/policy_object_key.h): a policy whose
+  // generated C and compiler match an earlier build takes that object
+  // instead of running Clang. None by default; psc and psd open one.
+  std::shared_ptr<backend::ObjectCache> object_cache;
 };
 
 struct PolicyArtifact {
@@ -84,6 +91,11 @@ struct PolicyArtifact {
   // the header, which only costs time).
   bool used_precompiled_header = false;
   std::string precompiled_header_rejected;
+  // The object came from PolicyBuildOptions::object_cache (no Clang ran;
+  // compile_ms is the lookup). object_cache_error: why the object just
+  // compiled could not be stored there (the build itself succeeded).
+  bool object_from_cache = false;
+  std::string object_cache_error;
 };
 
 // Lowers, generates, compiles in process and links with the prebuilt

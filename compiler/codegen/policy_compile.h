@@ -53,4 +53,9 @@ standalone_compile_command(const std::string &c_file, const std::string &object,
 // policy_compile_options(kPolicyPchCpu) (generated at build time).
 ObjectBytes policy_precompiled_header();
 
+// The files that PCH was made from, one path per line (the headers Clang
+// read, and the compiler libraries that made it), as the build recorded
+// them; what the object cache's key stats (policy_object_key.h).
+ObjectBytes policy_pch_inputs();
+
 } // namespace psl::codegen

@@ -286,6 +286,20 @@ void daemon(Writer &w, const DaemonMetrics &d) {
   for (const auto &[iface, n] : d.policy_failures)
     w.sample("packetscope_policy_load_failures_total", {{"interface", iface}},
              n);
+  if (d.object_cache) {
+    w.family("packetscope_policy_object_cache_lookups_total", "counter",
+             "Policy builds that found their compiled object in the object "
+             "cache (hit: Clang not run) or not (miss).");
+    w.sample("packetscope_policy_object_cache_lookups_total",
+             {{"result", "hit"}}, d.object_cache_hits);
+    w.sample("packetscope_policy_object_cache_lookups_total",
+             {{"result", "miss"}}, d.object_cache_misses);
+    w.family("packetscope_policy_object_cache_rejected_total", "counter",
+             "Object cache entries found damaged or not psd's own, removed "
+             "(each also counts as a miss).");
+    w.sample("packetscope_policy_object_cache_rejected_total", {},
+             d.object_cache_rejected);
+  }
   w.family("packetscope_process_cpu_seconds_total", "counter",
            "CPU time psd used, user and system.");
   w.sample_double("packetscope_process_cpu_seconds_total", {},

@@ -50,6 +50,11 @@ struct DaemonMetrics {
   std::vector<RequestCount> requests;
   // Per interface: policy loads that failed (the policy in force stayed).
   std::vector<std::pair<std::string, uint64_t>> policy_failures;
+  // The object cache policies are built with (compiler/backend/
+  // object_cache.h), when there is one.
+  bool object_cache = false;
+  uint64_t object_cache_hits = 0, object_cache_misses = 0,
+           object_cache_rejected = 0;
   ProcessStats process;
   GovernanceMetrics governance;
   LlmMetrics llm;

@@ -18,6 +18,13 @@
 //                (one bpf_link_update, as every later load and the
 //                daemon's loop do)
 //
+// pipeline_cached/ is pipeline/ with the object cache
+// (compiler/backend/object_cache.h) holding the policy's object from an
+// untimed build before the first iteration: what a policy built before
+// costs (psd going back to a policy, a restart, a second psc load of the
+// same file). compile_ms is then the cache lookup; cache_hits the share
+// of iterations that took the stored object (1 when all did).
+//
 // Policies come from gen_policy.py (same shapes and seed as the other
 // benchmarks), generated once per process into memory. The iteration time
 // is check (which holds lower_gen and compile), load and attach, wall
@@ -31,6 +38,7 @@
 // cases run a few iterations each (one takes seconds).
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <optional>
@@ -166,10 +174,40 @@ bool put_in_force(AttachTarget &target, const std::string &path,
   return true;
 }
 
-// `replace`: a policy is in force on the veth before the first iteration
-// and every iteration replaces it (the link update of a second psc load or
-// of the daemon's loop); otherwise every iteration is a first attach.
-void pipeline(benchmark::State &state, const char *shape, bool replace) {
+// A fresh object cache in a directory of its own, removed at exit.
+std::shared_ptr<ObjectCache> bench_cache(std::string &error) {
+  static std::string dir;
+  if (dir.empty()) {
+    std::string tmpl = "/tmp/psc-bench-cache.XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      error = "cannot make a directory for the object cache";
+      return nullptr;
+    }
+    dir = tmpl;
+    std::atexit([] {
+      std::string cmd = "rm -rf '" + dir + "'";
+      (void)std::system(cmd.c_str());
+    });
+  }
+  ObjectCacheOptions o;
+  o.dir = dir;
+  auto cache = ObjectCache::open(o);
+  if (!cache.ok()) {
+    error = cache.error().message;
+    return nullptr;
+  }
+  return cache.value();
+}
+
+enum class Run {
+  First,   // every iteration a first attach
+  Replace, // a policy in force before; every iteration replaces it (the
+           // link update of a second psc load or of the daemon's loop)
+  Cached,  // as First, with the object in the object cache
+};
+
+void pipeline(benchmark::State &state, const char *shape, Run run) {
+  const bool replace = run == Run::Replace;
   const int rules = static_cast<int>(state.range(0));
   std::string error;
   const std::string *text = policy_text(shape, rules, error);
@@ -195,8 +233,27 @@ void pipeline(benchmark::State &state, const char *shape, bool replace) {
         ("cannot put the first policy in force: " + error).c_str());
     return;
   }
+  PolicyBuildOptions build_options;
+  if (run == Run::Cached) {
+    build_options.object_cache = bench_cache(error);
+    if (!build_options.object_cache) {
+      state.SkipWithError(error.c_str());
+      return;
+    }
+    CheckedModule checked = check_source(path, *text);
+    auto warm =
+        checked.ok()
+            ? build_policy(*checked.module.policy,
+                           checked.diags.file_ptr().get(), build_options)
+            : Expected<PolicyArtifact>(
+                  Error("the generated policy does not check"));
+    if (!warm.ok()) {
+      state.SkipWithError(warm.error().message.c_str());
+      return;
+    }
+  }
   double front = 0, check = 0, lint_wait = 0, lower_gen = 0, compile = 0,
-         link = 0, load = 0, map_write = 0, attach = 0;
+         link = 0, load = 0, map_write = 0, attach = 0, cache_hits = 0;
   size_t entries = 0;
   for (auto _ : state) {
     // As psc load: the build runs beside the lint and the protect check.
@@ -206,7 +263,7 @@ void pipeline(benchmark::State &state, const char *shape, bool replace) {
     CheckedModule checked = check_source(
         path, *text, {}, [&](const Policy &tree, const SourceFile &file) {
           t1 = Clock::now();
-          built.emplace(build_policy(tree, &file));
+          built.emplace(build_policy(tree, &file, build_options));
           t_built = Clock::now();
         });
     const auto t2 = Clock::now();
@@ -227,6 +284,7 @@ void pipeline(benchmark::State &state, const char *shape, bool replace) {
     // the classifier) is counted in the total below, not in a step.
     compile += a.compile_ms;
     link += a.link_ms;
+    cache_hits += a.object_from_cache ? 1 : 0;
     entries = a.classifier.entries.size();
     double total = ms_between(t0, t2);
 
@@ -276,6 +334,8 @@ void pipeline(benchmark::State &state, const char *shape, bool replace) {
   state.counters["compile_ms"] = avg(compile);
   state.counters["link_ms"] = avg(link);
   state.counters["map_entries"] = static_cast<double>(entries);
+  if (run == Run::Cached)
+    state.counters["cache_hits"] = avg(cache_hits);
   if (kernel) {
     state.counters["load_ms"] = avg(load);
     state.counters["map_write_ms"] = avg(map_write);
@@ -287,32 +347,29 @@ void pipeline(benchmark::State &state, const char *shape, bool replace) {
 }
 
 void register_all() {
-  for (const char *shape : {"exact", "prefix", "port", "mixed", "rate"})
-    benchmark::RegisterBenchmark(("pipeline/" + std::string(shape)).c_str(),
-                                 pipeline, shape, false)
-        ->Arg(100)
-        ->Unit(benchmark::kMillisecond)
-        ->UseManualTime()
-        ->Repetitions(5)
-        ->ReportAggregatesOnly(true);
-  for (const char *shape : {"exact", "prefix", "port", "mixed", "rate"})
-    benchmark::RegisterBenchmark(
-        ("pipeline_replace/" + std::string(shape)).c_str(), pipeline, shape,
-        true)
-        ->Arg(100)
-        ->Unit(benchmark::kMillisecond)
-        ->UseManualTime()
-        ->Repetitions(5)
-        ->ReportAggregatesOnly(true);
+  const std::pair<const char *, Run> runs[] = {
+      {"pipeline/", Run::First},
+      {"pipeline_replace/", Run::Replace},
+      {"pipeline_cached/", Run::Cached}};
+  for (const auto &[prefix, run] : runs)
+    for (const char *shape : {"exact", "prefix", "port", "mixed", "rate"})
+      benchmark::RegisterBenchmark((prefix + std::string(shape)).c_str(),
+                                   pipeline, shape, run)
+          ->Arg(100)
+          ->Unit(benchmark::kMillisecond)
+          ->UseManualTime()
+          ->Repetitions(5)
+          ->ReportAggregatesOnly(true);
   // Every shape at 100k rules too: issue #15's "text to attached under 1 s"
   // is per shape (tests/bench/targets.py reads these).
-  for (const char *shape : {"exact", "prefix", "port", "mixed", "rate"})
-    benchmark::RegisterBenchmark(("pipeline/" + std::string(shape)).c_str(),
-                                 pipeline, shape, false)
-        ->Arg(100000)
-        ->Unit(benchmark::kMillisecond)
-        ->UseManualTime()
-        ->Iterations(3);
+  for (const auto &[prefix, run] : {runs[0], runs[2]})
+    for (const char *shape : {"exact", "prefix", "port", "mixed", "rate"})
+      benchmark::RegisterBenchmark((prefix + std::string(shape)).c_str(),
+                                   pipeline, shape, run)
+          ->Arg(100000)
+          ->Unit(benchmark::kMillisecond)
+          ->UseManualTime()
+          ->Iterations(3);
 }
 
 } // namespace

@@ -478,6 +478,28 @@ TEST_F(PsdE2e, SighupReloadsAndABrokenPolicyLeavesTheOneInForce) {
   EXPECT_NE(psd_->log().find("policy.psl:2:11: error[E0202]"),
             std::string::npos)
       << psd_->log();
+
+  // Back to the first policy: its object comes from the object cache
+  // (<state_dir>/objects), not from Clang.
+  EXPECT_NE(psd_->log().find("compiled policy objects are kept in " + dir_ +
+                             "/state/objects"),
+            std::string::npos)
+      << psd_->log();
+  const std::string hit =
+      "packetscope_policy_object_cache_lookups_total{result=\"hit\"} ";
+  EXPECT_NE(get("/metrics").body.find(hit + "0\n"), std::string::npos);
+  write_policy("policy.psl", kPassAll);
+  ::kill(psd_->pid(), SIGHUP);
+  for (int i = 0; i < 200; ++i) {
+    st = get("/api/v1/status").j();
+    if (st["interfaces"][0]["policy"] == "site")
+      break;
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(st["interfaces"][0]["policy"], "site") << psd_->log();
+  EXPECT_EQ(pings(3, "0.1"), 3);
+  const std::string metrics = get("/metrics").body;
+  EXPECT_NE(metrics.find(hit + "1\n"), std::string::npos) << metrics;
   EXPECT_EQ(psd_->stop(SIGTERM), 0);
 }
 

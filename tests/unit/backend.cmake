@@ -53,3 +53,15 @@ if(TARGET psd)
   add_dependencies(clang_module_test psd)
 endif()
 gtest_discover_tests(clang_module_test DISCOVERY_TIMEOUT 30)
+
+# The object cache and its SHA-256 (compiler/backend/object_cache.h).
+add_executable(object_cache_test ${CMAKE_CURRENT_SOURCE_DIR}/object_cache_test.cc)
+target_link_libraries(object_cache_test PRIVATE psl_backend_cache GTest::gtest_main)
+gtest_discover_tests(object_cache_test DISCOVERY_TIMEOUT 30)
+
+# Policy builds with the object cache (compiler/codegen/policy_object_key.h).
+add_executable(policy_object_cache_test
+               ${CMAKE_CURRENT_SOURCE_DIR}/policy_object_cache_test.cc)
+target_link_libraries(policy_object_cache_test PRIVATE psl_policy_build
+                      psl_parse_prebuilt psl_driver GTest::gtest_main)
+gtest_discover_tests(policy_object_cache_test DISCOVERY_TIMEOUT 30)

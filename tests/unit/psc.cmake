@@ -24,6 +24,13 @@ target_compile_definitions(psc_cli_test PRIVATE PSC_BINARY="$<TARGET_FILE:psc>"
 add_dependencies(psc_cli_test psc)
 gtest_discover_tests(psc_cli_test DISCOVERY_MODE PRE_TEST)
 
+# psc build with the object cache (compiler/tools/psc/object_cache_choice.h).
+add_executable(psc_cache_cli_test ${CMAKE_CURRENT_SOURCE_DIR}/psc_cache_cli_test.cc)
+target_link_libraries(psc_cache_cli_test PRIVATE psl_backend_testing GTest::gtest_main)
+target_compile_definitions(psc_cache_cli_test PRIVATE PSC_BINARY="$<TARGET_FILE:psc>")
+add_dependencies(psc_cache_cli_test psc)
+gtest_discover_tests(psc_cache_cli_test DISCOVERY_MODE PRE_TEST)
+
 # The example policies are what operators start from: CI keeps them free of
 # warnings and in the canonical layout, exactly as a user's CI would.
 add_test(NAME policies_check

@@ -36,6 +36,7 @@ const char *const kFull = R"(# every key
 interfaces = ["eth0", "eth1"]
 policy_dir = "/srv/policies"
 state_dir = "/run/ps"
+object_cache_dir = "/var/cache/ps"
 pin_root = "/sys/fs/bpf/ps"
 xdp_mode = "generic"
 detach_on_exit = true
@@ -77,6 +78,7 @@ TEST(Config, EveryKey) {
   EXPECT_EQ(o->policy_dir, "/srv/policies");
   EXPECT_TRUE(o->policy_dir_given);
   EXPECT_EQ(o->state_dir, "/run/ps");
+  EXPECT_EQ(o->object_cache_dir, "/var/cache/ps");
   EXPECT_EQ(o->pin_root, "/sys/fs/bpf/ps");
   EXPECT_EQ(o->xdp_mode, "generic");
   EXPECT_TRUE(o->detach_on_exit);
@@ -209,6 +211,9 @@ TEST(Config, MistakesNameFileLineAndKey) {
        "(docs/tracing.md lists them)"},
       {"interfaces = [\"eth0\"]\nstate_dir = \"\"\n",
        "psd.toml:2:1: state_dir: expected a path, got \"\""},
+      {"interfaces = [\"eth0\"]\nobject_cache_dir = \"cache\"\n",
+       "psd.toml:2:1: object_cache_dir: an absolute path, \"off\" or \"\" "
+       "(<state_dir>/objects)"},
       {"policy_dir = \"/x\"\n",
        "no interface to protect: give --iface IFACE (or interfaces = "
        "[\"IFACE\"] in the config file)"},

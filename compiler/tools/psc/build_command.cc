@@ -17,6 +17,7 @@
 #include "codegen/policy_build.h"
 #include "commands.h"
 #include "driver.h"
+#include "object_cache_choice.h"
 #include "single_policy.h"
 
 namespace psc {
@@ -28,6 +29,12 @@ int run_build(const BuildOptions &options, Streams io) {
   psl::TextOptions text_options;
   text_options.color = options.color;
   psl::codegen::PolicyBuildOptions build;
+  int cache_status = kExitOk;
+  auto cache = open_object_cache({options.no_cache, options.cache_dir}, "build",
+                                 io, &cache_status);
+  if (!cache)
+    return cache_status;
+  build.object_cache = std::move(*cache);
   std::string out_name = options.output;
   auto slash = out_name.find_last_of('/');
   std::string base =
@@ -78,6 +85,9 @@ int run_build(const BuildOptions &options, Streams io) {
   }
   const psl::codegen::PolicyArtifact &a = built->value();
   release_tree(*policy);
+  if (!a.object_cache_error.empty())
+    io.err << "psc build: warning: " << a.object_cache_error
+           << " (the object is built; the next build compiles it again)\n";
   if (!options.emit_c.empty()) {
     if (auto err = write_file_atomically(options.emit_c, a.c_source)) {
       io.err << "psc build: cannot write '" << options.emit_c << "': " << *err
@@ -107,12 +117,19 @@ int run_build(const BuildOptions &options, Streams io) {
            << "the lint, done at " << ms(t_built - t0) << " ms), lower "
            << a.lower_ms << " ms, generate " << a.generate_ms << " ms, compile "
            << a.compile_ms << " ms\n";
-    if (a.used_precompiled_header)
+    if (a.object_from_cache)
+      io.err << "compile: the object from the object cache "
+             << build.object_cache->dir() << " (Clang not run)\n";
+    else if (a.used_precompiled_header)
       io.err << "compile: with the precompiled psl_policy.h\n";
     else if (!a.precompiled_header_rejected.empty())
       io.err << "compile: without the precompiled psl_policy.h, which Clang "
                 "refused ("
              << a.precompiled_header_rejected << ")\n";
+    if (!a.object_from_cache && build.object_cache &&
+        a.object_cache_error.empty())
+      io.err << "compile: the object stored in the object cache "
+             << build.object_cache->dir() << "\n";
   }
   return kExitOk;
 }

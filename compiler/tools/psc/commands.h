@@ -77,6 +77,8 @@ struct BuildOptions {
   std::string lowering = "auto";
   std::string parser = "prebuilt";                // --parser prebuilt|inline
   int opt_level = psl::backend::kDefaultOptLevel; // --opt-level 1|2
+  bool no_cache = false;                          // --no-cache
+  std::string cache_dir; // --cache-dir (object_cache_choice.h)
 };
 int run_build(const BuildOptions &options, Streams io);
 
@@ -86,9 +88,11 @@ int run_build(const BuildOptions &options, Streams io);
 // kExitEnvironment.
 struct TestOptions {
   enum class Format { Text, Json } format = Format::Text;
-  bool interp = false;  // run on the reference interpreter
-  bool verbose = false; // also list the tests that passed
-  bool color = false;   // for diagnostics of policies that do not check
+  bool interp = false;   // run on the reference interpreter
+  bool verbose = false;  // also list the tests that passed
+  bool color = false;    // for diagnostics of policies that do not check
+  bool no_cache = false; // --no-cache
+  std::string cache_dir; // --cache-dir (object_cache_choice.h)
   std::vector<std::string> paths;
 };
 int run_test(const TestOptions &options, Streams io);
@@ -104,6 +108,8 @@ struct RunOptions {
   std::string path;         // the policy
   std::string pcap;         // the capture
   std::string write_passed; // if set: the packets that passed go here
+  bool no_cache = false;    // --no-cache
+  std::string cache_dir;    // --cache-dir (object_cache_choice.h)
 };
 int run_replay(const RunOptions &options, Streams io);
 
@@ -119,7 +125,9 @@ struct LoadOptions {
   std::string netns; // empty: psc's own network namespace
   std::string mode = "auto";
   bool reset = false;
-  bool color = false; // for diagnostics on stderr
+  bool color = false;    // for diagnostics on stderr
+  bool no_cache = false; // --no-cache
+  std::string cache_dir; // --cache-dir (object_cache_choice.h)
 };
 int run_load(const LoadOptions &options, Streams io);
 

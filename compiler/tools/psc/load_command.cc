@@ -19,6 +19,7 @@
 #include "backend/xdp_attach.h"
 #include "codegen/policy_build.h"
 #include "commands.h"
+#include "object_cache_choice.h"
 #include "policy/put_in_force.h"
 #include "policy/rule_expiry.h"
 #include "policy_target.h"
@@ -127,10 +128,16 @@ int run_load(const LoadOptions &options, Streams io) {
   // The build (no kernel needed) runs while the lint and the protect
   // check do; it is thrown away when they find an error, before anything
   // is loaded.
+  auto cache = open_object_cache({options.no_cache, options.cache_dir}, "load",
+                                 io, &status);
+  if (!cache)
+    return status;
+  be::PolicyBuildOptions build;
+  build.object_cache = std::move(*cache);
   std::optional<be::Expected<be::PolicyArtifact>> built;
   auto build_alongside = [&](const psl::Policy &tree,
                              const psl::SourceFile &file) {
-    built.emplace(be::build_policy(tree, &file));
+    built.emplace(be::build_policy(tree, &file, build));
   };
   std::optional<CheckedPolicy> policy =
       check_single_policy("load", options.path, text_options, io,
@@ -152,6 +159,9 @@ int run_load(const LoadOptions &options, Streams io) {
            << e.detail << not_loaded;
     return error_status("load", e, io.err);
   }
+  if (!built->value().object_cache_error.empty())
+    io.err << "psc load: warning: " << built->value().object_cache_error
+           << " (the object is built; the next load compiles it again)\n";
   pp::PolicyToLoad load;
   load.artifact = &built->value();
   load.rule_ttls = pp::rule_ttls(*checked.module.policy);

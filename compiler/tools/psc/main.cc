@@ -54,9 +54,11 @@ const char *const kBuildExit = R"(
 Exit status:
   0  the object and its .maps.json were written
   1  the policy does not check, could not be read, or exceeds a limit of
-     the lowering
+     the lowering; or the --cache-dir directory is not the user's own or
+     others can write it
   2  bad command line
-  3  an output could not be written
+  3  an output could not be written, or the --cache-dir directory cannot
+     be created
   4  an internal error in psc (generated C that does not compile: a bug,
      please report it with the input)
 )";
@@ -175,6 +177,19 @@ CLI::Option *choice(CLI::App *app, const std::string &flag, std::string &value,
       ->type_name(shown);
 }
 
+// --no-cache and --cache-dir, for the verbs that compile
+// (object_cache_choice.h).
+void add_cache_options(CLI::App *app, bool &off, std::string &dir) {
+  CLI::Option *no = app->add_flag(
+      "--no-cache", off,
+      "Compile with Clang even when the object cache holds the object");
+  app->add_option("--cache-dir", dir,
+                  "The object cache (default: PSC_CACHE_DIR, 'off' for\n"
+                  "none, else $XDG_CACHE_HOME/psc or ~/.cache/psc)")
+      ->excludes(no)
+      ->type_name("DIR");
+}
+
 int run(int argc, char **argv) {
   CLI::App app{"psc: the PacketScope policy compiler", "psc"};
   app.set_version_flag("--version", std::string("psc ") + psc::kVersion,
@@ -250,6 +265,7 @@ int run(int argc, char **argv) {
                    "slower; the verifier refuses some large policies at "
                    "1: docs/performance.md)")
       ->check(CLI::IsMember({1, 2}));
+  add_cache_options(build_cmd, build.no_cache, build.cache_dir);
   std::string build_color = "auto";
   choice(build_cmd, "--color", build_color, {"auto", "always", "never"},
          "Colour diagnostics on stderr (auto: when a terminal)");
@@ -259,6 +275,12 @@ map contents (lookup-group entries, literal sets) the loader writes into
 the maps after load. --emit-c writes the generated C; its header names the
 policy, the clang command that compiles it on its own and the cost model's
 estimates and choice for each part of the policy (docs/cost-model.md).
+
+The object cache: a policy whose generated C, options and compiler are
+those of an earlier build takes the object stored then instead of running
+Clang (-v says which). Every check runs as without it. The directory must
+be the user's own and not writable by others; entries are checked against
+their SHA-256 (docs/psc.md, "The object cache").
 )") + kBuildExit);
 
   psc::TestOptions test;
@@ -271,6 +293,7 @@ estimates and choice for each part of the policy (docs/cost-model.md).
          "Output format (default text)");
   test_cmd->add_flag("-v,--verbose", test.verbose,
                      "Also list the tests that passed");
+  add_cache_options(test_cmd, test.no_cache, test.cache_dir);
   std::string test_color = "auto";
   choice(test_cmd, "--color", test_color, {"auto", "always", "never"},
          "Colour diagnostics (auto: when stdout is a terminal)");
@@ -295,6 +318,7 @@ estimates and choice for each part of the policy (docs/cost-model.md).
   std::string run_format = "text";
   choice(run_cmd, "--format", run_format, {"text", "json"},
          "Output format (default text; json: one object per line)");
+  add_cache_options(run_cmd, replay.no_cache, replay.cache_dir);
   std::string run_color = "auto";
   choice(run_cmd, "--color", run_color, {"auto", "always", "never"},
          "Colour diagnostics on stderr (auto: when a terminal)");
@@ -347,6 +371,7 @@ Exit status:
   load_cmd->add_flag("--reset", load.reset,
                      "Start clean: empty dynamic sets, full rate buckets,\n"
                      "counters and rule ttls from zero");
+  add_cache_options(load_cmd, load.no_cache, load.cache_dir);
   std::string load_color = "auto";
   choice(load_cmd, "--color", load_color, {"auto", "always", "never"},
          "Colour diagnostics on stderr (auto: when a terminal)");
@@ -385,7 +410,8 @@ Exit status:
   1  the policy is refused, nothing changed: it does not check, cannot be
      read, exceeds a limit of the lowering or is refused by the kernel's
      verifier; or the swap is: another XDP mode asked with --mode, a
-     dynamic set whose new capacity is below its live entries
+     dynamic set whose new capacity is below its live entries; or the
+     --cache-dir directory is not the user's own or others can write it
   2  bad command line
   3  the machine cannot do it, nothing changed: no BPF support or
      privileges, an interface or network namespace that does not exist,

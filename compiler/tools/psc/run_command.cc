@@ -23,6 +23,7 @@
 #include "driver.h"
 #include "interp/interpreter.h"
 #include "interp/pcap_replay.h"
+#include "object_cache_choice.h"
 #include "psl_parse.h"
 #include "single_policy.h"
 
@@ -99,6 +100,14 @@ int run_replay(const RunOptions &options, Streams io) {
   psl::TextOptions text_options;
   text_options.color = options.color;
   int status = kExitOk;
+  psl::codegen::PolicyBuildOptions build;
+  if (!options.interp) {
+    auto cache = open_object_cache({options.no_cache, options.cache_dir}, "run",
+                                   io, &status);
+    if (!cache)
+      return status;
+    build.object_cache = std::move(*cache);
+  }
   std::optional<CheckedPolicy> checked_policy =
       check_single_policy("run", options.path, text_options, io,
                           ShowDiagnostics::OnlyOnError, &status);
@@ -122,7 +131,7 @@ int run_replay(const RunOptions &options, Streams io) {
       interp.emplace(policy);
     } else {
       auto k = psl::codegen::KernelEvaluator::create(
-          policy, checked.diags.file_ptr().get());
+          policy, checked.diags.file_ptr().get(), build);
       if (!k.ok())
         return report("cannot build the policy", k.error());
       kernel = std::move(k.value());

@@ -16,6 +16,7 @@
 #include "driver.h"
 #include "inputs.h"
 #include "interp/test_runner.h"
+#include "object_cache_choice.h"
 #include "report/report.h"
 
 namespace psc {
@@ -86,6 +87,15 @@ int run_test(const TestOptions &options, Streams io) {
     }
     psl::backend::preload_clang(); // loads while the policy is checked
   }
+  psl::codegen::PolicyBuildOptions build;
+  if (!options.interp) {
+    int status = kExitOk;
+    auto cache = open_object_cache({options.no_cache, options.cache_dir},
+                                   "test", io, &status);
+    if (!cache)
+      return status;
+    build.object_cache = std::move(*cache);
+  }
   const char *evaluator_name = options.interp ? "interp" : "kernel";
   const bool text = options.format == TestOptions::Format::Text;
   psl::TextOptions text_options;
@@ -155,7 +165,8 @@ int run_test(const TestOptions &options, Streams io) {
         psl::interp::InterpreterEvaluator evaluator(policy);
         ran = psl::interp::run_tests(policy, evaluator);
       } else if (!policy.tests.empty()) {
-        auto evaluator = psl::codegen::KernelEvaluator::create(policy, &file);
+        auto evaluator =
+            psl::codegen::KernelEvaluator::create(policy, &file, build);
         if (!evaluator.ok())
           ran = evaluator.error();
         else

@@ -194,6 +194,12 @@ be::Status Daemon::serve(summary::TraceSource &trace,
     if (server)
       m.requests = server->request_counts();
     m.policy_failures = changes_.failures();
+    if (auto cache = control_.object_cache_stats()) {
+      m.object_cache = true;
+      m.object_cache_hits = cache->hits;
+      m.object_cache_misses = cache->misses;
+      m.object_cache_rejected = cache->rejected;
+    }
     m.process = api::read_process_stats();
     fill_governance(m.governance);
     if (llm_)

@@ -65,6 +65,18 @@ KernelPolicy::create(const PsdOptions &options, psr::govern::AuditLog &audit,
   k->on_step_ = std::move(on_step);
   k->layout_.pin_root = options.pin_root;
   k->layout_.state_root = options.state_dir;
+  if (options.object_cache_dir != "off") {
+    be::ObjectCacheOptions co;
+    co.dir = options.object_cache_dir.empty() ? options.state_dir + "/objects"
+                                              : options.object_cache_dir;
+    // The default sits on /run (memory): a few hundred policies' worth.
+    co.max_bytes = 64ull << 20;
+    auto cache = be::ObjectCache::open(co);
+    if (cache.ok())
+      k->object_cache_ = std::move(cache.value());
+    else
+      k->object_cache_problem_ = cache.error().message;
+  }
   auto ns = pp::current_netns();
   if (!ns.ok())
     return ns.error();
@@ -125,6 +137,7 @@ KernelPolicy::open(const OperatorPolicy &policy,
   o.lock_wait = std::chrono::seconds(5);
   o.mode = mode_of(options_.xdp_mode);
   o.load.observe = true;
+  o.build.object_cache = object_cache_;
   o.on_step = on_step_;
   auto before = in_force(policy.iface);
   const uint32_t before_id =

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backend/object_cache.h"
 #include "backend/status.h"
 #include "govern/audit_log.h"
 #include "govern/lifecycle.h"
@@ -71,6 +72,21 @@ public:
   psl::backend::Expected<psr::trace::RuleNamer>
   rule_namer(const std::string &iface) const;
 
+  // The object cache policies are built with (nullptr: none), and why
+  // there is none when one was asked for (PsdOptions::object_cache_dir).
+  const std::shared_ptr<psl::backend::ObjectCache> &object_cache() const {
+    return object_cache_;
+  }
+  const std::string &object_cache_problem() const {
+    return object_cache_problem_;
+  }
+  std::optional<psl::backend::ObjectCacheStats>
+  object_cache_stats() const override {
+    if (!object_cache_)
+      return std::nullopt;
+    return object_cache_->stats();
+  }
+
 private:
   KernelPolicy() = default;
   psl::backend::Expected<psr::policy::Target>
@@ -84,6 +100,8 @@ private:
   std::unique_ptr<psr::policy::ExpiryEnforcer> enforcer_;
   psr::govern::AuditLog *audit_ = nullptr;
   std::function<void(std::string_view)> on_step_;
+  std::shared_ptr<psl::backend::ObjectCache> object_cache_;
+  std::string object_cache_problem_;
   // One lifecycle per governed interface; the loop opens them, API
   // threads use them (each serializes its own calls).
   std::mutex mu_;

@@ -103,6 +103,11 @@ int run(const psd::PsdOptions &options, const std::optional<std::string> &token,
     log->error("{}", control.error().message);
     return psd::kExitFailure;
   }
+  if (const auto &cache = (*control)->object_cache())
+    log->info("compiled policy objects are kept in {}", cache->dir());
+  else if (!(*control)->object_cache_problem().empty())
+    log->warn("{}; policies are compiled without the object cache",
+              (*control)->object_cache_problem());
   psd::AnalyzerFactory analyzer;
   if (options.analyzer == "embedded")
     analyzer = [d = options.detector] {

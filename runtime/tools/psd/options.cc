@@ -27,6 +27,9 @@ const std::vector<SettingInfo> &base_settings() {
        "interface"},
       {"state_dir", K::Text, "\"/run/packetscope\"", "--state-dir",
        "the policy runtime's state (shared with psc)"},
+      {"object_cache_dir", K::Text, "\"\"", nullptr,
+       "where compiled policy objects are kept, so that a policy built "
+       "before skips Clang (\"\": <state_dir>/objects; \"off\": none)"},
       {"pin_root", K::Text, "\"/sys/fs/bpf/packetscope\"", "--pin-root",
        "where the XDP links and maps are pinned on bpffs (shared with psc)"},
       {"xdp_mode", K::Text, "\"auto\"", "--xdp-mode",
@@ -556,6 +559,12 @@ be::Expected<PsdOptions> make_options(const Settings &file,
       o.policy_dir_given = true;
     } else if (key == "state_dir") {
       PSD_TAKE(o.state_dir, c.path());
+    } else if (key == "object_cache_dir") {
+      PSD_TAKE(o.object_cache_dir, c.text());
+      if (!o.object_cache_dir.empty() && o.object_cache_dir != "off" &&
+          o.object_cache_dir.front() != '/')
+        return c.error("an absolute path, \"off\" or \"\" "
+                       "(<state_dir>/objects)");
     } else if (key == "pin_root") {
       PSD_TAKE(o.pin_root, c.path());
     } else if (key == "xdp_mode") {

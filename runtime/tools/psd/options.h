@@ -30,6 +30,9 @@ struct PsdOptions {
   std::string policy_dir = "/etc/packetscope/policies";
   bool policy_dir_given = false; // by flag or config: it must exist
   std::string state_dir = "/run/packetscope";
+  // Compiled policy objects kept for reuse (backend/object_cache.h):
+  // empty means <state_dir>/objects, "off" none.
+  std::string object_cache_dir;
   std::string pin_root = "/sys/fs/bpf/packetscope";
   std::string xdp_mode = "auto"; // auto, native, generic
   bool detach_on_exit = false;

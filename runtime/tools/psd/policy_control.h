@@ -12,10 +12,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "analyze/proposal.h"
+#include "backend/object_cache.h"
 #include "backend/status.h"
 #include "govern/generated_rule.h"
 #include "govern/lifecycle.h"
@@ -79,6 +81,13 @@ public:
   // Once a second: sweeps expired dynamic set entries; on an interface
   // no lifecycle governs, also takes out rules whose ttl ran out.
   virtual psl::backend::Status maintain(const std::string &iface) = 0;
+
+  // The object cache's counters (backend/object_cache.h) for the metrics;
+  // nothing when policies are built without one.
+  virtual std::optional<psl::backend::ObjectCacheStats>
+  object_cache_stats() const {
+    return std::nullopt;
+  }
 };
 
 } // namespace psd
