@@ -30,6 +30,7 @@
 #include "passes/lint.h"
 
 #include <algorithm>
+#include <atomic>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -133,7 +134,11 @@ public:
                               std::thread::hardware_concurrency() > 1));
       OrderedFeed conditions(
           rules_.size(), [this](size_t i) { build_condition_of(i); }, threaded);
-      forward(conditions);
+      // Or once the build beside the checks frees its core.
+      const std::atomic<bool> *core_freed = rules_.size() >= kThreadedLintRules
+                                                ? ctx_.options.core_freed
+                                                : nullptr;
+      forward(conditions, core_freed);
     }
     backward();
   }
@@ -358,9 +363,13 @@ private:
 
   // Rule by rule as `conditions` builds them: what the condition alone
   // says (W0208, W0203, W0205), then the rule against the earlier ones.
-  void forward(OrderedFeed &conditions) {
+  void forward(OrderedFeed &conditions, const std::atomic<bool> *core_freed) {
     LockoutCheck lockout;
     for (uint32_t i = 0; i < rules_.size(); ++i) {
+      if (core_freed && core_freed->load(std::memory_order_relaxed)) {
+        conditions.start_thread();
+        core_freed = nullptr;
+      }
       conditions.wait(i);
       current_ = i;
       RuleInfo &ri = rules_[i];

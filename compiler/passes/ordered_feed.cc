@@ -11,8 +11,15 @@ OrderedFeed::OrderedFeed(size_t n, Produce produce, bool threaded)
     : n_(n), produce_(std::move(produce)) {
   if (!threaded || n_ == 0)
     return;
+  start_thread();
+}
+
+void OrderedFeed::start_thread() {
+  const size_t from = made_.load();
+  if (thread_.joinable() || from >= n_)
+    return;
   try {
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this, from] { run(from); });
   } catch (const std::system_error &) {
     // No thread to be had: wait() makes the items itself.
   }
@@ -25,8 +32,8 @@ OrderedFeed::~OrderedFeed() {
   }
 }
 
-void OrderedFeed::run() {
-  for (size_t i = 0; i < n_ && !stop_; ++i) {
+void OrderedFeed::run(size_t from) {
+  for (size_t i = from; i < n_ && !stop_; ++i) {
     try {
       produce_(i);
     } catch (...) {

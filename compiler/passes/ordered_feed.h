@@ -26,8 +26,8 @@ public:
 
   // Makes items 0..n-1 with `produce`: on a second thread, started here,
   // when `threaded` (and the thread can be started); otherwise each wait()
-  // makes the items up to the one it asks for on the calling thread, so
-  // the items are made in the same order either way.
+  // makes the items up to the one it asks for on the calling thread (until
+  // start_thread()), so the items are made in the same order either way.
   OrderedFeed(size_t n, Produce produce, bool threaded);
   // Stops the second thread after the item it is making, and joins it.
   ~OrderedFeed();
@@ -38,9 +38,14 @@ public:
   // an earlier item (nothing after that item is made).
   void wait(size_t i);
   bool threaded() const { return thread_.joinable(); }
+  // Without a second thread: starts one now, which makes the items after
+  // the ones wait() has made so far. Called from the thread that calls
+  // wait(). Does nothing when the thread runs, all items are made, or no
+  // thread can be started.
+  void start_thread();
 
 private:
-  void run(); // the second thread
+  void run(size_t from); // the second thread
 
   const size_t n_;
   Produce produce_;

@@ -3,6 +3,7 @@
 // in pass_manager.cc.
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "ast/ast.h"
@@ -19,6 +20,10 @@ struct PassOptions {
   // rules' conditions on a second thread on large policies), 1 keeps all
   // the work on the calling thread. The diagnostics are the same.
   unsigned threads = 0;
+  // With threads == 1: a flag that turns true once the work running
+  // beside the checks (a build) is done and its core is free; the lint
+  // then starts its second thread for what is left (pass_manager.cc).
+  const std::atomic<bool> *core_freed = nullptr;
 };
 
 struct PassContext {

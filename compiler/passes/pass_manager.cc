@@ -69,10 +69,15 @@ void run_frontend_passes(Policy &policy, PassContext &ctx,
   }
   // The checks and the work beside them take a core each: the checks take
   // no second thread of their own unless the machine has a third core
-  // (on two, the lint's second thread slowed a 100k-rule `psc build`).
+  // (on two, the lint's second thread slowed a 100k-rule `psc build`), or
+  // until the work beside is done and its core free (core_freed).
   PassOptions beside = ctx.options;
-  if (beside.threads == 0 && std::thread::hardware_concurrency() < 3)
+  std::atomic<bool> core_freed{false};
+  if (beside.threads == 0 && std::thread::hardware_concurrency() < 3) {
     beside.threads = 1;
+    if (std::thread::hardware_concurrency() > 1)
+      beside.core_freed = &core_freed;
+  }
   PassContext beside_ctx{ctx.diags, beside};
   // Only this thread writes the diagnostics until it is joined.
   std::future<void> checks = std::async(std::launch::async, [&] {
@@ -90,6 +95,7 @@ void run_frontend_passes(Policy &policy, PassContext &ctx,
   } catch (...) {
     failed = std::current_exception();
   }
+  core_freed.store(true, std::memory_order_relaxed);
   checks.get(); // waits; rethrows the passes' exception first
   if (failed)
     std::rethrow_exception(failed);

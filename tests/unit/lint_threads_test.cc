@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "driver.h"
@@ -50,6 +52,38 @@ TEST(OrderedFeed, WithoutAThreadMakesOnlyWhatIsAskedFor) {
   EXPECT_EQ(made, 10u);
   feed.wait(4);
   EXPECT_EQ(made, 10u);
+}
+
+TEST(OrderedFeed, AThreadStartedLateMakesTheRestInOrder) {
+  std::vector<size_t> order;
+  std::vector<size_t> items(1000, 0);
+  OrderedFeed feed(
+      items.size(),
+      [&](size_t i) {
+        order.push_back(i); // made by one thread at a time
+        items[i] = i + 1;
+      },
+      false);
+  feed.wait(99); // the first 100 on this thread
+  EXPECT_FALSE(feed.threaded());
+  EXPECT_EQ(order.size(), 100u);
+  feed.start_thread();
+  EXPECT_TRUE(feed.threaded());
+  feed.start_thread(); // once
+  for (size_t i = 0; i < items.size(); ++i) {
+    feed.wait(i);
+    EXPECT_EQ(items[i], i + 1) << "item " << i;
+  }
+  ASSERT_EQ(order.size(), items.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    EXPECT_EQ(order[i], i);
+
+  // With every item made, there is nothing to start a thread for.
+  OrderedFeed done(
+      3, [](size_t) {}, false);
+  done.wait(2);
+  done.start_thread();
+  EXPECT_FALSE(done.threaded());
 }
 
 TEST(OrderedFeed, RethrowsWhatTheItemThrewAndMakesNothingAfterIt) {
@@ -184,6 +218,31 @@ TEST(LintThreads, TheSecondThreadChangesNoDiagnostic) {
        {"W0201", "W0202", "W0203", "W0205", "W0207", "W0209"})
     EXPECT_NE(ra.find(code), std::string::npos) << code;
   EXPECT_EQ(ra, rb);
+}
+
+// Beside a build on a machine with two cores, the lint starts its second
+// thread once the build is done (pass_manager.cc, PassOptions::core_freed):
+// the diagnostics are those of the lint alone.
+TEST(LintThreads, ASecondThreadStartedLateChangesNoDiagnostic) {
+  const std::string text = large_policy(2000);
+  PassOptions alone;
+  alone.threads = 1;
+  auto a = check_source("big.psl", text, alone);
+  std::atomic<bool> freed{false};
+  PassOptions late;
+  late.threads = 1;
+  late.core_freed = &freed;
+  // The core is freed while the lint is at work: rule by rule, the
+  // conditions the lint asks for are built until then.
+  bool built = false;
+  auto b = check_source(
+      "big.psl", text, late, [&](const Policy &, const SourceFile &) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        freed = true;
+        built = true;
+      });
+  EXPECT_TRUE(built);
+  EXPECT_EQ(render(a.diags), render(b.diags));
 }
 
 } // namespace
