@@ -62,30 +62,28 @@ Status make_dirs(const std::string &dir) {
   }
 }
 
-bool read_all(int fd, uint8_t *out, size_t size) {
+// read(2) or write(2) until all `size` bytes are through; false on an
+// error or an early end of file.
+template <class Transfer, class Byte>
+bool transfer_all(Transfer transfer, int fd, Byte *bytes, size_t size) {
   while (size > 0) {
-    const ssize_t n = ::read(fd, out, size);
+    const ssize_t n = transfer(fd, bytes, size);
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0)
       return false;
-    out += n;
+    bytes += n;
     size -= static_cast<size_t>(n);
   }
   return true;
 }
 
+bool read_all(int fd, uint8_t *out, size_t size) {
+  return transfer_all(::read, fd, out, size);
+}
+
 bool write_all(int fd, const uint8_t *data, size_t size) {
-  while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return false;
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
+  return transfer_all(::write, fd, data, size);
 }
 
 } // namespace

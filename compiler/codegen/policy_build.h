@@ -22,8 +22,13 @@
 // observation is off (it reads every layer, so an observed program takes
 // the whole parser), and at 25-65 ms more of Clang per build. psc load and
 // psd always observe: they keep the default. The C kept in the artifact
-// (psc build
-// --emit-c) compiles standalone either way.
+// (psc build --emit-c) compiles standalone either way.
+//
+// With an object cache (PolicyBuildOptions::object_cache), a build whose
+// C, compile options and compiler are an earlier build's takes that
+// build's linked ELF and runs neither Clang nor the link
+// (codegen/policy_object_key.h says what the key covers); the lowering
+// and the C are made as always.
 #pragma once
 
 #include <cstdint>

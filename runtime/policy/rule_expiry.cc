@@ -185,7 +185,7 @@ be::Expected<ExpiryResult> enforce_rule_expiry(const StateLayout &layout,
   if (!checked)
     return checked.error();
   be::Expected<be::PolicyArtifact> built = be::build_policy(
-      *checked->module.policy, checked->diags.file_ptr().get());
+      *checked->module.policy, checked->diags.file_ptr().get(), options.build);
   if (!built)
     return built.error();
   PolicyToLoad load;

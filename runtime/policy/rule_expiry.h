@@ -54,7 +54,8 @@ remove_rules_from_text(const std::string &path, const std::string &text,
 
 struct ExpiryOptions {
   std::chrono::milliseconds lock_wait{2000};
-  be::PolicyLoadOptions load; // as put_in_force's
+  be::PolicyLoadOptions load;   // as put_in_force's
+  be::PolicyBuildOptions build; // the object cache, if any
 };
 
 struct ExpiryResult {

@@ -448,15 +448,20 @@ TEST_F(PsdE2e, SighupReloadsAndABrokenPolicyLeavesTheOneInForce) {
   write_policy("policy.psl", kPassAll);
   start();
   EXPECT_EQ(pings(3, "0.1"), 3);
-  write_policy("policy.psl", kNoPing);
-  ::kill(psd_->pid(), SIGHUP);
-  json st;
-  for (int i = 0; i < 200; ++i) {
-    st = get("/api/v1/status").j();
-    if (st["interfaces"][0]["policy"] == "no_ping")
-      break;
-    std::this_thread::sleep_for(50ms);
-  }
+  // psd's status once the policy in force is `name` (or after 10 s).
+  auto reload_until_policy = [&](const char *text, const char *name) {
+    write_policy("policy.psl", text);
+    ::kill(psd_->pid(), SIGHUP);
+    json st;
+    for (int i = 0; i < 200; ++i) {
+      st = get("/api/v1/status").j();
+      if (st["interfaces"][0]["policy"] == name)
+        break;
+      std::this_thread::sleep_for(50ms);
+    }
+    return st;
+  };
+  json st = reload_until_policy(kNoPing, "no_ping");
   ASSERT_EQ(st["interfaces"][0]["policy"], "no_ping") << psd_->log();
   EXPECT_EQ(pings(3, "0.1"), 0);
 
@@ -488,14 +493,7 @@ TEST_F(PsdE2e, SighupReloadsAndABrokenPolicyLeavesTheOneInForce) {
   const std::string hit =
       "packetscope_policy_object_cache_lookups_total{result=\"hit\"} ";
   EXPECT_NE(get("/metrics").body.find(hit + "0\n"), std::string::npos);
-  write_policy("policy.psl", kPassAll);
-  ::kill(psd_->pid(), SIGHUP);
-  for (int i = 0; i < 200; ++i) {
-    st = get("/api/v1/status").j();
-    if (st["interfaces"][0]["policy"] == "site")
-      break;
-    std::this_thread::sleep_for(50ms);
-  }
+  st = reload_until_policy(kPassAll, "site");
   ASSERT_EQ(st["interfaces"][0]["policy"], "site") << psd_->log();
   EXPECT_EQ(pings(3, "0.1"), 3);
   const std::string metrics = get("/metrics").body;

@@ -259,6 +259,7 @@ be::Status KernelPolicy::maintain(const std::string &iface) {
   if (!governed(iface)) {
     pp::ExpiryOptions eo;
     eo.load.observe = true;
+    eo.build.object_cache = object_cache_;
     auto expired =
         pp::enforce_rule_expiry(layout_, *t, pp::boottime_now_ns(), eo);
     if (!expired.ok())
