@@ -13,6 +13,8 @@
 #include <ctime>
 #include <utility>
 
+#include "backend/bpf_object.h" // UniqueFd
+
 namespace psl::backend {
 
 namespace {
@@ -23,23 +25,6 @@ constexpr size_t kHeaderSize = sizeof kMagic + 8 + 32 + 32;
 // that claims more is not one of ours.
 constexpr uint64_t kMaxEntryBytes = 64ull << 20;
 constexpr const char kSuffix[] = ".o";
-
-// Owns a file descriptor.
-class Fd {
-public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0)
-      ::close(fd_);
-  }
-  Fd(const Fd &) = delete;
-  Fd &operator=(const Fd &) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
-private:
-  int fd_;
-};
 
 std::string mode_text(mode_t mode) {
   char buf[8];
@@ -124,7 +109,7 @@ std::string ObjectCache::entry_path(const Sha256Digest &key) const {
 
 std::optional<std::vector<uint8_t>> ObjectCache::find(const Sha256Digest &key) {
   const std::string path = entry_path(key);
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (fd.get() < 0) {
     ++misses_;
     return std::nullopt;
@@ -168,6 +153,18 @@ std::optional<std::vector<uint8_t>> ObjectCache::find(const Sha256Digest &key) {
 
 Status ObjectCache::store(const Sha256Digest &key,
                           const std::vector<uint8_t> &bytes) {
+  Status stored = write_entry(key, bytes);
+  if (!stored.ok()) {
+    ++store_failures_;
+    return stored;
+  }
+  ++stores_;
+  trim();
+  return stored;
+}
+
+Status ObjectCache::write_entry(const Sha256Digest &key,
+                                const std::vector<uint8_t> &bytes) {
   if (bytes.size() > kMaxEntryBytes)
     return Error::user("an object of " + std::to_string(bytes.size()) +
                        " bytes is larger than the object cache takes");
@@ -183,7 +180,7 @@ Status ObjectCache::store(const Sha256Digest &key,
               digest.size());
 
   std::string tmp = options_.dir + "/.tmp-XXXXXX";
-  Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));
+  UniqueFd fd(::mkostemp(tmp.data(), O_CLOEXEC));
   if (fd.get() < 0)
     return errno_error(
         "cannot write to the object cache '" + options_.dir + "'", errno);
@@ -203,8 +200,6 @@ Status ObjectCache::store(const Sha256Digest &key,
     return errno_error(
         "cannot write to the object cache '" + options_.dir + "'", err);
   }
-  ++stores_;
-  trim();
   return Status::success();
 }
 
@@ -267,6 +262,7 @@ ObjectCacheStats ObjectCache::stats() const {
   s.stores = stores_;
   s.rejected = rejected_;
   s.evicted = evicted_;
+  s.store_failures = store_failures_;
   return s;
 }
 

@@ -4,7 +4,8 @@
 // those of an earlier build skips Clang: the object comes from here. This
 // is what psd meets again and again (a generated rule expires and the
 // policy returns to what it was; a restart rebuilds the policy in force),
-// and `psc load` after `psc build` of the same file.
+// a second `psc load` of the same file, and `psc test` in CI on policies
+// that did not change.
 //
 // Only what compiled is stored; every check before the compile (the
 // checker, the governor, the lowering's limits) and after it (the
@@ -46,6 +47,7 @@ struct ObjectCacheStats {
   uint64_t hits = 0, misses = 0, stores = 0;
   uint64_t rejected = 0; // entries found damaged or not the user's, removed
   uint64_t evicted = 0;  // entries removed to stay under max_bytes
+  uint64_t store_failures = 0; // objects that could not be stored
 };
 
 class ObjectCache {
@@ -74,11 +76,13 @@ public:
 
 private:
   std::string entry_path(const Sha256Digest &key) const;
+  Status write_entry(const Sha256Digest &key,
+                     const std::vector<uint8_t> &bytes);
   void trim();
 
   ObjectCacheOptions options_;
   std::atomic<uint64_t> hits_{0}, misses_{0}, stores_{0}, rejected_{0},
-      evicted_{0};
+      evicted_{0}, store_failures_{0};
 };
 
 // Where psc and psd keep the cache unless told otherwise:

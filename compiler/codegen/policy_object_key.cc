@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "backend/clang_module.h"
 #include "codegen/policy_compile.h"
@@ -54,7 +55,9 @@ Sha256Digest policy_object_key(const BpfCompiler &compiler,
                                const std::vector<LinkInput> &link_inputs) {
   Sha256 h;
   h.field(kKeyVersion);
-  for (const std::string &arg : compiler.cc1_args(input))
+  const std::vector<std::string> args = compiler.cc1_args(input);
+  h.number(args.size());
+  for (const std::string &arg : args)
     h.field(arg);
   h.field(input.name);
   h.field(input.text);

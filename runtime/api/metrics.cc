@@ -299,6 +299,11 @@ void daemon(Writer &w, const DaemonMetrics &d) {
              "(each also counts as a miss).");
     w.sample("packetscope_policy_object_cache_rejected_total", {},
              d.object_cache_rejected);
+    w.family("packetscope_policy_object_cache_store_failures_total", "counter",
+             "Compiled objects that could not be stored in the object cache "
+             "(its directory gone or full); the policies were built.");
+    w.sample("packetscope_policy_object_cache_store_failures_total", {},
+             d.object_cache_store_failures);
   }
   w.family("packetscope_process_cpu_seconds_total", "counter",
            "CPU time psd used, user and system.");

@@ -54,7 +54,7 @@ struct DaemonMetrics {
   // object_cache.h), when there is one.
   bool object_cache = false;
   uint64_t object_cache_hits = 0, object_cache_misses = 0,
-           object_cache_rejected = 0;
+           object_cache_rejected = 0, object_cache_store_failures = 0;
   ProcessStats process;
   GovernanceMetrics governance;
   LlmMetrics llm;

@@ -70,6 +70,10 @@ protected:
       m.requests.push_back({"/api/v1/summary", 200, 12});
       m.requests.push_back({"unmatched", 404, 1});
       m.policy_failures.push_back({"eth0", 1});
+      m.object_cache = true;
+      m.object_cache_hits = 3;
+      m.object_cache_misses = 2;
+      m.object_cache_rejected = 1;
       m.process = read_process_stats();
       return m;
     };
@@ -367,6 +371,12 @@ TEST_F(RoutesTest, MetricsBeforeTheFirstReadingArePsdsOwn) {
   EXPECT_NE(r.body.find("packetscope_build_info{version=\"0.1.0\"} 1\n"),
             std::string::npos);
   EXPECT_EQ(r.body.find("packetscope_nic_packets_total{"), std::string::npos);
+  for (const char *line :
+       {"packetscope_policy_object_cache_lookups_total{result=\"hit\"} 3\n",
+        "packetscope_policy_object_cache_lookups_total{result=\"miss\"} 2\n",
+        "packetscope_policy_object_cache_rejected_total 1\n",
+        "packetscope_policy_object_cache_store_failures_total 0\n"})
+    EXPECT_NE(r.body.find(line), std::string::npos) << line;
   int code = -1;
   std::string out = run_promtool(r.body, &code);
   EXPECT_EQ(code, 0) << out;
@@ -387,6 +397,8 @@ TEST_F(RoutesTest, MetricsCapRulesAndEscapeLabels) {
   std::string m = render_metrics(latest_.get(), d, o);
   EXPECT_NE(m.find("packetscope_rules_omitted{interface=\"eth0\"} 20\n"),
             std::string::npos);
+  // No object cache, no series for it.
+  EXPECT_EQ(m.find("packetscope_policy_object_cache"), std::string::npos);
   EXPECT_NE(m.find("rule=\"r9\""), std::string::npos);
   EXPECT_EQ(m.find("rule=\"r10\""), std::string::npos);
   EXPECT_NE(m.find("reason=\"ODD\\\"NAME\\\\\""), std::string::npos);

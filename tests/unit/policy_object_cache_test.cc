@@ -125,6 +125,8 @@ TEST(PolicyObjectCache, ACacheThatCannotStoreOnlyCostsTheCompile) {
                                       cache->dir() + "'"),
             std::string::npos)
       << a.object_cache_error;
+  EXPECT_EQ(cache->stats().store_failures, 1u);
+  EXPECT_EQ(cache->stats().stores, 0u);
 }
 
 TEST(PolicyObjectKey, CoversEverythingTheCompileReads) {

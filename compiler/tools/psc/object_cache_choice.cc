@@ -37,4 +37,15 @@ open_object_cache(const ObjectCacheChoice &choice, const char *verb, Streams io,
   return std::shared_ptr<be::ObjectCache>();
 }
 
+void report_store_failures(const std::shared_ptr<be::ObjectCache> &cache,
+                           const char *verb, Streams io) {
+  if (!cache)
+    return;
+  const uint64_t failed = cache->stats().store_failures;
+  if (failed > 0)
+    io.err << "psc " << verb << ": warning: " << failed
+           << " compiled object(s) could not be stored in the object cache "
+           << cache->dir() << "\n";
+}
+
 } // namespace psc

@@ -26,4 +26,10 @@ std::optional<std::shared_ptr<psl::backend::ObjectCache>>
 open_object_cache(const ObjectCacheChoice &choice, const char *verb, Streams io,
                   int *status);
 
+// After the verbs that build without showing the artifact (psc test, psc
+// run): a warning on io.err if objects could not be stored in `cache`.
+void report_store_failures(
+    const std::shared_ptr<psl::backend::ObjectCache> &cache, const char *verb,
+    Streams io);
+
 } // namespace psc

@@ -135,6 +135,7 @@ int run_replay(const RunOptions &options, Streams io) {
       if (!k.ok())
         return report("cannot build the policy", k.error());
       kernel = std::move(k.value());
+      report_store_failures(build.object_cache, "run", io);
       if (psl::backend::Status s = kernel->ensure_loaded(); !s.ok())
         return report("cannot run the policy", s.error());
     }

@@ -254,6 +254,7 @@ int run_test(const TestOptions &options, Streams io) {
     io.err << summary << "\n";
   }
   io.out.flush();
+  report_store_failures(build.object_cache, "test", io);
   if (worst != kExitOk)
     return worst;
   return totals.failed > 0 ? kExitFindings : kExitOk;

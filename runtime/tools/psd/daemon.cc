@@ -199,6 +199,7 @@ be::Status Daemon::serve(summary::TraceSource &trace,
       m.object_cache_hits = cache->hits;
       m.object_cache_misses = cache->misses;
       m.object_cache_rejected = cache->rejected;
+      m.object_cache_store_failures = cache->store_failures;
     }
     m.process = api::read_process_stats();
     fill_governance(m.governance);
