@@ -3,9 +3,9 @@
 // policy). A policy whose generated C, compile options and compiler are
 // those of an earlier build skips Clang: the object comes from here. This
 // is what psd meets again and again (a generated rule expires and the
-// policy returns to what it was; a restart rebuilds the policy in force),
-// a second `psc load` of the same file, and `psc test` in CI on policies
-// that did not change.
+// policy returns to what it was; a restart after --detach-on-exit puts
+// the same policy in force again), a second `psc load` of the same file,
+// and `psc test` in CI on policies that did not change.
 //
 // Only what compiled is stored; every check before the compile (the
 // checker, the governor, the lowering's limits) and after it (the

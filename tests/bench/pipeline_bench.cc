@@ -21,8 +21,8 @@
 // pipeline_cached/ is pipeline/ with the object cache
 // (compiler/backend/object_cache.h) holding the policy's object from an
 // untimed build before the first iteration: what a policy built before
-// costs (psd going back to a policy, a restart, a second psc load of the
-// same file). compile_ms is then the cache lookup; cache_hits the share
+// costs (psd going back to a policy, a second psc load of the same
+// file). compile_ms is then the cache lookup; cache_hits the share
 // of iterations that took the stored object (1 when all did).
 //
 // Policies come from gen_policy.py (same shapes and seed as the other
@@ -39,6 +39,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -178,7 +179,9 @@ bool put_in_force(AttachTarget &target, const std::string &path,
 std::shared_ptr<ObjectCache> bench_cache(std::string &error) {
   static std::string dir;
   if (dir.empty()) {
-    std::string tmpl = "/tmp/psc-bench-cache.XXXXXX";
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "psc-bench-cache.XXXXXX")
+            .string();
     if (::mkdtemp(tmpl.data()) == nullptr) {
       error = "cannot make a directory for the object cache";
       return nullptr;
