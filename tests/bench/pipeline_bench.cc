@@ -148,26 +148,37 @@ std::unique_ptr<AttachTarget> make_attach_target(std::string &error) {
 
 // Untimed setup of the `replace` runs: the policy in force that the first
 // iteration replaces.
-bool put_in_force(AttachTarget &target, const std::string &path,
-                  const std::string &text, std::string &error) {
+// Untimed: checks and builds `text` (nothing on error, said in `error`).
+std::optional<PolicyArtifact> build_untimed(const std::string &path,
+                                            const std::string &text,
+                                            const PolicyBuildOptions &options,
+                                            std::string &error) {
   CheckedModule checked = check_source(path, text);
   if (!checked.ok()) {
     error = "the generated policy does not check";
-    return false;
+    return std::nullopt;
   }
-  auto built =
-      build_policy(*checked.module.policy, checked.diags.file_ptr().get());
+  auto built = build_policy(*checked.module.policy,
+                            checked.diags.file_ptr().get(), options);
   if (!built.ok()) {
     error = built.error().message;
-    return false;
+    return std::nullopt;
   }
-  auto obj = load_policy(built.value());
+  return std::move(built.value());
+}
+
+bool put_in_force(AttachTarget &target, const std::string &path,
+                  const std::string &text, std::string &error) {
+  std::optional<PolicyArtifact> built = build_untimed(path, text, {}, error);
+  if (!built)
+    return false;
+  auto obj = load_policy(*built);
   if (!obj.ok()) {
     error = obj.error().message;
     return false;
   }
-  auto attached = target.attacher->attach(target.veth->ifname(), *obj,
-                                          built.value().program);
+  auto attached =
+      target.attacher->attach(target.veth->ifname(), *obj, built->program);
   if (!attached.ok()) {
     error = attached.error().message;
     return false;
@@ -188,8 +199,8 @@ std::shared_ptr<ObjectCache> bench_cache(std::string &error) {
     }
     dir = tmpl;
     std::atexit([] {
-      std::string cmd = "rm -rf '" + dir + "'";
-      (void)std::system(cmd.c_str());
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
     });
   }
   ObjectCacheOptions o;
@@ -243,15 +254,8 @@ void pipeline(benchmark::State &state, const char *shape, Run run) {
       state.SkipWithError(error.c_str());
       return;
     }
-    CheckedModule checked = check_source(path, *text);
-    auto warm =
-        checked.ok()
-            ? build_policy(*checked.module.policy,
-                           checked.diags.file_ptr().get(), build_options)
-            : Expected<PolicyArtifact>(
-                  Error("the generated policy does not check"));
-    if (!warm.ok()) {
-      state.SkipWithError(warm.error().message.c_str());
+    if (!build_untimed(path, *text, build_options, error)) {
+      state.SkipWithError(error.c_str());
       return;
     }
   }
@@ -354,25 +358,22 @@ void register_all() {
       {"pipeline/", Run::First},
       {"pipeline_replace/", Run::Replace},
       {"pipeline_cached/", Run::Cached}};
+  const char *const shapes[] = {"exact", "prefix", "port", "mixed", "rate"};
+  auto add = [](const char *prefix, Run run, const char *shape, int rules) {
+    return benchmark::RegisterBenchmark((prefix + std::string(shape)).c_str(),
+                                        pipeline, shape, run)
+        ->Arg(rules)
+        ->Unit(benchmark::kMillisecond)
+        ->UseManualTime();
+  };
   for (const auto &[prefix, run] : runs)
-    for (const char *shape : {"exact", "prefix", "port", "mixed", "rate"})
-      benchmark::RegisterBenchmark((prefix + std::string(shape)).c_str(),
-                                   pipeline, shape, run)
-          ->Arg(100)
-          ->Unit(benchmark::kMillisecond)
-          ->UseManualTime()
-          ->Repetitions(5)
-          ->ReportAggregatesOnly(true);
+    for (const char *shape : shapes)
+      add(prefix, run, shape, 100)->Repetitions(5)->ReportAggregatesOnly(true);
   // Every shape at 100k rules too: issue #15's "text to attached under 1 s"
   // is per shape (tests/bench/targets.py reads these).
   for (const auto &[prefix, run] : {runs[0], runs[2]})
-    for (const char *shape : {"exact", "prefix", "port", "mixed", "rate"})
-      benchmark::RegisterBenchmark((prefix + std::string(shape)).c_str(),
-                                   pipeline, shape, run)
-          ->Arg(100000)
-          ->Unit(benchmark::kMillisecond)
-          ->UseManualTime()
-          ->Iterations(3);
+    for (const char *shape : shapes)
+      add(prefix, run, shape, 100000)->Iterations(3);
 }
 
 } // namespace
