@@ -4,12 +4,10 @@
 #include <cerrno>
 #include <chrono>
 #include <future>
-#include <map>
 #include <optional>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <nlohmann/json.hpp>
 
 #include "backend/clang_compiler.h"
 #include "backend/clang_module.h"
@@ -46,50 +44,6 @@ std::string object_name_for(const std::string &c_file_name) {
   const size_t dot = c_file_name.rfind('.');
   return (dot == std::string::npos ? c_file_name : c_file_name.substr(0, dot)) +
          ".o";
-}
-
-// Appends b as lower-case hex digits.
-void append_hex(std::string &out, lower::ByteView b) {
-  static const char *d = "0123456789abcdef";
-  const size_t at = out.size();
-  out.resize(at + 2 * b.size());
-  char *p = out.data() + at;
-  for (uint8_t x : b) {
-    *p++ = d[x >> 4];
-    *p++ = d[x & 15];
-  }
-}
-
-bool unhex(const std::string &s, std::vector<uint8_t> &out) {
-  if (s.size() % 2)
-    return false;
-  out.clear();
-  auto v = [](char c) -> int {
-    if (c >= '0' && c <= '9')
-      return c - '0';
-    if (c >= 'a' && c <= 'f')
-      return c - 'a' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < s.size(); i += 2) {
-    int a = v(s[i]), b = v(s[i + 1]);
-    if (a < 0 || b < 0)
-      return false;
-    out.push_back(static_cast<uint8_t>(a * 16 + b));
-  }
-  return true;
-}
-
-const char *kind_name(lower::MapKind k) {
-  switch (k) {
-  case lower::MapKind::Array:
-    return "array";
-  case lower::MapKind::Hash:
-    return "hash";
-  case lower::MapKind::Lpm:
-    return "lpm";
-  }
-  return "hash";
 }
 
 } // namespace
@@ -384,156 +338,6 @@ Expected<BpfObject> load_policy(const PolicyArtifact &artifact,
   if (!s.ok())
     return s.error();
   return std::move(obj.value());
-}
-
-namespace {
-
-// `"name": [` then one compact element per line, built by `element(i)`.
-// The document is written element by element, never as one JSON tree: a
-// 100k-rule policy has 100k rules and entries, and a tree of them costs
-// far more memory than the text.
-template <class Element>
-void append_array(std::string &out, const char *name, size_t count,
-                  Element element, bool last = false) {
-  out += " \"";
-  out += name;
-  out += "\": [";
-  for (size_t i = 0; i < count; ++i) {
-    out += i == 0 ? "\n  " : ",\n  ";
-    element(out, i);
-  }
-  out += count == 0 ? "]" : "\n ]";
-  out += last ? "\n" : ",\n";
-}
-
-} // namespace
-
-std::string artifact_to_json(const PolicyArtifact &a) {
-  using nlohmann::json;
-  const auto &c = a.classifier;
-  const auto dump = [](std::string &out, const json &j) { out += j.dump(); };
-  std::string out = "{\n";
-  // Members in alphabetical order, as a JSON object would list them.
-  out += " \"default\": ";
-  out += c.default_action == Action::Drop ? "\"drop\"" : "\"pass\"";
-  out += ",\n";
-  append_array(out, "dynsets", c.dynsets.size(), [&](std::string &o, size_t i) {
-    const auto &d = c.dynsets[i];
-    dump(o, {{"name", d.name},
-             {"elem", type_kind_name(d.elem)},
-             {"capacity", d.capacity},
-             {"ttl_ns", d.ttl_ns}});
-  });
-  // Map names quoted once; keys and values are hex, which needs no escaping.
-  std::vector<std::string> quoted_map;
-  for (const auto &m : c.maps)
-    quoted_map.push_back(json(m.name).dump());
-  append_array(out, "entries", c.entries.size(), [&](std::string &o, size_t i) {
-    const lower::MapEntryView e = c.entries[i];
-    o += "{\"key\":\"";
-    append_hex(o, e.key);
-    o += "\",\"map\":";
-    o += quoted_map[e.map];
-    o += ",\"value\":\"";
-    append_hex(o, e.value);
-    o += "\"}";
-  });
-  append_array(out, "maps", c.maps.size(), [&](std::string &o, size_t i) {
-    const auto &m = c.maps[i];
-    dump(o, {{"name", m.name},
-             {"kind", kind_name(m.kind)},
-             {"key_size", m.key_size},
-             {"value_size", m.value_size},
-             {"max_entries", m.max_entries},
-             {"purpose", m.purpose}});
-  });
-  out += " \"policy\": " + json(c.policy).dump() + ",\n";
-  out += " \"program\": " + json(a.program).dump() + ",\n";
-  append_array(out, "rates", c.rates.size(), [&](std::string &o, size_t i) {
-    const auto &r = c.rates[i];
-    dump(o, {{"id", r.id},
-             {"rule", c.rules[r.rule].name},
-             {"per_second", r.per_second},
-             {"bits", r.bits},
-             {"burst", r.burst}});
-  });
-  append_array(
-      out, "rules", c.rules.size(),
-      [&](std::string &o, size_t i) {
-        const auto &r = c.rules[i];
-        json x;
-        x["index"] = r.index;
-        x["name"] = r.name;
-        x["action"] = action_name(r.action);
-        x["shadow"] = r.shadow;
-        x["counter"] = r.counter_id;
-        x["placement"] = r.in_code ? "code" : "map";
-        x["groups"] = r.groups;
-        if (!r.trees.empty())
-          x["trees"] = r.trees;
-        if (r.in_code)
-          x["why_code"] = r.why_code;
-        dump(o, x);
-      },
-      /*last=*/true);
-  out += "}\n";
-  return out;
-}
-
-Status artifact_from_json(const std::string &text, PolicyArtifact &a) {
-  using nlohmann::json;
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    return Error("the map sidecar is not valid JSON");
-  try {
-    auto &c = a.classifier;
-    c = lower::Classifier{};
-    c.policy = j.at("policy").get<std::string>();
-    a.program = j.value("program", std::string("psl_policy"));
-    c.default_action = j.at("default").get<std::string>() == "drop"
-                           ? Action::Drop
-                           : Action::Pass;
-    for (const auto &x : j.at("rules")) {
-      lower::RuleInfo r;
-      r.index = x.at("index").get<uint32_t>();
-      r.name = x.at("name").get<std::string>();
-      std::string act = x.at("action").get<std::string>();
-      r.action = act == "drop"    ? Action::Drop
-                 : act == "count" ? Action::Count
-                                  : Action::Pass;
-      r.shadow = x.value("shadow", false);
-      r.terminal = r.action != Action::Count && !r.shadow;
-      r.counter_id = x.at("counter").get<uint32_t>();
-      r.in_code = x.value("placement", std::string()) == "code";
-      c.rules.push_back(r);
-    }
-    std::map<std::string, uint32_t> ids;
-    for (const auto &x : j.at("maps")) {
-      lower::MapSpec m;
-      m.name = x.at("name").get<std::string>();
-      std::string k = x.at("kind").get<std::string>();
-      m.kind = k == "array" ? lower::MapKind::Array
-               : k == "lpm" ? lower::MapKind::Lpm
-                            : lower::MapKind::Hash;
-      m.key_size = x.at("key_size").get<uint32_t>();
-      m.value_size = x.at("value_size").get<uint32_t>();
-      m.max_entries = x.at("max_entries").get<uint32_t>();
-      ids[m.name] = static_cast<uint32_t>(c.maps.size());
-      c.maps.push_back(m);
-    }
-    for (const auto &x : j.at("entries")) {
-      lower::MapEntry e;
-      auto it = ids.find(x.at("map").get<std::string>());
-      if (it == ids.end() || !unhex(x.at("key").get<std::string>(), e.key) ||
-          !unhex(x.at("value").get<std::string>(), e.value))
-        return Error("the map sidecar has a malformed entry");
-      e.map = it->second;
-      c.entries.push_back(std::move(e));
-    }
-  } catch (const json::exception &e) {
-    return Error(std::string("the map sidecar is malformed: ") + e.what());
-  }
-  return Status::success();
 }
 
 } // namespace psl::codegen

@@ -5,7 +5,7 @@
 // The artifact is the BPF ELF plus the map contents the lowering computed
 // (group entries, literal sets) and the rule table. On disk (psc build) the
 // ELF is OUT.o and the rest a JSON sidecar OUT.o.maps.json (format in
-// artifact_to_json); the contents are written into the maps after load,
+// codegen/artifact_json.h); the contents are written into the maps after load,
 // never compiled into code, one batch syscall per map where the kernel
 // supports batch updates for the map's type.
 //
@@ -41,6 +41,7 @@
 #include "backend/clang_compiler.h"
 #include "backend/object_cache.h"
 #include "backend/status.h"
+#include "codegen/artifact_json.h"
 #include "lower/lower.h"
 
 namespace psl::codegen {
@@ -137,14 +138,6 @@ Expected<BpfObject> load_policy(const PolicyArtifact &artifact,
                                 const PolicyLoadOptions &options = {});
 // Writes the classifier's map contents into a loaded object.
 Status write_map_contents(BpfObject &obj, const lower::Classifier &c);
-
-// The sidecar: {"policy", "program", "default", "rules": [...], "maps":
-// [{name, kind, key_size, value_size, max_entries}], "entries": [{"map",
-// "key" (hex), "value" (hex)}], "dynsets": [...], "rates": [...]}.
-std::string artifact_to_json(const PolicyArtifact &a);
-// Reads what artifact_to_json wrote (rules, maps, entries, dynsets) into
-// a.classifier; the ELF is read separately.
-Status artifact_from_json(const std::string &json, PolicyArtifact &a);
 
 } // namespace psl::codegen
 

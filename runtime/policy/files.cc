@@ -71,6 +71,13 @@ void remove_tree(const std::string &path, int depth) {
 
 be::Status write_file_atomically(const std::string &path,
                                  std::string_view content, unsigned mode) {
+  return write_file_atomically(
+      path, [&](const PieceEmitter &emit) { return emit(content); }, mode);
+}
+
+be::Status write_file_atomically(const std::string &path,
+                                 const ContentProducer &produce,
+                                 unsigned mode) {
   const size_t slash = path.rfind('/');
   const std::string dir =
       slash == std::string::npos ? std::string(".") : path.substr(0, slash);
@@ -78,21 +85,29 @@ be::Status write_file_atomically(const std::string &path,
   const int fd = ::mkstemp(tmp.data());
   if (fd < 0)
     return be::errno_error("cannot write '" + path + "'", errno);
-  bool ok = ::fchmod(fd, static_cast<mode_t>(mode)) == 0;
-  size_t done = 0;
-  while (ok && done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    ok = n > 0;
-    if (ok)
-      done += static_cast<size_t>(n);
-  }
-  ok = ok && ::fsync(fd) == 0;
-  const int err = errno;
+  int err = ::fchmod(fd, static_cast<mode_t>(mode)) == 0 ? 0 : errno;
+  int write_error = 0;
+  if (err == 0 && !produce([&](std::string_view piece) {
+        size_t done = 0;
+        while (done < piece.size()) {
+          const ssize_t n =
+              ::write(fd, piece.data() + done, piece.size() - done);
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n <= 0) {
+            write_error = n < 0 ? errno : EIO;
+            return false;
+          }
+          done += static_cast<size_t>(n);
+        }
+        return true;
+      }))
+    err = write_error != 0 ? write_error : EIO;
+  if (err == 0 && ::fsync(fd) != 0)
+    err = errno;
   ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = ok ? errno : err;
+  if (err != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = err != 0 ? err : errno;
     ::unlink(tmp.c_str());
     return be::errno_error("cannot write '" + path + "'", e);
   }

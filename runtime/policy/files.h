@@ -2,6 +2,7 @@
 // again, files replaced atomically, read whole.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,6 +36,16 @@ void remove_tree(const std::string &path, int depth = 4);
 // Readers see the old file or the new one, never a part.
 be::Status write_file_atomically(const std::string &path,
                                  std::string_view content,
+                                 unsigned mode = 0644);
+
+// The same for content made piece by piece, never held whole (a 100k-rule
+// policy's sidecar is tens of MB): `produce` hands each piece to `emit` in
+// order and returns false if it stopped early, which it must when `emit`
+// returns false (the write failed).
+using PieceEmitter = std::function<bool(std::string_view piece)>;
+using ContentProducer = std::function<bool(const PieceEmitter &emit)>;
+be::Status write_file_atomically(const std::string &path,
+                                 const ContentProducer &produce,
                                  unsigned mode = 0644);
 
 // The whole file; nullopt when it cannot be read.

@@ -73,14 +73,13 @@ namespace {
 
 using nlohmann::json;
 
-// Puts the members of `extra` first in `object_text` (a JSON object as
-// artifact_to_json writes it: "{\n" then one member per line). In place:
-// the text is a 100k-rule sidecar's size.
-void splice_members(std::string &object_text, const json &extra) {
+// The members of `extra`, one per line, as the sidecar's first members
+// (write_artifact_json's first_members).
+std::string member_lines(const json &extra) {
   std::string members;
   for (const auto &[key, value] : extra.items())
     members += " " + json(key).dump() + ": " + value.dump() + ",\n";
-  object_text.insert(object_text.find("{\n") + 2, members);
+  return members;
 }
 
 // Undoes what a put that failed made: the new program's state directory,
@@ -320,23 +319,26 @@ be::Expected<PutResult> put_in_force(const StateLayout &layout,
       return tracing_map(name) || reuse.count(name) != 0;
     };
   }
-  // The sidecar and the text go to <state dir>/new before the load: the
-  // sidecar of a 100k-rule policy is tens of MB of text, freed before the
-  // loaded program's memory comes on top. new/ becomes prog-<ID>/ once
-  // the program has its id.
+  // The sidecar and the text go to <state dir>/new before the load. The
+  // sidecar of a 100k-rule policy is tens of MB of text: it goes to the
+  // file as it is made, never held whole. new/ becomes prog-<ID>/ once the
+  // program has its id.
   const std::string staged = layout.state_dir(target) + "/new";
   remove_tree(staged, 1);
   if (be::Status s = make_dirs(staged, 0755); !s.ok())
     return s.error();
   cleanup.set_staged(staged);
   {
-    std::string sidecar = be::artifact_to_json(artifact);
     json extra;
     extra["ifname"] = target.ifname;
     extra["netns"] = target.netns;
     extra["source"] = policy.source;
-    splice_members(sidecar, extra);
-    if (be::Status s = write_file_atomically(staged + "/policy.json", sidecar);
+    const std::string first = member_lines(extra);
+    if (be::Status s = write_file_atomically(
+            staged + "/policy.json",
+            [&](const PieceEmitter &emit) {
+              return psl::codegen::write_artifact_json(artifact, emit, first);
+            });
         !s.ok())
       return s.error();
   }

@@ -65,3 +65,9 @@ add_executable(policy_object_cache_test
 target_link_libraries(policy_object_cache_test PRIVATE psl_policy_build
                       psl_parse_prebuilt psl_driver GTest::gtest_main)
 gtest_discover_tests(policy_object_cache_test DISCOVERY_TIMEOUT 30)
+
+# The map sidecar, streamed (compiler/codegen/artifact_json.h).
+add_executable(artifact_json_test ${CMAKE_CURRENT_SOURCE_DIR}/artifact_json_test.cc)
+target_link_libraries(artifact_json_test PRIVATE psl_policy_build psl_driver
+                      nlohmann_json::nlohmann_json GTest::gtest_main)
+gtest_discover_tests(artifact_json_test DISCOVERY_TIMEOUT 30)

@@ -48,8 +48,8 @@ std::string error_text(int err) { return std::strerror(err); }
 } // namespace
 
 std::optional<std::string> stage_file(const std::string &path,
-                                      const std::string &content, unsigned mode,
-                                      std::string &staged) {
+                                      const ContentProducer &produce,
+                                      unsigned mode, std::string &staged) {
   fs::path target(path);
   fs::path dir = target.parent_path();
   std::string templ =
@@ -61,18 +61,27 @@ std::optional<std::string> stage_file(const std::string &path,
     return error_text(errno);
   TempFile tmp(fd, name.data());
 
-  const char *data = content.data();
-  size_t left = content.size();
-  while (left > 0) {
-    ssize_t n = ::write(tmp.fd(), data, left);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return error_text(errno);
+  int write_error = 0;
+  const bool produced = produce([&](std::string_view piece) {
+    const char *data = piece.data();
+    size_t left = piece.size();
+    while (left > 0) {
+      ssize_t n = ::write(tmp.fd(), data, left);
+      if (n < 0) {
+        if (errno == EINTR)
+          continue;
+        write_error = errno;
+        return false;
+      }
+      data += n;
+      left -= static_cast<size_t>(n);
     }
-    data += n;
-    left -= static_cast<size_t>(n);
-  }
+    return true;
+  });
+  if (write_error != 0)
+    return error_text(write_error);
+  if (!produced)
+    return std::string("the content could not be made");
   if (::fchmod(tmp.fd(), mode & 07777) != 0)
     return error_text(errno);
   if (::fsync(tmp.fd()) != 0)
@@ -84,8 +93,22 @@ std::optional<std::string> stage_file(const std::string &path,
   return std::nullopt;
 }
 
+std::optional<std::string> stage_file(const std::string &path,
+                                      const std::string &content, unsigned mode,
+                                      std::string &staged) {
+  return stage_file(
+      path, [&](const PieceEmitter &emit) { return emit(content); }, mode,
+      staged);
+}
+
 std::optional<std::string> write_file_atomically(const std::string &path,
                                                  const std::string &content) {
+  return write_file_atomically(
+      path, [&](const PieceEmitter &emit) { return emit(content); });
+}
+
+std::optional<std::string>
+write_file_atomically(const std::string &path, const ContentProducer &produce) {
   // Rewrite the file a symlink points to, not the link itself; a file that
   // does not exist yet is created.
   fs::path target = path;
@@ -101,7 +124,7 @@ std::optional<std::string> write_file_atomically(const std::string &path,
   }
 
   std::string staged;
-  if (auto err = stage_file(target.string(), content,
+  if (auto err = stage_file(target.string(), produce,
                             exists ? st.st_mode : 0644, staged))
     return err;
   // Keeping the owner only works for root or the same owner; a file owned

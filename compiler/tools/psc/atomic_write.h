@@ -2,8 +2,10 @@
 // never a mix, and a crash never leaves a truncated policy behind.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace psc {
 
@@ -16,6 +18,17 @@ namespace psc {
 std::optional<std::string> write_file_atomically(const std::string &path,
                                                  const std::string &content);
 
+// Content made piece by piece, never held whole (a 100k-rule policy's map
+// sidecar is tens of MB): `produce` hands each piece to `emit` in order and
+// returns false if it stopped early, which it must when `emit` returns
+// false (the write failed).
+using PieceEmitter = std::function<bool(std::string_view piece)>;
+using ContentProducer = std::function<bool(const PieceEmitter &emit)>;
+
+// write_file_atomically for content made by `produce`.
+std::optional<std::string>
+write_file_atomically(const std::string &path, const ContentProducer &produce);
+
 // The first half of that, for callers that rename later (psc load stages
 // its state file before switching the program): writes `content` to a new
 // temporary file beside `path` with permission bits `mode` and fsyncs it.
@@ -24,5 +37,8 @@ std::optional<std::string> write_file_atomically(const std::string &path,
 std::optional<std::string> stage_file(const std::string &path,
                                       const std::string &content, unsigned mode,
                                       std::string &staged);
+std::optional<std::string> stage_file(const std::string &path,
+                                      const ContentProducer &produce,
+                                      unsigned mode, std::string &staged);
 
 } // namespace psc

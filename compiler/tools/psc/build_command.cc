@@ -102,8 +102,10 @@ int run_build(const BuildOptions &options, Streams io) {
     return kExitEnvironment;
   }
   std::string sidecar = options.output + ".maps.json";
-  if (auto err =
-          write_file_atomically(sidecar, psl::codegen::artifact_to_json(a))) {
+  // Written as it is made: at 100k rules the text is tens of MB.
+  if (auto err = write_file_atomically(sidecar, [&](const PieceEmitter &emit) {
+        return psl::codegen::write_artifact_json(a, emit);
+      })) {
     io.err << "psc build: cannot write '" << sidecar << "': " << *err << "\n";
     return kExitEnvironment;
   }
