@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <string_view>
+#include <unordered_map>
 
 #include <unistd.h>
 
@@ -163,8 +165,16 @@ Lifecycle::sync(std::vector<std::string> *gone) {
   // generated rules are in force.
   GeneratedStore next = store_;
   next.rules.clear();
+  // The program's rules by name (the first of a name, as find_rule): one
+  // scan per generated rule would be quadratic in a large policy.
+  std::unordered_map<std::string_view, const policy::RuleEntry *> in_program;
+  if (state)
+    for (const policy::RuleEntry &r : state->rules)
+      in_program.emplace(r.name, &r);
   for (const GeneratedRule &g : store_.rules) {
-    const policy::RuleEntry *e = state ? state->find_rule(g.name) : nullptr;
+    auto found = in_program.find(g.name);
+    const policy::RuleEntry *e =
+        found != in_program.end() ? found->second : nullptr;
     if (e != nullptr && e->origin != "operator") {
       next.rules.push_back(g);
       continue;

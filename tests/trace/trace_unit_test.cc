@@ -302,10 +302,58 @@ TEST(Paths, TheSameIdEnteringAgainIsAnotherPacket) {
   EXPECT_EQ(c.paths().size(), 1u);
 }
 
+// A sidecar as psc writes it: the rule table last, after the map entries
+// (most of a large policy's sidecar), which the namer skips.
+TEST(Paths, TheNamerReadsTheRuleTableOfAWholeSidecar) {
+  std::string text = "{\n \"ifname\": \"eth0\",\n \"default\": \"pass\",\n"
+                     " \"entries\": [";
+  for (int i = 0; i < 1000; ++i)
+    text += std::string(i == 0 ? "\n  " : ",\n  ") +
+            R"({"key":"0a000001","map":"psl_g0","value":"0100"})";
+  text += "\n ],\n \"maps\": [{\"name\": \"psl_g0\", \"rules\": 3}],\n"
+          " \"rules\": [\n"
+          R"(  {"action":"drop","counter":1,"name":"block"},)"
+          "\n"
+          R"(  {"action":"pass","counter":2,"name":"allow","groups":[0]})"
+          "\n ]\n}\n";
+  auto namer = rule_namer_from_sidecar(text);
+  ASSERT_TRUE(namer.ok()) << namer.error().message;
+  EXPECT_EQ((*namer)(0), "default");
+  EXPECT_EQ((*namer)(1), "block");
+  EXPECT_EQ((*namer)(2), "allow");
+  EXPECT_EQ((*namer)(3), "#3");
+}
+
 TEST(Paths, ASidecarWithoutRulesIsRefused) {
   EXPECT_FALSE(rule_namer_from_sidecar("{}").ok());
   EXPECT_FALSE(rule_namer_from_sidecar("not json").ok());
   EXPECT_FALSE(rule_namer_from_sidecar(R"({"rules": [{"name": "x"}]})").ok());
+  EXPECT_FALSE(rule_namer_from_sidecar(R"({"rules": {"name": "x"}})").ok());
+  EXPECT_FALSE(rule_namer_from_sidecar(R"([{"rules": []}])").ok());
+  EXPECT_FALSE(rule_namer_from_sidecar(R"({"rules": [1]})").ok());
+  EXPECT_FALSE(
+      rule_namer_from_sidecar(R"({"rules": [{"name": 1, "counter": 1}]})")
+          .ok());
+  EXPECT_FALSE(
+      rule_namer_from_sidecar(R"({"rules": [{"name": "x", "counter": -1}]})")
+          .ok());
+  // Cut short after the rules: not JSON, though the rules were read.
+  auto cut =
+      rule_namer_from_sidecar(R"({"rules": [{"name": "x", "counter": 1}])");
+  ASSERT_FALSE(cut.ok());
+  EXPECT_EQ(cut.error().message, "the policy sidecar is not valid JSON");
+  EXPECT_EQ(rule_namer_from_sidecar(R"({"rule": []})").error().message,
+            "the policy sidecar has no \"rules\" array");
+  EXPECT_EQ(
+      rule_namer_from_sidecar(R"({"rules": [{"counter": 1}]})").error().message,
+      "a rule of the policy sidecar lacks its name or counter");
+  // Members of a rule's own, nested, are not its name or counter.
+  auto nested = rule_namer_from_sidecar(
+      R"({"rules": [{"x": {"name": "no", "counter": 9}, "name": "yes",)"
+      R"( "counter": 4, "groups": [1, "a"]}], "after": {"rules": 1}})");
+  ASSERT_TRUE(nested.ok()) << nested.error().message;
+  EXPECT_EQ((*nested)(4), "yes");
+  EXPECT_EQ((*nested)(9), "#9");
 }
 
 } // namespace

@@ -431,6 +431,39 @@ TEST(PolicyState, RuleOriginsRoundTripAndDefaultToTheOperator) {
   EXPECT_EQ(back->rules[1].origin, "detector");
 }
 
+// A state the size of a 100k-rule rate policy's (rules, rates, counter
+// bases, rule starts by the ten thousand): read back whole. It was read
+// in seconds, quadratically, before the reader went SAX.
+TEST(PolicyState, LargeTablesRoundTrip) {
+  pp::ProgramState s = sample_state();
+  s.rules.clear();
+  s.rates.clear();
+  s.counter_base.clear();
+  s.rule_started_ns.clear();
+  for (uint32_t i = 0; i < 50000; ++i) {
+    const std::string name = "r" + std::to_string(i);
+    s.rules.push_back({name, i % 2 ? "drop" : "pass", i % 7 == 0, i + 1,
+                       i % 3 ? 0 : 60000000000ull});
+    if (i % 5 == 0)
+      s.rules.back().origin = "detector";
+    s.rates.push_back({i, name, 0, {"ip.src"}, 100 + i, i % 2 == 0, 200, 21});
+    s.counter_base[name] = {i, 2ull * i, 0, 0};
+    s.rule_started_ns[name] = 1000ull + i;
+  }
+  auto back = pp::state_from_json(pp::state_to_json(s));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->rules, s.rules);
+  ASSERT_EQ(back->rates.size(), s.rates.size());
+  EXPECT_EQ(back->rates[49999].rule, "r49999");
+  EXPECT_EQ(back->rates[49999].per_second, 100u + 49999);
+  EXPECT_EQ(back->counter_base.size(), s.counter_base.size() - 1)
+      << "r0's base is zero and not kept";
+  EXPECT_EQ(back->counter_base.at("r12345"),
+            (pp::RuleCounts{12345, 24690, 0, 0}));
+  EXPECT_EQ(back->rule_started_ns, s.rule_started_ns);
+  EXPECT_EQ(back->ifname, s.ifname);
+}
+
 TEST(PolicyState, BadFilesAreErrorsNotCrashes) {
   EXPECT_FALSE(pp::state_from_json("").ok());
   EXPECT_FALSE(pp::state_from_json("[]").ok());
@@ -439,6 +472,42 @@ TEST(PolicyState, BadFilesAreErrorsNotCrashes) {
   std::string text = pp::state_to_json(sample_state());
   text.replace(text.find("\"rules\""), 7, "\"rulez\"");
   EXPECT_FALSE(pp::state_from_json(text).ok());
+  // A rule row of the wrong shape names what is wrong.
+  std::string row = pp::state_to_json(sample_state());
+  row.replace(row.find("[\"a\""), 4, "[7");
+  auto bad_row = pp::state_from_json(row);
+  ASSERT_FALSE(bad_row.ok());
+  EXPECT_EQ(bad_row.error().message.rfind("the state file is malformed: ", 0),
+            0u)
+      << bad_row.error().message;
+  std::string nested = pp::state_to_json(sample_state());
+  nested.replace(nested.find("[\"a\""), 4, "[[1]");
+  EXPECT_FALSE(pp::state_from_json(nested).ok());
+  EXPECT_EQ(pp::state_from_json("{\"version\": 1").error().message,
+            "the state file is not valid JSON");
+}
+
+// A file made in pieces (the policy's sidecar) lands whole, or not at all
+// and the old one stays.
+TEST(PolicyFiles, PiecesLandWholeOrNotAtAll) {
+  TempDir dir;
+  const std::string path = dir.path + "/policy.json";
+  ASSERT_TRUE(pp::write_file_atomically(path, "old\n").ok());
+  ASSERT_TRUE(pp::write_file_atomically(path, [](const pp::PieceEmitter &emit) {
+                return emit("{\n") && emit("") && emit(" \"a\": 1\n") &&
+                       emit("}\n");
+              }).ok());
+  EXPECT_EQ(pp::read_file(path).value_or(""), "{\n \"a\": 1\n}\n");
+  // A producer that stops: an error, the file as it was, no temporary.
+  be::Status stopped =
+      pp::write_file_atomically(path, [](const pp::PieceEmitter &emit) {
+        return emit("partial") && false;
+      });
+  ASSERT_FALSE(stopped.ok());
+  EXPECT_NE(stopped.error().message.find(path), std::string::npos)
+      << stopped.error().message;
+  EXPECT_EQ(pp::read_file(path).value_or(""), "{\n \"a\": 1\n}\n");
+  EXPECT_EQ(pp::list_dir(dir.path), std::vector<std::string>{"policy.json"});
 }
 
 TEST(PolicyState, ProgramDirectories) {
@@ -526,6 +595,43 @@ TEST(PolicyCarryPlan, TheSamePolicyKeepsEveryMap) {
   EXPECT_EQ(p.maps_to_reuse(),
             (std::set<std::string>{"banned", "ports", "psl_rate",
                                    "psl_rule_cnt", "psl_shadow_cnt"}));
+}
+
+// A 100k-rule rate policy swapped for itself planned in 45 s (a scan of
+// the old rates per new one); the plan of a large table is what the small
+// one's is. Rule starts too (a scan of the old rules per rule with a ttl).
+TEST(PolicyCarryPlan, LargeRateTablesAreMatchedByPlace) {
+  pp::ProgramState a, b;
+  for (uint32_t i = 0; i < 30000; ++i) {
+    const std::string name = "r" + std::to_string(i);
+    pp::RuleEntry rule{name, "drop", false, i + 1, 60000000000ull};
+    a.rules.push_back(rule);
+    b.rules.push_back(rule);
+    a.rates.push_back({i, name, 0, {"ip.src"}, 100, false, 200, 21});
+    b.rates.push_back(a.rates.back());
+    a.rule_started_ns[name] = 1000 + i;
+  }
+  // One rate changed, one re-keyed: they alone are not kept as they were.
+  b.rates[7].per_second = 50;
+  b.rates[9].keys = {"ip.dst"};
+  pp::CarryPlan p = pp::plan_carry(&a, b, false);
+  ASSERT_EQ(p.rates.size(), b.rates.size());
+  EXPECT_FALSE(p.keep_rate_map);
+  EXPECT_EQ(p.rates[7].how, CarryHow::Rescale);
+  EXPECT_EQ(p.rates[9].how, CarryHow::Fresh);
+  EXPECT_EQ(p.rates[9].why, "its key changed from (ip.src) to (ip.dst)");
+  for (size_t i = 0; i < p.rates.size(); ++i)
+    if (i != 7 && i != 9) {
+      ASSERT_EQ(p.rates[i].how, CarryHow::Copy) << i;
+      ASSERT_EQ(*p.rates[i].old_id, i);
+    }
+  b.rates[7] = a.rates[7];
+  b.rates[9] = a.rates[9];
+  EXPECT_TRUE(pp::plan_carry(&a, b, false).keep_rate_map);
+  const auto starts = pp::rule_starts(&a, b, 999999, false);
+  ASSERT_EQ(starts.size(), b.rules.size());
+  EXPECT_EQ(starts.at("r29999"), 1000u + 29999);
+  EXPECT_EQ(pp::rule_starts(&a, b, 999999, true).at("r5"), 999999u);
 }
 
 TEST(PolicyCarryPlan, AnEditedPolicyCarriesByName) {
