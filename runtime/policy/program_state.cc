@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <ctime>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -50,9 +52,31 @@ const DynSetEntry *ProgramState::find_dynset(const std::string &name) const {
   return nullptr;
 }
 
+namespace {
+
+// `,\n "name": {` (or `[`) then one compact element per line (`element(out,
+// i)` for i < count), closed.
+template <class Element>
+void append_table(std::string &out, const char *name, bool object, size_t count,
+                  Element element) {
+  out += ",\n \"";
+  out += name;
+  out += object ? "\": {" : "\": [";
+  for (size_t i = 0; i < count; ++i) {
+    out += i == 0 ? "\n  " : ",\n  ";
+    element(out, i);
+  }
+  if (count != 0)
+    out += "\n ";
+  out += object ? "}" : "]";
+}
+
+} // namespace
+
 std::string state_to_json(const ProgramState &s) {
-  // Everything but the rules as one object, then the rules spliced in row
-  // by row: the text of a 100k-rule table, never a tree of it.
+  // The few members as one object; then the tables that grow with the
+  // policy (rates, counter bases, rule starts, the rules), one row per
+  // line, written as text: a 100k-rule policy's, never a tree of them.
   json head;
   head["version"] = 1;
   head["netns"] = s.netns;
@@ -73,43 +97,73 @@ std::string state_to_json(const ProgramState &s) {
                     {"capacity", d.capacity},
                     {"ttl_ns", d.ttl_ns}});
   head["dynsets"] = std::move(sets);
-  json rates = json::array();
-  for (const RateEntry &r : s.rates)
-    rates.push_back({{"id", r.id},
-                     {"rule", r.rule},
-                     {"ordinal", r.ordinal},
-                     {"keys", r.keys},
-                     {"per_second", r.per_second},
-                     {"bits", r.bits},
-                     {"burst", r.burst},
-                     {"shift", r.shift}});
-  head["rates"] = std::move(rates);
-  json base = json::object();
-  for (const auto &[name, c] : s.counter_base)
-    if (!c.zero())
-      base[name] = counts_json(c);
-  head["counter_base"] = std::move(base);
   head["default_base"] = counts_json(s.default_base);
-  head["rule_started_boottime_ns"] = s.rule_started_ns;
 
   std::string out = head.dump(1);
-  // The rules go last: "...\n}" -> "...,\n \"rules\": [\n  [...],\n ]\n}".
+  // "...\n}" -> "..." and the tables after it.
   out.erase(out.rfind('}'));
   while (!out.empty() && (out.back() == '\n' || out.back() == ' '))
     out.pop_back();
-  out += ",\n \"rules\": [";
-  for (size_t i = 0; i < s.rules.size(); ++i) {
-    const RuleEntry &r = s.rules[i];
-    out += i == 0 ? "\n  [" : ",\n  [";
-    out += json(r.name).dump();
-    out += ",\"" + r.action + "\",";
-    out += r.shadow ? "true," : "false,";
-    out += std::to_string(r.counter) + "," + std::to_string(r.ttl_ns);
-    if (r.origin != "operator")
-      out += "," + json(r.origin).dump();
-    out += "]";
-  }
-  out += s.rules.empty() ? "]\n}\n" : "\n ]\n}\n";
+  const auto number = [](std::string &o, uint64_t v) {
+    o += std::to_string(v);
+  };
+  append_table(out, "rates", false, s.rates.size(),
+               [&](std::string &o, size_t i) {
+                 const RateEntry &r = s.rates[i];
+                 o += "{\"bits\":";
+                 o += r.bits ? "true" : "false";
+                 o += ",\"burst\":";
+                 number(o, r.burst);
+                 o += ",\"id\":";
+                 number(o, r.id);
+                 o += ",\"keys\":" + json(r.keys).dump();
+                 o += ",\"ordinal\":";
+                 number(o, r.ordinal);
+                 o += ",\"per_second\":";
+                 number(o, r.per_second);
+                 o += ",\"rule\":" + json(r.rule).dump();
+                 o += ",\"shift\":";
+                 number(o, r.shift);
+                 o += '}';
+               });
+  std::vector<const std::pair<const std::string, RuleCounts> *> bases;
+  for (const auto &entry : s.counter_base)
+    if (!entry.second.zero())
+      bases.push_back(&entry);
+  append_table(out, "counter_base", true, bases.size(),
+               [&](std::string &o, size_t i) {
+                 const auto &[name, c] = *bases[i];
+                 o += json(name).dump() + ":[";
+                 number(o, c.packets);
+                 o += ',';
+                 number(o, c.bytes);
+                 o += ',';
+                 number(o, c.shadow_packets);
+                 o += ',';
+                 number(o, c.shadow_bytes);
+                 o += ']';
+               });
+  std::vector<const std::pair<const std::string, uint64_t> *> starts;
+  for (const auto &entry : s.rule_started_ns)
+    starts.push_back(&entry);
+  append_table(out, "rule_started_boottime_ns", true, starts.size(),
+               [&](std::string &o, size_t i) {
+                 o += json(starts[i]->first).dump() + ":";
+                 number(o, starts[i]->second);
+               });
+  append_table(
+      out, "rules", false, s.rules.size(), [&](std::string &o, size_t i) {
+        const RuleEntry &r = s.rules[i];
+        o += '[';
+        o += json(r.name).dump();
+        o += ",\"" + r.action + "\",";
+        o += r.shadow ? "true," : "false,";
+        o += std::to_string(r.counter) + "," + std::to_string(r.ttl_ns);
+        if (r.origin != "operator")
+          o += "," + json(r.origin).dump();
+        o += ']';
+      });
+  out += "\n}\n";
   return out;
 }
 
