@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <future>
 #include <optional>
 #include <set>
 
@@ -319,36 +320,39 @@ be::Expected<PutResult> put_in_force(const StateLayout &layout,
       return tracing_map(name) || reuse.count(name) != 0;
     };
   }
-  // The sidecar and the text go to <state dir>/new before the load. The
-  // sidecar of a 100k-rule policy is tens of MB of text: it goes to the
-  // file as it is made, never held whole. new/ becomes prog-<ID>/ once the
-  // program has its id.
+  // The sidecar and the text go to <state dir>/new before the switch (the
+  // sidecar while the program loads). The sidecar of a 100k-rule policy is
+  // tens of MB of text: it goes to the file as it is made, never held
+  // whole. new/ becomes prog-<ID>/ once the program has its id.
   const std::string staged = layout.state_dir(target) + "/new";
   remove_tree(staged, 1);
   if (be::Status s = make_dirs(staged, 0755); !s.ok())
     return s.error();
   cleanup.set_staged(staged);
-  {
-    json extra;
-    extra["ifname"] = target.ifname;
-    extra["netns"] = target.netns;
-    extra["source"] = policy.source;
-    const std::string first = member_lines(extra);
-    if (be::Status s = write_file_atomically(
-            staged + "/policy.json",
-            [&](const PieceEmitter &emit) {
-              return psl::codegen::write_artifact_json(artifact, emit, first);
-            });
-        !s.ok())
-      return s.error();
-  }
+  json extra;
+  extra["ifname"] = target.ifname;
+  extra["netns"] = target.netns;
+  extra["source"] = policy.source;
+  const std::string first = member_lines(extra);
+  // The sidecar goes to its file on a thread of its own while the kernel
+  // verifies the program and the maps are written: at 100k rules each
+  // takes a part of a second. Both are done before anything is switched.
+  std::future<be::Status> sidecar = std::async(std::launch::async, [&] {
+    return write_file_atomically(
+        staged + "/policy.json", [&](const PieceEmitter &emit) {
+          return psl::codegen::write_artifact_json(artifact, emit, first);
+        });
+  });
   if (be::Status s = write_file_atomically(staged + "/policy.psl", policy.text);
       !s.ok())
     return s.error();
 
   be::Expected<be::BpfObject> obj = be::load_policy(artifact, load);
+  const be::Status sidecar_written = sidecar.get();
   if (!obj)
     return prefixed("the kernel rejected the policy: ", obj.error());
+  if (!sidecar_written.ok())
+    return sidecar_written.error();
   step("loaded");
   const std::vector<std::string> &reused = obj->reused_maps();
   auto was_reused = [&](const std::string &name) {
