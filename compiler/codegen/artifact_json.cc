@@ -1,12 +1,12 @@
 #include "codegen/artifact_json.h"
 
-#include <charconv>
 #include <cstdint>
 #include <map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "codegen/json_text.h"
 #include "codegen/policy_build.h"
 
 namespace psl::codegen {
@@ -87,72 +87,6 @@ const char *kind_name(lower::MapKind k) {
   return "hash";
 }
 
-void append_uint(std::string &out, uint64_t v) {
-  char digits[20];
-  const auto r = std::to_chars(digits, digits + sizeof digits, v);
-  out.append(digits, r.ptr);
-}
-
-void append_bool(std::string &out, bool v) { out += v ? "true" : "false"; }
-
-// `s` as a JSON string, as nlohmann's dump() writes it: '"', '\\' and the
-// control characters escaped, everything else as it is. A string with a
-// byte past ASCII goes through nlohmann, which also checks it is UTF-8
-// (and throws if not, as the whole-tree writer did).
-void append_string(std::string &out, std::string_view s) {
-  for (unsigned char c : s)
-    if (c >= 0x80) {
-      out += nlohmann::json(std::string(s)).dump();
-      return;
-    }
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\b':
-      out += "\\b";
-      break;
-    case '\f':
-      out += "\\f";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    case '\r':
-      out += "\\r";
-      break;
-    case '\t':
-      out += "\\t";
-      break;
-    default:
-      if (c < 0x20) {
-        static const char *d = "0123456789abcdef";
-        out += "\\u00";
-        out += d[c >> 4];
-        out += d[c & 15];
-      } else {
-        out += static_cast<char>(c);
-      }
-    }
-  }
-  out += '"';
-}
-
-void append_uint_array(std::string &out, const std::vector<uint32_t> &v) {
-  out += '[';
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i != 0)
-      out += ',';
-    append_uint(out, v[i]);
-  }
-  out += ']';
-}
-
 // `"name": [` then one compact element per line, built by `element(out,
 // i)`, handed over in pieces. False when the sink stopped it.
 template <class Element>
@@ -176,45 +110,29 @@ bool write_array(PieceWriter &w, const char *name, size_t count,
 // {"action","counter","groups","index","name","placement","shadow",
 // ["trees"], ["why_code"]}: the keys in the order nlohmann's object kept.
 void append_rule(std::string &o, const lower::RuleInfo &r) {
-  o += "{\"action\":";
-  append_string(o, action_name(r.action));
-  o += ",\"counter\":";
-  append_uint(o, r.counter_id);
-  o += ",\"groups\":";
-  append_uint_array(o, r.groups);
-  o += ",\"index\":";
-  append_uint(o, r.index);
-  o += ",\"name\":";
-  append_string(o, r.name);
-  o += ",\"placement\":";
-  o += r.in_code ? "\"code\"" : "\"map\"";
-  o += ",\"shadow\":";
-  append_bool(o, r.shadow);
-  if (!r.trees.empty()) {
-    o += ",\"trees\":";
-    append_uint_array(o, r.trees);
-  }
-  if (r.in_code) {
-    o += ",\"why_code\":";
-    append_string(o, r.why_code);
-  }
-  o += '}';
+  JsonObjectText x(o);
+  x.string("action", action_name(r.action))
+      .number("counter", r.counter_id)
+      .array("groups", r.groups)
+      .number("index", r.index)
+      .string("name", r.name)
+      .string("placement", r.in_code ? "code" : "map")
+      .boolean("shadow", r.shadow);
+  if (!r.trees.empty())
+    x.array("trees", r.trees);
+  if (r.in_code)
+    x.string("why_code", r.why_code);
 }
 
 // {"bits","burst","id","per_second","rule"}.
 void append_rate(std::string &o, const lower::RateSpec &r,
                  const std::string &rule) {
-  o += "{\"bits\":";
-  append_bool(o, r.bits);
-  o += ",\"burst\":";
-  append_uint(o, r.burst);
-  o += ",\"id\":";
-  append_uint(o, r.id);
-  o += ",\"per_second\":";
-  append_uint(o, r.per_second);
-  o += ",\"rule\":";
-  append_string(o, rule);
-  o += '}';
+  JsonObjectText(o)
+      .boolean("bits", r.bits)
+      .number("burst", r.burst)
+      .number("id", r.id)
+      .number("per_second", r.per_second)
+      .string("rule", rule);
 }
 
 } // namespace

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "codegen/json_text.h"
 #include "policy/files.h"
 
 namespace psr::policy {
@@ -15,6 +16,10 @@ namespace psr::policy {
 namespace {
 
 using nlohmann::json;
+using psl::codegen::append_json_array;
+using psl::codegen::append_json_string;
+using psl::codegen::append_json_uint;
+using psl::codegen::JsonObjectText;
 
 uint64_t clock_ns(clockid_t clock) {
   struct timespec ts;
@@ -104,27 +109,18 @@ std::string state_to_json(const ProgramState &s) {
   out.erase(out.rfind('}'));
   while (!out.empty() && (out.back() == '\n' || out.back() == ' '))
     out.pop_back();
-  const auto number = [](std::string &o, uint64_t v) {
-    o += std::to_string(v);
-  };
   append_table(out, "rates", false, s.rates.size(),
                [&](std::string &o, size_t i) {
                  const RateEntry &r = s.rates[i];
-                 o += "{\"bits\":";
-                 o += r.bits ? "true" : "false";
-                 o += ",\"burst\":";
-                 number(o, r.burst);
-                 o += ",\"id\":";
-                 number(o, r.id);
-                 o += ",\"keys\":" + json(r.keys).dump();
-                 o += ",\"ordinal\":";
-                 number(o, r.ordinal);
-                 o += ",\"per_second\":";
-                 number(o, r.per_second);
-                 o += ",\"rule\":" + json(r.rule).dump();
-                 o += ",\"shift\":";
-                 number(o, r.shift);
-                 o += '}';
+                 JsonObjectText(o)
+                     .boolean("bits", r.bits)
+                     .number("burst", r.burst)
+                     .number("id", r.id)
+                     .array("keys", r.keys)
+                     .number("ordinal", r.ordinal)
+                     .number("per_second", r.per_second)
+                     .string("rule", r.rule)
+                     .number("shift", r.shift);
                });
   std::vector<const std::pair<const std::string, RuleCounts> *> bases;
   for (const auto &entry : s.counter_base)
@@ -133,36 +129,38 @@ std::string state_to_json(const ProgramState &s) {
   append_table(out, "counter_base", true, bases.size(),
                [&](std::string &o, size_t i) {
                  const auto &[name, c] = *bases[i];
-                 o += json(name).dump() + ":[";
-                 number(o, c.packets);
-                 o += ',';
-                 number(o, c.bytes);
-                 o += ',';
-                 number(o, c.shadow_packets);
-                 o += ',';
-                 number(o, c.shadow_bytes);
-                 o += ']';
+                 append_json_string(o, name);
+                 o += ':';
+                 append_json_array(o, std::vector<uint64_t>{c.packets, c.bytes,
+                                                            c.shadow_packets,
+                                                            c.shadow_bytes});
                });
   std::vector<const std::pair<const std::string, uint64_t> *> starts;
   for (const auto &entry : s.rule_started_ns)
     starts.push_back(&entry);
   append_table(out, "rule_started_boottime_ns", true, starts.size(),
                [&](std::string &o, size_t i) {
-                 o += json(starts[i]->first).dump() + ":";
-                 number(o, starts[i]->second);
+                 append_json_string(o, starts[i]->first);
+                 o += ':';
+                 append_json_uint(o, starts[i]->second);
                });
-  append_table(
-      out, "rules", false, s.rules.size(), [&](std::string &o, size_t i) {
-        const RuleEntry &r = s.rules[i];
-        o += '[';
-        o += json(r.name).dump();
-        o += ",\"" + r.action + "\",";
-        o += r.shadow ? "true," : "false,";
-        o += std::to_string(r.counter) + "," + std::to_string(r.ttl_ns);
-        if (r.origin != "operator")
-          o += "," + json(r.origin).dump();
-        o += ']';
-      });
+  append_table(out, "rules", false, s.rules.size(),
+               [&](std::string &o, size_t i) {
+                 const RuleEntry &r = s.rules[i];
+                 o += '[';
+                 append_json_string(o, r.name);
+                 o += ',';
+                 append_json_string(o, r.action);
+                 o += r.shadow ? ",true," : ",false,";
+                 append_json_uint(o, r.counter);
+                 o += ',';
+                 append_json_uint(o, r.ttl_ns);
+                 if (r.origin != "operator") {
+                   o += ',';
+                   append_json_string(o, r.origin);
+                 }
+                 o += ']';
+               });
   out += "\n}\n";
   return out;
 }
