@@ -333,12 +333,19 @@ Lifecycle::open(LifecycleOptions options, const std::string &operator_path,
     be::Expected<std::string> in_text = policy::read_program_text(
         lc->options_.layout, lc->target_, lc->prog_id_);
     adopt = in_text && *in_text == text;
+    // The kept rules by name (the first of a name, as a search would find
+    // it): the operator's policy may have 100k rules.
+    std::unordered_map<std::string_view, const GeneratedRule *> kept_by_name;
+    for (const GeneratedRule &k : kept)
+      kept_by_name.emplace(k.name, &k);
     for (const policy::RuleEntry &r : (*state)->rules) {
-      auto g = std::find_if(kept.begin(), kept.end(),
-                            [&](auto &k) { return k.name == r.name; });
-      const std::string want =
-          g == kept.end() ? "operator" : analyze::origin_name(g->origin);
-      adopt = adopt && r.origin == want;
+      if (!adopt)
+        break;
+      auto g = kept_by_name.find(r.name);
+      const std::string want = g == kept_by_name.end()
+                                   ? "operator"
+                                   : analyze::origin_name(g->second->origin);
+      adopt = r.origin == want;
     }
   }
   GeneratedStore next = lc->store_;
