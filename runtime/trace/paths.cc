@@ -44,13 +44,9 @@ const char *verdict_name(uint8_t v) {
   return "";
 }
 
-} // namespace
-
-namespace {
-
 // Reads the sidecar's rule table as the parser meets it (SAX), never the
 // rest as a JSON tree: a 100k-rule policy's sidecar is tens of MB, most of
-// it map entries (as a tree, 3.3 s and 570 MB for `gen_policy.py --shape
+// it map entries (as a tree, 1-3.3 s and 570 MB for `gen_policy.py --shape
 // mixed`). Each rule needs a string "name" and an unsigned "counter".
 class RuleTableReader : public nlohmann::json_sax<nlohmann::json> {
 public:
