@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "codegen/json_table_reader.h"
 #include "codegen/json_text.h"
 #include "policy/files.h"
 
@@ -39,6 +40,20 @@ RuleCounts counts_from(const json &j) {
   c.shadow_packets = j.at(2).get<uint64_t>();
   c.shadow_bytes = j.at(3).get<uint64_t>();
   return c;
+}
+
+// A rule row of the state file: [name, action, shadow, counter, ttl_ns,
+// origin (only when not the operator)].
+RuleEntry rule_of(const json &row) {
+  RuleEntry e;
+  e.name = row.at(0).get<std::string>();
+  e.action = row.at(1).get<std::string>();
+  e.shadow = row.at(2).get<bool>();
+  e.counter = row.at(3).get<uint32_t>();
+  e.ttl_ns = row.at(4).get<uint64_t>();
+  if (row.size() > 5)
+    e.origin = row.at(5).get<std::string>();
+  return e;
 }
 
 } // namespace
@@ -165,142 +180,29 @@ std::string state_to_json(const ProgramState &s) {
   return out;
 }
 
-namespace {
-
-// Reads a state file as the parser meets it (SAX): the rule rows become
-// RuleEntry as they end, never part of a tree, and everything else becomes
-// a tree as json::parse would make it. (nlohmann's parser with a callback,
-// used before, scans a container's elements after each object ends, so a
-// 100k-entry "rates" or "counter_base" took seconds: quadratic.)
-class StateReader : public nlohmann::json_sax<json> {
-public:
-  json root;
-  std::vector<RuleEntry> rules;
-  std::string row_error; // a malformed rule row
-
-  bool null() override { return value(nullptr); }
-  bool boolean(bool v) override { return value(v); }
-  bool number_integer(number_integer_t v) override { return value(v); }
-  bool number_unsigned(number_unsigned_t v) override { return value(v); }
-  bool number_float(number_float_t v, const string_t &) override {
-    return value(v);
-  }
-  bool string(string_t &v) override { return value(std::move(v)); }
-  bool binary(binary_t &v) override { return value(json::binary(v)); }
-  bool start_object(std::size_t) override {
-    if (in_row_)
-      return row_nested();
-    return open(json::object());
-  }
-  bool key(string_t &k) override {
-    if (stack_.size() == 1)
-      rules_next_ = k == "rules";
-    key_ = std::move(k);
-    return true;
-  }
-  bool end_object() override { return close(); }
-  bool start_array(std::size_t) override {
-    if (in_row_)
-      return row_nested();
-    if (in_rules_ && stack_.size() == 2) {
-      in_row_ = true;
-      row_ = json::array();
-      return true;
-    }
-    const bool rules = stack_.size() == 1 && rules_next_;
-    if (!open(json::array()))
-      return false;
-    if (rules)
-      in_rules_ = true;
-    return true;
-  }
-  bool end_array() override {
-    if (in_row_) {
-      in_row_ = false;
-      return take_row();
-    }
-    if (in_rules_ && stack_.size() == 2)
-      in_rules_ = false;
-    return close();
-  }
-  bool parse_error(std::size_t, const std::string &,
-                   const nlohmann::detail::exception &) override {
-    return false;
-  }
-
-private:
-  // A value where the parser is: the document, an array's next element,
-  // or the member of the last key.
-  json *place(json v) {
-    if (stack_.empty()) {
-      root = std::move(v);
-      return &root;
-    }
-    json &top = *stack_.back();
-    if (top.is_array()) {
-      top.push_back(std::move(v));
-      return &top.back();
-    }
-    json &member = top[key_];
-    member = std::move(v);
-    return &member;
-  }
-  bool value(json v) {
-    if (in_row_) {
-      row_.push_back(std::move(v));
-      return true;
-    }
-    place(std::move(v));
-    return true;
-  }
-  bool open(json container) {
-    stack_.push_back(place(std::move(container)));
-    return true;
-  }
-  bool close() {
-    stack_.pop_back();
-    return true;
-  }
-  bool row_nested() {
-    row_error = "a rule row holds an array or object";
-    return false;
-  }
-  bool take_row() {
-    try {
-      RuleEntry e;
-      e.name = row_.at(0).get<std::string>();
-      e.action = row_.at(1).get<std::string>();
-      e.shadow = row_.at(2).get<bool>();
-      e.counter = row_.at(3).get<uint32_t>();
-      e.ttl_ns = row_.at(4).get<uint64_t>();
-      if (row_.size() > 5)
-        e.origin = row_.at(5).get<std::string>();
-      rules.push_back(std::move(e));
-    } catch (const json::exception &x) {
-      row_error = x.what();
-      return false;
-    }
-    return true;
-  }
-
-  std::vector<json *> stack_;
-  string_t key_;
-  bool rules_next_ = false, in_rules_ = false, in_row_ = false;
-  json row_;
-};
-
-} // namespace
-
 be::Expected<ProgramState> state_from_json(const std::string &text) {
   ProgramState s;
-  StateReader reader;
-  const bool parsed = json::sax_parse(text, &reader);
-  if (!reader.row_error.empty())
-    return be::Error("the state file is malformed: " + reader.row_error);
+  // The rule rows become RuleEntry as the parser meets them, never one
+  // tree of a 100k-rule table (codegen/json_table_reader.h).
+  std::string row_error;
+  psl::codegen::JsonTableReader reader("rules", /*keep_others=*/true,
+                                       [&](json &row) {
+                                         if (!row.is_array())
+                                           return true; // not a rule row
+                                         try {
+                                           s.rules.push_back(rule_of(row));
+                                           return true;
+                                         } catch (const json::exception &e) {
+                                           row_error = e.what();
+                                           return false;
+                                         }
+                                       });
+  const bool parsed = reader.read(text);
+  if (!row_error.empty())
+    return be::Error("the state file is malformed: " + row_error);
   if (!parsed)
     return be::Error("the state file is not valid JSON");
-  s.rules = std::move(reader.rules);
-  json &j = reader.root;
+  json &j = reader.root();
   try {
     if (!j.is_object())
       return be::Error("the state file is not valid JSON");

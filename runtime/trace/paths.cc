@@ -8,6 +8,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "codegen/json_table_reader.h"
 #include "pso_abi.h"
 #include "trace/hooks.h"
 #include "trace/observation.h"
@@ -44,117 +45,31 @@ const char *verdict_name(uint8_t v) {
   return "";
 }
 
-// Reads the sidecar's rule table as the parser meets it (SAX), never the
-// rest as a JSON tree: a 100k-rule policy's sidecar is tens of MB, most of
-// it map entries (as a tree, 1-3.3 s and 570 MB for `gen_policy.py --shape
-// mixed`). Each rule needs a string "name" and an unsigned "counter".
-class RuleTableReader : public nlohmann::json_sax<nlohmann::json> {
-public:
-  std::map<uint32_t, std::string> names{{0, "default"}};
-  bool saw_rules = false;
-  bool rule_lacks = false; // a rule without its name or counter
-  bool not_json = false;
-
-  bool null() override { return scalar(); }
-  bool boolean(bool) override { return scalar(); }
-  bool number_integer(number_integer_t) override { return scalar(); }
-  bool number_unsigned(number_unsigned_t v) override {
-    if (!in_rule_value("counter"))
-      return scalar();
-    counter_ = v;
-    has_counter_ = true;
-    return true;
-  }
-  bool number_float(number_float_t, const string_t &) override {
-    return scalar();
-  }
-  bool string(string_t &v) override {
-    if (!in_rule_value("name"))
-      return scalar();
-    name_ = v;
-    has_name_ = true;
-    return true;
-  }
-  bool binary(binary_t &) override { return scalar(); }
-  bool start_object(std::size_t) override {
-    if (depth_ == 0)
-      top_object_ = true;
-    if (in_rules_ && depth_ == 2) {
-      in_rule_ = true;
-      has_name_ = has_counter_ = false;
-      key_.clear();
-    }
-    ++depth_;
-    return true;
-  }
-  bool key(string_t &k) override {
-    if (depth_ == 1)
-      rules_next_ = k == "rules";
-    else if (in_rule_ && depth_ == 3)
-      key_ = k;
-    return true;
-  }
-  bool end_object() override {
-    --depth_;
-    if (in_rule_ && depth_ == 2) {
-      in_rule_ = false;
-      if (!has_name_ || !has_counter_)
-        return lacks();
-      names[static_cast<uint32_t>(counter_)] = name_;
-    }
-    return true;
-  }
-  bool start_array(std::size_t) override {
-    if (depth_ == 1 && rules_next_ && top_object_) {
-      in_rules_ = true;
-      saw_rules = true;
-    }
-    ++depth_;
-    return true;
-  }
-  bool end_array() override {
-    --depth_;
-    if (in_rules_ && depth_ == 1)
-      in_rules_ = false;
-    return true;
-  }
-  bool parse_error(std::size_t, const std::string &,
-                   const nlohmann::detail::exception &) override {
-    not_json = true;
-    return false;
-  }
-
-private:
-  bool in_rule_value(const char *k) const {
-    return in_rule_ && depth_ == 3 && key_ == k;
-  }
-  // A rule that is not an object lacks both.
-  bool scalar() { return in_rules_ && depth_ == 2 ? lacks() : true; }
-  bool lacks() {
-    rule_lacks = true;
-    return false;
-  }
-
-  int depth_ = 0;
-  bool top_object_ = false, rules_next_ = false, in_rules_ = false,
-       in_rule_ = false;
-  std::string key_, name_;
-  uint64_t counter_ = 0;
-  bool has_name_ = false, has_counter_ = false;
-};
-
 } // namespace
 
 Expected<RuleNamer> rule_namer_from_sidecar(const std::string &text) {
-  RuleTableReader reader;
-  nlohmann::json::sax_parse(text, &reader);
-  if (reader.rule_lacks)
+  // Only the rule table is read, row by row: a 100k-rule policy's sidecar
+  // is tens of MB, most of it map entries (as one tree, 1-3.3 s and 570
+  // MB for `gen_policy.py --shape mixed`).
+  std::map<uint32_t, std::string> names{{0, "default"}};
+  bool lacks = false;
+  psl::codegen::JsonTableReader reader(
+      "rules", /*keep_others=*/false, [&](nlohmann::json &r) {
+        if (!r.is_object() || !r.contains("name") || !r.contains("counter") ||
+            !r["name"].is_string() || !r["counter"].is_number_unsigned()) {
+          lacks = true;
+          return false;
+        }
+        names[r["counter"].get<uint32_t>()] = r["name"].get<std::string>();
+        return true;
+      });
+  reader.read(text);
+  if (lacks)
     return Error("a rule of the policy sidecar lacks its name or counter");
-  if (reader.not_json)
+  if (reader.not_json())
     return Error("the policy sidecar is not valid JSON");
-  if (!reader.saw_rules)
+  if (!reader.saw_table() || !reader.root().is_object())
     return Error("the policy sidecar has no \"rules\" array");
-  std::map<uint32_t, std::string> names = std::move(reader.names);
   return RuleNamer([names](uint32_t id) {
     auto it = names.find(id);
     return it != names.end() ? it->second : "#" + std::to_string(id);
