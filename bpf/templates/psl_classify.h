@@ -24,6 +24,7 @@
 
 #include <linux/types.h>
 
+#include "psl_phash.h"
 #include "psl_pkt.h"
 
 #define PSL_NO_MATCH 0xffffffffu
@@ -356,14 +357,17 @@ psl_class4_slot(void *slots, const __u8 *addr, __u32 *a) {
 }
 
 /* The stored prefix of length `len` (17..32) holding IPv4 address `a`
- * (host order), or NULL. */
+ * (host order), or NULL; the longer prefixes' table as
+ * psl_phash_or_hash() takes it. */
 PSL_INLINE const struct psl_class_val *psl_class4_at(void *longer, __u32 a,
-                                                     __u32 len) {
+                                                     __u32 len, __u64 seed,
+                                                     __u32 buckets,
+                                                     __u32 slots) {
   struct psl_class4_key k;
 
   psl_key_be(k.addr, a & (0xffffffffu << (32 - len)), 4);
   k.len = len;
-  return bpf_map_lookup_elem(longer, &k);
+  return psl_phash_or_hash(longer, &k, sizeof(k) / 4, seed, buckets, slots);
 }
 
 /* psl_class4() when the table's longer prefixes have only a few lengths:
@@ -379,9 +383,11 @@ PSL_INLINE const struct psl_class_val *psl_class4_at(void *longer, __u32 a,
  * the first hit is the longest match, else the slot's own value (zero
  * class: none). An address in a /16 without longer prefixes, the usual
  * miss, costs the array lookup alone. NULL only if the array lookup
- * fails, which an index below 65536 never does. */
-PSL_INLINE const struct psl_class_val *psl_class4(void *slots, void *longer,
-                                                  const __u8 *addr) {
+ * fails, which an index below 65536 never does. ph_*: the longer
+ * prefixes' table, as psl_phash_or_hash() takes it. */
+PSL_INLINE const struct psl_class_val *
+psl_class4(void *slots, void *longer, const __u8 *addr, __u64 ph_seed,
+           __u32 ph_buckets, __u32 ph_slots) {
   __u32 a;
   const struct psl_class4_slot *s = psl_class4_slot(slots, addr, &a);
   struct psl_class4_key k;
@@ -402,7 +408,8 @@ PSL_INLINE const struct psl_class_val *psl_class4(void *slots, void *longer,
       continue;
     psl_key_be(k.addr, a & (0xffffffffu << (15 - i)), 4);
     k.len = 17 + i;
-    const struct psl_class_val *v = bpf_map_lookup_elem(longer, &k);
+    const struct psl_class_val *v = psl_phash_or_hash(
+        longer, &k, sizeof(k) / 4, ph_seed, ph_buckets, ph_slots);
     if (v)
       return v;
   }
@@ -419,10 +426,12 @@ PSL_INLINE const struct psl_class_val *psl_class4(void *slots, void *longer,
  * longest stored prefix of at most its length covering it, so the last hit is
  * the answer, else the bucket's own value (zero class: none). At most 5 probes
  * for 16 lengths. NULL when the /32 has no bucket or the prefixes are in the
- * trie: the caller asks the trie. */
-PSL_INLINE const struct psl_class_val *psl_class6(void *dir, void *buckets,
-                                                  void *slots, void *longer,
-                                                  const __u8 *addr) {
+ * trie: the caller asks the trie. b_* and l_*: the buckets' and the longer
+ * prefixes' tables, as psl_phash_or_hash() takes them. */
+PSL_INLINE const struct psl_class_val *
+psl_class6(void *dir, void *buckets, void *slots, void *longer,
+           const __u8 *addr, __u64 b_seed, __u32 b_buckets, __u32 b_slots,
+           __u64 l_seed, __u32 l_buckets, __u32 l_slots) {
   const __u64 *a = (const __u64 *)addr;
   __u32 top, di = psl_class6_dir_index(addr);
   struct psl_class6_key k;
@@ -433,7 +442,7 @@ PSL_INLINE const struct psl_class_val *psl_class6(void *dir, void *buckets,
   if (d && d->kind == 1 && d->top == top)
     b = &d->b;
   else if (d && d->kind == 2)
-    b = bpf_map_lookup_elem(buckets, &top);
+    b = psl_phash_or_hash(buckets, &top, 1, b_seed, b_buckets, b_slots);
   if (b && b->slots) {
     __u32 slot = ((b->slots - 1) << 16) | ((__u32)addr[4] << 8) | addr[5];
     b = bpf_map_lookup_elem(slots, &slot);
@@ -456,7 +465,8 @@ PSL_INLINE const struct psl_class_val *psl_class6(void *dir, void *buckets,
                   a[1] & bpf_cpu_to_be64(lo_mask)};
     __builtin_memcpy(k.addr, w, 16);
     k.len = len;
-    const struct psl_class_val *v = bpf_map_lookup_elem(longer, &k);
+    const struct psl_class_val *v = psl_phash_or_hash(
+        longer, &k, sizeof(k) / 4, l_seed, l_buckets, l_slots);
     if (v) {
       res = v;
       lo = mid + 1;

@@ -1,6 +1,7 @@
 #include "codegen/xdp_generator.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <sstream>
 
 #include "codegen/parse_layers.h"
@@ -130,16 +131,19 @@ private:
         b_.line("__u32 prefixlen;");
         b_.line("__u8 data[" + std::to_string(m.key_size - 4) + "];");
       } else {
-        b_.line("__u8 data[" + std::to_string(m.key_size) + "];");
+        b_.line("__u8 data[" + std::to_string(key_bytes(m)) + "];");
       }
-      b_.close(";");
+      b_.close(m.perfect ? " __attribute__((aligned(4)));" : ";");
+      if (m.perfect)
+        perfect_map(m);
       const char *macro = grp.classes
                               ? (grp.kind == MapKind::Lpm ? "PSL_CLASS_LPM("
                                                           : "PSL_CLASS_HASH(")
                           : grp.kind == MapKind::Lpm ? "PSL_GROUP_LPM("
                                                      : "PSL_GROUP_HASH(";
-      b_.line(macro + m.name + ", " + key + ", " +
-              std::to_string(m.max_entries) + ");");
+      if (!m.perfect)
+        b_.line(macro + m.name + ", " + key + ", " +
+                std::to_string(m.max_entries) + ");");
       if (grp.value_filter) {
         b_.comment("group " + std::to_string(g) + ", the values of " +
                    field_info(grp.exact[grp.value_filter_part].field).name +
@@ -157,11 +161,15 @@ private:
         const auto &h = c_.maps[*grp.exact_map];
         b_.comment("group " + std::to_string(g) +
                    ", full-length addresses (looked up first)");
-        b_.open("struct " + h.name + "_key");
-        b_.line("__u8 data[" + std::to_string(h.key_size) + "];");
-        b_.close(";");
-        b_.line("PSL_CLASS_HASH(" + h.name + ", struct " + h.name + "_key, " +
-                std::to_string(h.max_entries) + ");");
+        if (h.perfect) {
+          perfect_map(h); // looked up with the trie key's data
+        } else {
+          b_.open("struct " + h.name + "_key");
+          b_.line("__u8 data[" + std::to_string(h.key_size) + "];");
+          b_.close(";");
+          b_.line("PSL_CLASS_HASH(" + h.name + ", struct " + h.name + "_key, " +
+                  std::to_string(h.max_entries) + ");");
+        }
       }
       if (grp.v4_slots) {
         const auto &slots = c_.maps[*grp.v4_slots];
@@ -171,8 +179,11 @@ private:
             ", IPv4: slots by the top 16 bits, then prefixes /17 to /32");
         b_.line("PSL_CLASS4_ARRAY(" + slots.name + ", " +
                 std::to_string(slots.max_entries) + ");");
-        b_.line("PSL_CLASS4_HASH(" + longer.name + ", " +
-                std::to_string(longer.max_entries) + ");");
+        if (longer.perfect)
+          perfect_map(longer);
+        else
+          b_.line("PSL_CLASS4_HASH(" + longer.name + ", " +
+                  std::to_string(longer.max_entries) + ");");
       }
       if (grp.v6_buckets) {
         const auto &dir = c_.maps[*grp.v6_dir];
@@ -185,12 +196,18 @@ private:
             "dense "
             "ones by the next 16, then prefixes /33 to /128 and markers");
         b_.line("PSL_CLASS6_DIR(" + dir.name + ");");
-        b_.line("PSL_CLASS6_BUCKETS(" + buckets.name + ", " +
-                std::to_string(buckets.max_entries) + ");");
+        if (buckets.perfect)
+          perfect_map(buckets);
+        else
+          b_.line("PSL_CLASS6_BUCKETS(" + buckets.name + ", " +
+                  std::to_string(buckets.max_entries) + ");");
         b_.line("PSL_CLASS6_ARRAY(" + slots.name + ", " +
                 std::to_string(slots.max_entries) + ");");
-        b_.line("PSL_CLASS6_HASH(" + longer.name + ", " +
-                std::to_string(longer.max_entries) + ");");
+        if (longer.perfect)
+          perfect_map(longer);
+        else
+          b_.line("PSL_CLASS6_HASH(" + longer.name + ", " +
+                  std::to_string(longer.max_entries) + ");");
       }
       b_.line();
     }
@@ -225,6 +242,46 @@ private:
       rate_table();
   }
 
+  // The key bytes a group's hash map is looked up with: a laid-out
+  // table's are padded to whole words (psl_phash.h).
+  static uint32_t key_bytes(const lower::MapSpec &m) {
+    return m.perfect ? 4 * m.perfect->key_words : m.key_size;
+  }
+
+  // A hash map laid out as a perfect hash: its constants and its array.
+  void perfect_map(const lower::MapSpec &m) {
+    const lower::PerfectHash &p = *m.perfect;
+    b_.comment(m.name + ": a perfect hash in an array (psl_phash.h), " +
+               std::to_string(p.keys) + " keys of " +
+               std::to_string(p.key_bytes) + " bytes in " +
+               std::to_string(p.slots) + " slots, " +
+               std::to_string(p.buckets) + " buckets");
+    char seed[32];
+    std::snprintf(seed, sizeof(seed), "0x%016llxull",
+                  static_cast<unsigned long long>(p.seed));
+    b_.raw("#define " + m.name + "_KW " + std::to_string(p.key_words));
+    b_.raw("#define " + m.name + "_SEED " + seed);
+    b_.raw("#define " + m.name + "_BUCKETS " + std::to_string(p.buckets) + "u");
+    b_.raw("#define " + m.name + "_SLOTS " + std::to_string(p.slots) + "u");
+    b_.line("PSL_PHASH(" + m.name + ", " + std::to_string(m.value_size) + ", " +
+            std::to_string(m.max_entries) + ");");
+  }
+
+  // The lookup of `key` (a pointer expression) in map `map`.
+  std::string find(uint32_t map, const std::string &key) const {
+    const lower::MapSpec &m = c_.maps[map];
+    return m.perfect ? "PSL_PHASH_FIND(" + m.name + ", " + key + ")"
+                     : "bpf_map_lookup_elem(&" + m.name + ", " + key + ")";
+  }
+
+  // A hash map's arguments to the template functions that take either
+  // kind (psl_phash_or_hash()).
+  std::string table(uint32_t map) const {
+    const lower::MapSpec &m = c_.maps[map];
+    return m.perfect ? "PSL_PHASH_TABLE(" + m.name + ")"
+                     : "PSL_KERNEL_HASH_TABLE";
+  }
+
   static std::string group_rules(const Classifier &c, const LookupGroup &grp) {
     std::string rules;
     for (size_t i = 0; i < grp.rules.size() && i < 8; ++i)
@@ -254,10 +311,13 @@ private:
                  std::to_string(grp.entries) + " entries; rules " +
                  group_rules(c_, grp));
       b_.open("struct " + m.name + "_key");
-      b_.line("__u8 data[" + std::to_string(m.key_size) + "];");
-      b_.close(";");
-      b_.line("PSL_RATE_GROUP(" + m.name + ", struct " + m.name + "_key, " +
-              std::to_string(m.max_entries) + ");");
+      b_.line("__u8 data[" + std::to_string(key_bytes(m)) + "];");
+      b_.close(m.perfect ? " __attribute__((aligned(4)));" : ";");
+      if (m.perfect)
+        perfect_map(m);
+      else
+        b_.line("PSL_RATE_GROUP(" + m.name + ", struct " + m.name + "_key, " +
+                std::to_string(m.max_entries) + ");");
       b_.line();
     }
     b_.open(
@@ -751,7 +811,7 @@ private:
           b_.line(std::string(first ? "if (" : "if (!v && ") +
                   "PSL_CLASS4_HAS(s, " + std::to_string(len) + "))");
           b_.line("  v = psl_class4_at(" + name(grp.v4_longer) + ", a, " +
-                  std::to_string(len) + ");");
+                  std::to_string(len) + ", " + table(*grp.v4_longer) + ");");
           first = false;
         }
         b_.close();
@@ -762,13 +822,15 @@ private:
       } else if (split4) {
         b_.line("if (p->ip_version == 4)");
         b_.line("  v = psl_class4(" + name(grp.v4_slots) + ", " +
-                name(grp.v4_longer) + ", " + addr + ");");
+                name(grp.v4_longer) + ", " + addr + ", " +
+                table(*grp.v4_longer) + ");");
       }
       if (split6) {
         b_.line(split4 ? "else" : "if (p->ip_version == 6)");
         b_.line("  v = psl_class6(" + name(grp.v6_dir) + ", " +
                 name(grp.v6_buckets) + ", " + name(grp.v6_slots) + ", " +
-                name(grp.v6_longer) + ", " + addr + ");");
+                name(grp.v6_longer) + ", " + addr + ", " +
+                table(*grp.v6_buckets) + ", " + table(*grp.v6_longer) + ");");
       }
       if (split4 && split6 && !grp.v6_trie) {
         b_.line("psl_class(&best, v, &" + class_var(g) + ", &" + mask_var(g) +
@@ -792,17 +854,16 @@ private:
     if (grp.rate_group) {
       // A rate group: the key's list of rate rules joins the run.
       b_.line("psl_rate_collect(&run, " + std::to_string(*grp.rate_group) +
-              ", bpf_map_lookup_elem(&" + m.name + ", &k));");
+              ", " + find(grp.map, "&k") + ");");
     } else if (grp.classes) {
       const std::string v = split ? "v = " : "const struct psl_class_val *v = ";
       if (grp.exact_map) {
-        b_.line(v + "bpf_map_lookup_elem(&" + c_.maps[*grp.exact_map].name +
-                ", k.data);");
+        b_.line(v + find(*grp.exact_map, "k.data") + ";");
         b_.line();
         b_.line("if (!v)");
-        b_.line("  v = bpf_map_lookup_elem(&" + m.name + ", &k);");
+        b_.line("  v = " + find(grp.map, "&k") + ";");
       } else {
-        b_.line(v + "bpf_map_lookup_elem(&" + m.name + ", &k);");
+        b_.line(v + find(grp.map, "&k") + ";");
         if (!split)
           b_.line();
       }
@@ -811,7 +872,7 @@ private:
       b_.line("psl_class(&best, v, &" + class_var(g) + ", &" + mask_var(g) +
               ");");
     } else
-      b_.line("psl_best(&best, bpf_map_lookup_elem(&" + m.name + ", &k));");
+      b_.line("psl_best(&best, " + find(grp.map, "&k") + ");");
     b_.close();
   }
 

@@ -54,6 +54,11 @@ std::string to_string(const Classifier &c) {
       o << ' ' << c.rules[r].name;
     o << '\n';
   }
+  for (const MapSpec &m : c.maps)
+    if (m.perfect)
+      o << "perfect hash: " << m.name << ", " << m.perfect->keys << " keys of "
+        << m.perfect->key_bytes << " bytes in " << m.perfect->slots
+        << " slots, " << m.perfect->buckets << " buckets\n";
   for (const CodeRule &cr : c.code)
     o << "code: " << c.rules[cr.rule].name << " (" << c.rules[cr.rule].why_code
       << ")\n";

@@ -114,6 +114,16 @@
 //                 array psl_rate_rules, indexed by slot, holds struct
 //                 psl_rate_rule { bucket cfg; enc; rule; rate id; key kind;
 //                 bits }.
+//   Perfect hashes: each hash map above read with a plain key (a hash or
+//                 rate group, a class table's full-length addresses, its
+//                 IPv4 prefixes /17 to /32, its IPv6 buckets and longer
+//                 prefixes) with at least
+//                 GroupLimits::perfect_hash_min_entries keys is laid out
+//                 by the compiler (perfect_hash.h, bpf/templates/
+//                 psl_phash.h): MapSpec::perfect says so, and the map is
+//                 then an array of slots { key words; pilot; full; the
+//                 value above }, keyed by slot index. The group still
+//                 looks up the key described here.
 //   Exact dimension encodings: ip = family byte + 16 bytes; mac = 6 bytes;
 //   bool, 8-bit fields = 1 byte; 12/16-bit = 2 bytes; 32-bit = 4 bytes.
 //   Set maps (literal sets used by code rules; one map of each kind for all
@@ -184,13 +194,27 @@ struct Cond {
 
 enum class MapKind : uint8_t { Array, Hash, Lpm };
 
+// A hash map the compiler laid out as a perfect hash in an array
+// (perfect_hash.h, bpf/templates/psl_phash.h): the map's kind is then
+// Array, its key the u32 slot index and its value a slot; what the group
+// looks up is still a key of key_bytes bytes for a value of value_bytes.
+struct PerfectHash {
+  uint32_t key_bytes = 0;   // the key as built (zero padded to key_words)
+  uint32_t key_words = 0;   // 32-bit words hashed and compared
+  uint32_t value_bytes = 0; // the value as looked up
+  uint64_t seed = 0;
+  uint32_t buckets = 0, slots = 0;
+  uint32_t keys = 0;
+};
+
 struct MapSpec {
   std::string name; // ELF / kernel name (at most 15 characters)
   MapKind kind = MapKind::Hash;
   uint32_t key_size = 0;   // bytes, as the kernel sees it
   uint32_t value_size = 0; // bytes
   uint32_t max_entries = 0;
-  std::string purpose; // for comments: "group 0: lpm on ip.src"
+  std::string purpose;                // for comments: "group 0: lpm on ip.src"
+  std::optional<PerfectHash> perfect; // a laid-out hash (kind Array)
 };
 
 // One dimension of a group key, at `offset` in the key data.

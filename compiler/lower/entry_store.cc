@@ -54,6 +54,21 @@ void MapEntries::reserve(size_t entries, size_t bytes) {
   make_room(bytes_, bytes);
 }
 
+void MapEntries::erase_maps(const std::vector<uint8_t> &drop) {
+  size_t out = 0, at = 0;
+  for (const Rec &r : recs_) {
+    if (r.map < drop.size() && drop[r.map])
+      continue;
+    const size_t n = size_t{r.key_size} + r.value_size;
+    if (at != r.offset)
+      std::memmove(bytes_.data() + at, bytes_.data() + r.offset, n);
+    recs_[out++] = {at, r.map, r.key_size, r.value_size};
+    at += n;
+  }
+  recs_.resize(out);
+  bytes_.resize(at);
+}
+
 void MapEntries::clear() {
   recs_ = {};
   bytes_ = {};

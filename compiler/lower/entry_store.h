@@ -98,6 +98,10 @@ public:
   const_iterator begin() const { return {this, 0}; }
   const_iterator end() const { return {this, recs_.size()}; }
 
+  // Removes the entries of every map m with drop[m] set, in place (no
+  // second copy of the store); the others keep their order.
+  void erase_maps(const std::vector<uint8_t> &drop);
+
   void clear();
 
 private:

@@ -36,14 +36,16 @@ void write_ipv4_split(Classifier &c_, LookupGroup &grp,
                 4,
                 24,
                 kIpv4Slots,
-                trie.purpose + " (IPv4 by /16)"};
+                trie.purpose + " (IPv4 by /16)",
+                {}};
   MapSpec longer{
       trie.name + "_v4h",
       MapKind::Hash,
       8,
       16,
       static_cast<uint32_t>(std::max<size_t>(1, split.longer.size())),
-      trie.purpose + " (IPv4 prefixes /17 to /32)"};
+      trie.purpose + " (IPv4 prefixes /17 to /32)",
+      {}};
   grp.v4_slots = static_cast<uint32_t>(c_.maps.size());
   c_.maps.push_back(std::move(slots));
   grp.v4_longer = static_cast<uint32_t>(c_.maps.size());

@@ -155,25 +155,29 @@ void write_ipv6_split(Classifier &c_, LookupGroup &grp,
                       4,
                       40,
                       static_cast<uint32_t>(split.buckets.size()),
-                      trie.purpose + " (IPv6 by /32)"};
+                      trie.purpose + " (IPv6 by /32)",
+                      {}};
   MapSpec slots_map{trie.name + "_v6a",
                     MapKind::Array,
                     4,
                     40,
                     std::max<uint32_t>(1, split.dense * kSlots6),
-                    trie.purpose + " (IPv6 dense /32s by /48)"};
+                    trie.purpose + " (IPv6 dense /32s by /48)",
+                    {}};
   MapSpec longer_map{trie.name + "_v6h",
                      MapKind::Hash,
                      20,
                      16,
                      static_cast<uint32_t>(std::max<size_t>(1, longer_count)),
-                     trie.purpose + " (IPv6 prefixes /33 to /128 and markers)"};
+                     trie.purpose + " (IPv6 prefixes /33 to /128 and markers)",
+                     {}};
   MapSpec dir_map{trie.name + "_v6d",
                   MapKind::Array,
                   4,
                   48,
                   PSL_CLASS6_DIR_SIZE,
-                  trie.purpose + " (IPv6 bucket directory)"};
+                  trie.purpose + " (IPv6 bucket directory)",
+                  {}};
   grp.v6_dir = static_cast<uint32_t>(c_.maps.size());
   c_.maps.push_back(std::move(dir_map));
   grp.v6_buckets = static_cast<uint32_t>(c_.maps.size());

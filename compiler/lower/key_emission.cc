@@ -187,8 +187,13 @@ void add_value_filter(Classifier &c_, LookupGroup &grp, const KeyTable &keys) {
   grp.value_filter = static_cast<uint32_t>(c_.maps.size());
   grp.value_filter_part = static_cast<uint32_t>(part - grp.exact.begin());
   c_.maps.push_back(
-      {m.name + "_f", MapKind::Array, 4, 8, kWords,
-       m.purpose + " (values of " + field_info(part->field).name + ")"});
+      {m.name + "_f",
+       MapKind::Array,
+       4,
+       8,
+       kWords,
+       m.purpose + " (values of " + field_info(part->field).name + ")",
+       {}});
   for (uint32_t i = 0; i < kWords; ++i)
     if (words[i]) {
       add_entry(c_, *grp.value_filter, host_u32_key(i),
@@ -228,9 +233,14 @@ void add_class_block_filter(Classifier &c_, LookupGroup &grp,
   }
   const MapSpec &m = c_.maps[grp.map];
   grp.class_block_filter = static_cast<uint32_t>(c_.maps.size());
-  c_.maps.push_back({m.name + "_b", MapKind::Array, 4, 8, kWords,
+  c_.maps.push_back({m.name + "_b",
+                     MapKind::Array,
+                     4,
+                     8,
+                     kWords,
                      m.purpose + " (blocks of " +
-                         field_info(grp.prefix->field).name + " by class)"});
+                         field_info(grp.prefix->field).name + " by class)",
+                     {}});
   for (uint32_t i = 0; i < kWords; ++i)
     if (words[i]) {
       add_entry(c_, *grp.class_block_filter, host_u32_key(i),

@@ -2,6 +2,7 @@
 
 #include "lower/field_values.h"
 #include "lower/normalize.h"
+#include "lower/perfect_hash.h"
 
 namespace psl::lower {
 
@@ -92,6 +93,7 @@ LowerResult lower_policy(const Policy &policy, const SourceFile *file,
   for (RuleInfo &ri : c.rules)
     if (ri.in_code && policy.rules[ri.index]->cond)
       ri.condition = range_text(file, policy.rules[ri.index]->cond->range);
+  use_perfect_hashes(c, options.groups.perfect_hash_min_entries);
   if (auto err = build_code_rules(conds, c, options.code)) {
     LowerError e;
     e.message = err->message;

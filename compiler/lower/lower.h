@@ -4,7 +4,9 @@
 //                                 dynamic sets registered
 //   2. group       (group.h)      terminal field-only rules into lookup
 //                                 groups and their map contents
-//   3. code_rules  (code_rules.h) the rest into code, literal sets into set
+//   3. perfect_hash (perfect_hash.h) the groups' hash maps laid out as
+//                                 perfect hashes in arrays
+//   4. code_rules  (code_rules.h) the rest into code, literal sets into set
 //                                 maps, the code budget checked
 // Normalization comes first because both later passes read its result;
 // grouping before code because it decides which rules stay code.

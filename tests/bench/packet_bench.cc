@@ -48,6 +48,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -100,12 +101,19 @@ const int kNaiveCompileTimeoutS =
 
 const bool kCompareMaps = env_number("PSC_BENCH_COMPARE_MAPS", 0) != 0;
 const bool kCompareParser = env_number("PSC_BENCH_COMPARE_PARSER", 0) != 0;
+// PSC_BENCH_COMPARE_HASH=1: each `psl` case is followed by the same policy
+// with its groups' hash maps left kernel hashes (`psl-kernel-hash`:
+// GroupLimits::perfect_hash_min_entries off), side by side in one run.
+const bool kCompareHash = env_number("PSC_BENCH_COMPARE_HASH", 0) != 0;
 
 // The `psl` system's lowering: PSC_BENCH_LOWERING=maps|code forces the
 // cost model's choice (psc build --lowering); default auto. `psl-maps`
 // is always maps.
-codegen::PolicyBuildOptions build_options(bool maps, bool prebuilt_parser) {
+codegen::PolicyBuildOptions build_options(bool maps, bool prebuilt_parser,
+                                          bool kernel_hash) {
   codegen::PolicyBuildOptions o;
+  if (kernel_hash)
+    o.lower.groups.perfect_hash_min_entries = SIZE_MAX;
   o.parser = prebuilt_parser ? codegen::ParserChoice::Prebuilt
                              : codegen::ParserChoice::Inline;
   const char *v = std::getenv("PSC_BENCH_LOWERING");
@@ -213,7 +221,8 @@ Expected<std::unique_ptr<Program>> load_xdp_drop() {
 // PSL text to loaded program, as psc load does it (without attaching).
 Expected<std::unique_ptr<Program>> load_psl(const std::string &shape, int rules,
                                             bool maps = false,
-                                            bool prebuilt_parser = false) {
+                                            bool prebuilt_parser = false,
+                                            bool kernel_hash = false) {
   const fs::path file =
       policy_dir() / (shape + "_" + std::to_string(rules) + ".psl");
   if (!fs::exists(file))
@@ -224,7 +233,7 @@ Expected<std::unique_ptr<Program>> load_psl(const std::string &shape, int rules,
     return error(file.string() + ": does not check");
   Expected<codegen::PolicyArtifact> built = codegen::build_policy(
       *checked.module.policy, checked.diags.file_ptr().get(),
-      build_options(maps, prebuilt_parser));
+      build_options(maps, prebuilt_parser, kernel_hash));
   if (!built)
     return error("build: " + built.error().message);
   Expected<BpfObject> object = codegen::load_policy(*built);
@@ -615,6 +624,12 @@ void register_all() {
             all.push_back(
                 {"psl-prebuilt", shape, n, packet, side[packet],
                  [shape, n] { return load_psl(shape, n, false, true); }});
+        if (std::string(system) == "psl" && kCompareHash)
+          for (const char *packet : {"hit", "miss"})
+            all.push_back(
+                {"psl-kernel-hash", shape, n, packet, side[packet], [shape, n] {
+                   return load_psl(shape, n, false, false, true);
+                 }});
       }
     }
   for (const Case &c : all) {

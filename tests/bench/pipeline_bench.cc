@@ -39,9 +39,14 @@
 // namespaces) only check, lower_gen and compile are measured, and the
 // label says so.
 //
+// PSC_BENCH_KERNEL_HASH=1 builds with the groups' hash maps left kernel
+// hashes (GroupLimits::perfect_hash_min_entries off): runs with and
+// without it, interleaved, compare the perfect hash layout's cost.
+//
 // The 100-rule cases report the median of 5 repetitions; the 100k-rule
 // cases run a few iterations each (one takes seconds).
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -265,6 +270,8 @@ void pipeline(benchmark::State &state, const char *shape, Run run) {
     return;
   }
   PolicyBuildOptions build_options;
+  if (const char *v = std::getenv("PSC_BENCH_KERNEL_HASH"); v && *v == '1')
+    build_options.lower.groups.perfect_hash_min_entries = SIZE_MAX;
   if (run == Run::Cached) {
     build_options.object_cache = bench_cache(error);
     if (!build_options.object_cache) {

@@ -147,6 +147,43 @@ TEST(DifftestGenerator, OddCasesSplitTheClassTables) {
   EXPECT_GE(split6, kCoverageCases / 30);
 }
 
+// The groups' hash maps are perfect hashes in arrays in most cases
+// (lower/perfect_hash.h) and kernel hashes in the unsplit cases forced to
+// maps (build_options): the cases reach both, the IPv4 /17-/32 prefixes
+// of a split class table among the perfect hashes.
+TEST(DifftestGenerator, CasesReachPerfectAndKernelHashes) {
+  uint64_t perfect = 0, kernel = 0, class4 = 0;
+  for (uint64_t n = 0; n < kCoverageCases; ++n) {
+    Case c = generate_case(kSeed, n);
+    CheckedModule checked = check_source("case.psl", c.policy.text());
+    ASSERT_TRUE(checked.ok()) << "case " << n;
+    lower::LowerResult lowered = lower::lower_policy(
+        *checked.module.policy, checked.diags.file_ptr().get(),
+        build_options(c.split_class_tables, c.lowering).lower);
+    if (!lowered.ok())
+      continue;
+    const lower::Classifier &k = lowered.classifier;
+    bool p = false, h = false, c4 = false;
+    for (const lower::LookupGroup &g : k.groups) {
+      p = p || k.maps[g.map].perfect;
+      h = h || k.maps[g.map].kind == lower::MapKind::Hash;
+      c4 = c4 || (g.v4_longer && k.maps[*g.v4_longer].perfect);
+    }
+    perfect += p || c4;
+    kernel += h;
+    class4 += c4;
+  }
+  std::printf("[ difftest ] of %llu cases, %llu have a perfect hash (%llu "
+              "for IPv4 prefixes /17-/32), %llu a kernel hash\n",
+              static_cast<unsigned long long>(kCoverageCases),
+              static_cast<unsigned long long>(perfect),
+              static_cast<unsigned long long>(class4),
+              static_cast<unsigned long long>(kernel));
+  EXPECT_GE(perfect, kCoverageCases / 4);
+  EXPECT_GE(kernel, kCoverageCases / 30);
+  EXPECT_GE(class4, kCoverageCases / 60);
+}
+
 // The lowering cycles through the cost model's modes (Case::lowering), and
 // the cases reach every choice it can make: a unit in maps, as code, as a
 // decision tree, a tree with its class-keyed rules as code, and a unit

@@ -1,5 +1,6 @@
 #include "runner.h"
 
+#include <cstdint>
 #include <stdexcept>
 
 #include "ast/value.h"
@@ -222,6 +223,11 @@ backend::PolicyBuildOptions build_options(bool split_class_tables,
     o.lower.cost.max_tree_leaves = kTightTreeLeaves;
     break;
   }
+  // The groups' hash maps are laid out as perfect hashes by default
+  // (GroupLimits::perfect_hash_min_entries); the unsplit cases forced to
+  // maps keep kernel hashes, so both lookups stay compared.
+  if (!split_class_tables && lowering == CaseLowering::Maps)
+    o.lower.groups.perfect_hash_min_entries = SIZE_MAX;
   if (split_class_tables) {
     o.lower.groups.ipv4_split_min_prefixes = 0;
     o.lower.groups.ipv6_split_min_prefixes = 0;

@@ -103,9 +103,9 @@ protected:
       return dflt;
     };
     classifier_.maps = {
-        {"t_hash", lower::MapKind::Hash, 4, 4, size_of("t_hash", 64), ""},
-        {"t_array", lower::MapKind::Array, 4, 8, 8, ""},
-        {"t_lpm", lower::MapKind::Lpm, 8, 4, size_of("t_lpm", 16), ""}};
+        {"t_hash", lower::MapKind::Hash, 4, 4, size_of("t_hash", 64), "", {}},
+        {"t_array", lower::MapKind::Array, 4, 8, 8, "", {}},
+        {"t_lpm", lower::MapKind::Lpm, 8, 4, size_of("t_lpm", 16), "", {}}};
   }
 
   void add(uint32_t map, std::vector<uint8_t> key, std::vector<uint8_t> value) {

@@ -36,3 +36,10 @@ add_executable(codegen_parse_layers_test ${CMAKE_CURRENT_SOURCE_DIR}/codegen_par
 target_link_libraries(codegen_parse_layers_test PRIVATE psl_codegen psl_driver psl_interp GTest::gtest_main)
 target_include_directories(codegen_parse_layers_test PRIVATE ${PSC_BPF_TEMPLATE_DIR})
 gtest_discover_tests(codegen_parse_layers_test DISCOVERY_TIMEOUT 30)
+
+# The perfect hash layout of a group's hash map (compiler/lower/
+# perfect_hash.h) and the pass that uses it.
+add_executable(lower_perfect_hash_test ${CMAKE_CURRENT_SOURCE_DIR}/lower_perfect_hash_test.cc)
+target_link_libraries(lower_perfect_hash_test PRIVATE psl_codegen psl_driver GTest::gtest_main)
+target_include_directories(lower_perfect_hash_test PRIVATE ${PSC_BPF_TEMPLATE_DIR})
+gtest_discover_tests(lower_perfect_hash_test DISCOVERY_TIMEOUT 30)

@@ -65,7 +65,7 @@ TEST(Classifier, ToStringListsGroupsAndCodeRules) {
   c.rules.push_back(RuleInfo{});
   c.rules[0].name = "ssh";
   c.rules[0].why_code = "it is a count rule";
-  c.maps.push_back({"psl_g0", MapKind::Array, 4, 4, 65536, "group 0"});
+  c.maps.push_back({"psl_g0", MapKind::Array, 4, 4, 65536, "group 0", {}});
   LookupGroup g;
   g.shape = "array tcp.dport";
   g.entries = 1;
@@ -244,7 +244,7 @@ TEST(Ipv4Split, ShortPrefixesFillSlotsAndLongOnesAreListed) {
 
 TEST(Ipv4Split, WritesTwoMapsAndTheirEntries) {
   Classifier c;
-  c.maps.push_back({"psl_g0", MapKind::Lpm, 24, 16, 1, "group 0"});
+  c.maps.push_back({"psl_g0", MapKind::Lpm, 24, 16, 1, "group 0", {}});
   LookupGroup grp;
   grp.map = 0;
   Ipv4Split s;

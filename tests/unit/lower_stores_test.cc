@@ -109,6 +109,32 @@ TEST(MapEntries, KeepsEveryEntryAsAdded) {
   EXPECT_TRUE(s.empty());
 }
 
+TEST(MapEntries, ErasesTheEntriesOfSomeMapsInPlace) {
+  MapEntries s;
+  std::vector<MapEntry> want;
+  for (uint32_t i = 0; i < 300; ++i) {
+    const uint32_t map = i % 3;
+    MapEntry e{map, std::vector<uint8_t>(1 + i % 7, static_cast<uint8_t>(i)),
+               std::vector<uint8_t>(i % 5, static_cast<uint8_t>(i + 1))};
+    s.push_back(e);
+    if (map != 1)
+      want.push_back(e);
+  }
+  s.erase_maps({0, 1});
+  ASSERT_EQ(s.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(s[i].map, want[i].map);
+    EXPECT_EQ(s[i].key, want[i].key);
+    EXPECT_EQ(s[i].value, want[i].value);
+  }
+  // A map past the mask's end is kept; new entries go after the rest.
+  s.erase_maps({1, 0});
+  EXPECT_EQ(s.size(), want.size() - want.size() / 2);
+  s.add(7, nullptr, 0, nullptr, 0);
+  EXPECT_EQ(s[s.size() - 1].map, 7u);
+  EXPECT_EQ(s[0].map, 2u);
+}
+
 TEST(MapEntries, RefusesAValueItCannotRecord) {
   MapEntries s;
   const std::vector<uint8_t> key(4, 1), big(70000, 2);

@@ -2,6 +2,7 @@
 // lowering, the checked module kept alive beside the classifier.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -21,9 +22,12 @@ struct Lowered {
 
 // The map layouts, whatever the cost model would choose for a policy this
 // small: for the tests of the groups, keys and splits
-// (lower_cost_model_test covers the choice itself).
+// (lower_cost_model_test covers the choice itself). The groups' hash maps
+// stay kernel hashes, whose entries are the keys themselves
+// (lower_perfect_hash_test covers their layout as perfect hashes).
 inline LowerOptions maps_only(LowerOptions o = {}) {
   o.cost.mode = CostOptions::Mode::Maps;
+  o.groups.perfect_hash_min_entries = SIZE_MAX;
   return o;
 }
 
