@@ -426,12 +426,10 @@ psl_class4(void *slots, void *longer, const __u8 *addr, __u64 ph_seed,
  * longest stored prefix of at most its length covering it, so the last hit is
  * the answer, else the bucket's own value (zero class: none). At most 5 probes
  * for 16 lengths. NULL when the /32 has no bucket or the prefixes are in the
- * trie: the caller asks the trie. b_* and l_*: the buckets' and the longer
- * prefixes' tables, as psl_phash_or_hash() takes them. */
-PSL_INLINE const struct psl_class_val *
-psl_class6(void *dir, void *buckets, void *slots, void *longer,
-           const __u8 *addr, __u64 b_seed, __u32 b_buckets, __u32 b_slots,
-           __u64 l_seed, __u32 l_buckets, __u32 l_slots) {
+ * trie: the caller asks the trie. */
+PSL_INLINE const struct psl_class_val *psl_class6(void *dir, void *buckets,
+                                                  void *slots, void *longer,
+                                                  const __u8 *addr) {
   const __u64 *a = (const __u64 *)addr;
   __u32 top, di = psl_class6_dir_index(addr);
   struct psl_class6_key k;
@@ -442,7 +440,7 @@ psl_class6(void *dir, void *buckets, void *slots, void *longer,
   if (d && d->kind == 1 && d->top == top)
     b = &d->b;
   else if (d && d->kind == 2)
-    b = psl_phash_or_hash(buckets, &top, 1, b_seed, b_buckets, b_slots);
+    b = bpf_map_lookup_elem(buckets, &top);
   if (b && b->slots) {
     __u32 slot = ((b->slots - 1) << 16) | ((__u32)addr[4] << 8) | addr[5];
     b = bpf_map_lookup_elem(slots, &slot);
@@ -465,8 +463,7 @@ psl_class6(void *dir, void *buckets, void *slots, void *longer,
                   a[1] & bpf_cpu_to_be64(lo_mask)};
     __builtin_memcpy(k.addr, w, 16);
     k.len = len;
-    const struct psl_class_val *v = psl_phash_or_hash(
-        longer, &k, sizeof(k) / 4, l_seed, l_buckets, l_slots);
+    const struct psl_class_val *v = bpf_map_lookup_elem(longer, &k);
     if (v) {
       res = v;
       lo = mid + 1;

@@ -196,18 +196,12 @@ private:
             "dense "
             "ones by the next 16, then prefixes /33 to /128 and markers");
         b_.line("PSL_CLASS6_DIR(" + dir.name + ");");
-        if (buckets.perfect)
-          perfect_map(buckets);
-        else
-          b_.line("PSL_CLASS6_BUCKETS(" + buckets.name + ", " +
-                  std::to_string(buckets.max_entries) + ");");
+        b_.line("PSL_CLASS6_BUCKETS(" + buckets.name + ", " +
+                std::to_string(buckets.max_entries) + ");");
         b_.line("PSL_CLASS6_ARRAY(" + slots.name + ", " +
                 std::to_string(slots.max_entries) + ");");
-        if (longer.perfect)
-          perfect_map(longer);
-        else
-          b_.line("PSL_CLASS6_HASH(" + longer.name + ", " +
-                  std::to_string(longer.max_entries) + ");");
+        b_.line("PSL_CLASS6_HASH(" + longer.name + ", " +
+                std::to_string(longer.max_entries) + ");");
       }
       b_.line();
     }
@@ -829,8 +823,7 @@ private:
         b_.line(split4 ? "else" : "if (p->ip_version == 6)");
         b_.line("  v = psl_class6(" + name(grp.v6_dir) + ", " +
                 name(grp.v6_buckets) + ", " + name(grp.v6_slots) + ", " +
-                name(grp.v6_longer) + ", " + addr + ", " +
-                table(*grp.v6_buckets) + ", " + table(*grp.v6_longer) + ");");
+                name(grp.v6_longer) + ", " + addr + ");");
       }
       if (split4 && split6 && !grp.v6_trie) {
         b_.line("psl_class(&best, v, &" + class_var(g) + ", &" + mask_var(g) +

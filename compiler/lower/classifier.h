@@ -115,9 +115,8 @@
 //                 psl_rate_rule { bucket cfg; enc; rule; rate id; key kind;
 //                 bits }.
 //   Perfect hashes: each hash map above read with a plain key (a hash or
-//                 rate group, a class table's full-length addresses, its
-//                 IPv4 prefixes /17 to /32, its IPv6 buckets and longer
-//                 prefixes) with at least
+//                 rate group, a class table's full-length addresses or
+//                 its IPv4 prefixes /17 to /32) with at least
 //                 GroupLimits::perfect_hash_min_entries keys is laid out
 //                 by the compiler (perfect_hash.h, bpf/templates/
 //                 psl_phash.h): MapSpec::perfect says so, and the map is

@@ -46,9 +46,8 @@ std::optional<ByteView> find_in_layout(const PerfectHashLayout &l,
 
 // The pass: every hash map a lookup group reads with a plain key (a hash
 // group, a rate group, a class table's hash of full-length addresses, its
-// IPv4 prefixes /17 to /32, its IPv6 buckets by /32 and prefixes /33 to
-// /128) with at least `min_entries` keys becomes an array of slots; its
-// entries in c.entries are replaced by the slots.
+// IPv4 prefixes /17 to /32) with at least `min_entries` keys becomes an array
+// of slots; its entries in c.entries are replaced by the slots.
 void use_perfect_hashes(Classifier &c, size_t min_entries);
 
 } // namespace psl::lower
