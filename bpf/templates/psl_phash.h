@@ -58,9 +58,10 @@ PSL_INLINE __u64 psl_phash_key(const __u32 *w, int kw, __u64 seed) {
   __u64 h = seed;
 
   PSL_PHASH_MIX(0)
-  PSL_PHASH_MIX(1) PSL_PHASH_MIX(2) PSL_PHASH_MIX(3) PSL_PHASH_MIX(4)
-      PSL_PHASH_MIX(5) PSL_PHASH_MIX(6) PSL_PHASH_MIX(7) PSL_PHASH_MIX(8)
-          PSL_PHASH_MIX(9) PSL_PHASH_MIX(10) PSL_PHASH_MIX(11) PSL_PHASH_MIX(12)
+  PSL_PHASH_MIX(1)
+  PSL_PHASH_MIX(2) PSL_PHASH_MIX(3) PSL_PHASH_MIX(4) PSL_PHASH_MIX(5)
+      PSL_PHASH_MIX(6) PSL_PHASH_MIX(7) PSL_PHASH_MIX(8) PSL_PHASH_MIX(9)
+          PSL_PHASH_MIX(10) PSL_PHASH_MIX(11) PSL_PHASH_MIX(12)
               PSL_PHASH_MIX(13) PSL_PHASH_MIX(14) PSL_PHASH_MIX(15) h *=
       PSL_PHASH_FINISH_MUL;
   return h ^ (h >> 33);
@@ -119,13 +120,13 @@ PSL_INLINE const void *psl_phash_find(void *map, const void *key, int kw,
   if ((j) < kw)                                                                \
     diff |= s[j] ^ k[j];
   PSL_PHASH_CMP(0)
-      PSL_PHASH_CMP(1) PSL_PHASH_CMP(2) PSL_PHASH_CMP(3) PSL_PHASH_CMP(4)
-          PSL_PHASH_CMP(5) PSL_PHASH_CMP(6) PSL_PHASH_CMP(7) PSL_PHASH_CMP(8)
-              PSL_PHASH_CMP(9) PSL_PHASH_CMP(10) PSL_PHASH_CMP(11)
-                  PSL_PHASH_CMP(12) PSL_PHASH_CMP(13) PSL_PHASH_CMP(14)
-                      PSL_PHASH_CMP(15)
+  PSL_PHASH_CMP(1)
+      PSL_PHASH_CMP(2) PSL_PHASH_CMP(3) PSL_PHASH_CMP(4) PSL_PHASH_CMP(5)
+          PSL_PHASH_CMP(6) PSL_PHASH_CMP(7) PSL_PHASH_CMP(8) PSL_PHASH_CMP(9)
+              PSL_PHASH_CMP(10) PSL_PHASH_CMP(11) PSL_PHASH_CMP(12)
+                  PSL_PHASH_CMP(13) PSL_PHASH_CMP(14) PSL_PHASH_CMP(15)
 #undef PSL_PHASH_CMP
-                          return diff
+                      return diff
       ? 0
       : (const __u8 *)s + PSL_PHASH_VALUE_OFF(kw);
 }

@@ -304,14 +304,12 @@ private:
       b_.comment("group " + std::to_string(g) + ": " + grp.shape + "; " +
                  std::to_string(grp.entries) + " entries; rules " +
                  group_rules(c_, grp));
+      // Never laid out (lower/perfect_hash.h): a kernel hash.
       b_.open("struct " + m.name + "_key");
-      b_.line("__u8 data[" + std::to_string(key_bytes(m)) + "];");
-      b_.close(m.perfect ? " __attribute__((aligned(4)));" : ";");
-      if (m.perfect)
-        perfect_map(m);
-      else
-        b_.line("PSL_RATE_GROUP(" + m.name + ", struct " + m.name + "_key, " +
-                std::to_string(m.max_entries) + ");");
+      b_.line("__u8 data[" + std::to_string(m.key_size) + "];");
+      b_.close(";");
+      b_.line("PSL_RATE_GROUP(" + m.name + ", struct " + m.name + "_key, " +
+              std::to_string(m.max_entries) + ");");
       b_.line();
     }
     b_.open(
@@ -847,7 +845,7 @@ private:
     if (grp.rate_group) {
       // A rate group: the key's list of rate rules joins the run.
       b_.line("psl_rate_collect(&run, " + std::to_string(*grp.rate_group) +
-              ", " + find(grp.map, "&k") + ");");
+              ", bpf_map_lookup_elem(&" + m.name + ", &k));");
     } else if (grp.classes) {
       const std::string v = split ? "v = " : "const struct psl_class_val *v = ";
       if (grp.exact_map) {

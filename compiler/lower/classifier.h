@@ -114,9 +114,10 @@
 //                 array psl_rate_rules, indexed by slot, holds struct
 //                 psl_rate_rule { bucket cfg; enc; rule; rate id; key kind;
 //                 bits }.
-//   Perfect hashes: each hash map above read with a plain key (a hash or
-//                 rate group, a class table's full-length addresses or
-//                 its IPv4 prefixes /17 to /32) with at least
+//   Perfect hashes: each hash map above read with a plain key (a hash
+//                 group, a class table's full-length addresses or its
+//                 IPv4 prefixes /17 to /32), in a policy without rate
+//                 groups, with at least
 //                 GroupLimits::perfect_hash_min_entries keys is laid out
 //                 by the compiler (perfect_hash.h, bpf/templates/
 //                 psl_phash.h): MapSpec::perfect says so, and the map is

@@ -101,9 +101,9 @@ struct GroupLimits {
   // a search over the lengths beyond /48 instead of over all of the /32's.
   // Each costs 2.5 MiB of array (docs/performance.md).
   size_t ipv6_dense_min_prefixes = 256;
-  // A hash map a group reads with a plain key (a hash or rate group, a
-  // class table's full-length addresses or IPv4 prefixes /17 to /32) with
-  // at least this many keys is laid out as a
+  // A hash map a group reads with a plain key (a hash group, a class
+  // table's full-length addresses or IPv4 prefixes /17 to /32) with at
+  // least this many keys, in a policy without rate groups, is laid out as a
   // perfect hash in an array (perfect_hash.h): per lookup two array reads the
   // verifier inlines instead of a helper call and the kernel's hashing. 0 or 1:
   // every such map; SIZE_MAX: none.

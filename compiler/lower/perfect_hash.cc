@@ -190,6 +190,13 @@ std::optional<ByteView> find_in_layout(const PerfectHashLayout &l,
 }
 
 void use_perfect_hashes(Classifier &c, size_t min_entries) {
+  // A policy with rate groups keeps kernel hashes. Its frame holds the
+  // packet's rate candidates (struct psl_rate_run) and calls two more
+  // frames (psl_rate_drain, psl_rate_test): it sits within a 32-byte step
+  // of the verifier's 512 bytes for the whole call chain, and the inlined
+  // lookups' spills took a differential-test policy past it (528 bytes).
+  if (c.rate_groups > 0)
+    return;
   // The maps a group reads with a plain key, in map order.
   std::vector<uint8_t> eligible(c.maps.size(), 0);
   for (const LookupGroup &g : c.groups) {

@@ -45,9 +45,10 @@ std::optional<ByteView> find_in_layout(const PerfectHashLayout &l,
                                        ByteView key);
 
 // The pass: every hash map a lookup group reads with a plain key (a hash
-// group, a rate group, a class table's hash of full-length addresses, its
-// IPv4 prefixes /17 to /32) with at least `min_entries` keys becomes an array
-// of slots; its entries in c.entries are replaced by the slots.
+// group, a class table's hash of full-length addresses, its IPv4 prefixes
+// /17 to /32) with at least `min_entries` keys becomes an array of slots;
+// its entries in c.entries are replaced by the slots. Not in a policy with
+// rate groups, whose stack frame leaves no room for the lookups' spills.
 void use_perfect_hashes(Classifier &c, size_t min_entries);
 
 } // namespace psl::lower
