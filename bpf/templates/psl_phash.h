@@ -46,24 +46,14 @@
  * bucket and the position are taken from. Keys are often alike in all
  * but a few bits (class ids 1, 2, 3 ... big-endian, consecutive ports or
  * addresses); without the finish, one-word keys did not place at 85%. */
-#define PSL_PHASH_MIX(i)                                                       \
-  if ((i) < kw) {                                                              \
-    h = (h ^ w[i]) * PSL_PHASH_MUL;                                            \
-    h ^= h >> 32;                                                              \
-  }
-
-/* Straight-line code, not a loop: with kw a constant the words past it
- * fold away early, and Clang spends no loop passes on each lookup. */
 PSL_INLINE __u64 psl_phash_key(const __u32 *w, int kw, __u64 seed) {
   __u64 h = seed;
 
-  PSL_PHASH_MIX(0)
-  PSL_PHASH_MIX(1)
-  PSL_PHASH_MIX(2) PSL_PHASH_MIX(3) PSL_PHASH_MIX(4) PSL_PHASH_MIX(5)
-      PSL_PHASH_MIX(6) PSL_PHASH_MIX(7) PSL_PHASH_MIX(8) PSL_PHASH_MIX(9)
-          PSL_PHASH_MIX(10) PSL_PHASH_MIX(11) PSL_PHASH_MIX(12)
-              PSL_PHASH_MIX(13) PSL_PHASH_MIX(14) PSL_PHASH_MIX(15) h *=
-      PSL_PHASH_FINISH_MUL;
+  for (int i = 0; i < kw; i++) {
+    h = (h ^ w[i]) * PSL_PHASH_MUL;
+    h ^= h >> 32;
+  }
+  h *= PSL_PHASH_FINISH_MUL;
   return h ^ (h >> 33);
 }
 
@@ -95,6 +85,7 @@ PSL_INLINE __u32 psl_phash_slot(__u64 h, __u32 pilot, __u32 slots) {
     __uint(max_entries, slots);                                                \
     __type(key, __u32);                                                        \
     __uint(value_size, slot_size);                                             \
+    __uint(map_flags, BPF_F_RDONLY_PROG);                                      \
   } name SEC(".maps")
 
 /* The value of the key of kw words at `key` (4-aligned, padding zero), or
@@ -116,19 +107,9 @@ PSL_INLINE const void *psl_phash_find(void *map, const void *key, int kw,
     return 0;
   /* The key's words and `full`, folded into one test. */
   __u32 diff = s[kw + 1] ^ 1;
-#define PSL_PHASH_CMP(j)                                                       \
-  if ((j) < kw)                                                                \
+  for (int j = 0; j < kw; j++)
     diff |= s[j] ^ k[j];
-  PSL_PHASH_CMP(0)
-  PSL_PHASH_CMP(1)
-      PSL_PHASH_CMP(2) PSL_PHASH_CMP(3) PSL_PHASH_CMP(4) PSL_PHASH_CMP(5)
-          PSL_PHASH_CMP(6) PSL_PHASH_CMP(7) PSL_PHASH_CMP(8) PSL_PHASH_CMP(9)
-              PSL_PHASH_CMP(10) PSL_PHASH_CMP(11) PSL_PHASH_CMP(12)
-                  PSL_PHASH_CMP(13) PSL_PHASH_CMP(14) PSL_PHASH_CMP(15)
-#undef PSL_PHASH_CMP
-                      return diff
-      ? 0
-      : (const __u8 *)s + PSL_PHASH_VALUE_OFF(kw);
+  return diff ? 0 : (const __u8 *)s + PSL_PHASH_VALUE_OFF(kw);
 }
 
 #define PSL_PHASH_FIND(name, key)                                              \
