@@ -11,9 +11,10 @@
 // pilot is stored in the slot of the bucket's index. A lookup reads the
 // bucket's slot, then the key's, and compares the key's words.
 //
-// A map whose keys cannot be placed within the tries (never seen: about 20
-// pilots a bucket at 85% slots filled) stays a kernel hash; the policy is
-// the same either way.
+// A map whose keys cannot be placed within the tries stays a kernel hash;
+// the policy is the same either way. Every map of the benchmark policies,
+// up to 100k rules, placed at the first seed (docs/performance.md,
+// "Perfect hashes").
 #pragma once
 
 #include <cstddef>
